@@ -1,0 +1,8 @@
+"""The compliance gate, proposed actions and decisions, and the audit hash chain."""
+
+from croupier.compliance.actions import ACTION_KINDS, PURPOSES, Decision, Proposal, action_id
+from croupier.compliance.audit import GENESIS, AuditRecord, ChainBreak, canonical_body, chain_hash, verify_chain
+from croupier.compliance.gate import decide
+
+__all__ = ["ACTION_KINDS", "GENESIS", "PURPOSES", "AuditRecord", "ChainBreak", "Decision",
+           "Proposal", "action_id", "canonical_body", "chain_hash", "decide", "verify_chain"]

@@ -1,0 +1,64 @@
+"""Proposed player-facing actions and the gate's decisions about them.
+
+A Decision can only be made by `compliance.gate.decide`: its constructor demands a private
+seal, so no other code path can fabricate an "allowed" decision for the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every kind of player-facing action the gate knows how to judge.
+ACTION_KINDS = ("message", "bonus", "mission_enrolment", "tournament_enrolment", "reward")
+# Message purposes: safer-play messages are never suppressed by RG rules.
+PURPOSES = ("promotional", "transactional", "safer_play")
+
+_SEAL = object()
+
+
+def action_id(kind: str, name: str, player_id: str, cause: str) -> str:
+    """Deterministic id from the action and its cause: a retried batch proposes the same id."""
+    return hashlib.sha256(f"{kind}|{name}|{player_id}|{cause}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """Something the engine would like to do for a player, before the gate has looked at it."""
+
+    kind: str                 # one of ACTION_KINDS
+    name: str                 # template, bonus template, mission or tournament name
+    player_id: str
+    cause_event_id: str
+    purpose: str = "promotional"
+    channel: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def action_id(self) -> str:
+        return action_id(self.kind, self.name, self.player_id, self.cause_event_id)
+
+
+class Decision:
+    """The gate's verdict on a proposal, with every reason and the config version used."""
+
+    __slots__ = ("proposal", "allowed", "reasons", "config_version", "decided_at_us")
+
+    def __init__(self, seal: object, proposal: Proposal, allowed: bool, reasons: tuple[str, ...],
+                 config_version: str, decided_at_us: int):
+        if seal is not _SEAL:
+            raise TypeError("only compliance.gate.decide may create a Decision")
+        self.proposal, self.allowed, self.reasons = proposal, allowed, reasons
+        self.config_version, self.decided_at_us = config_version, decided_at_us
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.proposal
+        return {"action_id": p.action_id, "kind": p.kind, "name": p.name, "purpose": p.purpose,
+                "channel": p.channel, "player_id": p.player_id, "cause_event_id": p.cause_event_id,
+                "params": p.params, "allowed": self.allowed, "reasons": list(self.reasons),
+                "config_version": self.config_version}
+
+    def __repr__(self) -> str:
+        verdict = "allowed" if self.allowed else "suppressed"
+        return f"Decision({self.proposal.kind}:{self.proposal.name} {verdict} {self.reasons})"

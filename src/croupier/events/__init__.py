@@ -1,0 +1,26 @@
+"""The event protocol v1: types, validation with precise errors, JSON Schema export."""
+
+from croupier.events.money import (
+    CURRENCY_EXPONENT, AmountError, exponent, format_amount, to_decimal, to_minor,
+)
+from croupier.events.schema import event_json_schema
+from croupier.events.types import (
+    ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
+    Deposit, Event, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
+    PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded,
+    SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
+)
+from croupier.events.validate import (
+    MAX_BATCH, BatchError, EventError, ParsedBatch, Rejection, decode_stored, parse_batch,
+    parse_event,
+)
+
+__all__ = [
+    "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
+    "BatchError", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
+    "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",
+    "ParsedBatch", "PlayerLogin", "PlayerLogout", "PlayerRegistered", "PlayerUpdated",
+    "Rejection", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",
+    "SportsBetSettled", "SupportMessage", "Withdrawal", "decode_stored", "event_json_schema",
+    "exponent", "format_amount", "parse_batch", "parse_event", "to_decimal", "to_minor",
+]

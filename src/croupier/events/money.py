@@ -1,0 +1,74 @@
+"""Currencies and amounts: decimal strings in, integer minor units inside, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# ISO 4217 active codes with their minor-unit exponent (2 unless listed otherwise).
+_ZERO_DIGIT = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+               "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}
+_THREE_DIGIT = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
+_FOUR_DIGIT = {"CLF", "UYW"}
+_TWO_DIGIT = set("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN
+BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP
+LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR
+NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN
+SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR
+ZMW ZWG
+""".split())
+
+CURRENCY_EXPONENT: dict[str, int] = {
+    **{c: 2 for c in _TWO_DIGIT},
+    **{c: 0 for c in _ZERO_DIGIT},
+    **{c: 3 for c in _THREE_DIGIT},
+    **{c: 4 for c in _FOUR_DIGIT},
+}
+
+# Largest amount accepted in major units: far above any real stake, far below int64 overflow.
+MAX_MAJOR_DIGITS = 12
+
+
+class AmountError(ValueError):
+    """An amount or currency that cannot be represented exactly."""
+
+
+def exponent(currency: str) -> int:
+    """Minor-unit digits of an ISO 4217 currency; raises AmountError for unknown codes."""
+    try:
+        return CURRENCY_EXPONENT[currency]
+    except KeyError:
+        raise AmountError(
+            f"unknown currency {currency!r}: use an ISO 4217 code such as 'EUR', 'SEK', 'GBP'"
+        ) from None
+
+
+def to_minor(amount: str, currency: str) -> int:
+    """Parse a non-negative decimal string into integer minor units of `currency`.
+
+    String parsing instead of Decimal keeps the hot path cheap; the grammar is checked
+    before this is called (digits, at most one point).
+    """
+    exp = exponent(currency)
+    whole, _, frac = amount.partition(".")
+    if len(frac) > exp:
+        if frac[exp:].strip("0"):
+            raise AmountError(
+                f"amount {amount!r} has {len(frac)} decimal places; {currency} has {exp}"
+            )
+        frac = frac[:exp]
+    if len(whole) > MAX_MAJOR_DIGITS:
+        raise AmountError(f"amount {amount!r} is too large (more than {MAX_MAJOR_DIGITS} digits)")
+    return int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    """Integer minor units back to a Decimal in major units, for display and reports."""
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Minor units as the protocol's decimal string, e.g. 1050 SEK -> '10.50'."""
+    exp = exponent(currency)
+    return f"{to_decimal(minor, currency):.{exp}f}"

@@ -1,0 +1,244 @@
+"""Event protocol v1: one msgspec Struct per event type, tagged by `type`.
+
+Validation is declarative here (msgspec checks types, enums, patterns and RFC 3339 times in
+C); the few rules msgspec cannot express (known currency, minor-unit precision, future
+times) live in `validate.py`. Unknown fields are allowed: the raw JSON is what the log keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Union
+
+import msgspec
+from msgspec import Meta, Struct
+
+Id = Annotated[str, Meta(min_length=1, max_length=128, description="producer-chosen identifier")]
+Amount = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{1,15}(\.[0-9]{1,8})?$",
+        description="non-negative decimal string, e.g. \"10.50\"; never a JSON number",
+        examples=["10.50"],
+    ),
+]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])]
+Timestamp = Annotated[datetime, Meta(tz=True, description="RFC 3339 with a UTC offset")]
+Text = Annotated[str, Meta(max_length=10_000)]
+Short = Annotated[str, Meta(max_length=256)]
+
+GameCategory = Literal["slots", "live_casino", "table", "crash", "bingo", "poker", "other"]
+Channel = Literal["email", "sms", "push"]
+DepositStatus = Literal["requested", "approved", "declined", "failed"]
+WithdrawalStatus = Literal["requested", "approved", "declined", "cancelled", "reversed"]
+SessionChannel = Literal["web", "mobile", "app"]
+LimitKind = Literal["deposit", "loss", "wager", "session_time"]
+LimitPeriod = Literal["day", "week", "month"]
+LimitSource = Literal["player", "operator", "regulator"]
+ExclusionKind = Literal["self_exclusion", "timeout", "cooling_off", "panic"]
+KycStatus = Literal["pending", "verified", "failed", "expired"]
+BetOutcome = Literal["won", "lost", "void", "cashout"]
+FeedbackOutcome = Literal["delivered", "opened", "clicked", "bounced", "complained", "unsubscribed"]
+
+
+class Consents(Struct, forbid_unknown_fields=False):
+    email: bool = False
+    sms: bool = False
+    push: bool = False
+
+
+class Event(Struct, tag_field="type", kw_only=True, forbid_unknown_fields=False):
+    """Fields every event carries."""
+
+    event_id: Id
+    player_id: Id
+    brand: Id
+    occurred_at: Timestamp
+
+
+class PlayerRegistered(Event, tag="player.registered", kw_only=True):
+    jurisdiction: Short
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+    currency: Currency
+    language: Short | None = None
+    timezone: Short | None = None
+    birth_date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    email: Short | None = None
+    phone: Short | None = None
+    first_name: Short | None = None
+    last_name: Short | None = None
+    device_id: Short | None = None
+    ip: Short | None = None
+    affiliate_id: Short | None = None
+    consents: Consents = msgspec.field(default_factory=Consents)
+
+
+class PlayerUpdated(Event, tag="player.updated", kw_only=True):
+    """Changed profile fields; any registration field may appear."""
+
+    jurisdiction: Short | None = None
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] | None = None
+    currency: Currency | None = None
+    language: Short | None = None
+    timezone: Short | None = None
+    birth_date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    email: Short | None = None
+    phone: Short | None = None
+    first_name: Short | None = None
+    last_name: Short | None = None
+
+
+class ConsentChanged(Event, tag="player.consent_changed", kw_only=True):
+    channel: Channel
+    granted: bool
+
+
+class PlayerLogin(Event, tag="player.login", kw_only=True):
+    device_id: Short | None = None
+    ip: Short | None = None
+    country: Short | None = None
+    success: bool = True
+
+
+class PlayerLogout(Event, tag="player.logout", kw_only=True):
+    device_id: Short | None = None
+    ip: Short | None = None
+    country: Short | None = None
+    success: bool = True
+
+
+class KycStatusChanged(Event, tag="kyc.status_changed", kw_only=True):
+    status: KycStatus
+    level: Short | None = None
+
+
+class Reported(Event, kw_only=True):
+    """Optional extension fields: the balance after the event, as the operator's wallet
+    reports it (shown as "balances as reported"; the ledger keeps its own)."""
+
+    balance: Amount | None = None
+    bonus_balance: Amount | None = None
+
+
+class Deposit(Reported, tag="payment.deposit", kw_only=True):
+    transaction_id: Id
+    amount: Amount
+    currency: Currency
+    status: DepositStatus
+    method: Short | None = None
+    instrument_id: Short | None = None
+
+
+class Withdrawal(Reported, tag="payment.withdrawal", kw_only=True):
+    transaction_id: Id
+    amount: Amount
+    currency: Currency
+    status: WithdrawalStatus
+    method: Short | None = None
+    instrument_id: Short | None = None
+
+
+class Chargeback(Event, tag="payment.chargeback", kw_only=True):
+    transaction_id: Id
+    amount: Amount
+    currency: Currency
+
+
+class SessionStarted(Event, tag="session.started", kw_only=True):
+    session_id: Id
+    device_id: Short | None = None
+    ip: Short | None = None
+    channel: SessionChannel | None = None
+
+
+class SessionEnded(Event, tag="session.ended", kw_only=True):
+    session_id: Id
+    device_id: Short | None = None
+    ip: Short | None = None
+    channel: SessionChannel | None = None
+
+
+class CasinoBet(Reported, tag="casino.bet", kw_only=True):
+    bet_id: Id
+    amount: Amount
+    currency: Currency
+    game_category: GameCategory = "other"
+    session_id: Short | None = None
+    game_id: Short | None = None
+    provider: Short | None = None
+    bonus_amount: Amount = "0"
+
+
+class CasinoWin(Reported, tag="casino.win", kw_only=True):
+    bet_id: Id
+    amount: Amount
+    currency: Currency
+    game_id: Short | None = None
+
+
+class SportsBetPlaced(Reported, tag="sports.bet_placed", kw_only=True):
+    bet_id: Id
+    amount: Amount
+    currency: Currency
+    odds: Annotated[str, Meta(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")] | None = None
+    sport: Short | None = None
+    market: Short | None = None
+    live: bool = False
+    bonus_amount: Amount = "0"
+
+
+class SportsBetSettled(Reported, tag="sports.bet_settled", kw_only=True):
+    bet_id: Id
+    outcome: BetOutcome
+    payout: Amount = "0"
+    currency: Currency | None = None
+
+
+class LimitChanged(Event, tag="limit.changed", kw_only=True):
+    kind: LimitKind
+    period: LimitPeriod
+    source: LimitSource = "player"
+    amount: Amount | None = None
+    currency: Currency | None = None
+    minutes: Annotated[int, Meta(ge=0, le=525_600)] | None = None
+
+
+class ExclusionRequested(Event, tag="exclusion.requested", kw_only=True):
+    kind: ExclusionKind
+    duration: Short | None = None
+    scope: Short | None = None
+
+
+class SupportMessage(Event, tag="support.message", kw_only=True):
+    text: Text
+    ticket_id: Short | None = None
+    channel: Short | None = None
+    language: Short | None = None
+
+
+class MessageFeedback(Event, tag="message.feedback", kw_only=True):
+    message_id: Id
+    outcome: FeedbackOutcome
+
+
+class Rollback(Event, tag="rollback", kw_only=True):
+    ref_event_id: Id
+    reason: Short | None = None
+
+
+INBOUND_TYPES: tuple[type[Event], ...] = (
+    PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
+    KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
+    CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
+    ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+)
+AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union of tagged structs
+    PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
+    KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
+    CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
+    ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+]
+TYPE_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INBOUND_TYPES)
+# Events whose effects a `rollback` may undo.
+ROLLBACKABLE = frozenset({"casino.bet", "casino.win", "sports.bet_placed", "sports.bet_settled",
+                          "payment.deposit", "payment.withdrawal"})

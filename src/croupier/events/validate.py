@@ -1,0 +1,221 @@
+"""Turn request bodies into typed events, or into precise rejections.
+
+A batch is decoded in one C pass when it is clean. When any event is bad, each event is
+decoded on its own so that every valid one is kept and every bad one is reported with
+its index, field, offending value and a reason a developer can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from croupier.events.money import AmountError, exponent, to_minor
+from croupier.events.types import (
+    AnyEvent, CasinoBet, Event, LimitChanged, PlayerRegistered, PlayerUpdated, Rollback,
+    SportsBetPlaced, TYPE_NAMES,
+)
+
+MAX_BATCH = 10_000
+MAX_FUTURE = timedelta(minutes=5)
+_AMOUNT_FIELDS = {"amount", "bonus_amount", "payout", "balance", "bonus_balance"}
+_batch_decoder = msgspec.json.Decoder(list[AnyEvent])
+_raw_decoder = msgspec.json.Decoder(list[msgspec.Raw])
+_one_decoder = msgspec.json.Decoder(AnyEvent)
+_PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?(?P<path>[^`]*)`$")
+
+
+class BatchError(ValueError):
+    """The request as a whole cannot be read (not JSON, not an array, too large)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    event_id: str | None
+    field: str | None
+    reason: str
+    value: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "event_id": self.event_id, "field": self.field,
+                "reason": self.reason, "value": self.value}
+
+
+@dataclass(slots=True)
+class ParsedBatch:
+    """Valid events with their raw JSON (kept verbatim, unknown fields included)."""
+
+    events: list[Event] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class EventError(ValueError):
+    """One event is invalid: `field` names the culprit, `reason` says what to do."""
+
+    def __init__(self, field: str | None, reason: str, value: Any = None):
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field, self.reason, self.value = field, reason, value
+
+
+def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
+    """Decode a JSON array of events; never raises for a bad event, only for a bad body."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        raws = _raw_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BatchError(
+            f"the body must be a JSON array of event objects: {_plain(str(exc))}"
+        ) from None
+    if len(raws) > MAX_BATCH:
+        raise BatchError(f"a batch holds at most {MAX_BATCH} events; this one has {len(raws)}: split it")
+    out = ParsedBatch()
+    try:
+        typed = _batch_decoder.decode(body)
+    except msgspec.ValidationError:
+        typed = None
+    for i, raw in enumerate(raws):
+        try:
+            event = typed[i] if typed is not None else _decode_one(raw)
+            check(event, now)
+        except EventError as exc:
+            out.rejected.append(Rejection(i, _event_id_of(raw), exc.field, exc.reason, exc.value))
+            continue
+        out.events.append(event)
+        out.raws.append(bytes(raw))
+        out.indexes.append(i)
+    return out
+
+
+def parse_event(obj: dict[str, Any], now: datetime | None = None) -> Event:
+    """Validate one event given as a dict (file import, tests); raises EventError."""
+    if not isinstance(obj, dict):
+        raise EventError(None, f"an event must be a JSON object, not {type(obj).__name__}")
+    event = _decode_one(msgspec.json.encode(obj))
+    check(event, now or datetime.now(timezone.utc))
+    return event
+
+
+def decode_stored(raw: bytes | str) -> Event:
+    """Decode an event already accepted into the log (trusted, no re-checking)."""
+    return _one_decoder.decode(raw)
+
+
+def _decode_one(raw: bytes) -> Event:
+    try:
+        return _one_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise _explain(str(exc), raw) from None
+    except msgspec.DecodeError as exc:
+        raise EventError(None, f"not valid JSON: {exc}") from None
+
+
+def check(event: Event, now: datetime) -> None:
+    """Rules beyond the schema: currency precision, future times, cross-field consistency."""
+    if event.occurred_at - now > MAX_FUTURE:
+        raise EventError("occurred_at", "is in the future (more than 5 minutes ahead of the server clock)",
+                         event.occurred_at.isoformat())
+    currency = getattr(event, "currency", None)
+    if currency is not None:
+        try:
+            exponent(currency)
+        except AmountError as exc:
+            raise EventError("currency", str(exc), currency) from None
+        for name in _AMOUNT_FIELDS:
+            value = getattr(event, name, None)
+            if value is not None:
+                try:
+                    to_minor(value, currency)
+                except AmountError as exc:
+                    raise EventError(name, str(exc), value) from None
+    if isinstance(event, (CasinoBet, SportsBetPlaced)):
+        if to_minor(event.bonus_amount, event.currency) > to_minor(event.amount, event.currency):
+            raise EventError("bonus_amount", "cannot exceed amount (the bonus part of the stake)",
+                             event.bonus_amount)
+    elif isinstance(event, (PlayerRegistered, PlayerUpdated)):
+        if event.timezone is not None and not _known_zone(event.timezone):
+            raise EventError("timezone", "unknown IANA time zone; use a name such as 'Europe/Stockholm'",
+                             event.timezone)
+    elif isinstance(event, LimitChanged):
+        if event.kind == "session_time":
+            if event.minutes is None:
+                raise EventError("minutes", "is required for a session_time limit")
+        elif event.amount is None or event.currency is None:
+            raise EventError("amount" if event.amount is None else "currency",
+                             f"is required for a {event.kind} limit")
+    elif isinstance(event, Rollback) and event.ref_event_id == event.event_id:
+        raise EventError("ref_event_id", "a rollback cannot undo itself", event.ref_event_id)
+    elif event.__struct_config__.tag == "sports.bet_settled" and event.payout != "0" and event.currency is None:  # type: ignore[attr-defined]
+        raise EventError("currency", "is required when payout is not zero")
+
+
+@lru_cache(maxsize=1024)
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _event_id_of(raw: bytes) -> str | None:
+    try:
+        obj = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    value = obj.get("event_id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _plain(message: str) -> str:
+    return message.replace("`", "")
+
+
+def _explain(message: str, raw: bytes) -> EventError:
+    """Rewrite a msgspec message into field + a reason that says what to send instead."""
+    match = _PATH.search(message)
+    path = match.group("path") if match else ""
+    text = _PATH.sub("", message)
+    missing = re.match(r"Object missing required field `(?P<f>[^`]+)`", text)
+    if missing:
+        name = f"{path}.{missing['f']}" if path else missing["f"]
+        if name == "type":
+            return EventError("type", f"is required; one of: {', '.join(TYPE_NAMES)}")
+        return EventError(name, "is required")
+    value = _value_at(raw, path)
+    leaf = path.rsplit(".", 1)[-1]
+    if path == "type":
+        return EventError("type", f"unknown event type {value!r}; known types: {', '.join(TYPE_NAMES)}", value)
+    if leaf in _AMOUNT_FIELDS or leaf == "odds":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return EventError(path, 'must be a decimal string such as "10.50", not a JSON number '
+                                    "(binary floats cannot hold money exactly)", value)
+        if isinstance(value, str) and value.lstrip().startswith("-"):
+            return EventError(path, "must not be negative; undo money with a `rollback` event", value)
+        return EventError(path, 'must be a non-negative decimal string such as "10.50"', value)
+    if "datetime" in text or "RFC3339" in text:
+        return EventError(path, "must be an RFC 3339 time with a UTC offset, e.g. "
+                                "'2026-11-21T10:15:00+00:00'", value)
+    if leaf == "currency":
+        return EventError(path, "must be a three-letter ISO 4217 code such as 'EUR'", value)
+    if leaf == "country":
+        return EventError(path, "must be a two-letter ISO 3166-1 code such as 'SE'", value)
+    return EventError(path or None, _plain(text), value)
+
+
+def _value_at(raw: bytes, path: str) -> Any:
+    try:
+        obj: Any = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    for part in filter(None, path.split(".")):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj

@@ -1,0 +1,64 @@
+"""Storing a batch: dedupe on event_id (within the batch and against the log), append
+durably, report accepted / duplicate / rejected per event. Acknowledged = committed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from croupier.events import Event, ParsedBatch, Rejection, parse_batch
+from croupier.players import micros
+from croupier.store import Database
+from croupier.store import eventlog
+
+
+@dataclass(slots=True)
+class IngestResult:
+    accepted: int = 0
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    stored: list[tuple[int, Event, int]] = field(default_factory=list)  # (seq, event, received_us)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": len(self.duplicates),
+                "duplicate_events": self.duplicates,
+                "rejected": [r.as_dict() for r in self.rejected]}
+
+
+def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = None) -> IngestResult:
+    """Append the valid events of `parsed`; the transaction commits before this returns."""
+    received_us = received_us or time.time_ns() // 1000
+    result = IngestResult(rejected=list(parsed.rejected))
+    first_index: dict[str, int] = {}
+    rows, kept = [], []
+    for event, raw, index in zip(parsed.events, parsed.raws, parsed.indexes, strict=True):
+        if event.event_id in first_index:
+            result.duplicates.append({"index": index, "event_id": event.event_id,
+                                      "duplicate_of": "index " + str(first_index[event.event_id])})
+            continue
+        first_index[event.event_id] = index
+        rows.append({"event_id": event.event_id, "player_id": event.player_id,
+                     "brand": event.brand, "type": event.__struct_config__.tag,
+                     "occurred_at_us": micros(event.occurred_at), "received_at_us": received_us,
+                     "payload": raw.decode()})
+        kept.append((event, index))
+    with db.engine.begin() as conn:
+        stored = eventlog.append(conn, rows)
+    for event, index in kept:
+        seq = stored.get(event.event_id)
+        if seq is None:
+            result.duplicates.append({"index": index, "event_id": event.event_id,
+                                      "duplicate_of": "an event already stored"})
+        else:
+            result.stored.append((seq, event, received_us))
+    result.stored.sort(key=lambda item: item[0])
+    result.accepted = len(result.stored)
+    result.duplicates.sort(key=lambda d: d["index"])
+    return result
+
+
+def ingest_body(db: Database, body: bytes, received_us: int | None = None) -> IngestResult:
+    """Parse a JSON array request body and store its valid events (raises BatchError for an
+    unreadable body)."""
+    return store_parsed(db, parse_batch(body), received_us)

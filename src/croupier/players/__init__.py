@@ -1,0 +1,15 @@
+"""Player state, the fold that updates it on every event, and the feature catalogue."""
+
+from croupier.players import facts
+from croupier.players.apply import apply, micros, rebuild
+from croupier.players.facts import REBUILD
+from croupier.players.config import EngineConfig, FeatureConfig, LifecycleConfig, load_config
+from croupier.players.features import CATALOGUE, WINDOWS, Feature, compute_features
+from croupier.players.lifecycle import STAGES, lifecycle_stage
+from croupier.players.state import PlayerState, new_state
+
+__all__ = [
+    "CATALOGUE", "REBUILD", "STAGES", "WINDOWS", "EngineConfig", "Feature", "FeatureConfig",
+    "LifecycleConfig", "PlayerState", "apply", "compute_features", "lifecycle_stage",
+    "facts", "load_config", "micros", "new_state", "rebuild",
+]

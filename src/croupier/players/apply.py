@@ -1,0 +1,430 @@
+"""apply(state, event): fold one event into a player's state.
+
+It depends only on the state, the event and the config, so live processing and a replay of
+the log give identical states. It mutates the state in place (the engine owns the only
+copy) and returns the facts the detectors react to. Effects that cannot be undone
+incrementally (a rollback, a registration arriving after play) return REBUILD: the engine
+then refolds the player's log with `rebuild`, which is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from croupier.events import (
+    CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
+    KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
+    PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
+    SportsBetSettled, SupportMessage, Withdrawal, to_minor,
+)
+from croupier.players.config import FeatureConfig
+from croupier.players.facts import (
+    DEPOSIT, DEPOSIT_DECLINED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, SKIPPED,
+    WITHDRAWAL_CANCELLED,
+)
+from croupier.players.state import (
+    BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM,
+    DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, KEEP_DAYS, LATE_BET_N, LOGIN_N, METRICS, N_CATS,
+    PENDING_LIMIT, RECENT_BETS, RECENT_SESSIONS, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
+    WD_N, WD_SUM, WIN, OpenSession, PlayerState, new_state,
+)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SPORTS = CATEGORY_INDEX["sports"]
+_PROFILE_FIELDS = ("jurisdiction", "country", "currency", "language", "timezone", "birth_date",
+                   "email", "phone", "first_name", "last_name", "affiliate_id", "device_id", "ip")
+
+
+def micros(moment: datetime) -> int:
+    """Aware datetime -> integer microseconds since the epoch (exact, no float)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@lru_cache(maxsize=65_536)
+def _utc_offset_hours(tz: str, utc_hour: int) -> float:
+    zone = ZoneInfo(tz)
+    moment = datetime.fromtimestamp(utc_hour * 3600, tz=timezone.utc).astimezone(zone)
+    offset = moment.utcoffset()
+    return offset.total_seconds() / 3600 if offset else 0.0
+
+
+def local_hour(state: PlayerState, at_us: int) -> int:
+    """Hour of day in the player's own time zone (UTC until the zone is known)."""
+    utc_hour = at_us // 3_600_000_000
+    tz = state.profile.get("timezone")
+    if not tz:
+        return utc_hour % 24
+    return int(utc_hour + _utc_offset_hours(tz, utc_hour)) % 24
+
+
+def _bucket(state: PlayerState, day: int) -> list[int] | None:
+    """The day's metric bucket, created on demand; None when older than the kept horizon."""
+    days = state.days
+    bucket = days.get(day)
+    if bucket is not None:
+        return bucket
+    newest = max(days) if days else day
+    if day < newest - KEEP_DAYS:
+        return None
+    bucket = days[day] = [0] * METRICS
+    if day > newest:
+        cutoff = day - KEEP_DAYS
+        for old in [d for d in days if d < cutoff]:
+            del days[old]
+        for key in [k for k in state.cats if k // N_CATS < cutoff]:
+            del state.cats[key]
+    return bucket
+
+
+def _add(state: PlayerState, day: int, slot: int, value: int) -> None:
+    state.life[slot] += value
+    bucket = _bucket(state, day)
+    if bucket is not None:
+        bucket[slot] += value
+
+
+def _add_cat(state: PlayerState, day: int, cat: int, slot: int, value: int) -> None:
+    state.life_cats[cat * 3 + slot] += value
+    if day in state.days:  # only days still kept
+        key = day * N_CATS + cat
+        bucket = state.cats.get(key)
+        if bucket is None:
+            bucket = state.cats[key] = [0, 0, 0]
+        bucket[slot] += value
+
+
+def _money(state: PlayerState, amount: str, currency: str) -> int | None:
+    """Minor units in the player's wallet currency, or None for a foreign-currency event."""
+    if state.currency is None:
+        state.currency = currency
+    if currency != state.currency:
+        state.foreign_currency_events += 1
+        return None
+    return to_minor(amount, currency)
+
+
+def _activity(state: PlayerState, at_us: int, config: FeatureConfig, facts: list[str]) -> None:
+    previous = state.last_activity_us
+    if previous is not None and at_us - previous >= config.lifecycle.lapsed_days * DAY_US:
+        state.reactivated_us = at_us
+        facts.append(REACTIVATED)
+    if previous is None or at_us > previous:
+        state.last_activity_us = at_us
+
+
+def _report_balance(state: PlayerState, event: Event, at_us: int) -> None:
+    balance = getattr(event, "balance", None)
+    if balance is not None and (state.balance_at_us is None or at_us >= state.balance_at_us):
+        state.balance = balance
+        state.bonus_balance = getattr(event, "bonus_balance", None) or state.bonus_balance
+        state.balance_at_us = at_us
+
+
+def _later(current: int | None, at_us: int) -> bool:
+    return current is None or at_us >= current
+
+
+def _registered(state: PlayerState, e: PlayerRegistered, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    had_events = state.event_count > 1
+    state.registered = True
+    state.registered_us = at_us
+    for name in _PROFILE_FIELDS:
+        value = getattr(e, name)
+        if value is not None:
+            state.profile[name] = value
+    state.consents = {"email": e.consents.email, "sms": e.consents.sms, "push": e.consents.push}
+    if state.currency is None or not had_events:
+        state.currency = e.currency
+    if e.device_id and e.device_id not in state.devices:
+        state.devices.append(e.device_id)
+    facts.append(REGISTERED)
+    if had_events:  # play was folded before we knew the time zone and currency
+        facts.append(REBUILD)
+
+
+def _updated(state: PlayerState, e: PlayerUpdated, at_us: int, day: int,
+             config: FeatureConfig, facts: list[str]) -> None:
+    for name in _PROFILE_FIELDS:
+        value = getattr(e, name, None)
+        if value is not None:
+            state.profile[name] = value
+
+
+def _consent(state: PlayerState, e: ConsentChanged, at_us: int, day: int,
+             config: FeatureConfig, facts: list[str]) -> None:
+    state.consents[e.channel] = e.granted
+
+
+def _login(state: PlayerState, e: PlayerLogin, at_us: int, day: int,
+           config: FeatureConfig, facts: list[str]) -> None:
+    if not e.success:
+        state.failed_logins += 1
+        return
+    _add(state, day, LOGIN_N, 1)
+    if _later(state.last_login_us, at_us):
+        state.last_login_us = at_us
+    if e.device_id and e.device_id not in state.devices:
+        state.devices.append(e.device_id)
+        del state.devices[:-10]
+
+
+def _kyc(state: PlayerState, e: KycStatusChanged, at_us: int, day: int,
+         config: FeatureConfig, facts: list[str]) -> None:
+    state.kyc_status = e.status
+    state.kyc_level = e.level or state.kyc_level
+
+
+def _deposit(state: PlayerState, e: Deposit, at_us: int, day: int,
+             config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    if e.status in ("declined", "failed"):
+        _add(state, day, DEP_DECLINED_N, 1)
+        facts.append(DEPOSIT_DECLINED)
+        return
+    if e.status != "approved":
+        return
+    minor = _money(state, e.amount, e.currency)
+    if minor is None:
+        return
+    _add(state, day, DEP_N, 1)
+    _add(state, day, DEP_SUM, minor)
+    if state.first_deposit_us is None or at_us < state.first_deposit_us:
+        if state.first_deposit_us is None:
+            facts.append(FIRST_DEPOSIT)
+        state.first_deposit_us, state.first_deposit_minor = at_us, minor
+    if _later(state.last_deposit_us, at_us):
+        state.last_deposit_us, state.last_deposit_minor = at_us, minor
+    facts.append(DEPOSIT)
+    _activity(state, at_us, config, facts)
+
+
+def _withdrawal(state: PlayerState, e: Withdrawal, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    minor = _money(state, e.amount, e.currency)
+    if minor is None:
+        return
+    known = state.withdrawals.get(e.transaction_id)
+    if e.status == "approved" and (known is None or known[0] != "approved"):
+        _add(state, day, WD_N, 1)
+        _add(state, day, WD_SUM, minor)
+        if _later(state.last_withdrawal_us, at_us):
+            state.last_withdrawal_us, state.last_withdrawal_minor = at_us, minor
+        state.withdrawals[e.transaction_id] = ["approved", day, minor]
+    elif e.status in ("cancelled", "reversed"):
+        _add(state, day, WD_CANCELLED_N, 1)
+        facts.append(WITHDRAWAL_CANCELLED)
+        if known is not None and known[0] == "approved":  # money came back: undo the payout
+            _add(state, known[1], WD_N, -1)
+            _add(state, known[1], WD_SUM, -known[2])
+        state.withdrawals[e.transaction_id] = [e.status, day, minor]
+    else:
+        state.withdrawals.setdefault(e.transaction_id, [e.status, day, minor])
+    if len(state.withdrawals) > PENDING_LIMIT:
+        del state.withdrawals[next(iter(state.withdrawals))]
+
+
+def _chargeback(state: PlayerState, e: Chargeback, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    minor = _money(state, e.amount, e.currency)
+    if minor is not None:
+        _add(state, day, CHARGEBACK_N, 1)
+        _add(state, day, CHARGEBACK_SUM, minor)
+
+
+def _session_started(state: PlayerState, e: SessionStarted, at_us: int, day: int,
+                     config: FeatureConfig, facts: list[str]) -> None:
+    _add(state, day, SESS_N, 1)
+    _activity(state, at_us, config, facts)
+    early_end = state.sessions.pop(e.session_id, None)
+    if early_end is not None and early_end.started_us < 0:  # its end arrived first
+        _close_session(state, day, at_us, -early_end.started_us, 0, config)
+    else:
+        state.sessions[e.session_id] = OpenSession(at_us)
+
+
+def _session_ended(state: PlayerState, e: SessionEnded, at_us: int, day: int,
+                   config: FeatureConfig, facts: list[str]) -> None:
+    session = state.sessions.pop(e.session_id, None)
+    if session is None:
+        state.sessions[e.session_id] = OpenSession(-at_us)  # remember until the start arrives
+        return
+    start_day = session.started_us // DAY_US
+    _close_session(state, start_day, session.started_us, at_us, session.losing_streak, config)
+
+
+def _close_session(state: PlayerState, start_day: int, start_us: int, end_us: int,
+                   losing_streak: int, config: FeatureConfig) -> None:
+    seconds = max(0, (end_us - start_us) // 1_000_000)
+    _add(state, start_day, SESS_SECONDS, seconds)
+    state.session_durations.append(seconds)
+    del state.session_durations[:-RECENT_SESSIONS]
+    state.sessions_ended += 1
+    if losing_streak >= config.losing_run_bets:
+        state.sessions_after_losing_run += 1
+
+
+def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
+           at_us: int, day: int, config: FeatureConfig, facts: list[str]) -> int | None:
+    minor = _money(state, amount, currency)
+    if minor is None:
+        return None
+    _add(state, day, BET_N, 1)
+    _add(state, day, STAKE, minor)
+    if bonus != "0":
+        _add(state, day, BONUS_STAKE, to_minor(bonus, currency))
+    _add_cat(state, day, cat, C_BETS, 1)
+    _add_cat(state, day, cat, C_STAKE, minor)
+    hour = local_hour(state, at_us)
+    state.hours[hour] += 1
+    if config.late_night_start_hour <= hour < config.late_night_end_hour:
+        _add(state, day, LATE_BET_N, 1)
+    if _later(state.last_bet_us, at_us):
+        state.last_bet_us = at_us
+    _activity(state, at_us, config, facts)
+    return minor
+
+
+def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    cat = CATEGORY_INDEX[e.game_category]
+    if _stake(state, cat, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts) is None:
+        return
+    state.recent_bets[e.bet_id] = cat
+    if len(state.recent_bets) > RECENT_BETS:
+        del state.recent_bets[next(iter(state.recent_bets))]
+    if e.session_id is not None:
+        session = state.sessions.get(e.session_id)
+        if session is not None and session.started_us >= 0:
+            session.losing_streak += 1
+
+
+def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    minor = _money(state, e.amount, e.currency)
+    if not minor:
+        return
+    _add(state, day, WIN, minor)
+    _add_cat(state, day, state.recent_bets.get(e.bet_id, CATEGORY_INDEX["other"]), C_WIN, minor)
+    for session in state.sessions.values():  # a win ends the losing run
+        session.losing_streak = 0
+
+
+def _sports_placed(state: PlayerState, e: SportsBetPlaced, at_us: int, day: int,
+                   config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    minor = _stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts)
+    if minor is not None:
+        state.open_sports[e.bet_id] = [minor, day]
+        if len(state.open_sports) > PENDING_LIMIT:
+            del state.open_sports[next(iter(state.open_sports))]
+
+
+def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: int,
+                    config: FeatureConfig, facts: list[str]) -> None:
+    _report_balance(state, e, at_us)
+    placed = state.open_sports.pop(e.bet_id, None)
+    currency = e.currency or state.currency
+    if currency is None:
+        return
+    payout = _money(state, e.payout, currency)
+    if payout is None:
+        return
+    if e.outcome == "void" and payout == 0 and placed is not None:
+        payout = placed[0]  # a void bet refunds the stake
+    if payout:
+        _add(state, day, WIN, payout)
+        _add_cat(state, day, _SPORTS, C_WIN, payout)
+
+
+def _limit(state: PlayerState, e: LimitChanged, at_us: int, day: int,
+           config: FeatureConfig, facts: list[str]) -> None:
+    state.limit_changes += 1
+
+
+def _exclusion(state: PlayerState, e: ExclusionRequested, at_us: int, day: int,
+               config: FeatureConfig, facts: list[str]) -> None:
+    state.exclusion_requests += 1
+
+
+def _support(state: PlayerState, e: SupportMessage, at_us: int, day: int,
+             config: FeatureConfig, facts: list[str]) -> None:
+    state.support_messages += 1
+
+
+def _ignore(state: PlayerState, e: Event, at_us: int, day: int,
+            config: FeatureConfig, facts: list[str]) -> None:
+    """Events that change no player feature (e.g. logout, message feedback)."""
+
+
+def _rollback(state: PlayerState, e: Rollback, at_us: int, day: int,
+              config: FeatureConfig, facts: list[str]) -> None:
+    if e.ref_event_id not in state.rolled_back:
+        state.rolled_back.append(e.ref_event_id)
+    facts.append(REBUILD)
+
+
+_APPLY: dict[type, Callable[..., None]] = {
+    PlayerRegistered: _registered, PlayerUpdated: _updated, ConsentChanged: _consent,
+    PlayerLogin: _login, PlayerLogout: _ignore, KycStatusChanged: _kyc, Deposit: _deposit,
+    Withdrawal: _withdrawal, Chargeback: _chargeback, SessionStarted: _session_started,
+    SessionEnded: _session_ended, CasinoBet: _casino_bet, CasinoWin: _casino_win,
+    SportsBetPlaced: _sports_placed, SportsBetSettled: _sports_settled, LimitChanged: _limit,
+    ExclusionRequested: _exclusion, SupportMessage: _support, MessageFeedback: _ignore,
+    Rollback: _rollback,
+}
+
+
+def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> list[str]:
+    """Fold `event` (log position `seq`) into `state`; return the facts it produced."""
+    facts: list[str] = []
+    at_us = micros(event.occurred_at)
+    state.event_count += 1
+    state.last_seq = seq
+    if state.first_event_us is None or at_us < state.first_event_us:
+        state.first_event_us = at_us
+    if state.last_event_us is None or at_us > state.last_event_us:
+        state.last_event_us = at_us
+    if not state.brand:
+        state.brand = event.brand
+    if state.rolled_back and event.event_id in state.rolled_back:
+        state.unmatched_rollbacks = max(0, state.unmatched_rollbacks - 1)
+        facts.append(SKIPPED)
+        return facts
+    _APPLY[type(event)](state, event, at_us, at_us // DAY_US, config, facts)
+    return facts
+
+
+def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig) -> PlayerState:
+    """Refold a player's whole log (in log order), leaving out what rollbacks undid.
+
+    The registration's time zone and currency are known up front, so play that arrived
+    before the registration is attributed to the right local hours and wallet currency.
+    """
+    ordered = list(events)
+    undone = {e.ref_event_id for _, e in ordered if isinstance(e, Rollback)}
+    present = {e.event_id for _, e in ordered}
+    state = new_state(player_id)
+    for _, e in ordered:
+        if isinstance(e, PlayerRegistered):
+            if e.timezone:
+                state.profile["timezone"] = e.timezone
+            state.currency = e.currency
+            break
+    for seq, e in ordered:
+        if e.event_id in undone:
+            state.event_count += 1
+            state.last_seq = seq
+            continue
+        apply(state, e, seq, config)
+    state.rolled_back = sorted(undone)
+    state.unmatched_rollbacks = len(undone - present)
+    return state

@@ -1,0 +1,10 @@
+"""Facts `apply` returns: what an event changed that detectors may react to."""
+
+REGISTERED = "registered"
+FIRST_DEPOSIT = "first_deposit"
+DEPOSIT = "deposit"
+DEPOSIT_DECLINED = "deposit_declined"
+WITHDRAWAL_CANCELLED = "withdrawal_cancelled"
+REACTIVATED = "reactivated"
+REBUILD = "rebuild"
+SKIPPED = "skipped"   # the event was rolled back before it arrived

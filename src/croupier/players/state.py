@@ -1,0 +1,86 @@
+"""Per-player state: what `apply` folds events into, and what features are read from.
+
+Windowed aggregates live in per-day buckets keyed by the UTC day of `occurred_at`, so a late
+event lands in the day it happened and every window (1, 7, 30, 90 days) stays exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import Struct, field
+
+# Core metric slots of a day bucket (and of the lifetime totals).
+DEP_N, DEP_SUM, WD_N, WD_SUM, WD_CANCELLED_N, DEP_DECLINED_N, BET_N, STAKE, WIN, BONUS_STAKE, \
+    SESS_N, SESS_SECONDS, LOGIN_N, LATE_BET_N, CHARGEBACK_N, CHARGEBACK_SUM = range(16)
+METRICS = 16
+
+CATEGORIES = ("slots", "live_casino", "table", "crash", "bingo", "poker", "other", "sports")
+CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORIES)}
+N_CATS = len(CATEGORIES)
+# Slots of a category bucket.
+C_BETS, C_STAKE, C_WIN = range(3)
+
+DAY_US = 86_400_000_000
+KEEP_DAYS = 100            # day buckets older than this (vs the newest) fold into lifetime only
+RECENT_SESSIONS = 100      # durations kept for the median and last-5 features
+RECENT_BETS = 64           # bet ids remembered to attribute wins to a game category
+PENDING_LIMIT = 512        # open sports bets / withdrawals remembered per player
+
+
+class OpenSession(Struct, array_like=True):
+    started_us: int
+    losing_streak: int = 0
+
+
+class PlayerState(Struct, omit_defaults=True):
+    player_id: str
+    brand: str = ""
+    registered: bool = False
+    profile: dict[str, Any] = field(default_factory=dict)
+    consents: dict[str, bool] = field(default_factory=dict)
+    currency: str | None = None
+    kyc_status: str | None = None
+    kyc_level: str | None = None
+    registered_us: int | None = None
+    first_event_us: int | None = None
+    last_event_us: int | None = None
+    last_seq: int = 0
+    event_count: int = 0
+    first_deposit_us: int | None = None
+    first_deposit_minor: int | None = None
+    last_deposit_us: int | None = None
+    last_deposit_minor: int | None = None
+    last_withdrawal_us: int | None = None
+    last_withdrawal_minor: int | None = None
+    last_login_us: int | None = None
+    last_bet_us: int | None = None
+    last_activity_us: int | None = None
+    reactivated_us: int | None = None
+    balance: str | None = None
+    bonus_balance: str | None = None
+    balance_at_us: int | None = None
+    days: dict[int, list[int]] = field(default_factory=dict)
+    cats: dict[int, list[int]] = field(default_factory=dict)   # key: day * N_CATS + category
+    life: list[int] = field(default_factory=lambda: [0] * METRICS)
+    life_cats: list[int] = field(default_factory=lambda: [0] * (N_CATS * 3))
+    hours: list[int] = field(default_factory=lambda: [0] * 24)  # bets per local hour of day
+    sessions: dict[str, OpenSession] = field(default_factory=dict)
+    session_durations: list[int] = field(default_factory=list)  # seconds, oldest first
+    sessions_ended: int = 0
+    sessions_after_losing_run: int = 0
+    recent_bets: dict[str, int] = field(default_factory=dict)      # casino bet id -> category
+    open_sports: dict[str, list[int]] = field(default_factory=dict)  # bet id -> [stake, day]
+    withdrawals: dict[str, list[Any]] = field(default_factory=dict)  # tx -> [status, day, minor]
+    foreign_currency_events: int = 0
+    rolled_back: list[str] = field(default_factory=list)
+    unmatched_rollbacks: int = 0
+    limit_changes: int = 0
+    exclusion_requests: int = 0
+    support_messages: int = 0
+    failed_logins: int = 0
+    devices: list[str] = field(default_factory=list)
+
+
+def new_state(player_id: str) -> PlayerState:
+    return PlayerState(player_id=player_id)

@@ -1,0 +1,58 @@
+"""Simulated time: integer milliseconds since the epoch (UTC) inside, RFC 3339 outside.
+
+Integers keep the discrete-event loop fast and exact; local time is derived only where
+behaviour depends on it (time of day, late-night play).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SECOND = 1_000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+NEVER = 1 << 62  # a time later than any simulated time
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime; naive ones are refused."""
+    if moment.tzinfo is None:
+        raise ValueError(f"expected a timezone-aware datetime, got naive {moment.isoformat()}")
+    return (moment - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def rfc3339(ms: int) -> str:
+    """`2026-11-21T10:15:03.123+00:00`, as the protocol wants it."""
+    return from_ms(ms).isoformat(timespec="milliseconds")
+
+
+class Stamper:
+    """Formats many nearby timestamps fast by caching the date-hour-minute prefix."""
+
+    def __init__(self) -> None:
+        self._prefixes: dict[int, str] = {}
+
+    def __call__(self, ms: int) -> str:
+        minute, rest = divmod(ms, MINUTE)
+        prefix = self._prefixes.get(minute)
+        if prefix is None:
+            if len(self._prefixes) > 200_000:
+                self._prefixes.clear()
+            prefix = from_ms(minute * MINUTE).strftime("%Y-%m-%dT%H:%M:")
+            self._prefixes[minute] = prefix
+        seconds, millis = divmod(rest, SECOND)
+        return f"{prefix}{seconds:02d}.{millis:03d}+00:00"
+
+
+def local(ms: int, zone: ZoneInfo) -> datetime:
+    """The wall-clock time a player sees at `ms`."""
+    return from_ms(ms).astimezone(zone)

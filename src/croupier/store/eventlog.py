@@ -1,0 +1,65 @@
+"""The event log: append (deduplicated on event_id), read in log order, read one player's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from croupier.store.schema import events
+from croupier.store.upsert import insert_returning_new
+
+# Rows per statement: SQLite allows 32,766 bound variables; 8 columns per row.
+_CHUNK = 2_000
+
+
+def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Append rows (keys: event_id, player_id, brand, type, occurred_at_us, received_at_us,
+    payload). Returns event_id -> seq for the rows stored; the missing ones were duplicates."""
+    if conn.dialect.name == "postgresql":
+        # Serialise appends so that log order (seq) is also commit order: the engine's cursor
+        # may then never skip a row that commits late.
+        conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
+    stored: dict[str, int] = {}
+    for start in range(0, len(rows), _CHUNK):
+        for seq, event_id in insert_returning_new(conn, events, rows[start:start + _CHUNK],
+                                                  ("seq", "event_id")):
+            stored[event_id] = seq
+    return stored
+
+
+def existing_ids(conn: Connection, event_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(event_ids), _CHUNK):
+        chunk = event_ids[start:start + _CHUNK]
+        found.update(conn.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
+    return found
+
+
+def read_after(conn: Connection, after_seq: int, limit: int) -> list[tuple[int, str, int]]:
+    """(seq, payload, received_at_us) of the next `limit` events after `after_seq`."""
+    stmt = (select(events.c.seq, events.c.payload, events.c.received_at_us)
+            .where(events.c.seq > after_seq).order_by(events.c.seq).limit(limit))
+    return [tuple(r) for r in conn.execute(stmt)]
+
+
+def count_between(conn: Connection, after_seq: int, last_seq: int) -> int:
+    stmt = select(func.count()).select_from(events).where(events.c.seq > after_seq, events.c.seq <= last_seq)
+    return conn.execute(stmt).scalar_one()
+
+
+def max_seq(conn: Connection) -> int:
+    return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+
+
+def player_history(conn: Connection, player_id: str, up_to_seq: int | None = None,
+                   limit: int | None = None, newest_first: bool = False) -> list[tuple[int, str, int]]:
+    """(seq, payload, received_at_us) of one player's events in log order."""
+    stmt = select(events.c.seq, events.c.payload, events.c.received_at_us).where(events.c.player_id == player_id)
+    if up_to_seq is not None:
+        stmt = stmt.where(events.c.seq <= up_to_seq)
+    stmt = stmt.order_by(events.c.seq.desc() if newest_first else events.c.seq)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [tuple(r) for r in conn.execute(stmt)]
