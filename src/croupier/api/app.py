@@ -1,0 +1,60 @@
+"""The FastAPI application: REST API under /v1, the back office under /."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from croupier import __version__
+from croupier.api.routes import router
+from croupier.api.runtime import Runtime
+from croupier.events import event_json_schema
+from croupier.players import EngineConfig
+
+
+def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
+               runtime: Runtime | None = None, background: bool = True, web: bool = True) -> FastAPI:
+    runtime = runtime or Runtime(db_url, config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        if background:
+            runtime.start()
+        yield
+        runtime.close()
+
+    app = FastAPI(title="Croupier", version=__version__, lifespan=lifespan,
+                  description="Self-hosted iGaming CRM with player protection built in. "
+                              "Authenticate with `Authorization: Bearer crp_…` (create keys with "
+                              "`croupier keys create --scope ingest|read|admin`).")
+    app.state.runtime = runtime
+    app.include_router(router)
+    if web:
+        from croupier.web import mount_back_office
+
+        mount_back_office(app)
+    _add_event_schema(app)
+    return app
+
+
+def _add_event_schema(app: FastAPI) -> None:
+    """Put protocol v1's schema into the OpenAPI components so /docs shows every event type."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = original()
+        schema = event_json_schema()
+        defs = schema.pop("$defs", {})
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, body in defs.items():
+            components.setdefault(name, body)
+        components["Event"] = {k: v for k, v in schema.items() if k != "$schema"}
+        text = __import__("json").dumps(spec).replace("#/$defs/", "#/components/schemas/")
+        app.openapi_schema = __import__("json").loads(text)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,110 @@
+"""The REST API, version 1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from croupier import __version__
+from croupier.analytics import dashboard
+from croupier.api.auth import require_scope
+from croupier.api.player_view import player_360, search, timeline
+from croupier.events import MAX_BATCH, BatchError, event_json_schema
+from croupier.players import CATALOGUE, STAGES, WINDOWS
+
+router = APIRouter(prefix="/v1")
+
+_EVENTS_EXAMPLE = [{"event_id": "evt-1", "type": "payment.deposit", "player_id": "p1",
+                    "brand": "aurora", "occurred_at": "2026-11-21T10:15:00+00:00",
+                    "transaction_id": "tx-1", "amount": "50.00", "currency": "EUR",
+                    "status": "approved", "method": "card"}]
+
+
+def _runtime(request: Request):  # noqa: ANN202
+    return request.app.state.runtime
+
+
+@router.post(
+    "/events",
+    summary="Send a batch of events",
+    description=(
+        f"A JSON array of up to {MAX_BATCH} events (protocol v1, schema at GET /v1/schema/events). "
+        "The answer comes once the valid events are durably stored and processed. Duplicates "
+        "(same event_id) are accepted once and reported; each rejected event is reported by "
+        "index, field, value and reason while the valid ones are stored."),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "array", "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/Event"}},
+        "example": _EVENTS_EXAMPLE}}}},
+    responses={200: {"description": "Stored; see accepted / duplicates / rejected"},
+               400: {"description": "The body is not a JSON array of objects"},
+               413: {"description": "More than 10,000 events"}},
+)
+async def post_events(request: Request, _key=Depends(require_scope("ingest"))) -> Any:  # noqa: ANN001
+    body = await request.body()
+    runtime = _runtime(request)
+    try:
+        result = await run_in_threadpool(runtime.ingest, body)
+    except BatchError as exc:
+        status = 413 if "at most" in str(exc) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+    return result.as_dict()
+
+
+@router.get("/schema/events", summary="JSON Schema of event protocol v1")
+async def get_event_schema() -> dict[str, Any]:
+    return event_json_schema()
+
+
+@router.get("/features", summary="The feature catalogue")
+async def get_features() -> dict[str, Any]:
+    return {"windows": [w for w, _ in WINDOWS], "lifecycle_stages": list(STAGES),
+            "features": [f.as_dict() for f in CATALOGUE]}
+
+
+@router.get("/players", summary="Search players by id, email or last name prefix")
+def get_players(request: Request, q: str = "", limit: int = Query(50, ge=1, le=500),
+                _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    with _runtime(request).db.engine.connect() as conn:
+        return {"players": search(conn, q, limit)}
+
+
+@router.get("/players/{player_id}", summary="Player 360: profile, balances, KYC, consents, "
+            "lifecycle stage, every feature, the event timeline, messages and gate decisions")
+def get_player(player_id: str, request: Request, timeline_limit: int = Query(50, ge=0, le=1000),
+               _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    view = player_360(_runtime(request), player_id, timeline_limit=timeline_limit)
+    if view is None:
+        raise HTTPException(404, detail=f"no events for player {player_id!r}")
+    return view
+
+
+@router.get("/players/{player_id}/events", summary="A player's event timeline, newest first")
+def get_player_events(player_id: str, request: Request, limit: int = Query(100, ge=1, le=1000),
+                      before_seq: int | None = None,
+                      _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    with _runtime(request).db.engine.connect() as conn:
+        return {"events": timeline(conn, player_id, limit, before_seq)}
+
+
+@router.get("/stats/dashboard", summary="Live figures: events/s, active players, deposits and GGR today")
+def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    with _runtime(request).db.engine.connect() as conn:
+        return dashboard(conn)
+
+
+@router.get("/config", summary="The engine configuration in force and its version")
+def get_config(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    import msgspec
+
+    config = _runtime(request).config
+    return {"version": config.version, "config": msgspec.to_builtins(config)}
+
+
+@router.get("/health", summary="Liveness, version and engine position")
+def get_health(request: Request) -> dict[str, Any]:
+    runtime = _runtime(request)
+    return {"status": "ok", "version": __version__, "engine_cursor": runtime.engine.cursor,
+            "database": runtime.db.engine.dialect.name}

@@ -1,0 +1,66 @@
+"""One running Croupier: database, engine, config, and the loop that keeps the engine
+caught up with events other processes append (e.g. `croupier ingest` into the same DB)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from croupier.engine import Engine
+from croupier.ingest import IngestResult, ingest_body
+from croupier.players import EngineConfig
+from croupier.store import Database, open_database
+from croupier.store.accounts import ApiKey, find_key
+
+log = logging.getLogger("croupier")
+KEY_CACHE_SECONDS = 30.0
+
+
+class Runtime:
+    def __init__(self, db_url: str | None = None, config: EngineConfig | None = None):
+        self.db: Database = open_database(db_url)
+        self.config = config or EngineConfig()
+        self.engine = Engine(self.db, self.config)
+        self.started_at = time.time()
+        self._keys: dict[str, tuple[float, ApiKey | None]] = {}
+        self._stop = threading.Event()
+        self._loop: threading.Thread | None = None
+
+    def ingest(self, body: bytes) -> IngestResult:
+        """Store a batch durably, then run it through the engine before answering."""
+        result = ingest_body(self.db, body)
+        if result.stored:
+            self.engine.submit(result.stored)
+        return result
+
+    def api_key(self, key_id: str) -> ApiKey | None:
+        """Keys are cached briefly so the ingest hot path does not hit the database per call;
+        a revocation takes effect within KEY_CACHE_SECONDS."""
+        now = time.monotonic()
+        cached = self._keys.get(key_id)
+        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        with self.db.engine.connect() as conn:
+            key = find_key(conn, key_id)
+        self._keys[key_id] = (now, key)
+        return key
+
+    def start(self, poll_seconds: float = 0.5) -> None:
+        if self._loop is None:
+            self._loop = threading.Thread(target=self._run, args=(poll_seconds,),
+                                          name="croupier-engine", daemon=True)
+            self._loop.start()
+
+    def _run(self, poll_seconds: float) -> None:
+        while not self._stop.wait(poll_seconds):
+            try:
+                self.engine.process_pending()
+            except Exception:  # keep serving; the next tick retries from the durable cursor
+                log.exception("engine tick failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._loop is not None:
+            self._loop.join(timeout=10)
+        self.db.dispose()

@@ -1,0 +1,41 @@
+"""Staff roles and what each may do. Pages and API calls name a permission, never a role."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "crm_manager", "compliance_officer", "aml_analyst", "support_agent", "auditor")
+
+PERMISSIONS = {
+    "dashboard.view": "see the live dashboard",
+    "players.view": "search players and open the player-360 page",
+    "players.pii": "see contact details (email, phone, names, birth date)",
+    "events.view": "see a player's event timeline",
+    "decisions.view": "see gate decisions and the outbox",
+    "audit.view": "search and export the audit log",
+    "config.view": "see engine and jurisdiction configuration",
+    "config.edit": "propose configuration changes",
+    "users.manage": "create and disable staff users",
+    "keys.manage": "create and revoke API keys",
+}
+
+_GRANTS: dict[str, set[str]] = {
+    "admin": set(PERMISSIONS),
+    "crm_manager": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
+                    "config.view"},
+    "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
+                           "decisions.view", "audit.view", "config.view", "config.edit"},
+    "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
+                    "audit.view"},
+    "support_agent": {"players.view", "players.pii", "events.view"},
+    "auditor": {"dashboard.view", "players.view", "events.view", "decisions.view", "audit.view",
+                "config.view"},
+}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    return frozenset(_GRANTS.get(role, ()))
+
+
+def can(role: str, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return permission in _GRANTS.get(role, ())

@@ -1,0 +1,118 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL for real when it runs, and always on
+CI), an app with API keys, and event builders.
+
+With CI=true a missing service is a failure, never a quiet skip."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("CROUPIER_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+
+
+def require_service(name: str, problem: str) -> None:
+    """Fail on CI, skip (loudly, with the reason) elsewhere."""
+    message = f"{name} is not available: {problem}"
+    if ON_CI:
+        pytest.fail(message + " (CI=true: services must run for real)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"croupier_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        require_service("PostgreSQL", str(exc).splitlines()[0])
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _empty_all_tables(url: str) -> None:
+    from croupier.store import open_database
+    from croupier.store.schema import metadata
+
+    db = open_database(url)
+    with db.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'croupier.db'}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_all_tables(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # noqa: ANN001
+    return f"sqlite:///{tmp_path / 'croupier.db'}"
+
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class EventFactory:
+    """Builds protocol v1 events with unique ids; times are offsets from a fixed `now`."""
+
+    def __init__(self, now: datetime = NOW, player_id: str = "p1", brand: str = "aurora"):
+        self.now, self.player_id, self.brand, self._n = now, player_id, brand, 0
+
+    def __call__(self, type_: str, at: timedelta | datetime = timedelta(0), **fields: Any) -> dict[str, Any]:
+        self._n += 1
+        moment = at if isinstance(at, datetime) else self.now + at
+        event = {"event_id": f"{self.player_id}-{self._n}-{uuid.uuid4().hex[:6]}", "type": type_,
+                 "player_id": fields.pop("player_id", self.player_id), "brand": self.brand,
+                 "occurred_at": moment.isoformat()}
+        event.update(fields)
+        return event
+
+    def registered(self, at: timedelta | datetime = timedelta(0), **fields: Any) -> dict[str, Any]:
+        base = {"jurisdiction": "SE", "country": "SE", "currency": "SEK", "language": "sv",
+                "timezone": "Europe/Stockholm", "birth_date": "1990-05-17", "email": "anna@example.se",
+                "first_name": "Anna", "last_name": "Berg", "consents": {"email": True, "sms": False, "push": True}}
+        base.update(fields)
+        return self("player.registered", at, **base)
+
+
+@pytest.fixture
+def make_event() -> EventFactory:
+    return EventFactory()
+
+
+@pytest.fixture
+def app_client(db_url: str):  # noqa: ANN201
+    """A TestClient over the whole app (API + back office) with an all-scope key."""
+    from fastapi.testclient import TestClient
+
+    from croupier.api import create_app
+    from croupier.store.accounts import create_key
+
+    app = create_app(db_url, background=False)
+    with app.state.runtime.db.engine.begin() as conn:
+        token, _ = create_key(conn, "tests", ["ingest", "read"])
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
