@@ -2,7 +2,7 @@
 
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
-from croupier.engine.runner import BatchReport, Engine
+from croupier.engine.runner import BatchReport, Engine, merge_reports
 from croupier.engine.step import StepResult, step
 
-__all__ = ["BatchReport", "Engine", "Signal", "StepResult", "detect", "react", "step"]
+__all__ = ["BatchReport", "Engine", "merge_reports", "Signal", "StepResult", "detect", "react", "step"]

@@ -81,7 +81,7 @@ class Engine:
                 if not rows:
                     break
                 items = [(seq, decode_stored(payload), received) for seq, payload, received in rows]
-                _merge(total, self._process(items))
+                merge_reports(total, self._process(items))
         return total
 
     def submit(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
@@ -95,7 +95,7 @@ class Engine:
                 if contiguous:
                     report = BatchReport()
                     for start in range(0, len(items), self.batch_size):
-                        _merge(report, self._process(items[start:start + self.batch_size]))
+                        merge_reports(report, self._process(items[start:start + self.batch_size]))
                     return report
         return self.process_pending()
 
@@ -221,7 +221,7 @@ def _compare_with_audit(conn: Connection, decisions: Iterable[Decision]) -> list
     return mismatched
 
 
-def _merge(into: BatchReport, part: BatchReport) -> None:
+def merge_reports(into: BatchReport, part: BatchReport) -> None:
     into.events += part.events
     into.decisions += part.decisions
     into.allowed += part.allowed
