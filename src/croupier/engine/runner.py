@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from croupier.compliance import Decision
 from croupier.engine.step import step
 from croupier.events import (
-    CasinoBet, CasinoWin, Deposit, Event, Rollback, SportsBetPlaced, SportsBetSettled,
+    CasinoBet, CasinoWin, Deposit, Event, SportsBetPlaced, SportsBetSettled,
     decode_stored, to_minor,
 )
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, new_state
@@ -55,6 +55,23 @@ def _totals(event: Event) -> tuple[int, str, list[int]] | None:
     if isinstance(event, SportsBetSettled) and event.currency and event.payout != "0":
         return day, event.currency, [0, 0, 0, to_minor(event.payout, event.currency)]
     return None
+
+
+class _DatabaseLog:
+    """The engine's read access to one player's log (rollbacks, late registrations)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def history(self, player_id: str, up_to_seq: int) -> list[tuple[int, Event]]:
+        with self.db.engine.connect() as conn:
+            rows = eventlog.player_history(conn, player_id, up_to_seq)
+        return [(seq, decode_stored(payload)) for seq, payload, _ in rows]
+
+    def find(self, player_id: str, event_id: str, before_seq: int) -> Event | None:
+        with self.db.engine.connect() as conn:
+            payload = eventlog.find(conn, player_id, event_id, before_seq)
+        return decode_stored(payload) if payload is not None else None
 
 
 class Engine:
@@ -121,11 +138,6 @@ class Engine:
         seq = conn.execute(select(engine_cursor.c.seq).where(engine_cursor.c.name == self.name)).scalar()
         return seq or 0
 
-    def _history(self, player_id: str, up_to: int) -> list[tuple[int, Event]]:
-        with self.db.engine.connect() as conn:
-            rows = eventlog.player_history(conn, player_id, up_to)
-        return [(seq, decode_stored(payload)) for seq, payload, _ in rows]
-
     def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         config, states = self.config, self.states
         missing = {e.player_id for _, e, _ in items} - states.keys()
@@ -136,34 +148,25 @@ class Engine:
         decisions: list[Decision] = []
         minutes: dict[int, int] = defaultdict(int)
         totals: dict[tuple[int, str], list[int]] = {}
+        log = _DatabaseLog(self.db)
         for seq, event, received_us in items:
             pid = event.player_id
             state = states.get(pid)
             if state is None:
                 state = states[pid] = new_state(pid)
-            history_cache: list[tuple[int, Event]] = []
-
-            def history(pid: str = pid, seq: int = seq, cache: list = history_cache) -> list[tuple[int, Event]]:
-                cache.extend(self._history(pid, seq))
-                return cache
-
-            result = step(state, event, seq, received_us, config, history)
+            result = step(state, event, seq, received_us, config, log)
             if result.state is not state:
                 states[pid] = result.state
             dirty[pid] = result.state
             decisions.extend(result.decisions)
             minutes[received_us // MINUTE_US] += 1
-            contribution = _totals(event)
-            if isinstance(event, Rollback):
-                undone = next((e for _, e in history_cache if e.event_id == event.ref_event_id), None)
-                contribution = _totals(undone) if undone is not None else None
-                if contribution is not None:
-                    contribution = (contribution[0], contribution[1], [-v for v in contribution[2]])
+            contribution = _totals(result.undone if result.undone is not None else event)
             if contribution is not None:
                 day, currency, values = contribution
+                sign = -1 if result.undone is not None else 1
                 acc = totals.setdefault((day, currency), [0, 0, 0, 0])
                 for i, v in enumerate(values):
-                    acc[i] += v
+                    acc[i] += sign * v
         report = BatchReport(events=len(items))
         now_us = time.time_ns() // 1000
         with self.db.engine.begin() as conn:

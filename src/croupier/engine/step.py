@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from croupier.compliance import Decision, decide
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
-from croupier.events import Event
-from croupier.players import REBUILD, EngineConfig, PlayerState, apply, micros, rebuild
+from croupier.events import ROLLBACKABLE, Event, Rollback
+from croupier.players import EngineConfig, PlayerState, apply, facts as fact, micros, rebuild, undo
+
+
+class PlayerLog(Protocol):
+    """Read access to the log for the rare steps that need more than the current event."""
+
+    def history(self, player_id: str, up_to_seq: int) -> Iterable[tuple[int, Event]]: ...
+
+    def find(self, player_id: str, event_id: str, before_seq: int) -> Event | None: ...
 
 
 @dataclass(slots=True)
@@ -18,18 +27,28 @@ class StepResult:
     facts: list[str]
     signals: list[Signal]
     decisions: list[Decision]
+    undone: Event | None = None   # the event a rollback reverted
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
-         history: Callable[[], Iterable[tuple[int, Event]]]) -> StepResult:
-    """Process one event. `history` yields the player's log up to `seq` and is only called
-    when the state must be refolded (a rollback, a registration that arrives after play)."""
+         log: PlayerLog) -> StepResult:
+    """Process one event; the log is only read for rollbacks and late registrations."""
     facts = apply(state, event, seq, config.features)
-    if REBUILD in facts:
-        state = rebuild(state.player_id, history(), config.features)
+    undone = None
+    if fact.ROLLBACK in facts:
+        assert isinstance(event, Rollback)
+        target = log.find(state.player_id, event.ref_event_id, seq)
+        if target is None:
+            state.unmatched_rollbacks += 1   # it may still arrive; apply will skip it then
+        elif target.__struct_config__.tag in ROLLBACKABLE:
+            undone = target
+            if not undo(state, target, config.features):
+                facts.append(fact.REBUILD)
+    if fact.REBUILD in facts:
+        state = rebuild(state.player_id, log.history(state.player_id, seq), config.features)
     signals = detect(state, event, facts)
     decisions = []
     if signals:
         event_us = micros(event.occurred_at)
         decisions = [decide(p, state, config, received_us, event_us) for p in react(state, signals)]
-    return StepResult(state, facts, signals, decisions)
+    return StepResult(state, facts, signals, decisions, undone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 # ISO 4217 active codes with their minor-unit exponent (2 unless listed otherwise).
 _ZERO_DIGIT = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
@@ -44,11 +45,12 @@ def exponent(currency: str) -> int:
         ) from None
 
 
+@lru_cache(maxsize=262_144)
 def to_minor(amount: str, currency: str) -> int:
     """Parse a non-negative decimal string into integer minor units of `currency`.
 
-    String parsing instead of Decimal keeps the hot path cheap; the grammar is checked
-    before this is called (digits, at most one point).
+    String parsing instead of Decimal keeps the hot path cheap, and stakes repeat ("1.00",
+    "0.20"), so results are cached; the grammar is checked before this is called.
     """
     exp = exponent(currency)
     whole, _, frac = amount.partition(".")

@@ -38,10 +38,8 @@ def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = No
                                       "duplicate_of": "index " + str(first_index[event.event_id])})
             continue
         first_index[event.event_id] = index
-        rows.append({"event_id": event.event_id, "player_id": event.player_id,
-                     "brand": event.brand, "type": event.__struct_config__.tag,
-                     "occurred_at_us": micros(event.occurred_at), "received_at_us": received_us,
-                     "payload": raw.decode()})
+        rows.append((event.event_id, event.player_id, event.brand, event.__struct_config__.tag,
+                     micros(event.occurred_at), received_us, raw.decode()))
         kept.append((event, index))
     with db.engine.begin() as conn:
         stored = eventlog.append(conn, rows)

@@ -7,9 +7,10 @@ from croupier.players.config import EngineConfig, FeatureConfig, LifecycleConfig
 from croupier.players.features import CATALOGUE, WINDOWS, Feature, compute_features
 from croupier.players.lifecycle import STAGES, lifecycle_stage
 from croupier.players.state import PlayerState, new_state
+from croupier.players.undo import undo
 
 __all__ = [
     "CATALOGUE", "REBUILD", "STAGES", "WINDOWS", "EngineConfig", "Feature", "FeatureConfig",
     "LifecycleConfig", "PlayerState", "apply", "compute_features", "lifecycle_stage",
-    "facts", "load_config", "micros", "new_state", "rebuild",
+    "facts", "load_config", "micros", "new_state", "rebuild", "undo",
 ]

@@ -9,6 +9,7 @@ then refolds the player's log with `rebuild`, which is exact.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -17,18 +18,18 @@ from zoneinfo import ZoneInfo
 from croupier.events import (
     CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
     KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
-    PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
+    ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
 )
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import (
-    DEPOSIT, DEPOSIT_DECLINED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, SKIPPED,
+    DEPOSIT, DEPOSIT_DECLINED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, ROLLBACK, SKIPPED,
     WITHDRAWAL_CANCELLED,
 )
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM,
     DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, KEEP_DAYS, LATE_BET_N, LOGIN_N, METRICS, N_CATS,
-    PENDING_LIMIT, RECENT_BETS, RECENT_SESSIONS, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
+    PENDING_LIMIT, RECENT_BETS, RECENT_SESSIONS, RECENT_TIMES, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
     WD_N, WD_SUM, WIN, OpenSession, PlayerState, new_state,
 )
 
@@ -125,6 +126,12 @@ def _report_balance(state: PlayerState, event: Event, at_us: int) -> None:
         state.balance_at_us = at_us
 
 
+def remember(recent: list, item) -> None:  # noqa: ANN001
+    """Keep the newest RECENT_TIMES items of an ascending list (late items slot in place)."""
+    bisect.insort(recent, item)
+    del recent[:-RECENT_TIMES]
+
+
 def _later(current: int | None, at_us: int) -> bool:
     return current is None or at_us >= current
 
@@ -200,6 +207,7 @@ def _deposit(state: PlayerState, e: Deposit, at_us: int, day: int,
         state.first_deposit_us, state.first_deposit_minor = at_us, minor
     if _later(state.last_deposit_us, at_us):
         state.last_deposit_us, state.last_deposit_minor = at_us, minor
+    remember(state.recent_deposits, [at_us, minor])
     facts.append(DEPOSIT)
     _activity(state, at_us, config, facts)
 
@@ -241,6 +249,8 @@ def _chargeback(state: PlayerState, e: Chargeback, at_us: int, day: int,
 def _session_started(state: PlayerState, e: SessionStarted, at_us: int, day: int,
                      config: FeatureConfig, facts: list[str]) -> None:
     _add(state, day, SESS_N, 1)
+    if _later(state.last_session_us, at_us):
+        state.last_session_us = at_us
     _activity(state, at_us, config, facts)
     early_end = state.sessions.pop(e.session_id, None)
     if early_end is not None and early_end.started_us < 0:  # its end arrived first
@@ -287,6 +297,7 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         _add(state, day, LATE_BET_N, 1)
     if _later(state.last_bet_us, at_us):
         state.last_bet_us = at_us
+    remember(state.recent_bet_us, at_us)
     _activity(state, at_us, config, facts)
     return minor
 
@@ -367,9 +378,9 @@ def _ignore(state: PlayerState, e: Event, at_us: int, day: int,
 
 def _rollback(state: PlayerState, e: Rollback, at_us: int, day: int,
               config: FeatureConfig, facts: list[str]) -> None:
-    if e.ref_event_id not in state.rolled_back:
+    if e.ref_event_id not in state.rolled_back:  # a repeated rollback changes nothing
         state.rolled_back.append(e.ref_event_id)
-    facts.append(REBUILD)
+        facts.append(ROLLBACK)
 
 
 _APPLY: dict[type, Callable[..., None]] = {
@@ -395,7 +406,7 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> 
         state.last_event_us = at_us
     if not state.brand:
         state.brand = event.brand
-    if state.rolled_back and event.event_id in state.rolled_back:
+    if state.rolled_back and event.event_id in state.rolled_back and event.__struct_config__.tag in ROLLBACKABLE:
         state.unmatched_rollbacks = max(0, state.unmatched_rollbacks - 1)
         facts.append(SKIPPED)
         return facts
@@ -412,6 +423,8 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
     ordered = list(events)
     undone = {e.ref_event_id for _, e in ordered if isinstance(e, Rollback)}
     present = {e.event_id for _, e in ordered}
+    skipped = {e.event_id for _, e in ordered
+               if e.event_id in undone and e.__struct_config__.tag in ROLLBACKABLE}
     state = new_state(player_id)
     for _, e in ordered:
         if isinstance(e, PlayerRegistered):
@@ -420,7 +433,9 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
             state.currency = e.currency
             break
     for seq, e in ordered:
-        if e.event_id in undone:
+        if e.event_id in skipped:
+            if isinstance(e, CasinoBet):  # a win on an undone bet still belongs to its game category
+                state.recent_bets[e.bet_id] = CATEGORY_INDEX[e.game_category]
             state.event_count += 1
             state.last_seq = seq
             continue

@@ -8,3 +8,4 @@ WITHDRAWAL_CANCELLED = "withdrawal_cancelled"
 REACTIVATED = "reactivated"
 REBUILD = "rebuild"
 SKIPPED = "skipped"   # the event was rolled back before it arrived
+ROLLBACK = "rollback"  # a rollback to carry out: the engine finds the event and undoes it

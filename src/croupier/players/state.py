@@ -25,6 +25,7 @@ DAY_US = 86_400_000_000
 KEEP_DAYS = 100            # day buckets older than this (vs the newest) fold into lifetime only
 RECENT_SESSIONS = 100      # durations kept for the median and last-5 features
 RECENT_BETS = 64           # bet ids remembered to attribute wins to a game category
+RECENT_TIMES = 8           # latest bet / deposit times kept so a rollback can restore the previous one
 PENDING_LIMIT = 512        # open sports bets / withdrawals remembered per player
 
 
@@ -56,6 +57,9 @@ class PlayerState(Struct, omit_defaults=True):
     last_login_us: int | None = None
     last_bet_us: int | None = None
     last_activity_us: int | None = None
+    last_session_us: int | None = None
+    recent_bet_us: list[int] = field(default_factory=list)          # newest RECENT_TIMES bet times, ascending
+    recent_deposits: list[list[int]] = field(default_factory=list)  # newest [at_us, minor], ascending
     reactivated_us: int | None = None
     balance: str | None = None
     bonus_balance: str | None = None

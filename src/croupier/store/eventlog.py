@@ -14,18 +14,37 @@ from croupier.store.upsert import insert_returning_new
 _CHUNK = 2_000
 
 
-def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Append rows (keys: event_id, player_id, brand, type, occurred_at_us, received_at_us,
-    payload). Returns event_id -> seq for the rows stored; the missing ones were duplicates."""
-    if conn.dialect.name == "postgresql":
-        # Serialise appends so that log order (seq) is also commit order: the engine's cursor
-        # may then never skip a row that commits late.
-        conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
+COLUMNS = ("event_id", "player_id", "brand", "type", "occurred_at_us", "received_at_us", "payload")
+
+
+def append(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
+    """Append rows (tuples in COLUMNS order). Returns event_id -> seq for the rows stored;
+    the missing ones were duplicates of events already in the log."""
+    if not rows:
+        return {}
+    if conn.dialect.name == "sqlite":
+        return _append_sqlite(conn, rows)
+    # Serialise appends so that log order (seq) is also commit order: the engine's cursor
+    # may then never skip a row that commits late.
+    conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
     stored: dict[str, int] = {}
-    for start in range(0, len(rows), _CHUNK):
-        for seq, event_id in insert_returning_new(conn, events, rows[start:start + _CHUNK],
+    dicts = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    for start in range(0, len(dicts), _CHUNK):
+        for seq, event_id in insert_returning_new(conn, events, dicts[start:start + _CHUNK],
                                                   ("seq", "event_id")):
             stored[event_id] = seq
+    return stored
+
+
+def _append_sqlite(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
+    """SQLite holds the write lock for the whole transaction (BEGIN IMMEDIATE), so every row
+    above the previous maximum seq is one of ours: no RETURNING round trip per row."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    before = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+    cursor.executemany(
+        f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    stored = dict(cursor.execute("SELECT event_id, seq FROM events WHERE seq > ?", (before,)).fetchall())
+    cursor.close()
     return stored
 
 
@@ -63,3 +82,10 @@ def player_history(conn: Connection, player_id: str, up_to_seq: int | None = Non
     if limit is not None:
         stmt = stmt.limit(limit)
     return [tuple(r) for r in conn.execute(stmt)]
+
+
+def find(conn: Connection, player_id: str, event_id: str, before_seq: int) -> str | None:
+    """The payload of one player's event stored before `before_seq`, if any."""
+    stmt = select(events.c.payload).where(events.c.event_id == event_id, events.c.player_id == player_id,
+                                          events.c.seq < before_seq)
+    return conn.execute(stmt).scalar()

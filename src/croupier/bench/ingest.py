@@ -1,0 +1,167 @@
+"""The ingest benchmark: simulated events through the whole pipeline, beside the ceiling
+(raw JSON decode, raw durable SQLite append) measured on the same events in the same run."""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import msgspec
+
+
+@dataclass
+class IngestBench:
+    events: int = 0
+    batches: int = 0
+    players: int = 0
+    generate_seconds: float = 0.0
+    decode_rate: float = 0.0
+    append_rate: float = 0.0
+    pipeline_seconds: float = 0.0
+    pipeline_rate: float = 0.0
+    latency_p50_ms: float = 0.0
+    latency_p99_ms: float = 0.0
+    decisions: int = 0
+    rss_before_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    state_bytes_per_player: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def simulated_batches(target: int, batch: int, seed: int = 7,
+                      progress: Callable[[int], None] | None = None) -> tuple[list[bytes], int]:
+    """Encode ~`target` simulated events into JSON array bodies of `batch` events each."""
+    from croupier.sim import SimConfig, Simulator
+
+    players = max(100, target // 350)         # the simulator gives ~350 events per player over 20 days
+    days = 20
+    start = (datetime.now(timezone.utc) - timedelta(days=days)).replace(second=0, microsecond=0)
+    sim = Simulator(SimConfig(seed=seed, players=players, days=days, start=start))
+    encode = msgspec.json.encode
+    bodies, chunk, n = [], [], 0
+    until = datetime.now(timezone.utc)
+    for event in sim.events_until(until):
+        chunk.append(event)
+        if len(chunk) == batch:
+            bodies.append(encode(chunk))
+            n += len(chunk)
+            chunk = []
+            if progress:
+                progress(n)
+            if n >= target:
+                break
+    if chunk and n < target:
+        bodies.append(encode(chunk))
+        n += len(chunk)
+    return bodies, n
+
+
+def decode_ceiling(bodies: list[bytes], events: int) -> float:
+    decode = msgspec.json.decode
+    t = time.perf_counter()
+    for body in bodies:
+        decode(body)
+    return events / (time.perf_counter() - t)
+
+
+def append_ceiling(bodies: list[bytes], events: int, directory: Path) -> float:
+    """Durable append with primary-key dedupe, straight through sqlite3: the storage floor."""
+    raw = msgspec.json.Decoder(list[msgspec.Raw])
+    rows_per_batch = []
+    for body in bodies:
+        rows = []
+        for item in raw.decode(body):
+            event_id = msgspec.json.decode(item, type=dict[str, object]).get("event_id")  # type: ignore[arg-type]
+            rows.append((event_id, bytes(item)))
+        rows_per_batch.append(rows)
+    path = directory / "ceiling.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, payload BLOB)")
+    t = time.perf_counter()
+    for rows in rows_per_batch:
+        conn.execute("BEGIN")
+        conn.executemany("INSERT OR IGNORE INTO log (event_id, payload) VALUES (?, ?)", rows)
+        conn.execute("COMMIT")
+    rate = events / (time.perf_counter() - t)
+    conn.close()
+    return rate
+
+
+def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: IngestBench,
+                 progress: Callable[[int], None] | None = None) -> None:
+    from croupier.api import Runtime
+
+    runtime = Runtime(f"sqlite:///{directory / 'bench.db'}")
+    latencies: list[tuple[float, int]] = []
+    gc.collect()
+    result.rss_before_mb = _rss_mb()
+    done = 0
+    t0 = time.perf_counter()
+    for body in bodies:
+        started = time.perf_counter()
+        outcome = runtime.ingest(body)
+        latencies.append((time.perf_counter() - started, outcome.accepted))
+        done += outcome.accepted + len(outcome.duplicates) + len(outcome.rejected)
+        if outcome.rejected:
+            result.notes.append(f"{len(outcome.rejected)} rejected, first: {outcome.rejected[0].as_dict()}")
+        if progress:
+            progress(done)
+    result.pipeline_seconds = time.perf_counter() - t0
+    result.pipeline_rate = events / result.pipeline_seconds
+    result.rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.players = len(runtime.engine.states)
+    rss_after = _rss_mb()
+    result.state_bytes_per_player = (rss_after - result.rss_before_mb) * 2**20 / max(1, result.players)
+    # Every event of a batch waits for the whole batch: its latency is the batch's time.
+    per_event = sorted(lat for lat, n in latencies for _ in range(n))
+    result.latency_p50_ms = statistics.median(per_event) * 1000
+    result.latency_p99_ms = per_event[int(len(per_event) * 0.99) - 1] * 1000
+    from sqlalchemy import func, select
+
+    from croupier.store.schema import audit_log
+
+    with runtime.db.engine.connect() as conn:
+        result.decisions = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    runtime.close()
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def bench_ingest(target: int, batch: int, progress: Callable[[str, int], None] | None = None,
+                 workdir: Path | None = None) -> IngestBench:
+    result = IngestBench()
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        directory = Path(tmp)
+        t = time.perf_counter()
+        bodies, n = simulated_batches(target, batch, progress=(lambda k: progress("generate", k)) if progress else None)
+        result.generate_seconds = time.perf_counter() - t
+        result.events, result.batches = n, len(bodies)
+        result.decode_rate = decode_ceiling(bodies, n)
+        result.append_rate = append_ceiling(bodies, n, directory)
+        run_pipeline(bodies, n, directory, result, (lambda k: progress("pipeline", k)) if progress else None)
+    return result

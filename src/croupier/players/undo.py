@@ -1,0 +1,136 @@
+"""undo(state, event): subtract what a rolled-back event added, without refolding history.
+
+Aggregates are sums and counts, so subtracting is exact. Values that are extremes (first
+deposit, latest bet) come back from the short lists of recent times the state keeps; when
+they cannot (or for rarer cases such as withdrawals and settled sports bets), undo
+declines and the engine refolds the player's log with `rebuild`, which is always exact.
+
+One documented approximation: a rolled-back casino bet or win does not revise the
+losing-run flag of a session that has already ended (rtp_sensitivity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from croupier.events import CasinoBet, CasinoWin, Deposit, Event, SportsBetPlaced, to_minor
+from croupier.players.apply import _add, _add_cat, local_hour, micros
+from croupier.players.config import FeatureConfig
+from croupier.players.state import (
+    BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
+    DEP_N, DEP_SUM, LATE_BET_N, STAKE, WIN, PlayerState,
+)
+
+_SPORTS = CATEGORY_INDEX["sports"]
+
+
+def _foreign(state: PlayerState, currency: str) -> bool:
+    """A foreign-currency event was only counted, so undoing it only uncounts it."""
+    if currency != state.currency:
+        state.foreign_currency_events = max(0, state.foreign_currency_events - 1)
+        return True
+    return False
+
+
+def _latest_after_removal(recent: list, at_us: int, key: Callable = lambda x: x) -> bool:  # noqa: ANN001
+    """Whether removing the entry at `at_us` still leaves a known latest value."""
+    return any(key(x) != at_us for x in recent)
+
+
+def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str, at_us: int,
+                config: FeatureConfig) -> bool:
+    if currency != state.currency:
+        return _foreign(state, currency)
+    if at_us == state.last_bet_us and state.life[BET_N] > 1 and not _latest_after_removal(state.recent_bet_us, at_us):
+        return False
+    day, minor = at_us // DAY_US, to_minor(amount, currency)
+    _add(state, day, BET_N, -1)
+    _add(state, day, STAKE, -minor)
+    if bonus != "0":
+        _add(state, day, BONUS_STAKE, -to_minor(bonus, currency))
+    _add_cat(state, day, cat, C_BETS, -1)
+    _add_cat(state, day, cat, C_STAKE, -minor)
+    hour = local_hour(state, at_us)
+    state.hours[hour] = max(0, state.hours[hour] - 1)
+    if config.late_night_start_hour <= hour < config.late_night_end_hour:
+        _add(state, day, LATE_BET_N, -1)
+    if at_us in state.recent_bet_us:
+        state.recent_bet_us.remove(at_us)
+    if at_us == state.last_bet_us:
+        state.last_bet_us = state.recent_bet_us[-1] if state.recent_bet_us else None
+    return True
+
+
+def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, config: FeatureConfig) -> bool:
+    if not _undo_stake(state, CATEGORY_INDEX[e.game_category], e.amount, e.bonus_amount, e.currency, at_us, config):
+        return False
+    session = state.sessions.get(e.session_id) if e.session_id else None
+    if session is not None and session.losing_streak > 0:
+        session.losing_streak -= 1
+    return True
+
+
+def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config: FeatureConfig) -> bool:
+    if not _undo_stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, config):
+        return False
+    state.open_sports.pop(e.bet_id, None)
+    return True
+
+
+def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, config: FeatureConfig) -> bool:
+    if e.bet_id not in state.recent_bets:
+        return False  # the win's category is no longer known: refold
+    if _foreign(state, e.currency):
+        return True
+    minor = to_minor(e.amount, e.currency)
+    if minor:
+        day = at_us // DAY_US
+        _add(state, day, WIN, -minor)
+        _add_cat(state, day, state.recent_bets[e.bet_id], C_WIN, -minor)
+    return True
+
+
+def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, config: FeatureConfig) -> bool:
+    day = at_us // DAY_US
+    if e.status in ("declined", "failed"):
+        _add(state, day, DEP_DECLINED_N, -1)
+        return True
+    if e.status != "approved":
+        return True
+    if e.currency != state.currency:
+        return _foreign(state, e.currency)
+    only = state.life[DEP_N] == 1
+    if not only and (at_us == state.first_deposit_us or (
+            at_us == state.last_deposit_us
+            and not _latest_after_removal(state.recent_deposits, at_us, key=lambda x: x[0]))):
+        return False
+    minor = to_minor(e.amount, e.currency)
+    _add(state, day, DEP_N, -1)
+    _add(state, day, DEP_SUM, -minor)
+    state.recent_deposits = [d for d in state.recent_deposits if d != [at_us, minor]]
+    if only:
+        state.first_deposit_us = state.first_deposit_minor = None
+        state.last_deposit_us = state.last_deposit_minor = None
+    elif at_us == state.last_deposit_us:
+        state.last_deposit_us, state.last_deposit_minor = state.recent_deposits[-1]
+    return True
+
+
+_UNDO: dict[type, Callable[[PlayerState, Event, int, FeatureConfig], bool]] = {
+    CasinoBet: _undo_casino_bet, SportsBetPlaced: _undo_sports_bet,
+    CasinoWin: _undo_casino_win, Deposit: _undo_deposit,
+}
+
+
+def undo(state: PlayerState, event: Event, config: FeatureConfig) -> bool:
+    """Subtract `event`'s effects from `state`; False means: refold instead (nothing changed)."""
+    at_us = micros(event.occurred_at)
+    handler = _UNDO.get(type(event))
+    if handler is None or at_us == state.reactivated_us:
+        return False
+    if not handler(state, event, at_us, config):
+        return False
+    if at_us == state.last_activity_us:
+        times = [t for t in (state.last_bet_us, state.last_deposit_us, state.last_session_us) if t is not None]
+        state.last_activity_us = max(times) if times else None
+    return True
