@@ -40,27 +40,27 @@ class Archetype:
 
 
 ARCHETYPES: dict[str, Archetype] = {a.name: a for a in (
-    Archetype("casual_slots", 0.35, 12, (("slots", 8), ("other", 1), ("bingo", 1), ("crash", 0.5)), 0.03,
+    Archetype("casual_slots", 0.3, 8, (("slots", 8), ("other", 1), ("bingo", 1), ("crash", 0.5)), 0.03,
               (0.2, 1.0), (10, 50), 0.3, 8, 0.72, 0.35, 0.45),
-    Archetype("live_casino", 0.4, 25, (("live_casino", 7), ("table", 2), ("slots", 1), ("poker", 0.5)), 0.05,
+    Archetype("live_casino", 0.4, 18, (("live_casino", 7), ("table", 2), ("slots", 1), ("poker", 0.5)), 0.05,
               (1.0, 10.0), (20, 200), 0.4, 20, 0.85, 0.2, 0.55),
     Archetype("sports_bettor", 0.7, 8, (("slots", 3), ("live_casino", 1), ("crash", 0.5)), 0.85,
               (2.0, 25.0), (10, 100), 0.3, 30, 0.8, 0.3, 0.5, MATCHDAY, 1.8),
-    Archetype("high_roller", 0.6, 40, (("live_casino", 5), ("slots", 3.5), ("table", 1.5)), 0.1,
+    Archetype("high_roller", 0.5, 30, (("live_casino", 5), ("slots", 3.5), ("table", 1.5)), 0.1,
               (5.0, 100.0), (1000, 10000), 0.6, 60, 1.0, 0.1, 0.7),
     Archetype("bonus_hunter", 1.0, 60, (("slots", 1),), 0.0,
               (0.5, 2.0), (20, 50), 0.0, 25, 1.0, 1.0, 1.0, EVENING),
-    Archetype("problem_gambler", 0.5, 15, (("slots", 7), ("crash", 1), ("live_casino", 1.5)), 0.15,
+    Archetype("problem_gambler", 0.5, 10, (("slots", 7), ("crash", 1), ("live_casino", 1.5)), 0.15,
               (0.5, 2.0), (20, 100), 0.35, None, 1.0, 0.3, 0.5),
-    Archetype("multi_account_ring", 0.5, 10, (("slots", 6), ("live_casino", 1)), 0.1,
+    Archetype("multi_account_ring", 0.5, 8, (("slots", 6), ("live_casino", 1)), 0.1,
               (0.5, 2.0), (20, 50), 0.2, 10, 1.0, 1.0, 0.8),
     Archetype("money_mule", 1.0, 5, (("slots", 1), ("table", 1)), 0.1,
               (1.0, 5.0), (200, 1000), 0.0, 7, 1.0, 0.0, 1.0, OFFICE, 1.0),
-    Archetype("churner", 0.5, 12, (("slots", 6), ("live_casino", 1), ("other", 1)), 0.2,
+    Archetype("churner", 0.5, 8, (("slots", 6), ("live_casino", 1), ("other", 1)), 0.2,
               (0.2, 2.0), (10, 50), 0.3, None, 1.0, 0.3, 0.45),
 )}
 
 # Problem gamblers after escalation (blended in as the escalation deepens).
-ESCALATED_VISITS_PER_DAY = 2.5
-ESCALATED_SESSION_MINUTES = 75.0
-ESCALATION_RAMP_DAYS = 5.0
+ESCALATED_VISITS_PER_DAY = 2.0
+ESCALATED_SESSION_MINUTES = 45.0
+ESCALATION_RAMP_DAYS = 3.0

@@ -35,6 +35,12 @@ def rfc3339(ms: int) -> str:
     return from_ms(ms).isoformat(timespec="milliseconds")
 
 
+# "SS.mmm+00:00" for every millisecond of a minute, so a stamp is two lookups and a join.
+_MINUTE_TAILS: tuple[str, ...] = tuple(
+    f"{s:02d}.{ms:03d}+00:00" for s in range(60) for ms in range(1000)
+)
+
+
 class Stamper:
     """Formats many nearby timestamps fast by caching the date-hour-minute prefix."""
 
@@ -49,8 +55,7 @@ class Stamper:
                 self._prefixes.clear()
             prefix = from_ms(minute * MINUTE).strftime("%Y-%m-%dT%H:%M:")
             self._prefixes[minute] = prefix
-        seconds, millis = divmod(rest, SECOND)
-        return f"{prefix}{seconds:02d}.{millis:03d}+00:00"
+        return prefix + _MINUTE_TAILS[rest]
 
 
 def local(ms: int, zone: ZoneInfo) -> datetime:

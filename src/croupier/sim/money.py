@@ -17,11 +17,14 @@ PER_EUR: dict[str, float] = {
 _EUR_STAKES = (0.10, 0.20, 0.40, 0.50, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 500.0)
 
 
+CENTS: tuple[str, ...] = tuple(f"{i:02d}" for i in range(100))
+
+
 def amount(minor: int) -> str:
     """Decimal string with exactly two digits, e.g. 1050 -> "10.50"."""
     if minor < 0:
         raise ValueError(f"amounts are non-negative, got {minor} minor units")
-    return f"{minor // 100}.{minor % 100:02d}"
+    return f"{minor // 100}.{CENTS[minor % 100]}"
 
 
 def nice(minor: int) -> int:

@@ -95,11 +95,19 @@ class SimPlayer:
         dlow, dhigh = archetype.deposit_eur
         self.deposit_base = from_eur(rng.uniform(dlow, dhigh), self.currency)
         self.last_deposit = 0
+        # Money outside the casino: what the player's bank will let them deposit. It comes
+        # back on payday; chasing losses past it is what produces declined deposits.
+        self.pay_period = 7 * DAY
+        self.salary = int(self.deposit_base * rng.uniform(2.5, 6.0))
+        self.funds = int(self.salary * rng.uniform(0.5, 1.5))
+        self.payday = registered_at + int(rng.uniform(0, 7) * DAY)
         self.deposits: list[tuple[int, int]] = []  # (time, amount) of approved deposits
-        self.deposit_limit: tuple[int, int, int] | None = None  # (period_ms, amount, effective_from)
+        # (period_ms, amount, effective_from, previous limit while an increase cools off)
+        self.deposit_limit: tuple[int, int, int, Any] | None = None
         self.session_limit_minutes: int | None = None
         self.open_withdrawals: dict[str, tuple[int, str, str]] = {}
         self.kyc = "none"
+        self._payout_accounts: dict[str, tuple[str, str]] = {}
 
         # Taste.
         cats = archetype.categories
@@ -118,6 +126,8 @@ class SimPlayer:
         self.visits = 0
         self.last_active = registered_at
         self.cycles = 0  # bonus-hunting or muling rounds done
+        self.cycle_goal = 0
+        self.resume_at: int | None = None  # when a sitting decided when to come back
 
         # Ground truth.
         self.escalation_at: int | None = None
@@ -134,6 +144,13 @@ class SimPlayer:
     def next_id(self, kind: str) -> str:
         self._ids += 1
         return f"{self.player_id}-{kind}{self._ids}"
+
+    def payout_account(self, method: str = "bank_transfer") -> tuple[str, str]:
+        """Where payouts go when the deposit method cannot receive them (or a mule prefers)."""
+        account = self._payout_accounts.get(method)
+        if account is None:
+            account = self._payout_accounts[method] = (method, people.instrument_id(self.rng, method))
+        return account
 
     # --- events -----------------------------------------------------------------------------
     def emit(self, t: int, type_: str, fields: dict[str, Any], deliver_at: int | None = None) -> str:
@@ -166,7 +183,7 @@ class SimPlayer:
         """0 before a problem gambler's escalation, rising to 1 over a few days after it."""
         if self.escalation_at is None or t < self.escalation_at:
             return 0.0
-        return min(1.0, (t - self.escalation_at) / (ESCALATION_RAMP_DAYS * DAY) + 0.2)
+        return min(1.0, 0.3 + (t - self.escalation_at) / (ESCALATION_RAMP_DAYS * DAY))
 
     def connection(self) -> tuple[str, str, str, str]:
         """(device_id, ip, channel, country) for a sitting."""
