@@ -67,7 +67,7 @@ async def get_features() -> dict[str, Any]:
 @router.get("/players", summary="Search players by id, email or last name prefix")
 def get_players(request: Request, q: str = "", limit: int = Query(50, ge=1, le=500),
                 _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).fresh() as conn:
         return {"players": search(conn, q, limit)}
 
 
@@ -91,7 +91,7 @@ def get_player_events(player_id: str, request: Request, limit: int = Query(100, 
 
 @router.get("/stats/dashboard", summary="Live figures: events/s, active players, deposits and GGR today")
 def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).fresh() as conn:
         return dashboard(conn)
 
 

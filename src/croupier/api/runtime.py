@@ -34,6 +34,12 @@ class Runtime:
             self.engine.submit(result.stored)
         return result
 
+    def fresh(self):  # noqa: ANN201 - a SQLAlchemy connection context
+        """A connection for reads that must see every event this process has processed
+        (search rows and totals are snapshotted at most every second otherwise)."""
+        self.engine.flush()
+        return self.db.engine.connect()
+
     def api_key(self, key_id: str) -> ApiKey | None:
         """Keys are cached briefly so the ingest hot path does not hit the database per call;
         a revocation takes effect within KEY_CACHE_SECONDS."""
@@ -56,6 +62,7 @@ class Runtime:
         while not self._stop.wait(poll_seconds):
             try:
                 self.engine.process_pending()
+                self.engine.flush_if_due()
             except Exception:  # keep serving; the next tick retries from the durable cursor
                 log.exception("engine tick failed")
 
@@ -63,4 +70,5 @@ class Runtime:
         self._stop.set()
         if self._loop is not None:
             self._loop.join(timeout=10)
+        self.engine.flush()
         self.db.dispose()

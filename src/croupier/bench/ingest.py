@@ -123,6 +123,7 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
             result.notes.append(f"{len(outcome.rejected)} rejected, first: {outcome.rejected[0].as_dict()}")
         if progress:
             progress(done)
+    runtime.engine.flush()
     result.pipeline_seconds = time.perf_counter() - t0
     result.pipeline_rate = events / result.pipeline_seconds
     result.rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

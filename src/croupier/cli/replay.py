@@ -37,6 +37,7 @@ def replay(db: DbOption = None, config: ConfigOption = None) -> None:
                 break
             merge_reports(report, part)
             progress.update(task, completed=engine.cursor)
+    engine.flush()
     console.print(f"replayed {report.events} events for {len(engine.states)} players; "
                   f"{report.replayed_decisions} decisions recomputed and matched against the audit log, "
                   f"{report.decisions} new")

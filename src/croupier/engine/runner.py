@@ -1,9 +1,10 @@
-"""The engine's imperative shell: reads the log in order, runs each event through the core,
-and commits states, audit records, outbox entries, totals and its cursor in one transaction.
+"""The engine's imperative shell: reads the log in order and runs each event through the
+core (apply -> detect -> react -> gate), then records decisions (audit + outbox) per batch
+and snapshots states, search rows, dashboard totals and its cursor periodically.
 
-A crash anywhere before that commit leaves the cursor where it was, so the batch is
-processed again from the durable log: nothing is lost, and deterministic action ids plus
-the audit subject check mean nothing is sent or recorded twice.
+A crash anywhere leaves the snapshot cursor at the last snapshot, so processing resumes
+from the durable log: nothing is lost, and deterministic action ids plus the audit subject
+check mean nothing is sent or recorded twice.
 """
 
 from __future__ import annotations
@@ -43,18 +44,25 @@ class BatchReport:
     mismatched_decisions: list[str] = field(default_factory=list)
 
 
-def _totals(event: Event) -> tuple[int, str, list[int]] | None:
-    """(day, currency, [deposits, deposit_count, stakes, wins]) this event adds to the dashboard."""
-    day = micros(event.occurred_at) // DAY_US
-    if isinstance(event, Deposit) and event.status == "approved":
-        return day, event.currency, [to_minor(event.amount, event.currency), 1, 0, 0]
-    if isinstance(event, (CasinoBet, SportsBetPlaced)):
-        return day, event.currency, [0, 0, to_minor(event.amount, event.currency), 0]
-    if isinstance(event, CasinoWin):
-        return day, event.currency, [0, 0, 0, to_minor(event.amount, event.currency)]
-    if isinstance(event, SportsBetSettled) and event.currency and event.payout != "0":
-        return day, event.currency, [0, 0, 0, to_minor(event.payout, event.currency)]
-    return None
+def _deposit_totals(e: Deposit) -> list[int] | None:
+    return [to_minor(e.amount, e.currency), 1, 0, 0] if e.status == "approved" else None
+
+
+def _stake_totals(e: CasinoBet | SportsBetPlaced) -> list[int]:
+    return [0, 0, to_minor(e.amount, e.currency), 0]
+
+
+def _win_totals(e: CasinoWin) -> list[int]:
+    return [0, 0, 0, to_minor(e.amount, e.currency)]
+
+
+def _payout_totals(e: SportsBetSettled) -> list[int] | None:
+    return [0, 0, 0, to_minor(e.payout, e.currency)] if e.currency and e.payout != "0" else None
+
+
+# [deposits, deposit count, stakes, wins] an event adds to the dashboard's daily totals.
+_TOTALS = {Deposit: _deposit_totals, CasinoBet: _stake_totals, SportsBetPlaced: _stake_totals,
+           CasinoWin: _win_totals, SportsBetSettled: _payout_totals}
 
 
 class _DatabaseLog:
@@ -75,15 +83,29 @@ class _DatabaseLog:
 
 
 class Engine:
-    """Owns the in-memory player states of one database and the cursor into its log."""
+    """Owns the in-memory player states of one database and the cursor into its log.
+
+    Per batch it commits what the outside world may see at once: gate decisions (audit)
+    and the outbox. Player states, search rows, dashboard totals and the cursor are
+    committed together as a snapshot at most every `snapshot_seconds` (and on `flush`).
+    After a crash the engine resumes from the last snapshot: the log is durable, `apply`
+    is deterministic, and decisions already audited are recognised by their action id,
+    so reprocessing neither loses nor doubles anything.
+    """
 
     def __init__(self, db: Database, config: EngineConfig | None = None, *, name: str = "main",
-                 batch_size: int = 5_000):
+                 batch_size: int = 5_000, snapshot_seconds: float = 1.0):
         self.db, self.config, self.name, self.batch_size = db, config or EngineConfig(), name, batch_size
+        self.snapshot_seconds = snapshot_seconds
         self.states: dict[str, PlayerState] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         with db.engine.begin() as conn:
             self.cursor = self._load_cursor(conn)
+        self.snapshot_cursor = self.cursor
+        self._dirty: dict[str, PlayerState] = {}
+        self._minutes: dict[int, int] = defaultdict(int)
+        self._totals: dict[tuple[int, str], list[int]] = {}
+        self._last_snapshot = time.monotonic()
         self.processed_total = 0
 
     # -- public -------------------------------------------------------------------------
@@ -114,10 +136,40 @@ class Engine:
                     for start in range(0, len(items), self.batch_size):
                         merge_reports(report, self._process(items[start:start + self.batch_size]))
                     return report
-        return self.process_pending()
+            return self.process_pending()
+
+    def flush(self) -> None:
+        """Commit the snapshot now: states, search rows, totals and the cursor."""
+        with self._lock:
+            if self.cursor == self.snapshot_cursor and not self._dirty:
+                return
+            now_us = time.time_ns() // 1000
+            lifecycle = self.config.features.lifecycle
+            dirty = list(self._dirty.values())
+            stages = {s.player_id: lifecycle_stage(s, now_us, lifecycle) for s in dirty}
+            with self.db.engine.begin() as conn:
+                state_store.save(conn, dirty, stages)
+                upsert(conn, minute_counts, [{"minute": m, "events": n} for m, n in self._minutes.items()],
+                       keys=("minute",), increment=("events",))
+                upsert(conn, daily_totals,
+                       [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
+                         "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()],
+                       keys=("day", "currency"),
+                       increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
+                upsert(conn, engine_cursor, [{"name": self.name, "seq": self.cursor}], keys=("name",))
+            self._dirty.clear()
+            self._minutes.clear()
+            self._totals.clear()
+            self.snapshot_cursor = self.cursor
+            self._last_snapshot = time.monotonic()
+
+    def flush_if_due(self) -> None:
+        if time.monotonic() - self._last_snapshot >= self.snapshot_seconds:
+            self.flush()
 
     def state_of(self, player_id: str) -> PlayerState | None:
-        state = self.states.get(player_id)
+        with self._lock:
+            state = self.states.get(player_id)
         if state is None:
             with self.db.engine.connect() as conn:
                 state = state_store.load(conn, [player_id]).get(player_id)
@@ -131,7 +183,10 @@ class Engine:
             conn.execute(minute_counts.delete())
             upsert(conn, engine_cursor, [{"name": self.name, "seq": 0}], keys=("name",))
             self.states.clear()
-            self.cursor = 0
+            self._dirty.clear()
+            self._minutes.clear()
+            self._totals.clear()
+            self.cursor = self.snapshot_cursor = 0
 
     # -- internals ----------------------------------------------------------------------
     def _load_cursor(self, conn: Connection) -> int:
@@ -139,15 +194,13 @@ class Engine:
         return seq or 0
 
     def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
-        config, states = self.config, self.states
+        config, states, dirty = self.config, self.states, self._dirty
         missing = {e.player_id for _, e, _ in items} - states.keys()
         if missing:
             with self.db.engine.connect() as conn:
                 states.update(state_store.load(conn, missing))
-        dirty: dict[str, PlayerState] = {}
         decisions: list[Decision] = []
-        minutes: dict[int, int] = defaultdict(int)
-        totals: dict[tuple[int, str], list[int]] = {}
+        minutes, totals = self._minutes, self._totals
         log = _DatabaseLog(self.db)
         for seq, event, received_us in items:
             pid = event.player_id
@@ -158,32 +211,29 @@ class Engine:
             if result.state is not state:
                 states[pid] = result.state
             dirty[pid] = result.state
-            decisions.extend(result.decisions)
+            if result.decisions:
+                decisions.extend(result.decisions)
             minutes[received_us // MINUTE_US] += 1
-            contribution = _totals(result.undone if result.undone is not None else event)
-            if contribution is not None:
-                day, currency, values = contribution
-                sign = -1 if result.undone is not None else 1
-                acc = totals.setdefault((day, currency), [0, 0, 0, 0])
+            undone = result.undone
+            source = undone if undone is not None else event
+            totaller = _TOTALS.get(type(source))
+            values = totaller(source) if totaller is not None else None
+            if values is not None:
+                at_us = result.at_us if undone is None else micros(undone.occurred_at)
+                key = (at_us // DAY_US, source.currency)
+                acc = totals.get(key)
+                if acc is None:
+                    acc = totals[key] = [0, 0, 0, 0]
+                sign = -1 if undone is not None else 1
                 for i, v in enumerate(values):
                     acc[i] += sign * v
         report = BatchReport(events=len(items))
-        now_us = time.time_ns() // 1000
-        with self.db.engine.begin() as conn:
-            self._record(conn, decisions, report)
-            stages = {pid: lifecycle_stage(s, now_us, config.features.lifecycle) for pid, s in dirty.items()}
-            state_store.save(conn, list(dirty.values()), stages)
-            upsert(conn, minute_counts, [{"minute": m, "events": n} for m, n in minutes.items()],
-                   keys=("minute",), increment=("events",))
-            upsert(conn, daily_totals,
-                   [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
-                     "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in totals.items()],
-                   keys=("day", "currency"),
-                   increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
-            last = items[-1][0]
-            upsert(conn, engine_cursor, [{"name": self.name, "seq": last}], keys=("name",))
-        self.cursor = last
+        if decisions:
+            with self.db.engine.begin() as conn:
+                self._record(conn, decisions, report)
+        self.cursor = items[-1][0]
         self.processed_total += len(items)
+        self.flush_if_due()
         return report
 
     def _record(self, conn: Connection, decisions: list[Decision], report: BatchReport) -> None:

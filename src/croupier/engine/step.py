@@ -28,12 +28,16 @@ class StepResult:
     signals: list[Signal]
     decisions: list[Decision]
     undone: Event | None = None   # the event a rollback reverted
+    at_us: int = 0                # the event's occurred_at in microseconds
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
          log: PlayerLog) -> StepResult:
     """Process one event; the log is only read for rollbacks and late registrations."""
-    facts = apply(state, event, seq, config.features)
+    at_us = micros(event.occurred_at)
+    facts = apply(state, event, seq, config.features, at_us)
+    if not facts:  # most events (bets, wins, logins) change features and nothing else
+        return StepResult(state, facts, [], [], None, at_us)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -49,6 +53,5 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     signals = detect(state, event, facts)
     decisions = []
     if signals:
-        event_us = micros(event.occurred_at)
-        decisions = [decide(p, state, config, received_us, event_us) for p in react(state, signals)]
-    return StepResult(state, facts, signals, decisions, undone)
+        decisions = [decide(p, state, config, received_us, at_us) for p in react(state, signals)]
+    return StepResult(state, facts, signals, decisions, undone, at_us)

@@ -7,7 +7,7 @@ from croupier.events.schema import event_json_schema
 from croupier.events.types import (
     ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
     Deposit, Event, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
-    PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded,
+    PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Reported, Rollback, SessionEnded,
     SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
 )
 from croupier.events.validate import (
@@ -20,7 +20,7 @@ __all__ = [
     "BatchError", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",
     "ParsedBatch", "PlayerLogin", "PlayerLogout", "PlayerRegistered", "PlayerUpdated",
-    "Rejection", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",
+    "Rejection", "Reported", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",
     "SportsBetSettled", "SupportMessage", "Withdrawal", "decode_stored", "event_json_schema",
     "exponent", "format_amount", "parse_batch", "parse_event", "to_decimal", "to_minor",
 ]

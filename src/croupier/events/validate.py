@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,8 +19,8 @@ import msgspec
 
 from croupier.events.money import AmountError, exponent, to_minor
 from croupier.events.types import (
-    AnyEvent, CasinoBet, Event, LimitChanged, PlayerRegistered, PlayerUpdated, Rollback,
-    SportsBetPlaced, TYPE_NAMES,
+    INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, Event, LimitChanged, PlayerRegistered,
+    PlayerUpdated, Rollback, SportsBetPlaced, SportsBetSettled,
 )
 
 MAX_BATCH = 10_000
@@ -118,43 +119,72 @@ def _decode_one(raw: bytes) -> Event:
         raise EventError(None, f"not valid JSON: {exc}") from None
 
 
+def _money_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f for f in cls.__struct_fields__ if f in _AMOUNT_FIELDS)
+
+
+_MONEY_FIELDS: dict[type, tuple[str, ...]] = {cls: _money_fields(cls) for cls in INBOUND_TYPES}
+
+
+def _check_stake(event: CasinoBet | SportsBetPlaced) -> None:
+    if event.bonus_amount != "0" and to_minor(event.bonus_amount, event.currency) > to_minor(event.amount, event.currency):
+        raise EventError("bonus_amount", "cannot exceed amount (the bonus part of the stake)", event.bonus_amount)
+
+
+def _check_profile(event: PlayerRegistered | PlayerUpdated) -> None:
+    if event.timezone is not None and not _known_zone(event.timezone):
+        raise EventError("timezone", "unknown IANA time zone; use a name such as 'Europe/Stockholm'", event.timezone)
+
+
+def _check_limit(event: LimitChanged) -> None:
+    if event.kind == "session_time":
+        if event.minutes is None:
+            raise EventError("minutes", "is required for a session_time limit")
+    elif event.amount is None or event.currency is None:
+        raise EventError("amount" if event.amount is None else "currency", f"is required for a {event.kind} limit")
+
+
+def _check_rollback(event: Rollback) -> None:
+    if event.ref_event_id == event.event_id:
+        raise EventError("ref_event_id", "a rollback cannot undo itself", event.ref_event_id)
+
+
+def _check_settlement(event: SportsBetSettled) -> None:
+    if event.currency is None and (event.payout != "0" or event.balance is not None):
+        raise EventError("currency", "is required when payout or balance is given")
+
+
+_EXTRA_CHECKS: dict[type, Callable[[Any], None]] = {
+    CasinoBet: _check_stake, SportsBetPlaced: _check_stake, PlayerRegistered: _check_profile,
+    PlayerUpdated: _check_profile, LimitChanged: _check_limit, Rollback: _check_rollback,
+    SportsBetSettled: _check_settlement,
+}
+
+
 def check(event: Event, now: datetime) -> None:
     """Rules beyond the schema: currency precision, future times, cross-field consistency."""
     if event.occurred_at - now > MAX_FUTURE:
         raise EventError("occurred_at", "is in the future (more than 5 minutes ahead of the server clock)",
                          event.occurred_at.isoformat())
-    currency = getattr(event, "currency", None)
-    if currency is not None:
-        try:
-            exponent(currency)
-        except AmountError as exc:
-            raise EventError("currency", str(exc), currency) from None
-        for name in _AMOUNT_FIELDS:
-            value = getattr(event, name, None)
-            if value is not None:
-                try:
-                    to_minor(value, currency)
-                except AmountError as exc:
-                    raise EventError(name, str(exc), value) from None
-    if isinstance(event, (CasinoBet, SportsBetPlaced)):
-        if to_minor(event.bonus_amount, event.currency) > to_minor(event.amount, event.currency):
-            raise EventError("bonus_amount", "cannot exceed amount (the bonus part of the stake)",
-                             event.bonus_amount)
-    elif isinstance(event, (PlayerRegistered, PlayerUpdated)):
-        if event.timezone is not None and not _known_zone(event.timezone):
-            raise EventError("timezone", "unknown IANA time zone; use a name such as 'Europe/Stockholm'",
-                             event.timezone)
-    elif isinstance(event, LimitChanged):
-        if event.kind == "session_time":
-            if event.minutes is None:
-                raise EventError("minutes", "is required for a session_time limit")
-        elif event.amount is None or event.currency is None:
-            raise EventError("amount" if event.amount is None else "currency",
-                             f"is required for a {event.kind} limit")
-    elif isinstance(event, Rollback) and event.ref_event_id == event.event_id:
-        raise EventError("ref_event_id", "a rollback cannot undo itself", event.ref_event_id)
-    elif event.__struct_config__.tag == "sports.bet_settled" and event.payout != "0" and event.currency is None:  # type: ignore[attr-defined]
-        raise EventError("currency", "is required when payout is not zero")
+    cls = type(event)
+    fields = _MONEY_FIELDS[cls]
+    if fields:
+        currency = getattr(event, "currency")
+        if currency is not None:
+            try:
+                exponent(currency)
+            except AmountError as exc:
+                raise EventError("currency", str(exc), currency) from None
+            for name in fields:
+                value = getattr(event, name)
+                if value is not None:
+                    try:
+                        to_minor(value, currency)
+                    except AmountError as exc:
+                        raise EventError(name, str(exc), value) from None
+    extra = _EXTRA_CHECKS.get(cls)
+    if extra is not None:
+        extra(event)
 
 
 @lru_cache(maxsize=1024)

@@ -19,7 +19,7 @@ from croupier.events import (
     CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
     KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
-    SportsBetSettled, SupportMessage, Withdrawal, to_minor,
+    Reported, SportsBetSettled, SupportMessage, Withdrawal, to_minor,
 )
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import (
@@ -29,7 +29,7 @@ from croupier.players.facts import (
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM,
     DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, KEEP_DAYS, LATE_BET_N, LOGIN_N, METRICS, N_CATS,
-    PENDING_LIMIT, RECENT_BETS, RECENT_SESSIONS, RECENT_TIMES, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
+    PENDING_LIMIT, RECENT_BETS, RECENT_GAMES, RECENT_SESSIONS, RECENT_TIMES, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
     WD_N, WD_SUM, WIN, OpenSession, PlayerState, new_state,
 )
 
@@ -118,18 +118,22 @@ def _activity(state: PlayerState, at_us: int, config: FeatureConfig, facts: list
         state.last_activity_us = at_us
 
 
-def _report_balance(state: PlayerState, event: Event, at_us: int) -> None:
-    balance = getattr(event, "balance", None)
+def _report_balance(state: PlayerState, event: Reported, at_us: int) -> None:
+    balance = event.balance
     if balance is not None and (state.balance_at_us is None or at_us >= state.balance_at_us):
         state.balance = balance
-        state.bonus_balance = getattr(event, "bonus_balance", None) or state.bonus_balance
+        state.bonus_balance = event.bonus_balance or state.bonus_balance
         state.balance_at_us = at_us
 
 
 def remember(recent: list, item) -> None:  # noqa: ANN001
     """Keep the newest RECENT_TIMES items of an ascending list (late items slot in place)."""
-    bisect.insort(recent, item)
-    del recent[:-RECENT_TIMES]
+    if not recent or item >= recent[-1]:
+        recent.append(item)
+    else:
+        bisect.insort(recent, item)
+    if len(recent) > RECENT_TIMES:
+        del recent[0]
 
 
 def _later(current: int | None, at_us: int) -> bool:
@@ -282,20 +286,34 @@ def _close_session(state: PlayerState, start_day: int, start_us: int, end_us: in
 
 def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
            at_us: int, day: int, config: FeatureConfig, facts: list[str]) -> int | None:
+    """The hot path (most events are bets): the bucket is fetched once and updated inline."""
     minor = _money(state, amount, currency)
     if minor is None:
         return None
-    _add(state, day, BET_N, 1)
-    _add(state, day, STAKE, minor)
-    if bonus != "0":
-        _add(state, day, BONUS_STAKE, to_minor(bonus, currency))
-    _add_cat(state, day, cat, C_BETS, 1)
-    _add_cat(state, day, cat, C_STAKE, minor)
+    bonus_minor = to_minor(bonus, currency) if bonus != "0" else 0
     hour = local_hour(state, at_us)
+    late = config.late_night_start_hour <= hour < config.late_night_end_hour
+    for vector in (state.life, _bucket(state, day)):
+        if vector is None:  # older than the kept horizon: lifetime only
+            continue
+        vector[BET_N] += 1
+        vector[STAKE] += minor
+        if bonus_minor:
+            vector[BONUS_STAKE] += bonus_minor
+        if late:
+            vector[LATE_BET_N] += 1
+    base = cat * 3
+    state.life_cats[base + C_BETS] += 1
+    state.life_cats[base + C_STAKE] += minor
+    if day in state.days:
+        key = day * N_CATS + cat
+        bucket = state.cats.get(key)
+        if bucket is None:
+            bucket = state.cats[key] = [0, 0, 0]
+        bucket[C_BETS] += 1
+        bucket[C_STAKE] += minor
     state.hours[hour] += 1
-    if config.late_night_start_hour <= hour < config.late_night_end_hour:
-        _add(state, day, LATE_BET_N, 1)
-    if _later(state.last_bet_us, at_us):
+    if state.last_bet_us is None or at_us >= state.last_bet_us:
         state.last_bet_us = at_us
     remember(state.recent_bet_us, at_us)
     _activity(state, at_us, config, facts)
@@ -311,6 +329,10 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
     state.recent_bets[e.bet_id] = cat
     if len(state.recent_bets) > RECENT_BETS:
         del state.recent_bets[next(iter(state.recent_bets))]
+    if e.game_id is not None and state.games.get(e.game_id) != cat:
+        state.games[e.game_id] = cat
+        if len(state.games) > RECENT_GAMES:
+            del state.games[next(iter(state.games))]
     if e.session_id is not None:
         session = state.sessions.get(e.session_id)
         if session is not None and session.started_us >= 0:
@@ -324,9 +346,17 @@ def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
     if not minor:
         return
     _add(state, day, WIN, minor)
-    _add_cat(state, day, state.recent_bets.get(e.bet_id, CATEGORY_INDEX["other"]), C_WIN, minor)
+    _add_cat(state, day, win_category(state, e), C_WIN, minor)
     for session in state.sessions.values():  # a win ends the losing run
         session.losing_streak = 0
+
+
+def win_category(state: PlayerState, e: CasinoWin) -> int:
+    """The game category a win belongs to: its bet's, else its game's, else "other"."""
+    cat = state.recent_bets.get(e.bet_id)
+    if cat is None and e.game_id is not None:
+        cat = state.games.get(e.game_id)
+    return CATEGORY_INDEX["other"] if cat is None else cat
 
 
 def _sports_placed(state: PlayerState, e: SportsBetPlaced, at_us: int, day: int,
@@ -394,10 +424,13 @@ _APPLY: dict[type, Callable[..., None]] = {
 }
 
 
-def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> list[str]:
-    """Fold `event` (log position `seq`) into `state`; return the facts it produced."""
+def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
+          at_us: int | None = None) -> list[str]:
+    """Fold `event` (log position `seq`) into `state`; return the facts it produced.
+    `at_us` is `micros(event.occurred_at)` when the caller has it already."""
     facts: list[str] = []
-    at_us = micros(event.occurred_at)
+    if at_us is None:
+        at_us = micros(event.occurred_at)
     state.event_count += 1
     state.last_seq = seq
     if state.first_event_us is None or at_us < state.first_event_us:
@@ -436,6 +469,8 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
         if e.event_id in skipped:
             if isinstance(e, CasinoBet):  # a win on an undone bet still belongs to its game category
                 state.recent_bets[e.bet_id] = CATEGORY_INDEX[e.game_category]
+                if e.game_id is not None:
+                    state.games[e.game_id] = CATEGORY_INDEX[e.game_category]
             state.event_count += 1
             state.last_seq = seq
             continue

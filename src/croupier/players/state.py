@@ -25,6 +25,7 @@ DAY_US = 86_400_000_000
 KEEP_DAYS = 100            # day buckets older than this (vs the newest) fold into lifetime only
 RECENT_SESSIONS = 100      # durations kept for the median and last-5 features
 RECENT_BETS = 64           # bet ids remembered to attribute wins to a game category
+RECENT_GAMES = 32          # games remembered to attribute wins whose bet id is no longer recent
 RECENT_TIMES = 8           # latest bet / deposit times kept so a rollback can restore the previous one
 PENDING_LIMIT = 512        # open sports bets / withdrawals remembered per player
 
@@ -74,6 +75,7 @@ class PlayerState(Struct, omit_defaults=True):
     sessions_ended: int = 0
     sessions_after_losing_run: int = 0
     recent_bets: dict[str, int] = field(default_factory=dict)      # casino bet id -> category
+    games: dict[str, int] = field(default_factory=dict)            # game id -> category (last RECENT_GAMES)
     open_sports: dict[str, list[int]] = field(default_factory=dict)  # bet id -> [stake, day]
     withdrawals: dict[str, list[Any]] = field(default_factory=dict)  # tx -> [status, day, minor]
     foreign_currency_events: int = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from croupier.events import CasinoBet, CasinoWin, Deposit, Event, SportsBetPlaced, to_minor
-from croupier.players.apply import _add, _add_cat, local_hour, micros
+from croupier.players.apply import _add, _add_cat, local_hour, micros, win_category
 from croupier.players.config import FeatureConfig
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
@@ -78,7 +78,7 @@ def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config:
 
 
 def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, config: FeatureConfig) -> bool:
-    if e.bet_id not in state.recent_bets:
+    if e.bet_id not in state.recent_bets and e.game_id not in state.games:
         return False  # the win's category is no longer known: refold
     if _foreign(state, e.currency):
         return True
@@ -86,7 +86,7 @@ def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, config: Featu
     if minor:
         day = at_us // DAY_US
         _add(state, day, WIN, -minor)
-        _add_cat(state, day, state.recent_bets[e.bet_id], C_WIN, -minor)
+        _add_cat(state, day, win_category(state, e), C_WIN, -minor)
     return True
 
 
