@@ -1,7 +1,66 @@
-"""The back office: server-rendered pages for staff (being built)."""
+"""The back office: server-rendered pages for staff, signed in with a session cookie.
 
-from fastapi import FastAPI
+Pages and their JSON live at `/`, `/login`, `/players`, `/audit`, `/users`, `/keys` and
+`/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from croupier.privacy import PERMISSIONS
+from croupier.web import admin, login, pages
+from croupier.web.render import STATIC_DIR, render
+from croupier.web.security import LoginThrottle
+from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired
+
+__all__ = ["mount_back_office"]
+JSON_PREFIX = "/bo/api/"
 
 
 def mount_back_office(app: FastAPI) -> None:
-    """Placeholder replaced by the back-office package."""
+    app.state.login_throttle = LoginThrottle()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(login.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(JSON_PREFIX)
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": "sign in first: the session is missing or has expired"},
+                            status_code=401)
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Forbidden)
+    what = PERMISSIONS.get(exc.permission, "")
+    message = (f"This page needs the permission {exc.permission} ({what}). "
+               f"Your role, {exc.staff.role}, does not have it; an administrator can change your role.")
+    if _wants_json(request):
+        return JSONResponse({"detail": message, "missing_permission": exc.permission}, status_code=403)
+    return render(request, "error.html", exc.staff, status=403, title="Not allowed",
+                  heading="You may not open this page", message=message,
+                  missing_permission=exc.permission)
+
+
+async def _csrf_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CsrfRefused)
+    return render(request, "error.html", exc.staff, status=403, title="Form refused",
+                  heading="Form refused",
+                  message="The form's security token is missing or out of date, so nothing was "
+                          "changed. Reload the page and submit it again.")

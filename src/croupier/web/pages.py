@@ -1,0 +1,130 @@
+"""Read-only pages: the live dashboard, player search, player-360 and the audit log,
+plus the JSON their scripts poll (same session, same permission as the page)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from croupier.analytics import dashboard
+from croupier.api.player_view import player_360, search, timeline
+from croupier.store import audit as audit_store
+from croupier.store.schema import audit_log
+from croupier.web.player_page import feature_groups, glance, timeline_rows
+from croupier.web.render import render
+from croupier.web.staff import Staff, require
+
+router = APIRouter(include_in_schema=False)
+TIMELINE_PAGE = 50
+AUDIT_PAGE = 100
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _db(request: Request):  # noqa: ANN202
+    return request.app.state.runtime.db
+
+
+# -- dashboard ----------------------------------------------------------------------------
+@router.get("/")
+def dashboard_page(request: Request, staff: Staff = Depends(require("dashboard.view"))) -> Response:
+    with _db(request).engine.connect() as conn:
+        figures = dashboard(conn)
+    return render(request, "dashboard.html", staff, page="/", title="Dashboard", figures=figures)
+
+
+@router.get("/bo/api/dashboard")
+def dashboard_json(request: Request, _staff: Staff = Depends(require("dashboard.view"))) -> Response:
+    with _db(request).engine.connect() as conn:
+        return JSONResponse(dashboard(conn), headers=_NO_STORE)
+
+
+# -- players ------------------------------------------------------------------------------
+@router.get("/players")
+def players_page(request: Request, q: str = "", staff: Staff = Depends(require("players.view"))) -> Response:
+    q = q.strip()[:200]
+    with _db(request).engine.connect() as conn:
+        found = search(conn, q, 50, pii=staff.can("players.pii"))
+    return render(request, "players.html", staff, page="/players", title="Players", q=q, players=found)
+
+
+@router.get("/players/{player_id:path}")
+def player_page(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1),
+                staff: Staff = Depends(require("players.view"))) -> Response:
+    pii = staff.can("players.pii")
+    view = player_360(request.app.state.runtime, player_id, pii=pii, timeline_limit=TIMELINE_PAGE)
+    if view is None:
+        return render(request, "error.html", staff, status=404, page="/players", title="Player not found",
+                      heading="Player not found",
+                      message=f"No events have arrived for player {player_id!r}. Check the id, or "
+                              "search by email or last name.")
+    events = view["timeline"]
+    if before_seq is not None and staff.can("events.view"):
+        with _db(request).engine.connect() as conn:
+            events = timeline(conn, player_id, TIMELINE_PAGE, before_seq)
+    currency = view["balances"]["currency"] or view["features"].get("currency")
+    return render(
+        request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
+        currency=currency, glance=glance(view["features"], currency),
+        groups=feature_groups(view["features"], currency),
+        timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
+        timeline_page=TIMELINE_PAGE, before_seq=before_seq)
+
+
+@router.get("/bo/api/events")
+def player_events_json(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1),
+                       limit: int = Query(TIMELINE_PAGE, ge=1, le=500),
+                       staff: Staff = Depends(require("events.view"))) -> Response:
+    """Older timeline rows for the "load older" button, already shaped for display."""
+    if not staff.can("players.view"):
+        return JSONResponse({"detail": "missing permission players.view"}, status_code=403)
+    with _db(request).engine.connect() as conn:
+        events = timeline(conn, player_id, limit, before_seq)
+    return JSONResponse({"events": timeline_rows(events, staff.can("players.pii")),
+                         "more": len(events) == limit}, headers=_NO_STORE)
+
+
+# -- audit log ----------------------------------------------------------------------------
+def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list[dict[str, Any]]:  # noqa: ANN001
+    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(AUDIT_PAGE)
+    if player_id:
+        stmt = stmt.where(audit_log.c.player_id == player_id)
+    if kind:
+        stmt = stmt.where(audit_log.c.kind == kind)
+    if before_seq:
+        stmt = stmt.where(audit_log.c.seq < before_seq)
+    rows = []
+    for r in conn.execute(stmt):
+        row = dict(r._mapping)
+        try:
+            row["body_pretty"] = json.dumps(json.loads(row["body"]), indent=2, ensure_ascii=False)
+        except ValueError:
+            row["body_pretty"] = row["body"]
+        rows.append(row)
+    return rows
+
+
+@router.get("/audit")
+def audit_page(request: Request, player_id: str = "", kind: str = "",
+               before_seq: int | None = Query(None, ge=1),
+               staff: Staff = Depends(require("audit.view"))) -> Response:
+    player_id, kind = player_id.strip(), kind.strip()
+    with _db(request).engine.connect() as conn:
+        rows = _audit_rows(conn, player_id, kind, before_seq)
+        kinds = sorted(conn.execute(select(audit_log.c.kind).distinct()).scalars())
+    older = rows[-1]["seq"] if len(rows) == AUDIT_PAGE else None
+    return render(request, "audit.html", staff, page="/audit", title="Audit log", rows=rows,
+                  kinds=kinds, player_id=player_id, kind=kind, before_seq=before_seq, older=older)
+
+
+@router.get("/bo/api/audit/verify")
+def audit_verify_json(request: Request, _staff: Staff = Depends(require("audit.view"))) -> Response:
+    """Walk the whole hash chain; the audit page shows the answer as its integrity indicator."""
+    with _db(request).engine.connect() as conn:
+        checked, breaks = audit_store.verify(conn)
+    return JSONResponse({"checked": checked, "ok": not breaks,
+                         "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks[:20]],
+                         "break_count": len(breaks)}, headers=_NO_STORE)

@@ -1,0 +1,228 @@
+"""Back-office fixtures: the real app served by uvicorn on 127.0.0.1, seeded with staff
+users of several roles and a few players' events, and Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import EventFactory, require_service  # tests/conftest.py (rootdir conftest)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# username -> (role, password)
+STAFF = {
+    "ada": ("admin", "ada-password-01"),
+    "carl": ("crm_manager", "carl-password-01"),
+    "sam": ("support_agent", "sam-password-01"),
+    "aud": ("auditor", "aud-password-01"),
+}
+
+
+def seed_times() -> tuple[datetime, datetime]:
+    """(now, t0): t0 is a moment today (UTC) with room for two minutes of events after it,
+    so 'today' figures hold even when the tests run just after midnight."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    midnight = now.replace(hour=0, minute=0, second=0)
+    return now, max(now - timedelta(seconds=150), midnight)
+
+
+def seed_events() -> list[dict[str, Any]]:
+    """Players whose figures are easy to compute by hand (see test_player_page)."""
+    now, t0 = seed_times()
+    at = lambda seconds: t0 + timedelta(seconds=seconds)  # noqa: E731
+    se = EventFactory(now=now, player_id="se-anna-1", brand="aurora")
+    events = [
+        se.registered(timedelta(days=-3), email="anna.berg@example.se", first_name="Anna",
+                      last_name="Berg", phone="+46701234567"),
+        se("payment.deposit", timedelta(days=-3, hours=1), transaction_id="tx-1", amount="100.00",
+           currency="SEK", method="card", status="approved"),
+        se("player.login", at(5), device_id="dev-1", ip="10.1.2.3", country="SE", success=True),
+        se("payment.deposit", at(10), transaction_id="tx-2", amount="250.00", currency="SEK",
+           method="card", status="approved", balance="250.00"),
+        se("payment.deposit", at(12), transaction_id="tx-3", amount="40.00", currency="SEK",
+           method="card", status="declined"),
+        se("session.started", at(20), session_id="s-1", device_id="dev-1", channel="web"),
+        se("casino.bet", at(30), bet_id="b-1", session_id="s-1", game_id="book-of-ra",
+           game_category="slots", provider="novo", amount="20.00", currency="SEK"),
+        se("casino.win", at(31), bet_id="b-1", game_id="book-of-ra", amount="50.00", currency="SEK"),
+        se("casino.bet", at(40), bet_id="b-2", session_id="s-1", game_id="book-of-ra",
+           game_category="slots", provider="novo", amount="30.00", currency="SEK"),
+        se("casino.bet", at(50), bet_id="b-3", session_id="s-1", game_id="roulette-live",
+           game_category="live_casino", provider="evo", amount="10.00", currency="SEK"),
+        se("session.ended", at(60), session_id="s-1", device_id="dev-1", channel="web"),
+        se("payment.withdrawal", at(70), transaction_id="tx-4", amount="60.00", currency="SEK",
+           method="card", status="approved", balance="170.00"),
+    ]
+    # Events that arrived before (any) registration.
+    ghost = EventFactory(now=now, player_id="ghost-7", brand="aurora")
+    events += [
+        ghost("payment.deposit", at(15), transaction_id="g-1", amount="20.00", currency="EUR",
+              method="card", status="approved"),
+        ghost("casino.bet", at(25), bet_id="g-b1", game_id="crash-x", game_category="crash",
+              provider="spribe", amount="5.00", currency="EUR"),
+    ]
+    # A busy player: more events than one page of timeline.
+    busy = EventFactory(now=now, player_id="busy-3", brand="borealis")
+    events.append(busy.registered(timedelta(days=-1), email="bo.lind@example.se", first_name="Bo",
+                                  last_name="Lind"))
+    events += [busy("player.login", timedelta(hours=-20, minutes=i), device_id="dev-b", ip="10.9.9.9",
+                    country="SE", success=True) for i in range(60)]
+    return events
+
+
+@dataclass
+class Live:
+    """A running back office."""
+
+    base_url: str
+    app: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def ingest(self, events: list[dict[str, Any]]) -> None:
+        result = self.app.state.runtime.ingest(json.dumps(events).encode())
+        assert not result.rejected, result.rejected
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_app(url: str):  # noqa: ANN201
+    from croupier.api import create_app
+    from croupier.store.accounts import create_user
+
+    app = create_app(url, background=False)
+    with app.state.runtime.db.engine.begin() as conn:
+        for username, (role, password) in STAFF.items():
+            create_user(conn, username, password, role)
+    result = app.state.runtime.ingest(json.dumps(seed_events()).encode())
+    assert not result.rejected, result.rejected
+    return app
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One server per test module (seeding costs a second of argon2 and migrations); the
+    tests of a module use distinct players, users and currencies so their order is free."""
+    import uvicorn
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'croupier.db'}"
+    app = make_app(url)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the back office did not start")
+        time.sleep(0.02)
+    yield Live(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        require_service("Chromium", f"{CHROMIUM} does not exist (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Requests:
+    urls: list[str] = field(default_factory=list)
+
+    def foreign(self) -> list[str]:
+        """Requests to anything but this machine (data: and about: URLs load nothing)."""
+        out = []
+        for url in self.urls:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "about", "blob"):
+                continue
+            if parts.hostname not in ("127.0.0.1", "localhost"):
+                out.append(url)
+        return out
+
+
+@pytest.fixture
+def requests_seen() -> Requests:
+    return Requests()
+
+
+def login(page, username: str, password: str | None = None) -> None:  # noqa: ANN001
+    """Sign in through the real form."""
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password if password is not None else STAFF[username][1])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def open_page(browser, live: Live, requests_seen: Requests) -> Iterator[Any]:  # noqa: ANN001
+    """`open_page(username=None)`: a page in a fresh browser context, signed in as `username`
+    (one real sign-in per user and module, then its cookies are reused). Every request is
+    recorded; afterwards none may have left localhost and no page may have logged a CSP
+    violation or a script error."""
+    contexts, problems = [], []
+    sessions: dict[str, Any] = live.extra.setdefault("sessions", {})
+
+    def new_context(state=None):  # noqa: ANN001, ANN202
+        context = browser.new_context(base_url=live.base_url, viewport={"width": 1280, "height": 900},
+                                      storage_state=state)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    def make(username: str | None = None):  # noqa: ANN202
+        if username is not None and username not in sessions:
+            page = new_context().new_page()
+            login(page, username)
+            assert page.url.rstrip("/") != live.url("/login"), f"could not sign in as {username}"
+            sessions[username] = page.context.storage_state()
+        page = new_context(sessions.get(username) if username else None).new_page()
+        page.on("request", lambda request: requests_seen.urls.append(request.url))
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert requests_seen.foreign() == []
+    csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
+    assert csp == [], csp
+    errors = [p for p in problems if not re.search(r"status of (401|403|404|429)", p)]
+    assert errors == [], errors
+
+
+@pytest.fixture
+def page(open_page):  # noqa: ANN001, ANN201
+    """A signed-out page."""
+    return open_page()
