@@ -70,5 +70,5 @@ class Runtime:
         self._stop.set()
         if self._loop is not None:
             self._loop.join(timeout=10)
-        self.engine.flush()
+        self.engine.close()
         self.db.dispose()

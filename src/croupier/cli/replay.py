@@ -26,7 +26,11 @@ def replay(db: DbOption = None, config: ConfigOption = None) -> None:
     engine = Engine(database, read_config(config))
     with database.engine.connect() as conn:
         total = eventlog.max_seq(conn)
-    engine.reset()
+    try:
+        engine.reset()
+    except RuntimeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     report = BatchReport()
     with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress:
@@ -37,7 +41,7 @@ def replay(db: DbOption = None, config: ConfigOption = None) -> None:
                 break
             merge_reports(report, part)
             progress.update(task, completed=engine.cursor)
-    engine.flush()
+    engine.close()
     console.print(f"replayed {report.events} events for {len(engine.states)} players; "
                   f"{report.replayed_decisions} decisions recomputed and matched against the audit log, "
                   f"{report.decisions} new")

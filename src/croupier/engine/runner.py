@@ -9,6 +9,9 @@ check mean nothing is sent or recorded twice.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -26,7 +29,7 @@ from croupier.events import (
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, new_state
 from croupier.store import Database
 from croupier.store import audit as audit_store
-from croupier.store import eventlog, outbox, states as state_store
+from croupier.store import eventlog, lease, outbox, states as state_store
 from croupier.store.schema import daily_totals, engine_cursor, minute_counts
 from croupier.store.upsert import upsert
 
@@ -99,6 +102,9 @@ class Engine:
         self.snapshot_seconds = snapshot_seconds
         self.states: dict[str, PlayerState] = {}
         self._lock = threading.RLock()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.leader = False
+        self._renew_at = 0.0
         with db.engine.begin() as conn:
             self.cursor = self._load_cursor(conn)
         self.snapshot_cursor = self.cursor
@@ -109,10 +115,43 @@ class Engine:
         self.processed_total = 0
 
     # -- public -------------------------------------------------------------------------
+    def has_lease(self) -> bool:
+        """Whether this engine may process the log now (taking or renewing the lease).
+
+        On gaining the lease it reloads its cursor and forgets cached states, because
+        another engine may have moved on since."""
+        now = time.monotonic()
+        if self.leader and now < self._renew_at:
+            return True
+        with self.db.engine.begin() as conn:
+            held = lease.acquire(conn, self.name, self.owner)
+            if held and not self.leader:
+                self.cursor = self.snapshot_cursor = self._load_cursor(conn)
+                self.states.clear()
+        self.leader = held
+        self._renew_at = now + lease.LEASE_SECONDS / 3
+        return held
+
+    def lease_holder(self) -> str | None:
+        with self.db.engine.connect() as conn:
+            return lease.holder(conn, self.name)
+
+    def close(self) -> None:
+        """Snapshot and give the lease up, so another engine can take over at once."""
+        with self._lock:
+            if self.leader:
+                self.flush()
+                with self.db.engine.begin() as conn:
+                    lease.release(conn, self.name, self.owner)
+                self.leader = False
+
     def process_pending(self, max_events: int | None = None) -> BatchReport:
-        """Process everything in the log after the cursor (or up to `max_events`)."""
+        """Process everything in the log after the cursor (or up to `max_events`).
+        Without the lease (another engine owns this database) it processes nothing."""
         total = BatchReport()
         with self._lock:
+            if not self.has_lease():
+                return total
             while max_events is None or total.events < max_events:
                 limit = self.batch_size if max_events is None else min(self.batch_size, max_events - total.events)
                 with self.db.engine.connect() as conn:
@@ -127,6 +166,8 @@ class Engine:
         """Process events just appended by this process without reading them back, when they
         are exactly what follows the cursor; otherwise fall back to reading the log."""
         with self._lock:
+            if not self.has_lease():
+                return BatchReport()
             if items and items[0][0] > self.cursor:
                 last = items[-1][0]
                 with self.db.engine.connect() as conn:
@@ -141,7 +182,7 @@ class Engine:
     def flush(self) -> None:
         """Commit the snapshot now: states, search rows, totals and the cursor."""
         with self._lock:
-            if self.cursor == self.snapshot_cursor and not self._dirty:
+            if not self.leader or (self.cursor == self.snapshot_cursor and not self._dirty):
                 return
             now_us = time.time_ns() // 1000
             lifecycle = self.config.features.lifecycle
@@ -177,6 +218,8 @@ class Engine:
 
     def reset(self) -> None:
         """Forget all derived state (for replay): states, search rows, totals and the cursor."""
+        if not self.has_lease():
+            raise RuntimeError(f"another engine ({self.lease_holder()}) owns this database: stop it first")
         with self._lock, self.db.engine.begin() as conn:
             state_store.clear(conn)
             conn.execute(daily_totals.delete())

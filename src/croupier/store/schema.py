@@ -28,10 +28,14 @@ events = Table(
     Index("ix_events_player_seq", "player_id", "seq"),
 )
 
+# The engine's position in the log, and its lease: one engine per database processes the
+# log; others (a CLI import beside a running server) only append and leave it to the owner.
 engine_cursor = Table(
     "engine_cursor", metadata,
     Column("name", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
+    Column("owner", String(128)),
+    Column("lease_until_us", BigInteger),
 )
 
 player_state = Table(
