@@ -32,15 +32,9 @@ class IngestBench:
     latency_p50_ms: float = 0.0
     latency_p99_ms: float = 0.0
     decisions: int = 0
-    rss_before_mb: float = 0.0
     rss_peak_mb: float = 0.0
     state_bytes_per_player: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def simulated_batches(target: int, batch: int, seed: int = 7,
@@ -104,6 +98,23 @@ def append_ceiling(bodies: list[bytes], events: int, directory: Path) -> float:
     return rate
 
 
+def resident_state_bytes(states: list) -> float:
+    """Python heap held by the player states themselves: rebuild each from its snapshot
+    encoding under tracemalloc and divide by the number of players."""
+    import tracemalloc
+
+    from croupier.store.states import decode, encode
+
+    blobs = [encode(s) for s in states]
+    gc.collect()
+    tracemalloc.start()
+    copies = [decode(b) for b in blobs]
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del copies
+    return size / max(1, len(states))
+
+
 def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: IngestBench,
                  progress: Callable[[int], None] | None = None) -> None:
     from croupier.api import Runtime
@@ -111,7 +122,6 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
     runtime = Runtime(f"sqlite:///{directory / 'bench.db'}")
     latencies: list[tuple[float, int]] = []
     gc.collect()
-    result.rss_before_mb = _rss_mb()
     done = 0
     t0 = time.perf_counter()
     for body in bodies:
@@ -128,8 +138,7 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
     result.pipeline_rate = events / result.pipeline_seconds
     result.rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result.players = len(runtime.engine.states)
-    rss_after = _rss_mb()
-    result.state_bytes_per_player = (rss_after - result.rss_before_mb) * 2**20 / max(1, result.players)
+    result.state_bytes_per_player = resident_state_bytes(list(runtime.engine.states.values()))
     # Every event of a batch waits for the whole batch: its latency is the batch's time.
     per_event = sorted(lat for lat, n in latencies for _ in range(n))
     result.latency_p50_ms = statistics.median(per_event) * 1000

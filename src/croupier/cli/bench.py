@@ -39,7 +39,7 @@ def bench_ingest_command(
                   "(event received -> state, decisions and audit committed)")
     console.print(f"  ceiling: decode   {r.decode_rate:>12,.0f} events/s   (msgspec JSON decode only)")
     console.print(f"  ceiling: append   {r.append_rate:>12,.0f} events/s   (sqlite3 durable append with PK dedupe only)")
-    console.print(f"  memory            peak RSS {r.rss_peak_mb:,.0f} MiB; resident growth per player "
-                  f"~{r.state_bytes_per_player:,.0f} bytes")
+    console.print(f"  memory            peak RSS {r.rss_peak_mb:,.0f} MiB (includes the generated events); "
+                  f"player state {r.state_bytes_per_player:,.0f} bytes resident per player")
     for note in r.notes[:5]:
         console.print(f"  note: {note}")
