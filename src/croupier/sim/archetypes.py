@@ -61,6 +61,6 @@ ARCHETYPES: dict[str, Archetype] = {a.name: a for a in (
 )}
 
 # Problem gamblers after escalation (blended in as the escalation deepens).
-ESCALATED_VISITS_PER_DAY = 2.0
-ESCALATED_SESSION_MINUTES = 45.0
+ESCALATED_VISITS_PER_DAY = 1.8
+ESCALATED_SESSION_MINUTES = 40.0
 ESCALATION_RAMP_DAYS = 3.0

@@ -47,8 +47,8 @@ def deposit_room(p: SimPlayer, t: int) -> int | None:
 
 # --- deposits ---------------------------------------------------------------------------------
 def pick_instrument(p: SimPlayer) -> tuple[str, str]:
-    if p.ring is not None and p.rng.random() < 0.85:
-        return p.ring.instrument
+    if p.ring is not None and (not p.deposits or p.rng.random() < 0.85):
+        return p.ring.instrument  # the ring's card funds every account it opens
     if len(p.instruments) > 1 and p.rng.random() < 0.2:
         return p.rng.choice(p.instruments)
     return p.instruments[-1] if p.ring is not None else p.instruments[0]

@@ -19,7 +19,7 @@ RTP: dict[str, float] = {
 
 # Seconds between two rounds (min, max): a slot spin every few seconds, a live hand slower.
 ROUND_SECONDS: dict[str, tuple[float, float]] = {
-    "slots": (3.0, 8.0), "live_casino": (25.0, 50.0), "table": (15.0, 35.0), "crash": (8.0, 20.0),
+    "slots": (4.0, 9.0), "live_casino": (25.0, 50.0), "table": (15.0, 35.0), "crash": (8.0, 20.0),
     "bingo": (45.0, 120.0), "poker": (30.0, 90.0), "other": (5.0, 12.0),
 }
 

@@ -98,7 +98,9 @@ class SimPlayer:
         # Money outside the casino: what the player's bank will let them deposit. It comes
         # back on payday; chasing losses past it is what produces declined deposits.
         self.pay_period = 7 * DAY
-        self.salary = int(self.deposit_base * rng.uniform(2.5, 6.0))
+        # Problem gamblers reach further: overdrafts, credit cards, borrowed money.
+        reach = (5.0, 10.0) if archetype.name == "problem_gambler" else (2.5, 6.0)
+        self.salary = int(self.deposit_base * rng.uniform(*reach))
         self.funds = int(self.salary * rng.uniform(0.5, 1.5))
         self.payday = registered_at + int(rng.uniform(0, 7) * DAY)
         self.deposits: list[tuple[int, int]] = []  # (time, amount) of approved deposits

@@ -76,12 +76,12 @@ class Simulator:
         wakes = self._wakes
         while True:
             next_wake = wakes[0][0] if wakes else NEVER
-            if queue and queue[0][0] <= limit and queue[0][0] <= next_wake:
+            safe = next_wake if next_wake < limit else limit
+            while queue and queue[0][0] <= safe:
                 yield heappop(queue)[2]
-            elif next_wake <= limit:
-                self._wake_next()
-            else:
+            if next_wake > limit:
                 break
+            self._wake_next()
         self._clock = max(self._clock, limit)
 
     def _wake_next(self) -> None:
