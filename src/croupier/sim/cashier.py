@@ -11,7 +11,7 @@ from typing import Any
 
 from croupier.sim.clock import DAY, HOUR, MINUTE, SECOND
 from croupier.sim.money import amount, from_eur, nice
-from croupier.sim.player import SimPlayer
+from croupier.sim.player import DepositLimit, SimPlayer
 
 WAGERING_MULTIPLE = 10  # wagering requirement as a multiple of the bonus (UKGC cap since 2026)
 BONUS_CAP_EUR = 100.0
@@ -27,22 +27,20 @@ _ROLLBACK_REASONS = {
 def set_deposit_limit(p: SimPlayer, t: int, period: str, limit: int, *, source: str = "player") -> None:
     """A limit decrease applies at once; an increase only after a 24-hour cooling-off."""
     current = p.deposit_limit
-    effective = t if current is None or limit <= current[1] else t + DAY
-    p.deposit_limit = (_PERIODS[period], limit, effective, current)
+    effective = t if current is None or limit <= current.in_force(t).amount else t + DAY
+    p.deposit_limit = DepositLimit(period, limit, effective, current)
     p.emit(t, "limit.changed", {"kind": "deposit", "period": period, "amount": amount(limit),
                                 "currency": p.currency, "source": source})
 
 
 def deposit_room(p: SimPlayer, t: int) -> int | None:
     """How much more the player's deposit limit allows now; None when there is no limit."""
-    limit = p.deposit_limit
-    if limit is None:
+    if p.deposit_limit is None:
         return None
-    period, allowed, effective, previous = limit
-    if t < effective and previous is not None:  # an increase still cooling off
-        period, allowed = previous[0], previous[1]
-    used = sum(a for when, a in p.deposits if when > t - period)
-    return max(0, allowed - used)
+    limit = p.deposit_limit.in_force(t)
+    window = _PERIODS[limit.period]
+    used = sum(a for when, a in p.deposits if when > t - window)
+    return max(0, limit.amount - used)
 
 
 # --- deposits ---------------------------------------------------------------------------------
@@ -123,7 +121,7 @@ def top_up(p: SimPlayer, t: int) -> int | None:
         return None
     approved, t = deposit(p, t, deposit_amount(p, t))
     if not approved and escalation and rng.random() < 0.7:
-        if deposit_room(p, t) is not None and deposit_room(p, t) == 0 and rng.random() < 0.5:
+        if deposit_room(p, t) == 0 and rng.random() < 0.5:  # the limit is in the way: ask for more
             request_limit_increase(p, t)
             t += rng.randint(10 * SECOND, MINUTE)
         other = rng.choice(p.instruments)
@@ -132,12 +130,8 @@ def top_up(p: SimPlayer, t: int) -> int | None:
 
 
 def request_limit_increase(p: SimPlayer, t: int) -> None:
-    limit = p.deposit_limit
-    if limit is None:
-        return
-    period_ms, allowed = limit[0], limit[1]
-    period = next(name for name, ms in _PERIODS.items() if ms == period_ms)
-    set_deposit_limit(p, t, period, nice(allowed * 2))
+    if p.deposit_limit is not None:
+        set_deposit_limit(p, t, p.deposit_limit.period, nice(p.deposit_limit.amount * 2))
 
 
 def _chargeback_rate(p: SimPlayer) -> float:
@@ -246,8 +240,12 @@ def _kyc_event(p: SimPlayer, t: int, payload: tuple[str, Any]) -> None:
 # --- rollbacks --------------------------------------------------------------------------------
 def maybe_rollback(p: SimPlayer, t: int, event_id: str, type_: str, value: int, to_bonus: int = 0) -> None:
     """Some bets, wins and deposits are undone later; call right after emitting the event."""
-    if p.rollback_share == 0 or p.rng.random() >= p.rollback_share:
-        return
+    if p.rollback_share and p.rng.random() < p.rollback_share:
+        schedule_rollback(p, t, event_id, type_, value, to_bonus)
+
+
+def schedule_rollback(p: SimPlayer, t: int, event_id: str, type_: str, value: int, to_bonus: int = 0) -> None:
+    """Undo the event just emitted, a little later."""
     # Never before the original is delivered, even if it was delivered late.
     when = max(t + p.rng.randint(2 * SECOND, 20 * MINUTE), p.sink.last_delivery + SECOND)
     p.later(when, _rollback, (event_id, type_, value, to_bonus))

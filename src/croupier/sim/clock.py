@@ -41,21 +41,33 @@ _MINUTE_TAILS: tuple[str, ...] = tuple(
 )
 
 
+_TWO_DIGITS: tuple[str, ...] = tuple(f"{i:02d}:" for i in range(60))
+
+
 class Stamper:
     """Formats many nearby timestamps fast by caching the date-hour-minute prefix."""
 
     def __init__(self) -> None:
         self._prefixes: dict[int, str] = {}
+        self._hours: dict[int, str] = {}
 
     def __call__(self, ms: int) -> str:
         minute, rest = divmod(ms, MINUTE)
         prefix = self._prefixes.get(minute)
         if prefix is None:
-            if len(self._prefixes) > 200_000:
-                self._prefixes.clear()
-            prefix = from_ms(minute * MINUTE).strftime("%Y-%m-%dT%H:%M:")
-            self._prefixes[minute] = prefix
+            prefix = self._prefix(minute)
         return prefix + _MINUTE_TAILS[rest]
+
+    def _prefix(self, minute: int) -> str:
+        if len(self._prefixes) > 100_000:
+            self._prefixes.clear()
+            self._hours.clear()
+        hour, within = divmod(minute, 60)
+        date_hour = self._hours.get(hour)
+        if date_hour is None:
+            date_hour = self._hours[hour] = from_ms(hour * HOUR).strftime("%Y-%m-%dT%H:")
+        prefix = self._prefixes[minute] = date_hour + _TWO_DIGITS[within]
+        return prefix
 
 
 def local(ms: int, zone: ZoneInfo) -> datetime:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from croupier.sim.archetypes import ARCHETYPES
+
 # Share of *accounts* per archetype. Rings are drawn as whole rings of 2-5 accounts, so
 # their share is the expected share of ring accounts, not of rings.
 DEFAULT_MIX: tuple[tuple[str, float], ...] = (
@@ -47,8 +49,6 @@ class SimConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        from croupier.sim.archetypes import ARCHETYPES
-
         unknown = [name for name, _ in self.mix if name not in ARCHETYPES]
         if unknown:
             raise ValueError(f"unknown archetype(s) in mix: {unknown}; known: {sorted(ARCHETYPES)}")

@@ -34,7 +34,24 @@ class Ring:
     ip: str | None  # shared address, for the rings that do not bother hiding it
 
 
+@dataclass(frozen=True)
+class DepositLimit:
+    """A player's deposit limit; an increase waits out a cooling-off under the old one."""
+
+    period: str  # day, week, month
+    amount: int
+    effective_at: int
+    previous: DepositLimit | None = None
+
+    def in_force(self, t: int) -> DepositLimit:
+        if t < self.effective_at and self.previous is not None:
+            return self.previous.in_force(t)
+        return self
+
+
 class SimPlayer:
+    """State of one player; what they do lives in `behaviour`, `sessions` and `cashier`."""
+
     def __init__(self, *, seed: int, index: int, archetype: Archetype, jurisdiction: Jurisdiction,
                  brand: str, registered_at: int, sink: EventSink, rollback_share: float,
                  ring: Ring | None, early: bool) -> None:
@@ -104,8 +121,7 @@ class SimPlayer:
         self.funds = int(self.salary * rng.uniform(0.5, 1.5))
         self.payday = registered_at + int(rng.uniform(0, 7) * DAY)
         self.deposits: list[tuple[int, int]] = []  # (time, amount) of approved deposits
-        # (period_ms, amount, effective_from, previous limit while an increase cools off)
-        self.deposit_limit: tuple[int, int, int, Any] | None = None
+        self.deposit_limit: DepositLimit | None = None
         self.session_limit_minutes: int | None = None
         self.open_withdrawals: dict[str, tuple[int, str, str]] = {}
         self.kyc = "none"
@@ -139,13 +155,13 @@ class SimPlayer:
         self.returned_at: int | None = None
         self.support_moods: list[tuple[int, str, str]] = []  # (time, event_id, mood)
 
-        self._ids = 0
-        self._later: list[tuple[int, int, Later, Any]] = []
+        self.serial = 0
+        self.timeline: list[tuple[int, int, Later, Any]] = []
 
     # --- identity of things the player creates -------------------------------------------
     def next_id(self, kind: str) -> str:
-        self._ids += 1
-        return f"{self.player_id}-{kind}{self._ids}"
+        self.serial += 1
+        return f"{self.player_id}-{kind}{self.serial}"
 
     def payout_account(self, method: str = "bank_transfer") -> tuple[str, str]:
         """Where payouts go when the deposit method cannot receive them (or a mule prefers)."""
@@ -165,18 +181,18 @@ class SimPlayer:
 
     # --- the private timeline ---------------------------------------------------------------
     def later(self, t: int, action: Later, payload: Any = None) -> None:
-        self._ids += 1
-        heappush(self._later, (t, self._ids, action, payload))
+        self.serial += 1
+        heappush(self.timeline, (t, self.serial, action, payload))
 
     def advance(self, t: int) -> None:
         """Let everything scheduled up to `t` happen, in order, at its own time."""
-        queue = self._later
+        queue = self.timeline
         while queue and queue[0][0] <= t:
             when, _, action, payload = heappop(queue)
             action(self, when, payload)
 
     def next_wake(self) -> int | None:
-        due = self._later[0][0] if self._later else NEVER
+        due = self.timeline[0][0] if self.timeline else NEVER
         wake = min(due, self.next_visit)
         return None if wake >= NEVER else wake
 

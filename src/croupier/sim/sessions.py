@@ -7,7 +7,9 @@ so it keeps state in locals and formats amounts inline.
 
 from __future__ import annotations
 
-from croupier.sim.cashier import maybe_rollback, top_up
+from typing import Protocol
+
+from croupier.sim.cashier import schedule_rollback, top_up
 from croupier.sim.casino import GAMES_BY_CATEGORY, PAYTABLES, ROUND_SECONDS, RTP, Game
 from croupier.sim.clock import MINUTE, SECOND
 from croupier.sim.money import CENTS
@@ -17,7 +19,7 @@ from croupier.sim.sportsbook import pick_selection, settle
 Connection = tuple[str, str, str, str]  # device_id, ip, channel, country
 
 
-def session(p: SimPlayer, t: int, connection: Connection, play: "Play") -> int:
+def session(p: SimPlayer, t: int, connection: Connection, play: Play) -> int:
     """Open a session, let `play` fill it, close it; returns the time it ended."""
     device, ip, channel, _ = connection
     session_id = p.next_id("s")
@@ -31,21 +33,20 @@ def session(p: SimPlayer, t: int, connection: Connection, play: "Play") -> int:
     return t
 
 
-class Play:
-    """What happens inside a session (a callable the session hands its id to)."""
+class Play(Protocol):
+    """What happens inside a session; given the session id, returns when play stopped."""
 
-    def __call__(self, p: SimPlayer, t: int, session_id: str) -> int:
-        raise NotImplementedError
+    def __call__(self, p: SimPlayer, t: int, session_id: str) -> int: ...
 
 
-class Browse(Play):
+class Browse:
     """A look around the lobby without a bet: what non-depositing registrants do."""
 
     def __call__(self, p: SimPlayer, t: int, session_id: str) -> int:
         return t + p.rng.randint(MINUTE, 6 * MINUTE)
 
 
-class CasinoPlay(Play):
+class CasinoPlay:
     """Rounds of casino games until the planned end, the money or the plan runs out."""
 
     def __init__(self, minutes: float, *, max_rounds: int | None = None, until_wagered: bool = False,
@@ -98,7 +99,7 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
     sink = p.sink
     stamp, push, prefix = sink.stamp, sink.push, sink.prefix
     player_id, brand, currency = p.player_id, p.brand, p.currency
-    later = p._later
+    later = p.timeline
     category = game.category
     game_id, provider = game.game_id, game.provider
     low, high = ROUND_SECONDS[category]
@@ -137,8 +138,8 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
             p.wager_left -= stake
         if stake != stake_of_text:
             stake_text, stake_of_text = f"{stake // 100}.{cents[stake % 100]}", stake
-        p._ids += 1
-        bet_id = bet_prefix + str(p._ids)
+        p.serial += 1
+        bet_id = bet_prefix + str(p.serial)
         cash, bonus = p.cash, p.bonus
         sink.emitted = n = sink.emitted + 1
         bet_event = prefix + str(n)
@@ -171,10 +172,10 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
                 "balance": f"{cash // 100}.{cents[cash % 100]}",
                 "bonus_balance": f"{bonus // 100}.{cents[bonus % 100]}" if bonus else "0.00",
             })
-            if rollback_share and not to_bonus:
-                maybe_rollback(p, win_at, win_event, "casino.win", payout)
-        elif rollback_share:
-            maybe_rollback(p, t, bet_event, "casino.bet", stake, bonus_part)
+            if rollback_share and random() < rollback_share and not to_bonus:
+                schedule_rollback(p, win_at, win_event, "casino.win", payout)
+        elif rollback_share and random() < rollback_share:
+            schedule_rollback(p, t, bet_event, "casino.bet", stake, bonus_part)
         if p.wager_left <= 0 and p.bonus:  # wagering met: the bonus turns into cash
             p.cash += p.bonus
             p.bonus = 0
@@ -197,7 +198,7 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
     return t, rounds_left, rounds_left <= 0
 
 
-class SportsPlay(Play):
+class SportsPlay:
     """A handful of bets, some in-play; each settles later on the player's timeline."""
 
     def __init__(self, minutes: float, live_share: float) -> None:
