@@ -45,7 +45,7 @@ def wake(p: SimPlayer, now: int) -> int | None:
 def register(p: SimPlayer, t: int) -> None:
     rng = p.rng
     p.visits = 1
-    first_sitting = t + rng.randint(5 * SECOND, 90 * SECOND)
+    first_sitting = t + rng.randint(30 * SECOND, 2 * MINUTE)
     # Early players: the login and first bets reach the CRM before the registration does.
     deliver_at = first_sitting + rng.randint(MINUTE, 8 * MINUTE) if p.early else t
     device, _ = p.devices[0]
@@ -77,11 +77,11 @@ def register(p: SimPlayer, t: int) -> None:
     if rng.random() < (0.4 if p.kind == "problem_gambler" else 0.08):
         period = rng.choice(("day", "week", "month"))
         scale = {"day": 1, "week": 3, "month": 8}[period]
-        set_deposit_limit(p, t + rng.randint(40 * SECOND, 3 * MINUTE), period,
+        set_deposit_limit(p, t + rng.randint(5 * SECOND, 25 * SECOND), period,
                           nice(p.deposit_base * scale * rng.randint(1, 3)))
     if rng.random() < 0.03:
         p.session_limit_minutes = rng.choice((30, 60, 120))
-        p.emit(t + rng.randint(40 * SECOND, 3 * MINUTE), "limit.changed", {
+        p.emit(t + rng.randint(5 * SECOND, 25 * SECOND), "limit.changed", {
             "kind": "session_time", "period": "day", "minutes": p.session_limit_minutes, "source": "player"})
     p.next_visit = first_sitting if p.early or rng.random() < 0.85 else schedule_next(p, t)
 

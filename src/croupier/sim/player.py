@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from croupier.sim import people
 from croupier.sim.archetypes import ESCALATION_RAMP_DAYS, Archetype
+from croupier.sim.casino import Game
 from croupier.sim.clock import DAY, NEVER
 from croupier.sim.emission import EventSink
 from croupier.sim.markets import JURISDICTIONS, Jurisdiction
@@ -131,7 +132,7 @@ class SimPlayer:
         cats = archetype.categories
         self.categories = [c for c, _ in cats]
         self.category_weights = [w * rng.uniform(0.5, 1.5) for _, w in cats]
-        self.favourites: dict[str, Any] = {}
+        self.favourites: dict[tuple[str, bool], list[Game]] = {}
         self.crash_target = rng.choice((150, 200, 200, 300, 500))
 
         # Lifecycle.

@@ -73,16 +73,17 @@ class CasinoPlay:
 
 
 def _pick_game(p: SimPlayer, category: str, low_volatility: bool) -> Game:
+    """Mostly one of two favourites, sometimes something new."""
+    games = GAMES_BY_CATEGORY[category]
+    if low_volatility:
+        games = tuple(g for g in games if g.volatility == "low") or games
     key = (category, low_volatility)
     favourites = p.favourites.get(key)
     if favourites is None:
-        games = GAMES_BY_CATEGORY[category]
-        if low_volatility:
-            games = tuple(g for g in games if g.volatility == "low") or games
         favourites = p.favourites[key] = p.rng.sample(games, min(2, len(games)))
     if p.rng.random() < 0.85:
         return favourites[0] if p.rng.random() < 0.7 else favourites[-1]
-    return p.rng.choice(GAMES_BY_CATEGORY[category])
+    return p.rng.choice(games)
 
 
 def current_stake(p: SimPlayer, t: int) -> int:
