@@ -115,6 +115,8 @@ def test_next_only_follows_same_site_paths(client: TestClient, evil: str) -> Non
 
 def test_support_agent_lands_on_players(client: TestClient) -> None:
     assert sign_in(client, "sam").headers["location"] == "/players"
+    other = TestClient(client.app)
+    assert sign_in(other, "sam", next_path="/").headers["location"] == "/players"
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient) -> None:

@@ -70,7 +70,10 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     with db.engine.begin() as conn:
         token, _csrf = open_session(conn, user.user_id)
     staff = Staff(user, _csrf, token)
-    response = RedirectResponse(safe_next(next_path, staff.landing), status_code=303)
+    target = safe_next(next_path, staff.landing)
+    if target == "/":  # home is the first page this role may open
+        target = staff.landing
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

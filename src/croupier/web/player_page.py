@@ -87,7 +87,7 @@ def summary(event: dict[str, Any], limit: int = 160) -> str:
     for key, value in event.items():
         if key in _COMMON or key == "amount" or (key == "currency" and "amount" in event):
             continue
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict | list) else value
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         parts.append(f"{key}={text}")
     line = " · ".join(str(p) for p in parts)
     return line if len(line) <= limit else line[: limit - 1] + "…"

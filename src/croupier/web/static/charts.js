@@ -52,7 +52,7 @@
   /* points: [{x: unix seconds, y: number}] evenly spaced in time. */
   function line(container, points, options) {
     options = options || {};
-    var W = 640, H = 230, L = 46, R = 12, T = 12, B = 28;
+    var W = 1000, H = 220, L = 46, R = 12, T = 12, B = 28;
     var svg = frame(container, W, H);
     var ys = points.map(function (p) { return p.y; });
     var scale = niceScale(Math.max.apply(null, ys.concat([1])), 4);
@@ -64,7 +64,8 @@
       text(svg, L - 6, y(v) + 4, compact(v), "end");
     }
     points.forEach(function (p, i) {
-      if (i % 15 === 0 || i === points.length - 1) text(svg, x(i), H - 8, hhmm(p.x));
+      var fromEnd = points.length - 1 - i;
+      if (fromEnd % 15 === 0) text(svg, x(i), H - 8, hhmm(p.x), fromEnd === 0 ? "end" : (i === 0 ? "start" : "middle"));
     });
     if (points.length) {
       var d = points.map(function (p, i) { return (i ? "L" : "M") + x(i).toFixed(1) + " " + y(p.y).toFixed(1); }).join(" ");
@@ -81,7 +82,7 @@
   /* days: [{x: unix seconds, a: number, b: number}] drawn as pairs of bars (a = deposits, b = GGR). */
   function bars(container, days, options) {
     options = options || {};
-    var W = 640, H = 190, L = 52, R = 10, T = 10, B = 26;
+    var W = 480, H = 200, L = 52, R = 10, T = 10, B = 26;
     var svg = frame(container, W, H);
     var values = [];
     days.forEach(function (d) { values.push(d.a, d.b); });
@@ -106,7 +107,7 @@
           var r = el("rect", { x: cx + s[3], y: y0, width: bw, height: Math.max(y1 - y0, s[0] ? 1 : 0), "class": s[1] }, svg);
           tooltip(r, mmdd(d.x) + " " + s[2] + ": " + s[0].toFixed(2) + " " + (options.unit || ""));
         });
-      if (i % every === 0 || i === days.length - 1) text(svg, cx, H - 8, mmdd(d.x));
+      if ((days.length - 1 - i) % every === 0) text(svg, cx, H - 8, mmdd(d.x));
     });
     return svg;
   }

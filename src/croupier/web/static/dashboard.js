@@ -84,18 +84,6 @@
       p.className = "muted";
       p.textContent = "No deposits or bets in the last 14 days.";
       frag.appendChild(p);
-    } else {
-      var legend = document.createElement("div");
-      legend.className = "legend";
-      [["deposits", "Deposits"], ["ggr", "GGR (stakes minus wins)"]].forEach(function (item) {
-        var span = document.createElement("span");
-        var sw = document.createElement("span");
-        sw.className = "legend-swatch " + item[0];
-        span.appendChild(sw);
-        span.appendChild(document.createTextNode(item[1]));
-        legend.appendChild(span);
-      });
-      frag.appendChild(legend);
     }
     currencies.forEach(function (c) {
       var box = document.createElement("div");
