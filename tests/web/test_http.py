@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +23,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One seeded app per module; tests use distinct users and players, so order is free."""
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('http') / 'croupier.db'}")
     yield app
@@ -351,3 +352,20 @@ def test_audit_page_filters_and_verifies(as_staff, client: TestClient) -> None:
     assert seqs and all("ghost-7" in row for row in re.findall(r'<tr data-seq=.*?</tr>', html, re.S))
     verify = client.get("/bo/api/audit/verify").json()
     assert verify["ok"] is True and verify["checked"] >= len(seqs)
+
+
+def test_throttle_forgets_failures_after_its_window() -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
+    throttle.failed("Ann", "10.0.0.1")
+    throttle.failed("ann ", "10.0.0.1")  # usernames compare case- and space-insensitively
+    assert throttle.retry_after("ANN", "10.0.0.1") == 60
+    assert throttle.retry_after("ann", "10.0.0.2") == 0  # per address too
+    now[0] += 45
+    assert throttle.retry_after("ann", "10.0.0.1") == 15
+    now[0] += 15
+    assert throttle.retry_after("ann", "10.0.0.1") == 0
+    throttle.failed("ann", "10.0.0.1")
+    throttle.succeeded("ann", "10.0.0.1")
+    throttle.failed("ann", "10.0.0.1")
+    assert throttle.retry_after("ann", "10.0.0.1") == 0

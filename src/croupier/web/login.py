@@ -3,6 +3,9 @@ argon2 work either way, and are throttled per username and client address."""
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -17,8 +20,12 @@ from croupier.web.staff import Staff, check_csrf, current_staff, signed_in
 
 router = APIRouter()
 WRONG = "wrong username or password"
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = hash_password("not-a-real-password-0000")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both failures take the same time."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def throttle(request: Request) -> LoginThrottle:
@@ -62,7 +69,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     db = request.app.state.runtime.db
     with db.engine.connect() as conn:
         user = find_user(conn, username)
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled:
         throttle(request).failed(username, ip)
         return _login_page(request, next_path=next_path, username=username, status=401, error=WRONG)
