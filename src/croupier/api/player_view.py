@@ -88,8 +88,8 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
         "messages": [{"action_id": m["action_id"], "kind": m["kind"], "channel": m["channel"],
                       "status": m["status"], "created_at": _iso(m["created_at_us"]),
                       "name": json.loads(m["body"]).get("name")} for m in messages],
-        "decisions": [{"seq": d["seq"], "at": _iso(d["at_us"]), "kind": d["kind"],
-                       "config_version": d["config_version"], **json.loads(d["body"])}
+        "decisions": [{**json.loads(d["body"]), "seq": d["seq"], "at": _iso(d["at_us"]),
+                       "record_kind": d["kind"], "config_version": d["config_version"]}
                       for d in decisions],
     }
 

@@ -12,7 +12,7 @@ from croupier import __version__
 from croupier.analytics import dashboard
 from croupier.api.auth import require_scope
 from croupier.api.player_view import player_360, search, timeline
-from croupier.events import MAX_BATCH, BatchError, event_json_schema
+from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
 
 router = APIRouter(prefix="/v1")
@@ -47,9 +47,10 @@ async def post_events(request: Request, _key=Depends(require_scope("ingest"))) -
     runtime = _runtime(request)
     try:
         result = await run_in_threadpool(runtime.ingest, body)
+    except BatchTooLarge as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
     except BatchError as exc:
-        status = 413 if "at most" in str(exc) else 400
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": str(exc)}, status_code=400)
     return result.as_dict()
 
 

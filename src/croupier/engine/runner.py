@@ -27,6 +27,7 @@ from croupier.events import (
     decode_stored, to_minor,
 )
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, new_state
+from croupier.players.facts import SKIPPED
 from croupier.store import Database
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, lease, outbox, states as state_store
@@ -127,7 +128,7 @@ class Engine:
             held = lease.acquire(conn, self.name, self.owner)
             if held and not self.leader:
                 self.cursor = self.snapshot_cursor = self._load_cursor(conn)
-                self.states.clear()
+                self._forget_unsnapshotted()
         self.leader = held
         self._renew_at = now + lease.LEASE_SECONDS / 3
         return held
@@ -153,6 +154,8 @@ class Engine:
             if not self.has_lease():
                 return total
             while max_events is None or total.events < max_events:
+                if not self.has_lease():  # renewed between batches of a long backlog
+                    break
                 limit = self.batch_size if max_events is None else min(self.batch_size, max_events - total.events)
                 with self.db.engine.connect() as conn:
                     rows = eventlog.read_after(conn, self.cursor, limit)
@@ -225,18 +228,32 @@ class Engine:
             conn.execute(daily_totals.delete())
             conn.execute(minute_counts.delete())
             upsert(conn, engine_cursor, [{"name": self.name, "seq": 0}], keys=("name",))
-            self.states.clear()
-            self._dirty.clear()
-            self._minutes.clear()
-            self._totals.clear()
-            self.cursor = self.snapshot_cursor = 0
+            self.snapshot_cursor = 0
+            self._forget_unsnapshotted()
 
     # -- internals ----------------------------------------------------------------------
     def _load_cursor(self, conn: Connection) -> int:
         seq = conn.execute(select(engine_cursor.c.seq).where(engine_cursor.c.name == self.name)).scalar()
         return seq or 0
 
+    def _forget_unsnapshotted(self) -> None:
+        """Drop everything newer than the last snapshot; the log replays it exactly."""
+        self.states.clear()
+        self._dirty.clear()
+        self._minutes.clear()
+        self._totals.clear()
+        self.cursor = self.snapshot_cursor
+
     def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
+        """Process a batch; if anything fails, fall back to the last snapshot so the retry
+        re-applies the batch to the states it started from (never twice)."""
+        try:
+            return self._process_batch(items)
+        except BaseException:
+            self._forget_unsnapshotted()
+            raise
+
+    def _process_batch(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         config, states, dirty = self.config, self.states, self._dirty
         missing = {e.player_id for _, e, _ in items} - states.keys()
         if missing:
@@ -258,6 +275,8 @@ class Engine:
                 decisions.extend(result.decisions)
             minutes[received_us // MINUTE_US] += 1
             undone = result.undone
+            if result.facts and SKIPPED in result.facts:
+                continue  # rolled back before it arrived: it adds nothing
             source = undone if undone is not None else event
             totaller = _TOTALS.get(type(source))
             values = totaller(source) if totaller is not None else None

@@ -11,13 +11,13 @@ from croupier.events.types import (
     SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
 )
 from croupier.events.validate import (
-    MAX_BATCH, BatchError, EventError, ParsedBatch, Rejection, decode_stored, parse_batch,
+    MAX_BATCH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, parse_batch,
     parse_event,
 )
 
 __all__ = [
     "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
-    "BatchError", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
+    "BatchError", "BatchTooLarge", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",
     "ParsedBatch", "PlayerLogin", "PlayerLogout", "PlayerRegistered", "PlayerUpdated",
     "Rejection", "Reported", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",

@@ -17,7 +17,7 @@ Id = Annotated[str, Meta(min_length=1, max_length=128, description="producer-cho
 Amount = Annotated[
     str,
     Meta(
-        pattern=r"^[0-9]{1,15}(\.[0-9]{1,8})?$",
+        pattern=r"^[0-9]{1,12}(\.[0-9]{1,8})?$",
         description="non-negative decimal string, e.g. \"10.50\"; never a JSON number",
         examples=["10.50"],
     ),

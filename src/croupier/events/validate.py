@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +25,8 @@ from croupier.events.types import (
 
 MAX_BATCH = 10_000
 MAX_FUTURE = timedelta(minutes=5)
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # times are stored as microseconds since then
+MAX_BODY_BYTES = 64 * 2**20
 _AMOUNT_FIELDS = {"amount", "bonus_amount", "payout", "balance", "bonus_balance"}
 _batch_decoder = msgspec.json.Decoder(list[AnyEvent])
 _raw_decoder = msgspec.json.Decoder(list[msgspec.Raw])
@@ -33,7 +35,11 @@ _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?(?P<path>[^`]*)`$")
 
 
 class BatchError(ValueError):
-    """The request as a whole cannot be read (not JSON, not an array, too large)."""
+    """The request as a whole cannot be read (not JSON, not an array)."""
+
+
+class BatchTooLarge(BatchError):
+    """More events, or more bytes, than one request may carry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,9 @@ class EventError(ValueError):
 def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
     """Decode a JSON array of events; never raises for a bad event, only for a bad body."""
     now = now or datetime.now(timezone.utc)
+    if len(body) > MAX_BODY_BYTES:
+        raise BatchTooLarge(f"a request body holds at most {MAX_BODY_BYTES // 2**20} MiB; this one has "
+                            f"{len(body) / 2**20:.1f} MiB: split it")
     try:
         raws = _raw_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -77,7 +86,7 @@ def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
             f"the body must be a JSON array of event objects: {_plain(str(exc))}"
         ) from None
     if len(raws) > MAX_BATCH:
-        raise BatchError(f"a batch holds at most {MAX_BATCH} events; this one has {len(raws)}: split it")
+        raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} events; this one has {len(raws)}: split it")
     out = ParsedBatch()
     try:
         typed = _batch_decoder.decode(body)
@@ -124,6 +133,7 @@ def _money_fields(cls: type) -> tuple[str, ...]:
 
 
 _MONEY_FIELDS: dict[type, tuple[str, ...]] = {cls: _money_fields(cls) for cls in INBOUND_TYPES}
+_HAS_CURRENCY = frozenset(cls for cls in INBOUND_TYPES if "currency" in cls.__struct_fields__)
 
 
 def _check_stake(event: CasinoBet | SportsBetPlaced) -> None:
@@ -134,6 +144,11 @@ def _check_stake(event: CasinoBet | SportsBetPlaced) -> None:
 def _check_profile(event: PlayerRegistered | PlayerUpdated) -> None:
     if event.timezone is not None and not _known_zone(event.timezone):
         raise EventError("timezone", "unknown IANA time zone; use a name such as 'Europe/Stockholm'", event.timezone)
+    if event.birth_date is not None:
+        try:
+            date.fromisoformat(event.birth_date)
+        except ValueError:
+            raise EventError("birth_date", "is not a calendar date (YYYY-MM-DD)", event.birth_date) from None
 
 
 def _check_limit(event: LimitChanged) -> None:
@@ -150,7 +165,7 @@ def _check_rollback(event: Rollback) -> None:
 
 
 def _check_settlement(event: SportsBetSettled) -> None:
-    if event.currency is None and (event.payout != "0" or event.balance is not None):
+    if event.currency is None and (event.payout.strip("0.") or event.balance is not None):
         raise EventError("currency", "is required when payout or balance is given")
 
 
@@ -166,16 +181,17 @@ def check(event: Event, now: datetime) -> None:
     if event.occurred_at - now > MAX_FUTURE:
         raise EventError("occurred_at", "is in the future (more than 5 minutes ahead of the server clock)",
                          event.occurred_at.isoformat())
+    if event.occurred_at < EARLIEST:
+        raise EventError("occurred_at", "is before 1970-01-01T00:00:00Z", event.occurred_at.isoformat())
     cls = type(event)
-    fields = _MONEY_FIELDS[cls]
-    if fields:
-        currency = getattr(event, "currency")
+    if cls in _HAS_CURRENCY:
+        currency = event.currency  # type: ignore[attr-defined]
         if currency is not None:
             try:
                 exponent(currency)
             except AmountError as exc:
                 raise EventError("currency", str(exc), currency) from None
-            for name in fields:
+            for name in _MONEY_FIELDS[cls]:
                 value = getattr(event, name)
                 if value is not None:
                     try:
@@ -231,6 +247,9 @@ def _explain(message: str, raw: bytes) -> EventError:
         if isinstance(value, str) and value.lstrip().startswith("-"):
             return EventError(path, "must not be negative; undo money with a `rollback` event", value)
         return EventError(path, 'must be a non-negative decimal string such as "10.50"', value)
+    if not path and text.startswith("Expected `object`"):
+        kind = text.rsplit("got ", 1)[-1].strip("`") if "got " in text else "something else"
+        return EventError(None, f"an event must be a JSON object, not {kind}", value)
     if "datetime" in text or "RFC3339" in text:
         return EventError(path, "must be an RFC 3339 time with a UTC offset, e.g. "
                                 "'2026-11-21T10:15:00+00:00'", value)

@@ -46,21 +46,32 @@ def micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_HOUR_US = 3_600_000_000
+
+
 @lru_cache(maxsize=65_536)
-def _utc_offset_hours(tz: str, utc_hour: int) -> float:
+def _utc_offset_us(tz: str, utc_hour: int) -> int:
+    """The zone's UTC offset during one UTC hour, in microseconds (offsets change on the hour)."""
     zone = ZoneInfo(tz)
     moment = datetime.fromtimestamp(utc_hour * 3600, tz=timezone.utc).astimezone(zone)
     offset = moment.utcoffset()
-    return offset.total_seconds() / 3600 if offset else 0.0
+    return (offset.days * 86_400 + offset.seconds) * 1_000_000 if offset else 0
+
+
+def is_late_night(hour: int, config: FeatureConfig) -> bool:
+    """Whether a local hour falls in the late-night window, which may cross midnight (22-2)."""
+    start, end = config.late_night_start_hour, config.late_night_end_hour
+    return start <= hour < end if start <= end else (hour >= start or hour < end)
 
 
 def local_hour(state: PlayerState, at_us: int) -> int:
     """Hour of day in the player's own time zone (UTC until the zone is known)."""
-    utc_hour = at_us // 3_600_000_000
+    utc_hour = at_us // _HOUR_US
     tz = state.profile.get("timezone")
     if not tz:
         return utc_hour % 24
-    return int(utc_hour + _utc_offset_hours(tz, utc_hour)) % 24
+    # Add the offset to the exact time, not to the hour: in UTC+5:30, 18:40 UTC is 00:10.
+    return (at_us + _utc_offset_us(tz, utc_hour)) // _HOUR_US % 24
 
 
 def _bucket(state: PlayerState, day: int) -> list[int] | None:
@@ -224,10 +235,12 @@ def _withdrawal(state: PlayerState, e: Withdrawal, at_us: int, day: int,
         return
     known = state.withdrawals.get(e.transaction_id)
     if e.status == "approved" and (known is None or known[0] != "approved"):
-        _add(state, day, WD_N, 1)
-        _add(state, day, WD_SUM, minor)
         if _later(state.last_withdrawal_us, at_us):
             state.last_withdrawal_us, state.last_withdrawal_minor = at_us, minor
+        if known is not None and known[0] in ("cancelled", "reversed"):
+            return  # its cancellation arrived first: the payout never stood
+        _add(state, day, WD_N, 1)
+        _add(state, day, WD_SUM, minor)
         state.withdrawals[e.transaction_id] = ["approved", day, minor]
     elif e.status in ("cancelled", "reversed"):
         _add(state, day, WD_CANCELLED_N, 1)
@@ -292,7 +305,7 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         return None
     bonus_minor = to_minor(bonus, currency) if bonus != "0" else 0
     hour = local_hour(state, at_us)
-    late = config.late_night_start_hour <= hour < config.late_night_end_hour
+    late = is_late_night(hour, config)
     for vector in (state.life, _bucket(state, day)):
         if vector is None:  # older than the kept horizon: lifetime only
             continue
@@ -364,9 +377,20 @@ def _sports_placed(state: PlayerState, e: SportsBetPlaced, at_us: int, day: int,
     _report_balance(state, e, at_us)
     minor = _stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts)
     if minor is not None:
+        early = state.open_sports.get(e.bet_id)
+        if early is not None and early[0] < 0:  # settled before it was placed (see _sports_settled)
+            del state.open_sports[e.bet_id]
+            if early[0] == _VOID_REFUND_DUE:
+                _add(state, early[1], WIN, minor)
+                _add_cat(state, early[1], _SPORTS, C_WIN, minor)
+            return
         state.open_sports[e.bet_id] = [minor, day]
         if len(state.open_sports) > PENDING_LIMIT:
             del state.open_sports[next(iter(state.open_sports))]
+
+
+# Markers in open_sports for a settlement that arrived before its bet: [marker, settle day].
+_SETTLED_EARLY, _VOID_REFUND_DUE = -1, -2
 
 
 def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: int,
@@ -379,6 +403,13 @@ def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: in
     payout = _money(state, e.payout, currency)
     if payout is None:
         return
+    if placed is not None and placed[0] < 0:
+        placed = None  # a second settlement of a bet not placed yet
+    if placed is None and e.bet_id not in state.open_sports:
+        # Not placed yet (out of order): remember, so the placement neither stays "open" nor
+        # loses the refund a void settlement owes it.
+        refund_due = e.outcome == "void" and payout == 0
+        state.open_sports[e.bet_id] = [_VOID_REFUND_DUE if refund_due else _SETTLED_EARLY, day]
     if e.outcome == "void" and payout == 0 and placed is not None:
         payout = placed[0]  # a void bet refunds the stake
     if payout:

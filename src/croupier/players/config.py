@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 
+from typing import Annotated
+
 import msgspec
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 
 class LifecycleConfig(Struct, forbid_unknown_fields=True):
     """Day thresholds behind the lifecycle stages (see docs/features.md)."""
 
-    new_depositor_days: int = 14   # first deposit at most this many days ago -> new_depositor
-    active_days: int = 14          # last activity at most this many days ago -> active
-    lapsed_days: int = 30          # no activity for this many days -> lapsed (in between: at_risk)
-    reactivated_days: int = 14     # back after a lapse at most this many days ago -> reactivated
+    new_depositor_days: Days = 14   # first deposit at most this many days ago -> new_depositor
+    active_days: Days = 14          # last activity at most this many days ago -> active
+    lapsed_days: Annotated[int, Meta(ge=1, le=3650)] = 30  # idle this long -> lapsed (in between: at_risk)
+    reactivated_days: Days = 14     # back after a lapse at most this many days ago -> reactivated
 
 
 class RfmConfig(Struct, forbid_unknown_fields=True):
@@ -29,10 +31,14 @@ class RfmConfig(Struct, forbid_unknown_fields=True):
         default_factory=lambda: {"SEK": 10, "NOK": 10, "DKK": 7, "CZK": 25, "MXN": 20, "ZAR": 20})
 
 
+Hour = Annotated[int, Meta(ge=0, le=23)]
+Days = Annotated[int, Meta(ge=0, le=3650)]
+
+
 class FeatureConfig(Struct, forbid_unknown_fields=True):
-    late_night_start_hour: int = 0   # local time; late night is [start, end)
-    late_night_end_hour: int = 6
-    losing_run_bets: int = 3         # consecutive losing bets that count as a losing run
+    late_night_start_hour: Hour = 0   # local time; late night is [start, end), may cross midnight
+    late_night_end_hour: Annotated[int, Meta(ge=0, le=24)] = 6
+    losing_run_bets: Annotated[int, Meta(ge=1, le=1000)] = 3  # losing bets in a row that make a losing run
     lifecycle: LifecycleConfig = msgspec.field(default_factory=LifecycleConfig)
     rfm: RfmConfig = msgspec.field(default_factory=RfmConfig)
 
@@ -41,18 +47,36 @@ class EngineConfig(Struct, forbid_unknown_fields=True):
     """The whole engine configuration; its content hash is the version every decision records."""
 
     features: FeatureConfig = msgspec.field(default_factory=FeatureConfig)
-    min_age: dict[str, int] = msgspec.field(default_factory=lambda: {"default": 18})
-    stale_after_minutes: int = 60    # promotions wait when a player's data is older than this
+    min_age: dict[str, Annotated[int, Meta(ge=0, le=99)]] = msgspec.field(default_factory=lambda: {"default": 18})
+    stale_after_minutes: Annotated[int, Meta(ge=1)] = 60  # promotions wait when a player's data is older than this
 
     @property
     def version(self) -> str:
         return config_version(self)
 
 
+_VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
+
+
 def config_version(config: EngineConfig) -> str:
-    return "cfg-" + hashlib.sha256(msgspec.json.encode(config)).hexdigest()[:12]
+    """Content hash of the config (keys sorted, so entry order does not matter). Cached per
+    object: the gate asks for it on every decision."""
+    cached = _VERSIONS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    version = "cfg-" + hashlib.sha256(msgspec.json.encode(config, order="sorted")).hexdigest()[:12]
+    _VERSIONS[id(config)] = (config, version)
+    return version
 
 
 def load_config(raw: bytes | None) -> EngineConfig:
-    """Parse a JSON config document; missing keys take their defaults, unknown keys are errors."""
-    return msgspec.json.decode(raw, type=EngineConfig) if raw else EngineConfig()
+    """Parse a JSON config document; missing keys take their defaults, unknown keys and
+    out-of-range values are errors that name the key."""
+    config = msgspec.json.decode(raw, type=EngineConfig) if raw else EngineConfig()
+    cuts = config.features.rfm
+    for name in ("recency_days", "frequency_days", "monetary"):
+        values = getattr(cuts, name)
+        if len(values) != 4 or values != sorted(values, reverse=name == "recency_days"):
+            order = "descending" if name == "recency_days" else "ascending"
+            raise ValueError(f"features.rfm.{name} needs four cut points in {order} order, got {values}")
+    return config

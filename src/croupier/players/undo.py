@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from croupier.events import CasinoBet, CasinoWin, Deposit, Event, SportsBetPlaced, to_minor
-from croupier.players.apply import _add, _add_cat, local_hour, micros, win_category
+from croupier.players.apply import _add, _add_cat, is_late_night, local_hour, micros, win_category
 from croupier.players.config import FeatureConfig
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
@@ -52,7 +52,7 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
     _add_cat(state, day, cat, C_STAKE, -minor)
     hour = local_hour(state, at_us)
     state.hours[hour] = max(0, state.hours[hour] - 1)
-    if config.late_night_start_hour <= hour < config.late_night_end_hour:
+    if is_late_night(hour, config):
         _add(state, day, LATE_BET_N, -1)
     if at_us in state.recent_bet_us:
         state.recent_bet_us.remove(at_us)
