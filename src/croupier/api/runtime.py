@@ -14,7 +14,7 @@ from croupier.store import Database, open_database
 from croupier.store.accounts import ApiKey, find_key
 
 log = logging.getLogger("croupier")
-KEY_CACHE_SECONDS = 30.0
+KEY_CACHE_SECONDS = 2.0
 
 
 class Runtime:
@@ -42,7 +42,8 @@ class Runtime:
 
     def api_key(self, key_id: str) -> ApiKey | None:
         """Keys are cached briefly so the ingest hot path does not hit the database per call;
-        a revocation takes effect within KEY_CACHE_SECONDS."""
+        a revocation in another process takes effect within KEY_CACHE_SECONDS, one made
+        through this process (`forget_key`) at once."""
         now = time.monotonic()
         cached = self._keys.get(key_id)
         if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
@@ -51,6 +52,9 @@ class Runtime:
             key = find_key(conn, key_id)
         self._keys[key_id] = (now, key)
         return key
+
+    def forget_key(self, key_id: str) -> None:
+        self._keys.pop(key_id, None)
 
     def start(self, poll_seconds: float = 0.5) -> None:
         if self._loop is None:
