@@ -49,8 +49,19 @@ class Decision:
                  config_version: str, decided_at_us: int):
         if seal is not _SEAL:
             raise TypeError("only compliance.gate.decide may create a Decision")
-        self.proposal, self.allowed, self.reasons = proposal, allowed, reasons
-        self.config_version, self.decided_at_us = config_version, decided_at_us
+        for name, value in (("proposal", proposal), ("allowed", allowed), ("reasons", tuple(reasons)),
+                            ("config_version", config_version), ("decided_at_us", decided_at_us)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Immutable, or any code holding a suppressed decision could flip it to "allowed".
+        raise AttributeError(f"a gate Decision is immutable (tried to set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a gate Decision is immutable (tried to delete {name!r})")
+
+    def __reduce__(self):  # noqa: ANN204 - copy/pickle would rebuild it without the seal
+        raise TypeError("a gate Decision cannot be copied or pickled; ask the gate again")
 
     def as_dict(self) -> dict[str, Any]:
         p = self.proposal

@@ -7,13 +7,32 @@ jurisdiction rules join it with the protection issue; every check states its rea
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
 from croupier.players.config import EngineConfig
 from croupier.players.state import PlayerState
 
 MINUTE_US = 60_000_000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str | None) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ValueError, KeyError):
+        return timezone.utc
+
+
+def _local_date(now_us: int, tz: str | None) -> date:
+    """The player's calendar date at `now_us` (UTC when the zone is unknown): a player comes
+    of age at midnight where they live, never by the clock of the server deciding."""
+    return (_EPOCH + timedelta(microseconds=now_us)).astimezone(_zone(tz)).date()
 
 
 def _age(birth_date: str, on: date) -> int | None:
@@ -36,7 +55,7 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
     jurisdiction = state.profile.get("jurisdiction", "default")
     min_age = config.min_age.get(jurisdiction, config.min_age.get("default", 18))
     birth = state.profile.get("birth_date")
-    today = date.fromtimestamp(now_us // 1_000_000)
+    today = _local_date(now_us, state.profile.get("timezone"))
     age = _age(birth, today) if birth else None
     if age is None:
         reasons.append("age_unknown")

@@ -410,6 +410,8 @@ def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: in
         # loses the refund a void settlement owes it.
         refund_due = e.outcome == "void" and payout == 0
         state.open_sports[e.bet_id] = [_VOID_REFUND_DUE if refund_due else _SETTLED_EARLY, day]
+        if len(state.open_sports) > PENDING_LIMIT:
+            del state.open_sports[next(iter(state.open_sports))]
     if e.outcome == "void" and payout == 0 and placed is not None:
         payout = placed[0]  # a void bet refunds the stake
     if payout:

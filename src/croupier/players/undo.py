@@ -71,6 +71,9 @@ def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, config: Featu
 
 
 def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config: FeatureConfig) -> bool:
+    placed = state.open_sports.get(e.bet_id)
+    if e.currency == state.currency and (placed is None or placed[0] < 0):
+        return False  # already settled (a void one refunded its stake): refold
     if not _undo_stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
     state.open_sports.pop(e.bet_id, None)
