@@ -119,4 +119,5 @@ def revoke_key_form(request: Request, key_id: str, csrf_token: str = Form(""),
     if not done:
         return _keys_page(request, staff, status=404,
                           error=f"no active key {key_id!r}: it does not exist or is already revoked")
+    request.app.state.runtime.forget_key(key_id)
     return RedirectResponse("/keys?" + urlencode({"revoked": key_id}), status_code=303)

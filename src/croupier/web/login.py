@@ -3,6 +3,8 @@ argon2 work either way, and are throttled per username and client address."""
 
 from __future__ import annotations
 
+import time
+
 import secrets
 from functools import cache
 
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from croupier.privacy import hash_password, verify_password
+from croupier.store.audit import Entry, append
 from croupier.store.accounts import close_session, find_user, open_session
 from croupier.web.render import render
 from croupier.web.security import (
@@ -30,6 +33,12 @@ def _dummy_hash() -> str:
 
 def throttle(request: Request) -> LoginThrottle:
     return request.app.state.login_throttle
+
+
+def _audit(conn, username: str, kind: str, body: dict) -> None:  # noqa: ANN001
+    """Sign-ins and sign-outs are staff actions: they go to the audit log too."""
+    append(conn, [Entry(time.time_ns() // 1000, actor=username[:128] or "(empty)", kind=kind,
+                        body=body, subject=username[:256])])
 
 
 def _client_ip(request: Request) -> str:
@@ -72,10 +81,13 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled:
         throttle(request).failed(username, ip)
+        with db.engine.begin() as conn:
+            _audit(conn, username, "staff.login_failed", {"ip": ip, "known_user": user is not None})
         return _login_page(request, next_path=next_path, username=username, status=401, error=WRONG)
     throttle(request).succeeded(username, ip)
     with db.engine.begin() as conn:
         token, _csrf = open_session(conn, user.user_id)
+        _audit(conn, username, "staff.login", {"ip": ip, "role": user.role})
     staff = Staff(user, _csrf, token)
     target = safe_next(next_path, staff.landing)
     if target == "/":  # home is the first page this role may open
@@ -92,6 +104,7 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
     check_csrf(staff, csrf_token)
     with request.app.state.runtime.db.engine.begin() as conn:
         close_session(conn, staff.session_token)
+        _audit(conn, staff.username, "staff.logout", {"ip": _client_ip(request)})
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response, request)
     return response
