@@ -90,7 +90,7 @@ def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
     out = ParsedBatch()
     try:
         typed = _batch_decoder.decode(body)
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, UnicodeDecodeError):
         typed = None
     for i, raw in enumerate(raws):
         try:
@@ -126,6 +126,8 @@ def _decode_one(raw: bytes) -> Event:
         raise _explain(str(exc), raw) from None
     except msgspec.DecodeError as exc:
         raise EventError(None, f"not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise EventError(None, f"not valid UTF-8 text (byte {exc.start} of the event): send UTF-8 JSON") from None
 
 
 def _money_fields(cls: type) -> tuple[str, ...]:
@@ -215,7 +217,7 @@ def _known_zone(name: str) -> bool:
 def _event_id_of(raw: bytes) -> str | None:
     try:
         obj = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     value = obj.get("event_id") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None
@@ -263,7 +265,7 @@ def _explain(message: str, raw: bytes) -> EventError:
 def _value_at(raw: bytes, path: str) -> Any:
     try:
         obj: Any = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     for part in filter(None, path.split(".")):
         obj = obj.get(part) if isinstance(obj, dict) else None

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from croupier.store.schema import events
-from croupier.store.upsert import insert_returning_new
 
 # Rows per statement: SQLite allows 32,766 bound variables; 8 columns per row.
 _CHUNK = 2_000
@@ -24,15 +23,28 @@ def append(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
         return {}
     if conn.dialect.name == "sqlite":
         return _append_sqlite(conn, rows)
-    # Serialise appends so that log order (seq) is also commit order: the engine's cursor
-    # may then never skip a row that commits late.
+    return _append_postgres(conn, rows)
+
+
+def _append_postgres(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
+    """COPY the batch into a session-local staging table, then move it into the log in batch
+    order in one statement. An advisory lock serialises appends so that log order (seq) is
+    also commit order: the engine's cursor can never skip a row that commits late."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
-    stored: dict[str, int] = {}
-    dicts = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-    for start in range(0, len(dicts), _CHUNK):
-        for seq, event_id in insert_returning_new(conn, events, dicts[start:start + _CHUNK],
-                                                  ("seq", "event_id")):
-            stored[event_id] = seq
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_events (ord integer, event_id varchar(128), "
+        "player_id varchar(128), brand varchar(128), type varchar(48), occurred_at_us bigint, "
+        "received_at_us bigint, payload text) ON COMMIT DELETE ROWS")
+    columns = ", ".join(COLUMNS)
+    with cursor.copy(f"COPY incoming_events (ord, {columns}) FROM STDIN") as copy:
+        for ord_, row in enumerate(rows):
+            copy.write_row((ord_, *row))
+    cursor.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM incoming_events ORDER BY ord "
+                   "ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq")
+    stored = dict(cursor.fetchall())
+    cursor.execute("TRUNCATE incoming_events")
+    cursor.close()
     return stored
 
 

@@ -31,12 +31,3 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys:
             continue
         updates[name] = table.c[name] + stmt.excluded[name] if name in increment else stmt.excluded[name]
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
-
-
-def insert_returning_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
-                         returning: Sequence[str]) -> list[tuple]:
-    """Insert rows, skip conflicts, and return the chosen columns of the rows really inserted."""
-    if not rows:
-        return []
-    stmt = _insert(conn, table).on_conflict_do_nothing().returning(*[table.c[c] for c in returning])
-    return [tuple(r) for r in conn.execute(stmt, rows)]
