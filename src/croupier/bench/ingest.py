@@ -42,7 +42,7 @@ def simulated_batches(target: int, batch: int, seed: int = 7,
     """Encode ~`target` simulated events into JSON array bodies of `batch` events each."""
     from croupier.sim import SimConfig, Simulator
 
-    players = max(100, target // 350)         # the simulator gives ~350 events per player over 20 days
+    players = max(100, target // 200)         # ~260 events per player over 20 days: overshoot, stop at target
     days = 20
     start = (datetime.now(timezone.utc) - timedelta(days=days)).replace(second=0, microsecond=0)
     sim = Simulator(SimConfig(seed=seed, players=players, days=days, start=start))
