@@ -6,7 +6,8 @@ they cannot (or for rarer cases such as withdrawals and settled sports bets), un
 declines and the engine refolds the player's log with `rebuild`, which is always exact.
 
 One documented approximation: a rolled-back casino bet or win does not revise the
-losing-run flag of a session that has already ended (rtp_sensitivity).
+losing-run flag of a session that has already ended (rtp_sensitivity). While the session is
+still open, undo refolds whenever it cannot restore the losing run exactly.
 """
 
 from __future__ import annotations
@@ -61,7 +62,14 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
     return True
 
 
+def _open(state: PlayerState, session_id: str | None) -> bool:
+    session = state.sessions.get(session_id) if session_id else None
+    return session is not None and session.started_us >= 0
+
+
 def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, config: FeatureConfig) -> bool:
+    if _open(state, e.session_id) and at_us != state.last_bet_us and e.currency == state.currency:
+        return False  # a win after it may have ended the run it belonged to: refold
     if not _undo_stake(state, CATEGORY_INDEX[e.game_category], e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
     session = state.sessions.get(e.session_id) if e.session_id else None
@@ -83,6 +91,8 @@ def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config:
 def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, config: FeatureConfig) -> bool:
     if e.bet_id not in state.recent_bets and e.game_id not in state.games:
         return False  # the win's category is no longer known: refold
+    if e.currency == state.currency and any(s.started_us >= 0 for s in state.sessions.values()):
+        return False  # the win reset the open sessions' losing runs: only a refold restores them
     if _foreign(state, e.currency):
         return True
     minor = to_minor(e.amount, e.currency)
@@ -125,11 +135,35 @@ _UNDO: dict[type, Callable[[PlayerState, Event, int, FeatureConfig], bool]] = {
 }
 
 
+def _may_open_a_lapse(state: PlayerState, event: Event, at_us: int, config: FeatureConfig) -> bool:
+    """Whether removing this activity could make the next one a return after a lapse (a
+    reactivation an in-order fold would record). Safe when a known earlier activity of the
+    same kind and the next one (or the latest activity) are less than lapsed_days apart."""
+    if isinstance(event, (CasinoBet, SportsBetPlaced)):
+        times = state.recent_bet_us
+    elif isinstance(event, Deposit) and event.status == "approved":
+        times = [t for t, _ in state.recent_deposits]
+    else:
+        return False                     # not an activity
+    if getattr(event, "currency", None) != state.currency:
+        return False                     # foreign money is not folded as activity
+    latest = state.last_activity_us
+    if latest is None or at_us >= latest:
+        return False                     # nothing after it to turn into a return
+    if at_us not in times or times.index(at_us) == 0:
+        return True                      # no known activity before it
+    i = times.index(at_us)
+    after = times[i + 1] if i + 1 < len(times) else latest
+    return after - times[i - 1] >= config.lifecycle.lapsed_days * DAY_US
+
+
 def undo(state: PlayerState, event: Event, config: FeatureConfig) -> bool:
     """Subtract `event`'s effects from `state`; False means: refold instead (nothing changed)."""
     at_us = micros(event.occurred_at)
     handler = _UNDO.get(type(event))
     if handler is None or at_us == state.reactivated_us:
+        return False
+    if _may_open_a_lapse(state, event, at_us, config):
         return False
     if not handler(state, event, at_us, config):
         return False
