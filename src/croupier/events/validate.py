@@ -88,6 +88,7 @@ def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
     if len(raws) > MAX_BATCH:
         raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} events; this one has {len(raws)}: split it")
     out = ParsedBatch()
+    nul = _NUL_ESCAPE in body  # cheap screen; the per-event check confirms
     try:
         typed = _batch_decoder.decode(body)
     except (msgspec.ValidationError, UnicodeDecodeError):
@@ -96,6 +97,8 @@ def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
         try:
             event = typed[i] if typed is not None else _decode_one(raw)
             check(event, now)
+            if nul:
+                _check_no_nul(raw)
         except EventError as exc:
             out.rejected.append(Rejection(i, _event_id_of(raw), exc.field, exc.reason, exc.value))
             continue
@@ -109,9 +112,43 @@ def parse_event(obj: dict[str, Any], now: datetime | None = None) -> Event:
     """Validate one event given as a dict (file import, tests); raises EventError."""
     if not isinstance(obj, dict):
         raise EventError(None, f"an event must be a JSON object, not {type(obj).__name__}")
-    event = _decode_one(msgspec.json.encode(obj))
+    raw = msgspec.json.encode(obj)
+    event = _decode_one(raw)
     check(event, now or datetime.now(timezone.utc))
+    _check_no_nul(raw)
     return event
+
+
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _check_no_nul(raw: bytes) -> None:
+    """Refuse the NUL character anywhere in an event: PostgreSQL text cannot hold it (the
+    whole batch would fail there), and no real identifier, name or message needs it."""
+    if _NUL_ESCAPE not in bytes(raw):
+        return
+    found = _find_nul(msgspec.json.decode(raw), "")
+    if found is not None:
+        path, value = found
+        raise EventError(path or None, "must not contain the NUL character (\\u0000)", value)
+
+
+def _find_nul(obj: Any, path: str) -> tuple[str, Any] | None:
+    """(path, offending string) of the first NUL in a decoded event, keys included."""
+    if isinstance(obj, str):
+        return (path, obj) if "\x00" in obj else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            where = f"{path}.{key}" if path else key
+            found = (where, key) if "\x00" in key else _find_nul(value, where)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            found = _find_nul(value, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def decode_stored(raw: bytes | str) -> Event:
