@@ -80,10 +80,10 @@ class _DatabaseLog:
             rows = eventlog.player_history(conn, player_id, up_to_seq)
         return [(seq, decode_stored(payload)) for seq, payload, _ in rows]
 
-    def find(self, player_id: str, event_id: str, before_seq: int) -> Event | None:
+    def find(self, player_id: str, event_id: str, before_seq: int) -> tuple[int, Event] | None:
         with self.db.engine.connect() as conn:
-            payload = eventlog.find(conn, player_id, event_id, before_seq)
-        return decode_stored(payload) if payload is not None else None
+            row = eventlog.find(conn, player_id, event_id, before_seq)
+        return (row[0], decode_stored(row[1])) if row is not None else None
 
 
 class Engine:

@@ -18,7 +18,7 @@ class PlayerLog(Protocol):
 
     def history(self, player_id: str, up_to_seq: int) -> Iterable[tuple[int, Event]]: ...
 
-    def find(self, player_id: str, event_id: str, before_seq: int) -> Event | None: ...
+    def find(self, player_id: str, event_id: str, before_seq: int) -> tuple[int, Event] | None: ...
 
 
 @dataclass(slots=True)
@@ -41,12 +41,12 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
-        target = log.find(state.player_id, event.ref_event_id, seq)
-        if target is None:
+        found = log.find(state.player_id, event.ref_event_id, seq)
+        if found is None:
             state.unmatched_rollbacks += 1   # it may still arrive; apply will skip it then
-        elif target.__struct_config__.tag in ROLLBACKABLE:
-            undone = target
-            if not undo(state, target, config.features):
+        elif found[1].__struct_config__.tag in ROLLBACKABLE:
+            target_seq, undone = found
+            if not undo(state, undone, target_seq, config.features):
                 facts.append(fact.REBUILD)
     if fact.REBUILD in facts:
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features)

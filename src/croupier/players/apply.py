@@ -361,7 +361,9 @@ def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
     _add(state, day, WIN, minor)
     _add_cat(state, day, win_category(state, e), C_WIN, minor)
     for session in state.sessions.values():  # a win ends the losing run
-        session.losing_streak = 0
+        if session.started_us >= 0:
+            session.streak_before_reset, session.losing_streak = session.losing_streak, 0
+            session.reset_seq = state.last_seq
 
 
 def win_category(state: PlayerState, e: CasinoWin) -> int:

@@ -32,7 +32,9 @@ PENDING_LIMIT = 512        # open sports bets / withdrawals remembered per playe
 
 class OpenSession(Struct, array_like=True):
     started_us: int
-    losing_streak: int = 0
+    losing_streak: int = 0        # losing bets since the last win (the current losing run)
+    reset_seq: int = 0            # log position of the win that last reset the run; -1 unknown
+    streak_before_reset: int = 0  # the run that win ended, so undoing the win can restore it
 
 
 class PlayerState(Struct, omit_defaults=True):

@@ -7,7 +7,9 @@ declines and the engine refolds the player's log with `rebuild`, which is always
 
 One documented approximation: a rolled-back casino bet or win does not revise the
 losing-run flag of a session that has already ended (rtp_sensitivity). While the session is
-still open, undo refolds whenever it cannot restore the losing run exactly.
+open the run is restored exactly: each open session remembers the log position of the win
+that last reset its run (and the run it ended), so a bet logged after that position was
+part of the run, and undoing that win resumes the run it ended.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from croupier.players.apply import _add, _add_cat, is_late_night, local_hour, mi
 from croupier.players.config import FeatureConfig
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
-    DEP_N, DEP_SUM, LATE_BET_N, STAKE, WIN, PlayerState,
+    DEP_N, DEP_SUM, LATE_BET_N, STAKE, WIN, OpenSession, PlayerState,
 )
 
 _SPORTS = CATEGORY_INDEX["sports"]
@@ -62,23 +64,23 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
     return True
 
 
-def _open(state: PlayerState, session_id: str | None) -> bool:
-    session = state.sessions.get(session_id) if session_id else None
-    return session is not None and session.started_us >= 0
+def _open_sessions(state: PlayerState) -> list[OpenSession]:
+    return [s for s in state.sessions.values() if s.started_us >= 0]
 
 
-def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, config: FeatureConfig) -> bool:
-    if _open(state, e.session_id) and at_us != state.last_bet_us and e.currency == state.currency:
-        return False  # a win after it may have ended the run it belonged to: refold
+def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, seq: int, config: FeatureConfig) -> bool:
+    session = state.sessions.get(e.session_id) if e.session_id else None
+    open_run = session is not None and session.started_us >= 0 and e.currency == state.currency
+    if open_run and session.reset_seq < 0:
+        return False  # the run's start is no longer known: refold
     if not _undo_stake(state, CATEGORY_INDEX[e.game_category], e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
-    session = state.sessions.get(e.session_id) if e.session_id else None
-    if session is not None and session.losing_streak > 0:
-        session.losing_streak -= 1
+    if open_run and seq > session.reset_seq and session.losing_streak > 0:
+        session.losing_streak -= 1  # the bet was part of the current losing run
     return True
 
 
-def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config: FeatureConfig) -> bool:
+def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, seq: int, config: FeatureConfig) -> bool:
     placed = state.open_sports.get(e.bet_id)
     if e.currency == state.currency and (placed is None or placed[0] < 0):
         return False  # already settled (a void one refunded its stake): refold
@@ -88,22 +90,28 @@ def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, config:
     return True
 
 
-def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, config: FeatureConfig) -> bool:
+def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, seq: int, config: FeatureConfig) -> bool:
     if e.bet_id not in state.recent_bets and e.game_id not in state.games:
         return False  # the win's category is no longer known: refold
-    if e.currency == state.currency and any(s.started_us >= 0 for s in state.sessions.values()):
-        return False  # the win reset the open sessions' losing runs: only a refold restores them
     if _foreign(state, e.currency):
         return True
     minor = to_minor(e.amount, e.currency)
-    if minor:
-        day = at_us // DAY_US
-        _add(state, day, WIN, -minor)
-        _add_cat(state, day, win_category(state, e), C_WIN, -minor)
+    if not minor:
+        return True
+    sessions = _open_sessions(state)
+    if any(s.reset_seq < 0 for s in sessions):
+        return False  # an open run's start is no longer known: refold
+    for s in sessions:
+        if s.reset_seq == seq:  # this win ended the run: it goes on as if the win never came
+            s.losing_streak += s.streak_before_reset
+            s.reset_seq = -1    # where the run began is now unknown
+    day = at_us // DAY_US
+    _add(state, day, WIN, -minor)
+    _add_cat(state, day, win_category(state, e), C_WIN, -minor)
     return True
 
 
-def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, config: FeatureConfig) -> bool:
+def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, seq: int, config: FeatureConfig) -> bool:
     day = at_us // DAY_US
     if e.status in ("declined", "failed"):
         _add(state, day, DEP_DECLINED_N, -1)
@@ -129,7 +137,7 @@ def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, config: FeatureCon
     return True
 
 
-_UNDO: dict[type, Callable[[PlayerState, Event, int, FeatureConfig], bool]] = {
+_UNDO: dict[type, Callable[[PlayerState, Event, int, int, FeatureConfig], bool]] = {
     CasinoBet: _undo_casino_bet, SportsBetPlaced: _undo_sports_bet,
     CasinoWin: _undo_casino_win, Deposit: _undo_deposit,
 }
@@ -157,15 +165,16 @@ def _may_open_a_lapse(state: PlayerState, event: Event, at_us: int, config: Feat
     return after - times[i - 1] >= config.lifecycle.lapsed_days * DAY_US
 
 
-def undo(state: PlayerState, event: Event, config: FeatureConfig) -> bool:
-    """Subtract `event`'s effects from `state`; False means: refold instead (nothing changed)."""
+def undo(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> bool:
+    """Subtract `event` (stored at log position `seq`) from `state`; False means: refold
+    instead (nothing changed)."""
     at_us = micros(event.occurred_at)
     handler = _UNDO.get(type(event))
     if handler is None or at_us == state.reactivated_us:
         return False
     if _may_open_a_lapse(state, event, at_us, config):
         return False
-    if not handler(state, event, at_us, config):
+    if not handler(state, event, at_us, seq, config):
         return False
     if at_us == state.last_activity_us:
         times = [t for t in (state.last_bet_us, state.last_deposit_us, state.last_session_us) if t is not None]

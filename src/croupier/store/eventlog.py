@@ -96,8 +96,9 @@ def player_history(conn: Connection, player_id: str, up_to_seq: int | None = Non
     return [tuple(r) for r in conn.execute(stmt)]
 
 
-def find(conn: Connection, player_id: str, event_id: str, before_seq: int) -> str | None:
-    """The payload of one player's event stored before `before_seq`, if any."""
-    stmt = select(events.c.payload).where(events.c.event_id == event_id, events.c.player_id == player_id,
-                                          events.c.seq < before_seq)
-    return conn.execute(stmt).scalar()
+def find(conn: Connection, player_id: str, event_id: str, before_seq: int) -> tuple[int, str] | None:
+    """(seq, payload) of one player's event stored before `before_seq`, if any."""
+    stmt = select(events.c.seq, events.c.payload).where(
+        events.c.event_id == event_id, events.c.player_id == player_id, events.c.seq < before_seq)
+    row = conn.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else None
