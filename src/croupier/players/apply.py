@@ -27,7 +27,7 @@ from croupier.players.facts import (
     WITHDRAWAL_CANCELLED,
 )
 from croupier.players.state import (
-    BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM,
+    BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM, FIRST_ACTIVITY,
     DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, KEEP_DAYS, LATE_BET_N, LOGIN_N, METRICS, N_CATS,
     PENDING_LIMIT, RECENT_BETS, RECENT_GAMES, RECENT_SESSIONS, RECENT_TIMES, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
     WD_N, WD_SUM, WIN, OpenSession, PlayerState, new_state,
@@ -83,7 +83,7 @@ def _bucket(state: PlayerState, day: int) -> list[int] | None:
     newest = max(days) if days else day
     if day < newest - KEEP_DAYS:
         return None
-    bucket = days[day] = [0] * METRICS
+    bucket = days[day] = [0] * (METRICS + 1)
     if day > newest:
         cutoff = day - KEEP_DAYS
         for old in [d for d in days if d < cutoff]:
@@ -127,6 +127,9 @@ def _activity(state: PlayerState, at_us: int, config: FeatureConfig, facts: list
         facts.append(REACTIVATED)
     if previous is None or at_us > previous:
         state.last_activity_us = at_us
+    bucket = state.days.get(at_us // DAY_US)
+    if bucket is not None and (not bucket[FIRST_ACTIVITY] or at_us < bucket[FIRST_ACTIVITY]):
+        bucket[FIRST_ACTIVITY] = at_us
 
 
 def _report_balance(state: PlayerState, event: Reported, at_us: int) -> None:

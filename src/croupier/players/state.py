@@ -14,6 +14,10 @@ from msgspec import Struct, field
 DEP_N, DEP_SUM, WD_N, WD_SUM, WD_CANCELLED_N, DEP_DECLINED_N, BET_N, STAKE, WIN, BONUS_STAKE, \
     SESS_N, SESS_SECONDS, LOGIN_N, LATE_BET_N, CHARGEBACK_N, CHARGEBACK_SUM = range(16)
 METRICS = 16
+# A day bucket has one more slot after the metrics: the day's first activity time (an
+# extreme, not a sum: never added across days), which lets a rollback prove it cannot
+# open a lapse without refolding.
+FIRST_ACTIVITY = METRICS
 
 CATEGORIES = ("slots", "live_casino", "table", "crash", "bingo", "poker", "other", "sports")
 CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORIES)}

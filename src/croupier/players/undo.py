@@ -21,7 +21,7 @@ from croupier.players.apply import _add, _add_cat, is_late_night, local_hour, mi
 from croupier.players.config import FeatureConfig
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
-    DEP_N, DEP_SUM, LATE_BET_N, STAKE, WIN, OpenSession, PlayerState,
+    DEP_N, DEP_SUM, FIRST_ACTIVITY, LATE_BET_N, STAKE, WIN, OpenSession, PlayerState,
 )
 
 _SPORTS = CATEGORY_INDEX["sports"]
@@ -159,7 +159,13 @@ def _may_open_a_lapse(state: PlayerState, event: Event, at_us: int, config: Feat
     if latest is None or at_us >= latest:
         return False                     # nothing after it to turn into a return
     if at_us not in times or times.index(at_us) == 0:
-        return True                      # no known activity before it
+        # No remembered activity of this kind before it. An earlier activity the same day
+        # (the bucket keeps the day's first) still proves that the gap it leaves, from that
+        # activity to the next known one, stays shorter than a lapse.
+        bucket = state.days.get(at_us // DAY_US)
+        first = bucket[FIRST_ACTIVITY] if bucket is not None else 0
+        following = next((t for t in times if t > at_us), latest)
+        return not (first and first < at_us and following - first < config.lifecycle.lapsed_days * DAY_US)
     i = times.index(at_us)
     after = times[i + 1] if i + 1 < len(times) else latest
     return after - times[i - 1] >= config.lifecycle.lapsed_days * DAY_US
@@ -176,6 +182,9 @@ def undo(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> b
         return False
     if not handler(state, event, at_us, seq, config):
         return False
+    bucket = state.days.get(at_us // DAY_US)
+    if bucket is not None and bucket[FIRST_ACTIVITY] == at_us:
+        bucket[FIRST_ACTIVITY] = 0  # it no longer vouches for an activity that day
     if at_us == state.last_activity_us:
         times = [t for t in (state.last_bet_us, state.last_deposit_us, state.last_session_us) if t is not None]
         state.last_activity_us = max(times) if times else None
