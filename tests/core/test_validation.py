@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from croupier.events import AmountError, EventError, format_amount, parse_batch, parse_event, to_minor
@@ -139,12 +139,14 @@ def test_every_accepted_event_folds_and_its_features_compute(history):
 
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 # naive time + offset drawn apart: hypothesis' own tz-aware datetimes avoid times whose UTC
-# equivalent falls outside datetime's range, which is exactly what we want to send.
+# equivalent falls outside datetime's range, which is exactly what we want to send. It still
+# rarely finds year 1 with a positive offset (year 0 in UTC), so that one is pinned.
 any_time = st.builds(lambda naive, tz: naive.replace(tzinfo=tz),
                      st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(2026, 3, 20)), offsets)
 
 
 @settings(max_examples=100, deadline=None)
+@example(moments=[datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))], zone="Europe/Stockholm")
 @given(moments=st.lists(any_time, min_size=1, max_size=5),
        zone=st.sampled_from(["Europe/Stockholm", "Asia/Kolkata", "America/St_Johns", "Pacific/Kiritimati"]))
 def test_any_rfc3339_time_is_either_rejected_or_folds(moments, zone):
