@@ -55,7 +55,10 @@ def _append_sqlite(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
     before = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
     cursor.executemany(
         f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
-    stored = dict(cursor.execute("SELECT event_id, seq FROM events WHERE seq > ?", (before,)).fetchall())
+    if cursor.rowcount == len(rows):  # no duplicates: the rowids are the next ones, in order
+        stored = {row[0]: before + i for i, row in enumerate(rows, start=1)}
+    else:
+        stored = dict(cursor.execute("SELECT event_id, seq FROM events WHERE seq > ?", (before,)).fetchall())
     cursor.close()
     return stored
 
