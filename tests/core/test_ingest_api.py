@@ -163,7 +163,7 @@ def test_more_than_ten_thousand_events_is_a_413(app_client, make_event):
 
 
 def test_an_empty_array_is_fine(app_client):
-    assert _post(app_client, []) == {"accepted": 0, "duplicates": 0, "duplicate_events": [], "rejected": []}
+    assert _post(app_client, []) == {"accepted": 0, "processed": True, "duplicates": 0, "duplicate_events": [], "rejected": []}
 
 
 # --- property: junk mixed into a valid batch --------------------------------------------

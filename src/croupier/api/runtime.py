@@ -31,7 +31,11 @@ class Runtime:
         """Store a batch durably, then run it through the engine before answering."""
         result = ingest_body(self.db, body)
         if result.stored:
-            self.engine.submit(result.stored)
+            try:
+                self.engine.submit(result.stored)
+            except Exception:  # stored is acknowledged: the engine retries from the log
+                log.exception("engine failed on a stored batch; it will be processed on retry")
+                result.processed = False
         return result
 
     def fresh(self):  # noqa: ANN201 - a SQLAlchemy connection context

@@ -19,9 +19,10 @@ class IngestResult:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     stored: list[tuple[int, Event, int]] = field(default_factory=list)  # (seq, event, received_us)
+    processed: bool = True   # False: stored durably, the engine will process it on its retry
 
     def as_dict(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "duplicates": len(self.duplicates),
+        return {"accepted": self.accepted, "processed": self.processed, "duplicates": len(self.duplicates),
                 "duplicate_events": self.duplicates,
                 "rejected": [r.as_dict() for r in self.rejected]}
 

@@ -212,11 +212,13 @@ def _deposit(state: PlayerState, e: Deposit, at_us: int, day: int,
         _add(state, day, DEP_DECLINED_N, 1)
         facts.append(DEPOSIT_DECLINED)
         return
-    if e.status != "approved":
-        return
+    if e.status != "approved" or e.transaction_id in state.approved_deposits:
+        return  # one transaction counts once, however often its approval is reported
     minor = _money(state, e.amount, e.currency)
     if minor is None:
         return
+    state.approved_deposits.append(e.transaction_id)
+    del state.approved_deposits[:-RECENT_BETS]
     _add(state, day, DEP_N, 1)
     _add(state, day, DEP_SUM, minor)
     if state.first_deposit_us is None or at_us < state.first_deposit_us:

@@ -84,6 +84,7 @@ class PlayerState(Struct, omit_defaults=True):
     games: dict[str, int] = field(default_factory=dict)            # game id -> category (last RECENT_GAMES)
     open_sports: dict[str, list[int]] = field(default_factory=dict)  # bet id -> [stake, day]
     withdrawals: dict[str, list[Any]] = field(default_factory=dict)  # tx -> [status, day, minor]
+    approved_deposits: list[str] = field(default_factory=list)        # latest RECENT_BETS approved tx ids
     foreign_currency_events: int = 0
     rolled_back: list[str] = field(default_factory=list)
     unmatched_rollbacks: int = 0

@@ -125,6 +125,9 @@ def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, seq: int, config: 
             at_us == state.last_deposit_us
             and not _latest_after_removal(state.recent_deposits, at_us, key=lambda x: x[0]))):
         return False
+    if e.transaction_id not in state.approved_deposits:
+        return False  # not the approval that was counted (or too old to tell): refold
+    state.approved_deposits.remove(e.transaction_id)
     minor = to_minor(e.amount, e.currency)
     _add(state, day, DEP_N, -1)
     _add(state, day, DEP_SUM, -minor)
