@@ -19,7 +19,7 @@ app.add_typer(bench_app, name="bench")
 @bench_app.command("ingest")
 def bench_ingest_command(
     events: Annotated[int, typer.Option("--events", help="Simulated events to push through.")] = 1_000_000,
-    batch: Annotated[int, typer.Option("--batch", help="Events per request body (one durable commit each).")] = 2_000,
+    batch: Annotated[int, typer.Option("--batch", help="Events per request body (one durable commit each).")] = 1_000,
 ) -> None:
     """Simulated events through the whole pipeline (validate, store durably, features,
     detectors, reactions, gate, audit) on embedded SQLite, on one core."""
