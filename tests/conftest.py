@@ -26,10 +26,9 @@ def require_service(name: str, problem: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    name = f"croupier_test_{uuid.uuid4().hex[:10]}"
+def create_pg_database(name: str) -> sa.Engine:
+    """Create database `name` on the test server; returns the admin (autocommit) engine.
+    Fails on CI, skips elsewhere, when the server does not answer."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -37,6 +36,14 @@ def postgres_url() -> Iterator[str]:
     except sa.exc.OperationalError as exc:
         admin.dispose()
         require_service("PostgreSQL", str(exc).splitlines()[0])
+    return admin
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"croupier_test_{uuid.uuid4().hex[:10]}"
+    admin = create_pg_database(name)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     yield url
     with admin.connect() as conn:

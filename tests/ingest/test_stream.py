@@ -272,17 +272,11 @@ def test_cli_consume_stops_gracefully_on_sigterm(sqlite_url, nats_names, make_ev
 def test_database_outage_keeps_the_batch_and_retries_until_stored(nats_names, make_event):  # noqa: ANN001
     """A real outage: the database refuses connections while the first batch is stored. The
     consumer must neither ack nor drop the batch, and must store it once the database is back."""
-    from conftest import PG_ADMIN_URL
+    from conftest import PG_ADMIN_URL, create_pg_database
 
     s = nats_names
     name = f"croupier_outage_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        require_service("PostgreSQL", str(exc).splitlines()[0])
+    admin = create_pg_database(name)
 
     def refuse_connections(refuse: bool) -> None:
         with admin.connect() as conn:

@@ -120,22 +120,22 @@ class Reported(Event, kw_only=True):
     bonus_balance: Amount | None = None
 
 
-class Deposit(Reported, tag="payment.deposit", kw_only=True):
+class Payment(Reported, kw_only=True):
+    """Fields deposits and withdrawals share; each status change is its own event."""
+
     transaction_id: Id
     amount: Amount
     currency: Currency
+    method: Short | None = None
+    instrument_id: Short | None = None
+
+
+class Deposit(Payment, tag="payment.deposit", kw_only=True):
     status: DepositStatus
-    method: Short | None = None
-    instrument_id: Short | None = None
 
 
-class Withdrawal(Reported, tag="payment.withdrawal", kw_only=True):
-    transaction_id: Id
-    amount: Amount
-    currency: Currency
+class Withdrawal(Payment, tag="payment.withdrawal", kw_only=True):
     status: WithdrawalStatus
-    method: Short | None = None
-    instrument_id: Short | None = None
 
 
 class Chargeback(Event, tag="payment.chargeback", kw_only=True):
