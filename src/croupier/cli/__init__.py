@@ -1,4 +1,4 @@
-"""Command line: `croupier serve | demo | simulate | ingest | replay | bench | users | keys`."""
+"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit`."""
 
 import importlib
 
@@ -8,15 +8,7 @@ from croupier.cli.app import app
 _COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts")
 
 
-def _register() -> None:
-    for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(f"croupier.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command module not written yet
-            if exc.name != f"croupier.cli.{name}":
-                raise
-
-
 def main() -> None:
-    _register()
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"croupier.cli.{name}")
     app()

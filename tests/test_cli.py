@@ -1,0 +1,203 @@
+"""The command line as a user runs it: accounts, keys, audit verification, replay, bench,
+and `serve` / `demo` as real processes answering HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from croupier.cli import _COMMAND_MODULES
+from croupier.cli.app import app
+
+for _module in _COMMAND_MODULES:
+    __import__(f"croupier.cli.{_module}")
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_every_command_has_help() -> None:
+    for command in (["serve"], ["demo"], ["simulate"], ["ingest"], ["consume"], ["replay"],
+                    ["bench", "ingest"], ["users", "create"], ["users", "list"], ["keys", "create"],
+                    ["keys", "list"], ["keys", "revoke"], ["audit", "verify"]):
+        code, out = run(*command, "--help")
+        assert code == 0, (command, out)
+        assert "Usage" in out
+
+
+def test_users_create_checks_role_and_password_and_is_audited(sqlite_url: str) -> None:
+    code, out = run("users", "create", "ada", "--role", "wizard", "--password", "long-enough-1", "--db", sqlite_url)
+    assert code != 0 and "role must be one of" in out
+    code, out = run("users", "create", "ada", "--role", "crm_manager", "--password", "short", "--db", sqlite_url)
+    assert code == 2 and "at least 10 characters" in out
+    code, out = run("users", "create", "ada", "--role", "crm_manager", "--password", "long-enough-1", "--db", sqlite_url)
+    assert code == 0 and "created user 'ada'" in out
+    code, out = run("users", "create", "ada", "--role", "admin", "--password", "long-enough-2", "--db", sqlite_url)
+    assert code == 2 and "already exists" in out
+    code, out = run("users", "list", "--db", sqlite_url)
+    assert "ada" in out and "crm_manager" in out
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT kind, subject FROM audit_log")).all()
+    assert ("staff.user_created", "ada") in kinds
+
+
+def test_a_created_key_works_until_revoked(sqlite_url: str, make_event) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from croupier.api import create_app
+
+    code, out = run("keys", "create", "--scope", "ingest", "--scope", "read", "--name", "pam", "--db", sqlite_url)
+    assert code == 0
+    token = re.search(r"crp_[A-Za-z0-9_-]+", out).group(0)
+    code, out = run("keys", "create", "--scope", "everything", "--db", sqlite_url)
+    assert code == 2 and "scopes must be among" in out
+    app_ = create_app(sqlite_url, background=False)
+    with TestClient(app_) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = client.post("/v1/events", content=json.dumps([make_event("player.login")]), headers=headers)
+        assert answer.status_code == 200 and answer.json()["accepted"] == 1
+        key_id = token.split("_")[1]
+        code, out = run("keys", "revoke", key_id, "--db", sqlite_url)
+        assert code == 0
+        app_.state.runtime.forget_key(key_id)  # another process revoked it: skip the 2 s cache
+        answer = client.get("/v1/players/p1", headers=headers)
+        assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
+    code, out = run("keys", "revoke", key_id, "--db", sqlite_url)
+    assert code == 2 and "no active key" in out
+
+
+def _runtime_with_history(url: str, make_event):  # noqa: ANN001, ANN202
+    from croupier.api import Runtime
+
+    runtime = Runtime(url)
+    runtime.ingest(json.dumps([
+        make_event.registered(), make_event("payment.deposit", transaction_id="t1", amount="100.00",
+                                            currency="SEK", status="approved"),
+        make_event("casino.bet", bet_id="b1", amount="10.00", currency="SEK", game_category="slots"),
+    ]).encode())
+    return runtime
+
+
+def test_audit_verify_detects_tampering(sqlite_url: str, make_event) -> None:  # noqa: ANN001
+    _runtime_with_history(sqlite_url, make_event).close()
+    code, out = run("audit", "verify", "--db", sqlite_url)
+    assert code == 0 and "intact" in out
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_log SET body = replace(body, 'email', 'sms') WHERE seq = 1"))
+    code, out = run("audit", "verify", "--db", sqlite_url)
+    assert code == 1 and "BROKEN" in out and "record 1" in out
+
+
+def test_replay_rebuilds_the_same_state_and_matches_the_audit_log(sqlite_url: str, make_event) -> None:  # noqa: ANN001
+    from croupier.store import states
+
+    runtime = _runtime_with_history(sqlite_url, make_event)
+    before = states.encode(runtime.engine.state_of("p1"))
+    code, out = run("replay", "--db", sqlite_url)   # the running engine holds the lease
+    assert code == 2 and "owns this database" in out
+    runtime.close()
+    code, out = run("replay", "--db", sqlite_url)
+    assert code == 0, out
+    assert "replayed 3 events for 1 players" in out
+    assert re.search(r"(\d+) decisions recomputed and matched", out).group(1) != "0"
+    from croupier.store import open_database
+    from croupier.store.states import load
+
+    with open_database(sqlite_url).engine.connect() as conn:
+        after = states.encode(load(conn, ["p1"])["p1"])
+    assert after == before
+
+
+def test_bench_ingest_reports_figures_beside_the_ceiling() -> None:
+    code, out = run("bench", "ingest", "--events", "3000", "--batch", "500")
+    assert code == 0, out
+    flat = " ".join(out.split())
+    for label in ("pipeline", "latency", "ceiling: decode", "ceiling: append", "player state"):
+        assert label in flat
+    assert re.search(r"events: 3,000 for [\d,]+ players", flat)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, timeout: float = 30.0, headers: dict | None = None) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, headers=headers, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _croupier(*args: str, cwd: Path, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from croupier.cli import main; main()", *args],
+                            cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_serve_answers_on_its_port_with_the_database_from_the_environment(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-c", "from croupier.cli import main; main()", "serve",
+                             "--port", str(port)], cwd=tmp_path, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env={**os.environ, "CROUPIER_DATABASE_URL": url})
+    try:
+        health = _wait_for(f"http://127.0.0.1:{port}/v1/health").json()
+        assert health["status"] == "ok" and health["database"] == "sqlite"
+        assert (tmp_path / "env.db").exists()
+        assert httpx.get(f"http://127.0.0.1:{port}/login").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_demo_serves_the_back_office_while_the_simulator_streams(tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "demo.log"
+    proc = _croupier("demo", "--port", str(port), "--players", "150", "--days", "2",
+                     "--admin-password", "demo-password-1", cwd=tmp_path, log=log)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/v1/health")
+        deadline = time.monotonic() + 60
+        while "Backfill done" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        text = log.read_text()
+        assert "admin / demo-password-1" in text and "Backfill done" in text, text
+        token = re.search(r"crp_[A-Za-z0-9_-]+", text).group(0)
+        stats = httpx.get(f"http://127.0.0.1:{port}/v1/stats/dashboard",
+                          headers={"Authorization": f"Bearer {token}"}).json()
+        assert stats["events_total"] > 1000 and stats["players_total"] > 50
+        assert (tmp_path / "croupier-demo.db").exists()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            form = browser.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+            answer = browser.post("/login", data={"username": "admin", "password": "demo-password-1",
+                                                  "csrf_token": csrf})
+            assert answer.status_code == 303
+            assert "Dashboard" in browser.get("/").text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
