@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
 from croupier.players.config import EngineConfig
+from croupier.players.protection_state import active_exclusions
 from croupier.players.state import PlayerState
 
 MINUTE_US = 60_000_000
@@ -66,6 +67,9 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
             reasons.append("no_channel")
         elif not state.consents.get(proposal.channel, False):
             reasons.append(f"no_consent:{proposal.channel}")
+    if proposal.purpose != "safer_play":  # safer-play messages are never suppressed by RG rules
+        for exclusion in active_exclusions(state.protection, now_us):
+            reasons.append(f"excluded:{exclusion.kind}:{exclusion.scope}")
     if proposal.purpose == "promotional" and event_at_us is not None:
         lag_minutes = (now_us - event_at_us) // MINUTE_US
         if lag_minutes > config.stale_after_minutes:

@@ -5,17 +5,20 @@ from croupier.events.money import (
 )
 from croupier.events.schema import event_json_schema
 from croupier.events.types import (
-    ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
+    INTERNAL_TYPES, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck,
+    StoredEvent, ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
     Deposit, Event, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
     PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Reported, Rollback, SessionEnded,
     SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
 )
 from croupier.events.validate import (
-    MAX_BATCH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, parse_batch,
+    MAX_BATCH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, encode_fact, parse_batch,
     parse_event,
 )
 
 __all__ = [
+    "INTERNAL_TYPES", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
+    "RealityCheck", "StoredEvent", "encode_fact",
     "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
     "BatchError", "BatchTooLarge", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",

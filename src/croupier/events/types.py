@@ -242,3 +242,59 @@ TYPE_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INBOUND_TYP
 # Events whose effects a `rollback` may undo.
 ROLLBACKABLE = frozenset({"casino.bet", "casino.win", "sports.bet_placed", "sports.bet_settled",
                           "payment.deposit", "payment.withdrawal"})
+
+
+# --- Croupier's own facts ----------------------------------------------------------------
+# Written by Croupier itself (protection API, ledger, engine) into the same log, so replay and
+# the audit trail cover them. Producers cannot send these types: POST /v1/events rejects them.
+
+class Fact(Event, kw_only=True):
+    actor: Short | None = None          # staff user, "player", "operator", "regulator", "engine"
+    reason: Text | None = None
+
+
+class LimitSet(Fact, tag="croupier.limit_set", kw_only=True):
+    """A limit changed: in force from `effective_at` (later than occurred_at for an increase
+    or removal waiting out the jurisdiction's cooling period)."""
+
+    kind: LimitKind
+    period: LimitPeriod
+    source: LimitSource = "player"
+    amount: Amount | None = None        # None with minutes None: the limit is removed
+    currency: Currency | None = None
+    minutes: Annotated[int, Meta(ge=0, le=525_600)] | None = None
+    effective_at: Timestamp
+    change: Literal["new", "decrease", "increase", "removal"] = "new"
+
+
+class ExclusionStarted(Fact, tag="croupier.exclusion_started", kw_only=True):
+    exclusion_id: Id
+    kind: Literal["self_exclusion", "timeout", "cooling_off", "panic", "closure", "register", "operator"]
+    scope: Literal["brand", "operator", "national"]
+    until: Timestamp | None = None      # None: indefinite
+    source: Short | None = None         # player, operator, regulator, register name, linked account
+
+
+class ExclusionEnded(Fact, tag="croupier.exclusion_ended", kw_only=True):
+    exclusion_id: Id
+
+
+class PersonLinked(Fact, tag="croupier.person_linked", kw_only=True):
+    person_id: Id
+    evidence: list[Short] = msgspec.field(default_factory=list)   # e.g. ["national_id_hash", "email"]
+
+
+class RealityCheck(Fact, tag="croupier.reality_check", kw_only=True):
+    session_id: Id
+    elapsed_minutes: int
+    session_ended: bool = False         # the session limit was reached and the session was ended
+
+
+INTERNAL_TYPES: tuple[type[Event], ...] = (LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck)
+StoredEvent = Union[  # noqa: UP007
+    PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
+    KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
+    CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
+    ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+    LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
+]

@@ -19,7 +19,7 @@ import msgspec
 
 from croupier.events.money import AmountError, exponent, to_minor
 from croupier.events.types import (
-    INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, Event, LimitChanged, PlayerRegistered,
+    INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, StoredEvent, Event, LimitChanged, PlayerRegistered,
     PlayerUpdated, Rollback, SportsBetPlaced, SportsBetSettled,
 )
 
@@ -31,6 +31,7 @@ _AMOUNT_FIELDS = {"amount", "bonus_amount", "payout", "balance", "bonus_balance"
 _batch_decoder = msgspec.json.Decoder(list[AnyEvent])
 _raw_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _one_decoder = msgspec.json.Decoder(AnyEvent)
+_stored_decoder = msgspec.json.Decoder(StoredEvent)
 _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?(?P<path>[^`]*)`$")
 
 
@@ -152,8 +153,13 @@ def _find_nul(obj: Any, path: str) -> tuple[str, Any] | None:
 
 
 def decode_stored(raw: bytes | str) -> Event:
-    """Decode an event already accepted into the log (trusted, no re-checking)."""
-    return _one_decoder.decode(raw)
+    """Decode an event already in the log (trusted, no re-checking), Croupier's facts included."""
+    return _stored_decoder.decode(raw)
+
+
+def encode_fact(fact: Event) -> bytes:
+    """JSON of one of Croupier's own facts, as the log stores it."""
+    return msgspec.json.encode(fact)
 
 
 def _decode_one(raw: bytes) -> Event:

@@ -19,11 +19,13 @@ from croupier.events import (
     CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
     KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
-    Reported, SportsBetSettled, SupportMessage, Withdrawal, to_minor,
+    ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported,
+    SportsBetSettled, SupportMessage, Withdrawal, to_minor,
 )
+from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import (
-    DEPOSIT, DEPOSIT_DECLINED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, ROLLBACK, SKIPPED,
+    DEPOSIT, DEPOSIT_DECLINED, EXCLUDED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, ROLLBACK, SKIPPED,
     WITHDRAWAL_CANCELLED,
 )
 from croupier.players.state import (
@@ -446,6 +448,32 @@ def _ignore(state: PlayerState, e: Event, at_us: int, day: int,
     """Events that change no player feature (e.g. logout, message feedback)."""
 
 
+def _limit_set(state: PlayerState, e: LimitSet, at_us: int, day: int,
+               config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_limit(state.protection, e, at_us, micros(e.effective_at))
+
+
+def _exclusion_started(state: PlayerState, e: ExclusionStarted, at_us: int, day: int,
+                       config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_exclusion(state.protection, e, at_us, micros(e.until) if e.until else None)
+    facts.append(EXCLUDED)
+
+
+def _exclusion_ended(state: PlayerState, e: ExclusionEnded, at_us: int, day: int,
+                     config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_exclusion_end(state.protection, e)
+
+
+def _person_linked(state: PlayerState, e: PersonLinked, at_us: int, day: int,
+                   config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_person(state.protection, e)
+
+
+def _reality_check(state: PlayerState, e: RealityCheck, at_us: int, day: int,
+                   config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_reality_check(state.protection, e)
+
+
 def _rollback(state: PlayerState, e: Rollback, at_us: int, day: int,
               config: FeatureConfig, facts: list[str]) -> None:
     if e.ref_event_id not in state.rolled_back:  # a repeated rollback changes nothing
@@ -460,7 +488,8 @@ _APPLY: dict[type, Callable[..., None]] = {
     SessionEnded: _session_ended, CasinoBet: _casino_bet, CasinoWin: _casino_win,
     SportsBetPlaced: _sports_placed, SportsBetSettled: _sports_settled, LimitChanged: _limit,
     ExclusionRequested: _exclusion, SupportMessage: _support, MessageFeedback: _ignore,
-    Rollback: _rollback,
+    Rollback: _rollback, LimitSet: _limit_set, ExclusionStarted: _exclusion_started,
+    ExclusionEnded: _exclusion_ended, PersonLinked: _person_linked, RealityCheck: _reality_check,
 }
 
 

@@ -9,3 +9,4 @@ REACTIVATED = "reactivated"
 REBUILD = "rebuild"
 SKIPPED = "skipped"   # the event was rolled back before it arrived
 ROLLBACK = "rollback"  # a rollback to carry out: the engine finds the event and undoes it
+EXCLUDED = "excluded"  # an exclusion started: pending promotions must not go out

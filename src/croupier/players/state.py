@@ -10,6 +10,8 @@ from typing import Any
 
 from msgspec import Struct, field
 
+from croupier.players.protection_state import ProtectionState
+
 # Core metric slots of a day bucket (and of the lifetime totals).
 DEP_N, DEP_SUM, WD_N, WD_SUM, WD_CANCELLED_N, DEP_DECLINED_N, BET_N, STAKE, WIN, BONUS_STAKE, \
     SESS_N, SESS_SECONDS, LOGIN_N, LATE_BET_N, CHARGEBACK_N, CHARGEBACK_SUM = range(16)
@@ -93,6 +95,7 @@ class PlayerState(Struct, omit_defaults=True):
     support_messages: int = 0
     failed_logins: int = 0
     devices: list[str] = field(default_factory=list)
+    protection: ProtectionState = field(default_factory=ProtectionState)
 
 
 def new_state(player_id: str) -> PlayerState:

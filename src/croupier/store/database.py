@@ -84,7 +84,7 @@ def upgrade(db: Database) -> None:
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")  # parallel feature branches may each add a head
 
 
 __all__ = ["DEFAULT_URL", "Database", "NullPool", "database_url", "open_database", "upgrade"]
