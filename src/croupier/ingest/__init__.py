@@ -3,6 +3,7 @@
 from typing import Any
 
 from croupier.ingest.batch import IngestResult, ingest_body, store_parsed
+from croupier.ingest.facts import append_facts
 from croupier.ingest.files import FileError, FileReport, LineRejection, replay_file
 from croupier.ingest.mapping import Mapping, MappingError
 
@@ -20,7 +21,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ConsumerSettings", "ConsumerTotals", "FileError", "FileReport", "IngestResult", "LineRejection",
+    "ConsumerSettings", "ConsumerTotals", "FileError", "append_facts", "FileReport", "IngestResult", "LineRejection",
     "Mapping", "MappingError", "StreamConsumer", "consume", "ingest_body", "partition_of",
     "publish_events", "replay_file", "store_parsed", "subject_for",
 ]
