@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from croupier import __version__
+from croupier.api.audit_routes import router as audit_router
 from croupier.api.routes import router
 from croupier.api.runtime import Runtime
 from croupier.events import event_json_schema
@@ -31,6 +32,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                               "`croupier keys create --scope ingest|read|admin`).")
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(audit_router)
     if web:
         from croupier.web import mount_back_office
 

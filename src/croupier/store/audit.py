@@ -6,7 +6,8 @@ on SQLite), so concurrent writers can never fork the chain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +90,73 @@ def for_player(conn: Connection, player_id: str, limit: int = 100) -> list[dict[
     rows = conn.execute(select(audit_log).where(audit_log.c.player_id == player_id)
                         .order_by(audit_log.c.seq.desc()).limit(limit)).all()
     return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What a search or an export asks for; every field is optional."""
+
+    player_id: str | None = None
+    kind: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since_us: int | None = None
+    until_us: int | None = None
+
+    def where(self, stmt):  # noqa: ANN001, ANN201 - a SQLAlchemy select
+        c = audit_log.c
+        for column, value in ((c.player_id, self.player_id), (c.kind, self.kind),
+                              (c.actor, self.actor), (c.subject, self.subject)):
+            if value:
+                stmt = stmt.where(column == value)
+        if self.since_us is not None:
+            stmt = stmt.where(c.at_us >= self.since_us)
+        if self.until_us is not None:
+            stmt = stmt.where(c.at_us < self.until_us)
+        return stmt
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+def search(conn: Connection, filters: AuditFilter, limit: int = 100,
+           before_seq: int | None = None) -> list[dict[str, Any]]:
+    """Records matching `filters`, newest first, `limit` per page (page with `before_seq`)."""
+    stmt = filters.where(select(audit_log)).order_by(audit_log.c.seq.desc()).limit(limit)
+    if before_seq is not None:
+        stmt = stmt.where(audit_log.c.seq < before_seq)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def export(conn: Connection, filters: AuditFilter, batch: int = 5_000) -> Iterator[dict[str, Any]]:
+    """Every matching record in chain order, with its hashes, so a regulator can re-verify
+    the chain over the export itself."""
+    after = 0
+    while True:
+        stmt = filters.where(select(audit_log)).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(batch)
+        rows = conn.execute(stmt).all()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r._mapping)
+        after = rows[-1].seq
+
+
+def decisions_about(conn: Connection, player_id: str, action: str | None = None,
+                    limit: int = 200) -> list[dict[str, Any]]:
+    """Gate decisions for one player (optionally one action name: a template, bonus,
+    mission...), newest first, with the decision body parsed: the answer to "why did player
+    X receive / not receive Y"."""
+    rows = conn.execute(select(audit_log).where(audit_log.c.player_id == player_id,
+                                                audit_log.c.kind == "gate.decision")
+                        .order_by(audit_log.c.seq.desc()).limit(5_000)).all()
+    out = []
+    for r in rows:
+        body = json.loads(r.body)
+        if action and body.get("name") != action:
+            continue
+        out.append({"seq": r.seq, "at_us": r.at_us, "config_version": r.config_version,
+                    "hash": r.hash, **body})
+        if len(out) >= limit:
+            break
+    return out

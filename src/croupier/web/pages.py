@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from croupier.analytics import dashboard
+from croupier.api.audit_routes import audit_filter, export_response, why
 from croupier.api.player_view import player_360, search, timeline
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
@@ -124,6 +125,24 @@ def audit_page(request: Request, player_id: str = "", kind: str = "",
     older = rows[-1]["seq"] if len(rows) == AUDIT_PAGE else None
     return render(request, "audit.html", staff, page="/audit", title="Audit log", rows=rows,
                   kinds=kinds, player_id=player_id, kind=kind, before_seq=before_seq, older=older)
+
+
+@router.get("/audit/export.{fmt}")
+def audit_export(request: Request, fmt: str, player_id: str = "", kind: str = "",
+                 staff: Staff = Depends(require("audit.view"))) -> Response:
+    """The regulator's export of what the filters select, in chain order with hashes;
+    the export is itself an audited staff action."""
+    if fmt not in ("csv", "json"):
+        return render(request, "error.html", staff, status=404, title="Not found", heading="No such export",
+                      message=f"exports come as .csv or .json, not .{fmt}")
+    return export_response(_db(request), audit_filter(player_id=player_id, kind=kind), fmt, staff.username)
+
+
+@router.get("/audit/why")
+def audit_why(request: Request, player_id: str, action: str,
+              staff: Staff = Depends(require("decisions.view"))) -> Response:
+    answer = why(_db(request), player_id.strip(), action.strip())
+    return render(request, "why.html", staff, page="/audit", title=f"Why: {answer['action']}", answer=answer)
 
 
 @router.get("/bo/api/audit/verify")

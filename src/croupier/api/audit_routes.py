@@ -1,0 +1,137 @@
+"""Audit search, the regulator's export (CSV and JSON), and "why did player X receive / not
+receive Y", answered from the hash-chained audit log. Shared by the API and the back office."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from croupier.api.auth import require_scope
+from croupier.store import Database
+from croupier.store import audit as audit_store
+
+router = APIRouter(prefix="/v1")
+EXPORT_COLUMNS = ("seq", "at", "at_us", "actor", "kind", "player_id", "subject", "config_version", "body",
+                  "prev_hash", "hash")
+
+
+def _iso(us: int) -> str:
+    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: str | None, name: str) -> int | None:
+    """RFC 3339 query parameter -> microseconds; a clear 422 names the parameter otherwise."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(422, detail=f"{name} must be an RFC 3339 time such as 2026-11-21T00:00:00Z, "
+                                        f"got {value!r}") from None
+    if moment.tzinfo is None:
+        raise HTTPException(422, detail=f"{name} needs a UTC offset, got {value!r}")
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def audit_filter(player_id: str = "", kind: str = "", actor: str = "", subject: str = "",
+                 since: str = "", until: str = "") -> audit_store.AuditFilter:
+    return audit_store.AuditFilter(player_id=player_id.strip() or None, kind=kind.strip() or None,
+                                   actor=actor.strip() or None, subject=subject.strip() or None,
+                                   since_us=parse_time(since, "since"), until_us=parse_time(until, "until"))
+
+
+def present(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row[k] for k in ("seq", "at_us", "actor", "kind", "player_id", "subject",
+                               "config_version", "prev_hash", "hash")}
+    out["at"] = _iso(row["at_us"])
+    out["body"] = json.loads(row["body"])
+    return out
+
+
+def export_stream(db: Database, filters: audit_store.AuditFilter, fmt: str, actor: str) -> Iterator[str]:
+    """Stream matching records in chain order; the export itself is audited first."""
+    with db.engine.begin() as conn:
+        audit_store.append(conn, [audit_store.Entry(time.time_ns() // 1000, actor=actor, kind="audit.exported",
+                                                    body={"format": fmt, "filters": filters.as_dict()},
+                                                    subject=fmt)])
+    with db.engine.connect() as conn:
+        records = audit_store.export(conn, filters)
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(EXPORT_COLUMNS)
+            for row in records:
+                writer.writerow([row["seq"], _iso(row["at_us"]), row["at_us"], row["actor"], row["kind"], row["player_id"] or "",
+                                 row["subject"] or "", row["config_version"] or "", row["body"],
+                                 row["prev_hash"], row["hash"]])
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+            return
+        yield "["
+        for i, row in enumerate(records):
+            yield ("," if i else "") + "\n" + json.dumps(present(row), ensure_ascii=False)
+        yield "\n]\n"
+
+
+def export_response(db: Database, filters: audit_store.AuditFilter, fmt: str, actor: str) -> StreamingResponse:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return StreamingResponse(export_stream(db, filters, fmt, actor), media_type=media,
+                             headers={"Content-Disposition": f'attachment; filename="croupier-audit-{stamp}.{fmt}"',
+                                      "Cache-Control": "no-store"})
+
+
+def why(db: Database, player_id: str, action: str) -> dict[str, Any]:
+    """Every gate decision about `action` for the player, newest first, and a sentence."""
+    with db.engine.connect() as conn:
+        decisions = audit_store.decisions_about(conn, player_id, action)
+        proposed = sorted({d["name"] for d in audit_store.decisions_about(conn, player_id)}) if not decisions else []
+    for d in decisions:
+        d["at"] = _iso(d.pop("at_us"))
+    if not decisions:
+        summary = (f"No action named {action!r} was ever proposed for player {player_id}"
+                   + (f"; actions proposed for this player: {', '.join(proposed)}." if proposed else "."))
+    else:
+        latest = decisions[0]
+        verdict = "allowed (sent to the outbox)" if latest["allowed"] else "suppressed"
+        summary = (f"{action!r} for player {player_id} was last {verdict} at {latest['at']} under config "
+                   f"{latest['config_version']}: {', '.join(latest['reasons'])}. "
+                   f"{len(decisions)} decision(s) in all, {sum(d['allowed'] for d in decisions)} allowed.")
+    return {"player_id": player_id, "action": action, "received": any(d["allowed"] for d in decisions),
+            "summary": summary, "decisions": decisions}
+
+
+@router.get("/audit", summary="Search the audit log (newest first)")
+def get_audit(request: Request, filters: audit_store.AuditFilter = Depends(audit_filter),
+              limit: int = Query(100, ge=1, le=1000), before_seq: int | None = Query(None, ge=1),
+              _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
+    with request.app.state.runtime.db.engine.connect() as conn:
+        rows = audit_store.search(conn, filters, limit, before_seq)
+    return {"records": [present(r) for r in rows],
+            "next_before_seq": rows[-1]["seq"] if len(rows) == limit else None}
+
+
+@router.get("/audit/export", summary="Export the audit log for a regulator (CSV or JSON), with hashes")
+def get_audit_export(request: Request, format: Literal["csv", "json"] = "json",  # noqa: A002
+                     filters: audit_store.AuditFilter = Depends(audit_filter),
+                     key=Depends(require_scope("admin"))) -> StreamingResponse:  # noqa: ANN001
+    return export_response(request.app.state.runtime.db, filters, format, f"api-key:{key.key_id}")
+
+
+@router.get("/players/{player_id}/why", summary="Why did the player receive / not receive an action")
+def get_why(player_id: str, request: Request, action: str = Query(..., min_length=1,
+            description="the action's name: a message template, bonus, mission or tournament"),
+            _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    return why(request.app.state.runtime.db, player_id, action)
