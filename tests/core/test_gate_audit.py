@@ -93,8 +93,10 @@ def test_other_channels_and_purposes():
     # transactional messages need no marketing consent and are never "stale"
     assert verdict(player(), proposal(purpose="transactional", channel="sms"),
                    event_at=NOW - timedelta(days=2)) == (True, ("all_checks_passed",))
-    # safer-play messages still honour the channel consent
-    assert verdict(player(), proposal(purpose="safer_play", channel="sms")) == (False, ("no_consent:sms",))
+    # consents are marketing consents: a safer-play message is a customer-interaction duty,
+    # which a marketing opt-out must not silence (it still needs a channel)
+    assert verdict(player(), proposal(purpose="safer_play", channel="sms")) == (True, ("all_checks_passed",))
+    assert verdict(player(), proposal(purpose="safer_play", channel=None)) == (False, ("no_channel",))
     assert verdict(player(), proposal(kind="teleport")) == (False, ("unknown_action_kind:teleport",))
 
 

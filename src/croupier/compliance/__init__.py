@@ -2,7 +2,7 @@
 
 from croupier.compliance.actions import ACTION_KINDS, PURPOSES, Decision, Proposal, action_id
 from croupier.compliance.audit import GENESIS, AuditRecord, ChainBreak, canonical_body, chain_hash, verify_chain
-from croupier.compliance.gate import decide
+from croupier.compliance.gate import decide, record_sent
 
 __all__ = ["ACTION_KINDS", "GENESIS", "PURPOSES", "AuditRecord", "ChainBreak", "Decision",
-           "Proposal", "action_id", "canonical_body", "chain_hash", "decide", "verify_chain"]
+           "Proposal", "action_id", "canonical_body", "chain_hash", "decide", "record_sent", "verify_chain"]

@@ -43,14 +43,15 @@ class Proposal:
 class Decision:
     """The gate's verdict on a proposal, with every reason and the config version used."""
 
-    __slots__ = ("proposal", "allowed", "reasons", "config_version", "decided_at_us")
+    __slots__ = ("proposal", "allowed", "reasons", "config_version", "decided_at_us", "obligations")
 
     def __init__(self, seal: object, proposal: Proposal, allowed: bool, reasons: tuple[str, ...],
-                 config_version: str, decided_at_us: int):
+                 config_version: str, decided_at_us: int, obligations: tuple[str, ...] = ()):
         if seal is not _SEAL:
             raise TypeError("only compliance.gate.decide may create a Decision")
         for name, value in (("proposal", proposal), ("allowed", allowed), ("reasons", tuple(reasons)),
-                            ("config_version", config_version), ("decided_at_us", decided_at_us)):
+                            ("config_version", config_version), ("decided_at_us", decided_at_us),
+                            ("obligations", tuple(obligations))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -68,7 +69,7 @@ class Decision:
         return {"action_id": p.action_id, "kind": p.kind, "name": p.name, "purpose": p.purpose,
                 "channel": p.channel, "player_id": p.player_id, "cause_event_id": p.cause_event_id,
                 "params": p.params, "allowed": self.allowed, "reasons": list(self.reasons),
-                "config_version": self.config_version}
+                "obligations": list(self.obligations), "config_version": self.config_version}
 
     def __repr__(self) -> str:
         verdict = "allowed" if self.allowed else "suppressed"

@@ -1,8 +1,22 @@
 """The compliance gate: one pure function every player-facing action passes.
 
-This is the skeleton's gate: it checks that the player is known, old enough, has consented
-to the channel and that the data it would act on is fresh. Exclusions, limits, RG risk and
-jurisdiction rules join it with the protection issue; every check states its reason.
+`decide(proposal, state, config, now_us, ...)` looks only at the proposal, the player's state
+(profile, consents, KYC, features and the protection state folded from the log), the engine
+configuration and the jurisdiction's rules, and returns a Decision with every reason and
+the config version. Nothing else can make a Decision, and the outbox takes nothing else.
+
+Reason codes (docs/gate.md lists them all):
+- the player: player_not_registered, age_unknown, under_age:<age><<min>
+- protection: excluded:<kind>:<scope>, promotions_paused, rg_risk:<level>,
+  near_limit:<kind:period>:<pct>%
+- KYC: kyc:<status>
+- the market: marketing_banned:<code>, bonus_banned:<code>, bonus_first_deposit_only:<code>,
+  bonus_banned_for_risk:<level>, promotions_banned_under:<age>, quiet_hours:<start>-<end>,
+  message_cap:<n>/day
+- the channel: no_channel, no_consent:<channel>
+- the data: stale_data:<minutes>min><limit>min
+Safer-play messages are never suppressed by RG rules (exclusion, risk, limits, market
+marketing rules); they still need a known, adult player and a channel.
 """
 
 from __future__ import annotations
@@ -12,13 +26,16 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
+from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.players.config import EngineConfig
-from croupier.players.protection_state import active_exclusions
-from croupier.players.state import PlayerState
+from croupier.players.protection_state import active_exclusions, limits_in_force
+from croupier.players.state import DAY_US, DEP_N, DEP_SUM, STAKE, WIN, PlayerState
 
 MINUTE_US = 60_000_000
-
-
+RISK_ORDER = ("none", "low", "medium", "high", "severe")
+PROMOTION_RISK_CEILING = "medium"   # promotions stop at high risk and above
+NEAR_LIMIT_SHARE = 0.8              # promotions stop at 80 % of a money limit
+_PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -30,10 +47,14 @@ def _zone(name: str | None) -> ZoneInfo | timezone:
         return timezone.utc
 
 
+def _local(now_us: int, tz: str | None) -> datetime:
+    return (_EPOCH + timedelta(microseconds=now_us)).astimezone(_zone(tz))
+
+
 def _local_date(now_us: int, tz: str | None) -> date:
     """The player's calendar date at `now_us` (UTC when the zone is unknown): a player comes
     of age at midnight where they live, never by the clock of the server deciding."""
-    return (_EPOCH + timedelta(microseconds=now_us)).astimezone(_zone(tz)).date()
+    return _local(now_us, tz).date()
 
 
 def _age(birth_date: str, on: date) -> int | None:
@@ -44,36 +65,134 @@ def _age(birth_date: str, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us: int,
-           event_at_us: int | None = None) -> Decision:
-    """Allow or suppress `proposal`; `now_us` is when the decision is taken (for replays, the
-    time the triggering event was received, so a replay decides exactly as live did)."""
+def _in_hours(hour: int, window: list[int]) -> bool:
+    start, end = window
+    return start <= hour < end if start <= end else (hour >= start or hour < end)
+
+
+def limit_usage(state: PlayerState, kind: str, period: str, now_us: int) -> int | None:
+    """Money used against a limit over its period, from the day buckets (UTC days: the
+    gate's early warning; the ledger enforces the exact period in the player's time zone)."""
+    slots = {"deposit": (DEP_SUM,), "wager": (STAKE,), "loss": (STAKE, WIN)}.get(kind)
+    if slots is None:
+        return None
+    today = now_us // DAY_US
+    first = today - _PERIOD_DAYS[period] + 1
+    total = 0
+    for day, bucket in state.days.items():
+        if first <= day <= today:
+            total += bucket[slots[0]] - (bucket[slots[1]] if len(slots) > 1 else 0)
+    return max(0, total)
+
+
+def _protection_reasons(state: PlayerState, marketing: bool, now_us: int, rules: JurisdictionRules) -> list[str]:
+    p = state.protection
+    reasons = [f"excluded:{x.kind}:{x.scope}" for x in active_exclusions(p, now_us)]
+    if not marketing:
+        return reasons
+    if p.promotions_paused:
+        reasons.append("promotions_paused")
+    if RISK_ORDER.index(p.risk_level) > RISK_ORDER.index(PROMOTION_RISK_CEILING):
+        reasons.append(f"rg_risk:{p.risk_level}")
+    for key, limit in sorted(limits_in_force(p, now_us).items()):
+        if not limit.amount_minor:
+            continue
+        used = limit_usage(state, limit.kind, limit.period, now_us)
+        if used is not None and used >= NEAR_LIMIT_SHARE * limit.amount_minor:
+            reasons.append(f"near_limit:{key}:{min(100, used * 100 // limit.amount_minor)}%")
+    return reasons
+
+
+def _market_reasons(proposal: Proposal, state: PlayerState, rules: JurisdictionRules, age: int | None,
+                    now_us: int) -> list[str]:
     reasons: list[str] = []
-    if proposal.kind not in ACTION_KINDS:
-        reasons.append(f"unknown_action_kind:{proposal.kind}")
+    code = rules.code
+    bonuses, marketing = rules.bonuses, rules.marketing
+    if proposal.kind == "bonus":
+        if not bonuses.allowed:
+            reasons.append(f"bonus_banned:{code}")
+        if bonuses.first_deposit_only and state.life[DEP_N] > 1:  # a bonus only on the first occasion
+            reasons.append(f"bonus_first_deposit_only:{code}")
+        if state.protection.risk_level in bonuses.banned_for_risk_levels:
+            reasons.append(f"bonus_banned_for_risk:{state.protection.risk_level}")
+    if bonuses.banned_under_age is not None and age is not None and age < bonuses.banned_under_age:
+        reasons.append(f"promotions_banned_under:{bonuses.banned_under_age}")
+    if proposal.kind == "message":
+        if marketing.banned:
+            reasons.append(f"marketing_banned:{code}")
+        local = _local(now_us, state.profile.get("timezone"))
+        if marketing.quiet_hours and _in_hours(local.hour, marketing.quiet_hours):
+            reasons.append(f"quiet_hours:{marketing.quiet_hours[0]}-{marketing.quiet_hours[1]}")
+        cap = marketing.max_messages_per_day
+        if cap is not None and _sent_today(state, now_us) >= cap:
+            reasons.append(f"message_cap:{cap}/day")
+    return reasons
+
+
+def _local_day(state: PlayerState, now_us: int) -> int:
+    return _local_date(now_us, state.profile.get("timezone")).toordinal()
+
+
+def _sent_today(state: PlayerState, now_us: int) -> int:
+    p = state.protection
+    return p.promo_count if p.promo_day == _local_day(state, now_us) else 0
+
+
+def record_sent(state: PlayerState, decision: Decision) -> None:
+    """Count an allowed promotional message against the player's daily cap (the engine calls
+    this for every allowed decision, live and in replay alike)."""
+    proposal = decision.proposal
+    if not decision.allowed or proposal.kind != "message" or proposal.purpose != "promotional":
+        return
+    p = state.protection
+    day = _local_day(state, decision.decided_at_us)
+    if p.promo_day != day:
+        p.promo_day, p.promo_count = day, 0
+    p.promo_count += 1
+
+
+def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us: int,
+           event_at_us: int | None = None, rules: JurisdictionRules | None = None) -> Decision:
+    """Allow or suppress `proposal`. `now_us` is when the decision is taken (for replays, the
+    time the triggering event was received, so a replay decides exactly as live did);
+    `rules` are the player's jurisdiction's (default: the approved table's or the preset)."""
+    jurisdiction = state.profile.get("jurisdiction")
+    rules = rules or rules_for(jurisdiction)
+    purpose, kind = proposal.purpose, proposal.kind
+    safer_play = kind == "message" and purpose == "safer_play"
+    marketing = kind != "message" or purpose == "promotional"   # bonuses, missions, rewards promote too
+    reasons: list[str] = []
+    if kind not in ACTION_KINDS:
+        reasons.append(f"unknown_action_kind:{kind}")
     if not state.registered:
         reasons.append("player_not_registered")
-    jurisdiction = state.profile.get("jurisdiction", "default")
-    min_age = config.min_age.get(jurisdiction, config.min_age.get("default", 18))
+    min_age = max(rules.min_age, config.min_age.get(jurisdiction or "default", config.min_age.get("default", 18)))
     birth = state.profile.get("birth_date")
-    today = _local_date(now_us, state.profile.get("timezone"))
-    age = _age(birth, today) if birth else None
+    age = _age(birth, _local_date(now_us, state.profile.get("timezone"))) if birth else None
     if age is None:
         reasons.append("age_unknown")
     elif age < min_age:
         reasons.append(f"under_age:{age}<{min_age}")
-    if proposal.kind == "message" and proposal.purpose != "transactional":
+    if not safer_play:  # safer-play messages are never suppressed by RG rules
+        reasons.extend(_protection_reasons(state, marketing, now_us, rules))
+        if marketing:
+            reasons.extend(_market_reasons(proposal, state, rules, age, now_us))
+    if kind in ("bonus", "reward") and state.kyc_status in ("failed", "expired"):
+        reasons.append(f"kyc:{state.kyc_status}")
+    if kind == "message":
         if proposal.channel is None:
             reasons.append("no_channel")
-        elif not state.consents.get(proposal.channel, False):
+        elif purpose == "promotional" and rules.marketing.consent_required and not state.consents.get(proposal.channel, False):
             reasons.append(f"no_consent:{proposal.channel}")
-    if proposal.purpose != "safer_play":  # safer-play messages are never suppressed by RG rules
-        for exclusion in active_exclusions(state.protection, now_us):
-            reasons.append(f"excluded:{exclusion.kind}:{exclusion.scope}")
-    if proposal.purpose == "promotional" and event_at_us is not None:
+    if marketing and event_at_us is not None:
         lag_minutes = (now_us - event_at_us) // MINUTE_US
         if lag_minutes > config.stale_after_minutes:
             reasons.append(f"stale_data:{lag_minutes}min>{config.stale_after_minutes}min")
+    obligations: list[str] = []
+    if kind == "message" and purpose == "promotional":
+        obligations.append("unsubscribe_link")
+        if rules.marketing.safer_play_disclaimer:
+            obligations.append(f"disclaimer:{rules.marketing.safer_play_disclaimer}")
     allowed = not reasons
     return Decision(_SEAL, proposal, allowed, tuple(reasons) or ("all_checks_passed",),
-                    config.version, now_us)
+                    config.version, now_us, tuple(obligations) if allowed else ())

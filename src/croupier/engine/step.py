@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from croupier.compliance import Decision, decide
+from croupier.compliance import Decision, decide, record_sent
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
@@ -53,5 +53,8 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     signals = detect(state, event, facts)
     decisions = []
     if signals:
-        decisions = [decide(p, state, config, received_us, at_us) for p in react(state, signals)]
+        for proposal in react(state, signals):
+            decision = decide(proposal, state, config, received_us, at_us)
+            record_sent(state, decision)   # daily caps count what was let through
+            decisions.append(decision)
     return StepResult(state, facts, signals, decisions, undone, at_us)

@@ -32,13 +32,45 @@ class ExclusionView(Struct, omit_defaults=True):
 
 
 class MarkerView(Struct, omit_defaults=True):
-    """An RG risk marker: what fired, how strongly, since when, and why in words."""
+    """An RG risk marker: what fired, how strongly, since when, and why in words.
+    `severity` is as of `last_us` (the latest evidence); it decays by one step per
+    `decay_days` of the marker without new evidence (protection.markers.effective_severity)."""
 
     name: str
     severity: int                               # 1 low .. 3 high
     first_us: int
     last_us: int
     explanation: str
+
+
+class InterventionView(Struct, omit_defaults=True):
+    """An RG intervention taken (soft, firm, human, hard_stop), with what caused it: the
+    level, the markers, the event, when the episode's first alert was raised, and the
+    message variant (A/B) the player was given."""
+
+    kind: str
+    at_us: int
+    level: str
+    cause_event_id: str
+    alert_us: int                               # first alert of the episode that led here
+    markers: list[str] = field(default_factory=list)
+    variant: str = ""
+    status: str = "done"                        # human cases: "open" until reviewed
+
+
+class RgTrack(Struct, omit_defaults=True):
+    """Per-player evidence the RG detectors need beyond the feature buckets (each list is
+    short and bounded; see protection.markers for how each one is read)."""
+
+    loss_mark: int = 0                          # lifetime stakes - wins at the last approved deposit
+    deposits: list[list[int]] = field(default_factory=list)  # [at_us, minor, loss_before, chase 0/1]
+    declines: list[int] = field(default_factory=list)        # times of declined / failed deposits
+    cancels: list[int] = field(default_factory=list)         # times of cancelled / reversed withdrawals
+    limit_ups: list[list] = field(default_factory=list)      # [at_us, "kind:period"] increase requests
+    limit_values: dict[str, int] = field(default_factory=dict)  # last requested limit per kind:period
+    distress: list[list[int]] = field(default_factory=list)  # [at_us, score in %] distressed messages
+    stakes: dict[int, list[int]] = field(default_factory=dict)  # UTC day -> [bets, sum, sum of squares]
+    actions: list[list] = field(default_factory=list)        # [at_us, what] the player's own protective steps
 
 
 class ProtectionState(Struct, omit_defaults=True):
@@ -51,22 +83,47 @@ class ProtectionState(Struct, omit_defaults=True):
     risk_level: str = "none"                    # none, low, medium, high, severe
     risk_since_us: int | None = None
     markers: dict[str, MarkerView] = field(default_factory=dict)
-    risk_history: list[list] = field(default_factory=list)           # [at_us, level, [marker names]]
+    risk_history: list[list] = field(default_factory=list)           # [at_us, level, [marker names], score]
     promotions_paused: bool = False
     deposits_blocked: bool = False
+    risk_score: int = 0
+    interventions: list[InterventionView] = field(default_factory=list)  # newest last, bounded
+    reality_check_forced: bool = False          # firm intervention: reality checks whatever the player chose
+    # Promotional messages allowed on the player's local day (for per-day caps; owned by the gate)
+    promo_day: int = 0
+    promo_count: int = 0
 
 
 def limit_key(kind: str, period: str) -> str:
     return f"{kind}:{period}"
 
 
+def _is_removal(view: LimitView) -> bool:
+    return view.amount_minor is None and view.minutes is None
+
+
+def _promote(p: ProtectionState, key: str, at_us: int) -> None:
+    """A pending change whose time has come becomes the limit (or removes it)."""
+    current = p.limits.get(key)
+    pending = current.pending if current is not None else None
+    if pending is None or pending.effective_us > at_us:
+        return
+    if _is_removal(pending):
+        del p.limits[key]
+    else:
+        p.limits[key] = pending
+
+
 def fold_limit(p: ProtectionState, e: LimitSet, at_us: int, effective_us: int) -> None:
-    """A change in force at once replaces the limit; a later one waits as `pending`."""
+    """A change in force at once replaces the limit (and drops any pending change); a later
+    one waits as `pending`, replacing an earlier pending one. A pending change that matured
+    before this one is promoted first, so the limit it set is what the new one replaces."""
     key = limit_key(e.kind, e.period)
+    _promote(p, key, at_us)
     view = LimitView(kind=e.kind, period=e.period, source=e.source,
                      amount_minor=to_minor(e.amount, e.currency) if e.amount is not None and e.currency else None,
                      currency=e.currency, minutes=e.minutes, effective_us=effective_us)
-    removed = view.amount_minor is None and view.minutes is None
+    removed = _is_removal(view)
     current = p.limits.get(key)
     if effective_us <= at_us:
         if removed:
@@ -85,9 +142,9 @@ def limits_in_force(p: ProtectionState, at_us: int) -> dict[str, LimitView]:
     for key, view in p.limits.items():
         pending = view.pending
         if pending is not None and pending.effective_us <= at_us:
-            if pending.amount_minor is not None or pending.minutes is not None:
+            if not _is_removal(pending):
                 out[key] = pending
-        elif view.amount_minor is not None or view.minutes is not None:
+        elif not _is_removal(view):
             out[key] = view
     return out
 
