@@ -149,3 +149,103 @@ staff_sessions = Table(
     Column("created_at_us", BigInteger, nullable=False),
     Column("expires_at_us", BigInteger, nullable=False),
 )
+
+# --- Ledger and limits (issue 3) ---------------------------------------------------------
+# One wallet per player and currency: the lock every posting takes first, and the two player
+# accounts (cash, bonus) with TigerBeetle's counters. Operator-side accounts (settlement,
+# house, bonus pool, adjustments, chargeback loss) carry no running balance: they are the
+# sum of their entries, so no hot row serialises every player's postings.
+ledger_wallets = Table(
+    "ledger_wallets", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("brand", String(128)),
+    Column("timezone", String(64)),
+    Column("jurisdiction", String(64)),
+    Column("cash_debits_posted", BigInteger, nullable=False, default=0),
+    Column("cash_credits_posted", BigInteger, nullable=False, default=0),
+    Column("cash_debits_pending", BigInteger, nullable=False, default=0),
+    Column("bonus_debits_posted", BigInteger, nullable=False, default=0),
+    Column("bonus_credits_posted", BigInteger, nullable=False, default=0),
+    Column("bonus_debits_pending", BigInteger, nullable=False, default=0),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+)
+
+# Every request that moved (or reserved) money, by its transaction id: the idempotency record.
+ledger_transfers = Table(
+    "ledger_transfers", metadata,
+    Column("transfer_id", String(128), primary_key=True),
+    Column("player_id", String(128), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),      # posted, pending, settled, voided
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("resolution", Text),                        # settle/void result of a pending transfer
+    Column("at_us", BigInteger, nullable=False),
+    Column("resolved_at_us", BigInteger),
+    Index("ix_ledger_transfers_player", "player_id", "at_us"),
+)
+
+# The double-entry journal: every leg of a transfer is two rows (debit -, credit +); the
+# entries of a transfer, and of the whole ledger, sum to zero.
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("transfer_id", String(128), nullable=False),
+    Column("player_id", String(128), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("account", String(24), nullable=False),    # cash, bonus | settlement, house, bonus_pool, ...
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Index("ix_ledger_entries_account", "player_id", "currency", "account"),
+    Index("ix_ledger_entries_transfer", "transfer_id"),
+)
+
+# What counts against limits, per player, currency and LOCAL day (date ordinal in the
+# player's time zone at posting time); a period's usage is the sum of its days.
+ledger_usage = Table(
+    "ledger_usage", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("deposit", BigInteger, nullable=False, default=0),
+    Column("bonus_credit", BigInteger, nullable=False, default=0),
+    Column("adjustment_in", BigInteger, nullable=False, default=0),
+    Column("stake_cash", BigInteger, nullable=False, default=0),
+    Column("stake_bonus", BigInteger, nullable=False, default=0),
+    Column("win_cash", BigInteger, nullable=False, default=0),
+)
+
+# Wallet play sessions (session-time limits count these, open ones up to now).
+ledger_sessions = Table(
+    "ledger_sessions", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("session_id", String(128), primary_key=True),
+    Column("started_at_us", BigInteger, nullable=False),
+    Column("ended_at_us", BigInteger),
+    Index("ix_ledger_sessions_open", "player_id", "ended_at_us"),
+)
+
+# Limit history: one row per change (append-only); the limits in force are folded from it.
+limits = Table(
+    "limits", metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("player_id", String(128), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("change", String(16), nullable=False),       # new, decrease, increase, removal
+    Column("amount_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("minutes", Integer),
+    Column("set_at_us", BigInteger, nullable=False),
+    Column("effective_at_us", BigInteger, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text),
+    Column("event_id", String(128), nullable=False, unique=True),
+    Index("ix_limits_player", "player_id", "id"),
+)

@@ -1,0 +1,378 @@
+"""The synchronous wallet API: money movements through the ledger (limits enforced in the
+posting transaction), `POST /v1/authorize`, and player limits with history and pending
+changes. Every posting's protocol event is handed to the engine after commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from croupier import ledger
+from croupier.api.auth import require_scope
+from croupier.compliance.rules import rules_for
+from croupier.events import to_minor
+from croupier.events.money import AmountError
+from croupier.ingest.facts import append_facts
+from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
+from croupier.players import micros
+from croupier.players.protection_state import limits_in_force
+from croupier.privacy import has_scope
+from croupier.protection import LimitError, LimitRequest, set_limit
+from croupier.protection import limits as limit_store
+from croupier.store.accounts import ApiKey
+
+log = logging.getLogger("croupier.wallet")
+router = APIRouter(prefix="/v1", tags=["wallet"])
+T = TypeVar("T")
+
+AmountStr = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,8})?$", examples=["50.00"],
+                                 description="decimal string in major units, never a JSON number")]
+CurrencyStr = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["SEK"])]
+TxId = Annotated[str, Field(min_length=1, max_length=128, examples=["tx-1001"],
+                            description="your idempotency key: a retry with the same id and body returns "
+                                        "the original result; another body under it is refused with 409")]
+Short = Annotated[str, Field(max_length=128)]
+
+
+class Money(BaseModel):
+    transaction_id: TxId
+    amount: AmountStr
+    currency: CurrencyStr
+    brand: Short | None = None
+
+
+class DepositBody(Money):
+    method: Short | None = None
+    instrument_id: Short | None = None
+
+
+class BetBody(Money):
+    bonus_amount: AmountStr | None = Field(None, description="bonus part of the stake; omitted: cash first, then bonus")
+    bet_id: Short | None = None
+    session_id: Short | None = None
+    game_id: Short | None = None
+    game_category: Literal["slots", "live_casino", "table", "crash", "bingo", "poker", "other"] | None = None
+
+
+class WinBody(Money):
+    bet_id: Short | None = None
+    bonus_amount: AmountStr | None = Field(None, description="part of the payout credited to the bonus balance")
+    game_id: Short | None = None
+
+
+class BonusBody(Money):
+    reason: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class AdjustmentBody(Money):
+    account: Literal["cash", "bonus"] = "cash"
+    direction: Literal["credit", "debit"]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    actor: Short | None = Field(None, description="the staff user making the adjustment")
+
+
+class SessionBody(BaseModel):
+    session_id: Short
+    brand: Short | None = None
+
+
+class AuthorizeBody(BaseModel):
+    player_id: Short
+    kind: Literal["deposit", "bet", "withdrawal", "bonus_credit"]
+    amount: AmountStr
+    currency: CurrencyStr
+    bonus_amount: AmountStr | None = None
+
+
+class LimitBody(BaseModel):
+    kind: Literal["deposit", "loss", "wager", "session_time"]
+    period: Literal["day", "week", "month"]
+    amount: AmountStr | None = None
+    currency: CurrencyStr | None = None
+    minutes: Annotated[int, Field(ge=1, le=525_600)] | None = None
+    remove: bool = False
+    source: Literal["player", "operator", "regulator"] = "player"
+    actor: Short | None = Field(None, description="staff user for operator/regulator limits; 'player' otherwise")
+    reason: Annotated[str, Field(max_length=1000)] | None = None
+    request_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    brand: Short | None = None
+
+
+# -- plumbing -------------------------------------------------------------------------------
+_sqlite_writer = threading.Lock()
+
+
+def _runtime(request: Request):  # noqa: ANN202
+    return request.app.state.runtime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def context_for(runtime: Any, player_id: str, brand: str | None = None) -> PlayerContext:
+    """Time zone, jurisdiction, brand and protection state from the engine's view of the
+    player (the latest player.registered / player.updated); the wallet row keeps the last ones."""
+    state = runtime.engine.states.get(player_id)
+    if state is None:
+        state = runtime.engine.state_of(player_id)
+    if state is None:
+        return PlayerContext(brand=brand)
+    profile = state.profile
+    return PlayerContext(brand=brand or state.brand or None, timezone=profile.get("timezone"),
+                         jurisdiction=profile.get("jurisdiction"), protection=state.protection)
+
+
+def transact(runtime: Any, work: Callable[[Connection], T]) -> T:
+    """Run `work` in one write transaction. On SQLite, writers of this process queue on a
+    lock instead of SQLite's sleeping busy handler (the database lock is taken anyway)."""
+    db = runtime.db
+    if db.is_sqlite:
+        with _sqlite_writer, db.engine.begin() as conn:
+            return work(conn)
+    with db.engine.begin() as conn:
+        return work(conn)
+
+
+def submit(runtime: Any, items: list) -> None:
+    if not items:
+        return
+    try:
+        runtime.engine.submit(items)
+    except Exception:  # committed: the engine picks the events up from the log on its next pass
+        log.exception("engine failed on wallet events; they will be processed from the log")
+
+
+def _minor(value: str | None, currency: str, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_minor(value, currency)
+    except AmountError as exc:
+        raise HTTPException(422, detail={"field": field, "value": value, "message": str(exc)}) from None
+
+
+def _error(exc: LedgerError | LimitError) -> HTTPException:
+    status = getattr(exc, "status", 422)
+    return HTTPException(status, detail={"field": exc.field, "message": str(exc)})
+
+
+def respond(runtime: Any, request: TransferRequest, context: PlayerContext) -> JSONResponse:
+    try:
+        result: PostResult = transact(runtime, lambda conn: ledger.post(conn, request, now=_now(), context=context))
+    except LedgerError as exc:
+        raise _error(exc) from None
+    except Exception as exc:  # a concurrent request took the same id on another wallet
+        if type(exc).__name__ == "IntegrityError":
+            raise HTTPException(409, detail={"field": "transaction_id", "message":
+                                f"transaction_id {request.transfer_id!r} is already in use"}) from None
+        raise
+    submit(runtime, result.items)
+    status = 403 if result.refused else 200
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return JSONResponse(result.body, status_code=status, headers=headers)
+
+
+def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> JSONResponse:
+    runtime = _runtime(request)
+    minor = _minor(body.amount, body.currency, "amount") or 0
+    req = TransferRequest(transfer_id=body.transaction_id, player_id=player_id, kind=kind,
+                          currency=body.currency, amount=minor, **extra)
+    return respond(runtime, req, context_for(runtime, player_id, body.brand))
+
+
+_REFUSED = {403: {"description": "Refused by a limit, a protection rule or the balance: `reasons` says "
+                                 "which limit, the period, what counted and what remains"},
+            409: {"description": "transaction_id already used with a different body"},
+            422: {"description": "A field is invalid: `detail` names it"}}
+
+
+# -- money movements ------------------------------------------------------------------------
+@router.post("/wallet/{player_id}/deposits", summary="Deposit (checked against every deposit limit)",
+             responses=_REFUSED)
+def post_deposit(player_id: str, body: DepositBody, request: Request,
+                 _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "deposit", method=body.method, instrument_id=body.instrument_id)
+
+
+@router.post("/wallet/{player_id}/withdrawals", summary="Request a withdrawal (reserved as pending)",
+             responses=_REFUSED)
+def post_withdrawal(player_id: str, body: DepositBody, request: Request,
+                    _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
+
+
+def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> JSONResponse:
+    runtime = _runtime(request)
+    req = TransferRequest(transfer_id=transaction_id, player_id=player_id, kind=kind, currency="",
+                          pending_id=transaction_id)
+    return respond(runtime, req, context_for(runtime, player_id))
+
+
+@router.post("/wallet/{player_id}/withdrawals/{transaction_id}/settle", summary="Settle a pending withdrawal",
+             responses=_REFUSED)
+def post_settle(player_id: str, transaction_id: str, request: Request,
+                _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _resolve(request, player_id, transaction_id, "settle")
+
+
+@router.post("/wallet/{player_id}/withdrawals/{transaction_id}/void",
+             summary="Void a pending withdrawal (the reserved cash is released)", responses=_REFUSED)
+def post_void(player_id: str, transaction_id: str, request: Request,
+              _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _resolve(request, player_id, transaction_id, "void")
+
+
+@router.post("/wallet/{player_id}/bets", summary="Bet (checked against balance, loss, wager and session limits)",
+             responses=_REFUSED)
+def post_bet(player_id: str, body: BetBody, request: Request,
+             _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "bet", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
+                 bet_id=body.bet_id, session_id=body.session_id, game_id=body.game_id,
+                 game_category=body.game_category)
+
+
+@router.post("/wallet/{player_id}/wins", summary="Win (credited to cash, or partly to bonus)", responses=_REFUSED)
+def post_win(player_id: str, body: WinBody, request: Request,
+             _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "win", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
+                 bet_id=body.bet_id, game_id=body.game_id)
+
+
+@router.post("/wallet/{player_id}/bonus-credits", summary="Credit bonus funds (counts against deposit limits)",
+             responses=_REFUSED)
+def post_bonus_credit(player_id: str, body: BonusBody, request: Request,
+                      _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "bonus_credit", reason=body.reason)
+
+
+@router.post("/wallet/{player_id}/bonus-conversions", summary="Convert bonus funds to cash", responses=_REFUSED)
+def post_bonus_conversion(player_id: str, body: BonusBody, request: Request,
+                          _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "bonus_conversion", reason=body.reason)
+
+
+@router.post("/wallet/{player_id}/chargebacks", summary="Chargeback (recovered from cash as far as it goes)",
+             responses=_REFUSED)
+def post_chargeback(player_id: str, body: Money, request: Request,
+                    _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    return _post(request, player_id, body, "chargeback")
+
+
+@router.post("/wallet/{player_id}/adjustments", summary="Manual adjustment by staff, with a reason (audited)",
+             responses=_REFUSED)
+def post_adjustment(player_id: str, body: AdjustmentBody, request: Request,
+                    key: ApiKey = Depends(require_scope("admin"))) -> JSONResponse:
+    return _post(request, player_id, body, "adjustment", account=body.account, direction=body.direction,
+                 reason=body.reason, actor=body.actor or f"api-key:{key.key_id}")
+
+
+# -- sessions -------------------------------------------------------------------------------
+def _session(request: Request, player_id: str, session_id: str, brand: str | None, started: bool) -> dict[str, Any]:
+    runtime = _runtime(request)
+    ctx = context_for(runtime, player_id, brand)
+    now = _now()
+    fn = ledger.start_session if started else ledger.end_session
+
+    def work(conn: Connection) -> list:
+        event = fn(conn, player_id, ctx.brand or "default", session_id, now)
+        return append_facts(conn, [event]) if event is not None else []
+
+    submit(runtime, transact(runtime, work))
+    return {"player_id": player_id, "session_id": session_id, "status": "started" if started else "ended"}
+
+
+@router.post("/wallet/{player_id}/sessions", summary="Start a play session (session-time limits count it)")
+def post_session(player_id: str, body: SessionBody, request: Request,
+                 _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
+    return _session(request, player_id, body.session_id, body.brand, True)
+
+
+@router.post("/wallet/{player_id}/sessions/{session_id}/end", summary="End a play session")
+def post_session_end(player_id: str, session_id: str, request: Request,
+                     _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
+    return _session(request, player_id, session_id, None, False)
+
+
+# -- reads ----------------------------------------------------------------------------------
+@router.get("/wallet/{player_id}", summary="Balances, limits in force, pending limit changes, usage per limit")
+def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
+    runtime = _runtime(request)
+    ctx = context_for(runtime, player_id)
+    with runtime.db.engine.connect() as conn:
+        return ledger.wallet_view(conn, player_id, now=_now(), context=ctx)
+
+
+@router.get("/wallet/{player_id}/transactions/{transaction_id}", summary="One transaction's recorded result")
+def get_transaction(player_id: str, transaction_id: str, request: Request,
+                    _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
+    with _runtime(request).db.engine.connect() as conn:
+        body = ledger.transfer(conn, transaction_id)
+    if body is None or body.get("player_id") != player_id:
+        raise HTTPException(404, detail={"field": "transaction_id", "message":
+                                         f"no transaction {transaction_id!r} for player {player_id!r}"})
+    return body
+
+
+@router.post("/authorize", summary="May this deposit / bet proceed? Allow or deny with reasons (nothing is posted)")
+def post_authorize(body: AuthorizeBody, request: Request,
+                   _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
+    runtime = _runtime(request)
+    req = TransferRequest(transfer_id="authorize", player_id=body.player_id, kind=body.kind, currency=body.currency,
+                          amount=_minor(body.amount, body.currency, "amount") or 0,
+                          bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"))
+    try:
+        with runtime.db.engine.connect() as conn:
+            return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id))
+    except LedgerError as exc:
+        raise _error(exc) from None
+
+
+# -- limits ---------------------------------------------------------------------------------
+@router.get("/players/{player_id}/limits", summary="Limits in force, pending changes and the full history")
+def get_limits(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
+    now = _now()
+    with _runtime(request).db.engine.connect() as conn:
+        rows = limit_store.history(conn, player_id)
+    state = limit_store.fold_history(rows)
+    return {"player_id": player_id,
+            "in_force": [limit_store.view_dict(v) for _, v in sorted(limits_in_force(state, micros(now)).items())],
+            "pending": [limit_store.view_dict(v) for _, v in sorted(limit_store.pending_changes(state, now).items())],
+            "history": [limit_store.record_of(r) for r in rows]}
+
+
+@router.post("/players/{player_id}/limits", summary="Set, change or remove a limit (decreases at once, increases "
+             "and removals after the jurisdiction's cooling period)",
+             responses={403: {"description": "An operator/regulator limit a player tried to raise, or a "
+                                             "non-player source without the admin scope"},
+                        409: {"description": "A mandatory limit cannot be removed"},
+                        422: {"description": "A field is invalid: `detail` names it"}})
+def post_limit(player_id: str, body: LimitBody, request: Request,
+               key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+    if body.source != "player" and not has_scope(key.scopes, "admin"):
+        raise HTTPException(403, detail={"field": "source", "message":
+                                         f"a {body.source}-set limit needs an API key with the admin scope"})
+    runtime = _runtime(request)
+    ctx = context_for(runtime, player_id, body.brand)
+    actor = "player" if body.source == "player" else (body.actor or f"api-key:{key.key_id}")
+    req = LimitRequest(kind=body.kind, period=body.period, amount=body.amount, currency=body.currency,
+                       minutes=body.minutes, remove=body.remove, source=body.source, actor=actor,
+                       reason=body.reason, request_id=body.request_id)
+    now = _now()
+    try:
+        outcome = transact(runtime, lambda conn: set_limit(
+            conn, player_id, ctx.brand or "default", req, now=now, rules=rules_for(ctx.jurisdiction),
+            timezone_name=ctx.timezone))
+    except LimitError as exc:
+        raise _error(exc) from None
+    submit(runtime, outcome.items)
+    return JSONResponse({**outcome.record, "pending": outcome.pending, "replayed": outcome.replayed},
+                        status_code=200)

@@ -1,0 +1,59 @@
+"""The protocol events a posting appends to the log, so the engine's features and
+detectors see wallet activity. Ids derive from the transaction id: a retry cannot double them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from croupier.events import (
+    CasinoBet, CasinoWin, Chargeback, Deposit, Event, SessionEnded, SessionStarted, Withdrawal, format_amount,
+)
+from croupier.ledger.model import TransferRequest
+
+GAME_CATEGORIES = ("slots", "live_casino", "table", "crash", "bingo", "poker", "other")
+
+
+def event_id(transfer_id: str, suffix: str = "") -> str:
+    """'wallet:<transaction id>[:suffix]', hashed when it would exceed the protocol's 128."""
+    eid = f"wallet:{transfer_id}{':' + suffix if suffix else ''}"
+    if len(eid) <= 128:
+        return eid
+    digest = hashlib.sha256(transfer_id.encode()).hexdigest()[:40]
+    return f"wallet:#{digest}{':' + suffix if suffix else ''}"
+
+
+def for_transfer(req: TransferRequest, brand: str, now: datetime, *, status: str = "",
+                 cash: int = 0, bonus: int = 0, amount: int | None = None) -> Event | None:
+    """The event for a posted transfer (None for kinds the protocol has no type for yet:
+    bonus credits, conversions and adjustments stay in the ledger)."""
+    cur = req.currency
+    common = {"player_id": req.player_id, "brand": brand, "occurred_at": now}
+    total = format_amount(req.amount if amount is None else amount, cur)
+    kind = req.kind
+    if kind == "deposit":
+        return Deposit(event_id=event_id(req.transfer_id, status if status != "approved" else ""),
+                       transaction_id=req.transfer_id, amount=total, currency=cur, status=status or "approved",
+                       method=req.method, instrument_id=req.instrument_id, **common)
+    if kind in ("withdrawal", "settle", "void"):
+        tx = req.pending_id if kind != "withdrawal" else req.transfer_id
+        return Withdrawal(event_id=event_id(tx or req.transfer_id, status), transaction_id=tx or req.transfer_id,
+                          amount=total, currency=cur, status=status, method=req.method,
+                          instrument_id=req.instrument_id, **common)
+    if kind == "bet":
+        return CasinoBet(event_id=event_id(req.transfer_id), bet_id=req.bet_id or req.transfer_id, amount=total,
+                         bonus_amount=format_amount(bonus, cur), currency=cur, session_id=req.session_id,
+                         game_id=req.game_id, game_category=req.game_category or "other", **common)
+    if kind == "win":
+        return CasinoWin(event_id=event_id(req.transfer_id), bet_id=req.bet_id or req.transfer_id, amount=total,
+                         currency=cur, game_id=req.game_id, **common)
+    if kind == "chargeback":
+        return Chargeback(event_id=event_id(req.transfer_id), transaction_id=req.transfer_id, amount=total,
+                          currency=cur, **common)
+    return None
+
+
+def session_event(player_id: str, brand: str, session_id: str, now: datetime, started: bool) -> Event:
+    cls = SessionStarted if started else SessionEnded
+    eid = event_id(f"session:{player_id}:{session_id}", "started" if started else "ended")
+    return cls(event_id=eid, player_id=player_id, brand=brand, occurred_at=now, session_id=session_id)

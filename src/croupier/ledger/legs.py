@@ -1,0 +1,154 @@
+"""Planning a transfer: which accounts it debits and credits, what it adds to limit usage,
+and whether the player's balances can carry it. Pure: balances in, plan out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from croupier.events import format_amount
+from croupier.ledger.model import (
+    ADJUSTMENTS, BONUS_POOL, CHARGEBACK_LOSS, HOUSE, SETTLEMENT, LedgerError, TransferRequest,
+)
+from croupier.protection.limits_check import Refusal, Usage, money
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """A wallet's two player accounts (TigerBeetle's counters), minor units."""
+
+    cash_credits: int = 0
+    cash_debits: int = 0
+    cash_pending: int = 0          # debits reserved by pending withdrawals
+    bonus_credits: int = 0
+    bonus_debits: int = 0
+
+    @property
+    def cash(self) -> int:
+        return self.cash_credits - self.cash_debits
+
+    @property
+    def cash_available(self) -> int:
+        return self.cash - self.cash_pending
+
+    @property
+    def bonus(self) -> int:
+        return self.bonus_credits - self.bonus_debits
+
+
+Leg = tuple[str, str, int]    # (debit account, credit account, amount)
+
+
+@dataclass(slots=True)
+class Plan:
+    legs: list[Leg] = field(default_factory=list)
+    delta: Usage = field(default_factory=Usage)
+    reserve: int = 0               # + reserves cash for a pending withdrawal, - releases it
+    refusals: list[Refusal] = field(default_factory=list)
+    cash_part: int = 0
+    bonus_part: int = 0
+    unrecovered: int = 0           # chargeback beyond the cash balance
+
+    @property
+    def inflow(self) -> bool:
+        return self.delta.inflow > 0
+
+
+def _short(account: str, need: int, have: int, currency: str) -> Refusal:
+    return Refusal(code="insufficient_funds", currency=currency, requested=_fmt(need, currency),
+                   remaining=_fmt(max(have, 0), currency),
+                   message=f"Refused: the {account} balance available is {money(max(have, 0), currency)}; "
+                           f"this needs {money(need, currency)}.")
+
+
+def _fmt(minor: int, currency: str) -> str:
+    return format_amount(minor, currency)
+
+
+def plan(req: TransferRequest, b: Balances, pending_amount: int = 0) -> Plan:
+    """The legs of `req` against balances `b` (`pending_amount`: the withdrawal being settled
+    or voided). Balance shortfalls come back as refusals, never as a negative balance."""
+    p = Plan()
+    kind, amount, cur = req.kind, req.amount, req.currency
+    if kind == "deposit":
+        p.legs.append((SETTLEMENT, "cash", amount))
+        p.delta = Usage(deposit=amount)
+    elif kind == "bonus_credit":
+        p.legs.append((BONUS_POOL, "bonus", amount))
+        p.delta = Usage(bonus_credit=amount)
+    elif kind == "withdrawal":
+        if amount > b.cash_available:
+            p.refusals.append(_short("cash", amount, b.cash_available, cur))
+        p.reserve = amount
+    elif kind == "settle":
+        p.reserve = -pending_amount
+        p.legs.append(("cash", SETTLEMENT, pending_amount))
+    elif kind == "void":
+        p.reserve = -pending_amount
+    elif kind == "bet":
+        _bet(req, b, p)
+    elif kind == "win":
+        bonus = req.bonus_amount or 0
+        if bonus > amount:
+            raise LedgerError(f"bonus_amount {_fmt(bonus, cur)} cannot exceed amount {_fmt(amount, cur)}",
+                              field="bonus_amount")
+        if amount - bonus:
+            p.legs.append((HOUSE, "cash", amount - bonus))
+        if bonus:
+            p.legs.append((HOUSE, "bonus", bonus))
+        p.delta = Usage(win_cash=amount - bonus)
+        p.cash_part, p.bonus_part = amount - bonus, bonus
+    elif kind == "bonus_conversion":
+        if amount > b.bonus:
+            p.refusals.append(_short("bonus", amount, b.bonus, cur))
+        p.legs.append(("bonus", "cash", amount))
+    elif kind == "adjustment":
+        _adjustment(req, b, p)
+    elif kind == "chargeback":
+        covered = max(0, min(amount, b.cash_available))
+        if covered:
+            p.legs.append(("cash", SETTLEMENT, covered))
+        if amount - covered:
+            p.legs.append((CHARGEBACK_LOSS, SETTLEMENT, amount - covered))
+        p.cash_part, p.unrecovered = covered, amount - covered
+    else:
+        raise LedgerError(f"unknown transfer kind {kind!r}", field="kind")
+    return p
+
+
+def _bet(req: TransferRequest, b: Balances, p: Plan) -> None:
+    amount, cur = req.amount, req.currency
+    if req.bonus_amount is None:   # cash first, then bonus
+        cash = min(amount, max(b.cash_available, 0))
+        bonus = amount - cash
+    else:
+        if req.bonus_amount > amount:
+            raise LedgerError(f"bonus_amount {_fmt(req.bonus_amount, cur)} cannot exceed amount "
+                              f"{_fmt(amount, cur)} (it is the bonus part of the stake)", field="bonus_amount")
+        bonus, cash = req.bonus_amount, amount - req.bonus_amount
+    if cash > b.cash_available:
+        p.refusals.append(_short("cash", cash, b.cash_available, cur))
+    if bonus > b.bonus:
+        p.refusals.append(_short("bonus", bonus, b.bonus, cur))
+    if cash:
+        p.legs.append(("cash", HOUSE, cash))
+    if bonus:
+        p.legs.append(("bonus", HOUSE, bonus))
+    p.delta = Usage(stake_cash=cash, stake_bonus=bonus)
+    p.cash_part, p.bonus_part = cash, bonus
+
+
+def _adjustment(req: TransferRequest, b: Balances, p: Plan) -> None:
+    if req.account not in ("cash", "bonus"):
+        raise LedgerError(f"account must be cash or bonus; got {req.account!r}", field="account")
+    if req.direction not in ("credit", "debit"):
+        raise LedgerError(f"direction must be credit or debit; got {req.direction!r}", field="direction")
+    if not (req.reason or "").strip():
+        raise LedgerError("an adjustment needs a reason (it is audited)", field="reason")
+    if req.direction == "credit":
+        p.legs.append((ADJUSTMENTS, req.account, req.amount))
+        p.delta = Usage(adjustment_in=req.amount)
+        return
+    have = b.cash_available if req.account == "cash" else b.bonus
+    if req.amount > have:
+        p.refusals.append(_short(req.account, req.amount, have, req.currency))
+    p.legs.append((req.account, ADJUSTMENTS, req.amount))

@@ -1,0 +1,64 @@
+"""Limit usage per local day (written with each posting) and wallet session time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, or_, select
+
+from croupier.players import micros
+from croupier.protection.limits_check import Usage
+from croupier.protection.limits_periods import Window
+from croupier.store.schema import ledger_sessions, ledger_usage
+from croupier.store.upsert import upsert
+
+COLUMNS = ("deposit", "bonus_credit", "adjustment_in", "stake_cash", "stake_bonus", "win_cash")
+
+
+def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, Window]) -> dict[str, Usage]:
+    """Usage in each window, summed from the local-day rows in one query."""
+    if not windows:
+        return {}
+    first = min(w.first_day for w in windows.values())
+    rows = conn.execute(select(ledger_usage.c.day, *(ledger_usage.c[c] for c in COLUMNS)).where(
+        ledger_usage.c.player_id == player_id, ledger_usage.c.currency == currency,
+        ledger_usage.c.day >= first)).all()
+    out = {}
+    for period, w in windows.items():
+        sums = [0] * len(COLUMNS)
+        for row in rows:
+            if w.first_day <= row[0] <= w.today:
+                for i in range(len(COLUMNS)):
+                    sums[i] += row[i + 1]
+        out[period] = Usage(*sums)
+    return out
+
+
+def add(conn: Connection, player_id: str, currency: str, day: int, delta: Usage) -> None:
+    values = {c: getattr(delta, c) for c in COLUMNS}
+    if not any(values.values()):
+        return
+    upsert(conn, ledger_usage, [{"player_id": player_id, "currency": currency, "day": day, **values}],
+           keys=("player_id", "currency", "day"), increment=COLUMNS)
+
+
+def session_seconds(conn: Connection, player_id: str, start_us: int, now_us: int) -> int:
+    """Seconds of wallet sessions inside [start, now]; an open session counts up to now."""
+    rows = conn.execute(select(ledger_sessions.c.started_at_us, ledger_sessions.c.ended_at_us).where(
+        ledger_sessions.c.player_id == player_id, ledger_sessions.c.started_at_us < now_us,
+        or_(ledger_sessions.c.ended_at_us.is_(None), ledger_sessions.c.ended_at_us > start_us))).all()
+    total = 0
+    for started, ended in rows:
+        end = now_us if ended is None else min(ended, now_us)
+        total += max(0, end - max(started, start_us))
+    return total // 1_000_000
+
+
+def with_sessions(conn: Connection, player_id: str, usage: dict[str, Usage], windows: Mapping[str, Window],
+                  periods: set[str], now_us: int) -> None:
+    """Fill in session seconds for the periods that have a session-time limit."""
+    for period in periods:
+        w = windows[period]
+        u = usage.get(period) or Usage()
+        u.session_seconds = session_seconds(conn, player_id, micros(w.start), now_us)
+        usage[period] = u

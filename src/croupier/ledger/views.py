@@ -1,0 +1,96 @@
+"""Reads: a wallet with its limits and usage, and `authorize` (the posting's checks, no posting)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, select
+
+from croupier.events import format_amount
+from croupier.ledger import wallets
+from croupier.ledger.guards import protection_refusals
+from croupier.ledger.legs import plan
+from croupier.ledger.model import PlayerContext, TransferRequest
+from croupier.ledger.post import _validate, applicable, balance_dict, usage_for
+from croupier.players import micros
+from croupier.players.protection_state import limits_in_force
+from croupier.protection import limits as limit_store
+from croupier.protection.limits_check import check_limits, counted, remaining
+from croupier.store.schema import ledger_transfers
+
+
+def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
+              context: PlayerContext | None = None) -> dict[str, Any]:
+    """Would `req` be posted now? The same checks as `post` (balances, protection, every
+    limit), without locking or writing: the answer can change before the money moves, so
+    an external wallet that then moves money should still report it as events."""
+    _validate(req)
+    ctx = context or PlayerContext()
+    rows = wallets.peek(conn, req.player_id, req.currency)
+    wallet = rows[0] if rows else None
+    tz = ctx.timezone or (wallet.timezone if wallet is not None else None)
+    brand = ctx.brand or (wallet.brand if wallet is not None else None) or "default"
+    p = plan(req, wallets.balances(wallet))
+    refusals = list(p.refusals)
+    refusals += protection_refusals(ctx.protection, req.kind, brand, micros(now))
+    if p.delta.inflow > 0 or req.kind == "bet":
+        views = applicable(limits_in_force(limit_store.load(conn, req.player_id), micros(now)), req.currency)
+        if views:
+            windows, usage = usage_for(conn, req.player_id, req.currency, views, now, tz, bet=req.kind == "bet")
+            refusals += check_limits(usage, views, p.delta, req.currency, windows, bet=req.kind == "bet")
+    return {"decision": "deny" if refusals else "allow", "player_id": req.player_id, "kind": req.kind,
+            "currency": req.currency, "amount": format_amount(req.amount, req.currency),
+            "reasons": [msgspec.to_builtins(r) for r in refusals]}
+
+
+def wallet_view(conn: Connection, player_id: str, *, now: datetime, context: PlayerContext | None = None) -> dict[str, Any]:
+    """Balances per currency, limits in force with usage (counted, remaining), pending changes."""
+    ctx = context or PlayerContext()
+    rows = wallets.peek(conn, player_id)
+    state = limit_store.load(conn, player_id)
+    views = limits_in_force(state, micros(now))
+    tz = ctx.timezone or next((r.timezone for r in rows if r.timezone), None)
+    currencies = [r.currency for r in rows] or sorted({v.currency for v in views.values() if v.currency})
+    out_wallets, usage_rows = [], []
+    for cur in currencies:
+        row = next((r for r in rows if r.currency == cur), None)
+        out_wallets.append({"currency": cur, **balance_dict(wallets.balances(row), cur)})
+        mine = applicable(views, cur)
+        if not mine:
+            continue
+        windows, usage = usage_for(conn, player_id, cur, mine, now, tz)
+        for key, view in sorted(mine.items()):
+            if view.kind == "session_time" and cur != currencies[0]:
+                continue
+            u, w = usage[view.period], windows[view.period]
+            left = remaining(view, u)
+            item = {"limit": key, "period_start": _utc(w.start), "period_end": _utc(w.end),
+                    "timezone": w.timezone}
+            if view.kind == "session_time":
+                item.update(used_minutes=counted(view, u) // 60, remaining_minutes=(left or 0) // 60,
+                            limit_minutes=view.minutes)
+            else:
+                c = counted(view, u)
+                item.update(currency=cur, limit_amount=format_amount(view.amount_minor or 0, cur),
+                            counted=("-" if c < 0 else "") + format_amount(abs(c), cur),
+                            remaining=format_amount(left or 0, cur))
+            usage_rows.append(item)
+    pending = limit_store.pending_changes(state, now)
+    return {"player_id": player_id, "timezone": tz or "UTC", "wallets": out_wallets,
+            "limits": [limit_store.view_dict(v) for _, v in sorted(views.items())],
+            "pending_changes": [limit_store.view_dict(v) for _, v in sorted(pending.items())],
+            "usage": usage_rows}
+
+
+def transfer(conn: Connection, transfer_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(ledger_transfers).where(ledger_transfers.c.transfer_id == transfer_id)).first()
+    if row is None:
+        return None
+    return json.loads(row.resolution or row.result)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
