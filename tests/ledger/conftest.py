@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from croupier import ledger
-from croupier.compliance.rules import JurisdictionRules, LimitRules, rules_for
+from croupier.compliance.rules import JurisdictionRules, LimitRules
 from croupier.ledger import PlayerContext, PostResult, TransferRequest
 from croupier.protection import LimitOutcome, LimitRequest, set_limit
 from croupier.store import Database, open_database
@@ -23,7 +23,7 @@ class Wallet:
     def __init__(self, db: Database, player_id: str = "p1", currency: str = "SEK", tz: str | None = STOCKHOLM,
                  rules: JurisdictionRules | None = None):
         self.db, self.player_id, self.currency, self.tz = db, player_id, currency, tz
-        self.rules = rules or rules_for("SE")
+        self.rules = rules or JurisdictionRules(code="XX", name="Testland", currency="SEK")
         self.context = PlayerContext(brand="aurora", timezone=tz, jurisdiction=self.rules.code)
         self._n = 0
 

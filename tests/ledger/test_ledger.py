@@ -185,6 +185,8 @@ def test_double_entry_every_transfer_sums_to_zero_and_balances_equal_their_entri
         w.post("settle", pending_id=f"{w.player_id}-wd", tx=f"{w.player_id}-wd")
         w.post("chargeback", 100_000)
         w.post("adjustment", 500, account="cash", direction="credit", reason="fix")
+    with wallet.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ledger_entries)).scalar() == 2 * 2 * 11
     assert_double_entry(wallet.db)
 
 
@@ -193,7 +195,7 @@ def assert_double_entry(db) -> None:  # noqa: ANN001
         assert conn.execute(select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0))).scalar() == 0
         per_transfer = conn.execute(select(ledger_entries.c.transfer_id, func.sum(ledger_entries.c.amount_minor))
                                     .group_by(ledger_entries.c.transfer_id)).all()
-        assert per_transfer and all(total == 0 for _, total in per_transfer)
+        assert all(total == 0 for _, total in per_transfer)
         sums = {(p, c, a): s for p, c, a, s in conn.execute(
             select(ledger_entries.c.player_id, ledger_entries.c.currency, ledger_entries.c.account,
                    func.sum(ledger_entries.c.amount_minor))

@@ -16,12 +16,13 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, select
 
+from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.events import Event, format_amount
 from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
 from croupier.ledger import sessions, usage as usage_store, wallets
 from croupier.ledger.events import for_transfer
-from croupier.ledger.guards import protection_refusals
+from croupier.ledger.guards import mandatory_refusals, protection_refusals
 from croupier.ledger.legs import Balances, Plan, plan
 from croupier.ledger.model import (
     KINDS, IdConflict, LedgerError, NotFound, PlayerContext, PostResult, TransferRequest,
@@ -54,7 +55,8 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, now_us)
     if p.delta.inflow > 0 or req.kind == "bet":
-        refusals += limit_refusals(conn, req, p.delta, now, tz)
+        rules = rules_for(ctx.jurisdiction or wallet.jurisdiction)
+        refusals += limit_refusals(conn, req, p.delta, now, tz, rules)
     if refusals:
         return _refused(conn, req, brand, now, refusals)
     balances = wallets.apply_legs(conn, wallet, p.legs, p.reserve, now_us, _profile(ctx))
@@ -84,13 +86,16 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
 
 
 def limit_refusals(conn: Connection, req: TransferRequest, delta: Usage, now: datetime,
-                   tz: str | None) -> list[Refusal]:
-    """Every limit in force for the player, checked against usage read in this transaction."""
-    views = applicable(limits_in_force(limit_store.load(conn, req.player_id), micros(now)), req.currency)
-    if not views:
-        return []
-    windows, usage = usage_for(conn, req.player_id, req.currency, views, now, tz, bet=req.kind == "bet")
-    return check_limits(usage, views, delta, req.currency, windows, bet=req.kind == "bet")
+                   tz: str | None, rules: JurisdictionRules) -> list[Refusal]:
+    """Every limit in force for the player, checked against usage read in this transaction
+    (and the jurisdiction's limits that must exist before play)."""
+    in_force = limits_in_force(limit_store.load(conn, req.player_id), micros(now))
+    out = mandatory_refusals(rules, in_force, req.kind)
+    views = applicable(in_force, req.currency)
+    if views:
+        windows, usage = usage_for(conn, req.player_id, req.currency, views, now, tz, bet=req.kind == "bet")
+        out += check_limits(usage, views, delta, req.currency, windows, bet=req.kind == "bet")
+    return out
 
 
 def applicable(views: dict[str, LimitView], currency: str) -> dict[str, LimitView]:

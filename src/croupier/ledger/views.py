@@ -14,11 +14,12 @@ from croupier.ledger import wallets
 from croupier.ledger.guards import protection_refusals
 from croupier.ledger.legs import plan
 from croupier.ledger.model import PlayerContext, TransferRequest
-from croupier.ledger.post import _validate, applicable, balance_dict, usage_for
+from croupier.compliance.rules import rules_for
+from croupier.ledger.post import _validate, applicable, balance_dict, limit_refusals, usage_for
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
 from croupier.protection import limits as limit_store
-from croupier.protection.limits_check import check_limits, counted, remaining
+from croupier.protection.limits_check import counted, remaining
 from croupier.store.schema import ledger_transfers
 
 
@@ -37,10 +38,8 @@ def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, micros(now))
     if p.delta.inflow > 0 or req.kind == "bet":
-        views = applicable(limits_in_force(limit_store.load(conn, req.player_id), micros(now)), req.currency)
-        if views:
-            windows, usage = usage_for(conn, req.player_id, req.currency, views, now, tz, bet=req.kind == "bet")
-            refusals += check_limits(usage, views, p.delta, req.currency, windows, bet=req.kind == "bet")
+        jurisdiction = ctx.jurisdiction or (wallet.jurisdiction if wallet is not None else None)
+        refusals += limit_refusals(conn, req, p.delta, now, tz, rules_for(jurisdiction))
     return {"decision": "deny" if refusals else "allow", "player_id": req.player_id, "kind": req.kind,
             "currency": req.currency, "amount": format_amount(req.amount, req.currency),
             "reasons": [msgspec.to_builtins(r) for r in refusals]}
