@@ -10,10 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from croupier.api.runtime import Runtime
+from croupier.compliance.gate import limit_usage
+from croupier.events import format_amount
 from croupier.players import compute_features
+from croupier.players.protection_state import active_exclusions
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, outbox
 from croupier.store.schema import players
+from croupier.store.states import RISK_LEVELS
 
 PII_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date", "ip", "device_id")
 
@@ -91,7 +95,50 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
         "decisions": [{**json.loads(d["body"]), "seq": d["seq"], "at": _iso(d["at_us"]),
                        "record_kind": d["kind"], "config_version": d["config_version"]}
                       for d in decisions],
+        "protection": protection_view(state, now_us) if state is not None else None,
     }
+
+
+def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
+    """Limits in force with pending changes, active exclusions, RG risk with its markers and
+    history, as folded from the log: what the gate sees when it decides."""
+    p = state.protection
+    limits = []
+    for key, view in sorted(p.limits.items()):
+        current = view if (view.amount_minor is not None or view.minutes is not None) else None
+        pending = view.pending
+        row = {"key": key, "kind": view.kind, "period": view.period,
+               "current": _limit_row(state, current, now_us) if current is not None else None,
+               "pending": None}
+        if pending is not None:
+            row["pending"] = {**_limit_row(state, pending, now_us), "takes_effect_at": _iso(pending.effective_us),
+                              "removal": pending.amount_minor is None and pending.minutes is None}
+        limits.append(row)
+    return {
+        "limits": limits,
+        "exclusions": [{"exclusion_id": x.exclusion_id, "kind": x.kind, "scope": x.scope, "brand": x.brand,
+                        "started_at": _iso(x.started_us), "until": _iso(x.until_us) if x.until_us else None,
+                        "indefinite": x.until_us is None, "source": x.source}
+                       for x in active_exclusions(p, now_us)],
+        "person_id": p.person_id, "person_evidence": list(p.person_evidence),
+        "risk_level": p.risk_level, "risk_since": _iso(p.risk_since_us),
+        "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),
+                     "last_seen": _iso(m.last_us), "explanation": m.explanation}
+                    for m in sorted(p.markers.values(), key=lambda m: (-m.severity, m.name))],
+        "risk_history": [{"at": _iso(at), "level": level, "markers": list(names)}
+                         for at, level, names in reversed(p.risk_history)],
+        "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,
+        "reality_checks": p.reality_checks,
+    }
+
+
+def _limit_row(state, view, now_us: int) -> dict[str, Any]:  # noqa: ANN001
+    amount = (format_amount(view.amount_minor, view.currency)
+              if view.amount_minor is not None and view.currency else None)
+    used = limit_usage(state, view.kind, view.period, now_us) if view.amount_minor is not None else None
+    return {"source": view.source, "amount": amount, "currency": view.currency, "minutes": view.minutes,
+            "in_force_since": _iso(view.effective_us) if view.effective_us else None,
+            "used": format_amount(used, view.currency) if used is not None and view.currency else None}
 
 
 def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True) -> list[dict[str, Any]]:
@@ -107,6 +154,27 @@ def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True) -
     out = []
     for r in conn.execute(stmt):
         row = dict(r._mapping)
+        row["registered_at"] = _iso(row.pop("registered_at_us"))
+        row["last_event_at"] = _iso(row.pop("last_event_at_us"))
+        if not pii:
+            for field in PII_FIELDS:
+                if field in row:
+                    row[field] = mask(field, row[field])
+        out.append(row)
+    return out
+
+
+def rg_queue(conn: Connection, min_level: str = "medium", limit: int = 100, *, pii: bool = True) -> list[dict[str, Any]]:
+    """Players at or above `min_level` of RG risk, highest first and longest-waiting first
+    within a level: the RG officer's queue."""
+    rank = RISK_LEVELS.index(min_level)
+    stmt = (select(players).where(players.c.risk_rank >= rank)
+            .order_by(players.c.risk_rank.desc(), players.c.risk_since_us.asc().nulls_last()).limit(limit))
+    out = []
+    for r in conn.execute(stmt):
+        row = dict(r._mapping)
+        row["risk_level"] = RISK_LEVELS[row.pop("risk_rank") or 0]
+        row["risk_since"] = _iso(row.pop("risk_since_us"))
         row["registered_at"] = _iso(row.pop("registered_at_us"))
         row["last_event_at"] = _iso(row.pop("last_event_at_us"))
         if not pii:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from croupier import __version__
 from croupier.analytics import dashboard
 from croupier.api.auth import require_scope
-from croupier.api.player_view import player_360, search, timeline
+from croupier.api.player_view import player_360, rg_queue, search, timeline
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
 
@@ -90,6 +90,14 @@ def get_player_events(player_id: str, request: Request, limit: int = Query(100, 
         return {"events": timeline(conn, player_id, limit, before_seq)}
 
 
+@router.get("/rg/queue", summary="The RG officer's queue: players at or above a risk level")
+def get_rg_queue(request: Request, min_level: Literal["low", "medium", "high", "severe"] = "medium",
+                 limit: int = Query(100, ge=1, le=1000),
+                 _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    with _runtime(request).fresh() as conn:
+        return {"min_level": min_level, "players": rg_queue(conn, min_level, limit)}
+
+
 @router.get("/stats/dashboard", summary="Live figures: events/s, active players, deposits and GGR today")
 def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     with _runtime(request).fresh() as conn:
@@ -100,8 +108,13 @@ def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict
 def get_config(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     import msgspec
 
+    from croupier.compliance.config_store import ConfigDocument, in_force_document
+
     config = _runtime(request).config
-    return {"version": config.version, "config": msgspec.to_builtins(config)}
+    if isinstance(config, ConfigDocument):  # an approved version from the store (docs/configuration.md)
+        return {"version": config.version, "source": "approved",
+                "config": msgspec.to_builtins(in_force_document(config))}
+    return {"version": config.version, "source": "start", "config": msgspec.to_builtins(config)}
 
 
 @router.get("/health", summary="Liveness, version and engine position")

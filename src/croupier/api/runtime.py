@@ -15,6 +15,7 @@ from croupier.store.accounts import ApiKey, find_key
 
 log = logging.getLogger("croupier")
 KEY_CACHE_SECONDS = 2.0
+CONFIG_CHECK_SECONDS = 2.0  # how soon an approval made by another process takes effect here
 
 
 class Runtime:
@@ -26,6 +27,9 @@ class Runtime:
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
         self._stop = threading.Event()
         self._loop: threading.Thread | None = None
+        self.start_config = self.config  # what we were started with (file or defaults)
+        self._config_checked = 0.0
+        self.refresh_config()
 
     def ingest(self, body: bytes) -> IngestResult:
         """Store a batch durably, then run it through the engine before answering."""
@@ -69,10 +73,36 @@ class Runtime:
     def _run(self, poll_seconds: float) -> None:
         while not self._stop.wait(poll_seconds):
             try:
+                if time.monotonic() - self._config_checked >= CONFIG_CHECK_SECONDS:
+                    self.refresh_config()
                 self.engine.process_pending()
                 self.engine.flush_if_due()
             except Exception:  # keep serving; the next tick retries from the durable cursor
                 log.exception("engine tick failed")
+
+    # -- configuration versions (compliance/config_store) --------------------------------
+    def refresh_config(self) -> None:
+        """Use the approved configuration version stored in the database, if there is one
+        and it is not the one in use (approved here, or by another process sharing the
+        database). Without any approved version the start configuration stays in force."""
+        from croupier.compliance.config_store import active_version, active_version_id
+
+        self._config_checked = time.monotonic()
+        with self.db.engine.connect() as conn:
+            active_id = active_version_id(conn)
+            if active_id is None or active_id == self.config.version:
+                return
+            version = active_version(conn)
+        if version is not None:
+            self.use_config(version.config())
+
+    def use_config(self, config: EngineConfig) -> None:
+        """Swap the configuration in force: the engine's next batch decides with it (a batch
+        in progress finishes with the one it started with)."""
+        with self.engine._lock:
+            self.config = config
+            self.engine.config = config
+        log.info("configuration %s in force", config.version)
 
     def close(self) -> None:
         self._stop.set()

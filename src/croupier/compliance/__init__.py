@@ -6,3 +6,8 @@ from croupier.compliance.gate import decide, record_sent
 
 __all__ = ["ACTION_KINDS", "GENESIS", "PURPOSES", "AuditRecord", "ChainBreak", "Decision",
            "Proposal", "action_id", "canonical_body", "chain_hash", "decide", "record_sent", "verify_chain"]
+
+# Configuration versions (four-eyes approval): the document type and its rules table.
+from croupier.compliance.config_store import ConfigDocument, jurisdiction_table  # noqa: E402
+
+__all__ += ["ConfigDocument", "jurisdiction_table"]

@@ -28,6 +28,17 @@ class LimitRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     increase_after_period_end: bool = False  # ...and not before the current period ends (SE)
     decrease_immediate: bool = True
     operator_contact_above: dict[str, str] = msgspec.field(default_factory=dict)  # e.g. {"deposit:month": "10000.00"}
+    # Added with the presets (config versions); all optional, defaults keep earlier behaviour.
+    set_before_play: bool = False           # mandatory limits must be set before the first deposit/play
+    defaults: dict[str, str] = msgspec.field(default_factory=dict)  # limits in force until the player sets one (ES)
+    cross_operator: bool = False            # a regulator-held limit across every operator (DE LUGAS, ES)
+    increase_min_interval_days: int | None = None  # at most one increase per this many days (ES: 90)
+    review_prompt_days: int | None = None   # prompt the player to review limits this often (GB: 182)
+    ceilings_young: dict[str, str] = msgspec.field(default_factory=dict)  # ceilings below `young_adult_under`
+    # Net deposits that require an affordability / financial-vulnerability check, e.g. {"net_deposit:30d": "150.00"}
+    affordability_check_above: dict[str, str] = msgspec.field(default_factory=dict)
+    affordability_check_above_young: dict[str, str] = msgspec.field(default_factory=dict)
+
 
 
 class ExclusionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -42,12 +53,38 @@ class ExclusionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     reactivation_cooling_hours: Hours = 24
     check_at: list[Literal["registration", "login", "deposit", "bet", "marketing"]] = msgspec.field(
         default_factory=lambda: ["registration", "login", "deposit", "bet", "marketing"])
+    # Added with the presets (config versions); all optional.
+    indefinite_min: str | None = None       # an indefinite exclusion cannot be lifted before this (ISO 8601)
+    third_party_min: str | None = None      # exclusions imposed by a third party / the regulator
+    fail_closed: bool = False               # register unreachable -> refuse registration/login, not allow
+    register_refresh_hours: Hours | None = None         # imported register lists refreshed at least this often
+    marketing_check_max_age_hours: Hours | None = None  # a register check older than this before marketing is stale
+
 
 
 class RealityCheckRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     interval_minutes: int | None = None     # None: no mandated interval
     player_sets_interval: bool = False
     session_limit_minutes: int | None = None
+    # Added with the presets (config versions); all optional.
+    inactivity_logout_minutes: int | None = None
+    session_clock: bool = False             # elapsed session time visible at all times
+    show_previous_login: bool = False
+    login_summary_days: int | None = None   # show deposits, wins and losses of the last N days at login
+    login_message: str | None = None        # shown at login and logout (e.g. a helpline)
+
+
+class GameRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Product rules that constrain play (stakes, speed, autoplay). Added with the presets."""
+
+    max_stake: dict[str, str] = msgspec.field(default_factory=dict)        # game category -> amount per game
+    max_stake_young: dict[str, str] = msgspec.field(default_factory=dict)  # below `young_adult_under`
+    min_game_seconds: dict[str, int] = msgspec.field(default_factory=dict)
+    autoplay_banned: bool = False
+    reverse_withdrawals_banned: bool = False
+    parallel_play_banned: bool = False      # one operator at a time (DE)
+    operator_switch_wait_minutes: int | None = None
+
 
 
 class BonusRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -56,7 +93,15 @@ class BonusRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_value: str | None = None            # in the rules' currency
     first_deposit_only: bool = False
     banned_for_risk_levels: list[str] = msgspec.field(default_factory=list)
-    banned_under_age: int | None = None     # e.g. ES: no promotions to under-25s
+    banned_under_age: int | None = None     # no bonuses/promotions to players younger than this
+    # Added with the presets (config versions); all optional.
+    wagering_base: Literal["bonus", "deposit_plus_bonus"] = "bonus"
+    min_days_to_meet_terms: int | None = None
+    cashback_banned: bool = False
+    one_product_per_offer: bool = False
+    advertising_banned: bool = False        # public advertising of bonuses/inducements (CA-ON)
+    terms_filing_days: int | None = None    # terms filed with the regulator this many business days ahead
+
 
 
 class MarketingRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -65,11 +110,23 @@ class MarketingRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     quiet_hours: list[int] | None = None    # [start_hour, end_hour) local time, may cross midnight
     banned: bool = False                    # no direct marketing at all
     safer_play_disclaimer: str | None = None
+    # Added with the presets (config versions); all optional.
+    consent_per_product: bool = False       # separate opt-in per product (betting/casino/bingo) and channel
+    soft_opt_in: bool = True                # False: existing-customer soft opt-in not accepted
+    opt_out_in_every_message: bool = True
+    suspension_blocks_marketing_hours: Hours | None = None  # no marketing during a suspension this long or longer
+    young_adults_banned: bool = False       # no direct marketing to players below `young_adult_under`
+    advertising_banned_hours: list[int] | None = None       # [start, end) local: no broadcast/online ads (DE 6-21)
+
 
 
 class AmlRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     cdd_threshold: str | None = None        # in the rules' currency
     record_retention_years: int = 5
+    # Added with the presets (config versions); all optional.
+    threshold_currency: str | None = None   # when a threshold is fixed in another currency (GB: EUR 2,000)
+    report_threshold: str | None = None     # e.g. CA-ON FINTRAC large cash / EFT reports
+    low_risk_below: str | None = None       # e.g. SE: deposits below this over 12 months = low risk
 
 
 class JurisdictionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -85,6 +142,11 @@ class JurisdictionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     aml: AmlRules = msgspec.field(default_factory=AmlRules)
     data_residency: str | None = None
     record_retention_years: int = 5
+    # Added with the presets (config versions); all optional.
+    regulator: str | None = None
+    reviewed: str | None = None             # date the values were last checked against sources
+    young_adult_under: int | None = None    # "young adult" band for *_young values (GB 25, NL 24, ES 26)
+    games: GameRules = msgspec.field(default_factory=GameRules)
     # field path -> source id or note (docs/jurisdictions.md lists the sources); "⚠" marks doubt
     sources: dict[str, str] = msgspec.field(default_factory=dict)
 

@@ -11,6 +11,7 @@ PERMISSIONS = {
     "events.view": "see a player's event timeline",
     "decisions.view": "see gate decisions and the outbox",
     "audit.view": "search and export the audit log",
+    "rg.view": "see the RG officer's queue and players' risk markers",
     "config.view": "see engine and jurisdiction configuration",
     "config.edit": "propose configuration changes",
     "users.manage": "create and disable staff users",
@@ -22,12 +23,12 @@ _GRANTS: dict[str, set[str]] = {
     "crm_manager": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
                     "config.view"},
     "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
-                           "decisions.view", "audit.view", "config.view", "config.edit"},
+                           "decisions.view", "audit.view", "config.view", "config.edit", "rg.view"},
     "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
-                    "audit.view"},
+                    "audit.view", "rg.view"},
     "support_agent": {"players.view", "players.pii", "events.view"},
     "auditor": {"dashboard.view", "players.view", "events.view", "decisions.view", "audit.view",
-                "config.view"},
+                "config.view", "rg.view"},
 }
 
 

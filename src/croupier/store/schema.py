@@ -61,7 +61,10 @@ players = Table(
     Column("lifecycle_stage", String(32)),
     Column("registered_at_us", BigInteger),
     Column("last_event_at_us", BigInteger),
+    Column("risk_rank", Integer),           # 0 none .. 4 severe, for the RG officer's queue
+    Column("risk_since_us", BigInteger),
     Index("ix_players_email", "email"),
+    Index("ix_players_risk", "risk_rank", "risk_since_us"),
     Index("ix_players_last_name", "last_name"),
 )
 
@@ -248,4 +251,41 @@ limits = Table(
     Column("reason", Text),
     Column("event_id", String(128), nullable=False, unique=True),
     Index("ix_limits_player", "player_id", "id"),
+)
+
+# --- Configuration versions (issue 3: jurisdictions as configuration) --------------------
+# Versioned configuration documents with four-eyes approval (compliance/config_store.py).
+# version_id is the content hash the gate records on decisions; the same content may be
+# proposed again after a rejection, so seq (not version_id) is the key.
+config_versions = Table(
+    "config_versions", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("version_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),       # draft, proposed, approved, rejected, superseded
+    Column("document", Text, nullable=False),
+    Column("parent_version", String(64)),
+    Column("proposed_by", String(128), nullable=False),
+    Column("proposed_at_us", BigInteger, nullable=False),
+    Column("comment", Text),
+    Column("approved_by", String(128)),
+    Column("approved_at_us", BigInteger),
+    Column("rejected_by", String(128)),
+    Column("rejected_at_us", BigInteger),
+    Column("review_comment", Text),
+    Column("superseded_at_us", BigInteger),
+    Column("superseded_by", String(64)),
+    Index("ix_config_versions_version", "version_id", "seq"),
+    Index("ix_config_versions_status", "status", "seq"),
+)
+
+# Shadow runs of a proposed version over recent events (compliance/shadow.py).
+config_shadow_runs = Table(
+    "config_shadow_runs", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("version_id", String(64), nullable=False),
+    Column("run_at_us", BigInteger, nullable=False),
+    Column("run_by", String(128), nullable=False),
+    Column("live_version", String(64)),
+    Column("result", Text, nullable=False),
+    Index("ix_config_shadow_runs_version", "version_id", "seq"),
 )

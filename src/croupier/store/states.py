@@ -9,6 +9,8 @@ import msgspec
 from sqlalchemy import Connection, select
 
 from croupier.players import PlayerState
+
+RISK_LEVELS = ("none", "low", "medium", "high", "severe")
 from croupier.store.schema import player_state, players
 from croupier.store.upsert import upsert
 
@@ -50,7 +52,9 @@ def _search_row(s: PlayerState, stage: str | None) -> dict[str, Any]:
             "currency": s.currency, "email": p.get("email"), "phone": p.get("phone"),
             "first_name": p.get("first_name"), "last_name": p.get("last_name"),
             "lifecycle_stage": stage, "registered_at_us": s.registered_us,
-            "last_event_at_us": s.last_event_us}
+            "last_event_at_us": s.last_event_us,
+            "risk_rank": RISK_LEVELS.index(s.protection.risk_level) if s.protection.risk_level in RISK_LEVELS else 0,
+            "risk_since_us": s.protection.risk_since_us}
 
 
 def clear(conn: Connection) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, export_response, why
-from croupier.api.player_view import player_360, search, timeline
+from croupier.api.player_view import player_360, rg_queue, search, timeline
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
 from croupier.web.player_page import feature_groups, glance, timeline_rows
@@ -92,6 +92,15 @@ def player_events_json(request: Request, player_id: str, before_seq: int | None 
         events = timeline(conn, player_id, limit, before_seq)
     return JSONResponse({"events": timeline_rows(events, staff.can("players.pii")),
                          "more": len(events) == limit}, headers=_NO_STORE)
+
+
+# -- RG officer's queue ---------------------------------------------------------------------
+@router.get("/rg")
+def rg_page(request: Request, min_level: str = "medium", staff: Staff = Depends(require("rg.view"))) -> Response:
+    level = min_level if min_level in ("low", "medium", "high", "severe") else "medium"
+    with _fresh(request) as conn:
+        rows = rg_queue(conn, level, 200, pii=staff.can("players.pii"))
+    return render(request, "rg.html", staff, page="/rg", title="RG queue", rows=rows, min_level=level)
 
 
 # -- audit log ----------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from croupier.web.security import SESSION_COOKIE, tokens_match
 NAV: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "/", "dashboard.view"),
     ("Players", "/players", "players.view"),
+    ("RG queue", "/rg", "rg.view"),
     ("Audit log", "/audit", "audit.view"),
+    ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),
     ("API keys", "/keys", "keys.manage"),
 )

@@ -1,0 +1,257 @@
+"""Configuration versions over the API: propose, review (four-eyes), shadow, activate.
+
+Who acts matters here, so every write names a staff member:
+- a back-office session (the `croupier_session` cookie) plus its CSRF token in
+  `X-CSRF-Token`; or
+- for proposals and shadow runs only, an API key with the `admin` scope plus
+  `X-Croupier-Actor: <staff username>` naming an enabled staff user whose role has
+  `config.edit` (the key vouches for the name; the audit records both).
+Approvals and rejections accept only a back-office session: an API key cannot prove which
+person is approving, and the four-eyes rule is about persons. Reads take a `read` key or a
+session with `config.view`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from croupier.api.auth import require_scope
+from croupier.compliance import config_store as store
+from croupier.compliance.shadow import MAX_EVENTS, run_shadow
+
+router = APIRouter(prefix="/v1/config", tags=["configuration"])
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    via: str  # "session" or "key:<key id>"
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _runtime(request: Request):  # noqa: ANN202
+    return request.app.state.runtime
+
+
+async def actor(request: Request, permission: str, *, session_only: bool = False) -> Actor:
+    """The staff member behind this request (see the module docstring)."""
+    from croupier.privacy import can
+    from croupier.store.accounts import find_user
+    from croupier.web.security import tokens_match
+    from croupier.web.staff import current_staff
+
+    staff = current_staff(request)
+    if staff is not None:
+        if not staff.can(permission):
+            raise HTTPException(403, detail=f"{staff.username} ({staff.role}) lacks the {permission} permission")
+        if request.method != "GET" and not tokens_match(staff.csrf_token, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, detail="send the session's CSRF token in the X-CSRF-Token header")
+        return Actor(staff.username, staff.role, "session")
+    write = request.method != "GET"
+    if write and session_only:
+        raise HTTPException(403, detail="approving or rejecting a configuration needs a signed-in staff "
+                                        "member (a back-office session): an API key cannot prove which "
+                                        "person approves, and the four-eyes rule is about persons")
+    key = await require_scope("admin" if write else "read")(request)
+    if not write:
+        return Actor(f"key:{key.key_id}", "", f"key:{key.key_id}")
+    name = (request.headers.get("x-croupier-actor") or "").strip()
+    if not name:
+        raise HTTPException(400, detail="name the staff user acting in the X-Croupier-Actor header")
+    with _runtime(request).db.engine.connect() as conn:
+        user = find_user(conn, name)
+    if user is None or user.disabled:
+        raise HTTPException(403, detail=f"X-Croupier-Actor {name!r} is not an enabled staff user")
+    if not can(user.role, permission):
+        raise HTTPException(403, detail=f"{name} ({user.role}) lacks the {permission} permission")
+    return Actor(user.username, user.role, f"key:{key.key_id}")
+
+
+def refused(exc: store.ConfigRefused) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "problems": [p.as_dict() for p in exc.problems]},
+                        status_code=exc.status)
+
+
+# -- operations shared with the back office ---------------------------------------------------
+def in_force(runtime: Any) -> tuple[str, dict[str, Any]]:
+    """(version id, document) of the configuration in force."""
+    return runtime.config.version, store.to_builtins(store.in_force_document(runtime.config))
+
+
+def do_propose(runtime: Any, who: Actor, *, document: Any = None, patch: Any = None, comment: str = "",
+               draft: bool = False) -> store.ConfigVersion:
+    runtime.refresh_config()
+    with runtime.db.engine.begin() as conn:
+        return store.propose(conn, actor=who.username, in_force=runtime.config, now_us=_now_us(),
+                             document=document, patch=patch, comment=comment, draft=draft, via=who.via)
+
+
+def do_submit(runtime: Any, who: Actor, version_id: str) -> store.ConfigVersion:
+    with runtime.db.engine.begin() as conn:
+        return store.submit(conn, version_id, actor=who.username, in_force=runtime.config, now_us=_now_us())
+
+
+def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: str = "") -> store.ConfigVersion:
+    """Approve (and put in force at once) or reject."""
+    runtime.refresh_config()
+    fn = store.approve if verdict == "approve" else store.reject
+    with runtime.db.engine.begin() as conn:
+        version = fn(conn, version_id, actor=who.username, role=who.role, in_force=runtime.config,
+                     now_us=_now_us(), comment=comment)
+    if verdict == "approve":
+        runtime.use_config(version.config())
+    return version
+
+
+def do_shadow(runtime: Any, who: Actor, version_id: str, *, last_events: int | None = None,
+              since_minutes: int | None = None) -> dict[str, Any]:
+    with runtime.db.engine.connect() as conn:
+        version = store.get_version(conn, version_id)
+    if version is None:
+        raise store.ConfigRefused(404, f"no configuration version {version_id!r}")
+    if version.status not in ("draft", "proposed"):
+        raise store.ConfigRefused(409, f"version {version_id} is {version.status}: shadow runs are for "
+                                       "versions awaiting approval")
+    since_us = _now_us() - since_minutes * 60_000_000 if since_minutes else None
+    result = run_shadow(runtime.db, runtime.config, version.config(),
+                        last_events=None if since_us else (last_events or 1000), since_us=since_us)
+    with runtime.db.engine.begin() as conn:
+        store.save_shadow_run(conn, version_id, actor=who.username, now_us=_now_us(), result=result)
+    with runtime.db.engine.connect() as conn:
+        return store.latest_shadow_run(conn, version_id) or result
+
+
+def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
+    with runtime.db.engine.connect() as conn:
+        version = store.get_version(conn, version_id)
+        if version is None:
+            return None
+        shadow = store.latest_shadow_run(conn, version_id)
+    active_id, active_doc = in_force(runtime)
+    return {**version.as_dict(), "active_version": active_id, "document": version.document,
+            "diff": store.diff(active_doc, version.document), "shadow": shadow}
+
+
+# -- routes -----------------------------------------------------------------------------------
+@router.get("/versions", summary="Configuration versions, newest first, and the one in force")
+async def list_versions(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    await actor(request, "config.view")
+    runtime = _runtime(request)
+    with runtime.db.engine.connect() as conn:
+        versions = store.list_versions(conn, limit)
+    return {"active_version": runtime.config.version, "versions": [v.as_dict() for v in versions]}
+
+
+@router.post("/versions", status_code=201,
+             summary="Propose a configuration: a whole document or a JSON merge patch against the active one",
+             description="Body: `{\"document\": {...}}` or `{\"patch\": {...}}`, with optional `comment` and "
+                         "`draft` (store without proposing). Errors name the path and value of each problem. "
+                         "Needs config.edit: a session with X-CSRF-Token, or an `admin` key with "
+                         "X-Croupier-Actor.")
+async def post_version(request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"detail": "the body must be a JSON object", "problems": []}, status_code=400)
+    if not isinstance(body, dict):
+        return JSONResponse({"detail": "the body must be a JSON object", "problems": []}, status_code=400)
+    unknown = set(body) - {"document", "patch", "comment", "draft"}
+    if unknown:
+        return JSONResponse({"detail": f"unknown keys {sorted(unknown)}: send document or patch, "
+                                       "comment, draft", "problems": []}, status_code=400)
+    try:
+        version = await run_in_threadpool(do_propose, _runtime(request), who, document=body.get("document"),
+                                          patch=body.get("patch"), comment=str(body.get("comment") or ""),
+                                          draft=bool(body.get("draft")))
+    except store.ConfigRefused as exc:
+        return refused(exc)
+    return await run_in_threadpool(version_detail, _runtime(request), version.version_id)
+
+
+@router.get("/versions/{version_id}", summary="One version: document, status, diff against the active one, shadow")
+async def get_version(version_id: str, request: Request) -> Any:
+    await actor(request, "config.view")
+    detail = await run_in_threadpool(version_detail, _runtime(request), version_id)
+    if detail is None:
+        raise HTTPException(404, detail=f"no configuration version {version_id!r}")
+    return detail
+
+
+@router.post("/versions/{version_id}/propose", summary="Submit a draft for approval")
+async def propose_draft(version_id: str, request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    try:
+        version = await run_in_threadpool(do_submit, _runtime(request), who, version_id)
+    except store.ConfigRefused as exc:
+        return refused(exc)
+    return version.as_dict()
+
+
+async def _review(version_id: str, request: Request, verdict: str) -> Any:
+    who = await actor(request, "config.edit", session_only=True)
+    try:
+        body = await request.json() if await request.body() else {}
+    except ValueError:
+        body = {}
+    comment = str(body.get("comment") or "") if isinstance(body, dict) else ""
+    try:
+        version = await run_in_threadpool(do_review, _runtime(request), who, version_id, verdict, comment)
+    except store.ConfigRefused as exc:
+        return refused(exc)
+    return {**version.as_dict(), "active_version": _runtime(request).config.version}
+
+
+@router.post("/versions/{version_id}/approve",
+             summary="Approve a proposed version (a second officer; back-office session only): in force at once")
+async def approve(version_id: str, request: Request) -> Any:
+    return await _review(version_id, request, "approve")
+
+
+@router.post("/versions/{version_id}/reject", summary="Reject a proposed version (a second officer; session only)")
+async def reject(version_id: str, request: Request) -> Any:
+    return await _review(version_id, request, "reject")
+
+
+@router.post("/versions/{version_id}/shadow",
+             summary="Run a proposed version in shadow over recent events (nothing is written but the report)",
+             description="Body (optional): `{\"last_events\": N}` (default 1000, at most "
+                         f"{MAX_EVENTS}) or `{{\"since_minutes\": M}}`.")
+async def post_shadow(version_id: str, request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    try:
+        body = await request.json() if await request.body() else {}
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    last_events, since = body.get("last_events"), body.get("since_minutes")
+    for name, value in (("last_events", last_events), ("since_minutes", since)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_EVENTS):
+            return JSONResponse({"detail": f"{name} must be a whole number from 1 to {MAX_EVENTS}, got {value!r}",
+                                 "problems": []}, status_code=400)
+    try:
+        return await run_in_threadpool(do_shadow, _runtime(request), who, version_id,
+                                       last_events=last_events, since_minutes=since)
+    except store.ConfigRefused as exc:
+        return refused(exc)
+
+
+@router.get("/versions/{version_id}/shadow", summary="The latest shadow run of a version")
+async def get_shadow(version_id: str, request: Request) -> Any:
+    await actor(request, "config.view")
+    runtime = _runtime(request)
+    with runtime.db.engine.connect() as conn:
+        result = store.latest_shadow_run(conn, version_id)
+    if result is None:
+        raise HTTPException(404, detail=f"no shadow run of version {version_id!r} yet: POST to this URL to run one")
+    return result
