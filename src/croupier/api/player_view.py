@@ -125,8 +125,9 @@ def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - Pla
         "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),
                      "last_seen": _iso(m.last_us), "explanation": m.explanation}
                     for m in sorted(p.markers.values(), key=lambda m: (-m.severity, m.name))],
-        "risk_history": [{"at": _iso(at), "level": level, "markers": list(names)}
-                         for at, level, names in reversed(p.risk_history)],
+        "risk_history": [{"at": _iso(entry[0]), "level": entry[1], "markers": list(entry[2]),
+                          "score": entry[3] if len(entry) > 3 else None}
+                         for entry in reversed(p.risk_history)],
         "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,
         "reality_checks": p.reality_checks,
     }

@@ -1,0 +1,62 @@
+"""The player's protection panel as the API and the back office show it: limits in force with
+pending changes and usage, active exclusions, all folded from Croupier's own facts."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from croupier.events import ExclusionStarted, LimitSet
+from croupier.ingest import append_facts
+
+
+def _facts(make_event):  # noqa: ANN001, ANN202
+    now = make_event.now
+    common = {"player_id": "p1", "brand": "aurora", "occurred_at": now}
+    return [
+        LimitSet(event_id="lim-1", kind="deposit", period="day", amount="500.00", currency="SEK",
+                 effective_at=now, **common),
+        LimitSet(event_id="lim-2", kind="deposit", period="day", amount="900.00", currency="SEK",
+                 effective_at=now + timedelta(hours=72), change="increase", **common),
+        ExclusionStarted(event_id="exc-1", exclusion_id="x-1", kind="timeout", scope="operator",
+                         until=now + timedelta(days=7), source="player", **common),
+    ]
+
+
+def test_the_panel_shows_limits_pending_changes_usage_and_exclusions(app_client, make_event) -> None:  # noqa: ANN001
+    events = [make_event.registered(timedelta(minutes=-5)),
+              make_event("payment.deposit", timedelta(minutes=-4), transaction_id="t1", amount="300.00",
+                         currency="SEK", status="approved")]
+    assert app_client.post("/v1/events", content=json.dumps(events)).status_code == 200
+    runtime = app_client.app.state.runtime
+    with runtime.db.engine.begin() as conn:
+        stored = append_facts(conn, _facts(make_event))
+    runtime.engine.submit(stored)
+
+    protection = app_client.get("/v1/players/p1").json()["protection"]
+    [limit] = protection["limits"]
+    assert limit["key"] == "deposit:day"
+    assert limit["current"]["amount"] == "500.00" and limit["current"]["used"] == "300.00"
+    assert limit["pending"]["amount"] == "900.00" and limit["pending"]["removal"] is False
+    assert limit["pending"]["takes_effect_at"] > limit["current"]["in_force_since"]
+    [exclusion] = protection["exclusions"]
+    assert exclusion["kind"] == "timeout" and exclusion["scope"] == "operator" and not exclusion["indefinite"]
+
+    page = app_client.get("/v1/players/p1/why", params={"action": "first_deposit_thanks"}).json()
+    assert page["received"] is True  # sent before the time-out began
+
+
+def test_the_back_office_panel(app_client, make_event) -> None:  # noqa: ANN001
+    from croupier.store.accounts import create_user, open_session
+
+    app_client.post("/v1/events", content=json.dumps([make_event.registered()]))
+    runtime = app_client.app.state.runtime
+    with runtime.db.engine.begin() as conn:
+        stored = append_facts(conn, _facts(make_event))
+        user_id = create_user(conn, "olga", "olga-password-1", "compliance_officer")
+        token, _ = open_session(conn, user_id)
+    runtime.engine.submit(stored)
+    html = app_client.get("/players/p1", cookies={"croupier_session": token}, headers={"Authorization": ""}).text
+    assert 'id="protection"' in html and 'id="excluded-badge"' in html
+    assert 'data-limit="deposit:day"' in html and "900.00 SEK from" in html
+    assert 'id="risk-level"' in html  # a compliance officer sees the risk level
