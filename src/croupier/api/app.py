@@ -32,6 +32,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                               "`croupier keys create --scope ingest|read|admin`).")
     app.state.runtime = runtime
     app.include_router(router)
+    app.include_router(__import__("croupier.api.protection", fromlist=["router"]).router)
     app.include_router(__import__("croupier.api.config_routes", fromlist=["router"]).router)
     app.include_router(__import__("croupier.api.wallet", fromlist=["router"]).router)
     app.include_router(audit_router)

@@ -5,7 +5,7 @@ import importlib
 from croupier.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts")
+_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers")
 
 
 def main() -> None:

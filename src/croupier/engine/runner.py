@@ -114,6 +114,8 @@ class Engine:
         self._totals: dict[tuple[int, str], list[int]] = {}
         self._last_snapshot = time.monotonic()
         self.processed_total = 0
+        from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
+        self.after_batch, self.on_tick = [after_batch], [tick]
 
     # -- public -------------------------------------------------------------------------
     def has_lease(self) -> bool:
@@ -163,6 +165,9 @@ class Engine:
                     break
                 items = [(seq, decode_stored(payload), received) for seq, payload, received in rows]
                 merge_reports(total, self._process(items))
+        if max_events is None and self.leader:
+            for tick in self.on_tick:
+                tick(self)
         return total
 
     def submit(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
@@ -295,6 +300,8 @@ class Engine:
                 self._record(conn, decisions, report)
         self.cursor = items[-1][0]
         self.processed_total += len(items)
+        for hook in self.after_batch:
+            hook(self, items)
         self.flush_if_due()
         return report
 

@@ -150,9 +150,12 @@ def limits_in_force(p: ProtectionState, at_us: int) -> dict[str, LimitView]:
 
 
 def fold_exclusion(p: ProtectionState, e: ExclusionStarted, at_us: int, until_us: int | None) -> None:
+    """A start, or the same exclusion re-stated with a new `until` (a reactivation waiting out
+    its cooling-off): it keeps its first start time."""
+    started = next((x.started_us for x in p.exclusions if x.exclusion_id == e.exclusion_id), at_us)
     p.exclusions = [x for x in p.exclusions if x.exclusion_id != e.exclusion_id]
     p.exclusions.append(ExclusionView(exclusion_id=e.exclusion_id, kind=e.kind, scope=e.scope,
-                                      brand=e.brand, started_us=at_us, until_us=until_us, source=e.source))
+                                      brand=e.brand, started_us=started, until_us=until_us, source=e.source))
 
 
 def fold_exclusion_end(p: ProtectionState, e: ExclusionEnded) -> None:

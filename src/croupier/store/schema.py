@@ -253,6 +253,107 @@ limits = Table(
     Index("ix_limits_player", "player_id", "id"),
 )
 
+# --- Exclusions, persons, national registers, session timers (protection) ---------------
+# The authoritative exclusion records; the engine folds the same starts and ends as facts.
+exclusions = Table(
+    "exclusions", metadata,
+    Column("exclusion_id", String(64), primary_key=True),
+    Column("player_id", String(128), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("jurisdiction", String(256)),
+    Column("kind", String(32), nullable=False),         # self_exclusion, timeout, cooling_off, panic, closure, register, operator
+    Column("scope", String(16), nullable=False),        # brand, operator, national
+    Column("period", String(32)),                       # ISO 8601 duration, "indefinite", or None
+    Column("started_at_us", BigInteger, nullable=False),
+    Column("period_ends_us", BigInteger),               # the chosen period's end (None: indefinite)
+    Column("until_us", BigInteger),                     # when it lifts by itself (None: only by an end)
+    Column("status", String(16), nullable=False),       # active, ended
+    Column("source", String(128)),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text),
+    Column("cause_event_id", String(128)),
+    Column("reactivation_requested_us", BigInteger),
+    Column("ended_at_us", BigInteger),
+    Column("ended_by", String(128)),
+    Column("end_reason", Text),
+    Index("ix_exclusions_player", "player_id", "status"),
+)
+
+# Each account's identity as hashes of normalised values (SHA-256 hex): what person matching
+# and the national registers compare. No plain identifiers are kept here.
+player_identities = Table(
+    "player_identities", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("brand", String(128), nullable=False),
+    Column("jurisdiction", String(256)),
+    Column("national_id_hash", String(64)),
+    Column("email_hash", String(64)),
+    Column("phone_hash", String(64)),
+    Column("name_dob_hash", String(64)),
+    Column("updated_at_us", BigInteger, nullable=False),
+    Column("register_status", String(16)),              # pending, clear, hit, unavailable
+    Column("register_checked_us", BigInteger),
+    Index("ix_identities_national_id", "national_id_hash"),
+    Index("ix_identities_email", "email_hash"),
+    Index("ix_identities_phone", "phone_hash"),
+    Index("ix_identities_name_dob", "name_dob_hash"),
+    Index("ix_identities_register_status", "register_status"),
+)
+
+person_links = Table(
+    "person_links", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("evidence", Text, nullable=False),           # JSON: [{"kind": "email", "with": ["p2"]}, ...]
+    Column("matched_at_us", BigInteger, nullable=False),
+    Index("ix_person_links_person", "person_id"),
+)
+
+register_batches = Table(
+    "register_batches", metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("register", String(64), nullable=False),
+    Column("imported_at_us", BigInteger, nullable=False),
+    Column("source", Text),
+    Column("content_sha256", String(64)),
+    Column("entries", Integer, nullable=False),
+    Index("ix_register_batches_register", "register", "imported_at_us"),
+)
+
+register_entries = Table(
+    "register_entries", metadata,
+    Column("register", String(64), primary_key=True),
+    Column("identifier_hash", String(64), primary_key=True),
+    Column("kind", String(16)),                         # national_id, email, phone, or None (any)
+    Column("until_us", BigInteger),
+    Column("batch_id", String(64), nullable=False),
+)
+
+# Open sessions the reality-check timer watches, and each player's chosen interval.
+session_timers = Table(
+    "session_timers", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("session_id", String(128), primary_key=True),
+    Column("brand", String(128), nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("checks_done", Integer, nullable=False, default=0),
+)
+
+reality_check_settings = Table(
+    "reality_check_settings", metadata,
+    Column("player_id", String(128), primary_key=True),
+    Column("interval_minutes", Integer, nullable=False),
+    Column("set_at_us", BigInteger, nullable=False),
+)
+
+# How far the protection hooks have looked at the log (separate from the engine's cursor,
+# so a replay does not re-run side effects such as register look-ups).
+protection_cursor = Table(
+    "protection_cursor", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
 # --- Configuration versions (issue 3: jurisdictions as configuration) --------------------
 # Versioned configuration documents with four-eyes approval (compliance/config_store.py).
 # version_id is the content hash the gate records on decisions; the same content may be

@@ -1,0 +1,320 @@
+"""Where protection meets the engine: what runs after each processed batch and on each idle
+tick of the engine loop.
+
+After a batch (`after_batch`): `exclusion.requested` from a PAM starts an exclusion through
+the same function as the API; `player.registered` / `player.updated` store the account's
+hashed identity, link it to its person and screen it against the national register;
+`session.started` / `ended` open and close reality-check timers. A cursor of its own
+(`protection_cursor`) makes each event's side effects happen once, even when the engine
+retries a batch or replays the log.
+
+On a tick (`tick`, at most every TICK_SECONDS): automatic ends are recorded, reality checks
+raised, due register lists refreshed (and every identity re-screened against a changed list),
+and registrations whose register could not be asked are screened again.
+
+Facts appended here are handed to `engine.submit`, so states (and the gate) see them at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from croupier.compliance.rules import rules_for
+from croupier.events import (
+    Event, ExclusionRequested, PlayerRegistered, PlayerUpdated, SessionEnded, SessionStarted,
+)
+from croupier.players import micros
+from croupier.protection import exclusions as ex
+from croupier.protection.exclusions_rules import ExclusionRefused
+from croupier.protection.persons import Identity, link_account, load_identity, store_identity
+from croupier.protection.reality import run_reality_checks, session_closed, session_opened
+from croupier.protection.registers import (
+    FileRegister, Policy, RegisterHit, RegisterUnavailable, lookup, refresh_due,
+)
+from croupier.store import audit as audit_store
+from croupier.store.schema import events as events_table, player_identities, protection_cursor, session_timers
+from croupier.store.upsert import upsert
+
+log = logging.getLogger("croupier.protection")
+TICK_SECONDS = 15.0
+_TYPES = (PlayerRegistered, PlayerUpdated, ExclusionRequested, SessionStarted, SessionEnded)
+_IDENTITY_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date")
+Stored = list[tuple[int, Event, int]]
+
+
+def policy_for(engine: Any) -> Policy:
+    """The engine's protection policy (rules and registers); tests and embedders may set
+    `engine.protection_policy` to their own."""
+    policy = getattr(engine, "protection_policy", None)
+    if policy is None:
+        def rules(code: str | None) -> Any:  # the approved config version's table, else the presets
+            return rules_for(code, getattr(engine.config, "jurisdictions", None) or None)
+
+        policy = engine.protection_policy = Policy.from_config(engine.db, rules=rules)
+    return policy
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- live register screening -----------------------------------------------------------------
+
+@dataclass(slots=True)
+class Screening:
+    register: str | None = None
+    hit: RegisterHit | None = None
+    unavailable: str | None = None       # the problem, when the register could not be asked
+    configured: bool = True
+
+
+def screen(policy: Policy, identity: Identity, jurisdiction: str | None) -> Screening:
+    """Ask the jurisdiction's register about an identity (no database connection is held
+    while a remote register is asked)."""
+    name, register = policy.register_for(jurisdiction, conn)
+    if name is None:
+        return Screening(configured=False)
+    if register is None:
+        return Screening(name, configured=False)
+    try:
+        return Screening(name, register.check(identity))
+    except RegisterUnavailable as exc:
+        return Screening(name, unavailable=exc.problem)
+
+
+def _record_screening(conn: Connection, player_id: str, result: Screening, now: datetime, policy: Policy) -> Stored:
+    status = "unavailable" if result.unavailable else "hit" if result.hit else "clear"
+    conn.execute(player_identities.update().where(player_identities.c.player_id == player_id)
+                 .values(register_status=status, register_checked_us=micros(now)))
+    if result.hit is not None:
+        outcome = ex.record_register_hit(conn, player_id, result.hit, now, policy.rules_of)
+        return outcome.stored if outcome else []
+    if result.register and not result.unavailable:
+        return ex.clear_register(conn, player_id, result.register, now, policy.rules_of)
+    if result.unavailable:
+        audit_store.append(conn, [audit_store.Entry(
+            at_us=micros(now), actor="engine", kind="protection.register_unavailable", player_id=player_id,
+            subject=result.register, body={"register": result.register, "problem": result.unavailable})])
+    return []
+
+
+def access_check(engine: Any, player_id: str, action: str, now: datetime | None = None, *,
+                 identity: Identity | None = None, brand: str | None = None,
+                 jurisdiction: str | None = None) -> ex.Verdict:
+    """The full check the API answers: recorded exclusions of the person, and at registration
+    and login a live look-up in the jurisdiction's register, failing closed when the register
+    cannot be asked. A hit is recorded (so marketing stops too) when the account exists."""
+    now = now or _now()
+    policy = policy_for(engine)
+    with engine.db.engine.connect() as conn:
+        known = load_identity(conn, player_id)
+    if known is not None:
+        identity = known[0] if identity is None else known[0].merged(identity)
+        brand, jurisdiction = brand or known[1], jurisdiction or known[2]
+    notes: list[str] = []
+    extra: list[str] = []
+    stored: Stored = []
+    if action in ("registration", "login") and identity is not None:
+        result = screen(policy, identity, jurisdiction)
+        if result.register and not result.configured:
+            notes.append(f"register_not_configured:{result.register}")
+        elif result.unavailable:
+            extra.append(f"register_unavailable:{result.register}")
+            notes.append(f"{result.register} could not be asked ({result.unavailable}); "
+                         f"{action} is refused until it can (fail closed)")
+        elif result.hit is not None and known is None:
+            extra.append(f"register:{result.register}")
+        if known is not None and result.register and result.configured:
+            with engine.db.engine.begin() as conn:
+                stored = _record_screening(conn, player_id, result, now, policy)
+    with engine.db.engine.connect() as conn:
+        verdict = ex.check_access(conn, player_id, action, now, identity=identity, brand=brand,
+                                  jurisdiction=jurisdiction, rules=policy.rules_of)
+    if stored:
+        engine.submit(stored)
+    reasons = [r for r in verdict.reasons if r != "all_checks_passed"]
+    reasons += [r for r in extra if r not in reasons]
+    return ex.Verdict(not reasons, tuple(reasons) or ("all_checks_passed",), verdict.exclusions,
+                      (*verdict.notes, *notes))
+
+
+# --- after each batch --------------------------------------------------------------------------
+
+def _cursor(conn: Connection, name: str) -> int:
+    return conn.execute(select(protection_cursor.c.seq).where(protection_cursor.c.name == name)).scalar() or 0
+
+
+def _raw_payloads(conn: Connection, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not seqs:
+        return {}
+    rows = conn.execute(select(events_table.c.seq, events_table.c.payload).where(events_table.c.seq.in_(list(seqs))))
+    return {seq: json.loads(payload) for seq, payload in rows}
+
+
+def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
+    """Run protection's side effects for the events of a processed batch (once each)."""
+    relevant = [(seq, e) for seq, e, _ in items if type(e) in _TYPES]
+    if not relevant:
+        return
+    policy = policy_for(engine)
+    now = _now()
+    stored: Stored = []
+    to_screen: list[tuple[str, str | None]] = []
+    name = f"{engine.name}:hooks"
+    with engine.db.engine.begin() as conn:
+        done = _cursor(conn, name)
+        todo = [(seq, e) for seq, e in relevant if seq > done]
+        if not todo:
+            return
+        raw = _raw_payloads(conn, [seq for seq, e in todo if isinstance(e, (PlayerRegistered, PlayerUpdated))])
+        for seq, event in todo:
+            # Facts take their time from the event that caused them, so a retry or a replay
+            # produces the very same facts.
+            if isinstance(event, (PlayerRegistered, PlayerUpdated)):
+                screen_it = _identity_changed(conn, engine, event, raw.get(seq, {}), event.occurred_at,
+                                              policy, stored)
+                if screen_it is not None:
+                    to_screen.append(screen_it)
+            elif isinstance(event, ExclusionRequested):
+                _exclusion_requested(conn, engine, event, event.occurred_at, policy, stored)
+            elif isinstance(event, SessionStarted):
+                session_opened(conn, event.player_id, event.session_id, event.brand, micros(event.occurred_at))
+            elif isinstance(event, SessionEnded):
+                session_closed(conn, event.player_id, event.session_id)
+        upsert(conn, protection_cursor, [{"name": name, "seq": todo[-1][0]}], keys=("name",))
+    for player_id, jurisdiction in to_screen:
+        stored += _screen_account(engine, policy, player_id, jurisdiction, now)
+    if stored:
+        engine.submit(sorted(stored, key=lambda item: item[0]))
+
+
+def _identity_changed(conn: Connection, engine: Any, event: PlayerRegistered | PlayerUpdated, raw: dict[str, Any],
+                      now: datetime, policy: Policy, stored: Stored) -> tuple[str, str | None] | None:
+    carried = {k: raw.get(k, getattr(event, k, None)) for k in (*_IDENTITY_FIELDS, "national_id_hash", "national_id")}
+    if not any(carried.values()) and not isinstance(event, PlayerRegistered):
+        return None
+    state = engine.states.get(event.player_id)
+    jurisdiction = getattr(event, "jurisdiction", None) or (state.profile.get("jurisdiction") if state else None)
+    if isinstance(event, PlayerUpdated) and state is not None:  # name and birth date pair up across updates
+        for k in ("first_name", "last_name", "birth_date"):
+            carried[k] = carried[k] or state.profile.get(k)
+    name, register = policy.register_for(jurisdiction, conn)
+    pending = "pending" if isinstance(event, PlayerRegistered) and register is not None else None
+    store_identity(conn, event.player_id, event.brand, jurisdiction, Identity.from_profile(carried),
+                   micros(now), register_status=pending)
+    facts, joined = link_account(conn, event.player_id, now)
+    if facts:
+        stored.extend(ex.append_facts(conn, facts))
+    # the account (and any newly linked one) inherits the person's exclusions that cover it
+    stored.extend(ex.propagate_to(conn, sorted({event.player_id, *(pid for pid, _ in joined)}), now))
+    return (event.player_id, jurisdiction) if pending else None
+
+
+def _exclusion_requested(conn: Connection, engine: Any, event: ExclusionRequested, now: datetime, policy: Policy,
+                         stored: Stored) -> None:
+    state = engine.states.get(event.player_id)
+    jurisdiction = state.profile.get("jurisdiction") if state else None
+    try:
+        outcome = ex.start_exclusion(
+            conn, event.player_id, event.kind, event.duration, now, actor="player",
+            source=f"pam:{event.brand}", scope=event.scope if event.scope in ("brand", "operator", "national") else None,
+            cause_event_id=event.event_id, brand=event.brand, jurisdiction=jurisdiction,
+            rules=policy.rules_of, lenient=True)
+        stored.extend(outcome.stored)
+    except ExclusionRefused as exc:
+        audit_store.append(conn, [audit_store.Entry(
+            at_us=micros(now), actor="engine", kind="protection.exclusion_request_refused",
+            player_id=event.player_id, subject=event.event_id, body={"event_id": event.event_id, **exc.as_dict()})])
+
+
+def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: str | None, now: datetime) -> Stored:
+    with engine.db.engine.connect() as conn:
+        known = load_identity(conn, player_id)
+    if known is None:
+        return []
+    result = screen(policy, known[0], jurisdiction)
+    with engine.db.engine.begin() as conn:
+        if not result.configured:  # nothing to ask: stop waiting for it
+            conn.execute(player_identities.update().where(player_identities.c.player_id == player_id)
+                         .values(register_status=None))
+            return []
+        return _record_screening(conn, player_id, result, now, policy)
+
+
+# --- on the engine's idle tick -----------------------------------------------------------------
+
+@dataclass(slots=True)
+class TickReport:
+    ended: int = 0
+    reality_checks: int = 0
+    refreshed: list[str] = field(default_factory=list)
+    rescreened: int = 0
+
+
+def rescreen_register(engine: Any, register: str, now: datetime) -> Stored:
+    """After a register list changed: start register exclusions for identities now listed and
+    end them for identities no longer listed (file registers, checked in the database)."""
+    policy = policy_for(engine)
+    now_us = micros(now)
+    stored: Stored = []
+    with engine.db.engine.begin() as conn:
+        jurisdictions = [j for j in conn.execute(select(player_identities.c.jurisdiction).distinct()).scalars()
+                         if policy.rules_of(j).exclusions.register == register]
+        rows = conn.execute(select(player_identities).where(player_identities.c.jurisdiction.in_(jurisdictions))).all()
+        listed = ex.register_exclusion_players(conn, register, now)
+        for row in rows:
+            identity = Identity(row.national_id_hash, row.email_hash, row.phone_hash, row.name_dob_hash)
+            hit = lookup(conn, register, identity, now_us)
+            if hit is not None:
+                outcome = ex.record_register_hit(conn, row.player_id, hit, now, policy.rules_of)
+                stored += outcome.stored if outcome else []
+            elif row.player_id in listed:
+                stored += ex.clear_register(conn, row.player_id, register, now, policy.rules_of)
+    return stored
+
+
+def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> TickReport:
+    """Protection's timers; rate-limited to every TICK_SECONDS unless `force`."""
+    report = TickReport()
+    if not force:
+        if not engine.leader or time.monotonic() < getattr(engine, "_protection_next_tick", 0.0):
+            return report
+        engine._protection_next_tick = time.monotonic() + TICK_SECONDS
+    now = now or _now()
+    policy = policy_for(engine)
+    stored: Stored = []
+    with engine.db.engine.connect() as conn:
+        timed = set(conn.execute(select(session_timers.c.player_id)).scalars())
+    states = {pid: engine.state_of(pid) for pid in timed}  # read before the write transaction
+    with engine.db.engine.begin() as conn:
+        ended = ex.finalise_due(conn, now)
+        checks = run_reality_checks(conn, now, states.get, policy.rules_of)
+    stored += ended + checks
+    report.ended = len({e.exclusion_id for _, e, _ in ended})
+    report.reality_checks = len(checks)
+    for result in refresh_due(policy):
+        if result.changed:
+            report.refreshed.append(result.register)
+            stored += rescreen_register(engine, result.register, now)
+    with engine.db.engine.connect() as conn:
+        waiting = conn.execute(select(player_identities.c.player_id, player_identities.c.jurisdiction)
+                               .where(player_identities.c.register_status.in_(("pending", "unavailable")))
+                               .limit(100)).all()
+    for player_id, jurisdiction in waiting:
+        stored += _screen_account(engine, policy, player_id, jurisdiction, now)
+        report.rescreened += 1
+    if stored:
+        engine.submit(sorted(stored, key=lambda item: item[0]))
+    return report
+
+
+__all__ = ["FileRegister", "Screening", "TickReport", "access_check", "after_batch", "policy_for",
+           "rescreen_register", "screen", "tick"]

@@ -1,0 +1,343 @@
+"""One person, many accounts: accounts on different brands are linked into one person when
+they share a verified identifier (national-ID hash, email, phone, or name plus birth date).
+
+Identifiers are normalised and hashed (SHA-256 hex) before they are stored or compared, the
+same way the national registers' lists are hashed, so matching and register checks share one
+representation and no plain identifier is kept. Linking is deterministic: a person's id comes
+from the smallest player id among its accounts, so an incremental link and a full rebuild
+agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, or_, select
+
+from croupier.events import Event, PersonLinked
+from croupier.ingest.facts import append_facts
+from croupier.players import micros
+from croupier.store.schema import person_links, player_identities
+from croupier.store.upsert import upsert
+
+EVIDENCE_KINDS = ("national_id_hash", "email", "phone", "name_birth_date")
+_COLUMN = {"national_id_hash": "national_id_hash", "email": "email_hash", "phone": "phone_hash",
+           "name_birth_date": "name_dob_hash"}
+
+
+# --- normalisation and hashing (pure) ------------------------------------------------------
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits only, international form: "+46 70-123 45 67" and "0046701234567" -> "46701234567"."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone))
+    return digits[2:] if digits.startswith("00") else digits
+
+
+def normalise_national_id(national_id: str) -> str:
+    """Letters and digits only, upper case: "19900517-1234" -> "199005171234"."""
+    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", national_id).upper())
+
+
+def normalise_name(name: str) -> str:
+    """Case, accents, punctuation and spacing do not matter: "  José-María " -> "jose maria"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+
+
+def hash_national_id(national_id: str) -> str:
+    return sha256_hex(normalise_national_id(national_id))
+
+
+def hash_email(email: str) -> str:
+    return sha256_hex(normalise_email(email))
+
+
+def hash_phone(phone: str) -> str:
+    return sha256_hex(normalise_phone(phone))
+
+
+def hash_name_birth_date(first_name: str, last_name: str, birth_date: str) -> str:
+    return sha256_hex(f"{normalise_name(first_name)} {normalise_name(last_name)}|{birth_date.strip()}")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An account's identifiers, hashed. Any may be missing."""
+
+    national_id_hash: str | None = None
+    email_hash: str | None = None
+    phone_hash: str | None = None
+    name_dob_hash: str | None = None
+
+    @classmethod
+    def from_profile(cls, profile: dict[str, Any]) -> Identity:
+        """From profile fields as events carry them; `national_id_hash` arrives hashed (by the
+        PAM, as SHA-256 hex of the normalised national id), `national_id` is hashed here."""
+        nid = profile.get("national_id_hash")
+        if isinstance(nid, str) and re.fullmatch(r"[0-9a-fA-F]{64}", nid.strip()):
+            nid = nid.strip().lower()
+        elif profile.get("national_id"):
+            nid = hash_national_id(str(profile["national_id"]))
+        else:
+            nid = None
+        first, last, born = profile.get("first_name"), profile.get("last_name"), profile.get("birth_date")
+        return cls(
+            national_id_hash=nid,
+            email_hash=hash_email(profile["email"]) if profile.get("email") else None,
+            phone_hash=hash_phone(profile["phone"]) if profile.get("phone") and normalise_phone(profile["phone"]) else None,
+            name_dob_hash=hash_name_birth_date(first, last, born) if first and last and born else None,
+        )
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(evidence kind, hash) for each identifier present."""
+        return [(kind, value) for kind in EVIDENCE_KINDS
+                if (value := getattr(self, _COLUMN[kind])) is not None]
+
+    def merged(self, newer: Identity) -> Identity:
+        """An update changes the identifiers it carries and keeps the others."""
+        return Identity(**{name: getattr(newer, name) or getattr(self, name) for name in _COLUMN.values()})
+
+
+def person_id_for(players: Iterable[str]) -> str:
+    return "psn_" + sha256_hex(min(players))[:24]
+
+
+# --- linking (pure over identities) ---------------------------------------------------------
+
+@dataclass(slots=True)
+class Link:
+    player_id: str
+    person_id: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)   # [{"kind": "email", "with": ["p2"]}]
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({e["kind"] for e in self.evidence})
+
+
+def components(identities: dict[str, Identity], brands: dict[str, str]) -> list[Link]:
+    """Group accounts on different brands sharing any identifier into persons; each account's
+    evidence names the identifiers it shares and with which accounts. Accounts sharing nothing
+    with another brand are left out: duplicate accounts on one brand are a multi-accounting
+    matter, and exclusions reach them through their shared identifiers anyway."""
+    parent = {pid: pid for pid in identities}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_value: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for pid, identity in identities.items():
+        for pair in identity.pairs():
+            by_value[pair].append(pid)
+    for members in by_value.values():
+        for i, one in enumerate(members):
+            for other in members[i + 1:]:
+                if brands.get(one) == brands.get(other):
+                    continue
+                a, b = find(one), find(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for pid in identities:
+        groups[find(pid)].append(pid)
+    links = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        person = person_id_for(members)
+        for pid in sorted(members):
+            evidence = []
+            for kind, value in identities[pid].pairs():
+                others = sorted(o for o in by_value[(kind, value)] if brands.get(o) != brands.get(pid))
+                if others:
+                    evidence.append({"kind": kind, "with": others})
+            links.append(Link(pid, person, evidence))
+    return links
+
+
+# --- storage edge ------------------------------------------------------------------------------
+
+def _identity(row: Any) -> Identity:
+    return Identity(row.national_id_hash, row.email_hash, row.phone_hash, row.name_dob_hash)
+
+
+def load_identity(conn: Connection, player_id: str) -> tuple[Identity, str, str | None] | None:
+    """(identity, brand, jurisdiction) of an account, or None when it never registered here."""
+    row = conn.execute(select(player_identities).where(player_identities.c.player_id == player_id)).first()
+    return (_identity(row), row.brand, row.jurisdiction) if row is not None else None
+
+
+def store_identity(conn: Connection, player_id: str, brand: str, jurisdiction: str | None,
+                   identity: Identity, at_us: int, register_status: str | None = None) -> Identity:
+    """Upsert an account's identity (an update keeps identifiers it does not carry)."""
+    known = load_identity(conn, player_id)
+    merged = known[0].merged(identity) if known else identity
+    row = {"player_id": player_id, "brand": brand or (known[1] if known else ""),
+           "jurisdiction": jurisdiction or (known[2] if known else None),
+           "national_id_hash": merged.national_id_hash, "email_hash": merged.email_hash,
+           "phone_hash": merged.phone_hash, "name_dob_hash": merged.name_dob_hash,
+           "updated_at_us": at_us}
+    if register_status is not None:
+        row["register_status"] = register_status
+    upsert(conn, player_identities, [row], keys=("player_id",))
+    return merged
+
+
+def matching_accounts(conn: Connection, identity: Identity, exclude: str | None = None) -> dict[str, list[str]]:
+    """Accounts sharing an identifier with `identity`: player id -> evidence kinds."""
+    pairs = identity.pairs()
+    if not pairs:
+        return {}
+    t = player_identities
+    rows = conn.execute(select(t).where(or_(*(t.c[_COLUMN[k]] == v for k, v in pairs)))).all()
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        if row.player_id == exclude:
+            continue
+        other = _identity(row)
+        out[row.player_id] = [k for k, v in pairs if getattr(other, _COLUMN[k]) == v]
+    return out
+
+
+def same_person_accounts(conn: Connection, player_id: str) -> list[str]:
+    """What exclusions reach: the person's linked accounts on other brands, and any account
+    sharing an identifier with this one (a duplicate on the same brand included)."""
+    accounts = set(accounts_of_person(conn, player_id))
+    known = load_identity(conn, player_id)
+    if known is not None:
+        accounts |= set(matching_accounts(conn, known[0], exclude=player_id))
+    return sorted(accounts)
+
+
+def person_of(conn: Connection, player_id: str) -> str | None:
+    return conn.execute(select(person_links.c.person_id).where(person_links.c.player_id == player_id)).scalar()
+
+
+def accounts_of_person(conn: Connection, player_id: str) -> list[str]:
+    """Every account of the same person as `player_id` (itself included), for exclusions and
+    for limits a jurisdiction sets across operators."""
+    person = person_of(conn, player_id)
+    if person is None:
+        return [player_id]
+    members = conn.execute(select(person_links.c.player_id).where(person_links.c.person_id == person)).scalars()
+    return sorted(set(members) | {player_id})
+
+
+def brands_of(conn: Connection, players: Sequence[str]) -> dict[str, str]:
+    rows = conn.execute(select(player_identities.c.player_id, player_identities.c.brand)
+                        .where(player_identities.c.player_id.in_(list(players)))).all()
+    return {r.player_id: r.brand for r in rows}
+
+
+def person_view(conn: Connection, player_id: str) -> dict[str, Any]:
+    """The person behind an account: its accounts with their brands and the evidence."""
+    link = conn.execute(select(person_links).where(person_links.c.player_id == player_id)).first()
+    if link is None:
+        known = load_identity(conn, player_id)
+        return {"player_id": player_id, "person_id": None,
+                "accounts": [{"player_id": player_id, "brand": known[1] if known else None, "evidence": []}]}
+    rows = conn.execute(select(person_links, player_identities.c.brand, player_identities.c.jurisdiction)
+                        .join(player_identities, player_identities.c.player_id == person_links.c.player_id,
+                              isouter=True)
+                        .where(person_links.c.person_id == link.person_id)
+                        .order_by(person_links.c.player_id)).all()
+    return {"player_id": player_id, "person_id": link.person_id,
+            "accounts": [{"player_id": r.player_id, "brand": r.brand, "jurisdiction": r.jurisdiction,
+                          "evidence": json.loads(r.evidence), "matched_at": _iso(r.matched_at_us)}
+                         for r in rows]}
+
+
+def _iso(at_us: int) -> str:
+    from datetime import timezone
+
+    return datetime.fromtimestamp(at_us / 1_000_000, tz=timezone.utc).isoformat()
+
+
+def _apply_links(conn: Connection, scope: Sequence[str], links: list[Link], now: datetime,
+                 actor: str) -> tuple[list[Event], list[tuple[str, str]]]:
+    """Write the links of the accounts in `scope` (accounts no longer linked are unlinked);
+    returns PersonLinked facts for what changed, and (player, person) pairs newly joined."""
+    now_us = micros(now)
+    current = {r.player_id: r for r in conn.execute(
+        select(person_links).where(person_links.c.player_id.in_(list(scope)))).all()}
+    wanted = {link.player_id: link for link in links}
+    brands = brands_of(conn, list(scope))
+    facts: list[Event] = []
+    joined: list[tuple[str, str]] = []
+    for pid in scope:
+        link, old = wanted.get(pid), current.get(pid)
+        if link is None:
+            if old is None:
+                continue
+            conn.execute(delete(person_links).where(person_links.c.player_id == pid))
+            link = Link(pid, person_id_for([pid]), [])
+        elif old is not None and old.person_id == link.person_id and json.loads(old.evidence) == link.evidence:
+            continue
+        else:
+            upsert(conn, person_links, [{"player_id": pid, "person_id": link.person_id,
+                                         "evidence": json.dumps(link.evidence), "matched_at_us": now_us}],
+                   keys=("player_id",))
+            if old is None or old.person_id != link.person_id:
+                joined.append((pid, link.person_id))
+        fact_id = "pl_" + sha256_hex(f"{pid}|{link.person_id}|{link.kinds}|{now_us}")[:40]
+        facts.append(PersonLinked(event_id=fact_id, player_id=pid, brand=brands.get(pid, ""),
+                                  occurred_at=now, person_id=link.person_id, evidence=link.kinds,
+                                  actor=actor, reason=json.dumps(link.evidence)))
+    return facts, joined
+
+
+def link_account(conn: Connection, player_id: str, now: datetime, actor: str = "engine"
+                 ) -> tuple[list[Event], list[tuple[str, str]]]:
+    """Re-link `player_id` after its identity changed: it, the accounts it matches, and the
+    accounts of their persons are regrouped. Returns (facts to append, newly joined pairs)."""
+    known = load_identity(conn, player_id)
+    if known is None:
+        return [], []
+    direct = matching_accounts(conn, known[0], exclude=player_id)
+    scope = {player_id, *direct}
+    persons = {p for p in conn.execute(select(person_links.c.person_id)
+                                       .where(person_links.c.player_id.in_(list(scope)))).scalars()}
+    if persons:
+        scope |= set(conn.execute(select(person_links.c.player_id)
+                                  .where(person_links.c.person_id.in_(list(persons)))).scalars())
+    if len(scope) == 1 and not persons:
+        return [], []
+    rows = conn.execute(select(player_identities).where(player_identities.c.player_id.in_(list(scope)))).all()
+    identities = {r.player_id: _identity(r) for r in rows}
+    return _apply_links(conn, sorted(scope), components(identities, {r.player_id: r.brand for r in rows}), now, actor)
+
+
+def rebuild_persons(conn: Connection, now: datetime, actor: str = "system"
+                    ) -> tuple[list[Event], list[tuple[str, str]], int]:
+    """Recompute every person from every account's identity (on demand, or after an import)."""
+    rows = conn.execute(select(player_identities)).all()
+    identities = {r.player_id: _identity(r) for r in rows}
+    links = components(identities, {r.player_id: r.brand for r in rows})
+    linked = set(conn.execute(select(person_links.c.player_id)).scalars())
+    scope = sorted(linked | {link.player_id for link in links})
+    facts, joined = _apply_links(conn, scope, links, now, actor)
+    return facts, joined, len({link.person_id for link in links})
+
+
+def append_person_facts(conn: Connection, facts: list[Event]) -> list[tuple[int, Event, int]]:
+    return append_facts(conn, facts) if facts else []
