@@ -192,3 +192,13 @@ def test_replaying_the_same_decisions_counts_the_cap_the_same_way() -> None:
         outcomes.append(run)
     assert outcomes[0] == outcomes[1] == [(True, ("all_checks_passed",)), (False, ("message_cap:1/day",)),
                                           (False, ("message_cap:1/day",))]
+
+
+def test_the_gate_reads_the_approved_documents_jurisdiction_table() -> None:
+    from croupier.compliance.config_store import ConfigDocument
+
+    doc = ConfigDocument(jurisdictions={"XX": JurisdictionRules(code="XX", name="strict XX", currency="SEK",
+                                                                bonuses=BonusRules(allowed=False))})
+    bonus = Proposal(kind="bonus", name="reload", player_id="g1", cause_event_id="e1")
+    assert decide(bonus, player(), doc, NOW_US, NOW_US).reasons == ("bonus_banned:XX",)
+    assert decide(bonus, player(), EngineConfig(), NOW_US, NOW_US).allowed  # presets: XX is unknown

@@ -155,9 +155,10 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
            event_at_us: int | None = None, rules: JurisdictionRules | None = None) -> Decision:
     """Allow or suppress `proposal`. `now_us` is when the decision is taken (for replays, the
     time the triggering event was received, so a replay decides exactly as live did);
-    `rules` are the player's jurisdiction's (default: the approved table's or the preset)."""
+    `rules` are the player's jurisdiction's (default: from the config's table, else the presets)."""
     jurisdiction = state.profile.get("jurisdiction")
-    rules = rules or rules_for(jurisdiction)
+    # An approved configuration document carries its own jurisdiction table; else the presets.
+    rules = rules or rules_for(jurisdiction, getattr(config, "jurisdictions", None) or None)
     purpose, kind = proposal.purpose, proposal.kind
     safer_play = kind == "message" and purpose == "safer_play"
     marketing = kind != "message" or purpose == "promotional"   # bonuses, missions, rewards promote too
