@@ -79,7 +79,7 @@ class Screening:
 def screen(policy: Policy, identity: Identity, jurisdiction: str | None) -> Screening:
     """Ask the jurisdiction's register about an identity (no database connection is held
     while a remote register is asked)."""
-    name, register = policy.register_for(jurisdiction, conn)
+    name, register = policy.register_for(jurisdiction)
     if name is None:
         return Screening(configured=False)
     if register is None:
