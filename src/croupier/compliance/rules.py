@@ -129,6 +129,32 @@ class AmlRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     low_risk_below: str | None = None       # e.g. SE: deposits below this over 12 months = low risk
 
 
+RiskLevel = Literal["low", "medium", "high", "severe"]
+
+
+class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """RG risk levels and the interventions each one triggers (docs/rg-markers.md).
+
+    `level_scores` are the risk scores at which low, medium, high and severe begin; each
+    intervention names the lowest level that triggers it (None: never, in this market)."""
+
+    level_scores: list[int] = msgspec.field(default_factory=lambda: [2, 5, 9, 14])
+    soft_at: RiskLevel | None = "medium"       # safer-play message + a suggested deposit limit
+    firm_at: RiskLevel | None = "high"         # promotions paused, reality check forced, limit required
+    human_at: RiskLevel | None = "high"        # a case for an RG officer to call the player
+    hard_stop_at: RiskLevel | None = "severe"  # deposits blocked pending review
+    repeat_after_days: Annotated[int, Meta(ge=1, le=365)] = 7  # the same intervention at most this often
+    variants: list[str] = msgspec.field(default_factory=lambda: ["A", "B"])  # safer-play message variants
+
+    def __post_init__(self) -> None:
+        cuts = self.level_scores
+        if len(cuts) != 4 or any(c < 1 for c in cuts) or cuts != sorted(set(cuts)):
+            raise msgspec.ValidationError(
+                f"rg.level_scores needs four rising scores >= 1 (low, medium, high, severe), got {cuts}")
+        if not self.variants or len(set(self.variants)) != len(self.variants):
+            raise msgspec.ValidationError(f"rg.variants needs at least one name and no repeats, got {self.variants}")
+
+
 class JurisdictionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     code: str
     name: str
@@ -140,6 +166,7 @@ class JurisdictionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     bonuses: BonusRules = msgspec.field(default_factory=BonusRules)
     marketing: MarketingRules = msgspec.field(default_factory=MarketingRules)
     aml: AmlRules = msgspec.field(default_factory=AmlRules)
+    rg: RgRules = msgspec.field(default_factory=RgRules)
     data_residency: str | None = None
     record_retention_years: int = 5
     # Added with the presets (config versions); all optional.

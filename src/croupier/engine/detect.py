@@ -1,7 +1,9 @@
 """detect(state, event, facts): the signals an event raises for reactions to act on.
 
-Signals are named, explained facts about a player; protection and engagement detectors
-(RG markers, AML, journeys) add theirs here in later issues.
+Signals are named, explained facts about a player. The RG risk markers themselves are
+folded by `apply` (protection.markers, so replay reproduces them); here they become
+signals: a marker that appeared or got stronger, a change of risk level, and each
+intervention taken, with the numbers that explain it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from croupier.events import Event
 from croupier.players import facts as fold
 from croupier.players.state import PlayerState
+from croupier.protection.markers import RG_INTERVENTION, RG_MARKER, RISK_CHANGED
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +22,7 @@ class Signal:
     player_id: str
     cause_event_id: str
     explanation: str
+    detail: str = ""          # e.g. the intervention kind of an rg_intervention signal
 
 
 _EXPLAINED = {
@@ -30,6 +34,39 @@ _EXPLAINED = {
 }
 
 
+def _markers_text(state: PlayerState, names: list[str] | None = None) -> str:
+    markers = state.protection.markers
+    chosen = names if names is not None else sorted(markers)
+    return "; ".join(f"{n} (severity {markers[n].severity}): {markers[n].explanation}"
+                     for n in chosen if n in markers)
+
+
+def rg_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signal]:
+    p, pid, cause = state.protection, state.player_id, event.event_id
+    out = []
+    if RG_MARKER in facts:
+        at = p.markers and max(m.last_us for m in p.markers.values())
+        raised = [n for n, m in sorted(p.markers.items()) if m.last_us == at]
+        out.append(Signal("rg_marker", pid, cause, _markers_text(state, raised)))
+    if RISK_CHANGED in facts and p.risk_history:
+        _, level, names, score = p.risk_history[-1]
+        before = p.risk_history[-2][1] if len(p.risk_history) > 1 else "none"
+        text = f"risk {before} → {level} (score {score})"
+        if names:
+            text += ": " + _markers_text(state, names)
+        out.append(Signal("rg_risk_changed", pid, cause, text, level))
+    if RG_INTERVENTION in facts:
+        for view in p.interventions:
+            if view.cause_event_id == cause:
+                out.append(Signal("rg_intervention", pid, cause,
+                                  f"{view.kind} intervention at risk {view.level}: " + _markers_text(state, view.markers),
+                                  view.kind))
+    return out
+
+
 def detect(state: PlayerState, event: Event, facts: list[str]) -> list[Signal]:
-    return [Signal(fact, state.player_id, event.event_id, _EXPLAINED[fact])
-            for fact in facts if fact in _EXPLAINED]
+    signals = [Signal(fact, state.player_id, event.event_id, _EXPLAINED[fact])
+               for fact in facts if fact in _EXPLAINED]
+    if RG_MARKER in facts or RISK_CHANGED in facts or RG_INTERVENTION in facts:
+        signals.extend(rg_signals(state, event, facts))
+    return signals

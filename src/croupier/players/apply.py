@@ -333,6 +333,14 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         bucket[C_BETS] += 1
         bucket[C_STAKE] += minor
     state.hours[hour] += 1
+    moments = state.rg.stakes.get(day)  # per-day stake moments for the RG stake-variability marker
+    if moments is not None:
+        moments[0] += 1
+        moments[1] += minor
+        moments[2] += minor * minor
+    else:
+        state.rg.stakes[day] = [1, minor, minor * minor]
+        facts.append(RG_DAY)  # the day's first bet: the RG play detectors are due
     if state.last_bet_us is None or at_us >= state.last_bet_us:
         state.last_bet_us = at_us
     remember(state.recent_bet_us, at_us)
@@ -512,8 +520,35 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         state.unmatched_rollbacks = max(0, state.unmatched_rollbacks - 1)
         facts.append(SKIPPED)
         return facts
-    _APPLY[type(event)](state, event, at_us, at_us // DAY_US, config, facts)
+    kind = type(event)
+    _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
+    if kind in _RG_EVENTS:
+        _rg_observe(state, event, at_us, config, facts)
+    elif facts and RG_DAY in facts:
+        facts.remove(RG_DAY)
+        _rg_observe_play(state, event, at_us, config, facts)
     return facts
+
+
+# RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce
+# them; imported on first use because the protection package depends on this one.
+RG_DAY = "rg_day"
+_RG_EVENTS = frozenset({Deposit, Withdrawal, SessionStarted, SessionEnded, LimitChanged, LimitSet,
+                        SupportMessage, ExclusionRequested, ExclusionStarted})
+
+
+def _rg_observe(*args) -> None:  # noqa: ANN002
+    global _rg_observe, _rg_observe_play
+    from croupier.protection.markers import observe, observe_play
+    _rg_observe, _rg_observe_play = observe, observe_play
+    observe(*args)
+
+
+def _rg_observe_play(*args) -> None:  # noqa: ANN002
+    global _rg_observe, _rg_observe_play
+    from croupier.protection.markers import observe, observe_play
+    _rg_observe, _rg_observe_play = observe, observe_play
+    observe_play(*args)
 
 
 def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig) -> PlayerState:

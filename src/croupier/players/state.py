@@ -10,7 +10,7 @@ from typing import Any
 
 from msgspec import Struct, field
 
-from croupier.players.protection_state import ProtectionState
+from croupier.players.protection_state import ProtectionState, RgTrack
 
 # Core metric slots of a day bucket (and of the lifetime totals).
 DEP_N, DEP_SUM, WD_N, WD_SUM, WD_CANCELLED_N, DEP_DECLINED_N, BET_N, STAKE, WIN, BONUS_STAKE, \
@@ -96,6 +96,7 @@ class PlayerState(Struct, omit_defaults=True):
     failed_logins: int = 0
     devices: list[str] = field(default_factory=list)
     protection: ProtectionState = field(default_factory=ProtectionState)
+    rg: RgTrack = field(default_factory=RgTrack)   # evidence for the RG risk markers (protection.markers)
 
 
 def new_state(player_id: str) -> PlayerState:

@@ -1,0 +1,126 @@
+"""RG interventions by risk level, as the player's jurisdiction configures them (`rg` in
+compliance/rules.py):
+
+- soft: a safer-play message with a suggested deposit limit;
+- firm: promotions paused and reality checks forced while the level holds, and a message
+  that asks the player to set a limit (the "mandatory limit offered");
+- human: a case for an RG officer to call the player (open until reviewed);
+- hard_stop: deposits blocked pending review (`deposits_blocked`, which the ledger reads).
+
+Taken inside the fold (`protection.risk.settle`), so replay reproduces them; `engine.react`
+turns each new one into a safer-play Proposal for the gate. The message variant (A/B) is
+fixed per player, so the effectiveness report can compare variants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from croupier.compliance.rules import RgRules
+from croupier.events import Event
+from croupier.players.protection_state import InterventionView, ProtectionState
+from croupier.players.state import DAY_US, DEP_N, DEP_SUM, PlayerState
+from croupier.protection.markers import RG_INTERVENTION, DEFAULT_CONFIG, windows, median
+from croupier.protection.risk import RANK, episode_start
+
+KINDS = ("soft", "firm", "human", "hard_stop")
+KEEP = 32
+# The safer-play message each intervention sends (template names; variants in params).
+MESSAGES = {"soft": "rg_safer_play", "firm": "rg_limit_offer", "human": "rg_support_call",
+            "hard_stop": "rg_deposits_paused"}
+
+
+def threshold(rules: RgRules, kind: str) -> str | None:
+    return getattr(rules, f"{kind}_at")
+
+
+def variant_for(player_id: str, variants: list[str]) -> str:
+    """The player's message variant: stable across processes and replays (not `hash()`)."""
+    digest = hashlib.sha256(f"rg-variant|{player_id}".encode()).digest()
+    return variants[int.from_bytes(digest[:4], "big") % len(variants)]
+
+
+def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
+    """The interventions the current level calls for that have not been taken recently: the
+    same kind at most once per `repeat_after_days`, unless the level has risen above the
+    one it was last taken at; one open human case and one hard stop at a time."""
+    rank = RANK[p.risk_level]
+    out = []
+    for kind in KINDS:
+        at = threshold(rules, kind)
+        if at is None or rank < RANK[at]:
+            continue
+        if kind == "hard_stop" and p.deposits_blocked:
+            continue
+        if kind == "human" and any(i.kind == "human" and i.status == "open" for i in p.interventions):
+            continue
+        last = next((i for i in reversed(p.interventions) if i.kind == kind), None)
+        if last is not None and at_us - last.at_us < rules.repeat_after_days * DAY_US and RANK[last.level] >= rank:
+            continue
+        out.append(kind)
+    return out
+
+
+def intervene(state: PlayerState, event: Event, at_us: int, rules: RgRules, facts: list[str],
+              markers: list[str]) -> list[InterventionView]:
+    """Apply the level's standing measures and record the interventions now due."""
+    p = state.protection
+    rank = RANK[p.risk_level]
+    firm = threshold(rules, "firm")
+    holding = firm is not None and rank >= RANK[firm]
+    p.promotions_paused = p.reality_check_forced = holding  # lifted when the level falls below
+    kinds = due(p, rules, at_us)
+    if "hard_stop" in kinds:
+        p.deposits_blocked = True    # stays until a review lifts it (`review`)
+    taken: list[InterventionView] = []
+    if not kinds:
+        return taken
+    variant = variant_for(state.player_id, rules.variants)
+    alert = episode_start(p) or at_us
+    for kind in kinds:
+        view = InterventionView(kind=kind, at_us=at_us, level=p.risk_level, cause_event_id=event.event_id,
+                                alert_us=alert, markers=list(markers), variant=variant,
+                                status="open" if kind == "human" else "done")
+        p.interventions.append(view)
+        taken.append(view)
+    if len(p.interventions) > KEEP:
+        closed = [i for i, v in enumerate(p.interventions) if v.status != "open"]
+        for index in reversed(closed[: len(p.interventions) - KEEP]):
+            del p.interventions[index]
+    facts.append(RG_INTERVENTION)
+    return taken
+
+
+def review(p: ProtectionState, at_us: int, *, lift_hard_stop: bool) -> None:
+    """An RG officer's review: closes open cases and, if they decide so, lifts the hard stop.
+    (To be folded from a review fact in the log, so replay sees it.)"""
+    for view in p.interventions:
+        if view.status == "open":
+            view.status = "reviewed"
+    if lift_hard_stop:
+        p.deposits_blocked = False
+
+
+def suggested_deposit_limit(state: PlayerState, at_us: int) -> int | None:
+    """A weekly deposit limit to suggest: what the player deposited per week over their
+    baseline (before the recent days that raised the alarm), else twice their median
+    deposit; rounded down to two significant digits. Minor units, or None without deposits."""
+    recent, baseline = windows(state, at_us, DEFAULT_CONFIG)
+    total = count = 0
+    for day in baseline:
+        bucket = state.days.get(day)
+        if bucket is not None:
+            total += bucket[DEP_SUM]
+            count += bucket[DEP_N]
+    if count and baseline:
+        weekly = total * 7 // len(baseline)
+    else:
+        amounts = [d[1] for d in state.rg.deposits]
+        if not amounts:
+            return None
+        weekly = int(2 * median(amounts))
+    if weekly <= 0:
+        return None
+    digits = len(str(weekly))
+    step = 10 ** max(0, digits - 2)
+    return max(step, weekly // step * step)
