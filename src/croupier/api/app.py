@@ -36,6 +36,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     app.include_router(__import__("croupier.api.config_routes", fromlist=["router"]).router)
     app.include_router(__import__("croupier.api.wallet", fromlist=["router"]).router)
     app.include_router(audit_router)
+    app.include_router(__import__("croupier.api.reports", fromlist=["router"]).router)
     if web:
         from croupier.web import mount_back_office
 

@@ -89,6 +89,7 @@ class ProtectionState(Struct, omit_defaults=True):
     risk_score: int = 0
     interventions: list[InterventionView] = field(default_factory=list)  # newest last, bounded
     reality_check_forced: bool = False          # firm intervention: reality checks whatever the player chose
+    risk_trail: list[list] = field(default_factory=list)  # [at_us, [[marker, severity, last_us], ...]] on each change
     # Promotional messages allowed on the player's local day (for per-day caps; owned by the gate)
     promo_day: int = 0
     promo_count: int = 0

@@ -42,8 +42,9 @@ def variant_for(player_id: str, variants: list[str]) -> str:
 
 def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
     """The interventions the current level calls for that have not been taken recently: the
-    same kind at most once per `repeat_after_days`, unless the level has risen above the
-    one it was last taken at; one open human case and one hard stop at a time."""
+    same kind at most once per `repeat_after_days`; one open human case and one hard stop at
+    a time; no soft message when a firm one goes out at the same moment (it carries the
+    suggested limit too)."""
     rank = RANK[p.risk_level]
     out = []
     for kind in KINDS:
@@ -55,9 +56,11 @@ def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
         if kind == "human" and any(i.kind == "human" and i.status == "open" for i in p.interventions):
             continue
         last = next((i for i in reversed(p.interventions) if i.kind == kind), None)
-        if last is not None and at_us - last.at_us < rules.repeat_after_days * DAY_US and RANK[last.level] >= rank:
+        if last is not None and at_us - last.at_us < rules.repeat_after_days * DAY_US:
             continue
         out.append(kind)
+    if "soft" in out and "firm" in out:
+        out.remove("soft")
     return out
 
 

@@ -347,7 +347,7 @@ def distress(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
         from croupier.models.sentiment import score
 
         found = score(event.text, event.language).cues
-        cues = f" (latest: {', '.join(repr(c) for c in found[:4])})" if found else ""
+        cues = " (latest: " + ", ".join(f'"{c}"' for c in found[:4]) + ")" if found else ""
     return Hit(severity, f"{len(hits)} support message{'s' if len(hits) > 1 else ''} with distress in the last "
                          f"{cfg.distress_days} days, highest score {top / 100:.2f}{cues}")
 

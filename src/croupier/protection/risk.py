@@ -44,18 +44,27 @@ def level_for(score: int, cuts: list[int]) -> str:
 
 def level_at(p: ProtectionState, at_us: int, rules: RgRules | None = None,
              cfg: MarkerConfig = DEFAULT_CONFIG) -> str:
-    """The level in force at `at_us`, for readers (reports, back office) between events:
-    the recorded history up to then, decayed from the markers as they stand when nothing
-    has happened since the last change."""
-    history = p.risk_history
-    times = [h[0] for h in history]
-    i = bisect.bisect_right(times, at_us)
-    recorded = history[i - 1][1] if i else "none"
-    if i == len(history) and p.markers:
-        score, _ = risk_score(p.markers, at_us, cfg)
-        decayed = level_for(score, (rules or RgRules()).level_scores)
-        return decayed if RANK[decayed] < RANK[recorded] else recorded
-    return recorded
+    """The level at any moment, for readers (reports, back office): the markers as they
+    stood after the last change before `at_us` (`risk_trail`), decayed to `at_us`. Exact
+    between events too, where the state itself only catches up with decay at the next one."""
+    trail = p.risk_trail
+    i = bisect.bisect_right([t[0] for t in trail], at_us)
+    if not i:
+        return "none"
+    markers = {name: MarkerView(name, severity, last_us, last_us, "") for name, severity, last_us in trail[i - 1][1]}
+    score, _ = risk_score(markers, at_us, cfg)
+    return level_for(score, (rules or RgRules()).level_scores)
+
+
+def _remember_markers(p: ProtectionState, at_us: int) -> None:
+    snapshot = sorted([name, m.severity, m.last_us] for name, m in p.markers.items())
+    if p.risk_trail and p.risk_trail[-1][1] == snapshot:
+        return
+    if p.risk_trail and p.risk_trail[-1][0] > at_us:
+        return  # a late event: the trail stays in time order
+    p.risk_trail.append([at_us, snapshot])
+    if len(p.risk_trail) > HISTORY_KEEP:
+        del p.risk_trail[0]
 
 
 def episode_start(p: ProtectionState) -> int | None:
@@ -75,6 +84,7 @@ def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
     p = state.protection
     for name in [n for n, m in p.markers.items() if effective_severity(m, at_us, cfg) <= 0]:
         del p.markers[name]
+    _remember_markers(p, at_us)
     rules = rg_rules(state)
     score, names = risk_score(p.markers, at_us, cfg)
     level = level_for(score, rules.level_scores)
