@@ -23,3 +23,10 @@ __all__ += [
     "end_exclusion", "exclusions_of", "may_end_early", "person_view", "plan_end", "plan_request",
     "refresh_due", "run_reality_checks", "start_exclusion",
 ]
+
+# RG risk markers, risk levels and interventions (docs/rg-markers.md)
+from croupier.protection.interventions import review as review_rg_case  # noqa: E402
+from croupier.protection.markers import MARKERS, MarkerConfig  # noqa: E402
+from croupier.protection.risk import LEVELS as RISK_LEVELS, level_at  # noqa: E402
+
+__all__ += ["MARKERS", "RISK_LEVELS", "MarkerConfig", "level_at", "review_rg_case"]
