@@ -35,7 +35,7 @@ from croupier.players import micros
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_rules import ExclusionRefused
 from croupier.protection.persons import Identity, link_account, load_identity, store_identity
-from croupier.protection.reality import run_reality_checks, session_closed, session_opened
+from croupier.protection.reality import run_reality_checks, sessions_changed
 from croupier.protection.registers import (
     FileRegister, Policy, RegisterHit, RegisterUnavailable, lookup, refresh_due,
 )
@@ -175,6 +175,8 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
         if not todo:
             return
         raw = _raw_payloads(conn, [seq for seq, e in todo if isinstance(e, (PlayerRegistered, PlayerUpdated))])
+        opened: dict[tuple[str, str], dict[str, Any]] = {}
+        closed: set[tuple[str, str]] = set()
         for seq, event in todo:
             # Facts take their time from the event that caused them, so a retry or a replay
             # produces the very same facts.
@@ -186,9 +188,12 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
             elif isinstance(event, ExclusionRequested):
                 _exclusion_requested(conn, engine, event, event.occurred_at, policy, stored)
             elif isinstance(event, SessionStarted):
-                session_opened(conn, event.player_id, event.session_id, event.brand, micros(event.occurred_at))
+                key = (event.player_id, event.session_id)
+                opened[key] = {"player_id": key[0], "session_id": key[1], "brand": event.brand,
+                               "started_us": micros(event.occurred_at), "checks_done": 0}
             elif isinstance(event, SessionEnded):
-                session_closed(conn, event.player_id, event.session_id)
+                closed.add((event.player_id, event.session_id))
+        sessions_changed(conn, [row for key, row in opened.items() if key not in closed], closed)
         upsert(conn, protection_cursor, [{"name": name, "seq": todo[-1][0]}], keys=("name",))
     for player_id, jurisdiction in to_screen:
         stored += _screen_account(engine, policy, player_id, jurisdiction, now)
@@ -208,13 +213,13 @@ def _identity_changed(conn: Connection, engine: Any, event: PlayerRegistered | P
             carried[k] = carried[k] or state.profile.get(k)
     name, register = policy.register_for(jurisdiction, conn)
     pending = "pending" if isinstance(event, PlayerRegistered) and register is not None else None
-    store_identity(conn, event.player_id, event.brand, jurisdiction, Identity.from_profile(carried),
-                   micros(now), register_status=pending)
-    facts, joined = link_account(conn, event.player_id, now)
+    identity = store_identity(conn, event.player_id, event.brand, jurisdiction, Identity.from_profile(carried),
+                              micros(now), register_status=pending)
+    facts, joined, related = link_account(conn, event.player_id, now, identity=identity)
     if facts:
         stored.extend(ex.append_facts(conn, facts))
-    # the account (and any newly linked one) inherits the person's exclusions that cover it
-    stored.extend(ex.propagate_to(conn, sorted({event.player_id, *(pid for pid, _ in joined)}), now))
+    if len(related) > 1:  # the account (and any newly linked one) inherits the person's exclusions
+        stored.extend(ex.propagate_to(conn, sorted({event.player_id, *(pid for pid, _ in joined)}), now))
     return (event.player_id, jurisdiction) if pending else None
 
 

@@ -306,14 +306,17 @@ def _apply_links(conn: Connection, scope: Sequence[str], links: list[Link], now:
     return facts, joined
 
 
-def link_account(conn: Connection, player_id: str, now: datetime, actor: str = "engine"
-                 ) -> tuple[list[Event], list[tuple[str, str]]]:
+def link_account(conn: Connection, player_id: str, now: datetime, actor: str = "engine",
+                 identity: Identity | None = None) -> tuple[list[Event], list[tuple[str, str]], set[str]]:
     """Re-link `player_id` after its identity changed: it, the accounts it matches, and the
-    accounts of their persons are regrouped. Returns (facts to append, newly joined pairs)."""
-    known = load_identity(conn, player_id)
-    if known is None:
-        return [], []
-    direct = matching_accounts(conn, known[0], exclude=player_id)
+    accounts of their persons are regrouped. Returns (facts to append, newly joined pairs,
+    every account related to it); pass the stored `identity` when the caller has it."""
+    if identity is None:
+        known = load_identity(conn, player_id)
+        if known is None:
+            return [], [], set()
+        identity = known[0]
+    direct = matching_accounts(conn, identity, exclude=player_id)
     scope = {player_id, *direct}
     persons = {p for p in conn.execute(select(person_links.c.person_id)
                                        .where(person_links.c.player_id.in_(list(scope)))).scalars()}
@@ -321,10 +324,12 @@ def link_account(conn: Connection, player_id: str, now: datetime, actor: str = "
         scope |= set(conn.execute(select(person_links.c.player_id)
                                   .where(person_links.c.person_id.in_(list(persons)))).scalars())
     if len(scope) == 1 and not persons:
-        return [], []
+        return [], [], scope
     rows = conn.execute(select(player_identities).where(player_identities.c.player_id.in_(list(scope)))).all()
     identities = {r.player_id: _identity(r) for r in rows}
-    return _apply_links(conn, sorted(scope), components(identities, {r.player_id: r.brand for r in rows}), now, actor)
+    facts, joined = _apply_links(conn, sorted(scope), components(identities, {r.player_id: r.brand for r in rows}),
+                                 now, actor)
+    return facts, joined, scope
 
 
 def rebuild_persons(conn: Connection, now: datetime, actor: str = "system"

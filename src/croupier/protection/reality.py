@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, tuple_
 
 from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.events import Event, RealityCheck
@@ -94,6 +94,14 @@ def session_opened(conn: Connection, player_id: str, session_id: str, brand: str
 def session_closed(conn: Connection, player_id: str, session_id: str) -> None:
     conn.execute(delete(session_timers).where(session_timers.c.player_id == player_id,
                                               session_timers.c.session_id == session_id))
+
+
+def sessions_changed(conn: Connection, opened: list[dict], closed: set[tuple[str, str]]) -> None:
+    """One batch's session starts and ends, in two statements (an end may arrive first)."""
+    insert_ignore(conn, session_timers, opened)
+    if closed:
+        conn.execute(delete(session_timers).where(
+            tuple_(session_timers.c.player_id, session_timers.c.session_id).in_(sorted(closed))))
 
 
 def set_interval(conn: Connection, player_id: str, minutes: int, now: datetime) -> None:
