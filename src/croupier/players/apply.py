@@ -533,7 +533,7 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
 # RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce
 # them; imported on first use because the protection package depends on this one.
 RG_DAY = "rg_day"
-_RG_EVENTS = frozenset({Deposit, Withdrawal, SessionStarted, SessionEnded, LimitChanged, LimitSet,
+_RG_EVENTS = frozenset({Deposit, Withdrawal, SessionEnded, LimitChanged, LimitSet,
                         SupportMessage, ExclusionRequested, ExclusionStarted})
 
 

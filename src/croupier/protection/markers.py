@@ -21,7 +21,7 @@ from msgspec import Meta, Struct
 
 from croupier.events import (
     Deposit, Event, ExclusionRequested, ExclusionStarted, LimitChanged, LimitSet, SessionEnded,
-    SessionStarted, SupportMessage, Withdrawal, format_amount, to_minor,
+    SupportMessage, Withdrawal, format_amount, to_minor,
 )
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import DEPOSIT, DEPOSIT_DECLINED, WITHDRAWAL_CANCELLED
@@ -138,13 +138,19 @@ def windows(state: PlayerState, at_us: int, cfg: MarkerConfig) -> tuple[range, r
 
 
 def _sum(state: PlayerState, days: range, slot: int) -> int:
+    return _sums(state, days, (slot,))[0]
+
+
+def _sums(state: PlayerState, days: range, slots: tuple[int, ...]) -> list[int]:
+    """Totals of several day-bucket slots over some days, in one pass."""
     buckets = state.days
-    total = 0
+    totals = [0] * len(slots)
     for day in days:
         bucket = buckets.get(day)
         if bucket is not None:
-            total += bucket[slot]
-    return total
+            for i, slot in enumerate(slots):
+                totals[i] += bucket[slot]
+    return totals
 
 
 def _recent_count(times: list[int], since_us: int) -> int:
@@ -216,8 +222,8 @@ def session_escalation(state: PlayerState, event: Event, at_us: int, cfg: Marker
     if len(baseline) < cfg.min_baseline_days:
         return None
     open_recent = sum(1 for s in state.sessions.values() if s.started_us >= recent.start * DAY_US)
-    r_n, r_sec = _sum(state, recent, SESS_N), _sum(state, recent, SESS_SECONDS)
-    b_n, b_sec = _sum(state, baseline, SESS_N), _sum(state, baseline, SESS_SECONDS)
+    r_n, r_sec = _sums(state, recent, (SESS_N, SESS_SECONDS))
+    b_n, b_sec = _sums(state, baseline, (SESS_N, SESS_SECONDS))
     r_days, b_days = len(recent), len(baseline)
     r_min_day = r_sec / 60 / r_days
     if r_min_day < cfg.session_min_minutes_per_day or not b_n:
@@ -261,14 +267,14 @@ def late_night(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
                features: FeatureConfig) -> Hit | None:
     """A large and rising share of bets placed late at night, in the player's local time."""
     recent, baseline = windows(state, at_us, cfg)
-    r_bets, r_late = _sum(state, recent, BET_N), _sum(state, recent, LATE_BET_N)
+    r_bets, r_late = _sums(state, recent, (BET_N, LATE_BET_N))
     if r_late < cfg.late_min_bets:
         return None
     nights = sum(1 for day in recent if (b := state.days.get(day)) is not None and b[LATE_BET_N])
     if nights < cfg.late_min_days:
         return None
     share = 100 * r_late / r_bets
-    b_bets, b_late = _sum(state, baseline, BET_N), _sum(state, baseline, LATE_BET_N)
+    b_bets, b_late = _sums(state, baseline, (BET_N, LATE_BET_N))
     known = len(baseline) >= cfg.min_baseline_days and b_bets >= cfg.late_min_bets
     b_share = 100 * b_late / b_bets if known else 0.0
     if known and share - b_share < cfg.late_over_baseline_pct:
@@ -363,7 +369,7 @@ _PLAY = ("session_escalation", "late_night", "stake_variability")
 
 # --- evidence: what each event adds to state.rg ----------------------------------------------
 KEEP_DEPOSITS, KEEP_TIMES = 48, 16
-STAKE_DAYS = 40
+STAKE_DAYS = 34                  # the baseline and recent days, and one more
 
 
 def note_stake(state: PlayerState, day: int, minor: int) -> bool:
@@ -465,12 +471,12 @@ def _exclusion(state: PlayerState, e: Event, at_us: int, cfg: MarkerConfig, fact
 
 
 def _session(state: PlayerState, e: Event, at_us: int, cfg: MarkerConfig, facts: list[str]) -> tuple[str, ...]:
-    return _PLAY if isinstance(e, SessionEnded) else ("session_escalation",)
+    return _PLAY  # at the end of a session: its length is known then
 
 
 _EVIDENCE: dict[type, Callable[[PlayerState, Event, int, MarkerConfig, list[str]], tuple[str, ...]]] = {
     Deposit: _deposit_evidence, Withdrawal: _withdrawal_evidence,  # type: ignore[dict-item]
-    SessionStarted: _session, SessionEnded: _session,
+    SessionEnded: _session,
     LimitChanged: _limit_changed, LimitSet: _limit_set,  # type: ignore[dict-item]
     SupportMessage: _support,  # type: ignore[dict-item]
     ExclusionRequested: _exclusion, ExclusionStarted: _exclusion,
