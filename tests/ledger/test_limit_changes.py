@@ -146,3 +146,23 @@ def test_sweden_requires_a_deposit_limit_before_play(db) -> None:  # noqa: ANN00
     up = w.limit("deposit", "month", "2000.00", at=T0 + timedelta(hours=1))
     assert up.effective_at >= T0 + timedelta(hours=1, seconds=se.limits.increase_cooling_hours * 3600)
     assert up.effective_at >= datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+
+
+def test_inbound_limit_changed_events_go_through_set_limit(db) -> None:  # noqa: ANN001
+    from croupier.events import LimitChanged
+    from croupier.protection.limits_inbound import apply_inbound_limit_changes
+
+    def event(eid: str, amount: str | None, at) -> LimitChanged:  # noqa: ANN001
+        return LimitChanged(event_id=eid, player_id="p1", brand="aurora", occurred_at=at, kind="deposit",
+                            period="week", amount=amount, currency="SEK" if amount else None)
+
+    stored = [(1, event("pam-1", "100.00", T0), 0), (2, event("pam-2", "500.00", T0 + timedelta(hours=1)), 0)]
+    items, refused = apply_inbound_limit_changes(db, stored, lambda pid: ("Europe/Stockholm", None))
+    assert refused == [] and len(items) == 2
+    again, _ = apply_inbound_limit_changes(db, stored, lambda pid: ("Europe/Stockholm", None))
+    assert again == []                                           # redelivery changes nothing
+    w = Wallet(db)
+    view = w.view(T0 + timedelta(hours=2))
+    assert view["limits"][0]["amount"] == "100.00" and view["pending_changes"][0]["amount"] == "500.00"
+    with db.engine.connect() as conn:
+        assert [r.actor for r in limit_store.history(conn, "p1")] == ["player", "player"]

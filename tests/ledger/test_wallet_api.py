@@ -133,6 +133,7 @@ def test_limits_api_shows_pending_increase_and_history(api: TestClient) -> None:
     assert [h["change"] for h in limits["history"]] == ["new", "increase"]
     assert api.get("/v1/wallet/p1").json()["pending_changes"][0]["amount"] == "300.00"
     # the engine folded the facts: the player's protection state shows the limit and the pending change
+    api.app.state.runtime.engine.process_pending()      # the engine is fed right after commit; catch up
     state = api.app.state.runtime.engine.state_of("p1")
     view = state.protection.limits["deposit:month"]
     assert view.amount_minor == 10_000 and view.pending is not None and view.pending.amount_minor == 30_000
@@ -157,6 +158,7 @@ def test_bets_wins_withdrawals_and_sessions_reach_the_engine(api: TestClient) ->
     for t in ("payment.deposit", "casino.bet", "casino.win", "payment.withdrawal", "session.started",
               "session.ended", "croupier.limit_set"):
         assert t in types
+    api.app.state.runtime.engine.process_pending()      # the engine is fed right after commit; catch up
     state = api.app.state.runtime.engine.state_of("p1")
     assert state.event_count == len(types)       # the engine processed every event the wallet appended
 

@@ -4,13 +4,17 @@ changes. Every posting's protocol event is handed to the engine after commit."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
@@ -22,11 +26,13 @@ from croupier.events import to_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
 from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
+from croupier.ledger.group_commit import GroupCommit
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
 from croupier.privacy import has_scope
 from croupier.protection import LimitError, LimitRequest, set_limit
 from croupier.protection import limits as limit_store
+from croupier.store import states as state_store
 from croupier.store.accounts import ApiKey
 
 log = logging.getLogger("croupier.wallet")
@@ -107,7 +113,8 @@ class LimitBody(BaseModel):
 
 
 # -- plumbing -------------------------------------------------------------------------------
-_sqlite_writer = threading.Lock()
+_committers: weakref.WeakKeyDictionary[Any, GroupCommit] = weakref.WeakKeyDictionary()
+_committers_lock = threading.Lock()
 
 
 def _runtime(request: Request):  # noqa: ANN202
@@ -118,12 +125,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def context_for(runtime: Any, player_id: str, brand: str | None = None) -> PlayerContext:
+def context_for(runtime: Any, player_id: str, brand: str | None = None,
+                conn: Connection | None = None) -> PlayerContext:
     """Time zone, jurisdiction, brand and protection state from the engine's view of the
-    player (the latest player.registered / player.updated); the wallet row keeps the last ones."""
-    state = runtime.engine.states.get(player_id)
-    if state is None:
-        state = runtime.engine.state_of(player_id)
+    player (the latest player.registered / player.updated); the wallet row keeps the last ones.
+    Pass the posting's `conn` so a snapshot read happens inside that transaction (on SQLite a
+    separate read would queue behind the writer for the database lock)."""
+    state = runtime.engine.states.get(player_id)      # a dict read: no engine lock
+    if state is None and conn is not None:             # not in memory: its last snapshot
+        state = state_store.load(conn, [player_id]).get(player_id)
+    elif state is None:
+        with runtime.db.engine.connect() as own:
+            state = state_store.load(own, [player_id]).get(player_id)
     if state is None:
         return PlayerContext(brand=brand)
     profile = state.profile
@@ -131,24 +144,119 @@ def context_for(runtime: Any, player_id: str, brand: str | None = None) -> Playe
                          jurisdiction=profile.get("jurisdiction"), protection=state.protection)
 
 
-def transact(runtime: Any, work: Callable[[Connection], T]) -> T:
-    """Run `work` in one write transaction. On SQLite, writers of this process queue on a
-    lock instead of SQLite's sleeping busy handler (the database lock is taken anyway)."""
-    db = runtime.db
-    if db.is_sqlite:
-        with _sqlite_writer, db.engine.begin() as conn:
-            return work(conn)
-    with db.engine.begin() as conn:
+def _committer(runtime: Any) -> GroupCommit:
+    with _committers_lock:
+        committer = _committers.get(runtime)
+        if committer is None:
+            committer = _committers[runtime] = GroupCommit(
+                runtime.db, after_commit=lambda results: _to_engine(runtime, results))
+        return committer
+
+
+def _items_of(result: Any) -> list:
+    if isinstance(result, list):
+        return result
+    return list(getattr(result, "items", None) or [])
+
+
+def _to_engine(runtime: Any, results: list[Any]) -> None:
+    """On the SQLite writer thread, after a batch is answered: its events, in log order."""
+    items = sorted((item for r in results for item in _items_of(r)), key=lambda item: item[0])
+    if items:
+        try:
+            runtime.engine.submit(items)
+        except Exception:  # committed: the engine picks the events up from the log on its next pass
+            log.exception("engine failed on wallet events; they will be processed from the log")
+
+
+def _own_transaction(runtime: Any, work: Callable[[Connection], T]) -> T:
+    with runtime.db.engine.begin() as conn:
         return work(conn)
 
 
+def transact(runtime: Any, work: Callable[[Connection], T]) -> T:
+    """Run `work` in a write transaction and return once it is durable. SQLite: through the
+    runtime's group commit (one fsync for every request waiting, each in its own savepoint);
+    PostgreSQL: a transaction of its own (the wallet row lock orders a player's postings)."""
+    if runtime.db.is_sqlite:
+        return _committer(runtime).run(work)
+    return _own_transaction(runtime, work)
+
+
+async def transact_async(runtime: Any, work: Callable[[Connection], T]) -> T:
+    """`transact` for async endpoints: waits on the commit without holding a worker thread."""
+    if runtime.db.is_sqlite:
+        return await asyncio.wrap_future(_committer(runtime).submit(work))
+    return await run_in_threadpool(_own_transaction, runtime, work)
+
+
+class EngineFeed:
+    """Hands committed wallet events to the engine from one thread, in log order.
+
+    Request threads only enqueue, so a burst of postings costs the engine one `submit` per
+    batch instead of one lock round per request; a request is answered once its posting is
+    durable, and the engine sees it a moment later (or from the log, if it failed)."""
+
+    def __init__(self, runtime: Any):
+        self.runtime = runtime
+        self._queue: queue.SimpleQueue[list] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def put(self, items: list) -> None:
+        if not items:
+            return
+        with self._lock:
+            self._idle.clear()
+            self._queue.put(items)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="croupier-wallet-feed", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Until everything enqueued so far has been handed to the engine (tests, shutdown)."""
+        return self._idle.wait(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                items = list(self._queue.get(timeout=1.0))
+            except queue.Empty:
+                with self._lock:   # idle for a second: exit; the next put starts a new thread
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            while not self._queue.empty():
+                items.extend(self._queue.get())
+            items.sort(key=lambda item: item[0])
+            try:
+                self.runtime.engine.submit(items)
+            except Exception:  # committed: the engine picks the events up from the log on its next pass
+                log.exception("engine failed on wallet events; they will be processed from the log")
+            with self._lock:
+                if self._queue.empty():
+                    self._idle.set()
+
+
+_feeds: weakref.WeakKeyDictionary[Any, EngineFeed] = weakref.WeakKeyDictionary()
+
+
+def engine_feed(runtime: Any) -> EngineFeed:
+    with _committers_lock:
+        feed = _feeds.get(runtime)
+        if feed is None:
+            feed = _feeds[runtime] = EngineFeed(runtime)
+        return feed
+
+
 def submit(runtime: Any, items: list) -> None:
-    if not items:
-        return
-    try:
-        runtime.engine.submit(items)
-    except Exception:  # committed: the engine picks the events up from the log on its next pass
-        log.exception("engine failed on wallet events; they will be processed from the log")
+    """After commit: the events go to the engine. On SQLite the group-commit writer already
+    did it (see `_to_engine`); on PostgreSQL the EngineFeed thread does."""
+    if not runtime.db.is_sqlite:
+        engine_feed(runtime).put(items)
 
 
 def _minor(value: str | None, currency: str, field: str) -> int | None:
@@ -165,9 +273,13 @@ def _error(exc: LedgerError | LimitError) -> HTTPException:
     return HTTPException(status, detail={"field": exc.field, "message": str(exc)})
 
 
-def respond(runtime: Any, request: TransferRequest, context: PlayerContext) -> JSONResponse:
+async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> JSONResponse:
+    def work(conn: Connection) -> PostResult:
+        context = context_for(runtime, request.player_id, brand, conn)
+        return ledger.post(conn, request, now=_now(), context=context)
+
     try:
-        result: PostResult = transact(runtime, lambda conn: ledger.post(conn, request, now=_now(), context=context))
+        result: PostResult = await transact_async(runtime, work)
     except LedgerError as exc:
         raise _error(exc) from None
     except Exception as exc:  # a concurrent request took the same id on another wallet
@@ -181,12 +293,12 @@ def respond(runtime: Any, request: TransferRequest, context: PlayerContext) -> J
     return JSONResponse(result.body, status_code=status, headers=headers)
 
 
-def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> JSONResponse:
+async def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> JSONResponse:
     runtime = _runtime(request)
     minor = _minor(body.amount, body.currency, "amount") or 0
     req = TransferRequest(transfer_id=body.transaction_id, player_id=player_id, kind=kind,
                           currency=body.currency, amount=minor, **extra)
-    return respond(runtime, req, context_for(runtime, player_id, body.brand))
+    return await respond(runtime, req, body.brand)
 
 
 _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the balance: `reasons` says "
@@ -198,80 +310,80 @@ _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the b
 # -- money movements ------------------------------------------------------------------------
 @router.post("/wallet/{player_id}/deposits", summary="Deposit (checked against every deposit limit)",
              responses=_REFUSED)
-def post_deposit(player_id: str, body: DepositBody, request: Request,
+async def post_deposit(player_id: str, body: DepositBody, request: Request,
                  _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "deposit", method=body.method, instrument_id=body.instrument_id)
+    return await _post(request, player_id, body, "deposit", method=body.method, instrument_id=body.instrument_id)
 
 
 @router.post("/wallet/{player_id}/withdrawals", summary="Request a withdrawal (reserved as pending)",
              responses=_REFUSED)
-def post_withdrawal(player_id: str, body: DepositBody, request: Request,
+async def post_withdrawal(player_id: str, body: DepositBody, request: Request,
                     _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
+    return await _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
 
 
-def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> JSONResponse:
+async def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> JSONResponse:
     runtime = _runtime(request)
     req = TransferRequest(transfer_id=transaction_id, player_id=player_id, kind=kind, currency="",
                           pending_id=transaction_id)
-    return respond(runtime, req, context_for(runtime, player_id))
+    return await respond(runtime, req)
 
 
 @router.post("/wallet/{player_id}/withdrawals/{transaction_id}/settle", summary="Settle a pending withdrawal",
              responses=_REFUSED)
-def post_settle(player_id: str, transaction_id: str, request: Request,
+async def post_settle(player_id: str, transaction_id: str, request: Request,
                 _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _resolve(request, player_id, transaction_id, "settle")
+    return await _resolve(request, player_id, transaction_id, "settle")
 
 
 @router.post("/wallet/{player_id}/withdrawals/{transaction_id}/void",
              summary="Void a pending withdrawal (the reserved cash is released)", responses=_REFUSED)
-def post_void(player_id: str, transaction_id: str, request: Request,
+async def post_void(player_id: str, transaction_id: str, request: Request,
               _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _resolve(request, player_id, transaction_id, "void")
+    return await _resolve(request, player_id, transaction_id, "void")
 
 
 @router.post("/wallet/{player_id}/bets", summary="Bet (checked against balance, loss, wager and session limits)",
              responses=_REFUSED)
-def post_bet(player_id: str, body: BetBody, request: Request,
+async def post_bet(player_id: str, body: BetBody, request: Request,
              _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "bet", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
+    return await _post(request, player_id, body, "bet", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
                  bet_id=body.bet_id, session_id=body.session_id, game_id=body.game_id,
                  game_category=body.game_category)
 
 
 @router.post("/wallet/{player_id}/wins", summary="Win (credited to cash, or partly to bonus)", responses=_REFUSED)
-def post_win(player_id: str, body: WinBody, request: Request,
+async def post_win(player_id: str, body: WinBody, request: Request,
              _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "win", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
+    return await _post(request, player_id, body, "win", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
                  bet_id=body.bet_id, game_id=body.game_id)
 
 
 @router.post("/wallet/{player_id}/bonus-credits", summary="Credit bonus funds (counts against deposit limits)",
              responses=_REFUSED)
-def post_bonus_credit(player_id: str, body: BonusBody, request: Request,
+async def post_bonus_credit(player_id: str, body: BonusBody, request: Request,
                       _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "bonus_credit", reason=body.reason)
+    return await _post(request, player_id, body, "bonus_credit", reason=body.reason)
 
 
 @router.post("/wallet/{player_id}/bonus-conversions", summary="Convert bonus funds to cash", responses=_REFUSED)
-def post_bonus_conversion(player_id: str, body: BonusBody, request: Request,
+async def post_bonus_conversion(player_id: str, body: BonusBody, request: Request,
                           _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "bonus_conversion", reason=body.reason)
+    return await _post(request, player_id, body, "bonus_conversion", reason=body.reason)
 
 
 @router.post("/wallet/{player_id}/chargebacks", summary="Chargeback (recovered from cash as far as it goes)",
              responses=_REFUSED)
-def post_chargeback(player_id: str, body: Money, request: Request,
+async def post_chargeback(player_id: str, body: Money, request: Request,
                     _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    return _post(request, player_id, body, "chargeback")
+    return await _post(request, player_id, body, "chargeback")
 
 
 @router.post("/wallet/{player_id}/adjustments", summary="Manual adjustment by staff, with a reason (audited)",
              responses=_REFUSED)
-def post_adjustment(player_id: str, body: AdjustmentBody, request: Request,
+async def post_adjustment(player_id: str, body: AdjustmentBody, request: Request,
                     key: ApiKey = Depends(require_scope("admin"))) -> JSONResponse:
-    return _post(request, player_id, body, "adjustment", account=body.account, direction=body.direction,
+    return await _post(request, player_id, body, "adjustment", account=body.account, direction=body.direction,
                  reason=body.reason, actor=body.actor or f"api-key:{key.key_id}")
 
 
@@ -306,9 +418,8 @@ def post_session_end(player_id: str, session_id: str, request: Request,
 @router.get("/wallet/{player_id}", summary="Balances, limits in force, pending limit changes, usage per limit")
 def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     runtime = _runtime(request)
-    ctx = context_for(runtime, player_id)
     with runtime.db.engine.connect() as conn:
-        return ledger.wallet_view(conn, player_id, now=_now(), context=ctx)
+        return ledger.wallet_view(conn, player_id, now=_now(), context=context_for(runtime, player_id, conn=conn))
 
 
 @router.get("/wallet/{player_id}/transactions/{transaction_id}", summary="One transaction's recorded result")
@@ -331,7 +442,7 @@ def post_authorize(body: AuthorizeBody, request: Request,
                           bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"))
     try:
         with runtime.db.engine.connect() as conn:
-            return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id))
+            return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id, conn=conn))
     except LedgerError as exc:
         raise _error(exc) from None
 

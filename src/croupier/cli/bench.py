@@ -72,6 +72,34 @@ def bench_gate_command(
     console.print(f"  timing floor (an empty timed call): p99 {r.floor_p99_us:.2f} µs; budget: p99 < 200 µs per action")
 
 
+@bench_app.command("wallet")
+def bench_wallet_command(
+    rate: Annotated[int, typer.Option("--rate", help="Target requests per second.")] = 1_000,
+    seconds: Annotated[float, typer.Option("--seconds", help="Measured seconds (after a 2 s warm-up).")] = 10.0,
+    players: Annotated[int, typer.Option("--players", help="Players, each with five limits in force.")] = 1_000,
+    connections: Annotated[int, typer.Option("--connections", help="Keep-alive HTTP connections.")] = 32,
+) -> None:
+    """Deposits and bets over HTTP against the real app (uvicorn in its own process, SQLite),
+    every limit checked in the posting transaction; GET /v1/health on the same server is the ceiling."""
+    from croupier.bench.wallet import bench_wallet, machine
+
+    console.print("preparing players, limits and a running server…")
+    r = bench_wallet(rate, seconds, players, connections)
+    w, c = r.wallet, r.ceiling
+    console.print(f"\n[bold]croupier bench wallet[/] --rate {rate} --seconds {seconds:g} --players {players} "
+                  f"--connections {connections}")
+    console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC   "
+                  f"load average at start: {r.load_average:.2f}")
+    console.print(f"  wallet (1 deposit : 3 bets, {r.limits_per_player} limits per player, SQLite fsync per commit)")
+    console.print(f"    achieved        {w.rate:>8,.0f} requests/s of {rate:,} targeted ({w.requests:,} requests)")
+    console.print(f"    latency         p50 {w.pct(0.5):.2f} ms   p99 {w.pct(0.99):.2f} ms   "
+                  f"max {max(w.latencies_ms, default=0):.1f} ms   (from when each request was due)")
+    console.print(f"    statuses        {dict(sorted(w.statuses.items()))}")
+    console.print("  ceiling: GET /v1/health on the same server, same rate")
+    console.print(f"    achieved        {c.rate:>8,.0f} requests/s   p50 {c.pct(0.5):.2f} ms   p99 {c.pct(0.99):.2f} ms")
+    console.print("  budget (DESIGN.md): p99 < 10 ms at 1,000 requests/s")
+
+
 @bench_app.command("detectors")
 def bench_detectors_command(
     players: Annotated[int, typer.Option("--players", help="Simulated players.")] = 1_000,

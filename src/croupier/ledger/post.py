@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.events import Event, format_amount
 from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
-from croupier.ledger import sessions, usage as usage_store, wallets
+from croupier.ledger import sessions, sql, usage as usage_store, wallets
 from croupier.ledger.events import for_transfer
 from croupier.ledger.guards import mandatory_refusals, protection_refusals
 from croupier.ledger.legs import Balances, Plan, plan
@@ -33,7 +33,7 @@ from croupier.protection import limits as limit_store
 from croupier.protection.limits_check import Refusal, Usage, check_limits
 from croupier.protection.limits_periods import Window, local_date, window
 from croupier.store import audit as audit_store
-from croupier.store.schema import ledger_entries, ledger_transfers
+from croupier.store.schema import ledger_transfers
 
 MAX_MINOR = 10**15
 
@@ -46,7 +46,7 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     if req.kind in ("settle", "void"):
         return _resolve(conn, req, now, ctx)
     wallet = wallets.lock(conn, req.player_id, req.currency, now_us, _profile(ctx))
-    existing = conn.execute(select(ledger_transfers).where(ledger_transfers.c.transfer_id == req.transfer_id)).first()
+    existing = conn.execute(sql.SELECT_TRANSFER, {"t": req.transfer_id}).first()
     if existing is not None:
         return _replay(existing, req)
     brand = ctx.brand or wallet.brand or "default"
@@ -73,10 +73,11 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     if event is not None:
         events.append(event)
     body = _body(req, status, p, balances, now, event)
-    conn.execute(ledger_transfers.insert().values(
-        transfer_id=req.transfer_id, player_id=req.player_id, currency=req.currency, kind=req.kind,
-        status=status, amount_minor=req.amount, request_hash=request_hash(req),
-        result=json.dumps(body, separators=(",", ":")), at_us=now_us))
+    conn.execute(sql.INSERT_TRANSFER, {
+        "transfer_id": req.transfer_id, "player_id": req.player_id, "currency": req.currency, "kind": req.kind,
+        "status": status, "amount_minor": req.amount, "request_hash": request_hash(req),
+        "result": json.dumps(body, separators=(",", ":")), "resolution": None, "at_us": now_us,
+        "resolved_at_us": None})
     if req.kind == "adjustment":
         audit_store.append(conn, [audit_store.Entry(
             at_us=now_us, actor=req.actor or "staff", kind="ledger.adjustment", player_id=req.player_id,
@@ -170,7 +171,7 @@ def _write_entries(conn: Connection, transfer_id: str, player_id: str, currency:
         rows.append({"transfer_id": transfer_id, "player_id": player_id, "currency": currency,
                      "account": credit, "amount_minor": amount, "at_us": now_us})
     if rows:
-        conn.execute(ledger_entries.insert(), rows)
+        conn.execute(sql.INSERT_ENTRIES, rows)
 
 
 def balance_dict(b: Balances, currency: str) -> dict[str, str]:
@@ -238,5 +239,5 @@ def _resolve(conn: Connection, req: TransferRequest, now: datetime, ctx: PlayerC
 
 
 def _pending_row(conn: Connection, transfer_id: str) -> Any:
-    return conn.execute(select(ledger_transfers).where(ledger_transfers.c.transfer_id == transfer_id)).first()
+    return conn.execute(sql.SELECT_TRANSFER, {"t": transfer_id}).first()
 

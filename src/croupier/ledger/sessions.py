@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from croupier.events import Event
+from croupier.ledger import sql
 from croupier.ledger.events import session_event
 from croupier.players import micros
 from croupier.store.schema import ledger_sessions
@@ -17,11 +18,9 @@ from croupier.store.upsert import insert_ignore
 
 def start(conn: Connection, player_id: str, brand: str, session_id: str, now: datetime) -> Event | None:
     """Open a session (idempotent); returns the event to append when it is new."""
-    if _row(conn, player_id, session_id) is not None:
-        return None
-    insert_ignore(conn, ledger_sessions, [{"player_id": player_id, "session_id": session_id,
-                                           "started_at_us": micros(now), "ended_at_us": None}])
-    return session_event(player_id, brand, session_id, now, started=True)
+    result = conn.execute(sql.session_insert(conn), {"player_id": player_id, "session_id": session_id,
+                                                     "started_at_us": micros(now), "ended_at_us": None})
+    return session_event(player_id, brand, session_id, now, started=True) if result.first() is not None else None
 
 
 def end(conn: Connection, player_id: str, brand: str, session_id: str, now: datetime) -> Event | None:

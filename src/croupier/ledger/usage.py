@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection
 
+from croupier.ledger import sql
 from croupier.players import micros
 from croupier.protection.limits_check import Usage
 from croupier.protection.limits_periods import Window
-from croupier.store.schema import ledger_sessions, ledger_usage
-from croupier.store.upsert import upsert
 
-COLUMNS = ("deposit", "bonus_credit", "adjustment_in", "stake_cash", "stake_bonus", "win_cash")
+COLUMNS = sql.USAGE_COLUMNS
 
 
 def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, Window]) -> dict[str, Usage]:
@@ -20,9 +19,7 @@ def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, 
     if not windows:
         return {}
     first = min(w.first_day for w in windows.values())
-    rows = conn.execute(select(ledger_usage.c.day, *(ledger_usage.c[c] for c in COLUMNS)).where(
-        ledger_usage.c.player_id == player_id, ledger_usage.c.currency == currency,
-        ledger_usage.c.day >= first)).all()
+    rows = conn.execute(sql.SELECT_USAGE, {"p": player_id, "c": currency, "first": first}).all()
     out = {}
     for period, w in windows.items():
         sums = [0] * len(COLUMNS)
@@ -38,15 +35,12 @@ def add(conn: Connection, player_id: str, currency: str, day: int, delta: Usage)
     values = {c: getattr(delta, c) for c in COLUMNS}
     if not any(values.values()):
         return
-    upsert(conn, ledger_usage, [{"player_id": player_id, "currency": currency, "day": day, **values}],
-           keys=("player_id", "currency", "day"), increment=COLUMNS)
+    conn.execute(sql.usage_upsert(conn), [{"player_id": player_id, "currency": currency, "day": day, **values}])
 
 
 def session_seconds(conn: Connection, player_id: str, start_us: int, now_us: int) -> int:
     """Seconds of wallet sessions inside [start, now]; an open session counts up to now."""
-    rows = conn.execute(select(ledger_sessions.c.started_at_us, ledger_sessions.c.ended_at_us).where(
-        ledger_sessions.c.player_id == player_id, ledger_sessions.c.started_at_us < now_us,
-        or_(ledger_sessions.c.ended_at_us.is_(None), ledger_sessions.c.ended_at_us > start_us))).all()
+    rows = conn.execute(sql.SELECT_SESSIONS, {"p": player_id, "now": now_us, "start": start_us}).all()
     total = 0
     for started, ended in rows:
         end = now_us if ended is None else min(ended, now_us)

@@ -6,27 +6,26 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from croupier.ledger import sql
 from croupier.ledger.legs import Balances
 from croupier.store.schema import ledger_wallets as wallets
 from croupier.store.upsert import insert_ignore
 
-_COUNTERS = ("cash_debits_posted", "cash_credits_posted", "cash_debits_pending",
-             "bonus_debits_posted", "bonus_credits_posted", "bonus_debits_pending")
+_COUNTERS = sql.COUNTERS
 
 
 def lock(conn: Connection, player_id: str, currency: str, now_us: int, defaults: dict[str, Any]) -> Any:
     """The wallet row, created if new, locked until the transaction ends (SELECT ... FOR
     UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the database write lock).
     Concurrent postings for the player wait here, so the limit sums they read are final."""
-    stmt = select(wallets).where(wallets.c.player_id == player_id, wallets.c.currency == currency)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).first()
+    stmt = sql.SELECT_WALLET_FOR_UPDATE if conn.dialect.name == "postgresql" else sql.SELECT_WALLET
+    params = {"p": player_id, "c": currency}
+    row = conn.execute(stmt, params).first()
     if row is None:
         insert_ignore(conn, wallets, [{"player_id": player_id, "currency": currency,
                                        "created_at_us": now_us, "updated_at_us": now_us,
                                        **{c: 0 for c in _COUNTERS}, **defaults}])
-        row = conn.execute(stmt).first()
+        row = conn.execute(stmt, params).first()
     return row
 
 
@@ -56,11 +55,11 @@ def apply_legs(conn: Connection, row: Any, legs: list[tuple[str, str, int]], res
         if credit in ("cash", "bonus"):
             values[f"{credit}_credits_posted"] += amount
     values["cash_debits_pending"] += reserve
-    changed = {c: v for c, v in values.items() if v != getattr(row, c)}
-    changed.update({k: v for k, v in profile.items() if v is not None and getattr(row, k) != v})
+    changed = any(v != getattr(row, c) for c, v in values.items()) or \
+        any(v is not None and getattr(row, k) != v for k, v in profile.items())
     if changed:
-        changed["updated_at_us"] = now_us
-        conn.execute(wallets.update().where(wallets.c.player_id == row.player_id,
-                                            wallets.c.currency == row.currency).values(**changed))
+        conn.execute(sql.UPDATE_WALLET, {"p": row.player_id, "c": row.currency, "v_now": now_us,
+                                         **{f"v_{c}": v for c, v in values.items()},
+                                         **{f"v_{k}": profile.get(k) for k in ("brand", "timezone", "jurisdiction")}})
     return Balances(values["cash_credits_posted"], values["cash_debits_posted"], values["cash_debits_pending"],
                     values["bonus_credits_posted"], values["bonus_debits_posted"])

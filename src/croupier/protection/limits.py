@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from croupier.compliance.rules import JurisdictionRules
 from croupier.events import Event, LimitSet, format_amount, to_minor
@@ -93,9 +93,11 @@ def record_of(row: Any) -> dict[str, Any]:
             "actor": m["actor"], "reason": m["reason"], "event_id": m["event_id"]}
 
 
+_HISTORY = select(limits_table).where(limits_table.c.player_id == bindparam("p")).order_by(limits_table.c.id)
+
+
 def history(conn: Connection, player_id: str) -> list[Any]:
-    return conn.execute(select(limits_table).where(limits_table.c.player_id == player_id)
-                        .order_by(limits_table.c.id)).all()
+    return conn.execute(_HISTORY, {"p": player_id}).all()
 
 
 def fold_history(rows: Sequence[Any]) -> ProtectionState:
