@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from croupier import __version__
-from croupier.api.audit_routes import router as audit_router
-from croupier.api.routes import router
+from croupier.api import audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
 from croupier.api.runtime import Runtime
 from croupier.events import event_json_schema
 from croupier.players import EngineConfig
@@ -31,12 +30,8 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                               "Authenticate with `Authorization: Bearer crp_…` (create keys with "
                               "`croupier keys create --scope ingest|read|admin`).")
     app.state.runtime = runtime
-    app.include_router(router)
-    app.include_router(__import__("croupier.api.protection", fromlist=["router"]).router)
-    app.include_router(__import__("croupier.api.config_routes", fromlist=["router"]).router)
-    app.include_router(__import__("croupier.api.wallet", fromlist=["router"]).router)
-    app.include_router(audit_router)
-    app.include_router(__import__("croupier.api.reports", fromlist=["router"]).router)
+    for module in (routes, protection, config_routes, wallet, audit_routes, rg_routes, reports):
+        app.include_router(module.router)
     if web:
         from croupier.web import mount_back_office
 

@@ -63,7 +63,7 @@ def export_stream(db: Database, filters: audit_store.AuditFilter, fmt: str, acto
         audit_store.append(conn, [audit_store.Entry(time.time_ns() // 1000, actor=actor, kind="audit.exported",
                                                     body={"format": fmt, "filters": filters.as_dict()},
                                                     subject=fmt)])
-    with db.engine.connect() as conn:
+    with db.reader.connect() as conn:
         records = audit_store.export(conn, filters)
         if fmt == "csv":
             buffer = io.StringIO()
@@ -95,7 +95,7 @@ def export_response(db: Database, filters: audit_store.AuditFilter, fmt: str, ac
 
 def why(db: Database, player_id: str, action: str) -> dict[str, Any]:
     """Every gate decision about `action` for the player, newest first, and a sentence."""
-    with db.engine.connect() as conn:
+    with db.reader.connect() as conn:
         decisions = audit_store.decisions_about(conn, player_id, action)
         proposed = sorted({d["name"] for d in audit_store.decisions_about(conn, player_id)}) if not decisions else []
     for d in decisions:
@@ -117,7 +117,7 @@ def why(db: Database, player_id: str, action: str) -> dict[str, Any]:
 def get_audit(request: Request, filters: audit_store.AuditFilter = Depends(audit_filter),
               limit: int = Query(100, ge=1, le=1000), before_seq: int | None = Query(None, ge=1),
               _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
-    with request.app.state.runtime.db.engine.connect() as conn:
+    with request.app.state.runtime.db.reader.connect() as conn:
         rows = audit_store.search(conn, filters, limit, before_seq)
     return {"records": [present(r) for r in rows],
             "next_before_seq": rows[-1]["seq"] if len(rows) == limit else None}

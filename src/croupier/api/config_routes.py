@@ -68,7 +68,7 @@ async def actor(request: Request, permission: str, *, session_only: bool = False
     name = (request.headers.get("x-croupier-actor") or "").strip()
     if not name:
         raise HTTPException(400, detail="name the staff user acting in the X-Croupier-Actor header")
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         user = find_user(conn, name)
     if user is None or user.disabled:
         raise HTTPException(403, detail=f"X-Croupier-Actor {name!r} is not an enabled staff user")
@@ -115,7 +115,7 @@ def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: 
 
 def do_shadow(runtime: Any, who: Actor, version_id: str, *, last_events: int | None = None,
               since_minutes: int | None = None) -> dict[str, Any]:
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         version = store.get_version(conn, version_id)
     if version is None:
         raise store.ConfigRefused(404, f"no configuration version {version_id!r}")
@@ -127,12 +127,12 @@ def do_shadow(runtime: Any, who: Actor, version_id: str, *, last_events: int | N
                         last_events=None if since_us else (last_events or 1000), since_us=since_us)
     with runtime.db.engine.begin() as conn:
         store.save_shadow_run(conn, version_id, actor=who.username, now_us=_now_us(), result=result)
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         return store.latest_shadow_run(conn, version_id) or result
 
 
 def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         version = store.get_version(conn, version_id)
         if version is None:
             return None
@@ -147,7 +147,7 @@ def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
 async def list_versions(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     await actor(request, "config.view")
     runtime = _runtime(request)
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         versions = store.list_versions(conn, limit)
     return {"active_version": runtime.config.version, "versions": [v.as_dict() for v in versions]}
 
@@ -250,7 +250,7 @@ async def post_shadow(version_id: str, request: Request) -> Any:
 async def get_shadow(version_id: str, request: Request) -> Any:
     await actor(request, "config.view")
     runtime = _runtime(request)
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         result = store.latest_shadow_run(conn, version_id)
     if result is None:
         raise HTTPException(404, detail=f"no shadow run of version {version_id!r} yet: POST to this URL to run one")

@@ -56,7 +56,7 @@ def timeline(conn: Connection, player_id: str, limit: int = 50, before_seq: int 
 
 def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_limit: int = 50) -> dict[str, Any] | None:
     state = runtime.engine.state_of(player_id)
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         events = timeline(conn, player_id, timeline_limit)
         if state is None and not events:
             return None
@@ -128,6 +128,10 @@ def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - Pla
         "risk_history": [{"at": _iso(entry[0]), "level": entry[1], "markers": list(entry[2]),
                           "score": entry[3] if len(entry) > 3 else None}
                          for entry in reversed(p.risk_history)],
+        "interventions": [{"kind": i.kind, "at": _iso(i.at_us), "level": i.level, "markers": list(i.markers),
+                           "variant": i.variant, "status": i.status}
+                          for i in reversed(p.interventions)],
+        "open_cases": sum(1 for i in p.interventions if i.status == "open"),
         "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,
         "reality_checks": p.reality_checks,
     }

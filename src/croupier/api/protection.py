@@ -109,7 +109,7 @@ def post_exclusion(player_id: str, body: ExclusionRequest, request: Request,
             "those of the same person's other accounts whose scope covers it)")
 def get_exclusions(player_id: str, request: Request, active: bool = False,
                    _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         return {"player_id": player_id, "exclusions": ex.exclusions_of(conn, player_id, _now(), not active)}
 
 
@@ -150,7 +150,7 @@ def post_access_check(player_id: str, body: AccessCheck, request: Request,
 
 @router.get("/players/{player_id}/person", summary="The person behind an account: linked accounts and evidence")
 def get_person(player_id: str, request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         return person_view(conn, player_id)
 
 
@@ -178,7 +178,7 @@ def put_reality_check(player_id: str, body: RealityCheckSetting, request: Reques
 def get_registers(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     runtime = _runtime(request)
     registers = policy_for(runtime.engine).all_registers()
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         lists = {r["register"]: r for r in register_status(conn)}
     return {"registers": [{"register": name, "adapter": type(reg).__name__, "list": lists.get(name)}
                           for name, reg in sorted(registers.items())]}

@@ -86,7 +86,7 @@ def get_player(player_id: str, request: Request, timeline_limit: int = Query(50,
 def get_player_events(player_id: str, request: Request, limit: int = Query(100, ge=1, le=1000),
                       before_seq: int | None = None,
                       _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         return {"events": timeline(conn, player_id, limit, before_seq)}
 
 

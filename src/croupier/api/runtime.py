@@ -46,7 +46,7 @@ class Runtime:
         """A connection for reads that must see every event this process has processed
         (search rows and totals are snapshotted at most every second otherwise)."""
         self.engine.flush()
-        return self.db.engine.connect()
+        return self.db.reader.connect()
 
     def api_key(self, key_id: str) -> ApiKey | None:
         """Keys are cached briefly so the ingest hot path does not hit the database per call;
@@ -56,7 +56,7 @@ class Runtime:
         cached = self._keys.get(key_id)
         if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             key = find_key(conn, key_id)
         self._keys[key_id] = (now, key)
         return key
@@ -88,7 +88,7 @@ class Runtime:
         from croupier.compliance.config_store import active_version, active_version_id
 
         self._config_checked = time.monotonic()
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             active_id = active_version_id(conn)
             if active_id is None or active_id == self.config.version:
                 return

@@ -135,7 +135,7 @@ def context_for(runtime: Any, player_id: str, brand: str | None = None,
     if state is None and conn is not None:             # not in memory: its last snapshot
         state = state_store.load(conn, [player_id]).get(player_id)
     elif state is None:
-        with runtime.db.engine.connect() as own:
+        with runtime.db.reader.connect() as own:
             state = state_store.load(own, [player_id]).get(player_id)
     if state is None:
         return PlayerContext(brand=brand)
@@ -418,14 +418,14 @@ def post_session_end(player_id: str, session_id: str, request: Request,
 @router.get("/wallet/{player_id}", summary="Balances, limits in force, pending limit changes, usage per limit")
 def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     runtime = _runtime(request)
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         return ledger.wallet_view(conn, player_id, now=_now(), context=context_for(runtime, player_id, conn=conn))
 
 
 @router.get("/wallet/{player_id}/transactions/{transaction_id}", summary="One transaction's recorded result")
 def get_transaction(player_id: str, transaction_id: str, request: Request,
                     _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         body = ledger.transfer(conn, transaction_id)
     if body is None or body.get("player_id") != player_id:
         raise HTTPException(404, detail={"field": "transaction_id", "message":
@@ -441,7 +441,7 @@ def post_authorize(body: AuthorizeBody, request: Request,
                           amount=_minor(body.amount, body.currency, "amount") or 0,
                           bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"))
     try:
-        with runtime.db.engine.connect() as conn:
+        with runtime.db.reader.connect() as conn:
             return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id, conn=conn))
     except LedgerError as exc:
         raise _error(exc) from None
@@ -451,7 +451,7 @@ def post_authorize(body: AuthorizeBody, request: Request,
 @router.get("/players/{player_id}/limits", summary="Limits in force, pending changes and the full history")
 def get_limits(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     now = _now()
-    with _runtime(request).db.engine.connect() as conn:
+    with _runtime(request).db.reader.connect() as conn:
         rows = limit_store.history(conn, player_id)
     state = limit_store.fold_history(rows)
     return {"player_id": player_id,

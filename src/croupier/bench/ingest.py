@@ -147,7 +147,7 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
 
     from croupier.store.schema import audit_log
 
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         result.decisions = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
     runtime.close()
 

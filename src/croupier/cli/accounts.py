@@ -61,7 +61,7 @@ def users_list(db: DbOption = None) -> None:
     from croupier.store import open_database
     from croupier.store.accounts import list_users
 
-    with open_database(db).engine.connect() as conn:
+    with open_database(db).reader.connect() as conn:
         users = list_users(conn)
     table = Table("id", "username", "role", "disabled")
     for u in users:
@@ -99,7 +99,7 @@ def keys_list(db: DbOption = None) -> None:
     from croupier.store import open_database
     from croupier.store.accounts import list_keys
 
-    with open_database(db).engine.connect() as conn:
+    with open_database(db).reader.connect() as conn:
         keys = list_keys(conn)
     table = Table("key id", "name", "scopes", "signed", "revoked")
     for k in keys:
@@ -128,7 +128,7 @@ def audit_verify(db: DbOption = None) -> None:
     """Recompute the audit log's hash chain; exit 1 if any record was altered, removed or reordered."""
     from croupier.store import audit, open_database
 
-    with open_database(db).engine.connect() as conn:
+    with open_database(db).reader.connect() as conn:
         checked, breaks = audit.verify(conn)
     if breaks:
         for b in breaks[:50]:

@@ -109,7 +109,7 @@ def list_registers(db: DbOption = None) -> None:
 
     engine = _shell(db)
     registers = policy_for(engine).all_registers()
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         lists = {r["register"]: r for r in register_status(conn)}
     table = Table("register", "adapter", "entries", "imported at", "source")
     for name, adapter in sorted(registers.items()):

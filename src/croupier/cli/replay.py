@@ -24,7 +24,7 @@ def replay(db: DbOption = None, config: ConfigOption = None) -> None:
 
     database = open_database(db)
     engine = Engine(database, read_config(config))
-    with database.engine.connect() as conn:
+    with database.reader.connect() as conn:
         total = eventlog.max_seq(conn)
     try:
         engine.reset()

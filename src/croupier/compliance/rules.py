@@ -40,7 +40,6 @@ class LimitRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     affordability_check_above_young: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-
 class ExclusionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     register: str | None = None             # national register: GAMSTOP, SPELPAUS, OASIS, CRUKS, ROFUS, RGIAJ, NJ_DGE
     scope: Literal["brand", "operator", "national"] = "operator"
@@ -59,7 +58,6 @@ class ExclusionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     fail_closed: bool = False               # register unreachable -> refuse registration/login, not allow
     register_refresh_hours: Hours | None = None         # imported register lists refreshed at least this often
     marketing_check_max_age_hours: Hours | None = None  # a register check older than this before marketing is stale
-
 
 
 class RealityCheckRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -86,7 +84,6 @@ class GameRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     operator_switch_wait_minutes: int | None = None
 
 
-
 class BonusRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     allowed: bool = True
     max_wagering_multiple: int | None = None
@@ -103,7 +100,6 @@ class BonusRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     terms_filing_days: int | None = None    # terms filed with the regulator this many business days ahead
 
 
-
 class MarketingRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     consent_required: bool = True
     max_messages_per_day: int | None = None
@@ -117,7 +113,6 @@ class MarketingRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     suspension_blocks_marketing_hours: Hours | None = None  # no marketing during a suspension this long or longer
     young_adults_banned: bool = False       # no direct marketing to players below `young_adult_under`
     advertising_banned_hours: list[int] | None = None       # [start, end) local: no broadcast/online ads (DE 6-21)
-
 
 
 class AmlRules(Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -64,7 +64,7 @@ def _decision_view(d: Any) -> dict[str, Any]:
 
 def window(db: Database, *, last_events: int | None = None, since_us: int | None = None) -> dict[str, Any]:
     """The seq range of the window: the last N events, or those received since a moment."""
-    with db.engine.connect() as conn:
+    with db.reader.connect() as conn:
         last = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
         if since_us is not None:
             first = conn.execute(select(func.min(events.c.seq)).where(events.c.received_at_us >= since_us)).scalar()
@@ -85,7 +85,7 @@ def run_shadow(db: Database, live: EngineConfig, proposed: EngineConfig, *, last
     now_us = now_us or time.time_ns() // 1000
     span = window(db, last_events=last_events, since_us=since_us)
     from_seq, to_seq = span["from_seq"], span["to_seq"]
-    with db.engine.connect() as conn:
+    with db.reader.connect() as conn:
         rows = conn.execute(select(events.c.player_id, func.count()).where(
             events.c.seq >= from_seq, events.c.seq <= to_seq).group_by(events.c.player_id)
             .order_by(events.c.player_id)).all()

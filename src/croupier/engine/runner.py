@@ -76,12 +76,12 @@ class _DatabaseLog:
         self.db = db
 
     def history(self, player_id: str, up_to_seq: int) -> list[tuple[int, Event]]:
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             rows = eventlog.player_history(conn, player_id, up_to_seq)
         return [(seq, decode_stored(payload)) for seq, payload, _ in rows]
 
     def find(self, player_id: str, event_id: str, before_seq: int) -> tuple[int, Event] | None:
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             row = eventlog.find(conn, player_id, event_id, before_seq)
         return (row[0], decode_stored(row[1])) if row is not None else None
 
@@ -136,7 +136,7 @@ class Engine:
         return held
 
     def lease_holder(self) -> str | None:
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             return lease.holder(conn, self.name)
 
     def close(self) -> None:
@@ -159,7 +159,7 @@ class Engine:
                 if not self.has_lease():  # renewed between batches of a long backlog
                     break
                 limit = self.batch_size if max_events is None else min(self.batch_size, max_events - total.events)
-                with self.db.engine.connect() as conn:
+                with self.db.reader.connect() as conn:
                     rows = eventlog.read_after(conn, self.cursor, limit)
                 if not rows:
                     break
@@ -178,7 +178,7 @@ class Engine:
                 return BatchReport()
             if items and items[0][0] > self.cursor:
                 last = items[-1][0]
-                with self.db.engine.connect() as conn:
+                with self.db.reader.connect() as conn:
                     contiguous = eventlog.count_between(conn, self.cursor, last) == len(items)
                 if contiguous:
                     report = BatchReport()
@@ -220,7 +220,7 @@ class Engine:
         with self._lock:
             state = self.states.get(player_id)
         if state is None:
-            with self.db.engine.connect() as conn:
+            with self.db.reader.connect() as conn:
                 state = state_store.load(conn, [player_id]).get(player_id)
         return state
 
@@ -262,7 +262,7 @@ class Engine:
         config, states, dirty = self.config, self.states, self._dirty
         missing = {e.player_id for _, e, _ in items} - states.keys()
         if missing:
-            with self.db.engine.connect() as conn:
+            with self.db.reader.connect() as conn:
                 states.update(state_store.load(conn, missing))
         decisions: list[Decision] = []
         minutes, totals = self._minutes, self._totals

@@ -5,7 +5,7 @@ from croupier.events.money import (
 )
 from croupier.events.schema import event_json_schema
 from croupier.events.types import (
-    INTERNAL_TYPES, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck,
+    INTERNAL_TYPES, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
     StoredEvent, ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
     Deposit, Event, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
     PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Reported, Rollback, SessionEnded,
@@ -18,7 +18,7 @@ from croupier.events.validate import (
 
 __all__ = [
     "INTERNAL_TYPES", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
-    "RealityCheck", "StoredEvent", "encode_fact",
+    "RealityCheck", "RgReviewed", "StoredEvent", "encode_fact",
     "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
     "BatchError", "BatchTooLarge", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",

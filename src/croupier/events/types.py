@@ -290,11 +290,19 @@ class RealityCheck(Fact, tag="croupier.reality_check", kw_only=True):
     session_ended: bool = False         # the session limit was reached and the session was ended
 
 
-INTERNAL_TYPES: tuple[type[Event], ...] = (LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck)
+class RgReviewed(Fact, tag="croupier.rg_reviewed", kw_only=True):
+    """An RG officer reviewed the player: open cases close; a hard stop lifts if they say so."""
+
+    outcome: Short
+    lift_hard_stop: bool = False
+
+
+INTERNAL_TYPES: tuple[type[Event], ...] = (LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
+                                           RgReviewed)
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
-    LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
+    LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed,
 ]

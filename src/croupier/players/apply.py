@@ -19,7 +19,7 @@ from croupier.events import (
     CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
     KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
-    ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported,
+    ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
 )
 from croupier.players import protection_state as protection
@@ -477,6 +477,11 @@ def _person_linked(state: PlayerState, e: PersonLinked, at_us: int, day: int,
     protection.fold_person(state.protection, e)
 
 
+def _rg_reviewed(state: PlayerState, e: RgReviewed, at_us: int, day: int,
+                 config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_review(state.protection, at_us, e.lift_hard_stop)
+
+
 def _reality_check(state: PlayerState, e: RealityCheck, at_us: int, day: int,
                    config: FeatureConfig, facts: list[str]) -> None:
     protection.fold_reality_check(state.protection, e)
@@ -498,6 +503,7 @@ _APPLY: dict[type, Callable[..., None]] = {
     ExclusionRequested: _exclusion, SupportMessage: _support, MessageFeedback: _ignore,
     Rollback: _rollback, LimitSet: _limit_set, ExclusionStarted: _exclusion_started,
     ExclusionEnded: _exclusion_ended, PersonLinked: _person_linked, RealityCheck: _reality_check,
+    RgReviewed: _rg_reviewed,
 }
 
 

@@ -174,3 +174,12 @@ def fold_person(p: ProtectionState, e: PersonLinked) -> None:
 
 def fold_reality_check(p: ProtectionState, e: RealityCheck) -> None:
     p.reality_checks += 1
+
+
+def fold_review(p: ProtectionState, at_us: int, lift_hard_stop: bool) -> None:
+    """An RG officer's review: open cases close; the hard stop lifts only if they say so."""
+    for view in p.interventions:
+        if view.status == "open":
+            view.status = "reviewed"
+    if lift_hard_stop:
+        p.deposits_blocked = False

@@ -114,7 +114,7 @@ def access_check(engine: Any, player_id: str, action: str, now: datetime | None 
     cannot be asked. A hit is recorded (so marketing stops too) when the account exists."""
     now = now or _now()
     policy = policy_for(engine)
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         known = load_identity(conn, player_id)
     if known is not None:
         identity = known[0] if identity is None else known[0].merged(identity)
@@ -135,7 +135,7 @@ def access_check(engine: Any, player_id: str, action: str, now: datetime | None 
         if known is not None and result.register and result.configured:
             with engine.db.engine.begin() as conn:
                 stored = _record_screening(conn, player_id, result, now, policy)
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         verdict = ex.check_access(conn, player_id, action, now, identity=identity, brand=brand,
                                   jurisdiction=jurisdiction, rules=policy.rules_of)
     if stored:
@@ -241,7 +241,7 @@ def _exclusion_requested(conn: Connection, engine: Any, event: ExclusionRequeste
 
 
 def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: str | None, now: datetime) -> Stored:
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         known = load_identity(conn, player_id)
     if known is None:
         return []
@@ -296,7 +296,7 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
     now = now or _now()
     policy = policy_for(engine)
     stored: Stored = []
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         timed = set(conn.execute(select(session_timers.c.player_id)).scalars())
     states = {pid: engine.state_of(pid) for pid in timed}  # read before the write transaction
     with engine.db.engine.begin() as conn:
@@ -309,7 +309,7 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
         if result.changed:
             report.refreshed.append(result.register)
             stored += rescreen_register(engine, result.register, now)
-    with engine.db.engine.connect() as conn:
+    with engine.db.reader.connect() as conn:
         waiting = conn.execute(select(player_identities.c.player_id, player_identities.c.jurisdiction)
                                .where(player_identities.c.register_status.in_(("pending", "unavailable")))
                                .limit(100)).all()

@@ -18,7 +18,7 @@ import hashlib
 
 from croupier.compliance.rules import RgRules
 from croupier.events import Event
-from croupier.players.protection_state import InterventionView, ProtectionState
+from croupier.players.protection_state import fold_review, InterventionView, ProtectionState
 from croupier.players.state import DAY_US, DEP_N, DEP_SUM, PlayerState
 from croupier.protection.markers import RG_INTERVENTION, DEFAULT_CONFIG, windows, median
 from croupier.protection.risk import RANK, episode_start
@@ -95,13 +95,9 @@ def intervene(state: PlayerState, event: Event, at_us: int, rules: RgRules, fact
 
 
 def review(p: ProtectionState, at_us: int, *, lift_hard_stop: bool) -> None:
-    """An RG officer's review: closes open cases and, if they decide so, lifts the hard stop.
-    (To be folded from a review fact in the log, so replay sees it.)"""
-    for view in p.interventions:
-        if view.status == "open":
-            view.status = "reviewed"
-    if lift_hard_stop:
-        p.deposits_blocked = False
+    """An RG officer's review (folded from `croupier.rg_reviewed` facts, see
+    protection.reviews): closes open cases and, if they decide so, lifts the hard stop."""
+    fold_review(p, at_us, lift_hard_stop)
 
 
 def suggested_deposit_limit(state: PlayerState, at_us: int) -> int | None:

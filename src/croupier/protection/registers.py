@@ -184,7 +184,7 @@ class FileRegister:
 
     def check(self, identity: Identity) -> RegisterHit | None:
         now_us = self._now_us()
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             batch = last_batch(conn, self.name)
             if batch is None:
                 raise RegisterUnavailable(self.name, "no list has been imported yet")
@@ -196,7 +196,7 @@ class FileRegister:
     def refresh_due(self) -> bool:
         if self.path is None:
             return False
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             batch = last_batch(conn, self.name)
         return batch is None or self._now_us() - batch.imported_at_us >= self.refresh_hours * 3.6e9
 
@@ -281,7 +281,7 @@ class Policy:
             if conn is not None:
                 imported = last_batch(conn, name) is not None
             else:
-                with self.db.engine.connect() as own:
+                with self.db.reader.connect() as own:
                     imported = last_batch(own, name) is not None
             if not imported:
                 return name, None
@@ -289,7 +289,7 @@ class Policy:
         return name, self.registers[name]
 
     def all_registers(self) -> dict[str, Register]:
-        with self.db.engine.connect() as conn:
+        with self.db.reader.connect() as conn:
             for name in imported_registers(conn):
                 self.registers.setdefault(name, FileRegister(name, self.db))
         return dict(self.registers)

@@ -25,8 +25,14 @@ def database_url(url: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Database:
+    """`engine` for writes; `reader` for reads. On SQLite they are separate pools: writers
+    take the write lock up front (BEGIN IMMEDIATE) so they queue instead of deadlocking, and
+    readers use a deferred BEGIN, which in WAL mode never waits for the writer. On
+    PostgreSQL both are the same engine."""
+
     url: str
     engine: Engine
+    reader: Engine
 
     @property
     def is_sqlite(self) -> bool:
@@ -34,17 +40,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """Connect and bring the schema to the latest migration."""
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+        reader = _sqlite_engine(url, "BEGIN")
     else:
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-    db = Database(url, engine)
+        engine = reader = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    db = Database(url, engine, reader)
     if migrate:
         upgrade(db)
     return db
@@ -61,11 +69,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI 
     cur.close()
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
-    # pysqlite defers BEGIN; issue BEGIN IMMEDIATE so writers queue instead of deadlocking.
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+    return engine
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic type

@@ -31,7 +31,7 @@ def _db(request: Request):  # noqa: ANN202
 # -- users --------------------------------------------------------------------------------
 def _users_page(request: Request, staff: Staff, *, status: int = 200, error: str = "",
                 form: dict[str, str] | None = None, created: str = "") -> Response:
-    with _db(request).engine.connect() as conn:
+    with _db(request).reader.connect() as conn:
         users = list_users(conn)
     roles = [(role, sorted(permissions_of(role))) for role in ROLES]
     return render(request, "users.html", staff, status=status, page="/users", title="Users",
@@ -69,7 +69,7 @@ def create_user_form(request: Request, username: str = Form(""), role: str = For
 def _keys_page(request: Request, staff: Staff, *, status: int = 200, error: str = "",
                new_key: dict[str, Any] | None = None, revoked: str = "",
                form: dict[str, Any] | None = None) -> Response:
-    with _db(request).engine.connect() as conn:
+    with _db(request).reader.connect() as conn:
         keys = list_keys(conn)
     for key in keys:
         key["scope_list"] = key["scopes"].split(",")

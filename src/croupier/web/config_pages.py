@@ -63,7 +63,7 @@ def _config_page(request: Request, staff: Staff, *, status: int = 200, problems:
     runtime = _runtime(request)
     active_id, active_doc = in_force(runtime)
     active_doc = store.expanded(active_doc)  # every value, defaults included, for reading
-    with runtime.db.engine.connect() as conn:
+    with runtime.db.reader.connect() as conn:
         versions = store.list_versions(conn, 100)
         stored = store.active_version(conn)
     engine_rows: list[dict[str, Any]] = []

@@ -76,7 +76,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
         return _login_page(request, next_path=next_path, username=username, status=429,
                            error=f"too many attempts, wait {wait} seconds")
     db = request.app.state.runtime.db
-    with db.engine.connect() as conn:
+    with db.reader.connect() as conn:
         user = find_user(conn, username)
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, export_response, why
 from croupier.api.player_view import player_360, rg_queue, search, timeline
+from croupier.api.rg_routes import ReviewRequest, review_player
+from croupier.protection.reviews import OUTCOMES, ReviewRefused
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
 from croupier.web.player_page import feature_groups, glance, timeline_rows
-from croupier.web.render import render
-from croupier.web.staff import Staff, require
+from croupier.web.render import path_segment, render
+from croupier.web.staff import Staff, check_csrf, require
 
 router = APIRouter(include_in_schema=False)
 TIMELINE_PAGE = 50
@@ -70,11 +72,12 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
                               "search by email or last name.")
     events = view["timeline"]
     if before_seq is not None and staff.can("events.view"):
-        with _db(request).engine.connect() as conn:
+        with _db(request).reader.connect() as conn:
             events = timeline(conn, player_id, TIMELINE_PAGE, before_seq)
     currency = view["balances"]["currency"] or view["features"].get("currency")
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
+        review_outcomes=OUTCOMES,
         currency=currency, glance=glance(view["features"], currency),
         groups=feature_groups(view["features"], currency),
         timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
@@ -88,7 +91,7 @@ def player_events_json(request: Request, player_id: str, before_seq: int | None 
     """Older timeline rows for the "load older" button, already shaped for display."""
     if not staff.can("players.view"):
         return JSONResponse({"detail": "missing permission players.view"}, status_code=403)
-    with _db(request).engine.connect() as conn:
+    with _db(request).reader.connect() as conn:
         events = timeline(conn, player_id, limit, before_seq)
     return JSONResponse({"events": timeline_rows(events, staff.can("players.pii")),
                          "more": len(events) == limit}, headers=_NO_STORE)
@@ -101,6 +104,21 @@ def rg_page(request: Request, min_level: str = "medium", staff: Staff = Depends(
     with _fresh(request) as conn:
         rows = rg_queue(conn, level, 200, pii=staff.can("players.pii"))
     return render(request, "rg.html", staff, page="/rg", title="RG queue", rows=rows, min_level=level)
+
+
+@router.post("/players/{player_id:path}/rg-review")
+def rg_review_form(request: Request, player_id: str, outcome: str = Form(""), note: str = Form(""),
+                   lift_hard_stop: str = Form(""), csrf_token: str = Form(""),
+                   staff: Staff = Depends(require("rg.review"))) -> Response:
+    """An RG officer's review from the player's protection panel (audited, folded by the engine)."""
+    check_csrf(staff, csrf_token)
+    try:
+        review_player(request.app.state.runtime, player_id, staff.username,
+                      ReviewRequest(outcome=outcome, note=note, lift_hard_stop=bool(lift_hard_stop)))
+    except (ReviewRefused, ValueError) as exc:
+        return render(request, "error.html", staff, status=422, page="/rg", title="Review refused",
+                      heading="Review refused", message=str(exc))
+    return RedirectResponse(f"/players/{path_segment(player_id)}#protection", status_code=303)
 
 
 # -- audit log ----------------------------------------------------------------------------
@@ -128,7 +146,7 @@ def audit_page(request: Request, player_id: str = "", kind: str = "",
                before_seq: int | None = Query(None, ge=1),
                staff: Staff = Depends(require("audit.view"))) -> Response:
     player_id, kind = player_id.strip(), kind.strip()
-    with _db(request).engine.connect() as conn:
+    with _db(request).reader.connect() as conn:
         rows = _audit_rows(conn, player_id, kind, before_seq)
         kinds = sorted(conn.execute(select(audit_log.c.kind).distinct()).scalars())
     older = rows[-1]["seq"] if len(rows) == AUDIT_PAGE else None
@@ -157,7 +175,7 @@ def audit_why(request: Request, player_id: str, action: str,
 @router.get("/bo/api/audit/verify")
 def audit_verify_json(request: Request, _staff: Staff = Depends(require("audit.view"))) -> Response:
     """Walk the whole hash chain; the audit page shows the answer as its integrity indicator."""
-    with _db(request).engine.connect() as conn:
+    with _db(request).reader.connect() as conn:
         checked, breaks = audit_store.verify(conn)
     return JSONResponse({"checked": checked, "ok": not breaks,
                          "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks[:20]],

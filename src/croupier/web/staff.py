@@ -87,7 +87,7 @@ def current_staff(request: Request) -> Staff | None:
     staff = None
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with request.app.state.runtime.db.engine.connect() as conn:
+        with request.app.state.runtime.db.reader.connect() as conn:
             found = session_user(conn, token)
         if found is not None:
             staff = Staff(found[0], found[1], token)

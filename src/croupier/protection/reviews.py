@@ -1,0 +1,39 @@
+"""An RG officer's review of a player: closes open RG cases and may lift a hard stop.
+Recorded as a `croupier.rg_reviewed` fact in the log (so replay folds it) and in the audit
+log with who decided what, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection
+
+from croupier.events import Event, RgReviewed
+from croupier.ingest import append_facts
+from croupier.store.audit import Entry, append
+
+OUTCOMES = ("no_concern", "contacted_player", "limits_agreed", "exclusion_agreed", "hard_stop_kept",
+            "referred_to_support")
+
+
+class ReviewRefused(ValueError):
+    """The review cannot be recorded as asked (unknown player, unknown outcome)."""
+
+
+def record_review(conn: Connection, player_id: str, brand: str, *, actor: str, outcome: str, note: str = "",
+                  lift_hard_stop: bool = False, now_us: int | None = None) -> list[tuple[int, Event, int]]:
+    """Write the review fact and its audit entry; returns the stored fact for Engine.submit."""
+    if outcome not in OUTCOMES:
+        raise ReviewRefused(f"outcome must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
+    now_us = now_us or time.time_ns() // 1000
+    digest = hashlib.sha256(f"{player_id}|{actor}|{now_us}".encode()).hexdigest()[:24]
+    fact = RgReviewed(event_id=f"rg-review-{digest}", player_id=player_id, brand=brand,
+                      occurred_at=datetime.fromtimestamp(now_us / 1_000_000, tz=timezone.utc),
+                      actor=actor, reason=note or None, outcome=outcome, lift_hard_stop=lift_hard_stop)
+    stored = append_facts(conn, [fact], now_us)
+    append(conn, [Entry(now_us, actor=actor, kind="protection.rg_reviewed", player_id=player_id,
+                        subject=fact.event_id, body={"outcome": outcome, "note": note,
+                                                     "lift_hard_stop": lift_hard_stop})])
+    return stored

@@ -1,0 +1,82 @@
+"""An RG officer's review closes the player's open case and, if they decide so, lifts the
+hard stop; it is audited, folded through the log, and survives a replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from croupier.store import states
+from croupier.store.accounts import create_key, create_user
+
+
+def _a_player_at_severe_risk(make_event) -> list[dict]:  # noqa: ANN001
+    events = [make_event.registered(timedelta(hours=-3))]
+    events += [make_event("payment.deposit", timedelta(hours=-2, minutes=i * 5), transaction_id=f"d{i}",
+                          amount="100.00", currency="SEK", status="declined") for i in range(5)]
+    events.append(make_event("support.message", timedelta(hours=-1), ticket_id="t1", channel="chat",
+                             text="Please help me, I lost control and I'm desperate.", language="en"))
+    return events
+
+
+def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event) -> None:  # noqa: ANN001
+    assert app_client.post("/v1/events", content=json.dumps(_a_player_at_severe_risk(make_event))).status_code == 200
+    before = app_client.get("/v1/players/p1").json()["protection"]
+    assert before["risk_level"] == "severe" and before["deposits_blocked"] is True
+    assert before["open_cases"] == 1
+
+    runtime = app_client.app.state.runtime
+    with runtime.db.engine.begin() as conn:
+        create_user(conn, "olga", "olga-password-1", "compliance_officer")
+        create_user(conn, "sam", "sam-password-01", "support_agent")
+        token, _ = create_key(conn, "rg tooling", ["admin"])
+    admin = {"Authorization": f"Bearer {token}"}
+    body = {"outcome": "limits_agreed", "note": "called; weekly limit 500 SEK agreed", "lift_hard_stop": True}
+    refused = app_client.post("/v1/players/p1/rg-review", json=body, headers={**admin, "X-Croupier-Actor": "sam"})
+    assert refused.status_code == 403 and "rg.review" in refused.json()["detail"]
+    bad = app_client.post("/v1/players/p1/rg-review", json={**body, "outcome": "shrug"},
+                          headers={**admin, "X-Croupier-Actor": "olga"})
+    assert bad.status_code == 422 and "outcome must be one of" in bad.json()["detail"]
+
+    done = app_client.post("/v1/players/p1/rg-review", json=body, headers={**admin, "X-Croupier-Actor": "olga"})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"player_id": "p1", "reviewed_by": "olga", "outcome": "limits_agreed",
+                           "deposits_blocked": False, "risk_level": "severe", "open_cases": 0}
+    after = app_client.get("/v1/players/p1").json()["protection"]
+    assert after["deposits_blocked"] is False
+    assert [i["status"] for i in after["interventions"] if i["kind"] == "human"] == ["reviewed"]
+    record = app_client.get("/v1/audit", params={"kind": "protection.rg_reviewed"}, headers=admin).json()["records"]
+    assert record[0]["actor"] == "olga" and record[0]["body"]["lift_hard_stop"] is True
+
+    live = states.encode(runtime.engine.state_of("p1"))
+    runtime.engine.reset()
+    runtime.engine.process_pending()
+    assert states.encode(runtime.engine.state_of("p1")) == live
+
+
+def test_the_review_form_on_the_player_page(app_client, make_event) -> None:  # noqa: ANN001
+    from croupier.store.accounts import open_session
+
+    app_client.post("/v1/events", content=json.dumps(_a_player_at_severe_risk(make_event)))
+    runtime = app_client.app.state.runtime
+    with runtime.db.engine.begin() as conn:
+        olga = create_user(conn, "olga", "olga-password-1", "compliance_officer")
+        carl = create_user(conn, "carl", "carl-password-1", "crm_manager")
+        olga_token, olga_csrf = open_session(conn, olga)
+        carl_token, carl_csrf = open_session(conn, carl)
+    no_key = {"Authorization": ""}
+    page = app_client.get("/players/p1", cookies={"croupier_session": olga_token}, headers=no_key).text
+    assert 'id="rg-review-form"' in page and 'id="open-cases"' in page and 'id="lift_hard_stop"' in page
+    form = {"outcome": "contacted_player", "note": "spoke to the player", "lift_hard_stop": "1"}
+    missing = app_client.post("/players/p1/rg-review", data=form, cookies={"croupier_session": olga_token},
+                              headers=no_key)
+    assert missing.status_code == 403  # no CSRF token
+    crm = app_client.post("/players/p1/rg-review", data={**form, "csrf_token": carl_csrf},
+                          cookies={"croupier_session": carl_token}, headers=no_key)
+    assert crm.status_code == 403      # a CRM manager may not review
+    done = app_client.post("/players/p1/rg-review", data={**form, "csrf_token": olga_csrf},
+                           cookies={"croupier_session": olga_token}, headers=no_key, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/players/p1#protection"
+    assert runtime.engine.state_of("p1").protection.deposits_blocked is False
+    page = app_client.get("/players/p1", cookies={"croupier_session": olga_token}, headers=no_key).text
+    assert 'id="open-cases"' not in page and 'id="lift_hard_stop"' not in page
