@@ -29,11 +29,12 @@ from sqlalchemy import Connection, select
 
 from croupier.compliance.rules import rules_for
 from croupier.events import (
-    Event, ExclusionRequested, PlayerRegistered, PlayerUpdated, SessionEnded, SessionStarted,
+    Event, ExclusionRequested, LimitChanged, PlayerRegistered, PlayerUpdated, SessionEnded, SessionStarted,
 )
 from croupier.players import micros
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_rules import ExclusionRefused
+from croupier.protection.limits_inbound import apply_inbound_limit_changes
 from croupier.protection.persons import Identity, link_account, load_identity, store_identity
 from croupier.protection.reality import run_reality_checks, sessions_changed
 from croupier.protection.registers import (
@@ -45,7 +46,7 @@ from croupier.store.upsert import upsert
 
 log = logging.getLogger("croupier.protection")
 TICK_SECONDS = 15.0
-_TYPES = (PlayerRegistered, PlayerUpdated, ExclusionRequested, SessionStarted, SessionEnded)
+_TYPES = (PlayerRegistered, PlayerUpdated, ExclusionRequested, SessionStarted, SessionEnded, LimitChanged)
 _IDENTITY_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date")
 Stored = list[tuple[int, Event, int]]
 
@@ -60,6 +61,27 @@ def policy_for(engine: Any) -> Policy:
 
         policy = engine.protection_policy = Policy.from_config(engine.db, rules=rules)
     return policy
+
+
+def _limits_reported(engine: Any, policy: Policy, reported: list[tuple[int, Event]]) -> Stored:
+    """A PAM's `limit.changed` goes through the same `set_limit` as the API (cooling periods,
+    history, fact, audit). It runs before this hook's cursor moves, in transactions of its
+    own; a retry repeats nothing, as each request id derives from its event id."""
+    if not reported:
+        return []
+    with engine.db.reader.connect() as conn:
+        done = _cursor(conn, f"{engine.name}:hooks")
+    todo = [(seq, e, 0) for seq, e in reported if seq > done]
+
+    def profile_of(player_id: str) -> tuple[str | None, str | None]:
+        state = engine.states.get(player_id)
+        profile = state.profile if state is not None else {}
+        return profile.get("timezone"), profile.get("jurisdiction")
+
+    facts, refused = apply_inbound_limit_changes(engine.db, todo, profile_of, policy.rules)
+    for problem in refused:
+        log.info("limit.changed %s refused: %s", problem["event_id"], problem["message"])
+    return facts
 
 
 def _now() -> datetime:
@@ -166,7 +188,7 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
         return
     policy = policy_for(engine)
     now = _now()
-    stored: Stored = []
+    stored: Stored = _limits_reported(engine, policy, [(seq, e) for seq, e in relevant if isinstance(e, LimitChanged)])
     to_screen: list[tuple[str, str | None]] = []
     name = f"{engine.name}:hooks"
     with engine.db.engine.begin() as conn:

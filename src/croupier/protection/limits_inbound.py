@@ -35,9 +35,11 @@ def request_from_event(e: LimitChanged) -> LimitRequest:
 
 
 def apply_inbound_limit_changes(db: Database, stored: Sequence[tuple[int, Event, int]],
-                                profile_of: ProfileOf) -> tuple[list[tuple[int, Event, int]], list[dict[str, Any]]]:
-    """Run each stored `limit.changed` through `set_limit` at the event's own time; returns
-    the facts for the engine and the changes refused (e.g. removing a mandatory limit)."""
+                                profile_of: ProfileOf, rules_of: Callable[[str | None], Any] = rules_for,
+                                ) -> tuple[list[tuple[int, Event, int]], list[dict[str, Any]]]:
+    """Run each stored `limit.changed` through `set_limit` at the event's own time, under the
+    jurisdiction rules `rules_of` gives (the approved table's, by default the presets);
+    returns the facts for the engine and the changes refused (e.g. removing a mandatory limit)."""
     items: list[tuple[int, Event, int]] = []
     refused: list[dict[str, Any]] = []
     for _, event, _ in stored:
@@ -47,7 +49,7 @@ def apply_inbound_limit_changes(db: Database, stored: Sequence[tuple[int, Event,
         try:
             with db.engine.begin() as conn:
                 outcome = set_limit(conn, event.player_id, event.brand, request_from_event(event),
-                                    now=event.occurred_at, rules=rules_for(jurisdiction), timezone_name=tz)
+                                    now=event.occurred_at, rules=rules_of(jurisdiction), timezone_name=tz)
         except LimitError as exc:
             log.info("limit.changed %s not applied: %s", event.event_id, exc)
             refused.append({"event_id": event.event_id, "field": exc.field, "message": str(exc)})
