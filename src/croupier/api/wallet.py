@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 
 from croupier import ledger
 from croupier.api.auth import require_scope
-from croupier.compliance.rules import rules_for
 from croupier.events import to_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
@@ -125,6 +124,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _table(runtime: Any) -> dict | None:
+    """The approved configuration's jurisdiction table (None: the shipped presets)."""
+    return getattr(runtime.config, "jurisdictions", None) or None
+
+
 def context_for(runtime: Any, player_id: str, brand: str | None = None,
                 conn: Connection | None = None) -> PlayerContext:
     """Time zone, jurisdiction, brand and protection state from the engine's view of the
@@ -138,9 +142,9 @@ def context_for(runtime: Any, player_id: str, brand: str | None = None,
         with runtime.db.reader.connect() as own:
             state = state_store.load(own, [player_id]).get(player_id)
     if state is None:
-        return PlayerContext(brand=brand)
+        return PlayerContext(brand=brand, rules_table=_table(runtime))
     profile = state.profile
-    return PlayerContext(brand=brand or state.brand or None, timezone=profile.get("timezone"),
+    return PlayerContext(rules_table=_table(runtime), brand=brand or state.brand or None, timezone=profile.get("timezone"),
                          jurisdiction=profile.get("jurisdiction"), protection=state.protection)
 
 
@@ -480,7 +484,7 @@ def post_limit(player_id: str, body: LimitBody, request: Request,
     now = _now()
     try:
         outcome = transact(runtime, lambda conn: set_limit(
-            conn, player_id, ctx.brand or "default", req, now=now, rules=rules_for(ctx.jurisdiction),
+            conn, player_id, ctx.brand or "default", req, now=now, rules=ctx.rules(),
             timezone_name=ctx.timezone))
     except LimitError as exc:
         raise _error(exc) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.players.protection_state import ProtectionState
 from croupier.protection.limits_check import Refusal
 
@@ -85,6 +86,10 @@ class PlayerContext:
     timezone: str | None = None
     jurisdiction: str | None = None
     protection: ProtectionState | None = None
+    rules_table: dict[str, JurisdictionRules] | None = None   # the approved config's; None: presets
+
+    def rules(self, fallback_jurisdiction: str | None = None) -> JurisdictionRules:
+        return rules_for(self.jurisdiction or fallback_jurisdiction, self.rules_table)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
-from croupier.compliance.rules import JurisdictionRules, rules_for
+from croupier.compliance.rules import JurisdictionRules
 from croupier.events import Event, format_amount
 from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
@@ -55,7 +55,7 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, now_us)
     if p.delta.inflow > 0 or req.kind == "bet":
-        rules = rules_for(ctx.jurisdiction or wallet.jurisdiction)
+        rules = ctx.rules(wallet.jurisdiction)
         refusals += limit_refusals(conn, req, p.delta, now, tz, rules)
     if refusals:
         return _refused(conn, req, brand, now, refusals)

@@ -14,7 +14,6 @@ from croupier.ledger import wallets
 from croupier.ledger.guards import protection_refusals
 from croupier.ledger.legs import plan
 from croupier.ledger.model import PlayerContext, TransferRequest
-from croupier.compliance.rules import rules_for
 from croupier.ledger.post import _validate, applicable, balance_dict, limit_refusals, usage_for
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
@@ -38,8 +37,8 @@ def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, micros(now))
     if p.delta.inflow > 0 or req.kind == "bet":
-        jurisdiction = ctx.jurisdiction or (wallet.jurisdiction if wallet is not None else None)
-        refusals += limit_refusals(conn, req, p.delta, now, tz, rules_for(jurisdiction))
+        refusals += limit_refusals(conn, req, p.delta, now, tz,
+                                   ctx.rules(wallet.jurisdiction if wallet is not None else None))
     return {"decision": "deny" if refusals else "allow", "player_id": req.player_id, "kind": req.kind,
             "currency": req.currency, "amount": format_amount(req.amount, req.currency),
             "reasons": [msgspec.to_builtins(r) for r in refusals]}
