@@ -147,7 +147,8 @@ def snapshot(db: Database) -> dict[str, Any]:
         states = {pid: bytes(blob) for pid, blob in
                   conn.execute(select(player_state.c.player_id, player_state.c.state))}
         audit = [(r.subject, json.loads(r.body)) for r in
-                 conn.execute(select(audit_log.c.subject, audit_log.c.body).order_by(audit_log.c.seq))]
+                 conn.execute(select(audit_log.c.subject, audit_log.c.body)
+                              .where(audit_log.c.kind == "gate.decision").order_by(audit_log.c.seq))]
         queued = sorted(conn.execute(select(outbox.c.action_id, outbox.c.player_id)).all())
     return {"states": states, "audit": audit, "outbox": [tuple(r) for r in queued]}
 

@@ -8,36 +8,16 @@ import json
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from croupier.api import create_app
 from croupier.compliance import Proposal, decide
 from croupier.players import micros
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_hook import tick
 from croupier.protection.exclusions_rules import ExclusionRefused
-from croupier.store.accounts import create_key
 from croupier.store.schema import audit_log, events as events_table, exclusions
 
 from . import event, make_runtime, now, registration, rules, same_person, send
-
-
-@pytest.fixture
-def runtime(db_url):  # noqa: ANN001, ANN201
-    runtime = make_runtime(db_url)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def client(runtime):  # noqa: ANN001, ANN201
-    app = create_app(runtime=runtime, background=False, web=False)
-    with runtime.db.engine.begin() as conn:
-        token, _ = create_key(conn, "tests", ["ingest", "read", "admin"])
-    with TestClient(app) as client:
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
 
 
 def access(runtime, player_id: str, action: str, at=None) -> ex.Verdict:  # noqa: ANN001

@@ -6,15 +6,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from croupier.api import create_app
 from croupier.protection.persons import (
     Identity, components, hash_name_birth_date, normalise_email, normalise_name, normalise_national_id,
     normalise_phone,
 )
-from croupier.store.accounts import create_key
 from croupier.store.schema import events as events_table, person_links
 
 from . import event, make_runtime, registration, send
@@ -39,23 +36,6 @@ def test_components_link_across_brands_only_and_name_a_person_deterministically(
     assert links["a"].evidence == [{"kind": "email", "with": ["b"]}]      # d is on the same brand
     assert links["b"].kinds == ["email", "phone"]
     assert components(ids, brands)[0].person_id == components(dict(reversed(ids.items())), brands)[0].person_id
-
-
-@pytest.fixture
-def runtime(db_url):  # noqa: ANN001, ANN201
-    runtime = make_runtime(db_url)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def client(runtime):  # noqa: ANN001, ANN201
-    app = create_app(runtime=runtime, background=False, web=False)
-    with runtime.db.engine.begin() as conn:
-        token, _ = create_key(conn, "tests", ["ingest", "read", "admin"])
-    with TestClient(app) as client:
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
 
 
 def person(client, player_id: str) -> dict:  # noqa: ANN001

@@ -156,17 +156,22 @@ def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True) -
         stmt = stmt.where(or_(func.lower(players.c.player_id).like(like, escape="\\"),
                               func.lower(players.c.email).like(like, escape="\\"),
                               func.lower(players.c.last_name).like(like, escape="\\")))
-    out = []
-    for r in conn.execute(stmt):
-        row = dict(r._mapping)
-        row["registered_at"] = _iso(row.pop("registered_at_us"))
-        row["last_event_at"] = _iso(row.pop("last_event_at_us"))
-        if not pii:
-            for field in PII_FIELDS:
-                if field in row:
-                    row[field] = mask(field, row[field])
-        out.append(row)
-    return out
+    return [_player_row(r, pii) for r in conn.execute(stmt)]
+
+
+def _player_row(r, pii: bool) -> dict[str, Any]:  # noqa: ANN001 - a players row
+    """A `players` row as the API shows it: ISO times, the risk level named, contact details
+    masked for roles without players.pii."""
+    row = dict(r._mapping)
+    row["risk_level"] = RISK_LEVELS[row.pop("risk_rank", None) or 0]
+    row["risk_since"] = _iso(row.pop("risk_since_us", None))
+    row["registered_at"] = _iso(row.pop("registered_at_us"))
+    row["last_event_at"] = _iso(row.pop("last_event_at_us"))
+    if not pii:
+        for field in PII_FIELDS:
+            if field in row:
+                row[field] = mask(field, row[field])
+    return row
 
 
 def rg_queue(conn: Connection, min_level: str = "medium", limit: int = 100, *, pii: bool = True) -> list[dict[str, Any]]:
@@ -175,16 +180,4 @@ def rg_queue(conn: Connection, min_level: str = "medium", limit: int = 100, *, p
     rank = RISK_LEVELS.index(min_level)
     stmt = (select(players).where(players.c.risk_rank >= rank)
             .order_by(players.c.risk_rank.desc(), players.c.risk_since_us.asc().nulls_last()).limit(limit))
-    out = []
-    for r in conn.execute(stmt):
-        row = dict(r._mapping)
-        row["risk_level"] = RISK_LEVELS[row.pop("risk_rank") or 0]
-        row["risk_since"] = _iso(row.pop("risk_since_us"))
-        row["registered_at"] = _iso(row.pop("registered_at_us"))
-        row["last_event_at"] = _iso(row.pop("last_event_at_us"))
-        if not pii:
-            for field in PII_FIELDS:
-                if field in row:
-                    row[field] = mask(field, row[field])
-        out.append(row)
-    return out
+    return [_player_row(r, pii) for r in conn.execute(stmt)]

@@ -144,18 +144,19 @@ class Chargeback(Event, tag="payment.chargeback", kw_only=True):
     currency: Currency
 
 
-class SessionStarted(Event, tag="session.started", kw_only=True):
+class SessionEvent(Event, kw_only=True):
     session_id: Id
     device_id: Short | None = None
     ip: Short | None = None
     channel: SessionChannel | None = None
 
 
-class SessionEnded(Event, tag="session.ended", kw_only=True):
-    session_id: Id
-    device_id: Short | None = None
-    ip: Short | None = None
-    channel: SessionChannel | None = None
+class SessionStarted(SessionEvent, tag="session.started", kw_only=True):
+    """A playing session began."""
+
+
+class SessionEnded(SessionEvent, tag="session.ended", kw_only=True):
+    """A playing session ended (its duration is the time since its start)."""
 
 
 class CasinoBet(Reported, tag="casino.bet", kw_only=True):
