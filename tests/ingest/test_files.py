@@ -30,8 +30,11 @@ def _count(db) -> int:  # noqa: ANN001
 
 
 def _payloads(db, player_id: str) -> list[dict]:  # noqa: ANN001
+    """The player's events as imported (Croupier's own facts, e.g. a limit set from an
+    imported limit.changed, are left out)."""
     with db.engine.connect() as conn:
-        return [json.loads(p) for _, p, _ in eventlog.player_history(conn, player_id)]
+        rows = [json.loads(p) for _, p, _ in eventlog.player_history(conn, player_id)]
+    return [row for row in rows if not row["type"].startswith("croupier.")]
 
 
 def _write_lines(path: Path, lines: list[str]) -> Path:
