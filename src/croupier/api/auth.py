@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from dataclasses import dataclass
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -52,3 +53,44 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, ApiKey]
         return key
 
     return dependency
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    via: str  # "session" or "key:<key id>"
+
+
+async def actor(request: Request, permission: str, *, session_only: bool = False) -> Actor:
+    """The staff member behind this request (see the module docstring)."""
+    from croupier.privacy import can
+    from croupier.store.accounts import find_user
+    from croupier.web.security import tokens_match
+    from croupier.web.staff import current_staff
+
+    staff = current_staff(request)
+    if staff is not None:
+        if not staff.can(permission):
+            raise HTTPException(403, detail=f"{staff.username} ({staff.role}) lacks the {permission} permission")
+        if request.method != "GET" and not tokens_match(staff.csrf_token, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, detail="send the session's CSRF token in the X-CSRF-Token header")
+        return Actor(staff.username, staff.role, "session")
+    write = request.method != "GET"
+    if write and session_only:
+        raise HTTPException(403, detail="approving or rejecting a configuration needs a signed-in staff "
+                                        "member (a back-office session): an API key cannot prove which "
+                                        "person approves, and the four-eyes rule is about persons")
+    key = await require_scope("admin" if write else "read")(request)
+    if not write:
+        return Actor(f"key:{key.key_id}", "", f"key:{key.key_id}")
+    name = (request.headers.get("x-croupier-actor") or "").strip()
+    if not name:
+        raise HTTPException(400, detail="name the staff user acting in the X-Croupier-Actor header")
+    with request.app.state.runtime.db.reader.connect() as conn:
+        user = find_user(conn, name)
+    if user is None or user.disabled:
+        raise HTTPException(403, detail=f"X-Croupier-Actor {name!r} is not an enabled staff user")
+    if not can(user.role, permission):
+        raise HTTPException(403, detail=f"{name} ({user.role}) lacks the {permission} permission")
+    return Actor(user.username, user.role, f"key:{key.key_id}")

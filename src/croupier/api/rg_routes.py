@@ -1,6 +1,6 @@
 """RG reviews over the API: an RG officer closes a player's open cases and may lift a hard
 stop. Who reviews is a person: a back-office session, or an `admin` key plus
-`X-Croupier-Actor` naming a staff user with `rg.review` (see api/config_routes.py)."""
+`X-Croupier-Actor` naming a staff user with `rg.review` (see `api.auth.actor`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from croupier.api.config_routes import actor
+from croupier.api.auth import actor
 from croupier.protection.reviews import OUTCOMES, ReviewRefused, record_review
 
 router = APIRouter(prefix="/v1", tags=["protection"])
