@@ -63,7 +63,10 @@ class Actor:
 
 
 async def actor(request: Request, permission: str, *, session_only: bool = False) -> Actor:
-    """The staff member behind this request (see the module docstring)."""
+    """The staff member behind a staff action: a back-office session (writes also send its
+    CSRF token in `X-CSRF-Token`), or, unless `session_only`, an API key (scope `admin` for
+    writes, `read` for reads) plus `X-Croupier-Actor` naming an enabled staff user whose
+    role has `permission`. The key vouches for the name; the audit records both."""
     from croupier.privacy import can
     from croupier.store.accounts import find_user
     from croupier.web.security import tokens_match
