@@ -1,7 +1,7 @@
 """The back office: server-rendered pages for staff, signed in with a session cookie.
 
-Pages and their JSON live at `/`, `/login`, `/players`, `/audit`, `/users`, `/keys` and
-`/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/config`, `/audit`, `/users`,
+`/keys` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
