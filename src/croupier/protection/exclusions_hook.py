@@ -35,7 +35,7 @@ from croupier.players import micros
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_rules import ExclusionRefused
 from croupier.protection.limits_inbound import apply_inbound_limit_changes
-from croupier.protection.persons import Identity, link_account, load_identity, store_identity
+from croupier.protection.persons import Identity, accounts_to_relink, link_account, load_identities, load_identity
 from croupier.protection.reality import run_reality_checks, sessions_changed
 from croupier.protection.registers import (
     FileRegister, Policy, RegisterHit, RegisterUnavailable, lookup, refresh_due,
@@ -199,15 +199,13 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
         raw = _raw_payloads(conn, [seq for seq, e in todo if isinstance(e, (PlayerRegistered, PlayerUpdated))])
         opened: dict[tuple[str, str], dict[str, Any]] = {}
         closed: set[tuple[str, str]] = set()
+        # Facts take their time from the event that caused them, so a retry or a replay
+        # produces the very same facts.
+        to_screen = _identities_changed(conn, engine, [(seq, e) for seq, e in todo
+                                                       if isinstance(e, (PlayerRegistered, PlayerUpdated))],
+                                        raw, policy, stored)
         for seq, event in todo:
-            # Facts take their time from the event that caused them, so a retry or a replay
-            # produces the very same facts.
-            if isinstance(event, (PlayerRegistered, PlayerUpdated)):
-                screen_it = _identity_changed(conn, engine, event, raw.get(seq, {}), event.occurred_at,
-                                              policy, stored)
-                if screen_it is not None:
-                    to_screen.append(screen_it)
-            elif isinstance(event, ExclusionRequested):
+            if isinstance(event, ExclusionRequested):
                 _exclusion_requested(conn, engine, event, event.occurred_at, policy, stored)
             elif isinstance(event, SessionStarted):
                 key = (event.player_id, event.session_id)
@@ -223,26 +221,63 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
         engine.submit(sorted(stored, key=lambda item: item[0]))
 
 
-def _identity_changed(conn: Connection, engine: Any, event: PlayerRegistered | PlayerUpdated, raw: dict[str, Any],
-                      now: datetime, policy: Policy, stored: Stored) -> tuple[str, str | None] | None:
-    carried = {k: raw.get(k, getattr(event, k, None)) for k in (*_IDENTITY_FIELDS, "national_id_hash", "national_id")}
-    if not any(carried.values()) and not isinstance(event, PlayerRegistered):
-        return None
-    state = engine.states.get(event.player_id)
-    jurisdiction = getattr(event, "jurisdiction", None) or (state.profile.get("jurisdiction") if state else None)
-    if isinstance(event, PlayerUpdated) and state is not None:  # name and birth date pair up across updates
-        for k in ("first_name", "last_name", "birth_date"):
-            carried[k] = carried[k] or state.profile.get(k)
-    name, register = policy.register_for(jurisdiction, conn)
-    pending = "pending" if isinstance(event, PlayerRegistered) and register is not None else None
-    identity = store_identity(conn, event.player_id, event.brand, jurisdiction, Identity.from_profile(carried),
-                              micros(now), register_status=pending)
-    facts, joined, related = link_account(conn, event.player_id, now, identity=identity)
-    if facts:
-        stored.extend(ex.append_facts(conn, facts))
-    if len(related) > 1:  # the account (and any newly linked one) inherits the person's exclusions
-        stored.extend(ex.propagate_to(conn, sorted({event.player_id, *(pid for pid, _ in joined)}), now))
-    return (event.player_id, jurisdiction) if pending else None
+def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, PlayerRegistered | PlayerUpdated]],
+                        raw: dict[int, dict[str, Any]], policy: Policy, stored: Stored) -> list[tuple[str, str | None]]:
+    """Identity work for every registration and update of a batch in a few statements: the
+    accounts' known identities are loaded at once, merged with what the events carry (in log
+    order) and stored at once; only accounts sharing an identifier with another account, or
+    already part of a person, are re-linked one by one (and inherit the person's exclusions).
+    Returns the new registrations to screen against their national register."""
+    if not changes:
+        return []
+    known = load_identities(conn, [e.player_id for _, e in changes])
+    merged: dict[str, Identity] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    last_event: dict[str, Event] = {}
+    to_screen: list[tuple[str, str | None]] = []
+    for seq, event in changes:
+        payload = raw.get(seq, {})
+        carried = {k: payload.get(k, getattr(event, k, None)) for k in (*_IDENTITY_FIELDS, "national_id_hash", "national_id")}
+        if not any(carried.values()) and not isinstance(event, PlayerRegistered):
+            continue
+        pid = event.player_id
+        state = engine.states.get(pid)
+        jurisdiction = getattr(event, "jurisdiction", None) or (state.profile.get("jurisdiction") if state else None)
+        if isinstance(event, PlayerUpdated) and state is not None:  # name and birth date pair up across updates
+            for k in ("first_name", "last_name", "birth_date"):
+                carried[k] = carried[k] or state.profile.get(k)
+        name, register = policy.register_for(jurisdiction, conn)
+        pending = isinstance(event, PlayerRegistered) and register is not None
+        before = merged.get(pid) or (known[pid][0] if pid in known else None)
+        identity = Identity.from_profile(carried)
+        merged[pid] = before.merged(identity) if before is not None else identity
+        previous = rows.get(pid) or {}
+        brand = event.brand or previous.get("brand") or (known[pid][1] if pid in known else "")
+        jur = jurisdiction or previous.get("jurisdiction") or (known[pid][2] if pid in known else None)
+        m = merged[pid]
+        rows[pid] = {"player_id": pid, "brand": brand, "jurisdiction": jur,
+                     "national_id_hash": m.national_id_hash, "email_hash": m.email_hash,
+                     "phone_hash": m.phone_hash, "name_dob_hash": m.name_dob_hash,
+                     "updated_at_us": micros(event.occurred_at),
+                     "register_status": "pending" if pending else previous.get("register_status")}
+        last_event[pid] = event
+        if pending:
+            to_screen.append((pid, jurisdiction))
+    if not rows:
+        return []
+    with_status = [r for r in rows.values() if r["register_status"] is not None]
+    without = [{k: v for k, v in r.items() if k != "register_status"} for r in rows.values()
+               if r["register_status"] is None]
+    upsert(conn, player_identities, with_status, keys=("player_id",))
+    upsert(conn, player_identities, without, keys=("player_id",))
+    for pid in sorted(accounts_to_relink(conn, merged), key=lambda p: last_event[p].occurred_at):
+        now = last_event[pid].occurred_at
+        facts, joined, related = link_account(conn, pid, now, identity=merged[pid])
+        if facts:
+            stored.extend(ex.append_facts(conn, facts))
+        if len(related) > 1:  # the account (and any newly linked one) inherits the person's exclusions
+            stored.extend(ex.propagate_to(conn, sorted({pid, *(p for p, _ in joined)}), now))
+    return to_screen
 
 
 def _exclusion_requested(conn: Connection, engine: Any, event: ExclusionRequested, now: datetime, policy: Policy,

@@ -187,6 +187,38 @@ def load_identity(conn: Connection, player_id: str) -> tuple[Identity, str, str 
     return (_identity(row), row.brand, row.jurisdiction) if row is not None else None
 
 
+def load_identities(conn: Connection, player_ids: Iterable[str]) -> dict[str, tuple[Identity, str, str | None]]:
+    """`load_identity` for many accounts in one statement."""
+    ids = sorted(set(player_ids))
+    rows = conn.execute(select(player_identities).where(player_identities.c.player_id.in_(ids))).all() if ids else []
+    return {r.player_id: (_identity(r), r.brand, r.jurisdiction) for r in rows}
+
+
+def accounts_to_relink(conn: Connection, identities: dict[str, Identity]) -> set[str]:
+    """Which of these (already stored) accounts share an identifier with another account or
+    already belong to a person: only those need `link_account`. One statement for all the
+    identifiers, one for the existing links, instead of several per account."""
+    wanted: dict[str, set[str]] = {}
+    for identity in identities.values():
+        for kind, value in identity.pairs():
+            wanted.setdefault(_COLUMN[kind], set()).add(value)
+    holders: dict[tuple[str, str], set[str]] = {}
+    if wanted:
+        t = player_identities
+        stmt = select(t.c.player_id, *(t.c[c] for c in _COLUMN.values())).where(
+            or_(*(t.c[column].in_(sorted(values)) for column, values in wanted.items())))
+        for row in conn.execute(stmt):
+            for column in _COLUMN.values():
+                value = getattr(row, column)
+                if value is not None:
+                    holders.setdefault((column, value), set()).add(row.player_id)
+    relink = {pid for pid, identity in identities.items()
+              if any(holders.get((_COLUMN[kind], value), set()) - {pid} for kind, value in identity.pairs())}
+    linked = conn.execute(select(person_links.c.player_id)
+                          .where(person_links.c.player_id.in_(sorted(identities)))).scalars()
+    return relink | set(linked)
+
+
 def store_identity(conn: Connection, player_id: str, brand: str, jurisdiction: str | None,
                    identity: Identity, at_us: int, register_status: str | None = None) -> Identity:
     """Upsert an account's identity (an update keeps identifiers it does not carry)."""
