@@ -15,6 +15,7 @@ from croupier.api.audit_routes import audit_filter, export_response, why
 from croupier.api.player_view import player_360, rg_queue, search, timeline
 from croupier.api.rg_routes import ReviewRequest, review_player
 from croupier.protection.reviews import OUTCOMES, ReviewRefused
+from croupier.web.protection_forms import EXCLUSION_KINDS
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
 from croupier.web.player_page import feature_groups, glance, timeline_rows
@@ -77,7 +78,7 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
     currency = view["balances"]["currency"] or view["features"].get("currency")
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
-        review_outcomes=OUTCOMES,
+        review_outcomes=OUTCOMES, exclusion_kinds=EXCLUSION_KINDS,
         currency=currency, glance=glance(view["features"], currency),
         groups=feature_groups(view["features"], currency),
         timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
