@@ -201,3 +201,24 @@ def test_demo_serves_the_back_office_while_the_simulator_streams(tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_cli_engines_run_the_approved_configuration(sqlite_url: str) -> None:
+    """`croupier replay`, `ingest` and `consume` decide as the server would: with the approved
+    version, not the file or the defaults."""
+    import time as _time
+
+    from croupier.cli.common import config_in_force
+    from croupier.compliance import config_store
+    from croupier.players import EngineConfig
+    from croupier.store import open_database
+
+    database = open_database(sqlite_url)
+    assert config_in_force(database, None).version == EngineConfig().version
+    with database.engine.begin() as conn:
+        version = config_store.propose(conn, actor="ada", in_force=EngineConfig(), now_us=_time.time_ns() // 1000,
+                                       patch={"stale_after_minutes": 15})
+        config_store.approve(conn, version.version_id, actor="olga", role="compliance_officer",
+                             in_force=EngineConfig(), now_us=_time.time_ns() // 1000)
+    in_force = config_in_force(database, None)
+    assert in_force.stale_after_minutes == 15 and in_force.version == version.version_id

@@ -25,3 +25,13 @@ def read_config(path: Path | None) -> EngineConfig:
         return load_config(path.read_bytes() if path else None)
     except Exception as exc:  # msgspec errors name the offending key
         raise typer.BadParameter(f"invalid configuration {path}: {exc}") from None
+
+
+def config_in_force(database, path: Path | None) -> EngineConfig:  # noqa: ANN001 - a store.Database
+    """What a server on this database would run: the approved configuration version if there
+    is one (it beats `--config`, as it does for `croupier serve`), else the file or defaults."""
+    from croupier.compliance.config_store import active_version
+
+    with database.reader.connect() as conn:
+        version = active_version(conn)
+    return version.config() if version is not None else read_config(path)

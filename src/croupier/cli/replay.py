@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from croupier.cli.app import app
-from croupier.cli.common import ConfigOption, DbOption, read_config
+from croupier.cli.common import ConfigOption, DbOption, config_in_force
 
 console = Console()
 
@@ -23,7 +23,7 @@ def replay(db: DbOption = None, config: ConfigOption = None) -> None:
     from croupier.store import eventlog, open_database
 
     database = open_database(db)
-    engine = Engine(database, read_config(config))
+    engine = Engine(database, config_in_force(database, config))
     with database.reader.connect() as conn:
         total = eventlog.max_seq(conn)
     try:
