@@ -82,8 +82,8 @@ def _stream_simulation(runtime, players: int, days: int, seed: int, stop: thread
 
 @app.command()
 def demo(
-    players: Annotated[int, typer.Option("--players", help="Simulated players.")] = 8000,
-    days: Annotated[int, typer.Option("--days", help="Days of history to backfill before going live.")] = 7,
+    players: Annotated[int, typer.Option("--players", help="Simulated players.")] = 6000,
+    days: Annotated[int, typer.Option("--days", help="Days of history to backfill before going live.")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 42,
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
