@@ -56,36 +56,38 @@ class Event(Struct, tag_field="type", kw_only=True, forbid_unknown_fields=False)
     occurred_at: Timestamp
 
 
-class PlayerRegistered(Event, tag="player.registered", kw_only=True):
-    jurisdiction: Short
-    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-    currency: Currency
+BirthDate = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+class Profile(Event, kw_only=True):
+    """Profile fields a registration carries and an update may change."""
+
     language: Short | None = None
     timezone: Short | None = None
-    birth_date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    birth_date: BirthDate | None = None
     email: Short | None = None
     phone: Short | None = None
     first_name: Short | None = None
     last_name: Short | None = None
+
+
+class PlayerRegistered(Profile, tag="player.registered", kw_only=True):
+    jurisdiction: Short
+    country: Country
+    currency: Currency
     device_id: Short | None = None
     ip: Short | None = None
     affiliate_id: Short | None = None
     consents: Consents = msgspec.field(default_factory=Consents)
 
 
-class PlayerUpdated(Event, tag="player.updated", kw_only=True):
+class PlayerUpdated(Profile, tag="player.updated", kw_only=True):
     """Changed profile fields; any registration field may appear."""
 
     jurisdiction: Short | None = None
-    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] | None = None
+    country: Country | None = None
     currency: Currency | None = None
-    language: Short | None = None
-    timezone: Short | None = None
-    birth_date: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
-    email: Short | None = None
-    phone: Short | None = None
-    first_name: Short | None = None
-    last_name: Short | None = None
 
 
 class ConsentChanged(Event, tag="player.consent_changed", kw_only=True):
