@@ -131,8 +131,8 @@ def test_sweden_requires_a_deposit_limit_before_play(db) -> None:  # noqa: ANN00
     from croupier.compliance.rules import rules_for
 
     se = rules_for("SE")
-    if "deposit" not in se.limits.mandatory or not getattr(se.limits, "set_before_play", False):
-        pytest.skip("the SE preset does not make a deposit limit mandatory before play")
+    # Spelinspektionen: a deposit limit is set before any play (the preset must say so)
+    assert "deposit" in se.limits.mandatory and se.limits.set_before_play
     w = Wallet(db, rules=se)
     refused = w.post("deposit", 10_000)
     assert refused.status == "refused"
