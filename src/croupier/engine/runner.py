@@ -5,6 +5,10 @@ and snapshots states, search rows, dashboard totals and its cursor periodically.
 A crash anywhere leaves the snapshot cursor at the last snapshot, so processing resumes
 from the durable log: nothing is lost, and deterministic action ids plus the audit subject
 check mean nothing is sent or recorded twice.
+
+The configuration is placed in the log too: an approval appends `croupier.config_activated`,
+and the engine switches versions when it reaches that fact. Which version folds and decides
+an event therefore depends on its log position alone, live, after a restart and in replay.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from croupier.compliance import Decision
+from croupier.compliance.rules import rules_in_force
 from croupier.engine.step import step
 from croupier.events import (
-    CasinoBet, CasinoWin, Deposit, Event, SportsBetPlaced, SportsBetSettled,
+    CONFIG_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event, SportsBetPlaced, SportsBetSettled,
     decode_stored, to_minor,
 )
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, new_state
@@ -95,11 +100,17 @@ class Engine:
     After a crash the engine resumes from the last snapshot: the log is durable, `apply`
     is deterministic, and decisions already audited are recognised by their action id,
     so reprocessing neither loses nor doubles anything.
+
+    `config` is the start configuration: the one in force before the log's first
+    `croupier.config_activated`. From there on the log says which version is in force
+    (`self.config`, with its rules table `self.rules`).
     """
 
     def __init__(self, db: Database, config: EngineConfig | None = None, *, name: str = "main",
                  batch_size: int = 5_000, snapshot_seconds: float = 1.0):
-        self.db, self.config, self.name, self.batch_size = db, config or EngineConfig(), name, batch_size
+        self.db, self.name, self.batch_size = db, name, batch_size
+        self.start_config = config or EngineConfig()
+        self._versions: dict[str, EngineConfig] = {}
         self.snapshot_seconds = snapshot_seconds
         self.states: dict[str, PlayerState] = {}
         self._lock = threading.RLock()
@@ -108,6 +119,8 @@ class Engine:
         self._renew_at = 0.0
         with db.engine.begin() as conn:
             self.cursor = self._load_cursor(conn)
+            self._snapshot_config = self._config_at(conn, self.cursor)
+        self._follow(self._snapshot_config)
         self.snapshot_cursor = self.cursor
         self._dirty: dict[str, PlayerState] = {}
         self._minutes: dict[int, int] = defaultdict(int)
@@ -130,6 +143,7 @@ class Engine:
             held = lease.acquire(conn, self.name, self.owner)
             if held and not self.leader:
                 self.cursor = self.snapshot_cursor = self._load_cursor(conn)
+                self._snapshot_config = self._config_at(conn, self.cursor)
                 self._forget_unsnapshotted()
         self.leader = held
         self._renew_at = now + lease.LEASE_SECONDS / 3
@@ -178,8 +192,10 @@ class Engine:
                 return BatchReport()
             if items and items[0][0] > self.cursor:
                 last = items[-1][0]
-                with self.db.reader.connect() as conn:
-                    contiguous = eventlog.count_between(conn, self.cursor, last) == len(items)
+                contiguous = last - self.cursor == len(items)   # sorted, distinct seqs: nothing between
+                if not contiguous:
+                    with self.db.reader.connect() as conn:
+                        contiguous = eventlog.count_between(conn, self.cursor, last) == len(items)
                 if contiguous:
                     report = BatchReport()
                     for start in range(0, len(items), self.batch_size):
@@ -210,6 +226,7 @@ class Engine:
             self._minutes.clear()
             self._totals.clear()
             self.snapshot_cursor = self.cursor
+            self._snapshot_config = self.config
             self._last_snapshot = time.monotonic()
 
     def flush_if_due(self) -> None:
@@ -234,12 +251,45 @@ class Engine:
             conn.execute(minute_counts.delete())
             upsert(conn, engine_cursor, [{"name": self.name, "seq": 0}], keys=("name",))
             self.snapshot_cursor = 0
+            self._snapshot_config = self.start_config
             self._forget_unsnapshotted()
 
     # -- internals ----------------------------------------------------------------------
     def _load_cursor(self, conn: Connection) -> int:
         seq = conn.execute(select(engine_cursor.c.seq).where(engine_cursor.c.name == self.name)).scalar()
         return seq or 0
+
+    def _follow(self, config: EngineConfig) -> None:
+        """Decide and fold with `config` from here on; its rules table is built once here."""
+        self.config, self.rules = config, rules_in_force(config)
+
+    def _config_at(self, conn: Connection, seq: int) -> EngineConfig:
+        """The configuration in force just after log position `seq`: the version of the last
+        activation at or before it, else the start configuration."""
+        rows = eventlog.player_history(conn, CONFIG_STREAM, seq, limit=1, newest_first=True)
+        if not rows:
+            return self.start_config
+        fact = decode_stored(rows[0][1])
+        assert isinstance(fact, ConfigActivated)
+        return self._version(conn, fact.version, rows[0][0])
+
+    def _version(self, conn: Connection, version_id: str, seq: int) -> EngineConfig:
+        """An approved version's configuration by id (cached; the stored document must still
+        hash to its id)."""
+        from croupier.compliance.config_store import get_version  # it imports the store schema
+
+        config = self._versions.get(version_id)
+        if config is None:
+            version = get_version(conn, version_id)
+            if version is None:
+                raise RuntimeError(f"the log activates configuration version {version_id} at position {seq}, "
+                                   "but config_versions does not hold it: restore that table with the log")
+            config = self._versions[version_id] = version.config()
+        return config
+
+    def _activate(self, fact: ConfigActivated, seq: int) -> None:
+        with self.db.reader.connect() as conn:
+            self._follow(self._version(conn, fact.version, seq))
 
     def _forget_unsnapshotted(self) -> None:
         """Drop everything newer than the last snapshot; the log replays it exactly."""
@@ -248,6 +298,7 @@ class Engine:
         self._minutes.clear()
         self._totals.clear()
         self.cursor = self.snapshot_cursor
+        self._follow(self._snapshot_config)
 
     def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         """Process a batch; if anything fails, fall back to the last snapshot so the retry
@@ -259,8 +310,10 @@ class Engine:
             raise
 
     def _process_batch(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
-        config, states, dirty = self.config, self.states, self._dirty
+        config, rules, states, dirty = self.config, self.rules, self.states, self._dirty
         missing = {e.player_id for _, e, _ in items} - states.keys()
+        missing.discard(CONFIG_STREAM)
+        activated = False
         if missing:
             with self.db.reader.connect() as conn:
                 states.update(state_store.load(conn, missing))
@@ -269,10 +322,15 @@ class Engine:
         log = _DatabaseLog(self.db)
         for seq, event, received_us in items:
             pid = event.player_id
+            if pid == CONFIG_STREAM:  # a version approved: in force from this position on
+                assert isinstance(event, ConfigActivated)
+                self._activate(event, seq)
+                config, rules, activated = self.config, self.rules, True
+                continue
             state = states.get(pid)
             if state is None:
                 state = states[pid] = new_state(pid)
-            result = step(state, event, seq, received_us, config, log)
+            result = step(state, event, seq, received_us, config, log, rules)
             if result.state is not state:
                 states[pid] = result.state
             dirty[pid] = result.state
@@ -302,7 +360,10 @@ class Engine:
         self.processed_total += len(items)
         for hook in self.after_batch:
             hook(self, items)
-        self.flush_if_due()
+        if activated:
+            self.flush()  # a restart resumes with the activated version without re-reading the log
+        else:
+            self.flush_if_due()
         return report
 
     def _record(self, conn: Connection, decisions: list[Decision], report: BatchReport) -> None:

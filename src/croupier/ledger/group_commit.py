@@ -78,15 +78,17 @@ class GroupCommit:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.db.engine.begin() as conn:
+                raw = conn.connection.driver_connection   # savepoints without the expression layer
                 for work, _ in batch:
-                    savepoint = conn.begin_nested()
+                    raw.execute("SAVEPOINT posting")
                     try:
                         result = work(conn)
                     except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                        savepoint.rollback()
+                        raw.execute("ROLLBACK TO posting")
+                        raw.execute("RELEASE posting")
                         outcomes.append((False, exc))
                     else:
-                        savepoint.commit()
+                        raw.execute("RELEASE posting")
                         outcomes.append((True, result))
         except BaseException as exc:  # noqa: BLE001 - the commit failed: nobody's posting stands
             for _, future in batch:

@@ -46,7 +46,7 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     if req.kind in ("settle", "void"):
         return _resolve(conn, req, now, ctx)
     wallet = wallets.lock(conn, req.player_id, req.currency, now_us, _profile(ctx))
-    existing = conn.execute(sql.SELECT_TRANSFER, {"t": req.transfer_id}).first()
+    existing = sql.SELECT_TRANSFER.first(conn, {"t": req.transfer_id})
     if existing is not None:
         return _replay(existing, req)
     brand = ctx.brand or wallet.brand or "default"
@@ -73,11 +73,11 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     if event is not None:
         events.append(event)
     body = _body(req, status, p, balances, now, event)
-    conn.execute(sql.INSERT_TRANSFER, {
+    sql.INSERT_TRANSFER.execute(conn, {
         "transfer_id": req.transfer_id, "player_id": req.player_id, "currency": req.currency, "kind": req.kind,
         "status": status, "amount_minor": req.amount, "request_hash": request_hash(req),
         "result": json.dumps(body, separators=(",", ":")), "resolution": None, "at_us": now_us,
-        "resolved_at_us": None})
+        "resolved_at_us": None}).close()
     if req.kind == "adjustment":
         audit_store.append(conn, [audit_store.Entry(
             at_us=now_us, actor=req.actor or "staff", kind="ledger.adjustment", player_id=req.player_id,
@@ -171,7 +171,7 @@ def _write_entries(conn: Connection, transfer_id: str, player_id: str, currency:
         rows.append({"transfer_id": transfer_id, "player_id": player_id, "currency": currency,
                      "account": credit, "amount_minor": amount, "at_us": now_us})
     if rows:
-        conn.execute(sql.INSERT_ENTRIES, rows)
+        sql.INSERT_ENTRIES.executemany(conn, rows)
 
 
 def balance_dict(b: Balances, currency: str) -> dict[str, str]:
@@ -239,5 +239,5 @@ def _resolve(conn: Connection, req: TransferRequest, now: datetime, ctx: PlayerC
 
 
 def _pending_row(conn: Connection, transfer_id: str) -> Any:
-    return conn.execute(sql.SELECT_TRANSFER, {"t": transfer_id}).first()
+    return sql.SELECT_TRANSFER.first(conn, {"t": transfer_id})
 

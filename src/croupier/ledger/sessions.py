@@ -18,9 +18,9 @@ from croupier.store.upsert import insert_ignore
 
 def start(conn: Connection, player_id: str, brand: str, session_id: str, now: datetime) -> Event | None:
     """Open a session (idempotent); returns the event to append when it is new."""
-    result = conn.execute(sql.session_insert(conn), {"player_id": player_id, "session_id": session_id,
-                                                     "started_at_us": micros(now), "ended_at_us": None})
-    return session_event(player_id, brand, session_id, now, started=True) if result.first() is not None else None
+    opened = sql.INSERT_SESSION.first(conn, {"player_id": player_id, "session_id": session_id,
+                                             "started_at_us": micros(now), "ended_at_us": None})
+    return session_event(player_id, brand, session_id, now, started=True) if opened is not None else None
 
 
 def end(conn: Connection, player_id: str, brand: str, session_id: str, now: datetime) -> Event | None:

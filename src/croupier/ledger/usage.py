@@ -19,7 +19,7 @@ def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, 
     if not windows:
         return {}
     first = min(w.first_day for w in windows.values())
-    rows = conn.execute(sql.SELECT_USAGE, {"p": player_id, "c": currency, "first": first}).all()
+    rows = sql.SELECT_USAGE.all(conn, {"p": player_id, "c": currency, "first": first})
     out = {}
     for period, w in windows.items():
         sums = [0] * len(COLUMNS)
@@ -35,12 +35,12 @@ def add(conn: Connection, player_id: str, currency: str, day: int, delta: Usage)
     values = {c: getattr(delta, c) for c in COLUMNS}
     if not any(values.values()):
         return
-    conn.execute(sql.usage_upsert(conn), [{"player_id": player_id, "currency": currency, "day": day, **values}])
+    sql.UPSERT_USAGE.execute(conn, {"player_id": player_id, "currency": currency, "day": day, **values}).close()
 
 
 def session_seconds(conn: Connection, player_id: str, start_us: int, now_us: int) -> int:
     """Seconds of wallet sessions inside [start, now]; an open session counts up to now."""
-    rows = conn.execute(sql.SELECT_SESSIONS, {"p": player_id, "now": now_us, "start": start_us}).all()
+    rows = sql.SELECT_SESSIONS.all(conn, {"p": player_id, "now": now_us, "start": start_us})
     total = 0
     for started, ended in rows:
         end = now_us if ended is None else min(ended, now_us)

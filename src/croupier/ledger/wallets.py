@@ -18,14 +18,13 @@ def lock(conn: Connection, player_id: str, currency: str, now_us: int, defaults:
     """The wallet row, created if new, locked until the transaction ends (SELECT ... FOR
     UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the database write lock).
     Concurrent postings for the player wait here, so the limit sums they read are final."""
-    stmt = sql.SELECT_WALLET_FOR_UPDATE if conn.dialect.name == "postgresql" else sql.SELECT_WALLET
     params = {"p": player_id, "c": currency}
-    row = conn.execute(stmt, params).first()
+    row = sql.SELECT_WALLET.first(conn, params)
     if row is None:
         insert_ignore(conn, wallets, [{"player_id": player_id, "currency": currency,
                                        "created_at_us": now_us, "updated_at_us": now_us,
                                        **{c: 0 for c in _COUNTERS}, **defaults}])
-        row = conn.execute(stmt, params).first()
+        row = sql.SELECT_WALLET.first(conn, params)
     return row
 
 
@@ -58,8 +57,9 @@ def apply_legs(conn: Connection, row: Any, legs: list[tuple[str, str, int]], res
     changed = any(v != getattr(row, c) for c, v in values.items()) or \
         any(v is not None and getattr(row, k) != v for k, v in profile.items())
     if changed:
-        conn.execute(sql.UPDATE_WALLET, {"p": row.player_id, "c": row.currency, "v_now": now_us,
+        sql.UPDATE_WALLET.execute(conn, {"p": row.player_id, "c": row.currency, "v_now": now_us,
                                          **{f"v_{c}": v for c, v in values.items()},
-                                         **{f"v_{k}": profile.get(k) for k in ("brand", "timezone", "jurisdiction")}})
+                                         **{f"v_{k}": profile.get(k) for k in ("brand", "timezone", "jurisdiction")}
+                                         }).close()
     return Balances(values["cash_credits_posted"], values["cash_debits_posted"], values["cash_debits_pending"],
                     values["bonus_credits_posted"], values["bonus_debits_posted"])

@@ -10,6 +10,7 @@ transaction."""
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,7 @@ from croupier.players.protection_state import (
 )
 from croupier.protection.limits_periods import period_end
 from croupier.store import audit as audit_store
+from croupier.store.raw import RawStatement
 from croupier.store.schema import limits as limits_table
 
 KINDS = ("deposit", "loss", "wager", "session_time")
@@ -93,11 +95,14 @@ def record_of(row: Any) -> dict[str, Any]:
             "actor": m["actor"], "reason": m["reason"], "event_id": m["event_id"]}
 
 
-_HISTORY = select(limits_table).where(limits_table.c.player_id == bindparam("p")).order_by(limits_table.c.id)
+_HISTORY = RawStatement(select(limits_table).where(limits_table.c.player_id == bindparam("p"))
+                        .order_by(limits_table.c.id))
+FOLD_CACHE = 100_000
 
 
 def history(conn: Connection, player_id: str) -> list[Any]:
-    return conn.execute(_HISTORY, {"p": player_id}).all()
+    """The player's limit rows, oldest first (named tuples, hashable)."""
+    return _HISTORY.all(conn, {"p": player_id})
 
 
 def fold_history(rows: Sequence[Any]) -> ProtectionState:
@@ -117,7 +122,15 @@ def _as_fact(r: Any) -> LimitSet:
 
 
 def load(conn: Connection, player_id: str) -> ProtectionState:
-    return fold_history(history(conn, player_id))
+    """The folded limits, read in `conn`'s transaction. Every posting needs them, and they
+    rarely change: the history is read each time (it is the truth), the fold is reused while
+    the rows are the same. The result is shared: read it, never mutate it."""
+    return _fold_cached(tuple(history(conn, player_id)))
+
+
+@lru_cache(maxsize=FOLD_CACHE)
+def _fold_cached(rows: tuple[Any, ...]) -> ProtectionState:
+    return fold_history(rows)
 
 
 def in_force(conn: Connection, player_id: str, now: datetime) -> dict[str, LimitView]:

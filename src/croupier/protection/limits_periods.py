@@ -72,7 +72,12 @@ class Window:
 
 
 def window(period: str, now: datetime, tz: str | None) -> Window:
-    today = local_date(now, tz)
+    return _window(period, local_date(now, tz), tz)
+
+
+@lru_cache(maxsize=4096)
+def _window(period: str, today: date, tz: str | None) -> Window:
+    """A window depends only on the local day (every posting of a day shares it)."""
     start_day, end_day = first_day(period, today), next_first_day(period, today)
     return Window(period, zone_name(tz), local_midnight(start_day, tz), local_midnight(end_day, tz),
                   start_day.toordinal(), today.toordinal())

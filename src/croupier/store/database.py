@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +71,74 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI 
     cur.close()
 
 
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+WRITE_WAIT_SECONDS = 30.0
+
+
+def _write_lock(url: str) -> threading.Lock:
+    key = os.path.abspath(url.split("///", 1)[-1]) if "///" in url else url
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _WriterConnection(sqlite3.Connection):
+    """A writer holds its database's in-process lock from BEGIN IMMEDIATE to COMMIT or
+    ROLLBACK. Writers of one process (wallet postings, the engine, the back office) then
+    queue on a lock that wakes the next one at once, instead of SQLite's busy handler, which
+    polls with sleeps of up to 100 ms and turned every collision into a latency spike.
+    Other processes still meet SQLite's own lock and busy timeout."""
+
+    write_lock: threading.Lock
+    _owner: int | None = None
+
+    def begin_immediate(self) -> None:
+        me = threading.get_ident()
+        if self._owner != me:   # a nested writer in the same thread: SQLite decides, as before
+            if not self.write_lock.acquire(timeout=WRITE_WAIT_SECONDS):
+                raise sqlite3.OperationalError("database is locked (waited for this process's writer)")
+            self._owner = me
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._owner is not None:
+            self._owner = None
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
 def _sqlite_engine(url: str, begin: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args: dict = {"check_same_thread": False, "timeout": 30}
+    if begin == "BEGIN IMMEDIATE":
+        lock = _write_lock(url)
+        connect_args["factory"] = type("WriterConnection", (_WriterConnection,), {"write_lock": lock})
+        begin_tx = lambda conn: conn.connection.driver_connection.begin_immediate()  # noqa: E731
+    else:
+        begin_tx = lambda conn: conn.exec_driver_sql(begin)  # noqa: E731
+    engine = create_engine(url, connect_args=connect_args)
     event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+    event.listen(engine, "begin", begin_tx)
     return engine
 
 
