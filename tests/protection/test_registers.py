@@ -21,11 +21,11 @@ from sqlalchemy import select
 from croupier.api import create_app
 from croupier.compliance import Proposal, decide
 from croupier.players import micros
-from croupier.protection.exclusions_hook import tick
+from croupier.protection.exclusions_hook import screener_for, tick
 from croupier.protection.persons import Identity, hash_email, hash_national_id
 from croupier.protection.registers import FileRegister, HttpRegister, RegisterUnavailable, parse_entries
 from croupier.store.accounts import create_key
-from croupier.store.schema import exclusions, register_batches, register_entries
+from croupier.store.schema import exclusions, player_identities, register_batches, register_entries
 
 from . import UTC, make_runtime, now, registration, send
 
@@ -151,8 +151,10 @@ def test_an_http_register_hit_refuses_registration_and_excludes(db_url, lookup_s
             "action": "registration", "brand": "aurora", "jurisdiction": "CA-ON",
             "identity": {"email": "clear@example.ca"}}).json()
         assert miss["allowed"] is True
-        # registered anyway by the PAM: the engine screens it, excludes, and the gate suppresses
+        # registered anyway by the PAM: the engine screens it (off its own thread), excludes,
+        # and the gate suppresses
         send(runtime, registration("on1", "aurora", "CA-ON", email="listed@example.ca"))
+        assert screener_for(runtime.engine).wait(10)
         with runtime.db.engine.connect() as conn:
             row = conn.execute(select(exclusions)).one()
         assert (row.kind, row.source, row.until_us) == ("register", "IGO_CSE", micros(datetime(2031, 1, 1, tzinfo=UTC)))
@@ -161,6 +163,30 @@ def test_an_http_register_hit_refuses_registration_and_excludes(db_url, lookup_s
         checked = client.post("/v1/registers/IGO_CSE/check", json={"email": "listed@example.ca"}).json()
         assert checked == {"register": "IGO_CSE", "listed": True, "matched_on": "email",
                            "until": "2031-01-01T00:00:00+00:00"}
+    finally:
+        runtime.close()
+
+
+def test_a_slow_http_register_does_not_hold_up_the_engine(db_url, lookup_server):
+    """The look-up runs beside the engine: the batch is processed at once, the account waits
+    as `pending`, and the answer is recorded (and folded) when it comes."""
+    lookup_server.delay = 1.0
+    runtime = make_runtime(db_url, {"IGO_CSE": HttpRegister("IGO_CSE", lookup_server.url, 2.0)})
+    try:
+        started = time.monotonic()
+        send(runtime, registration("on3", "aurora", "CA-ON", email="listed@example.ca"),
+             registration("on4", "aurora", "CA-ON", email="clear@example.ca"))
+        assert time.monotonic() - started < 0.9   # two look-ups of 1 s each are still running
+        with runtime.db.reader.connect() as conn:
+            statuses = dict(conn.execute(select(player_identities.c.player_id, player_identities.c.register_status)).all())
+        assert statuses == {"on3": "pending", "on4": "pending"}
+        assert screener_for(runtime.engine).wait(10)
+        with runtime.db.reader.connect() as conn:
+            statuses = dict(conn.execute(select(player_identities.c.player_id, player_identities.c.register_status)).all())
+            excluded = conn.execute(select(exclusions.c.player_id, exclusions.c.source)).all()
+        assert statuses == {"on3": "hit", "on4": "clear"}
+        assert [tuple(r) for r in excluded] == [("on3", "IGO_CSE")]
+        assert runtime.engine.states["on3"].protection.exclusions   # the engine folded the hit
     finally:
         runtime.close()
 
@@ -178,6 +204,7 @@ def test_a_register_that_does_not_answer_fails_closed_at_registration_and_login(
         assert verdict["allowed"] is False and verdict["reasons"] == ["register_unavailable:IGO_CSE"]
         assert "fail closed" in verdict["notes"][0]
         send(runtime, registration("on2", "aurora", "CA-ON", email="clear@example.ca"))
+        assert screener_for(runtime.engine).wait(10)
         assert client.post("/v1/players/on2/access-check", json={"action": "login"}).json()["reasons"] == \
             ["register_unavailable:IGO_CSE"]
         # deposits and bets rely on recorded hits; the register answering again clears the login

@@ -110,3 +110,6 @@ class Runtime:
             self._loop.join(timeout=10)
         self.engine.close()
         self.db.dispose()
+        screener = getattr(self.engine, "register_screener", None)
+        if screener is not None:   # a look-up in flight records its answer (or stays pending)
+            screener.wait(timeout=5)

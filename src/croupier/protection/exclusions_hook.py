@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -215,10 +217,67 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
                 closed.add((event.player_id, event.session_id))
         sessions_changed(conn, [row for key, row in opened.items() if key not in closed], closed)
         upsert(conn, protection_cursor, [{"name": name, "seq": todo[-1][0]}], keys=("name",))
+    remote = []
     for player_id, jurisdiction in to_screen:
-        stored += _screen_account(engine, policy, player_id, jurisdiction, now)
+        _, register = policy.register_for(jurisdiction)
+        if register is not None and register.remote:
+            remote.append((player_id, jurisdiction))
+        else:   # a list in the database: as quick as the rest of the batch
+            stored += _screen_account(engine, policy, player_id, jurisdiction, now)
     if stored:
         engine.submit(sorted(stored, key=lambda item: item[0]))
+    if remote:
+        screener_for(engine).put(remote)
+
+
+class RemoteScreener:
+    """Asks remote registers off the engine's thread. A look-up can take its whole timeout;
+    the batch behind it must not wait. The account stays `pending` until the answer is
+    recorded (and the tick retries what a crash or an outage left pending), and its facts go
+    to the engine like any other."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self._queue: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def put(self, accounts: list[tuple[str, str | None]]) -> None:
+        with self._lock:
+            self._idle.clear()
+            for account in accounts:
+                self._queue.put(account)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="croupier-register-screener", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Until every queued account has been screened (tests, shutdown)."""
+        return self._idle.wait(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._queue.empty():
+                    self._thread = None
+                    self._idle.set()
+                    return
+                player_id, jurisdiction = self._queue.get()
+            try:
+                stored = _screen_account(self.engine, policy_for(self.engine), player_id, jurisdiction, _now())
+                if stored:
+                    self.engine.submit(sorted(stored, key=lambda item: item[0]))
+            except Exception:  # left pending: the tick screens it again
+                log.exception("screening %s against its register failed; the tick will retry", player_id)
+
+
+def screener_for(engine: Any) -> RemoteScreener:
+    screener = getattr(engine, "register_screener", None)
+    if screener is None:
+        screener = engine.register_screener = RemoteScreener(engine)
+    return screener
 
 
 def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, PlayerRegistered | PlayerUpdated]],
@@ -378,5 +437,5 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
     return report
 
 
-__all__ = ["FileRegister", "Screening", "TickReport", "access_check", "after_batch", "policy_for",
-           "rescreen_register", "screen", "tick"]
+__all__ = ["FileRegister", "RemoteScreener", "Screening", "TickReport", "access_check", "after_batch",
+           "policy_for", "rescreen_register", "screen", "screener_for", "tick"]

@@ -61,7 +61,10 @@ class RefreshResult:
 
 
 class Register(Protocol):
+    """`remote` registers are asked over the network: the engine never waits for them."""
+
     name: str
+    remote: bool
 
     def check(self, identity: Identity) -> RegisterHit | None: ...
 
@@ -135,7 +138,13 @@ def import_entries(conn: Connection, register: str, entries: list[Entry], source
     conn.execute(register_batches.insert().values(batch_id=batch_id, register=register, imported_at_us=now_us,
                                                   source=source, content_sha256=content_sha256,
                                                   entries=len(rows)))
+    global _imports
+    _imports += 1
     return batch_id
+
+
+_imports = 0           # lists imported by this process: a Policy forgets "never imported" at once
+ABSENT_SECONDS = 10.0  # and otherwise asks again after this long (an import by another process)
 
 
 def last_batch(conn: Connection, register: str) -> Any:
@@ -174,6 +183,7 @@ class FileRegister:
     name: str
     db: Database
     path: Path | None = None
+    remote = False
     refresh_hours: float = 24.0
     max_age_hours: float | None = None
     plain: str | None = None
@@ -226,6 +236,7 @@ class HttpRegister:
 
     name: str
     url: str
+    remote = True
     timeout_seconds: float = 2.0
     headers: dict[str, str] = field(default_factory=dict)
     transport: httpx.BaseTransport | None = None
@@ -265,6 +276,7 @@ class Policy:
     db: Database
     rules: Callable[[str | None], JurisdictionRules] = rules_for
     registers: dict[str, Register] = field(default_factory=dict)
+    _absent: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
 
     def rules_of(self, jurisdiction: str | None) -> JurisdictionRules:
         return self.rules(jurisdiction)
@@ -278,15 +290,22 @@ class Policy:
         if name is None:
             return None, None
         if name not in self.registers:
+            if self._known_absent(name):   # every registration asks: not a query each time
+                return name, None
             if conn is not None:
                 imported = last_batch(conn, name) is not None
             else:
                 with self.db.reader.connect() as own:
                     imported = last_batch(own, name) is not None
             if not imported:
+                self._absent[name] = (_imports, time.monotonic())
                 return name, None
             self.registers[name] = FileRegister(name, self.db)
         return name, self.registers[name]
+
+    def _known_absent(self, name: str) -> bool:
+        seen = self._absent.get(name)
+        return seen is not None and seen[0] == _imports and time.monotonic() - seen[1] < ABSENT_SECONDS
 
     def all_registers(self) -> dict[str, Register]:
         with self.db.reader.connect() as conn:
