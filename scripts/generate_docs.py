@@ -1,5 +1,5 @@
-"""Regenerate the docs that are derived from code: the event JSON Schema and the feature
-catalogue. tests/test_docs.py fails when the committed files differ from this output."""
+"""Regenerate the docs that are derived from code: the JSON Schemas of events and of
+Croupier's own facts, and the feature catalogue. tests/test_docs.py fails when the committed files differ from this output."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from croupier.events import event_json_schema
+from croupier.events import event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
 from croupier.players.config import FeatureConfig
 from croupier.players.lifecycle import __doc__ as LIFECYCLE_RULES
@@ -17,6 +17,10 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 def schema_text() -> str:
     return json.dumps(event_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def fact_schema_text() -> str:
+    return json.dumps(fact_json_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def features_text() -> str:
@@ -65,7 +69,7 @@ def features_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-OUTPUTS = {"event-schema.json": schema_text, "features.md": features_text}
+OUTPUTS = {"event-schema.json": schema_text, "fact-schema.json": fact_schema_text, "features.md": features_text}
 
 
 def main() -> int:

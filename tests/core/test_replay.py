@@ -123,3 +123,50 @@ def test_replaying_a_simulated_operator(db_url):
         runtime.close()
     assert len(live["states"]) >= 50
     assert live["audit"]
+
+
+def test_replaying_wallet_facts_and_aml_status_changes(db_url):
+    """Bonus credits, conversions, adjustments and AML status changes are facts in the log:
+    a replay folds them into the same states and reaches the same gate decisions (a
+    first-deposit promotion suppressed under AML review, then allowed for another player)."""
+    from croupier import ledger
+    from croupier.ledger import PlayerContext, TransferRequest
+    from croupier.risk import set_aml_status
+
+    runtime = Runtime(db_url)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        a, b = Script("wa", currency="SEK"), Script("wb", currency="SEK")
+        runtime.ingest(body([a.registered(now - timedelta(minutes=30), jurisdiction="MT"),
+                             b.registered(now - timedelta(minutes=30), jurisdiction="MT")]))
+        with runtime.db.engine.begin() as conn:
+            stored = set_aml_status(conn, "wa", "aurora", status="review", previous="clear", actor="olga",
+                                    reason="source of funds requested").stored
+        runtime.engine.submit(stored)
+        moves = [("wa", "deposit", 10_000, {}), ("wa", "bonus_credit", 500, {}),         # refused: review
+                 ("wb", "bonus_credit", 2_000, {"reason": "welcome"}), ("wb", "deposit", 5_000, {}),
+                 ("wb", "bonus_conversion", 1_000, {}),
+                 ("wb", "adjustment", 300, {"account": "cash", "direction": "credit", "reason": "goodwill",
+                                            "actor": "olga"}),
+                 ("wb", "adjustment", 100, {"account": "bonus", "direction": "debit", "reason": "fix",
+                                            "actor": "olga"})]
+        for i, (player, kind, amount, fields) in enumerate(moves):
+            req = TransferRequest(transfer_id=f"{player}-{i}", player_id=player, kind=kind, currency="SEK",
+                                  amount=amount, **fields)
+            context = PlayerContext(brand="aurora", jurisdiction="MT",
+                                    protection=runtime.engine.state_of(player).protection)
+            with runtime.db.engine.begin() as conn:
+                result = ledger.post(conn, req, now=now - timedelta(minutes=20 - i), context=context)
+            assert result.refused == (player == "wa" and kind == "bonus_credit"), result.body
+            runtime.engine.submit(result.items)
+        live = assert_replay_is_identical(runtime)
+    finally:
+        runtime.close()
+    from croupier.store.states import decode
+
+    # [bonus credits, their sum, conversions, their sum, adjustments, added, taken]: all folded
+    assert decode(live["states"]["wb"]).wallet_life == [1, 2_000, 1, 1_000, 2, 300, 100]
+    assert decode(live["states"]["wa"]).protection.aml_status == "review"
+    thanks = {b["player_id"]: b for _, b in live["audit"] if b["name"] == "first_deposit_thanks"}
+    assert thanks["wa"]["allowed"] is False and "aml_review" in thanks["wa"]["reasons"]
+    assert not any(r.startswith("aml_") for r in thanks["wb"]["reasons"])

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from croupier import __version__
-from croupier.api import audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
+from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
 from croupier.api.runtime import Runtime
 from croupier.events import event_json_schema
 from croupier.players import EngineConfig
@@ -30,7 +30,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                               "Authenticate with `Authorization: Bearer crp_…` (create keys with "
                               "`croupier keys create --scope ingest|read|admin`).")
     app.state.runtime = runtime
-    for module in (routes, protection, config_routes, wallet, audit_routes, rg_routes, reports):
+    for module in (routes, protection, config_routes, wallet, audit_routes, rg_routes, aml_routes, reports):
         app.include_router(module.router)
     if web:
         from croupier.web import mount_back_office

@@ -134,7 +134,16 @@ def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - Pla
         "open_cases": sum(1 for i in p.interventions if i.status == "open"),
         "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,
         "reality_checks": p.reality_checks,
+        "aml": aml_view(p),
     }
+
+
+def aml_view(p) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
+    """The AML status as compliance staff see it: current, since when, the latest changes
+    newest first (the back office shows it only to roles with aml.view)."""
+    return {"status": p.aml_status, "since": _iso(p.aml_since_us),
+            "history": [{"at": _iso(at_us), "status": status, "source": source, "actor": who, "reason": reason}
+                        for at_us, status, source, who, reason in reversed(p.aml_history)]}
 
 
 def _limit_row(state, view, now_us: int) -> dict[str, Any]:  # noqa: ANN001

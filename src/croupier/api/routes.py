@@ -12,7 +12,7 @@ from croupier import __version__
 from croupier.analytics import dashboard
 from croupier.api.auth import require_scope
 from croupier.api.player_view import player_360, rg_queue, search, timeline
-from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema
+from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
 
 router = APIRouter(prefix="/v1")
@@ -57,6 +57,11 @@ async def post_events(request: Request, _key=Depends(require_scope("ingest"))) -
 @router.get("/schema/events", summary="JSON Schema of event protocol v1")
 async def get_event_schema() -> dict[str, Any]:
     return event_json_schema()
+
+
+@router.get("/schema/facts", summary="JSON Schema of Croupier's own facts (in the log beside the events)")
+async def get_fact_schema() -> dict[str, Any]:
+    return fact_json_schema()
 
 
 @router.get("/features", summary="The feature catalogue")

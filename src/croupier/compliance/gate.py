@@ -9,7 +9,7 @@ Reason codes (docs/gate.md lists them all):
 - the player: player_not_registered, age_unknown, under_age:<age><<min>
 - protection: excluded:<kind>:<scope>, promotions_paused, rg_risk:<level>,
   near_limit:<kind:period>:<pct>%
-- KYC: kyc:<status>
+- KYC and AML: kyc:<status>, aml_review, aml_restricted, aml_blocked
 - the market: marketing_banned:<code>, bonus_banned:<code>, bonus_first_deposit_only:<code>,
   bonus_banned_for_risk:<level>, promotions_banned_under:<age>, quiet_hours:<start>-<end>,
   message_cap:<n>/day
@@ -29,12 +29,16 @@ from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
 from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.players.config import EngineConfig
 from croupier.players.protection_state import active_exclusions, limits_in_force
-from croupier.players.state import DAY_US, DEP_N, DEP_SUM, STAKE, WIN, PlayerState
+from croupier.players.state import DAY_US, DEP_N, STAKE, WIN, PlayerState, inflow
 
 MINUTE_US = 60_000_000
 RISK_ORDER = ("none", "low", "medium", "high", "severe")
 PROMOTION_RISK_CEILING = "medium"   # promotions stop at high risk and above
 NEAR_LIMIT_SHARE = 0.8              # promotions stop at 80 % of a money limit
+# Under AML review nothing that invites deposits or passes value goes out (promotional
+# messages, bonuses, rewards); enrolment in a mission or tournament carries no value itself
+# (its prize is a reward, judged when paid). Restricted and blocked stop every promotion.
+AML_REVIEW_SUPPRESSES = frozenset({"message", "bonus", "reward"})
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -72,12 +76,16 @@ def _in_hours(hour: int, window: list[int]) -> bool:
 
 def limit_usage(state: PlayerState, kind: str, period: str, now_us: int) -> int | None:
     """Money used against a limit over its period, from the day buckets (UTC days: the
-    gate's early warning; the ledger enforces the exact period in the player's time zone)."""
-    slots = {"deposit": (DEP_SUM,), "wager": (STAKE,), "loss": (STAKE, WIN)}.get(kind)
-    if slots is None:
-        return None
+    gate's early warning; the ledger enforces the exact period in the player's time zone).
+    Deposit limits count every inflow, as the ledger does: deposits, bonus credits and
+    adjustments that add funds."""
     today = now_us // DAY_US
     first = today - _PERIOD_DAYS[period] + 1
+    if kind == "deposit":
+        return inflow(state, first, today)
+    slots = {"wager": (STAKE,), "loss": (STAKE, WIN)}.get(kind)
+    if slots is None:
+        return None
     total = 0
     for day, bucket in state.days.items():
         if first <= day <= today:
@@ -180,6 +188,9 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
             reasons.extend(_market_reasons(proposal, state, rules, age, now_us))
     if kind in ("bonus", "reward") and state.kyc_status in ("failed", "expired"):
         reasons.append(f"kyc:{state.kyc_status}")
+    aml = state.protection.aml_status
+    if aml != "clear" and marketing and (aml != "review" or kind in AML_REVIEW_SUPPRESSES):
+        reasons.append(f"aml_{aml}")
     if kind == "message":
         if proposal.channel is None:
             reasons.append("no_channel")

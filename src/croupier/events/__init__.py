@@ -3,9 +3,10 @@
 from croupier.events.money import (
     CURRENCY_EXPONENT, AmountError, exponent, format_amount, to_decimal, to_minor,
 )
-from croupier.events.schema import event_json_schema
+from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
-    INTERNAL_TYPES, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
+    FACT_NAMES, INTERNAL_TYPES, AmlStatusChanged, AnyFact, BonusConverted, BonusCredited, LedgerFact,
+    WalletAdjusted, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
     StoredEvent, ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
     Deposit, Event, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
     PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Reported, Rollback, SessionEnded,
@@ -17,7 +18,8 @@ from croupier.events.validate import (
 )
 
 __all__ = [
-    "INTERNAL_TYPES", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
+    "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
+    "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
     "RealityCheck", "RgReviewed", "StoredEvent", "encode_fact",
     "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
     "BatchError", "BatchTooLarge", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event",

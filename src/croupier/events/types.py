@@ -39,6 +39,7 @@ ExclusionKind = Literal["self_exclusion", "timeout", "cooling_off", "panic"]
 KycStatus = Literal["pending", "verified", "failed", "expired"]
 BetOutcome = Literal["won", "lost", "void", "cashout"]
 FeedbackOutcome = Literal["delivered", "opened", "clicked", "bounced", "complained", "unsubscribed"]
+AmlStatus = Literal["clear", "review", "restricted", "blocked"]
 
 
 class Consents(Struct, forbid_unknown_fields=False):
@@ -300,12 +301,54 @@ class RgReviewed(Fact, tag="croupier.rg_reviewed", kw_only=True):
     lift_hard_stop: bool = False
 
 
+class LedgerFact(Fact, kw_only=True):
+    """Money the ledger moved that has no protocol type: the posting's transaction id, the
+    amount and its currency. The fact's id derives from the transaction id
+    (`wallet:<transaction_id>`), so a retried posting cannot log it twice."""
+
+    transaction_id: Id
+    amount: Amount
+    currency: Currency
+
+
+class BonusCredited(LedgerFact, tag="croupier.bonus_credited", kw_only=True):
+    """Bonus funds credited to the player's bonus balance (a promotion); `reason` is what the
+    caller gave, e.g. the offer. Deposit limits count it as an inflow."""
+
+
+class BonusConverted(LedgerFact, tag="croupier.bonus_converted", kw_only=True):
+    """Bonus funds converted to cash (wagering met): withdrawable money the operator paid."""
+
+
+class WalletAdjusted(LedgerFact, tag="croupier.wallet_adjusted", kw_only=True):
+    """A manual adjustment by staff (`actor`, `reason` required by the ledger). A credit counts
+    as an inflow against deposit limits."""
+
+    account: Literal["cash", "bonus"]
+    direction: Literal["credit", "debit"]
+
+
+class AmlStatusChanged(Fact, tag="croupier.aml_status_changed", kw_only=True):
+    """The player's AML status: `clear`, `review` (under AML review: no promotional messages,
+    bonuses or rewards), `restricted` (no promotions of any kind, no bonus credits) or `blocked`
+    (frozen: no promotions, deposits, bets, bonus credits or withdrawal requests). Set by staff
+    (`source` staff) or by monitoring and screening; `actor` and `reason` say who and why."""
+
+    status: AmlStatus
+    source: Literal["staff", "monitoring", "screening"] = "staff"
+    case_id: Short | None = None        # the AML case or alert behind the change, when there is one
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
-                                           RgReviewed)
+                                           RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
+                                           AmlStatusChanged)
+AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed,
+    BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged,
 ]
+FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

@@ -1,5 +1,7 @@
-"""The protocol events a posting appends to the log, so the engine's features and
-detectors see wallet activity. Ids derive from the transaction id: a retry cannot double them."""
+"""The events a posting appends to the log, so the engine's features, detectors and gate see
+wallet activity: protocol events where the protocol has a type, Croupier's own facts for the
+rest (bonus credits, conversions, adjustments). Ids derive from the transaction id: a retry
+cannot double them."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import hashlib
 from datetime import datetime
 
 from croupier.events import (
-    CasinoBet, CasinoWin, Chargeback, Deposit, Event, SessionEnded, SessionStarted, Withdrawal, format_amount,
+    BonusConverted, BonusCredited, CasinoBet, CasinoWin, Chargeback, Deposit, Event, SessionEnded, SessionStarted,
+    WalletAdjusted, Withdrawal, format_amount,
 )
 from croupier.ledger.model import TransferRequest
 
@@ -25,8 +28,8 @@ def event_id(transfer_id: str, suffix: str = "") -> str:
 
 def for_transfer(req: TransferRequest, brand: str, now: datetime, *, status: str = "",
                  cash: int = 0, bonus: int = 0, amount: int | None = None) -> Event | None:
-    """The event for a posted transfer (None for kinds the protocol has no type for yet:
-    bonus credits, conversions and adjustments stay in the ledger)."""
+    """The event for a posted transfer: every kind that moves money has one (settle and void
+    report the withdrawal they resolve)."""
     cur = req.currency
     common = {"player_id": req.player_id, "brand": brand, "occurred_at": now}
     total = format_amount(req.amount if amount is None else amount, cur)
@@ -50,6 +53,14 @@ def for_transfer(req: TransferRequest, brand: str, now: datetime, *, status: str
     if kind == "chargeback":
         return Chargeback(event_id=event_id(req.transfer_id), transaction_id=req.transfer_id, amount=total,
                           currency=cur, **common)
+    ledger_fact = {"event_id": event_id(req.transfer_id), "transaction_id": req.transfer_id, "amount": total,
+                   "currency": cur, "reason": req.reason, **common}
+    if kind == "bonus_credit":
+        return BonusCredited(actor=req.actor, **ledger_fact)
+    if kind == "bonus_conversion":
+        return BonusConverted(actor=req.actor, **ledger_fact)
+    if kind == "adjustment":
+        return WalletAdjusted(actor=req.actor or "staff", account=req.account, direction=req.direction, **ledger_fact)
     return None
 
 

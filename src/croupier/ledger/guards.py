@@ -1,5 +1,6 @@
-"""Protection checks beside the limits: exclusions and deposit blocks the engine folded into
-the player's ProtectionState (pure; the exclusion records themselves live in protection)."""
+"""Protection checks beside the limits: exclusions, deposit blocks and the AML status the
+engine folded into the player's ProtectionState (pure; the records themselves live in
+protection and risk)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from croupier.players.protection_state import LimitView, ProtectionState, active
 from croupier.protection.limits_check import Refusal
 
 BLOCKED_BY_EXCLUSION = ("deposit", "bet", "bonus_credit")
+# What each AML status stops where money moves: no bonus value while the player is under
+# review or restricted (as the gate suppresses bonus proposals); a blocked account is frozen.
+BLOCKED_BY_AML = {"review": ("bonus_credit",), "restricted": ("bonus_credit",),
+                  "blocked": ("deposit", "bet", "bonus_credit", "withdrawal")}
 
 
 def protection_refusals(p: ProtectionState | None, kind: str, brand: str, at_us: int) -> list[Refusal]:
@@ -24,6 +29,11 @@ def protection_refusals(p: ProtectionState | None, kind: str, brand: str, at_us:
                                source=x.source))
     if kind == "deposit" and p.deposits_blocked:
         out.append(Refusal(code="deposits_blocked", message="Refused: deposits are blocked pending an RG review."))
+    if p.aml_status != "clear" and kind in BLOCKED_BY_AML.get(p.aml_status, ()):
+        out.append(Refusal(code=f"aml_{p.aml_status}",
+                           message=f"Refused: the account's AML status is {p.aml_status}; no "
+                                   f"{kind.replace('_', ' ')} may proceed until compliance clears it. "
+                                   "Do not tell the player the reason (tipping off)."))
     return out
 
 

@@ -21,6 +21,7 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
+    AmlStatusChanged, BonusConverted, BonusCredited, WalletAdjusted,
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
@@ -33,6 +34,7 @@ from croupier.players.state import (
     DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, KEEP_DAYS, LATE_BET_N, LOGIN_N, METRICS, N_CATS,
     PENDING_LIMIT, RECENT_BETS, RECENT_GAMES, RECENT_SESSIONS, RECENT_TIMES, SESS_N, SESS_SECONDS, STAKE, WD_CANCELLED_N,
     WD_N, WD_SUM, WIN, OpenSession, PlayerState, new_state,
+    ADJ_IN, ADJ_N, ADJ_OUT, BONUS_N, BONUS_SUM, CONV_N, CONV_SUM, WALLET_METRICS,
 )
 
 
@@ -92,7 +94,50 @@ def _bucket(state: PlayerState, day: int) -> list[int] | None:
             del days[old]
         for key in [k for k in state.cats if k // N_CATS < cutoff]:
             del state.cats[key]
+        if state.wallet_days:
+            _prune_wallet_days(state, cutoff)
     return bucket
+
+
+def _prune_wallet_days(state: PlayerState, cutoff: int) -> None:
+    for old in [d for d in state.wallet_days if d < cutoff]:
+        del state.wallet_days[old]
+
+
+def _wallet_add(state: PlayerState, day: int, count_slot: int, sum_slot: int, minor: int) -> None:
+    """Count one ledger fact and add its amount, lifetime and in its day (kept on the same
+    horizon as the play buckets: older days fold into lifetime only)."""
+    life = state.wallet_life
+    if not life:
+        life.extend([0] * WALLET_METRICS)
+    life[count_slot] += 1
+    life[sum_slot] += minor
+    bucket = state.wallet_days.get(day)
+    if bucket is None:
+        newest = max(max(state.days, default=day), max(state.wallet_days, default=day))
+        if day < newest - KEEP_DAYS:
+            return
+        _prune_wallet_days(state, newest - KEEP_DAYS)
+        bucket = state.wallet_days[day] = [0] * WALLET_METRICS
+    bucket[count_slot] += 1
+    bucket[sum_slot] += minor
+
+
+def _add(state: PlayerState, day: int, slot: int, value: int) -> None:
+    state.life[slot] += value
+    bucket = _bucket(state, day)
+    if bucket is not None:
+        bucket[slot] += value
+
+
+def _add_cat(state: PlayerState, day: int, cat: int, slot: int, value: int) -> None:
+    state.life_cats[cat * 3 + slot] += value
+    if day in state.days:  # only days still kept
+        key = day * N_CATS + cat
+        bucket = state.cats.get(key)
+        if bucket is None:
+            bucket = state.cats[key] = [0, 0, 0]
+        bucket[slot] += value
 
 
 def _add(state: PlayerState, day: int, slot: int, value: int) -> None:
@@ -268,6 +313,30 @@ def _chargeback(state: PlayerState, e: Chargeback, at_us: int, day: int,
     if minor is not None:
         _add(state, day, CHARGEBACK_N, 1)
         _add(state, day, CHARGEBACK_SUM, minor)
+
+
+def _bonus_credited(state: PlayerState, e: BonusCredited, at_us: int, day: int,
+                    config: FeatureConfig, facts: list[str]) -> None:
+    minor = _money(state, e.amount, e.currency)
+    if minor is None:
+        return
+    _wallet_add(state, day, BONUS_N, BONUS_SUM, minor)
+    if _later(state.last_bonus_us, at_us):
+        state.last_bonus_us = at_us
+
+
+def _bonus_converted(state: PlayerState, e: BonusConverted, at_us: int, day: int,
+                     config: FeatureConfig, facts: list[str]) -> None:
+    minor = _money(state, e.amount, e.currency)
+    if minor is not None:
+        _wallet_add(state, day, CONV_N, CONV_SUM, minor)
+
+
+def _wallet_adjusted(state: PlayerState, e: WalletAdjusted, at_us: int, day: int,
+                     config: FeatureConfig, facts: list[str]) -> None:
+    minor = _money(state, e.amount, e.currency)
+    if minor is not None:
+        _wallet_add(state, day, ADJ_N, ADJ_IN if e.direction == "credit" else ADJ_OUT, minor)
 
 
 def _session_started(state: PlayerState, e: SessionStarted, at_us: int, day: int,
@@ -482,6 +551,11 @@ def _rg_reviewed(state: PlayerState, e: RgReviewed, at_us: int, day: int,
     protection.fold_review(state.protection, at_us, e.lift_hard_stop)
 
 
+def _aml_status(state: PlayerState, e: AmlStatusChanged, at_us: int, day: int,
+                config: FeatureConfig, facts: list[str]) -> None:
+    protection.fold_aml(state.protection, e, at_us)
+
+
 def _reality_check(state: PlayerState, e: RealityCheck, at_us: int, day: int,
                    config: FeatureConfig, facts: list[str]) -> None:
     protection.fold_reality_check(state.protection, e)
@@ -503,7 +577,8 @@ _APPLY: dict[type, Callable[..., None]] = {
     ExclusionRequested: _exclusion, SupportMessage: _support, MessageFeedback: _ignore,
     Rollback: _rollback, LimitSet: _limit_set, ExclusionStarted: _exclusion_started,
     ExclusionEnded: _exclusion_ended, PersonLinked: _person_linked, RealityCheck: _reality_check,
-    RgReviewed: _rg_reviewed,
+    RgReviewed: _rg_reviewed, BonusCredited: _bonus_credited, BonusConverted: _bonus_converted,
+    WalletAdjusted: _wallet_adjusted, AmlStatusChanged: _aml_status,
 }
 
 

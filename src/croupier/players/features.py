@@ -17,9 +17,9 @@ from croupier.events import exponent, format_amount
 from croupier.players.config import FeatureConfig
 from croupier.players.lifecycle import lifecycle_stage
 from croupier.players.state import (
-    BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORIES, CHARGEBACK_N, DAY_US,
-    DEP_DECLINED_N, DEP_N, DEP_SUM, LATE_BET_N, LOGIN_N, METRICS, N_CATS, SESS_N,
-    SESS_SECONDS, STAKE, WD_CANCELLED_N, WD_N, WD_SUM, WIN, PlayerState,
+    ADJ_IN, ADJ_N, ADJ_OUT, BET_N, BONUS_N, BONUS_STAKE, BONUS_SUM, C_BETS, C_STAKE, C_WIN, CATEGORIES,
+    CHARGEBACK_N, CONV_N, CONV_SUM, DAY_US, DEP_DECLINED_N, DEP_N, DEP_SUM, LATE_BET_N, LOGIN_N, METRICS,
+    N_CATS, SESS_N, SESS_SECONDS, STAKE, WALLET_METRICS, WD_CANCELLED_N, WD_N, WD_SUM, WIN, PlayerState,
 )
 
 WINDOWS: tuple[tuple[str, int | None], ...] = (("1d", 1), ("7d", 7), ("30d", 30), ("90d", 90),
@@ -60,6 +60,13 @@ def _catalogue() -> list[Feature]:
         ("login_count", "integer", "successful logins"),
         ("late_night_share", "ratio", "share of bets placed in the late-night hours of the player's local time (default 00:00-06:00)"),
         ("rtp", "ratio", "return to player: win_sum / stake_sum (null without stakes)"),
+        ("bonus_credit_count", "integer", "bonus credits posted by the wallet (promotions)"),
+        ("bonus_credit_sum", "money", "bonus funds credited by the wallet"),
+        ("bonus_conversion_count", "integer", "bonus balances converted to cash (wagering met)"),
+        ("bonus_conversion_sum", "money", "bonus funds converted to cash"),
+        ("adjustment_count", "integer", "manual wallet adjustments by staff, credits and debits"),
+        ("adjustment_net", "money", "manual adjustments: credits minus debits, cash and bonus (may be negative)"),
+        ("inflow_sum", "money", "what deposit limits count: deposit_sum + bonus_credit_sum + adjustments that add funds"),
     ]
     for wname, _ in WINDOWS:
         for name, kind, text in per_window:
@@ -107,8 +114,13 @@ def _catalogue() -> list[Feature]:
         ("device_count", "integer", "distinct devices seen (the last 10 are kept)"),
         ("foreign_currency_events", "integer", "money events in a currency other than the wallet's (counted, not summed)"),
         ("unmatched_rollbacks", "integer", "rollbacks whose referenced event has not (yet) arrived"),
+        ("last_bonus_credit_at", "timestamp", "time of the latest bonus credit"),
+        ("days_since_last_bonus_credit", "days", "whole days since the latest bonus credit"),
+        ("bonus_to_deposit_ratio_30d", "ratio", "bonus_credit_sum_30d / deposit_sum_30d: bonus cost per unit deposited (null without deposits)"),
+        ("bonus_conversion_share_90d", "ratio", "bonus_conversion_sum_90d / bonus_credit_sum_90d: how much of the bonus credited became cash (null without bonus credits)"),
     ]
-    out.extend(Feature(name, kind, None if not name.endswith("_30d") else "30d", text)
+    windows = tuple(w for w, _ in WINDOWS)
+    out.extend(Feature(name, kind, next((w for w in windows if name.endswith("_" + w)), None), text)
                for name, kind, text in scalars)
     return out
 
@@ -165,6 +177,7 @@ def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -
                 cvec[base + 1] += bucket[1]
                 cvec[base + 2] += bucket[2]
         sums[wname], cat_sums[wname], active[wname] = vec, cvec, days_active
+    wallet = _wallet_sums(state, today)
 
     f: dict[str, Any] = {}
     for wname, _ in WINDOWS:
@@ -189,6 +202,14 @@ def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -
         f[f"login_count_{wname}"] = v[LOGIN_N]
         f[f"late_night_share_{wname}"] = _ratio(v[LATE_BET_N], v[BET_N])
         f[f"rtp_{wname}"] = _ratio(v[WIN], v[STAKE])
+        w = wallet[wname]
+        f[f"bonus_credit_count_{wname}"] = w[BONUS_N]
+        f[f"bonus_credit_sum_{wname}"] = money(w[BONUS_SUM])
+        f[f"bonus_conversion_count_{wname}"] = w[CONV_N]
+        f[f"bonus_conversion_sum_{wname}"] = money(w[CONV_SUM])
+        f[f"adjustment_count_{wname}"] = w[ADJ_N]
+        f[f"adjustment_net_{wname}"] = _signed(money, w[ADJ_IN] - w[ADJ_OUT])
+        f[f"inflow_sum_{wname}"] = money(v[DEP_SUM] + w[BONUS_SUM] + w[ADJ_IN])
         if wname in active:
             f[f"active_days_{wname}"] = active[wname]
         best, best_stake = None, 0
@@ -250,8 +271,29 @@ def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -
         "device_count": len(state.devices),
         "foreign_currency_events": state.foreign_currency_events,
         "unmatched_rollbacks": state.unmatched_rollbacks,
+        "last_bonus_credit_at": _ts(state.last_bonus_us),
+        "days_since_last_bonus_credit": _days_since(state.last_bonus_us, as_of_us),
+        "bonus_to_deposit_ratio_30d": _ratio(wallet["30d"][BONUS_SUM], v30[DEP_SUM]),
+        "bonus_conversion_share_90d": _ratio(wallet["90d"][CONV_SUM], wallet["90d"][BONUS_SUM]),
     })
     return f
+
+
+def _wallet_sums(state: PlayerState, today: int) -> dict[str, list[int]]:
+    """Bonus, conversion and adjustment totals per window (usually no buckets at all)."""
+    out: dict[str, list[int]] = {}
+    for wname, span in WINDOWS:
+        if span is None:
+            out[wname] = list(state.wallet_life) or [0] * WALLET_METRICS
+            continue
+        vec = [0] * WALLET_METRICS
+        first = today - span + 1
+        for day, bucket in state.wallet_days.items():
+            if first <= day <= today:
+                for i in range(WALLET_METRICS):
+                    vec[i] += bucket[i]
+        out[wname] = vec
+    return out
 
 
 def _signed(money, minor: int) -> str | None:  # noqa: ANN001

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from msgspec import Struct, field
 
-from croupier.events import ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, to_minor
+from croupier.events import (
+    AmlStatusChanged, ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, to_minor,
+)
+
+AML_HISTORY = 20                                # AML status changes kept in the state (the log keeps all)
 
 
 class LimitView(Struct, omit_defaults=True):
@@ -90,6 +94,10 @@ class ProtectionState(Struct, omit_defaults=True):
     interventions: list[InterventionView] = field(default_factory=list)  # newest last, bounded
     reality_check_forced: bool = False          # firm intervention: reality checks whatever the player chose
     risk_trail: list[list] = field(default_factory=list)  # [at_us, [[marker, severity, last_us], ...]] on each change
+    # AML status (risk.aml): clear, review, restricted or blocked; read by the gate and the ledger
+    aml_status: str = "clear"
+    aml_since_us: int | None = None
+    aml_history: list[list] = field(default_factory=list)  # [at_us, status, source, actor, reason], newest last
     # Promotional messages allowed on the player's local day (for per-day caps; owned by the gate)
     promo_day: int = 0
     promo_count: int = 0
@@ -183,3 +191,11 @@ def fold_review(p: ProtectionState, at_us: int, lift_hard_stop: bool) -> None:
             view.status = "reviewed"
     if lift_hard_stop:
         p.deposits_blocked = False
+
+
+def fold_aml(p: ProtectionState, e: AmlStatusChanged, at_us: int) -> None:
+    """The latest AML status in log order wins; the last AML_HISTORY changes stay for staff."""
+    p.aml_status = e.status
+    p.aml_since_us = at_us
+    p.aml_history.append([at_us, e.status, e.source, e.actor, e.reason])
+    del p.aml_history[:-AML_HISTORY]

@@ -21,6 +21,11 @@ METRICS = 16
 # open a lapse without refolding.
 FIRST_ACTIVITY = METRICS
 
+# Money the ledger moves that is not play (bonus credits, conversions, staff adjustments):
+# rare, so kept in sparse day buckets of its own instead of widening every day bucket.
+BONUS_N, BONUS_SUM, CONV_N, CONV_SUM, ADJ_N, ADJ_IN, ADJ_OUT = range(7)
+WALLET_METRICS = 7
+
 CATEGORIES = ("slots", "live_casino", "table", "crash", "bingo", "poker", "other", "sports")
 CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORIES)}
 N_CATS = len(CATEGORIES)
@@ -95,9 +100,25 @@ class PlayerState(Struct, omit_defaults=True):
     support_messages: int = 0
     failed_logins: int = 0
     devices: list[str] = field(default_factory=list)
+    wallet_days: dict[int, list[int]] = field(default_factory=dict)  # UTC day -> WALLET_METRICS slots
+    wallet_life: list[int] = field(default_factory=list)            # lifetime WALLET_METRICS; empty until used
+    last_bonus_us: int | None = None
     protection: ProtectionState = field(default_factory=ProtectionState)
     rg: RgTrack = field(default_factory=RgTrack)   # evidence for the RG risk markers (protection.markers)
 
 
 def new_state(player_id: str) -> PlayerState:
     return PlayerState(player_id=player_id)
+
+
+def inflow(state: PlayerState, first_day: int, last_day: int) -> int:
+    """What deposit limits count over UTC days first..last: approved deposits, bonus credits
+    and adjustments that add funds (the ledger counts the same three, in the player's time zone)."""
+    total = 0
+    for day, bucket in state.days.items():
+        if first_day <= day <= last_day:
+            total += bucket[DEP_SUM]
+    for day, bucket in state.wallet_days.items():
+        if first_day <= day <= last_day:
+            total += bucket[BONUS_SUM] + bucket[ADJ_IN]
+    return total

@@ -14,6 +14,8 @@ PERMISSIONS = {
     "rg.view": "see the RG officer's queue and players' risk markers",
     "rg.review": "record an RG review: close cases, lift a hard stop",
     "protection.edit": "set operator limits on players and impose exclusions",
+    "aml.view": "see players' AML status and its history",
+    "aml.edit": "set a player's AML status (clear, review, restricted, blocked)",
     "config.view": "see engine and jurisdiction configuration",
     "config.edit": "propose configuration changes",
     "users.manage": "create and disable staff users",
@@ -26,12 +28,12 @@ _GRANTS: dict[str, set[str]] = {
                     "config.view"},
     "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
                            "decisions.view", "audit.view", "config.view", "config.edit", "rg.view",
-                           "rg.review", "protection.edit"},
+                           "rg.review", "protection.edit", "aml.view", "aml.edit"},
     "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
-                    "audit.view", "rg.view"},
+                    "audit.view", "rg.view", "aml.view", "aml.edit"},
     "support_agent": {"players.view", "players.pii", "events.view"},
     "auditor": {"dashboard.view", "players.view", "events.view", "decisions.view", "audit.view",
-                "config.view", "rg.view"},
+                "config.view", "rg.view", "aml.view"},
 }
 
 

@@ -17,7 +17,8 @@ WINDOW_LABELS = {"1d": "Today (1 day)", "7d": "7 days", "30d": "30 days", "90d":
 GLANCE_WINDOWS = ("7d", "30d", "lifetime")
 GLANCE_ROWS = (("Deposits", "deposit_count"), ("Deposit sum", "deposit_sum"),
                ("Withdrawals", "withdrawal_count"), ("Withdrawal sum", "withdrawal_sum"),
-               ("Net deposit", "net_deposit"), ("Bets", "bet_count"), ("Stakes", "stake_sum"),
+               ("Net deposit", "net_deposit"), ("Bonus credited", "bonus_credit_sum"),
+               ("Bets", "bet_count"), ("Stakes", "stake_sum"),
                ("Wins", "win_sum"), ("GGR", "ggr"), ("Sessions", "session_count"),
                ("Logins", "login_count"))
 GLANCE_SCALARS = ("days_since_last_login", "days_since_last_bet", "days_since_last_deposit",

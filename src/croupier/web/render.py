@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from croupier import __version__
+from croupier.risk.aml import AML_STATUSES
 from croupier.web.security import CSRF_FIELD, PAGE_HEADERS
 from croupier.web.staff import Staff
 
@@ -79,7 +80,7 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(utc=utc, money=money, number=number, plain=plain, seg=path_segment,
                        pretty_json=pretty_json)
-    env.globals.update(version=__version__, csrf_field=CSRF_FIELD, EMPTY=EMPTY)
+    env.globals.update(version=__version__, csrf_field=CSRF_FIELD, EMPTY=EMPTY, AML_STATUSES=AML_STATUSES)
     return env
 
 
