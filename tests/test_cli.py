@@ -203,22 +203,33 @@ def test_demo_serves_the_back_office_while_the_simulator_streams(tmp_path: Path)
         proc.wait(timeout=15)
 
 
-def test_cli_engines_run_the_approved_configuration(sqlite_url: str) -> None:
-    """`croupier replay`, `ingest` and `consume` decide as the server would: with the approved
-    version, not the file or the defaults."""
-    import time as _time
+def test_cli_engines_follow_the_approved_configuration_in_the_log(sqlite_url: str, tmp_path: Path,
+                                                                   make_event) -> None:  # noqa: ANN001
+    """`croupier ingest` and `replay` decide as the server would: with the approved version from
+    its activation in the log on, whatever file or defaults they start with."""
+    from datetime import timedelta
 
-    from croupier.cli.common import config_in_force
     from croupier.compliance import config_store
     from croupier.players import EngineConfig
     from croupier.store import open_database
 
     database = open_database(sqlite_url)
-    assert config_in_force(database, None).version == EngineConfig().version
+    now_us = time.time_ns() // 1000
     with database.engine.begin() as conn:
-        version = config_store.propose(conn, actor="ada", in_force=EngineConfig(), now_us=_time.time_ns() // 1000,
+        version = config_store.propose(conn, actor="ada", in_force=EngineConfig(), now_us=now_us,
                                        patch={"stale_after_minutes": 15})
         config_store.approve(conn, version.version_id, actor="olga", role="compliance_officer",
-                             in_force=EngineConfig(), now_us=_time.time_ns() // 1000)
-    in_force = config_in_force(database, None)
-    assert in_force.stale_after_minutes == 15 and in_force.version == version.version_id
+                             in_force=EngineConfig(), now_us=now_us)
+    database.dispose()
+    path = tmp_path / "late.jsonl"
+    path.write_text(json.dumps(make_event.registered(timedelta(minutes=-30))) + "\n")  # 30 min late
+    code, out = run("ingest", str(path), "--db", sqlite_url)
+    assert code == 0, out
+    with sa.create_engine(sqlite_url).connect() as conn:
+        [(recorded, body)] = conn.execute(sa.text(
+            "SELECT config_version, body FROM audit_log WHERE kind = 'gate.decision'")).all()
+    assert recorded == version.version_id
+    assert any(re.fullmatch(r"stale_data:\d+min>15min", r) for r in json.loads(body)["reasons"])
+    code, out = run("replay", "--db", sqlite_url)
+    assert code == 0, out
+    assert "1 decisions recomputed and matched against the audit log, 0 new" in " ".join(out.split())

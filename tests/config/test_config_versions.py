@@ -160,7 +160,13 @@ def test_an_approval_in_another_process_reaches_this_one(config_app, as_staff) -
         as_staff("otto").post(f"/v1/config/versions/{version}/approve")
         assert other.config.version != version
         other.refresh_config()  # the background loop does this every CONFIG_CHECK_SECONDS
-        assert other.engine.config.version == version
+        assert other.config.version == version           # its API and wallet answer with it at once
+        # the engines follow the log: the lease holder switched at the activation fact, and
+        # whoever takes the lease over resumes with the version in force at its cursor
+        assert config_app.state.runtime.engine.config.version == version
+        config_app.state.runtime.engine.close()          # hands the lease over, as a stopping server does
+        other.engine.process_pending()
+        assert other.engine.leader and other.engine.config.version == version
     finally:
         other.close()
 

@@ -5,10 +5,12 @@ interventions) and the same decisions, audited once."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from conftest import EventFactory
 from croupier.api import Runtime
 from croupier.store.schema import audit_log, player_state
 from croupier.store.states import decode
@@ -73,3 +75,81 @@ def test_live_and_replay_agree_on_markers_levels_and_interventions(sqlite_url: s
     with runtime.db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(audit_log)).scalar() == audited
     runtime.close()
+
+
+def _declines(f: EventFactory, start: timedelta, n: int) -> list[dict]:
+    return [f("payment.deposit", start + timedelta(minutes=i), transaction_id=f"{f.player_id}-d{start}-{i}",
+              amount="100.00", currency="SEK", method="card", status="declined") for i in range(n)]
+
+
+def test_an_approved_rg_change_takes_over_at_its_activation_and_replays_exactly(db_url: str):
+    """Sweden's RG cut scores are changed through a real version (proposed by one officer,
+    approved by another): events before the activation fact were folded with the presets,
+    events after it with the new cut scores, and every level change and intervention
+    records the version that produced it. A replay from scratch, starting from the
+    defaults as `croupier replay` does, reproduces states and decisions exactly."""
+    from croupier.compliance import config_store
+    from croupier.engine import Engine
+    from croupier.events import CONFIG_STREAM
+    from croupier.players import EngineConfig
+    from croupier.store.schema import events
+
+    runtime = Runtime(db_url)
+    try:
+        a, b = EventFactory(player_id="rg-a"), EventFactory(player_id="rg-b")
+        runtime.ingest(json.dumps([a.registered(timedelta(hours=-5)), b.registered(timedelta(hours=-5)),
+                                   *_declines(a, timedelta(hours=-4), 3), *_declines(b, timedelta(hours=-4), 3)]).encode())
+        presets_version = runtime.engine.config.version
+        for pid in ("rg-a", "rg-b"):
+            assert [h[1] for h in runtime.engine.state_of(pid).protection.risk_history] == ["low"]   # score 3 < 5
+
+        now_us = time.time_ns() // 1000
+        with runtime.db.engine.begin() as conn:
+            version = config_store.propose(conn, actor="cleo", in_force=runtime.config, now_us=now_us, patch={
+                "jurisdictions": {"SE": {"rg": {"level_scores": [1, 3, 6, 10]}}}}).version_id
+            config_store.approve(conn, version, actor="otto", role="compliance_officer",
+                                 in_force=runtime.config, now_us=now_us)
+        runtime.engine.process_pending()
+        assert runtime.engine.config.version == version
+
+        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: score 3
+        prot = runtime.engine.state_of("rg-a").protection
+        assert [(h[1], h[4]) for h in prot.risk_history] == [("low", presets_version), ("medium", version)]
+        [soft] = prot.interventions                                      # SE: soft at medium
+        assert (soft.kind, soft.config_version) == ("soft", version)
+        [safer] = [d for d in decisions_of(runtime, "rg-a") if d["name"] == "rg_safer_play"]
+        assert safer["config_version"] == version and safer["allowed"]
+        # b had no RG evidence since: its level is still the one the presets gave it
+        assert [(h[1], h[4]) for h in runtime.engine.state_of("rg-b").protection.risk_history] == [
+            ("low", presets_version)]
+        with runtime.db.engine.connect() as conn:
+            seqs = dict(conn.execute(select(events.c.player_id, func.max(events.c.seq)).group_by(events.c.player_id)).all())
+            [activated_at] = conn.execute(select(events.c.seq).where(events.c.player_id == CONFIG_STREAM)).scalars()
+        assert seqs["rg-b"] < activated_at < seqs["rg-a"]
+
+        live = _states(runtime)
+        runtime.engine.reset()
+        report = runtime.engine.process_pending()
+        assert _states(runtime) == live
+        assert report.decisions == 0 and report.mismatched_decisions == [] and report.replayed_decisions > 0
+        runtime.engine.close()
+        fresh = Engine(runtime.db, EngineConfig())                       # what `croupier replay` builds
+        try:
+            fresh.reset()
+            assert fresh.config.version == presets_version
+            report = fresh.process_pending()
+            fresh.flush()
+            assert fresh.config.version == version
+            assert report.decisions == 0 and report.mismatched_decisions == []
+        finally:
+            fresh.close()
+        assert _states(runtime) == live
+    finally:
+        runtime.close()
+
+
+def decisions_of(runtime: Runtime, player_id: str) -> list[dict]:
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.body).where(audit_log.c.player_id == player_id,
+                                                            audit_log.c.kind == "gate.decision")).scalars()
+        return [json.loads(body) for body in rows]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from croupier.compliance import Proposal, decide
-from croupier.compliance.rules import DEFAULT, JurisdictionRules, RgRules
+from croupier.compliance.config_store import ConfigDocument, effective
+from croupier.compliance.rules import JurisdictionRules, RgRules, presets
 from croupier.players import EngineConfig
 from croupier.players.protection_state import MarkerView, ProtectionState
 from croupier.protection import interventions, risk
@@ -99,12 +100,14 @@ def test_promotions_resume_when_the_level_falls_but_the_hard_stop_waits_for_revi
     assert all(v.status != "open" for v in prot.interventions)
 
 
-def test_jurisdictions_configure_the_levels_of_each_intervention(monkeypatch: pytest.MonkeyPatch):
+def test_jurisdictions_configure_the_levels_of_each_intervention():
+    """The fold takes the RG rules from the configuration it is given (an approved document's
+    table), not from the presets; each level change and intervention records its version."""
     strict = JurisdictionRules(code="XX", name="Strict", currency="EUR",
                                rg=RgRules(soft_at="low", firm_at="medium", human_at="medium", hard_stop_at=None))
-    table = {"default": DEFAULT, "XX": strict}
-    monkeypatch.setattr(risk, "rules_for", lambda code, t=None: table.get(code or "default", DEFAULT))
-    lax, tight = Player("lax", jurisdiction="SE"), Player("tight", jurisdiction="XX")
+    config = effective(ConfigDocument(jurisdictions={"SE": presets()["SE"], "XX": strict}))
+    lax = Player("lax", jurisdiction="SE", config=config)
+    tight = Player("tight", jurisdiction="XX", config=config)
     for p in (lax, tight):
         p.register()
         declines(p, 1, 3)                                    # low
@@ -116,6 +119,9 @@ def test_jurisdictions_configure_the_levels_of_each_intervention(monkeypatch: py
     assert [v.kind for v in lax.state.protection.interventions] == ["soft", "firm", "human", "hard_stop"]
     assert [v.kind for v in tight.state.protection.interventions] == ["soft", "firm", "human"]
     assert not tight.state.protection.deposits_blocked       # no hard stop in this market
+    for p in (lax, tight):
+        assert {h[4] for h in p.state.protection.risk_history} == {config.version}
+        assert {v.config_version for v in p.state.protection.interventions} == {config.version}
 
 
 def test_rg_rules_are_validated():

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from croupier.players.state import PlayerState
+from croupier.compliance.rules import RulesInForce
 from croupier.protection.risk import RANK, level_at, rg_rules
 
 HOUR_US = 3_600_000_000
@@ -51,9 +52,12 @@ def _median_hours(values: list[int]) -> float | None:
 
 
 def rg_effectiveness(states: Iterable[PlayerState], now_us: int, follow_days: int = 7,
-                     decisions: Iterable[dict[str, Any]] | None = None) -> list[EffectivenessRow]:
+                     decisions: Iterable[dict[str, Any]] | None = None,
+                     rules: RulesInForce | None = None) -> list[EffectivenessRow]:
     """Rows per (kind, variant), sorted. `decisions` are gate decision bodies from the audit
-    log (`Decision.as_dict()`); only the safer-play ones of RG interventions are counted."""
+    log (`Decision.as_dict()`); only the safer-play ones of RG interventions are counted.
+    `rules` (the configuration in force; None: the presets) cut the later risk levels, so
+    "de-escalated" is judged by today's cut scores."""
     window = follow_days * DAY_US
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {
         "n": 0, "players": set(), "lag": [], "followed": 0, "down": 0, "acted": 0, "to_action": []})
@@ -61,7 +65,7 @@ def rg_effectiveness(states: Iterable[PlayerState], now_us: int, follow_days: in
         p = state.protection
         if not p.interventions:
             continue
-        rules = rg_rules(state)
+        cuts = rg_rules(state, rules)
         actions = sorted(a[0] for a in state.rg.actions)
         for view in p.interventions:
             g = groups[(view.kind, view.variant)]
@@ -71,7 +75,7 @@ def rg_effectiveness(states: Iterable[PlayerState], now_us: int, follow_days: in
             if view.at_us + window > now_us:
                 continue  # too recent to judge
             g["followed"] += 1
-            later = level_at(p, view.at_us + window, rules)
+            later = level_at(p, view.at_us + window, cuts)
             if RANK[later] < RANK[view.level]:
                 g["down"] += 1
             step = next((t for t in actions if view.at_us <= t <= view.at_us + window), None)

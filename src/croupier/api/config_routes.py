@@ -61,7 +61,8 @@ def do_submit(runtime: Any, who: Actor, version_id: str) -> store.ConfigVersion:
 
 
 def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: str = "") -> store.ConfigVersion:
-    """Approve (and put in force at once) or reject."""
+    """Approve (in force at once: the engine processes the activation fact before this
+    returns, so the next batch of events is decided with it) or reject."""
     runtime.refresh_config()
     fn = store.approve if verdict == "approve" else store.reject
     with runtime.db.engine.begin() as conn:
@@ -69,6 +70,7 @@ def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: 
                      now_us=_now_us(), comment=comment)
     if verdict == "approve":
         runtime.use_config(version.config())
+        runtime.engine.process_pending()
     return version
 
 

@@ -126,10 +126,11 @@ def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - Pla
                      "last_seen": _iso(m.last_us), "explanation": m.explanation}
                     for m in sorted(p.markers.values(), key=lambda m: (-m.severity, m.name))],
         "risk_history": [{"at": _iso(entry[0]), "level": entry[1], "markers": list(entry[2]),
-                          "score": entry[3] if len(entry) > 3 else None}
+                          "score": entry[3] if len(entry) > 3 else None,
+                          "config_version": entry[4] if len(entry) > 4 else None}
                          for entry in reversed(p.risk_history)],
         "interventions": [{"kind": i.kind, "at": _iso(i.at_us), "level": i.level, "markers": list(i.markers),
-                           "variant": i.variant, "status": i.status}
+                           "variant": i.variant, "status": i.status, "config_version": i.config_version or None}
                           for i in reversed(p.interventions)],
         "open_cases": sum(1 for i in p.interventions if i.status == "open"),
         "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,

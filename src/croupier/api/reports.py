@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 
 from croupier.analytics.rg_report import rg_effectiveness
 from croupier.api.auth import require_scope
+from croupier.compliance.rules import rules_in_force
 from croupier.players import PlayerState
 from croupier.store.schema import audit_log, player_state
 from croupier.store.states import decode
@@ -48,5 +49,6 @@ def get_rg_effectiveness(request: Request, follow_days: int = Query(7, ge=1, le=
     runtime = request.app.state.runtime
     now_us = time.time_ns() // 1000
     with runtime.fresh() as conn:
-        rows = rg_effectiveness(_states(conn), now_us, follow_days, list(_safer_play_decisions(conn)))
+        rows = rg_effectiveness(_states(conn), now_us, follow_days, list(_safer_play_decisions(conn)),
+                                rules_in_force(runtime.config))
     return {"follow_days": follow_days, "generated_at_us": now_us, "rows": [r.as_dict() for r in rows]}

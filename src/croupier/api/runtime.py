@@ -19,6 +19,10 @@ CONFIG_CHECK_SECONDS = 2.0  # how soon an approval made by another process takes
 
 
 class Runtime:
+    """`config` is what the API answers with and the wallet enforces: the approved version
+    as soon as it is approved. The engine follows the log instead (`Engine.config`): it
+    switches when it reaches the approval's `croupier.config_activated` fact."""
+
     def __init__(self, db_url: str | None = None, config: EngineConfig | None = None):
         self.db: Database = open_database(db_url)
         self.config = config or EngineConfig()
@@ -97,19 +101,18 @@ class Runtime:
             self.use_config(version.config())
 
     def use_config(self, config: EngineConfig) -> None:
-        """Swap the configuration in force: the engine's next batch decides with it (a batch
-        in progress finishes with the one it started with)."""
-        with self.engine._lock:
-            self.config = config
-            self.engine.config = config
-        log.info("configuration %s in force", config.version)
+        """Answer and enforce with `config` from now on (the API, the wallet). The engine
+        switches at the version's activation fact in the log, which it processes next."""
+        if config.version != self.config.version:
+            log.info("configuration %s in force", config.version)
+        self.config = config
 
     def close(self) -> None:
         self._stop.set()
         if self._loop is not None:
             self._loop.join(timeout=10)
-        self.engine.close()
-        self.db.dispose()
         screener = getattr(self.engine, "register_screener", None)
         if screener is not None:   # a look-up in flight records its answer (or stays pending)
             screener.wait(timeout=5)
+        self.engine.close()
+        self.db.dispose()

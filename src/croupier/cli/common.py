@@ -13,7 +13,8 @@ DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (sqlite:///file.db or postgresql://user@host/db). "
                  "Default: $CROUPIER_DATABASE_URL, else sqlite:///croupier.db.")]
 ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", help="Engine configuration JSON (thresholds; see docs/configuration.md). "
+    "--config", help="Engine configuration JSON (thresholds; see docs/configuration.md): the start "
+                     "configuration, in force until the log's first approved version. "
                      "Default: $CROUPIER_CONFIG, else built-in defaults.", exists=True, dir_okay=False)]
 
 
@@ -25,13 +26,3 @@ def read_config(path: Path | None) -> EngineConfig:
         return load_config(path.read_bytes() if path else None)
     except Exception as exc:  # msgspec errors name the offending key
         raise typer.BadParameter(f"invalid configuration {path}: {exc}") from None
-
-
-def config_in_force(database, path: Path | None) -> EngineConfig:  # noqa: ANN001 - a store.Database
-    """What a server on this database would run: the approved configuration version if there
-    is one (it beats `--config`, as it does for `croupier serve`), else the file or defaults."""
-    from croupier.compliance.config_store import active_version
-
-    with database.reader.connect() as conn:
-        version = active_version(conn)
-    return version.config() if version is not None else read_config(path)

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from croupier.cli.app import app
-from croupier.cli.common import ConfigOption, DbOption, config_in_force
+from croupier.cli.common import ConfigOption, DbOption, read_config
 
 
 def parse_partitions(spec: str, total: int) -> tuple[int, ...]:
@@ -98,7 +98,7 @@ def consume(
         owned=parse_partitions(owned, partitions) if owned else None, dead_letter=dead_letter,
         batch=batch, ack_wait=ack_wait)
     database = open_database(db)
-    engine = Engine(database, config_in_force(database, config)) if process else None
+    engine = Engine(database, read_config(config)) if process else None
     rate = _Rate()
     scope = f"partitions {owned}" if owned else "all partitions"
 

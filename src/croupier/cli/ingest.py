@@ -15,7 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from croupier.cli.app import app
-from croupier.cli.common import ConfigOption, DbOption, config_in_force
+from croupier.cli.common import ConfigOption, DbOption, read_config
 
 
 @app.command()
@@ -76,7 +76,7 @@ def ingest(
             sink.write(json.dumps(rejection.as_dict(), default=str) + "\n")
 
     database = open_database(db)
-    engine = Engine(database, config_in_force(database, config)) if process else None
+    engine = Engine(database, read_config(config)) if process else None
     holder = engine.lease_holder() if engine is not None and not engine.has_lease() else None
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                         TextColumn("{task.fields[rate]:>9,.0f} events/s"),

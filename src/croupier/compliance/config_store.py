@@ -18,6 +18,7 @@ import json
 import re
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,7 @@ import msgspec
 from sqlalchemy import Connection, select
 
 from croupier.compliance.rules import JurisdictionRules, presets
+from croupier.events import CONFIG_STREAM, ConfigActivated
 from croupier.players.config import EngineConfig
 from croupier.store.schema import config_shadow_runs, config_versions
 
@@ -568,10 +570,28 @@ def approve(conn: Connection, version_id: str, *, actor: str, role: str, in_forc
     comment = comment.strip()[:2000]
     conn.execute(config_versions.update().where(config_versions.c.seq == version.seq)
                  .values(status="approved", approved_by=actor, approved_at_us=now_us, review_comment=comment))
+    from croupier.ingest.facts import append_facts  # ingest depends on the store, as this does
+
+    append_facts(conn, [activation_fact(version, approved_by=actor, at_us=now_us, previous=current,
+                                        comment=comment)], now_us)
     _audit(conn, now_us, actor, "config.approved",
            {"version": version_id, "previous_version": current, "proposed_by": version.proposed_by,
             "comment": comment}, version_id, version_id)
     return get_version(conn, version_id)  # type: ignore[return-value]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def activation_fact(version: ConfigVersion, *, approved_by: str, at_us: int, previous: str | None,
+                    comment: str = "") -> ConfigActivated:
+    """The log's record that `version` is in force from here on. Appended in the approval's
+    transaction, so a version is never approved without its place in the log; its id names
+    the stored row, so the same approval is never logged twice."""
+    return ConfigActivated(event_id=f"config:{version.seq}:{version.version_id}", player_id=CONFIG_STREAM,
+                           brand="croupier", occurred_at=_EPOCH + timedelta(microseconds=at_us),
+                           actor=approved_by, reason=comment or None, version=version.version_id,
+                           previous_version=previous, proposed_by=version.proposed_by)
 
 
 def reject(conn: Connection, version_id: str, *, actor: str, role: str, in_force: EngineConfig,

@@ -6,12 +6,17 @@ AML thresholds, retention) reads it from here, never from code."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
+
+if TYPE_CHECKING:
+    from croupier.players.config import EngineConfig
 
 PRESETS = Path(__file__).with_name("presets")
 Hours = Annotated[int, Meta(ge=0, le=24 * 3660)]
@@ -186,10 +191,48 @@ def presets() -> dict[str, JurisdictionRules]:
     return out
 
 
-def rules_for(code: str | None, table: dict[str, JurisdictionRules] | None = None) -> JurisdictionRules:
+def rules_for(code: str | None, table: Mapping[str, JurisdictionRules] | None = None) -> JurisdictionRules:
     """The rules of a jurisdiction (from `table`, else the presets), or the default ones."""
     table = table if table is not None else presets()
     return table.get(code or "default") or table.get("default") or DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class RulesInForce:
+    """The jurisdiction table of one configuration version, with the version's id. Built once
+    per version and handed down the fold, so RG levels and interventions follow the version
+    in force at each log position (and record it), at no extra cost per event."""
+
+    version: str
+    table: Mapping[str, JurisdictionRules]
+
+    def of(self, code: str | None) -> JurisdictionRules:
+        return rules_for(code, self.table)
+
+
+_IN_FORCE: dict[int, tuple[object, RulesInForce]] = {}
+
+
+def rules_in_force(config: EngineConfig) -> RulesInForce:
+    """The rules table of `config`: an approved document's own table, else the shipped
+    presets (a start configuration from a file or the defaults). Cached per config object."""
+    cached = _IN_FORCE.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    found = RulesInForce(config.version, getattr(config, "jurisdictions", None) or presets())
+    if len(_IN_FORCE) >= 64:  # versions are few; shadow runs and tests make more, briefly
+        _IN_FORCE.clear()
+    _IN_FORCE[id(config)] = (config, found)
+    return found
+
+
+@cache
+def default_rules() -> RulesInForce:
+    """The presets under the default configuration: for folds run without a configuration
+    (benchmarks, unit tests)."""
+    from croupier.players.config import EngineConfig
+
+    return RulesInForce(EngineConfig().version, presets())
 
 
 def to_json(rules: JurisdictionRules) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from croupier.compliance.rules import rules_in_force
+from croupier.events import CONFIG_STREAM
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, new_state
 from croupier.store import Database
 from croupier.store.schema import events
@@ -49,8 +51,9 @@ def _fold(items: list[tuple[int, Any, int]], player_id: str, config: EngineConfi
 
     state = new_state(player_id)
     decisions = {}
+    rules = rules_in_force(config)
     for seq, event, received_us in items:
-        result = step(state, event, seq, received_us, config, log)
+        result = step(state, event, seq, received_us, config, log, rules)
         state = result.state
         if seq >= from_seq:
             for d in result.decisions:
@@ -87,7 +90,8 @@ def run_shadow(db: Database, live: EngineConfig, proposed: EngineConfig, *, last
     from_seq, to_seq = span["from_seq"], span["to_seq"]
     with db.reader.connect() as conn:
         rows = conn.execute(select(events.c.player_id, func.count()).where(
-            events.c.seq >= from_seq, events.c.seq <= to_seq).group_by(events.c.player_id)
+            events.c.seq >= from_seq, events.c.seq <= to_seq, events.c.player_id != CONFIG_STREAM)
+            .group_by(events.c.player_id)
             .order_by(events.c.player_id)).all()
         window_events = sum(n for _, n in rows)
         players = [pid for pid, _ in rows][:MAX_PLAYERS]

@@ -49,7 +49,7 @@ def rg_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signa
         raised = [n for n, m in sorted(p.markers.items()) if m.last_us == at]
         out.append(Signal("rg_marker", pid, cause, _markers_text(state, raised)))
     if RISK_CHANGED in facts and p.risk_history:
-        _, level, names, score = p.risk_history[-1]
+        level, names, score = p.risk_history[-1][1:4]
         before = p.risk_history[-2][1] if len(p.risk_history) > 1 else "none"
         text = f"risk {before} → {level} (score {score})"
         if names:

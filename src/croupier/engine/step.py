@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from croupier.compliance import Decision, decide, record_sent
+from croupier.compliance.rules import RulesInForce, rules_in_force
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
@@ -32,10 +33,14 @@ class StepResult:
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
-         log: PlayerLog) -> StepResult:
-    """Process one event; the log is only read for rollbacks and late registrations."""
+         log: PlayerLog, rules: RulesInForce | None = None) -> StepResult:
+    """Process one event; the log is only read for rollbacks and late registrations.
+    `rules` is `rules_in_force(config)`, which the engine builds once per configuration
+    version rather than once per event."""
+    if rules is None:
+        rules = rules_in_force(config)
     at_us = micros(event.occurred_at)
-    facts = apply(state, event, seq, config.features, at_us)
+    facts = apply(state, event, seq, config.features, at_us, rules)
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         return StepResult(state, facts, [], [], None, at_us)
     undone = None
@@ -49,7 +54,7 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
             if not undo(state, undone, target_seq, config.features):
                 facts.append(fact.REBUILD)
     if fact.REBUILD in facts:
-        state = rebuild(state.player_id, log.history(state.player_id, seq), config.features)
+        state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules)
     signals = detect(state, event, facts)
     decisions = []
     if signals:

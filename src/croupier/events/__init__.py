@@ -5,6 +5,7 @@ from croupier.events.money import (
 )
 from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
+    CONFIG_STREAM, ConfigActivated,
     FACT_NAMES, INTERNAL_TYPES, AmlStatusChanged, AnyFact, BonusConverted, BonusCredited, LedgerFact,
     WalletAdjusted, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
     StoredEvent, ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
@@ -18,6 +19,7 @@ from croupier.events.validate import (
 )
 
 __all__ = [
+    "CONFIG_STREAM", "ConfigActivated",
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
     "RealityCheck", "RgReviewed", "StoredEvent", "encode_fact",

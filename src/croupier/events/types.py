@@ -294,6 +294,20 @@ class RealityCheck(Fact, tag="croupier.reality_check", kw_only=True):
     session_ended: bool = False         # the session limit was reached and the session was ended
 
 
+CONFIG_STREAM = "croupier.config"      # the player_id of configuration facts: they belong to no player
+
+
+class ConfigActivated(Fact, tag="croupier.config_activated", kw_only=True):
+    """A configuration version was put in force (a second officer approved it). A fact of the
+    whole log, not of a player (`player_id` is CONFIG_STREAM): the engine switches to `version`
+    at this position, so live processing, restarts and replays agree on which version folded
+    and decided every event. `actor` is the approver, `reason` their comment."""
+
+    version: Id
+    previous_version: Id | None = None
+    proposed_by: Short | None = None
+
+
 class RgReviewed(Fact, tag="croupier.rg_reviewed", kw_only=True):
     """An RG officer reviewed the player: open cases close; a hard stop lifts if they say so."""
 
@@ -339,7 +353,7 @@ class AmlStatusChanged(Fact, tag="croupier.aml_status_changed", kw_only=True):
     case_id: Short | None = None        # the AML case or alert behind the change, when there is one
 
 
-INTERNAL_TYPES: tuple[type[Event], ...] = (LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
+INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
                                            AmlStatusChanged)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
@@ -348,7 +362,7 @@ StoredEvent = Union[  # noqa: UP007
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
-    LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed,
+    LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

@@ -13,6 +13,7 @@ import bisect
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from croupier.events import (
@@ -25,6 +26,8 @@ from croupier.events import (
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
+if TYPE_CHECKING:  # the protection package depends on this one: types only
+    from croupier.compliance.rules import RulesInForce
 from croupier.players.facts import (
     DEPOSIT, DEPOSIT_DECLINED, EXCLUDED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, ROLLBACK, SKIPPED,
     WITHDRAWAL_CANCELLED,
@@ -583,9 +586,11 @@ _APPLY: dict[type, Callable[..., None]] = {
 
 
 def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
-          at_us: int | None = None) -> list[str]:
+          at_us: int | None = None, rules: RulesInForce | None = None) -> list[str]:
     """Fold `event` (log position `seq`) into `state`; return the facts it produced.
-    `at_us` is `micros(event.occurred_at)` when the caller has it already."""
+    `at_us` is `micros(event.occurred_at)` when the caller has it already. `rules` are the
+    jurisdiction rules of the configuration version in force at `seq`, which set the RG
+    levels and interventions (None: the shipped presets)."""
     facts: list[str] = []
     if at_us is None:
         at_us = micros(event.occurred_at)
@@ -604,10 +609,10 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
     kind = type(event)
     _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
     if kind in _RG_EVENTS:
-        _rg_observe(state, event, at_us, config, facts)
+        _rg_observe(state, event, at_us, config, facts, rules)
     elif facts and RG_DAY in facts:
         facts.remove(RG_DAY)
-        _rg_observe_play(state, event, at_us, config, facts)
+        _rg_observe_play(state, event, at_us, config, facts, rules)
     return facts
 
 
@@ -632,7 +637,8 @@ def _rg_observe_play(*args) -> None:  # noqa: ANN002
     observe_play(*args)
 
 
-def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig) -> PlayerState:
+def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig,
+            rules: RulesInForce | None = None) -> PlayerState:
     """Refold a player's whole log (in log order), leaving out what rollbacks undid.
 
     The registration's time zone and currency are known up front, so play that arrived
@@ -659,7 +665,7 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
             state.event_count += 1
             state.last_seq = seq
             continue
-        apply(state, e, seq, config)
+        apply(state, e, seq, config, None, rules)
     state.rolled_back = sorted(undone)
     state.unmatched_rollbacks = len(undone - present)
     return state

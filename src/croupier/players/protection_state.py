@@ -60,6 +60,7 @@ class InterventionView(Struct, omit_defaults=True):
     markers: list[str] = field(default_factory=list)
     variant: str = ""
     status: str = "done"                        # human cases: "open" until reviewed
+    config_version: str = ""                    # the configuration version whose rules called for it
 
 
 class RgTrack(Struct, omit_defaults=True):
@@ -87,7 +88,7 @@ class ProtectionState(Struct, omit_defaults=True):
     risk_level: str = "none"                    # none, low, medium, high, severe
     risk_since_us: int | None = None
     markers: dict[str, MarkerView] = field(default_factory=dict)
-    risk_history: list[list] = field(default_factory=list)           # [at_us, level, [marker names], score]
+    risk_history: list[list] = field(default_factory=list)           # [at_us, level, [marker names], score, config version]
     promotions_paused: bool = False
     deposits_blocked: bool = False
     risk_score: int = 0

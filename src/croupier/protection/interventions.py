@@ -65,8 +65,9 @@ def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
 
 
 def intervene(state: PlayerState, event: Event, at_us: int, rules: RgRules, facts: list[str],
-              markers: list[str]) -> list[InterventionView]:
-    """Apply the level's standing measures and record the interventions now due."""
+              markers: list[str], config_version: str = "") -> list[InterventionView]:
+    """Apply the level's standing measures and record the interventions now due, with the
+    configuration version whose rules called for them."""
     p = state.protection
     rank = RANK[p.risk_level]
     firm = threshold(rules, "firm")
@@ -83,7 +84,7 @@ def intervene(state: PlayerState, event: Event, at_us: int, rules: RgRules, fact
     for kind in kinds:
         view = InterventionView(kind=kind, at_us=at_us, level=p.risk_level, cause_event_id=event.event_id,
                                 alert_us=alert, markers=list(markers), variant=variant,
-                                status="open" if kind == "human" else "done")
+                                status="open" if kind == "human" else "done", config_version=config_version)
         p.interventions.append(view)
         taken.append(view)
     if len(p.interventions) > KEEP:

@@ -23,6 +23,7 @@ from croupier.events import (
     Deposit, Event, ExclusionRequested, ExclusionStarted, LimitChanged, LimitSet, SessionEnded,
     SupportMessage, Withdrawal, format_amount, to_minor,
 )
+from croupier.compliance.rules import RulesInForce
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import DEPOSIT, DEPOSIT_DECLINED, WITHDRAWAL_CANCELLED
 from croupier.players.protection_state import MarkerView
@@ -520,9 +521,11 @@ def run_detectors(state: PlayerState, event: Event, at_us: int, names: tuple[str
 
 
 def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfig, facts: list[str],
-            cfg: MarkerConfig = DEFAULT_CONFIG, names: tuple[str, ...] | None = None) -> None:
+            rules: RulesInForce | None = None, cfg: MarkerConfig = DEFAULT_CONFIG,
+            names: tuple[str, ...] | None = None) -> None:
     """Fold an event's RG evidence, run the detectors it can move, decay, re-score and
-    intervene. Mutates the state (it is part of the fold); appends facts for `detect`."""
+    intervene under `rules` (the configuration version in force at the event). Mutates the
+    state (it is part of the fold); appends facts for `detect`."""
     if names is None:
         names = _EVIDENCE[type(event)](state, event, at_us, cfg, facts)
     raised = False
@@ -534,10 +537,10 @@ def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfi
         return
     from croupier.protection.risk import settle
 
-    settle(state, event, at_us, facts, cfg)
+    settle(state, event, at_us, facts, cfg, rules)
 
 
 def observe_play(state: PlayerState, event: Event, at_us: int, features: FeatureConfig,
-                 facts: list[str]) -> None:
+                 facts: list[str], rules: RulesInForce | None = None) -> None:
     """The play detectors, on a day's first bet (for feeds without session events)."""
-    observe(state, event, at_us, features, facts, names=_PLAY)
+    observe(state, event, at_us, features, facts, rules, names=_PLAY)

@@ -1,6 +1,11 @@
 """The RG risk level: a score over the active markers, cut into none / low / medium / high /
 severe by the jurisdiction's `rg.level_scores`, kept in the state with its history.
 
+The jurisdiction's rules come from the configuration version in force at the event's log
+position (`RulesInForce`, handed down by the engine), never from whatever is active now, so
+a replay folds every event with the rules that folded it live. Each level change and each
+intervention records that version.
+
 score = sum over active markers of weight(marker) x effective severity (decayed), with the
 weights in MarkerConfig (distress counts double by default). docs/rg-markers.md.
 """
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 
-from croupier.compliance.rules import RgRules, rules_for
+from croupier.compliance.rules import RgRules, RulesInForce, default_rules
 from croupier.events import Event
 from croupier.players.protection_state import MarkerView, ProtectionState
 from croupier.players.state import PlayerState
@@ -20,9 +25,10 @@ RANK = {name: i for i, name in enumerate(LEVELS)}
 HISTORY_KEEP = 64
 
 
-def rg_rules(state: PlayerState) -> RgRules:
-    """The RG rules of the player's jurisdiction (the default ones when it is unknown)."""
-    return rules_for(state.profile.get("jurisdiction")).rg
+def rg_rules(state: PlayerState, rules: RulesInForce | None = None) -> RgRules:
+    """The RG rules of the player's jurisdiction in `rules` (the presets when None; the
+    default rules when the jurisdiction is unknown)."""
+    return (rules or default_rules()).of(state.profile.get("jurisdiction")).rg
 
 
 def risk_score(markers: dict[str, MarkerView], at_us: int, cfg: MarkerConfig = DEFAULT_CONFIG) -> tuple[int, list[str]]:
@@ -79,22 +85,24 @@ def episode_start(p: ProtectionState) -> int | None:
 
 
 def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
-           cfg: MarkerConfig = DEFAULT_CONFIG) -> None:
-    """Drop markers that decayed away, re-score, record a level change, then intervene."""
+           cfg: MarkerConfig = DEFAULT_CONFIG, rules: RulesInForce | None = None) -> None:
+    """Drop markers that decayed away, re-score, record a level change (with the config
+    version whose cut scores made it), then intervene."""
     p = state.protection
     for name in [n for n, m in p.markers.items() if effective_severity(m, at_us, cfg) <= 0]:
         del p.markers[name]
     _remember_markers(p, at_us)
-    rules = rg_rules(state)
+    in_force = rules or default_rules()
+    rg = in_force.of(state.profile.get("jurisdiction")).rg
     score, names = risk_score(p.markers, at_us, cfg)
-    level = level_for(score, rules.level_scores)
+    level = level_for(score, rg.level_scores)
     p.risk_score = score
     if level != p.risk_level:
         p.risk_level, p.risk_since_us = level, at_us
-        p.risk_history.append([at_us, level, names, score])
+        p.risk_history.append([at_us, level, names, score, in_force.version])
         if len(p.risk_history) > HISTORY_KEEP:
             del p.risk_history[0]
         facts.append(RISK_CHANGED)
     from croupier.protection.interventions import intervene
 
-    intervene(state, event, at_us, rules, facts, names)
+    intervene(state, event, at_us, rg, facts, names, in_force.version)
