@@ -233,3 +233,8 @@ def test_cli_engines_follow_the_approved_configuration_in_the_log(sqlite_url: st
     code, out = run("replay", "--db", sqlite_url)
     assert code == 0, out
     assert "1 decisions recomputed and matched against the audit log, 0 new" in " ".join(out.split())
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    code, output = run("serve", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--workers", "2")
+    assert code != 0 and "several workers need PostgreSQL" in output

@@ -30,7 +30,8 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                               "Authenticate with `Authorization: Bearer crp_…` (create keys with "
                               "`croupier keys create --scope ingest|read|admin`).")
     app.state.runtime = runtime
-    for module in (routes, protection, config_routes, wallet, audit_routes, rg_routes, aml_routes, reports):
+    # Routers are matched in order: the hot paths (wallet, event ingest) first.
+    for module in (wallet, routes, protection, config_routes, audit_routes, rg_routes, aml_routes, reports):
         app.include_router(module.router)
     if web:
         from croupier.web import mount_back_office
@@ -42,6 +43,18 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
 
 def _add_event_schema(app: FastAPI) -> None:
     """Put protocol v1's schema into the OpenAPI components so /docs shows every event type."""
+def app_from_environment() -> FastAPI:
+    """The app a worker process builds (`croupier serve --workers N`): the database from
+    CROUPIER_DATABASE_URL, the start configuration from CROUPIER_CONFIG."""
+    import os
+    from pathlib import Path
+
+    from croupier.players import load_config
+
+    path = os.environ.get("CROUPIER_CONFIG")
+    return create_app(None, load_config(Path(path).read_bytes() if path else None))
+
+
     original = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -15,8 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +35,14 @@ class Phase:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    server_cpu_seconds: float | None = None   # the server process's CPU time over the phase
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """Server CPU per request: a figure the machine's other load barely moves."""
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds * 1000 / self.requests
 
     @property
     def rate(self) -> float:
@@ -53,6 +63,35 @@ class WalletBench:
     limits_per_player: int
     database: str
     load_average: float = 0.0
+    workers: int = 1
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of process `pid`, its threads and its child processes (the workers
+    of `serve --workers`), from Linux /proc; None elsewhere."""
+    def own(p: int) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    try:
+        total = own(pid)
+    except OSError:
+        return None
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(child, "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                total += own(int(child.name))
+        except OSError:
+            continue
+    return total
+
+
+def _measured(pid: int, run: Callable[[], None], phase: Phase) -> None:
+    before = _cpu_seconds(pid)
+    run()
+    after = _cpu_seconds(pid)
+    if before is not None and after is not None:
+        phase.server_cpu_seconds = after - before
 
 
 def _free_port() -> int:
@@ -152,16 +191,47 @@ async def _drive(port: int, make: Callable[[int], bytes], rate: int, seconds: fl
     phase.requests = total
 
 
+@contextmanager
+def _scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
+    """A fresh database for one run: a SQLite file in `workdir`, or a new database on the
+    PostgreSQL server of `server_url` (created here, dropped afterwards)."""
+    if server_url is None or server_url.startswith("sqlite"):
+        yield f"sqlite:///{workdir / 'wallet.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from croupier.store import database_url
+
+    base = make_url(database_url(server_url))
+    name = f"croupier_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def bench_wallet(rate: int = 1_000, seconds: float = 10.0, players: int = 1_000, connections: int = 32,
-                 warmup: float = 2.0, workdir: str | None = None) -> WalletBench:
+                 warmup: float = 2.0, workdir: str | None = None, database: str | None = None,
+                 workers: int = 1) -> WalletBench:
     tmp = Path(workdir or tempfile.mkdtemp(prefix="croupier-bench-wallet-"))
-    url = f"sqlite:///{tmp / 'wallet.db'}"
+    with _scratch_database(database, tmp) as url:
+        return _run(url, rate, seconds, players, connections, warmup, workers)
+
+
+def _run(url: str, rate: int, seconds: float, players: int, connections: int, warmup: float,
+         workers: int) -> WalletBench:
     token, n_limits = prepare(url, players)
     load = os.getloadavg()[0]
     port = _free_port()
-    code = ("import uvicorn; from croupier.api import create_app; "
-            f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, log_level='warning', access_log=False)")
-    server = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
+    server = subprocess.Popen([sys.executable, "-c", "from croupier.cli import main; main()", "serve",
+                               "--db", url, "--port", str(port), "--workers", str(workers)],
+                              env={**os.environ}, stdout=subprocess.DEVNULL)
     try:
         _wait_up(port)
         counter = {"n": 0}
@@ -180,13 +250,15 @@ def bench_wallet(rate: int = 1_000, seconds: float = 10.0, players: int = 1_000,
         health = _request("GET", "/v1/health", None, None)
         asyncio.run(_drive(port, money, rate, warmup, connections, Phase("warmup")))
         wallet = Phase("wallet")
-        asyncio.run(_drive(port, money, rate, seconds, connections, wallet))
+        _measured(server.pid, lambda: asyncio.run(_drive(port, money, rate, seconds, connections, wallet)), wallet)
+        time.sleep(1.0)   # let the engine finish the wallet's events: the ceiling is the server alone
         ceiling = Phase("health")
-        asyncio.run(_drive(port, lambda i: health, rate, min(seconds, 5.0), connections, ceiling))
+        _measured(server.pid, lambda: asyncio.run(
+            _drive(port, lambda i: health, rate, min(seconds, 5.0), connections, ceiling)), ceiling)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return WalletBench(rate, connections, players, wallet, ceiling, n_limits, url, load)
+    return WalletBench(rate, connections, players, wallet, ceiling, n_limits, url.split("@")[-1], load, workers)
 
 
 def _wait_up(port: int, timeout: float = 60.0) -> None:

@@ -29,10 +29,32 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     config: ConfigOption = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64, help="API processes (PostgreSQL only). One of them holds the engine "
+                                         "lease; the others answer requests and append to the log.")] = 1,
 ) -> None:
-    """Run the REST API (/v1, docs at /docs) and the back office (/) in one process."""
-    from croupier.api import create_app
+    """Run the REST API (/v1, docs at /docs) and the back office (/): one process on the
+    embedded SQLite file, or several on PostgreSQL."""
+    import os
 
+    from croupier.api import create_app
+    from croupier.store import database_url
+
+    if workers > 1:
+        url = database_url(db)
+        if not url.startswith("postgresql"):
+            raise typer.BadParameter("several workers need PostgreSQL: the embedded SQLite file has one "
+                                     "writer, in one process", param_hint="--workers")
+        read_config(config)   # a bad file fails here, not in every worker
+        os.environ["CROUPIER_DATABASE_URL"] = url
+        if config is not None:
+            os.environ["CROUPIER_CONFIG"] = str(config.resolve())
+        console.print(f"Croupier on http://{host}:{port}  ({workers} workers, database: {url.split('@')[-1]})")
+        import uvicorn
+
+        uvicorn.run("croupier.api.app:app_from_environment", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning", access_log=False)
+        return
     application = create_app(db, read_config(config))
     console.print(f"Croupier on http://{host}:{port}  (API docs: /docs, database: "
                   f"{application.state.runtime.db.url.split('@')[-1]})")
