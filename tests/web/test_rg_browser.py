@@ -55,3 +55,42 @@ def test_the_queue_is_refused_to_roles_without_rg_view(open_page) -> None:  # no
     response = page.goto("/rg")
     assert response.status == 403
     expect(page.locator("#missing-permission")).to_have_text("rg.view")
+
+
+def test_a_lead_assigns_a_case_and_the_officer_finds_it_and_hands_it_back(open_page, live) -> None:  # noqa: ANN001
+    live.ingest(_severe_player("rg-ines-2"))
+    live.ingest(_severe_player("rg-olof-3"))
+    officer = open_page("rita")
+    officer.goto("/rg?assigned=none")
+    row = officer.locator('#rg-table tr[data-player="rg-olof-3"]')
+    expect(row.locator(".assignee")).to_contain_text("unassigned")
+    row.get_by_role("button", name="Take").click()
+    expect(officer).to_have_url(live.url("/rg?assigned=none"))
+    expect(officer.locator('#rg-table tr[data-player="rg-olof-3"]')).to_have_count(0)    # no longer unassigned
+
+    lead = open_page("ada")
+    lead.goto("/players/rg-ines-2#protection")
+    case = lead.locator("#rg-case")
+    expect(case.locator("#case-assignee")).to_have_text("Unassigned")
+    lead.locator("#case_assignee").select_option("rita")
+    lead.locator("#case_reason").fill("speaks Spanish")
+    lead.get_by_role("button", name="Save assignment").click()
+    expect(lead.locator("#case-assignee")).to_contain_text("Assigned to rita by ada")
+    expect(lead.locator('#case-history li[data-action="assign"]')).to_contain_text("ada: assigned it to rita")
+    expect(lead.locator('#case-history li[data-action="assign"]')).to_contain_text("speaks Spanish")
+    assert "carl" not in lead.locator("#case_assignee option").all_text_contents()   # no rg.review: not offered
+
+    officer.goto("/rg")
+    officer.locator("#assigned").select_option("me")
+    officer.get_by_role("button", name="Show").click()
+    mine = officer.locator("#rg-table tbody tr[data-player]")
+    expect(mine).to_have_count(2)
+    expect(officer.locator('#rg-table tr[data-player="rg-ines-2"] .assignee')).to_have_text("rita")
+    officer.locator('#rg-table tr[data-player="rg-ines-2"]').get_by_role("link", name="rg-ines-2").click()
+    expect(officer.locator("#case-assign-form")).to_have_count(0)                     # an officer is no lead
+    officer.get_by_role("button", name="Release case").click()
+    expect(officer.locator("#case-assignee")).to_have_text("Unassigned")
+    expect(officer.locator('#case-history li[data-action="unassign"]')).to_contain_text("rita: unassigned rita")
+
+    lead.goto("/audit?kind=protection.rg_case_assigned")
+    expect(lead.locator("#audit-table tbody tr")).to_have_count(3)

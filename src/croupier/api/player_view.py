@@ -191,3 +191,13 @@ def rg_queue(conn: Connection, min_level: str = "medium", limit: int = 100, *, p
     stmt = (select(players).where(players.c.risk_rank >= rank)
             .order_by(players.c.risk_rank.desc(), players.c.risk_since_us.asc().nulls_last()).limit(limit))
     return [_player_row(r, pii) for r in conn.execute(stmt)]
+
+
+def queue_rows(conn: Connection, player_ids: list[str], *, pii: bool = True) -> list[dict[str, Any]]:
+    """These players as RG queue rows, in the queue's order, whatever their level now (an
+    officer's own cases stay on their list when the risk falls)."""
+    if not player_ids:
+        return []
+    stmt = (select(players).where(players.c.player_id.in_(player_ids))
+            .order_by(players.c.risk_rank.desc().nulls_last(), players.c.risk_since_us.asc().nulls_last()))
+    return [_player_row(r, pii) for r in conn.execute(stmt)]

@@ -135,6 +135,22 @@ def post_end(player_id: str, exclusion_id: str, body: EndRequest, request: Reque
     return {"exclusion": outcome.exclusion, "facts": len(outcome.stored), "processed": processed}
 
 
+@router.get("/players/{player_id}/exclusions/{exclusion_id}/ending",
+            summary="What the jurisdiction's rules allow for ending an exclusion now",
+            description="The reactivation rule in words, the earliest end of the chosen period, and for an "
+                        "end at the player's request and at the operator's: allowed or not, the rule's reason, "
+                        "and when the account would reopen (later than now: a cooling-off).",
+            responses={404: {"description": "No such active exclusion for this player"}})
+def get_ending(player_id: str, exclusion_id: str, request: Request,
+               _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    runtime = _runtime(request)
+    with runtime.db.reader.connect() as conn:
+        found = ex.ending_options(conn, player_id, _now(), policy_for(runtime.engine).rules_of, exclusion_id)
+    if not found:
+        raise HTTPException(404, detail=f"player {player_id!r} has no active exclusion {exclusion_id!r}")
+    return found[0]
+
+
 @router.post("/players/{player_id}/access-check",
              summary="May this account register, log in, deposit, bet or be marketed to now?",
              description="Checks every exclusion of the same person across brands; at registration and "

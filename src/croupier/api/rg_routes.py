@@ -1,15 +1,20 @@
-"""RG reviews over the API: an RG officer closes a player's open cases and may lift a hard
-stop. Who reviews is a person: a back-office session, or an `admin` key plus
-`X-Croupier-Actor` naming a staff user with `rg.review` (see `api.auth.actor`)."""
+"""RG cases over the API: the queue with who works each case (`case_queue`, served at
+`GET /v1/rg/queue` and on the back office's /rg), taking and assigning a case,
+and the review that closes it (and may lift a hard stop). Who acts is a person: a
+back-office session, or an `admin` key plus `X-Croupier-Actor` naming a staff user with the
+permission (see `api.auth.actor`); reads take a `read` key or a session with `rg.view`."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from croupier.api.auth import actor
+from croupier.api.player_view import queue_rows, rg_queue
+from croupier.protection import rg_cases
 from croupier.protection.reviews import OUTCOMES, ReviewRefused, record_review
 
 router = APIRouter(prefix="/v1", tags=["protection"])
@@ -26,9 +31,11 @@ def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRe
     known = runtime.engine.state_of(player_id)
     if known is None:
         raise ReviewRefused(f"no player {player_id!r}")
+    case = rg_cases.open_case(known.protection)
     with runtime.db.engine.begin() as conn:
         stored = record_review(conn, player_id, known.brand, actor=reviewer, outcome=request.outcome,
-                               note=request.note, lift_hard_stop=request.lift_hard_stop)
+                               note=request.note, lift_hard_stop=request.lift_hard_stop,
+                               cases=[rg_cases.case_id_for(player_id, case)] if case is not None else [])
     runtime.engine.submit(stored)
     state = runtime.engine.state_of(player_id)
     p = state.protection
@@ -44,3 +51,98 @@ async def post_review(player_id: str, body: ReviewRequest, request: Request) -> 
         return review_player(request.app.state.runtime, player_id, who.username, body)
     except ReviewRefused as exc:
         raise HTTPException(422 if "outcome" in str(exc) else 404, detail=str(exc)) from None
+
+
+# -- cases and who works them -----------------------------------------------------------------
+class AssignmentRequest(BaseModel):
+    assignee: str | None = Field(None, min_length=1, max_length=128,
+                                 description="the staff username to work the case (a role with rg.review); "
+                                             "null to unassign")
+    reason: str = Field("", max_length=2000, description="why, for the case history (optional)")
+
+
+def case_of(runtime: Any, player_id: str) -> tuple[Any, Any]:
+    """(player state, its newest RG case) or LookupError naming what is missing."""
+    state = runtime.engine.state_of(player_id)
+    if state is None:
+        raise LookupError(f"no player {player_id!r}")
+    cases = rg_cases.human_cases(state.protection)
+    if not cases:
+        raise LookupError(f"player {player_id!r} has no RG case")
+    return state, cases[0]
+
+
+def assign_case(runtime: Any, player_id: str, who: Any, assignee: str | None, reason: str = "") -> dict[str, Any]:  # noqa: ANN401
+    """Take, assign, reassign or unassign the player's open case (shared with the back office)."""
+    _, case = case_of(runtime, player_id)
+    with runtime.db.engine.begin() as conn:
+        rg_cases.assign(conn, player_id, case, assignee, actor=who.username, actor_role=who.role,
+                        now_us=time.time_ns() // 1000, reason=reason)
+        return rg_cases.case_view(conn, player_id, case)
+
+
+def case_queue(runtime: Any, *, min_level: str = "medium", assigned: str = "", me: str | None = None,
+               pii: bool = True, limit: int = 200) -> list[dict[str, Any]]:
+    """The RG queue with each player's open case and who works it. `assigned`: "" (everyone
+    at `min_level` or above), "none" (open cases nobody works), "me", or an officer's
+    username (their open cases, whatever the level now)."""
+    officer = me if assigned == "me" else assigned if assigned not in ("", "none") else None
+    if assigned == "me" and not me:
+        raise ValueError("assigned=me needs a signed-in staff member; name the officer instead")
+    with runtime.fresh() as conn:
+        if officer is not None:
+            rows = queue_rows(conn, rg_cases.players_assigned_to(conn, officer)[:limit], pii=pii)
+        else:
+            rows = rg_queue(conn, min_level, limit, pii=pii)
+        opened = {}
+        for row in rows:
+            state = runtime.engine.state_of(row["player_id"])
+            case = rg_cases.open_case(state.protection) if state is not None else None
+            if case is not None:
+                opened[row["player_id"]] = case
+        held = rg_cases.assignments_for(conn, [rg_cases.case_id_for(pid, c) for pid, c in opened.items()])
+    out = []
+    for row in rows:
+        case = opened.get(row["player_id"])
+        row["case"] = rg_cases.summary(row["player_id"], case, held) if case is not None else None
+        assignee = row["case"]["assignee"] if row["case"] else None
+        if assigned == "none" and (row["case"] is None or assignee is not None):
+            continue
+        if officer is not None and assignee != officer:
+            continue
+        out.append(row)
+    return out
+
+
+@router.get("/players/{player_id}/rg-case", summary="A player's newest RG case: status, assignee and history",
+            responses={404: {"description": "No such player, or no RG case"}})
+async def get_case(player_id: str, request: Request) -> dict[str, Any]:
+    await actor(request, "rg.view")
+    runtime = request.app.state.runtime
+    try:
+        _, case = case_of(runtime, player_id)
+    except LookupError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    with runtime.db.reader.connect() as conn:
+        return rg_cases.case_view(conn, player_id, case)
+
+
+@router.post("/players/{player_id}/rg-case/assignment",
+             summary="Take, assign, reassign or unassign a player's open RG case",
+             description="`rg.review` takes an unassigned case (`assignee` = oneself) or releases one's own "
+                         "(`assignee` null); assigning to someone else, reassigning and releasing a colleague's "
+                         "case need `rg.assign`. The assignee must be an enabled staff user whose role has "
+                         "`rg.review`. Audited as `protection.rg_case_assigned`; the answer is the case with "
+                         "its history.",
+             responses={403: {"description": "The acting staff member may not make this change"},
+                        404: {"description": "No such player, or no RG case"},
+                        409: {"description": "Already so, or the case is closed"},
+                        422: {"description": "The assignee cannot work RG cases; `field` and `value` say which"}})
+async def post_assignment(player_id: str, body: AssignmentRequest, request: Request) -> dict[str, Any]:
+    who = await actor(request, "rg.review")
+    try:
+        return assign_case(request.app.state.runtime, player_id, who, body.assignee, body.reason)
+    except LookupError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    except rg_cases.AssignmentRefused as exc:
+        raise HTTPException(exc.status, detail=exc.as_dict()) from None

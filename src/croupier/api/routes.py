@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from croupier import __version__
 from croupier.analytics import dashboard
 from croupier.api.auth import require_scope
-from croupier.api.player_view import player_360, rg_queue, search, timeline
+from croupier.api.player_view import player_360, search, timeline
+from croupier.api.rg_routes import case_queue
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
 
@@ -95,12 +96,21 @@ def get_player_events(player_id: str, request: Request, limit: int = Query(100, 
         return {"events": timeline(conn, player_id, limit, before_seq)}
 
 
-@router.get("/rg/queue", summary="The RG officer's queue: players at or above a risk level")
+@router.get("/rg/queue", summary="The RG officer's queue: players at or above a risk level, each open RG "
+            "case with its assignee",
+            description="Each row's `case` is the player's open RG case (id, opened at, level, assignee, by whom "
+                        "and when), or null. `assigned`: empty for every player at `min_level` or above, `none` "
+                        "for open cases nobody works, or a staff username for that officer's open cases "
+                        "whatever the level now.",
+            responses={400: {"description": "`assigned=me` names nobody over an API key"}})
 def get_rg_queue(request: Request, min_level: Literal["low", "medium", "high", "severe"] = "medium",
-                 limit: int = Query(100, ge=1, le=1000),
+                 assigned: str = Query("", max_length=128), limit: int = Query(100, ge=1, le=1000),
                  _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    with _runtime(request).fresh() as conn:
-        return {"min_level": min_level, "players": rg_queue(conn, min_level, limit)}
+    try:
+        rows = case_queue(_runtime(request), min_level=min_level, assigned=assigned.strip(), limit=limit)
+    except ValueError as exc:
+        raise HTTPException(400, detail={"error": str(exc), "field": "assigned", "value": assigned}) from None
+    return {"min_level": min_level, "assigned": assigned, "players": rows}
 
 
 @router.get("/stats/dashboard", summary="Live figures: events/s, active players, deposits and GGR today")

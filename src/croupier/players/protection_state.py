@@ -177,8 +177,10 @@ def active_exclusions(p: ProtectionState, at_us: int) -> list[ExclusionView]:
 
 
 def fold_person(p: ProtectionState, e: PersonLinked) -> None:
-    p.person_id = e.person_id
-    p.person_evidence = sorted(set(p.person_evidence) | set(e.evidence))
+    """Each fact states the account's whole link as it now stands; one without evidence says
+    the account no longer belongs to a person (the matcher regrouped it, or staff unlinked it)."""
+    p.person_id = e.person_id if e.evidence else None
+    p.person_evidence = sorted(set(e.evidence))
 
 
 def fold_reality_check(p: ProtectionState, e: RealityCheck) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ROLES = ("admin", "crm_manager", "compliance_officer", "aml_analyst", "support_agent", "auditor")
+ROLES = ("admin", "crm_manager", "compliance_officer", "rg_officer", "aml_analyst", "support_agent", "auditor")
 
 PERMISSIONS = {
     "dashboard.view": "see the live dashboard",
@@ -12,8 +12,10 @@ PERMISSIONS = {
     "decisions.view": "see gate decisions and the outbox",
     "audit.view": "search and export the audit log",
     "rg.view": "see the RG officer's queue and players' risk markers",
-    "rg.review": "record an RG review: close cases, lift a hard stop",
-    "protection.edit": "set operator limits on players and impose exclusions",
+    "rg.review": "record an RG review: close cases, lift a hard stop; take an RG case or release one's own",
+    "rg.assign": "assign, reassign and unassign RG cases to any officer with rg.review (an RG lead)",
+    "protection.edit": "set operator limits on players, impose exclusions and end them",
+    "persons.manage": "link two accounts into one person by hand, and unlink a wrong link",
     "aml.view": "see players' AML status and its history",
     "aml.edit": "set a player's AML status (clear, review, restricted, blocked)",
     "config.view": "see engine and jurisdiction configuration",
@@ -28,7 +30,10 @@ _GRANTS: dict[str, set[str]] = {
                     "config.view"},
     "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
                            "decisions.view", "audit.view", "config.view", "config.edit", "rg.view",
-                           "rg.review", "protection.edit", "aml.view", "aml.edit"},
+                           "rg.review", "rg.assign", "protection.edit", "persons.manage",
+                           "aml.view", "aml.edit"},
+    # An RG officer works the cases a lead (a compliance officer) assigns, or takes them.
+    "rg_officer": {"dashboard.view", "players.view", "players.pii", "events.view", "rg.view", "rg.review"},
     "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
                     "audit.view", "rg.view", "aml.view", "aml.edit"},
     "support_agent": {"players.view", "players.pii", "events.view"},

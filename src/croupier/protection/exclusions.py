@@ -22,10 +22,10 @@ from croupier.events import Event, ExclusionEnded, ExclusionStarted
 from croupier.ingest.facts import append_facts
 from croupier.players import micros
 from croupier.protection.exclusions_rules import (
-    ExclusionFacts, ExclusionRefused, covers, plan_end, plan_request,
+    ExclusionFacts, ExclusionRefused, covers, ending_rules, plan_end, plan_request,
 )
 from croupier.protection.persons import (
-    Identity, brands_of, load_identity, matching_accounts, same_person_accounts,
+    Identity, brands_of, load_identity, matching_accounts, same_person_accounts, separated_from,
 )
 from croupier.protection.registers import RegisterHit
 from croupier.store import audit as audit_store
@@ -110,9 +110,12 @@ def _started_facts(row: Any, targets: Sequence[tuple[str, str]], now: datetime, 
     return out
 
 
-def _ended_facts(row: Any, targets: Sequence[tuple[str, str]], now: datetime, actor: str, reason: str) -> list[Event]:
-    return [ExclusionEnded(event_id="xe_" + _hash(f"{row.exclusion_id}|{pid}", 40), player_id=pid, brand=brand,
-                           occurred_at=now, exclusion_id=row.exclusion_id, actor=actor[:256], reason=reason)
+def _ended_facts(row: Any, targets: Sequence[tuple[str, str]], now: datetime, actor: str, reason: str,
+                 version: str = "") -> list[Event]:
+    suffix = f"|{version}" if version else ""
+    return [ExclusionEnded(event_id="xe_" + _hash(f"{row.exclusion_id}|{pid}{suffix}", 40), player_id=pid,
+                           brand=brand, occurred_at=now, exclusion_id=row.exclusion_id, actor=actor[:256],
+                           reason=reason)
             for pid, brand in targets]
 
 
@@ -184,13 +187,15 @@ def end_exclusion(conn: Connection, exclusion_id: str, now: datetime, *, actor: 
         row = _row(conn, exclusion_id)
         audit_store.append(conn, [audit_store.Entry(
             at_us=now_us, actor=actor, kind="protection.reactivation_requested", player_id=row.player_id,
-            subject=exclusion_id, config_version=jrules.code, body=view(row) | {"reason": why})])
+            subject=exclusion_id, config_version=jrules.code,
+            body=view(row) | {"reason": why, "requested_by": requested_by})])
         stored = append_facts(conn, _started_facts(row, targets, now, actor, version=f"lifts@{lifts_us}"))
         return Outcome(view(row, now_us), stored)
-    return _close(conn, row, now, actor, why, jrules.code)
+    return _close(conn, row, now, actor, why, jrules.code, requested_by)
 
 
-def _close(conn: Connection, row: Any, now: datetime, actor: str, why: str, version: str | None) -> Outcome:
+def _close(conn: Connection, row: Any, now: datetime, actor: str, why: str, version: str | None,
+           requested_by: str | None = None) -> Outcome:
     now_us = micros(now)
     ended_us = min(now_us, row.until_us) if row.until_us is not None else now_us
     conn.execute(exclusions.update().where(exclusions.c.exclusion_id == row.exclusion_id)
@@ -200,9 +205,58 @@ def _close(conn: Connection, row: Any, now: datetime, actor: str, why: str, vers
     audit_store.append(conn, [audit_store.Entry(
         at_us=now_us, actor=actor, kind="protection.exclusion_ended", player_id=row.player_id,
         subject=row.exclusion_id, config_version=version,
-        body=view(row, now_us) | {"accounts": [pid for pid, _ in targets]})])
+        body=view(row, now_us) | {"accounts": [pid for pid, _ in targets]}
+        | ({"requested_by": requested_by} if requested_by else {}))])
     stored = append_facts(conn, _ended_facts(row, targets, now, actor, why))
     return Outcome(view(row, now_us), stored)
+
+
+def ending_options(conn: Connection, player_id: str, now: datetime, rules: Rules = rules_for,
+                   exclusion_id: str | None = None) -> list[dict[str, Any]]:
+    """The active exclusions that apply to an account, each with what its jurisdiction's rules
+    allow for ending it now (`ending`: the rule in words, the earliest end, and the outcome at
+    the player's and at the operator's request): what staff see before they end one."""
+    items = [x for x in exclusions_of(conn, player_id, now, include_ended=False)
+             if exclusion_id is None or x["exclusion_id"] == exclusion_id]
+    out = []
+    for item in items:
+        row = _row(conn, item["exclusion_id"])
+        out.append(item | {"ending": ending_rules(facts_of(row), rules(row.jurisdiction), now).as_dict()})
+    return out
+
+
+Reach = dict[tuple[str, str], tuple[Any, str]]
+
+
+def reach(conn: Connection, players: Sequence[str], now: datetime) -> Reach:
+    """Which accounts the active exclusions of these accounts' persons cover now:
+    (exclusion id, covered player) -> (exclusion row, that player's brand)."""
+    accounts: set[str] = set()
+    for player_id in players:
+        accounts |= set(same_person_accounts(conn, player_id))
+    out: Reach = {}
+    for row in _active_rows(conn, sorted(accounts), micros(now)):
+        for pid, brand in _targets(conn, row):
+            out[(row.exclusion_id, pid)] = (row, brand)
+    return out
+
+
+def restate_reach(conn: Connection, players: Sequence[str], before: Reach, now: datetime, actor: str) -> Stored:
+    """After staff changed who is the same person: an exclusion that now covers an account it
+    did not cover starts there, and one that no longer covers an account ends there (facts
+    for the gate; the exclusions' records are unchanged, and `check_access` follows the links
+    by itself). Fact ids carry the moment, so linking, unlinking and linking again all count."""
+    after = reach(conn, players, now)
+    version = f"relink@{micros(now)}"
+    facts: list[Event] = []
+    for key in sorted(after.keys() - before.keys()):
+        row, brand = after[key]
+        facts += _started_facts(row, [(key[1], brand)], now, actor, version)
+    for key in sorted(before.keys() - after.keys()):
+        row, brand = before[key]
+        facts += _ended_facts(row, [(key[1], brand)], now, actor,
+                              f"no longer the same person as {row.player_id}", version)
+    return append_facts(conn, facts) if facts else []
 
 
 def finalise_due(conn: Connection, now: datetime) -> Stored:
@@ -283,6 +337,7 @@ def check_access(conn: Connection, player_id: str, action: str, now: datetime, *
     if identity is not None:
         for other in matching_accounts(conn, identity, exclude=player_id):
             accounts |= set(same_person_accounts(conn, other))
+        accounts -= separated_from(conn, player_id, accounts)   # staff decided these are someone else
     jrules = rules(jurisdiction)
     notes: list[str] = []
     if known is None and identity is None:

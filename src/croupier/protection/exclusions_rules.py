@@ -225,6 +225,64 @@ def plan_end(x: ExclusionFacts, rules: JurisdictionRules, now: datetime, actor: 
     return EndPlan(True, f"reactivation on request ({rules.code})", now)
 
 
+REQUESTERS = ("player", "operator")
+_PLAYER_PERIOD_KINDS = ("self_exclusion", "timeout", "cooling_off", "panic")
+
+
+@dataclass(frozen=True, slots=True)
+class EndingRules:
+    """What the jurisdiction's rules allow for ending one exclusion now, for staff to read
+    before they act: the reactivation rule in words, the earliest end of the chosen period,
+    and the outcome of an end at the player's request and at the operator's."""
+
+    jurisdiction: str
+    reactivation: str
+    early_end_allowed: bool
+    cooling_hours: int
+    earliest_end: datetime | None
+    options: dict[str, EndPlan]
+
+    def as_dict(self) -> dict:
+        return {"jurisdiction": self.jurisdiction, "reactivation": self.reactivation,
+                "early_end_allowed": self.early_end_allowed, "reactivation_cooling_hours": self.cooling_hours,
+                "earliest_end": self.earliest_end.isoformat() if self.earliest_end else None,
+                "options": {who: {"allowed": plan.allowed, "reason": plan.reason,
+                                  "effective_at": plan.effective_at.isoformat() if plan.effective_at else None}
+                            for who, plan in self.options.items()}}
+
+
+def describe_reactivation(x: ExclusionFacts, rules: JurisdictionRules) -> str:
+    """The rule that ends this kind of exclusion in this jurisdiction, in one sentence."""
+    r = rules.exclusions
+    if x.kind == "register":
+        return "ends when the register no longer lists the person"
+    if x.kind == "operator":
+        return "lifted only by the operator"
+    if x.kind == "panic":
+        return "ends by itself after the lock's period; never early"
+    if x.kind in ("timeout", "cooling_off"):
+        return "ends by itself at the end of its period" + ("; early on request" if r.early_end_allowed else "")
+    cooling = f", then a {r.reactivation_cooling_hours} h cooling-off" if r.reactivation == "on_request_after_cooling" else ""
+    if x.kind == "closure":
+        return f"reopens on the player's request{cooling}"
+    if r.reactivation == "automatic":
+        return "lifts by itself when the period is over" + ("; the player may end it early" if r.early_end_allowed
+                                                            else "; never before")
+    when = "also before the period is over" if r.early_end_allowed else "not before the period is over"
+    return f"ends on the player's request, {when}{cooling}"
+
+
+def ending_rules(x: ExclusionFacts, rules: JurisdictionRules, now: datetime) -> EndingRules:
+    """`plan_end` for each requester, with the rule behind it (pure: the same inputs always
+    explain the same answer)."""
+    return EndingRules(
+        jurisdiction=rules.code, reactivation=describe_reactivation(x, rules),
+        early_end_allowed=rules.exclusions.early_end_allowed and x.kind not in ("panic", "register", "operator"),
+        cooling_hours=rules.exclusions.reactivation_cooling_hours,
+        earliest_end=earliest_end(x, rules) if x.kind in _PLAYER_PERIOD_KINDS else None,
+        options={who: plan_end(x, rules, now, who) for who in REQUESTERS})
+
+
 def earliest_end(x: ExclusionFacts, rules: JurisdictionRules) -> datetime:
     """The end of the chosen period; for an indefinite self-exclusion, the jurisdiction's
     minimum (else its shortest fixed period): indefinite must never be the weaker choice."""

@@ -6,6 +6,10 @@ same way the national registers' lists are hashed, so matching and register chec
 representation and no plain identifier is kept. Linking is deterministic: a person's id comes
 from the smallest player id among its accounts, so an incremental link and a full rebuild
 agree.
+
+Staff decisions (`person_decisions`, made through `protection.person_decisions`) bind the
+matcher: a pair linked by hand stays one person (evidence "manual"), and a pair staff
+separated is never joined again, by any identifier.
 """
 
 from __future__ import annotations
@@ -20,15 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, delete, or_, select, tuple_
 
 from croupier.events import Event, PersonLinked
 from croupier.ingest.facts import append_facts
 from croupier.players import micros
-from croupier.store.schema import person_links, player_identities
+from croupier.store.schema import person_decisions, person_links, player_identities
 from croupier.store.upsert import upsert
 
 EVIDENCE_KINDS = ("national_id_hash", "email", "phone", "name_birth_date")
+MANUAL = "manual"    # the evidence of a link staff made by hand
 _COLUMN = {"national_id_hash": "national_id_hash", "email": "email_hash", "phone": "phone_hash",
            "name_birth_date": "name_dob_hash"}
 
@@ -132,12 +137,41 @@ class Link:
         return sorted({e["kind"] for e in self.evidence})
 
 
-def components(identities: dict[str, Identity], brands: dict[str, str]) -> list[Link]:
+def pair(a: str, b: str) -> tuple[str, str]:
+    """A pair of accounts in the order `person_decisions` keys it."""
+    return (a, b) if a < b else (b, a)
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """Staff decisions the matcher must respect, as sorted pairs of player ids: accounts linked
+    by hand, and accounts kept apart ("do not link")."""
+
+    linked: frozenset[tuple[str, str]] = frozenset()
+    separated: frozenset[tuple[str, str]] = frozenset()
+
+    def partners(self) -> set[str]:
+        return {p for pr in self.linked | self.separated for p in pr}
+
+
+def components(identities: dict[str, Identity], brands: dict[str, str],
+               decisions: Decisions = Decisions()) -> list[Link]:
     """Group accounts on different brands sharing any identifier into persons; each account's
     evidence names the identifiers it shares and with which accounts. Accounts sharing nothing
     with another brand are left out: duplicate accounts on one brand are a multi-accounting
-    matter, and exclusions reach them through their shared identifiers anyway."""
+    matter, and exclusions reach them through their shared identifiers anyway.
+
+    Pairs staff linked are joined first (evidence "manual", whatever their brands); a join
+    that would put two accounts staff separated into one person is skipped. With separations
+    the shared identifiers are visited in sorted order, so the outcome does not depend on the
+    order accounts were loaded in."""
     parent = {pid: pid for pid in identities}
+    apart: dict[str, set[str]] = defaultdict(set)
+    for a, b in decisions.separated:
+        if a in parent and b in parent:
+            apart[a].add(b)
+            apart[b].add(a)
+    members: dict[str, list[str]] = {pid: [pid] for pid in identities} if apart else {}
 
     def find(x: str) -> str:
         while parent[x] != x:
@@ -145,32 +179,54 @@ def components(identities: dict[str, Identity], brands: dict[str, str]) -> list[
             x = parent[x]
         return x
 
+    def join(one: str, other: str) -> None:
+        a, b = find(one), find(other)
+        if a == b:
+            return
+        if apart:
+            small, large = (a, b) if len(members[a]) <= len(members[b]) else (b, a)
+            if any(find(y) == large for x in members[small] for y in apart.get(x, ())):
+                return
+        root, child = min(a, b), max(a, b)
+        parent[child] = root
+        if apart:
+            members[root].extend(members.pop(child))
+
+    manual: dict[str, set[str]] = defaultdict(set)
+    for a, b in sorted(decisions.linked):
+        if a in parent and b in parent:
+            manual[a].add(b)
+            manual[b].add(a)
+            join(a, b)
     by_value: dict[tuple[str, str], list[str]] = defaultdict(list)
     for pid, identity in identities.items():
-        for pair in identity.pairs():
-            by_value[pair].append(pid)
-    for members in by_value.values():
-        for i, one in enumerate(members):
-            for other in members[i + 1:]:
-                if brands.get(one) == brands.get(other):
-                    continue
-                a, b = find(one), find(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+        for kind_value in identity.pairs():
+            by_value[kind_value].append(pid)
+    for key in (sorted(by_value) if apart else by_value):
+        sharing = sorted(by_value[key]) if apart else by_value[key]
+        for i, one in enumerate(sharing):
+            for other in sharing[i + 1:]:
+                if brands.get(one) != brands.get(other):
+                    join(one, other)
     groups: dict[str, list[str]] = defaultdict(list)
     for pid in identities:
         groups[find(pid)].append(pid)
     links = []
-    for members in groups.values():
-        if len(members) < 2:
+    for group in groups.values():
+        if len(group) < 2:
             continue
-        person = person_id_for(members)
-        for pid in sorted(members):
+        person = person_id_for(group)
+        root = find(group[0])
+        for pid in sorted(group):
             evidence = []
             for kind, value in identities[pid].pairs():
-                others = sorted(o for o in by_value[(kind, value)] if brands.get(o) != brands.get(pid))
+                others = sorted(o for o in by_value[(kind, value)]
+                                if brands.get(o) != brands.get(pid) and find(o) == root)
                 if others:
                     evidence.append({"kind": kind, "with": others})
+            hand = sorted(o for o in manual.get(pid, ()) if find(o) == root)
+            if hand:
+                evidence.append({"kind": MANUAL, "with": hand})
             links.append(Link(pid, person, evidence))
     return links
 
@@ -179,6 +235,34 @@ def components(identities: dict[str, Identity], brands: dict[str, str]) -> list[
 
 def _identity(row: Any) -> Identity:
     return Identity(row.national_id_hash, row.email_hash, row.phone_hash, row.name_dob_hash)
+
+
+def decision_rows(conn: Connection, players: Iterable[str] | None = None) -> list[Any]:
+    """Staff decisions about pairs involving any of `players` (every decision when None)."""
+    stmt = select(person_decisions).order_by(person_decisions.c.player_a, person_decisions.c.player_b)
+    if players is not None:
+        ids = sorted(set(players))
+        if not ids:
+            return []
+        stmt = stmt.where(or_(person_decisions.c.player_a.in_(ids), person_decisions.c.player_b.in_(ids)))
+    return list(conn.execute(stmt).all())
+
+
+def load_decisions(conn: Connection, players: Iterable[str] | None = None) -> Decisions:
+    rows = decision_rows(conn, players)
+    return Decisions(linked=frozenset((r.player_a, r.player_b) for r in rows if r.decision == "link"),
+                     separated=frozenset((r.player_a, r.player_b) for r in rows if r.decision == "separate"))
+
+
+def separated_from(conn: Connection, player_id: str, candidates: Iterable[str]) -> set[str]:
+    """Which of `candidates` staff decided are not the same person as `player_id`."""
+    pairs = [pair(player_id, c) for c in set(candidates) if c != player_id]
+    if not pairs:
+        return set()
+    t = person_decisions
+    rows = conn.execute(select(t.c.player_a, t.c.player_b).where(
+        t.c.decision == "separate", tuple_(t.c.player_a, t.c.player_b).in_(pairs))).all()
+    return {b if a == player_id else a for a, b in rows}
 
 
 def load_identity(conn: Connection, player_id: str) -> tuple[Identity, str, str | None] | None:
@@ -253,11 +337,14 @@ def matching_accounts(conn: Connection, identity: Identity, exclude: str | None 
 
 def same_person_accounts(conn: Connection, player_id: str) -> list[str]:
     """What exclusions reach: the person's linked accounts on other brands, and any account
-    sharing an identifier with this one (a duplicate on the same brand included)."""
+    sharing an identifier with this one (a duplicate on the same brand included), unless
+    staff decided that account is someone else."""
     accounts = set(accounts_of_person(conn, player_id))
     known = load_identity(conn, player_id)
     if known is not None:
-        accounts |= set(matching_accounts(conn, known[0], exclude=player_id))
+        sharing = set(matching_accounts(conn, known[0], exclude=player_id)) - accounts
+        if sharing:
+            accounts |= sharing - separated_from(conn, player_id, sharing)
     return sorted(accounts)
 
 
@@ -282,12 +369,15 @@ def brands_of(conn: Connection, players: Sequence[str]) -> dict[str, str]:
 
 
 def person_view(conn: Connection, player_id: str) -> dict[str, Any]:
-    """The person behind an account: its accounts with their brands and the evidence."""
+    """The person behind an account: its accounts with their brands and the evidence (kinds of
+    identifier, never the identifiers), and the staff decisions about its accounts."""
     link = conn.execute(select(person_links).where(person_links.c.player_id == player_id)).first()
     if link is None:
         known = load_identity(conn, player_id)
         return {"player_id": player_id, "person_id": None,
-                "accounts": [{"player_id": player_id, "brand": known[1] if known else None, "evidence": []}]}
+                "accounts": [{"player_id": player_id, "brand": known[1] if known else None,
+                              "jurisdiction": known[2] if known else None, "evidence": []}],
+                "decisions": _decisions_view(conn, [player_id])}
     rows = conn.execute(select(person_links, player_identities.c.brand, player_identities.c.jurisdiction)
                         .join(player_identities, player_identities.c.player_id == person_links.c.player_id,
                               isouter=True)
@@ -296,7 +386,20 @@ def person_view(conn: Connection, player_id: str) -> dict[str, Any]:
     return {"player_id": player_id, "person_id": link.person_id,
             "accounts": [{"player_id": r.player_id, "brand": r.brand, "jurisdiction": r.jurisdiction,
                           "evidence": json.loads(r.evidence), "matched_at": _iso(r.matched_at_us)}
-                         for r in rows]}
+                         for r in rows],
+            "decisions": _decisions_view(conn, [r.player_id for r in rows])}
+
+
+def member_of(conn: Connection, person_id: str) -> str | None:
+    """Any one account of a person (the smallest id), to open its view by person id."""
+    return conn.execute(select(person_links.c.player_id).where(person_links.c.person_id == person_id)
+                        .order_by(person_links.c.player_id).limit(1)).scalar()
+
+
+def _decisions_view(conn: Connection, players: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"players": [r.player_a, r.player_b], "decision": r.decision, "by": r.actor, "reason": r.reason,
+             "at": _iso(r.decided_at_us)}
+            for r in sorted(decision_rows(conn, players), key=lambda r: r.decided_at_us, reverse=True)]
 
 
 def _iso(at_us: int) -> str:
@@ -350,17 +453,25 @@ def link_account(conn: Connection, player_id: str, now: datetime, actor: str = "
         identity = known[0]
     direct = matching_accounts(conn, identity, exclude=player_id)
     scope = {player_id, *direct}
-    persons = {p for p in conn.execute(select(person_links.c.person_id)
-                                       .where(person_links.c.player_id.in_(list(scope)))).scalars()}
-    if persons:
-        scope |= set(conn.execute(select(person_links.c.player_id)
-                                  .where(person_links.c.person_id.in_(list(persons)))).scalars())
+    persons: set[str] = set()
+    decisions = Decisions()
+    frontier = set(scope)
+    while frontier:  # the persons of the accounts in scope, and the accounts staff linked to them
+        found = set(conn.execute(select(person_links.c.person_id)
+                                 .where(person_links.c.player_id.in_(sorted(frontier)))).scalars()) - persons
+        if found:
+            persons |= found
+            scope |= set(conn.execute(select(person_links.c.player_id)
+                                      .where(person_links.c.person_id.in_(sorted(found)))).scalars())
+        decisions = load_decisions(conn, scope)
+        frontier = {p for pr in decisions.linked for p in pr} - scope
+        scope |= frontier
     if len(scope) == 1 and not persons:
         return [], [], scope
     rows = conn.execute(select(player_identities).where(player_identities.c.player_id.in_(list(scope)))).all()
     identities = {r.player_id: _identity(r) for r in rows}
-    facts, joined = _apply_links(conn, sorted(scope), components(identities, {r.player_id: r.brand for r in rows}),
-                                 now, actor)
+    links = components(identities, {r.player_id: r.brand for r in rows}, decisions)
+    facts, joined = _apply_links(conn, sorted(scope), links, now, actor)
     return facts, joined, scope
 
 
@@ -369,7 +480,7 @@ def rebuild_persons(conn: Connection, now: datetime, actor: str = "system"
     """Recompute every person from every account's identity (on demand, or after an import)."""
     rows = conn.execute(select(player_identities)).all()
     identities = {r.player_id: _identity(r) for r in rows}
-    links = components(identities, {r.player_id: r.brand for r in rows})
+    links = components(identities, {r.player_id: r.brand for r in rows}, load_decisions(conn))
     linked = set(conn.execute(select(person_links.c.player_id)).scalars())
     scope = sorted(linked | {link.player_id for link in links})
     facts, joined = _apply_links(conn, scope, links, now, actor)

@@ -1,17 +1,19 @@
 """An RG officer's review of a player: closes open RG cases and may lift a hard stop.
 Recorded as a `croupier.rg_reviewed` fact in the log (so replay folds it) and in the audit
-log with who decided what, in one transaction."""
+log with who decided what, in one transaction; the cases' assignments close with it."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection
 
 from croupier.events import Event, RgReviewed
 from croupier.ingest import append_facts
+from croupier.protection.rg_cases import close_cases
 from croupier.store.audit import Entry, append
 
 OUTCOMES = ("no_concern", "contacted_player", "limits_agreed", "exclusion_agreed", "hard_stop_kept",
@@ -23,8 +25,10 @@ class ReviewRefused(ValueError):
 
 
 def record_review(conn: Connection, player_id: str, brand: str, *, actor: str, outcome: str, note: str = "",
-                  lift_hard_stop: bool = False, now_us: int | None = None) -> list[tuple[int, Event, int]]:
-    """Write the review fact and its audit entry; returns the stored fact for Engine.submit."""
+                  lift_hard_stop: bool = False, now_us: int | None = None,
+                  cases: Sequence[str] = ()) -> list[tuple[int, Event, int]]:
+    """Write the review fact and its audit entry (naming the open `cases` it closes); returns
+    the stored fact for Engine.submit."""
     if outcome not in OUTCOMES:
         raise ReviewRefused(f"outcome must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
     now_us = now_us or time.time_ns() // 1000
@@ -35,5 +39,6 @@ def record_review(conn: Connection, player_id: str, brand: str, *, actor: str, o
     stored = append_facts(conn, [fact], now_us)
     append(conn, [Entry(now_us, actor=actor, kind="protection.rg_reviewed", player_id=player_id,
                         subject=fact.event_id, body={"outcome": outcome, "note": note,
-                                                     "lift_hard_stop": lift_hard_stop})])
+                                                     "lift_hard_stop": lift_hard_stop, "cases": list(cases)})])
+    close_cases(conn, player_id, actor, now_us)
     return stored

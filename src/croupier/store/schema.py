@@ -309,6 +309,20 @@ person_links = Table(
     Index("ix_person_links_person", "person_id"),
 )
 
+# Staff decisions about pairs of accounts (player_a < player_b) that the matcher must respect:
+# "link" (one person although no identifier matched) or "separate" (never one person, and
+# exclusions do not reach across the pair). The latest decision per pair; history is audited.
+person_decisions = Table(
+    "person_decisions", metadata,
+    Column("player_a", String(128), primary_key=True),
+    Column("player_b", String(128), primary_key=True),
+    Column("decision", String(16), nullable=False),     # link, separate
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at_us", BigInteger, nullable=False),
+    Index("ix_person_decisions_b", "player_b"),
+)
+
 register_batches = Table(
     "register_batches", metadata,
     Column("batch_id", String(64), primary_key=True),
@@ -352,6 +366,22 @@ protection_cursor = Table(
     "protection_cursor", metadata,
     Column("name", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
+)
+
+# Who works an RG case (an open "human" intervention, protection/rg_cases.py). A row exists
+# once a case has been assigned; `assignee` None means released. Closed by the review.
+rg_case_assignments = Table(
+    "rg_case_assignments", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("player_id", String(128), nullable=False),
+    Column("assignee", String(128)),
+    Column("assigned_by", String(128), nullable=False),
+    Column("assigned_at_us", BigInteger, nullable=False),
+    Column("opened_at_us", BigInteger, nullable=False),
+    Column("closed_at_us", BigInteger),
+    Column("closed_by", String(128)),
+    Index("ix_rg_case_assignments_player", "player_id"),
+    Index("ix_rg_case_assignments_assignee", "assignee", "closed_at_us"),
 )
 
 # --- Configuration versions (issue 3: jurisdictions as configuration) --------------------

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
+from croupier.web import person_pages, rg_forms
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
 from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired
@@ -28,6 +29,8 @@ def mount_back_office(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(protection_forms.router)
     app.include_router(aml_forms.router)
+    app.include_router(person_pages.router)   # before pages: /players/{id}/person
+    app.include_router(rg_forms.router)
     app.include_router(pages.router)
     app.include_router(config_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)

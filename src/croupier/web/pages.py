@@ -12,13 +12,15 @@ from sqlalchemy import select
 
 from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, export_response, why
-from croupier.api.player_view import player_360, rg_queue, search, timeline
-from croupier.api.rg_routes import ReviewRequest, review_player
+from croupier.api.player_view import player_360, search, timeline
+from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
 from croupier.protection.reviews import OUTCOMES, ReviewRefused
+from croupier.protection.rg_cases import officers
 from croupier.web.protection_forms import EXCLUSION_KINDS
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
 from croupier.web.player_page import feature_groups, glance, timeline_rows
+from croupier.web.protection_panel import panel_context
 from croupier.web.render import path_segment, render
 from croupier.web.staff import Staff, check_csrf, require
 
@@ -82,7 +84,8 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
         currency=currency, glance=glance(view["features"], currency),
         groups=feature_groups(view["features"], currency),
         timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
-        timeline_page=TIMELINE_PAGE, before_seq=before_seq)
+        timeline_page=TIMELINE_PAGE, before_seq=before_seq,
+        **panel_context(request.app.state.runtime, staff, player_id))
 
 
 @router.get("/bo/api/events")
@@ -100,11 +103,19 @@ def player_events_json(request: Request, player_id: str, before_seq: int | None 
 
 # -- RG officer's queue ---------------------------------------------------------------------
 @router.get("/rg")
-def rg_page(request: Request, min_level: str = "medium", staff: Staff = Depends(require("rg.view"))) -> Response:
+def rg_page(request: Request, min_level: str = "medium", assigned: str = "",
+            staff: Staff = Depends(require("rg.view"))) -> Response:
+    """The queue by risk, each open case with who works it; `assigned` filters: "me",
+    "none" (unassigned) or an officer's username."""
     level = min_level if min_level in ("low", "medium", "high", "severe") else "medium"
-    with _fresh(request) as conn:
-        rows = rg_queue(conn, level, 200, pii=staff.can("players.pii"))
-    return render(request, "rg.html", staff, page="/rg", title="RG queue", rows=rows, min_level=level)
+    assigned = assigned.strip()[:128]
+    runtime = request.app.state.runtime
+    rows = case_queue(runtime, min_level=level, assigned=assigned, me=staff.username, pii=staff.can("players.pii"))
+    with _db(request).reader.connect() as conn:
+        names = officers(conn)
+    return render(request, "rg.html", staff, page="/rg", title="RG queue", rows=rows, min_level=level,
+                  assigned=assigned, officers=names, here=str(request.url.path) + (
+                      "?" + request.url.query if request.url.query else ""))
 
 
 @router.post("/players/{player_id:path}/rg-review")

@@ -1,6 +1,7 @@
-"""Staff actions from the player's protection panel: an operator-set limit and an exclusion
-imposed by staff. They go through the same functions as the API (cooling periods, scopes and
-periods from the jurisdiction's rules, history, facts in the log, audit entries)."""
+"""Staff actions from the player's protection panel: an operator-set limit, an exclusion
+imposed by staff, and ending an exclusion. They go through the same functions as the API
+(cooling periods, scopes, periods and reactivation from the jurisdiction's rules, history,
+facts in the log, audit entries naming the staff member)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from croupier.api.protection import _submit
 from croupier.api.wallet import context_for, submit, transact
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_hook import policy_for
-from croupier.protection.exclusions_rules import ExclusionRefused
+from croupier.protection.exclusions_rules import REQUESTERS, ExclusionRefused
 from croupier.protection.limits import LimitError, LimitRequest, set_limit
 from croupier.web.render import path_segment, render
 from croupier.web.staff import Staff, check_csrf, require
@@ -71,6 +72,33 @@ def impose_exclusion(request: Request, player_id: str, kind: str = Form(""), per
             outcome = ex.start_exclusion(conn, player_id, kind, period.strip() or None, datetime.now(timezone.utc),
                                          actor=staff.username, reason=reason.strip() or None,
                                          source="operator", rules=policy.rules_of)
+    except ExclusionRefused as exc:
+        return _refused(request, staff, str(exc))
+    _submit(runtime, outcome.stored)
+    return _back(player_id)
+
+
+@router.post("/players/{player_id:path}/protection/end-exclusion")
+def end_exclusion(request: Request, player_id: str, exclusion_id: str = Form(""), requested_by: str = Form(""),
+                  reason: str = Form(""), csrf_token: str = Form(""),
+                  staff: Staff = Depends(require("protection.edit"))) -> Response:
+    """End an exclusion that applies to this account, at the player's request (recorded by
+    staff) or by the operator's decision, as far as the jurisdiction's reactivation rules
+    allow; a refusal shows the rule's reason. The staff member's reason is mandatory."""
+    check_csrf(staff, csrf_token)
+    if requested_by not in REQUESTERS:
+        return _refused(request, staff, f"requested_by must be one of {', '.join(REQUESTERS)}; got {requested_by!r}")
+    if len(reason.strip()) < 3:
+        return _refused(request, staff, f"a reason is required to end an exclusion (reason: {reason!r})")
+    runtime = request.app.state.runtime
+    policy = policy_for(runtime.engine)
+    now = datetime.now(timezone.utc)
+    try:
+        with runtime.db.engine.begin() as conn:
+            if exclusion_id not in {x["exclusion_id"] for x in ex.exclusions_of(conn, player_id, now, False)}:
+                return _refused(request, staff, f"player {player_id!r} has no active exclusion {exclusion_id!r}")
+            outcome = ex.end_exclusion(conn, exclusion_id, now, actor=staff.username, requested_by=requested_by,
+                                       reason=reason.strip(), rules=policy.rules_of)
     except ExclusionRefused as exc:
         return _refused(request, staff, str(exc))
     _submit(runtime, outcome.stored)
