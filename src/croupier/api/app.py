@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from croupier import __version__
 from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
+from croupier.api import person_routes
 from croupier.api.runtime import Runtime
 from croupier.events import event_json_schema
 from croupier.players import EngineConfig
@@ -33,6 +34,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     # Routers are matched in order: the hot paths (wallet, event ingest) first.
     for module in (wallet, routes, protection, config_routes, audit_routes, rg_routes, aml_routes, reports):
         app.include_router(module.router)
+    app.include_router(person_routes.router)
     if web:
         from croupier.web import mount_back_office
 
