@@ -3,6 +3,7 @@ caught up with events other processes append (e.g. `croupier ingest` into the sa
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -16,6 +17,23 @@ from croupier.store.accounts import ApiKey, find_key
 log = logging.getLogger("croupier")
 KEY_CACHE_SECONDS = 2.0
 CONFIG_CHECK_SECONDS = 2.0  # how soon an approval made by another process takes effect here
+
+
+_settled: set[str] = set()
+
+
+def settle_heap(moment: str) -> None:
+    """Collect once, then move every object alive (the app, routes, loaded player states) out
+    of the cyclic collector's sight (`gc.freeze`). A server keeps these for its lifetime, and
+    each full collection walked all of them: a pause of 100 ms and more in the middle of
+    wallet requests. Refcounting still frees them; only cycles among them would outlive this.
+    Once per `moment` ("started", "caught up") per process: a process that starts many
+    runtimes (tests, embedders) pays for it once."""
+    if moment in _settled:
+        return
+    _settled.add(moment)
+    gc.collect()
+    gc.freeze()
 
 
 class Runtime:
@@ -70,16 +88,21 @@ class Runtime:
 
     def start(self, poll_seconds: float = 0.5) -> None:
         if self._loop is None:
+            settle_heap("started")
             self._loop = threading.Thread(target=self._run, args=(poll_seconds,),
                                           name="croupier-engine", daemon=True)
             self._loop.start()
 
     def _run(self, poll_seconds: float) -> None:
+        caught_up = False
         while not self._stop.wait(poll_seconds):
             try:
                 if time.monotonic() - self._config_checked >= CONFIG_CHECK_SECONDS:
                     self.refresh_config()
-                self.engine.process_pending()
+                report = self.engine.process_pending()
+                if not caught_up and report.events < self.engine.batch_size:
+                    caught_up = True   # the backlog's player states are loaded: settle them too
+                    settle_heap("started")
                 self.engine.flush_if_due()
             except Exception:  # keep serving; the next tick retries from the durable cursor
                 log.exception("engine tick failed")
