@@ -102,7 +102,7 @@ class Runtime:
                 report = self.engine.process_pending()
                 if not caught_up and report.events < self.engine.batch_size:
                     caught_up = True   # the backlog's player states are loaded: settle them too
-                    settle_heap("started")
+                    settle_heap("caught up")
                 self.engine.flush_if_due()
             except Exception:  # keep serving; the next tick retries from the durable cursor
                 log.exception("engine tick failed")
