@@ -43,8 +43,6 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     return app
 
 
-def _add_event_schema(app: FastAPI) -> None:
-    """Put protocol v1's schema into the OpenAPI components so /docs shows every event type."""
 def app_from_environment() -> FastAPI:
     """The app a worker process builds (`croupier serve --workers N`): the database from
     CROUPIER_DATABASE_URL, the start configuration from CROUPIER_CONFIG."""
@@ -57,6 +55,8 @@ def app_from_environment() -> FastAPI:
     return create_app(None, load_config(Path(path).read_bytes() if path else None))
 
 
+def _add_event_schema(app: FastAPI) -> None:
+    """Put protocol v1's schema into the OpenAPI components so /docs shows every event type."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
