@@ -66,18 +66,20 @@ def config_app(sqlite_url: str) -> Iterator[Any]:
     app.state.runtime.close()
 
 
-@pytest.fixture
-def as_staff(config_app):  # noqa: ANN001, ANN201
+def signed_in(app, username: str) -> Staff:  # noqa: ANN001
+    """A back-office session for `username` on `app`, opened directly."""
     from croupier.store.accounts import find_user, open_session
 
-    def use(username: str) -> Staff:
-        with config_app.state.runtime.db.engine.begin() as conn:
-            token, csrf = open_session(conn, find_user(conn, username).user_id)
-        client = TestClient(config_app)
-        client.cookies.set("croupier_session", token)
-        return Staff(client, csrf)
+    with app.state.runtime.db.engine.begin() as conn:
+        token, csrf = open_session(conn, find_user(conn, username).user_id)
+    client = TestClient(app)
+    client.cookies.set("croupier_session", token)
+    return Staff(client, csrf)
 
-    return use
+
+@pytest.fixture
+def as_staff(config_app):  # noqa: ANN001, ANN201
+    return lambda username: signed_in(config_app, username)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Configuration versions over the API: propose, review (four-eyes), shadow, activate.
+"""Configuration versions over the API: propose (or draft, edit and submit), review
+(four-eyes), shadow over a window or continuously on the live stream, activate.
 
 Who acts matters here, so every write names a staff member:
 - a back-office session (the `croupier_session` cookie) plus its CSRF token in
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse
 from croupier.api.auth import Actor, actor, require_scope
 from croupier.compliance import config_store as store
 from croupier.compliance.shadow import MAX_EVENTS, run_shadow
+from croupier.store import shadows
 
 router = APIRouter(prefix="/v1/config", tags=["configuration"])
 
@@ -60,6 +62,34 @@ def do_submit(runtime: Any, who: Actor, version_id: str) -> store.ConfigVersion:
         return store.submit(conn, version_id, actor=who.username, in_force=runtime.config, now_us=_now_us())
 
 
+def do_edit(runtime: Any, who: Actor, version_id: str, *, document: Any = None, patch: Any = None,
+            comment: str | None = None) -> store.ConfigVersion:
+    runtime.refresh_config()
+    with runtime.db.engine.begin() as conn:
+        version = store.edit_draft(conn, version_id, actor=who.username, in_force=runtime.config,
+                                   now_us=_now_us(), document=document, patch=patch, comment=comment, via=who.via)
+    runtime.engine.load_shadows()
+    return version
+
+
+def do_live_shadow(runtime: Any, who: Actor, version_id: str, action: str) -> dict[str, Any]:
+    """Start or stop a version's shadow on the live stream; the engine takes it up (or drops
+    it) before its next batch."""
+    fn = store.start_shadow if action == "start" else store.stop_shadow
+    with runtime.db.engine.begin() as conn:
+        fn(conn, version_id, actor=who.username, in_force=runtime.config, now_us=_now_us(), via=who.via)
+    runtime.engine.load_shadows()
+    return live_shadow_results(runtime, version_id) or {}
+
+
+def live_shadow_results(runtime: Any, version_id: str) -> dict[str, Any] | None:
+    """What the version's latest shadow on the live stream found so far (the engine writes
+    it with each snapshot; one is taken first, so the answer is current)."""
+    runtime.engine.flush()
+    with runtime.db.reader.connect() as conn:
+        return shadows.results(conn, version_id)
+
+
 def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: str = "") -> store.ConfigVersion:
     """Approve (in force at once: the engine processes the activation fact before this
     returns, so the next batch of events is decided with it) or reject."""
@@ -68,6 +98,7 @@ def do_review(runtime: Any, who: Actor, version_id: str, verdict: str, comment: 
     with runtime.db.engine.begin() as conn:
         version = fn(conn, version_id, actor=who.username, role=who.role, in_force=runtime.config,
                      now_us=_now_us(), comment=comment)
+    runtime.engine.load_shadows()  # its shadow stopped with the review
     if verdict == "approve":
         runtime.use_config(version.config())
         runtime.engine.process_pending()
@@ -93,14 +124,16 @@ def do_shadow(runtime: Any, who: Actor, version_id: str, *, last_events: int | N
 
 
 def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
+    runtime.engine.flush()  # the live shadow's latest findings
     with runtime.db.reader.connect() as conn:
         version = store.get_version(conn, version_id)
         if version is None:
             return None
         shadow = store.latest_shadow_run(conn, version_id)
+        live_shadow = shadows.results(conn, version_id)
     active_id, active_doc = in_force(runtime)
     return {**version.as_dict(), "active_version": active_id, "document": version.document,
-            "diff": store.diff(active_doc, version.document), "shadow": shadow}
+            "diff": store.diff(active_doc, version.document), "shadow": shadow, "live_shadow": live_shadow}
 
 
 # -- routes -----------------------------------------------------------------------------------
@@ -113,6 +146,21 @@ async def list_versions(request: Request, limit: int = Query(100, ge=1, le=1000)
     return {"active_version": runtime.config.version, "versions": [v.as_dict() for v in versions]}
 
 
+async def _document_body(request: Request, allowed: set[str]) -> dict[str, Any] | JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"detail": "the body must be a JSON object", "problems": []}, status_code=400)
+    unknown = set(body) - allowed
+    if unknown:
+        return JSONResponse({"detail": f"unknown keys {sorted(unknown)}: send document or patch, "
+                                       + ", ".join(sorted(allowed - {"document", "patch"})), "problems": []},
+                            status_code=400)
+    return body
+
+
 @router.post("/versions", status_code=201,
              summary="Propose a configuration: a whole document or a JSON merge patch against the active one",
              description="Body: `{\"document\": {...}}` or `{\"patch\": {...}}`, with optional `comment` and "
@@ -121,16 +169,9 @@ async def list_versions(request: Request, limit: int = Query(100, ge=1, le=1000)
                          "X-Croupier-Actor.")
 async def post_version(request: Request) -> Any:
     who = await actor(request, "config.edit")
-    try:
-        body = await request.json()
-    except ValueError:
-        return JSONResponse({"detail": "the body must be a JSON object", "problems": []}, status_code=400)
-    if not isinstance(body, dict):
-        return JSONResponse({"detail": "the body must be a JSON object", "problems": []}, status_code=400)
-    unknown = set(body) - {"document", "patch", "comment", "draft"}
-    if unknown:
-        return JSONResponse({"detail": f"unknown keys {sorted(unknown)}: send document or patch, "
-                                       "comment, draft", "problems": []}, status_code=400)
+    body = await _document_body(request, {"document", "patch", "comment", "draft"})
+    if isinstance(body, JSONResponse):
+        return body
     try:
         version = await run_in_threadpool(do_propose, _runtime(request), who, document=body.get("document"),
                                           patch=body.get("patch"), comment=str(body.get("comment") or ""),
@@ -149,7 +190,26 @@ async def get_version(version_id: str, request: Request) -> Any:
     return detail
 
 
-@router.post("/versions/{version_id}/propose", summary="Submit a draft for approval")
+@router.put("/versions/{version_id}", summary="Edit a draft (its author only): a whole document or a merge patch",
+            description="Body: `{\"document\": {...}}` or `{\"patch\": {...}}` (a JSON merge patch against the "
+                        "draft), optional `comment`. The draft's id follows its new content; errors name the "
+                        "path and value of each problem (422).")
+async def put_version(version_id: str, request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    body = await _document_body(request, {"document", "patch", "comment"})
+    if isinstance(body, JSONResponse):
+        return body
+    comment = body.get("comment")
+    try:
+        version = await run_in_threadpool(do_edit, _runtime(request), who, version_id[:64],
+                                          document=body.get("document"), patch=body.get("patch"),
+                                          comment=None if comment is None else str(comment))
+    except store.ConfigRefused as exc:
+        return refused(exc)
+    return await run_in_threadpool(version_detail, _runtime(request), version.version_id)
+
+
+@router.post("/versions/{version_id}/propose", summary="Submit a draft for approval (its author only)")
 async def propose_draft(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
     try:
@@ -205,6 +265,37 @@ async def post_shadow(version_id: str, request: Request) -> Any:
                                        last_events=last_events, since_minutes=since)
     except store.ConfigRefused as exc:
         return refused(exc)
+
+
+@router.post("/versions/{version_id}/shadow/start", status_code=201,
+             summary="Run a draft or proposal in shadow beside the live configuration on every event from now on")
+async def start_live_shadow(version_id: str, request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    try:
+        return await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "start")
+    except store.ConfigRefused as exc:
+        return refused(exc)
+
+
+@router.post("/versions/{version_id}/shadow/stop", summary="Stop a version's shadow on the live stream")
+async def stop_live_shadow(version_id: str, request: Request) -> Any:
+    who = await actor(request, "config.edit")
+    try:
+        return await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "stop")
+    except store.ConfigRefused as exc:
+        return refused(exc)
+
+
+@router.get("/versions/{version_id}/shadow/results",
+            summary="What the version's shadow on the live stream found so far: decisions it would have "
+                    "suppressed or allowed, players it would flag or unflag at each RG level")
+async def get_live_shadow(version_id: str, request: Request) -> Any:
+    await actor(request, "config.view")
+    result = await run_in_threadpool(live_shadow_results, _runtime(request), version_id[:64])
+    if result is None:
+        raise HTTPException(404, detail=f"version {version_id!r} has not run in shadow on the live stream: "
+                                        "POST …/shadow/start")
+    return result
 
 
 @router.get("/versions/{version_id}/shadow", summary="The latest shadow run of a version")

@@ -99,6 +99,7 @@ class Runtime:
             try:
                 if time.monotonic() - self._config_checked >= CONFIG_CHECK_SECONDS:
                     self.refresh_config()
+                    self.engine.load_shadows()  # shadows started or stopped by another process
                 report = self.engine.process_pending()
                 if not caught_up and report.events < self.engine.batch_size:
                     caught_up = True   # the backlog's player states are loaded: settle them too

@@ -34,6 +34,7 @@ class IngestBench:
     decisions: int = 0
     rss_peak_mb: float = 0.0
     state_bytes_per_player: float = 0.0
+    shadow: dict | None = None          # the results of the version run in shadow, when one was
     notes: list[str] = field(default_factory=list)
 
 
@@ -115,11 +116,26 @@ def resident_state_bytes(states: list) -> float:
     return size / max(1, len(states))
 
 
+def start_shadow(runtime, patch: dict) -> str:  # noqa: ANN001 - an api.Runtime
+    """Propose `patch` (a JSON merge patch against the configuration in force) and run it in
+    shadow on the live stream, as an officer would before approving it."""
+    from croupier.compliance import config_store
+
+    now_us = time.time_ns() // 1000
+    with runtime.db.engine.begin() as conn:
+        version = config_store.propose(conn, actor="bench", in_force=runtime.config, now_us=now_us,
+                                       patch=patch, comment="croupier bench ingest --shadow").version_id
+        config_store.start_shadow(conn, version, actor="bench", in_force=runtime.config, now_us=now_us)
+    runtime.engine.load_shadows()
+    return version
+
+
 def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: IngestBench,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, shadow: dict | None = None) -> None:
     from croupier.api import Runtime
 
     runtime = Runtime(f"sqlite:///{directory / 'bench.db'}")
+    version = start_shadow(runtime, shadow) if shadow is not None else None
     latencies: list[tuple[float, int]] = []
     gc.collect()
     done = 0
@@ -148,7 +164,13 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
     from croupier.store.schema import audit_log
 
     with runtime.db.reader.connect() as conn:
-        result.decisions = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+        result.decisions = conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.kind == "gate.decision")).scalar_one()
+        if version is not None:
+            from croupier.store import shadows
+
+            found = shadows.results(conn, version, limit=0) or {}
+            result.shadow = {k: found.get(k) for k in ("version", "events", "players_folded", "counts")}
     runtime.close()
 
 
@@ -163,7 +185,7 @@ def machine() -> str:
 
 
 def bench_ingest(target: int, batch: int, progress: Callable[[str, int], None] | None = None,
-                 workdir: Path | None = None) -> IngestBench:
+                 workdir: Path | None = None, shadow: dict | None = None) -> IngestBench:
     result = IngestBench()
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         directory = Path(tmp)
@@ -173,5 +195,6 @@ def bench_ingest(target: int, batch: int, progress: Callable[[str, int], None] |
         result.events, result.batches = n, len(bodies)
         result.decode_rate = decode_ceiling(bodies, n)
         result.append_rate = append_ceiling(bodies, n, directory)
-        run_pipeline(bodies, n, directory, result, (lambda k: progress("pipeline", k)) if progress else None)
+        run_pipeline(bodies, n, directory, result, (lambda k: progress("pipeline", k)) if progress else None,
+                     shadow)
     return result

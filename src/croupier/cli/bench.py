@@ -21,16 +21,29 @@ app.add_typer(bench_app, name="bench")
 def bench_ingest_command(
     events: Annotated[int, typer.Option("--events", help="Simulated events to push through.")] = 1_000_000,
     batch: Annotated[int, typer.Option("--batch", help="Events per request body (one durable commit each).")] = 1_000,
+    shadow: Annotated[str | None, typer.Option(
+        "--shadow", help="A JSON merge patch against the configuration in force, proposed and run in shadow "
+                         "on the live stream for the whole run, e.g. '{\"jurisdictions\": {\"SE\": "
+                         "{\"rg\": {\"level_scores\": [1, 3, 6, 10]}}}}'.")] = None,
 ) -> None:
     """Simulated events through the whole pipeline (validate, store durably, features,
-    detectors, reactions, gate, audit) on embedded SQLite, on one core."""
+    detectors, reactions, gate, audit) on embedded SQLite, on one core; with --shadow, a
+    proposed configuration evaluated beside the live one on every batch."""
+    import json
+
     from croupier.bench import bench_ingest, machine
 
+    try:
+        patch = json.loads(shadow) if shadow is not None else None
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"--shadow is not JSON: {exc.msg} at column {exc.colno}") from None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         tasks = {"generate": bar.add_task("generating events", total=events),
                  "pipeline": bar.add_task("pipeline", total=events)}
-        r = bench_ingest(events, batch, progress=lambda phase, n: bar.update(tasks[phase], completed=n))
-    console.print(f"\n[bold]croupier bench ingest[/] --events {events} --batch {batch}")
+        r = bench_ingest(events, batch, progress=lambda phase, n: bar.update(tasks[phase], completed=n),
+                         shadow=patch)
+    console.print(f"\n[bold]croupier bench ingest[/] --events {events} --batch {batch}"
+                  + (f" --shadow '{shadow}'" if shadow is not None else ""))
     console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
     console.print(f"events: {r.events:,} for {r.players:,} players in {r.batches:,} batches "
                   f"(generated in {r.generate_seconds:.1f} s)")
@@ -42,6 +55,11 @@ def bench_ingest_command(
     console.print(f"  ceiling: append   {r.append_rate:>12,.0f} events/s   (sqlite3 durable append with PK dedupe only)")
     console.print(f"  memory            peak RSS {r.rss_peak_mb:,.0f} MiB (includes the generated events); "
                   f"player state {r.state_bytes_per_player:,.0f} bytes resident per player")
+    if r.shadow is not None:
+        counts = r.shadow["counts"] or {}
+        console.print(f"  shadow            {r.shadow['version']}: {r.shadow['events']:,} events evaluated beside "
+                      f"the live version, {r.shadow['players_folded']:,} players folded with it; decisions "
+                      f"{counts.get('decisions')}, players {counts.get('players')}")
     for note in r.notes[:5]:
         console.print(f"  note: {note}")
 

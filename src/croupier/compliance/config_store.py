@@ -23,11 +23,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, select
 
 from croupier.compliance.rules import JurisdictionRules, presets
 from croupier.events import CONFIG_STREAM, ConfigActivated
 from croupier.players.config import EngineConfig
+from croupier.store import shadows
 from croupier.store.schema import config_shadow_runs, config_versions
 
 STATUSES = ("draft", "proposed", "approved", "rejected", "superseded")
@@ -458,10 +459,12 @@ def list_versions(conn: Connection, limit: int = 100) -> list[ConfigVersion]:
 
 
 def get_version(conn: Connection, version_id: str) -> ConfigVersion | None:
-    """The latest row with this id (the same content may have been proposed again after a
-    rejection or after it was superseded)."""
+    """The row with this id that is still in play (a draft, a proposal or the approved
+    version), else the latest one: the same content may have been proposed again after a
+    rejection or after it was superseded, and a draft may be edited into such content."""
+    settled = case((config_versions.c.status.in_(("rejected", "superseded")), 1), else_=0)
     row = conn.execute(select(config_versions).where(config_versions.c.version_id == version_id)
-                       .order_by(config_versions.c.seq.desc()).limit(1)).first()
+                       .order_by(settled, config_versions.c.seq.desc()).limit(1)).first()
     return _row(row) if row is not None else None
 
 
@@ -473,54 +476,106 @@ def _audit(conn: Connection, at_us: int, actor: str, kind: str, body: dict[str, 
                                                 subject=subject, config_version=config_version)])
 
 
+def _validated(conn: Connection, *, base: dict[str, Any], document: Any, patch: Any, in_force: EngineConfig,
+               against: str, other_than: int | None = None) -> tuple[dict[str, Any], str]:
+    """The canonical body and version id of `document`, or of `patch` merged into `base`;
+    refused when invalid, identical to the version in force, or already awaiting review."""
+    if (document is None) == (patch is None):
+        raise ConfigRefused(400, "send either 'document' (the whole configuration) or 'patch' "
+                                 f"(a JSON merge patch against {against}), not both or neither")
+    if patch is not None:
+        if not isinstance(patch, dict):
+            raise ConfigRefused(400, "'patch' must be a JSON object (RFC 7396 merge patch)")
+        document = merge_patch(base, patch)
+    try:
+        doc = parse_document(document)
+    except InvalidDocument as exc:
+        raise ConfigRefused(422, f"the proposed configuration is invalid: {exc}", exc.problems) from None
+    version_id = version_of(doc)
+    if version_id == in_force.version:
+        raise ConfigRefused(409, f"the proposal is identical to the configuration in force ({version_id}): nothing to approve")
+    query = select(config_versions.c.status).where(config_versions.c.version_id == version_id,
+                                                  config_versions.c.status.in_(("draft", "proposed")))
+    if other_than is not None:
+        query = query.where(config_versions.c.seq != other_than)
+    pending = conn.execute(query).scalar()
+    if pending is not None:
+        raise ConfigRefused(409, f"the same configuration is already {pending} as version {version_id}")
+    return to_builtins(doc), version_id
+
+
+def _changes(in_force: EngineConfig, body: dict[str, Any]) -> dict[str, Any]:
+    changes = diff(to_builtins(in_force_document(in_force)), body)
+    return {"changes": len(changes), "paths": [c["path"] for c in changes[:100]]}
+
+
 def propose(conn: Connection, *, actor: str, in_force: EngineConfig, now_us: int,
             document: Any = None, patch: Any = None, comment: str = "", draft: bool = False,
             via: str | None = None) -> ConfigVersion:
     """Store a proposed version (or a draft) after validating it; audited as config.proposed
     (config.drafted). `patch` is a JSON merge patch against the document in force."""
-    if (document is None) == (patch is None):
-        raise ConfigRefused(400, "send either 'document' (the whole configuration) or 'patch' "
-                                 "(a JSON merge patch against the active version), not both or neither")
     current = to_builtins(in_force_document(in_force))
-    if patch is not None:
-        if not isinstance(patch, dict):
-            raise ConfigRefused(400, "'patch' must be a JSON object (RFC 7396 merge patch)")
-        document = merge_patch(current, patch)
-    try:
-        doc = parse_document(document)
-    except InvalidDocument as exc:
-        raise ConfigRefused(422, f"the proposed configuration is invalid: {exc}", exc.problems) from None
-    body = to_builtins(doc)
-    version_id = version_of(doc)
-    if version_id == in_force.version:
-        raise ConfigRefused(409, f"the proposal is identical to the configuration in force ({version_id}): nothing to approve")
-    pending = conn.execute(select(config_versions.c.status).where(
-        config_versions.c.version_id == version_id,
-        config_versions.c.status.in_(("draft", "proposed")))).scalar()
-    if pending is not None:
-        raise ConfigRefused(409, f"the same configuration is already {pending} as version {version_id}")
+    body, version_id = _validated(conn, base=current, document=document, patch=patch, in_force=in_force,
+                                  against="the active version")
     status = "draft" if draft else "proposed"
     comment = comment.strip()[:2000]
     seq = conn.execute(config_versions.insert().values(
         version_id=version_id, status=status, document=json.dumps(body, ensure_ascii=False, sort_keys=True),
         parent_version=in_force.version, proposed_by=actor, proposed_at_us=now_us, comment=comment,
     )).inserted_primary_key[0]
-    changes = diff(current, body)
     _audit(conn, now_us, actor, "config.drafted" if draft else "config.proposed",
            {"version": version_id, "parent_version": in_force.version, "comment": comment,
-            "changes": len(changes), "paths": [c["path"] for c in changes[:100]],
-            **({"via": via} if via else {})},
+            **_changes(in_force, body), **({"via": via} if via else {})},
            version_id, in_force.version)
     version = get_version(conn, version_id)
     assert version is not None and version.seq == seq
     return version
 
 
+def _own_draft(conn: Connection, version_id: str, actor: str, verb: str) -> ConfigVersion:
+    """A draft is its author's working copy: only they edit or submit it, so the person
+    whose content it is stays the proposer the four-eyes rule keeps from approving it."""
+    version = get_version(conn, version_id)
+    if version is None:
+        raise ConfigRefused(404, f"no configuration version {version_id!r}")
+    if version.status != "draft":
+        raise ConfigRefused(409, f"version {version_id} is {version.status}, not a draft: only drafts can be "
+                                 f"{verb} (propose a new version instead)")
+    if version.proposed_by != actor:
+        raise ConfigRefused(403, f"version {version_id} is a draft of {version.proposed_by}: only its author may "
+                                 f"{verb} it, so the one whose content it is cannot also approve it")
+    return version
+
+
+def edit_draft(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int,
+               document: Any = None, patch: Any = None, comment: str | None = None,
+               via: str | None = None) -> ConfigVersion:
+    """Replace a draft's document (whole, or a merge patch against the draft) after validating
+    it. The draft keeps its row and the version it was drafted against; its id follows the
+    new content. Audited as config.draft_edited; a shadow of the old content stops."""
+    version = _own_draft(conn, version_id, actor, "edited")
+    body, new_id = _validated(conn, base=version.document, document=document, patch=patch, in_force=in_force,
+                              against="the draft", other_than=version.seq)
+    comment = version.comment if comment is None else comment.strip()[:2000]
+    if new_id == version_id and comment == version.comment:
+        return version
+    conn.execute(config_versions.update().where(config_versions.c.seq == version.seq).values(
+        version_id=new_id, document=json.dumps(body, ensure_ascii=False, sort_keys=True), comment=comment,
+        proposed_at_us=now_us))
+    if new_id != version_id:
+        shadows.stop(conn, version_id, actor=actor, now_us=now_us, reason="the draft was edited")
+    _audit(conn, now_us, actor, "config.draft_edited",
+           {"version": new_id, "previous_draft": version_id, "parent_version": version.parent_version,
+            "comment": comment, **_changes(in_force, body), **({"via": via} if via else {})},
+           new_id, in_force.version)
+    return get_version(conn, new_id)  # type: ignore[return-value]
+
+
 def submit(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int) -> ConfigVersion:
-    """A draft becomes a proposal; whoever submits it counts as its proposer."""
-    version = _pending(conn, version_id, ("draft",))
+    """A draft becomes a proposal, submitted by its author."""
+    version = _own_draft(conn, version_id, actor, "submitted")
     conn.execute(config_versions.update().where(config_versions.c.seq == version.seq)
-                 .values(status="proposed", proposed_by=actor, proposed_at_us=now_us))
+                 .values(status="proposed", proposed_at_us=now_us))
     _audit(conn, now_us, actor, "config.proposed",
            {"version": version_id, "parent_version": version.parent_version, "comment": version.comment,
             "from_draft": True}, version_id, in_force.version)
@@ -570,6 +625,7 @@ def approve(conn: Connection, version_id: str, *, actor: str, role: str, in_forc
     comment = comment.strip()[:2000]
     conn.execute(config_versions.update().where(config_versions.c.seq == version.seq)
                  .values(status="approved", approved_by=actor, approved_at_us=now_us, review_comment=comment))
+    shadows.stop(conn, version_id, actor=actor, now_us=now_us, reason="approved: in force now")
     from croupier.ingest.facts import append_facts  # ingest depends on the store, as this does
 
     append_facts(conn, [activation_fact(version, approved_by=actor, at_us=now_us, previous=current,
@@ -601,10 +657,45 @@ def reject(conn: Connection, version_id: str, *, actor: str, role: str, in_force
     comment = comment.strip()[:2000]
     conn.execute(config_versions.update().where(config_versions.c.seq == version.seq)
                  .values(status="rejected", rejected_by=actor, rejected_at_us=now_us, review_comment=comment))
+    shadows.stop(conn, version_id, actor=actor, now_us=now_us, reason="rejected")
     _audit(conn, now_us, actor, "config.rejected",
            {"version": version_id, "proposed_by": version.proposed_by, "comment": comment},
            version_id, in_force.version)
     return get_version(conn, version_id)  # type: ignore[return-value]
+
+
+def start_shadow(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int,
+                 via: str | None = None) -> shadows.Shadow:
+    """Run a draft or proposal in shadow beside the live configuration on every event from
+    now on, until it is stopped, approved or rejected. Audited as config.shadow_started."""
+    version = get_version(conn, version_id)
+    if version is None:
+        raise ConfigRefused(404, f"no configuration version {version_id!r}")
+    if version.status not in ("draft", "proposed"):
+        raise ConfigRefused(409, f"version {version_id} is {version.status}: shadows are for versions awaiting "
+                                 "approval")
+    running = shadows.running_of(conn, version_id)
+    if running is not None:
+        raise ConfigRefused(409, f"version {version_id} has been running in shadow since log position "
+                                 f"{running.from_seq} (started by {running.started_by}): stop it first")
+    version.config()  # the stored document still hashes to its id
+    shadow = shadows.start(conn, version_id, actor=actor, now_us=now_us, live_version=in_force.version)
+    _audit(conn, now_us, actor, "config.shadow_started",
+           {"version": version_id, "shadow_id": shadow.shadow_id, "from_seq": shadow.from_seq,
+            "live_version": in_force.version, **({"via": via} if via else {})}, version_id, in_force.version)
+    return shadow
+
+
+def stop_shadow(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int,
+                via: str | None = None) -> shadows.Shadow:
+    """Stop a version's running shadow; what it found stays readable. Audited as config.shadow_stopped."""
+    stopped = shadows.stop(conn, version_id, actor=actor, now_us=now_us, reason=f"stopped by {actor}")
+    if stopped is None:
+        raise ConfigRefused(409, f"version {version_id} is not running in shadow")
+    _audit(conn, now_us, actor, "config.shadow_stopped",
+           {"version": version_id, "shadow_id": stopped.shadow_id, "events": stopped.events,
+            "to_seq": stopped.to_seq, **({"via": via} if via else {})}, version_id, in_force.version)
+    return stopped
 
 
 def save_shadow_run(conn: Connection, version_id: str, *, actor: str, now_us: int,

@@ -1,22 +1,28 @@
 """Shadow mode: what a proposed configuration would have done on the real stream.
 
-The players with events in a recent window of the log are refolded from their whole
-history twice, in memory, through the engine's own `step`: once with the live
-configuration and once with the proposed one. Nothing is written (no states, audit or
-outbox); the two runs are compared decision by decision (the action ids are the same) and
-player by player (lifecycle stage, RG risk level). Folding both sides the same way makes
-the comparison about the configuration alone, not about when the live engine happened to
-run.
+Two ways, one comparison:
+- a run over a window (`run_shadow`): the players with events in a recent window of the
+  log are refolded from their whole history twice, in memory, through the engine's own
+  `step`, once with the live configuration and once with the proposed one. Folding both
+  sides the same way makes the comparison about the configuration alone, not about when
+  the live engine happened to run;
+- continuously (`engine/shadow.py`): the running engine evaluates the proposal beside the
+  live configuration on every batch, from the moment the shadow starts.
+Nothing live is written either way (no states, audit or outbox). Both compare decision by
+decision (the action ids are the same on both sides: `decision_differences`) and player by
+player (the RG risk level: `risk_change`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
+from croupier.compliance.actions import Decision
 from croupier.compliance.rules import rules_in_force
 from croupier.events import CONFIG_STREAM
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, new_state
@@ -63,6 +69,72 @@ def _fold(items: list[tuple[int, Any, int]], player_id: str, config: EngineConfi
 
 def _decision_view(d: Any) -> dict[str, Any]:
     return {"allowed": d.allowed, "reasons": list(d.reasons)}
+
+
+DECISION_CHANGES = ("now_suppressed", "now_allowed", "reasons_changed", "only_live", "only_shadow")
+
+
+def decision_change(live: Decision | None, shadow: Decision | None) -> str | None:
+    """How the shadow's decision on one action differs from the live one (None: it does not)."""
+    if live is None:
+        return "only_shadow" if shadow is not None else None
+    if shadow is None:
+        return "only_live"
+    if live.allowed != shadow.allowed:
+        return "now_suppressed" if live.allowed else "now_allowed"
+    return "reasons_changed" if live.reasons != shadow.reasons else None
+
+
+def decision_differences(player_id: str, live: dict[str, Decision],
+                         shadow: dict[str, Decision]) -> list[dict[str, Any]]:
+    """Every action (by id) the two sides decided differently, with both verdicts and reasons."""
+    out = []
+    for action_id in sorted(live.keys() | shadow.keys()):
+        a, b = live.get(action_id), shadow.get(action_id)
+        change = decision_change(a, b)
+        if change is None:
+            continue
+        p = (a or b).proposal  # type: ignore[union-attr]
+        out.append({"action_id": action_id, "player_id": player_id, "kind": p.kind, "name": p.name,
+                    "purpose": p.purpose, "channel": p.channel, "change": change,
+                    "live": _decision_view(a) if a else None, "shadow": _decision_view(b) if b else None})
+    return out
+
+
+RISK_ORDER = ("none", "low", "medium", "high", "severe")
+
+
+def risk_change(live_level: str, shadow_level: str) -> str | None:
+    """`newly_flagged` when the proposal puts the player at a higher RG level than live,
+    `unflagged` when lower, None when the same."""
+    a, b = RISK_ORDER.index(live_level), RISK_ORDER.index(shadow_level)
+    return None if a == b else "newly_flagged" if b > a else "unflagged"
+
+
+@dataclass(frozen=True, slots=True)
+class FoldScope:
+    """Which players a proposal folds differently from the live configuration. The fold reads
+    the feature settings and each jurisdiction's `rg` rules; the gate reads the rest. Players
+    outside the scope have the same state under both, so a continuous shadow only re-decides
+    their actions instead of folding a copy of their state."""
+
+    everyone: bool                  # the feature settings differ
+    codes: frozenset[str]           # jurisdictions whose rg rules differ
+    others: bool                    # the default rg rules (jurisdictions in neither table) differ
+    known: frozenset[str]           # jurisdictions in either table
+
+    def folds(self, jurisdiction: str | None) -> bool:
+        if self.everyone or jurisdiction in self.codes:
+            return True
+        return self.others and jurisdiction not in self.known
+
+
+def fold_scope(live: EngineConfig, proposed: EngineConfig) -> FoldScope:
+    a, b = rules_in_force(live), rules_in_force(proposed)
+    known = frozenset(a.table) | frozenset(b.table)
+    return FoldScope(everyone=live.features != proposed.features,
+                     codes=frozenset(c for c in known if a.of(c).rg != b.of(c).rg),
+                     others=a.of(None).rg != b.of(None).rg, known=known)
 
 
 def window(db: Database, *, last_events: int | None = None, since_us: int | None = None) -> dict[str, Any]:
@@ -112,27 +184,12 @@ def run_shadow(db: Database, live: EngineConfig, proposed: EngineConfig, *, last
         counts["shadow_decisions"] += len(shadow_decisions)
         counts["live_allowed"] += sum(d.allowed for d in live_decisions.values())
         counts["shadow_allowed"] += sum(d.allowed for d in shadow_decisions.values())
-        for action_id in sorted(live_decisions.keys() | shadow_decisions.keys()):
-            a, b = live_decisions.get(action_id), shadow_decisions.get(action_id)
-            if a is not None and b is not None and a.allowed == b.allowed and a.reasons == b.reasons:
-                continue
-            p = (a or b).proposal
-            if a is None:
-                change = "only_shadow"
-            elif b is None:
-                change = "only_live"
-            elif a.allowed != b.allowed:
-                change = "now_suppressed" if a.allowed else "now_allowed"
-            else:
-                change = "reasons_changed"
-            counts[change] += 1
-            if change in ("now_suppressed", "now_allowed"):
+        for entry in decision_differences(pid, live_decisions, shadow_decisions):
+            counts[entry["change"]] += 1
+            if entry["change"] in ("now_suppressed", "now_allowed"):
                 counts["flips"] += 1
             if len(flips) < MAX_LISTED:
-                flips.append({"action_id": action_id, "player_id": pid, "kind": p.kind, "name": p.name,
-                              "purpose": p.purpose, "channel": p.channel, "change": change,
-                              "live": _decision_view(a) if a else None,
-                              "shadow": _decision_view(b) if b else None})
+                flips.append(entry)
         changed = []
         live_stage = lifecycle_stage(live_state, now_us, live.features.lifecycle)
         shadow_stage = lifecycle_stage(shadow_state, now_us, proposed.features.lifecycle)

@@ -13,6 +13,7 @@ an event therefore depends on its log position alone, live, after a restart and 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, select
 
 from croupier.compliance import Decision
 from croupier.compliance.rules import rules_in_force
+from croupier.engine.shadow import ShadowLane
 from croupier.engine.step import step
 from croupier.events import (
     CONFIG_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event, SportsBetPlaced, SportsBetSettled,
@@ -36,8 +38,11 @@ from croupier.players.facts import SKIPPED
 from croupier.store import Database
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, lease, outbox, states as state_store
+from croupier.store import shadows as shadow_store
 from croupier.store.schema import daily_totals, engine_cursor, minute_counts
 from croupier.store.upsert import upsert
+
+logger = logging.getLogger("croupier.engine")
 
 DAY_US = 86_400_000_000
 MINUTE_US = 60_000_000
@@ -129,6 +134,8 @@ class Engine:
         self.processed_total = 0
         from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
         self.after_batch, self.on_tick = [after_batch], [tick]
+        self.shadows: list[ShadowLane] = []
+        self.load_shadows()
 
     # -- public -------------------------------------------------------------------------
     def has_lease(self) -> bool:
@@ -228,10 +235,53 @@ class Engine:
             self.snapshot_cursor = self.cursor
             self._snapshot_config = self.config
             self._last_snapshot = time.monotonic()
+            self._record_shadows()
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self._last_snapshot >= self.snapshot_seconds:
             self.flush()
+
+    def load_shadows(self) -> None:
+        """Evaluate the versions running in shadow now (started or stopped here or by another
+        process): lanes already running carry on, new ones start, stopped ones end."""
+        from croupier.compliance.config_store import get_version  # it imports the store schema
+
+        current = {lane.shadow_id: lane for lane in self.shadows}
+        lanes = []
+        with self.db.reader.connect() as conn:
+            for row in shadow_store.running(conn):
+                lane = current.get(row.shadow_id)
+                if lane is None:
+                    version = get_version(conn, row.version_id)
+                    if version is None:
+                        continue
+                    lane = ShadowLane(row.shadow_id, row.version_id, version.config(), self.config,
+                                      from_seq=row.from_seq, to_seq=row.to_seq, events=row.events)
+                lanes.append(lane)
+        with self._lock:
+            self.shadows = lanes
+
+    def _record_shadows(self) -> None:
+        """Write what the shadows found since the last snapshot, in a transaction of their own
+        (a shadow must never fail or hold back the live pipeline); a lane whose shadow was
+        stopped meanwhile ends."""
+        lanes = self.shadows
+        if not lanes:
+            return
+        now_us = time.time_ns() // 1000
+        try:
+            with self.db.engine.begin() as conn:
+                ended = set()
+                for lane in lanes:
+                    found, risks, progress = lane.drain()
+                    if not shadow_store.record(conn, lane.shadow_id, lane.version_id, decisions=found, risks=risks,
+                                               progress={**progress, "updated_at_us": now_us}):
+                        ended.add(lane.shadow_id)
+        except Exception:  # the shadow's findings since the last snapshot are lost, the live run is not
+            logger.exception("recording shadow results failed")
+            return
+        if ended:
+            self.shadows = [lane for lane in lanes if lane.shadow_id not in ended]
 
     def state_of(self, player_id: str) -> PlayerState | None:
         with self._lock:
@@ -299,6 +349,8 @@ class Engine:
         self._totals.clear()
         self.cursor = self.snapshot_cursor
         self._follow(self._snapshot_config)
+        for lane in self.shadows:
+            lane.forget()
 
     def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         """Process a batch; if anything fails, fall back to the last snapshot so the retry
@@ -310,7 +362,7 @@ class Engine:
             raise
 
     def _process_batch(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
-        config, rules, states, dirty = self.config, self.rules, self.states, self._dirty
+        config, rules, states, dirty, lanes = self.config, self.rules, self.states, self._dirty, self.shadows
         missing = {e.player_id for _, e, _ in items} - states.keys()
         missing.discard(CONFIG_STREAM)
         activated = False
@@ -326,11 +378,19 @@ class Engine:
                 assert isinstance(event, ConfigActivated)
                 self._activate(event, seq)
                 config, rules, activated = self.config, self.rules, True
+                for lane in lanes:
+                    lane.follow_live(config)
                 continue
             state = states.get(pid)
             if state is None:
                 state = states[pid] = new_state(pid)
+            if lanes:  # proposals in shadow see the state as it was before the event
+                for lane in lanes:
+                    lane.before(state, seq)
             result = step(state, event, seq, received_us, config, log, rules)
+            if lanes:
+                for lane in lanes:
+                    lane.after(result, event, seq, received_us, log)
             if result.state is not state:
                 states[pid] = result.state
             dirty[pid] = result.state

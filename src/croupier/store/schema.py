@@ -420,3 +420,42 @@ config_shadow_runs = Table(
     Column("result", Text, nullable=False),
     Index("ix_config_shadow_runs_version", "version_id", "seq"),
 )
+
+# A proposed version evaluated beside the live one on the running stream (engine/shadow.py):
+# one row per start, and its differences keyed by (shadow, kind, subject) so a batch the
+# engine processes again after a crash writes nothing twice.
+config_shadows = Table(
+    "config_shadows", metadata,
+    Column("shadow_id", SeqType, primary_key=True, autoincrement=True),
+    Column("version_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),            # running, stopped
+    Column("started_by", String(128), nullable=False),
+    Column("started_at_us", BigInteger, nullable=False),
+    Column("from_seq", BigInteger, nullable=False),           # events after this log position are evaluated
+    Column("live_version", String(64)),                       # the version in force when it started
+    Column("to_seq", BigInteger, nullable=False),             # the last log position evaluated
+    Column("events", BigInteger, nullable=False),
+    Column("players_folded", Integer, nullable=False),        # players with a shadow state of their own
+    Column("players_skipped", Integer, nullable=False),       # beyond the lane's player cap
+    Column("updated_at_us", BigInteger, nullable=False),
+    Column("stopped_by", String(128)),
+    Column("stopped_at_us", BigInteger),
+    Column("stop_reason", String(256)),
+    Index("ix_config_shadows_version", "version_id", "shadow_id"),
+    Index("ix_config_shadows_status", "status"),
+)
+
+config_shadow_diffs = Table(
+    "config_shadow_diffs", metadata,
+    Column("shadow_id", BigInteger, primary_key=True),
+    Column("kind", String(16), primary_key=True),             # decision, risk
+    Column("subject", String(128), primary_key=True),         # the action id, or the player id
+    Column("version_id", String(64), nullable=False),
+    Column("player_id", String(128), nullable=False),
+    Column("change", String(32), nullable=False),             # now_suppressed, ..., newly_flagged, unflagged
+    Column("level", String(16)),                              # risk: the level flagged at (or the live one unflagged)
+    Column("body", Text, nullable=False),                     # JSON: both sides and what they concern
+    Column("event_seq", BigInteger, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Index("ix_config_shadow_diffs_seq", "shadow_id", "event_seq"),
+)

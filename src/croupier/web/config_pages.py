@@ -1,8 +1,9 @@
 """The Configuration pages: the version in force with its jurisdictions (and the source of
-every value), proposing a change, the versions with their diff and shadow results, and
-the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
-(four-eyes, stale proposals, rejected versions) live in compliance/config_store and are
-shown to the officer with their reasons."""
+every value), proposing a change or saving it as a draft, editing and submitting a draft,
+the versions with their diff, shadow runs over a window and the shadow on the live stream,
+and the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
+(four-eyes, drafts only their author edits, stale proposals, rejected versions) live in
+compliance/config_store and are shown to the officer with their reasons."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from croupier.api.config_routes import Actor, do_propose, do_review, do_shadow, in_force, version_detail
+from croupier.api.config_routes import (
+    Actor, do_edit, do_live_shadow, do_propose, do_review, do_shadow, do_submit, in_force, version_detail,
+)
 from croupier.compliance import config_store as store
 from croupier.web.render import render
 from croupier.web.staff import Staff, check_csrf, require
@@ -82,30 +85,41 @@ def config_page(request: Request, flash: str = "", staff: Staff = Depends(requir
     return _config_page(request, staff, flash=flash[:200])
 
 
-@router.post("/config/versions")
-async def propose_form(request: Request, document: str = Form(""), mode: str = Form("document"),
-                       comment: str = Form(""), csrf_token: str = Form(""),
-                       staff: Staff = Depends(require("config.edit"))) -> Response:
-    check_csrf(staff, csrf_token)
-    form = {"document": document, "mode": mode if mode in ("document", "patch") else "document", "comment": comment}
+def _parsed(document: str, mode: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The text area as `document=` or `patch=` arguments, or the JSON syntax problem."""
     try:
         parsed = json.loads(document)
     except json.JSONDecodeError as exc:
-        problems = [{"path": "", "value": None, "message": f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}]
+        return {}, [{"path": "", "value": None,
+                     "message": f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}]
+    return ({"patch": parsed} if mode == "patch" else {"document": parsed}), []
+
+
+@router.post("/config/versions")
+async def propose_form(request: Request, document: str = Form(""), mode: str = Form("document"),
+                       comment: str = Form(""), draft: str = Form(""), csrf_token: str = Form(""),
+                       staff: Staff = Depends(require("config.edit"))) -> Response:
+    check_csrf(staff, csrf_token)
+    form = {"document": document, "mode": mode if mode in ("document", "patch") else "document", "comment": comment}
+    what = "saved" if draft else "proposed"
+    kwargs, problems = _parsed(document, form["mode"])
+    if problems:
         return _config_page(request, staff, status=422, problems=problems, form=form,
-                            error="The document is not valid JSON; nothing was proposed.")
-    kwargs = {"patch": parsed} if form["mode"] == "patch" else {"document": parsed}
+                            error=f"The document is not valid JSON; nothing was {what}.")
     try:
-        version = await run_in_threadpool(do_propose, _runtime(request), _actor(staff), comment=comment, **kwargs)
+        version = await run_in_threadpool(do_propose, _runtime(request), _actor(staff), comment=comment,
+                                          draft=bool(draft), **kwargs)
     except store.ConfigRefused as exc:
         return _config_page(request, staff, status=exc.status, form=form, error=exc.message if not exc.problems
-                            else "The configuration is invalid; nothing was proposed. Fix the values below.",
+                            else f"The configuration is invalid; nothing was {what}. Fix the values below.",
                             problems=[p.as_dict() for p in exc.problems])
-    return RedirectResponse(f"/config/versions/{version.version_id}?flash=proposed", status_code=303)
+    flash = "drafted" if draft else "proposed"
+    return RedirectResponse(f"/config/versions/{version.version_id}?flash={flash}", status_code=303)
 
 
 def _version_page(request: Request, staff: Staff, version_id: str, *, status: int = 200, error: str = "",
-                  flash: str = "") -> Response:
+                  flash: str = "", problems: list[dict[str, Any]] | None = None,
+                  form: dict[str, str] | None = None) -> Response:
     detail = version_detail(_runtime(request), version_id)
     if detail is None:
         return render(request, "error.html", staff, status=404, title="Not found", heading="No such version",
@@ -113,16 +127,42 @@ def _version_page(request: Request, staff: Staff, version_id: str, *, status: in
     own = detail["proposed_by"] == staff.username
     reviewable = detail["status"] == "proposed"
     may_review = staff.can("config.edit") and staff.role in store.APPROVER_ROLES
+    pretty = json.dumps(detail["document"], indent=2, ensure_ascii=False)
     return render(request, "config_version.html", staff, status=status, page="/config",
                   title=f"Configuration {version_id}", v=detail, error=error, flash=flash,
                   own=own, reviewable=reviewable, may_review=may_review,
-                  document_pretty=json.dumps(detail["document"], indent=2, ensure_ascii=False))
+                  can_edit=staff.can("config.edit"), awaiting=detail["status"] in ("draft", "proposed"),
+                  problems=problems or [], form=form or {"document": pretty, "mode": "document",
+                                                         "comment": detail["comment"]},
+                  document_pretty=pretty)
 
 
 @router.get("/config/versions/{version_id}")
 def version_page(request: Request, version_id: str, flash: str = "",
                  staff: Staff = Depends(require("config.view"))) -> Response:
     return _version_page(request, staff, version_id[:64], flash=flash[:40])
+
+
+@router.post("/config/versions/{version_id}/edit")
+async def edit_form(request: Request, version_id: str, document: str = Form(""), mode: str = Form("document"),
+                    comment: str = Form(""), csrf_token: str = Form(""),
+                    staff: Staff = Depends(require("config.edit"))) -> Response:
+    """Save a draft's new content; problems are listed under the editor, which keeps the text."""
+    check_csrf(staff, csrf_token)
+    form = {"document": document, "mode": mode if mode in ("document", "patch") else "document", "comment": comment}
+    kwargs, problems = _parsed(document, form["mode"])
+    if problems:
+        return _version_page(request, staff, version_id, status=422, problems=problems, form=form,
+                             error="The document is not valid JSON; the draft was not changed.")
+    try:
+        version = await run_in_threadpool(do_edit, _runtime(request), _actor(staff), version_id, comment=comment,
+                                          **kwargs)
+    except store.ConfigRefused as exc:
+        return _version_page(request, staff, version_id, status=exc.status, form=form, error=exc.message
+                             if not exc.problems else "The configuration is invalid; the draft was not changed. "
+                                                      "Fix the values below.",
+                             problems=[p.as_dict() for p in exc.problems])
+    return RedirectResponse(f"/config/versions/{version.version_id}?flash=draft_saved", status_code=303)
 
 
 @router.post("/config/versions/{version_id}/{verdict}")
@@ -139,6 +179,12 @@ async def review_form(request: Request, version_id: str, verdict: str, comment: 
             n = int(last_events) if last_events.strip().isdigit() else 1000
             await run_in_threadpool(do_shadow, runtime, _actor(staff), version_id, last_events=max(1, n))
             flash = "shadow"
+        elif verdict == "submit":
+            await run_in_threadpool(do_submit, runtime, _actor(staff), version_id)
+            flash = "proposed"
+        elif verdict in ("shadow-start", "shadow-stop"):
+            await run_in_threadpool(do_live_shadow, runtime, _actor(staff), version_id, verdict.split("-")[1])
+            flash = "live_shadow_started" if verdict == "shadow-start" else "live_shadow_stopped"
         else:
             return _version_page(request, staff, version_id, status=404, error=f"unknown action {verdict!r}")
     except store.ConfigRefused as exc:
