@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 import weakref
 from collections.abc import Callable
@@ -14,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
@@ -164,7 +162,9 @@ def _items_of(result: Any) -> list:
 
 
 def _to_engine(runtime: Any, results: list[Any]) -> None:
-    """On the SQLite writer thread, after a batch is answered: its events, in log order."""
+    """On the writer thread, after a batch is answered: its events, in log order. (An API
+    process without the engine lease hands them to an engine that ignores them; the lease
+    holder reads them from the log.)"""
     items = sorted((item for r in results for item in _items_of(r)), key=lambda item: item[0])
     if items:
         try:
@@ -173,94 +173,16 @@ def _to_engine(runtime: Any, results: list[Any]) -> None:
             log.exception("engine failed on wallet events; they will be processed from the log")
 
 
-def _own_transaction(runtime: Any, work: Callable[[Connection], T]) -> T:
-    with runtime.db.engine.begin() as conn:
-        return work(conn)
-
-
 def transact(runtime: Any, work: Callable[[Connection], T]) -> T:
-    """Run `work` in a write transaction and return once it is durable. SQLite: through the
-    runtime's group commit (one fsync for every request waiting, each in its own savepoint);
-    PostgreSQL: a transaction of its own (the wallet row lock orders a player's postings)."""
-    if runtime.db.is_sqlite:
-        return _committer(runtime).run(work)
-    return _own_transaction(runtime, work)
+    """Run `work` in a write transaction and return once it is durable: through the runtime's
+    group commit (one fsync for every request waiting, each in its own savepoint). The
+    writer hands what `work` appended to the engine right after the commit."""
+    return _committer(runtime).run(work)
 
 
 async def transact_async(runtime: Any, work: Callable[[Connection], T]) -> T:
     """`transact` for async endpoints: waits on the commit without holding a worker thread."""
-    if runtime.db.is_sqlite:
-        return await asyncio.wrap_future(_committer(runtime).submit(work))
-    return await run_in_threadpool(_own_transaction, runtime, work)
-
-
-class EngineFeed:
-    """Hands committed wallet events to the engine from one thread, in log order.
-
-    Request threads only enqueue, so a burst of postings costs the engine one `submit` per
-    batch instead of one lock round per request; a request is answered once its posting is
-    durable, and the engine sees it a moment later (or from the log, if it failed)."""
-
-    def __init__(self, runtime: Any):
-        self.runtime = runtime
-        self._queue: queue.SimpleQueue[list] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._idle = threading.Event()
-        self._idle.set()
-
-    def put(self, items: list) -> None:
-        if not items:
-            return
-        with self._lock:
-            self._idle.clear()
-            self._queue.put(items)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="croupier-wallet-feed", daemon=True)
-                self._thread.start()
-
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Until everything enqueued so far has been handed to the engine (tests, shutdown)."""
-        return self._idle.wait(timeout)
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                items = list(self._queue.get(timeout=1.0))
-            except queue.Empty:
-                with self._lock:   # idle for a second: exit; the next put starts a new thread
-                    if self._queue.empty():
-                        self._thread = None
-                        return
-                continue
-            while not self._queue.empty():
-                items.extend(self._queue.get())
-            items.sort(key=lambda item: item[0])
-            try:
-                self.runtime.engine.submit(items)
-            except Exception:  # committed: the engine picks the events up from the log on its next pass
-                log.exception("engine failed on wallet events; they will be processed from the log")
-            with self._lock:
-                if self._queue.empty():
-                    self._idle.set()
-
-
-_feeds: weakref.WeakKeyDictionary[Any, EngineFeed] = weakref.WeakKeyDictionary()
-
-
-def engine_feed(runtime: Any) -> EngineFeed:
-    with _committers_lock:
-        feed = _feeds.get(runtime)
-        if feed is None:
-            feed = _feeds[runtime] = EngineFeed(runtime)
-        return feed
-
-
-def submit(runtime: Any, items: list) -> None:
-    """After commit: the events go to the engine. On SQLite the group-commit writer already
-    did it (see `_to_engine`); on PostgreSQL the EngineFeed thread does."""
-    if not runtime.db.is_sqlite:
-        engine_feed(runtime).put(items)
+    return await asyncio.wrap_future(_committer(runtime).submit(work))
 
 
 def _minor(value: str | None, currency: str, field: str) -> int | None:
@@ -291,7 +213,6 @@ async def respond(runtime: Any, request: TransferRequest, brand: str | None = No
             raise HTTPException(409, detail={"field": "transaction_id", "message":
                                 f"transaction_id {request.transfer_id!r} is already in use"}) from None
         raise
-    submit(runtime, result.items)
     status = 403 if result.refused else 200
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.body, status_code=status, headers=headers)
@@ -402,7 +323,7 @@ def _session(request: Request, player_id: str, session_id: str, brand: str | Non
         event = fn(conn, player_id, ctx.brand or "default", session_id, now)
         return append_facts(conn, [event]) if event is not None else []
 
-    submit(runtime, transact(runtime, work))
+    transact(runtime, work)
     return {"player_id": player_id, "session_id": session_id, "status": "started" if started else "ended"}
 
 
@@ -488,6 +409,5 @@ def post_limit(player_id: str, body: LimitBody, request: Request,
             timezone_name=ctx.timezone))
     except LimitError as exc:
         raise _error(exc) from None
-    submit(runtime, outcome.items)
     return JSONResponse({**outcome.record, "pending": outcome.pending, "replayed": outcome.replayed},
                         status_code=200)

@@ -1,13 +1,15 @@
-"""Group commit for SQLite: many postings, one durable commit.
+"""Group commit: many postings, one durable commit.
 
-SQLite serialises writers and every commit is fsynced, so one transaction per request caps
-the wallet at about one request per fsync. Here a single writer thread takes every request
-waiting, runs each in its own SAVEPOINT (a refusal or an error rolls back that request
-only), commits once, then answers them all. Nobody is answered before the commit that holds
-their posting is durable, and the postings still run one after another under the database
-write lock, so limit checks see every earlier posting: the same guarantees as one
-transaction per request, at a fraction of the fsyncs. (PostgreSQL runs postings in parallel
-under row locks and batches concurrent commits itself; it does not use this.)"""
+Every posting appends to the event log, and the log is written by one transaction at a
+time (SQLite's single writer; on PostgreSQL an advisory lock held to commit, so that log
+order is commit order), so one transaction per request caps the wallet at about one request
+per fsync. Here a single writer thread per process takes every request waiting, runs each
+in its own SAVEPOINT (a refusal or an error rolls back that request only), commits once,
+then answers them all. Nobody is answered before the commit that holds their posting is
+durable, and the postings run one after another inside it, so limit checks see every
+earlier posting: the same guarantees as one transaction per request, at a fraction of the
+fsyncs. On PostgreSQL the batch takes the log's append lock first, before any wallet row,
+so batches of several API processes queue in one lock order and cannot deadlock."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from croupier.store import Database
+from croupier.store.eventlog import lock_for_append
 
 T = TypeVar("T")
 MAX_BATCH = 256
@@ -78,6 +81,7 @@ class GroupCommit:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.db.engine.begin() as conn:
+                lock_for_append(conn)
                 raw = conn.connection.driver_connection   # savepoints without the expression layer
                 for work, _ in batch:
                     raw.execute("SAVEPOINT posting")

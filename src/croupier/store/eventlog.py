@@ -28,6 +28,16 @@ def append(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
 
 # Up to this many rows go in as one multi-row INSERT; more through COPY and a staging table.
 _SMALL_APPEND = 64
+_APPEND_LOCK = 7201
+
+
+def lock_for_append(conn: Connection) -> None:
+    """PostgreSQL: take the log's append lock now (held to the end of the transaction).
+    A transaction that will append after taking row locks takes it first, so every appender
+    takes its locks in one order: the append lock, then rows. (SQLite: nothing to do, its
+    writer already holds the database.)"""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
 
 
 def _append_postgres(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
@@ -39,7 +49,7 @@ def _append_postgres(conn: Connection, rows: Sequence[tuple]) -> dict[str, int]:
     staging table: creating, filling and truncating it cost milliseconds per call, several
     times the insert itself. Rows of one INSERT ... VALUES take their seq in list order."""
     cursor = conn.connection.dbapi_connection.cursor()
-    cursor.execute("SELECT pg_advisory_xact_lock(7201)")
+    cursor.execute(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
     if len(rows) <= _SMALL_APPEND:
         values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
         cursor.execute(f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES {values} "

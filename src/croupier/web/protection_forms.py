@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from croupier.api.protection import _submit
-from croupier.api.wallet import context_for, submit, transact
+from croupier.api.wallet import context_for, transact
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_hook import policy_for
 from croupier.protection.exclusions_rules import REQUESTERS, ExclusionRefused
@@ -53,7 +53,6 @@ def set_operator_limit(request: Request, player_id: str, kind: str = Form(""), p
             timezone_name=ctx.timezone))
     except ValueError as exc:  # LimitError is a ValueError; so is a bad number of minutes
         return _refused(request, staff, str(exc))
-    submit(runtime, outcome.items)
     return _back(player_id)
 
 
