@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
@@ -199,7 +200,7 @@ def _error(exc: LedgerError | LimitError) -> HTTPException:
     return HTTPException(status, detail={"field": exc.field, "message": str(exc)})
 
 
-async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> JSONResponse:
+async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> Response:
     def work(conn: Connection) -> PostResult:
         context = context_for(runtime, request.player_id, brand, conn)
         return ledger.post(conn, request, now=_now(), context=context)
@@ -215,10 +216,12 @@ async def respond(runtime: Any, request: TransferRequest, brand: str | None = No
         raise
     status = 403 if result.refused else 200
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(result.body, status_code=status, headers=headers)
+    # msgspec encodes the body several times faster than the stdlib encoder JSONResponse uses
+    return Response(msgspec.json.encode(result.body), status_code=status, headers=headers,
+                    media_type="application/json")
 
 
-async def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> JSONResponse:
+async def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> Response:
     runtime = _runtime(request)
     minor = _minor(body.amount, body.currency, "amount") or 0
     req = TransferRequest(transfer_id=body.transaction_id, player_id=player_id, kind=kind,
@@ -247,7 +250,7 @@ async def post_withdrawal(player_id: str, body: DepositBody, request: Request,
     return await _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
 
 
-async def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> JSONResponse:
+async def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> Response:
     runtime = _runtime(request)
     req = TransferRequest(transfer_id=transaction_id, player_id=player_id, kind=kind, currency="",
                           pending_id=transaction_id)
