@@ -239,14 +239,14 @@ _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the b
 @router.post("/wallet/{player_id}/deposits", summary="Deposit (checked against every deposit limit)",
              responses=_REFUSED)
 async def post_deposit(player_id: str, body: DepositBody, request: Request,
-                 _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                 _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "deposit", method=body.method, instrument_id=body.instrument_id)
 
 
 @router.post("/wallet/{player_id}/withdrawals", summary="Request a withdrawal (reserved as pending)",
              responses=_REFUSED)
 async def post_withdrawal(player_id: str, body: DepositBody, request: Request,
-                    _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                    _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
 
 
@@ -260,21 +260,21 @@ async def _resolve(request: Request, player_id: str, transaction_id: str, kind: 
 @router.post("/wallet/{player_id}/withdrawals/{transaction_id}/settle", summary="Settle a pending withdrawal",
              responses=_REFUSED)
 async def post_settle(player_id: str, transaction_id: str, request: Request,
-                _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _resolve(request, player_id, transaction_id, "settle")
 
 
 @router.post("/wallet/{player_id}/withdrawals/{transaction_id}/void",
              summary="Void a pending withdrawal (the reserved cash is released)", responses=_REFUSED)
 async def post_void(player_id: str, transaction_id: str, request: Request,
-              _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+              _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _resolve(request, player_id, transaction_id, "void")
 
 
 @router.post("/wallet/{player_id}/bets", summary="Bet (checked against balance, loss, wager and session limits)",
              responses=_REFUSED)
 async def post_bet(player_id: str, body: BetBody, request: Request,
-             _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+             _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "bet", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
                  bet_id=body.bet_id, session_id=body.session_id, game_id=body.game_id,
                  game_category=body.game_category)
@@ -282,7 +282,7 @@ async def post_bet(player_id: str, body: BetBody, request: Request,
 
 @router.post("/wallet/{player_id}/wins", summary="Win (credited to cash, or partly to bonus)", responses=_REFUSED)
 async def post_win(player_id: str, body: WinBody, request: Request,
-             _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+             _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "win", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
                  bet_id=body.bet_id, game_id=body.game_id)
 
@@ -290,27 +290,27 @@ async def post_win(player_id: str, body: WinBody, request: Request,
 @router.post("/wallet/{player_id}/bonus-credits", summary="Credit bonus funds (counts against deposit limits)",
              responses=_REFUSED)
 async def post_bonus_credit(player_id: str, body: BonusBody, request: Request,
-                      _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                      _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "bonus_credit", reason=body.reason)
 
 
 @router.post("/wallet/{player_id}/bonus-conversions", summary="Convert bonus funds to cash", responses=_REFUSED)
 async def post_bonus_conversion(player_id: str, body: BonusBody, request: Request,
-                          _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                          _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "bonus_conversion", reason=body.reason)
 
 
 @router.post("/wallet/{player_id}/chargebacks", summary="Chargeback (recovered from cash as far as it goes)",
              responses=_REFUSED)
 async def post_chargeback(player_id: str, body: Money, request: Request,
-                    _key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
+                    _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
     return await _post(request, player_id, body, "chargeback")
 
 
 @router.post("/wallet/{player_id}/adjustments", summary="Manual adjustment by staff, with a reason (audited)",
              responses=_REFUSED)
 async def post_adjustment(player_id: str, body: AdjustmentBody, request: Request,
-                    key: ApiKey = Depends(require_scope("admin"))) -> JSONResponse:
+                    key: ApiKey = Depends(require_scope("admin"))) -> Response:
     return await _post(request, player_id, body, "adjustment", account=body.account, direction=body.direction,
                  reason=body.reason, actor=body.actor or f"api-key:{key.key_id}")
 
