@@ -115,7 +115,7 @@ def test_replay_rebuilds_the_same_state_and_matches_the_audit_log(sqlite_url: st
     runtime.close()
     code, out = run("replay", "--db", sqlite_url)
     assert code == 0, out
-    assert "replayed 3 events for 1 players" in out
+    assert "replayed 4 events for 1 players" in out     # three, and the registration's register check
     assert re.search(r"(\d+) decisions recomputed and matched", out).group(1) != "0"
     from croupier.store import open_database
     from croupier.store.states import load
@@ -226,13 +226,14 @@ def test_cli_engines_follow_the_approved_configuration_in_the_log(sqlite_url: st
     code, out = run("ingest", str(path), "--db", sqlite_url)
     assert code == 0, out
     with sa.create_engine(sqlite_url).connect() as conn:
-        [(recorded, body)] = conn.execute(sa.text(
-            "SELECT config_version, body FROM audit_log WHERE kind = 'gate.decision'")).all()
-    assert recorded == version.version_id
-    assert any(re.fullmatch(r"stale_data:\d+min>15min", r) for r in json.loads(body)["reasons"])
+        rows = conn.execute(sa.text("SELECT config_version, body FROM audit_log WHERE kind = 'gate.decision'")).all()
+    # the welcome, held for Spelpaus' check, then decided again when the check answered
+    assert len(rows) == 2 and {recorded for recorded, _ in rows} == {version.version_id}
+    assert all(any(re.fullmatch(r"stale_data:\d+min>15min", r) for r in json.loads(body)["reasons"])
+               for _, body in rows)
     code, out = run("replay", "--db", sqlite_url)
     assert code == 0, out
-    assert "1 decisions recomputed and matched against the audit log, 0 new" in " ".join(out.split())
+    assert "2 decisions recomputed and matched against the audit log, 0 new" in " ".join(out.split())
 
 
 def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:

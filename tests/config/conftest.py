@@ -96,15 +96,18 @@ def ingest(app, events: list[dict[str, Any]]) -> None:  # noqa: ANN001
     assert not result.rejected, result.rejected
 
 
-def decisions(app, player_id: str) -> list[dict[str, Any]]:  # noqa: ANN001
-    """The gate decisions the audit log holds for a player, oldest first."""
+def decisions(app, player_id: str, *, held: bool = False) -> list[dict[str, Any]]:  # noqa: ANN001
+    """The gate decisions the audit log holds for a player, oldest first. Sweden names a
+    national register: a promotion is first held for its check (`register_check_pending`),
+    then decided again when the check answers; the holds are left out unless `held`."""
     from croupier.store.schema import audit_log
 
     with app.state.runtime.db.engine.connect() as conn:
         rows = conn.execute(select(audit_log).where(audit_log.c.player_id == player_id,
                                                     audit_log.c.kind == "gate.decision")
                             .order_by(audit_log.c.seq)).all()
-    return [{**json.loads(r.body), "column_version": r.config_version} for r in rows]
+    found = [{**json.loads(r.body), "column_version": r.config_version} for r in rows]
+    return found if held else [d for d in found if "register_check_pending" not in d["reasons"]]
 
 
 def audit_of(app, kind: str) -> list[Any]:  # noqa: ANN001

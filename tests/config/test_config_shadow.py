@@ -40,8 +40,12 @@ def test_raising_a_minimum_age_flips_a_welcome_in_shadow_only(config_app, as_sta
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["live_version"] == live and report["shadow_version"] == version
-    assert report["window"]["events"] == 4 and report["window"]["players"] == 3
-    [flip] = report["flips"]
+    assert report["window"]["events"] == 7 and report["window"]["players"] == 3   # 3 register checks too
+    # the welcome is held for Spelpaus' check (suppressed on both sides, the reasons differ),
+    # then decided again when the check answers: that decision flips
+    [held] = [f for f in report["flips"] if f["change"] == "reasons_changed"]
+    assert held["shadow"]["reasons"] == ["under_age:19<20", "register_check_pending"]
+    [flip] = [f for f in report["flips"] if f["change"] != "reasons_changed"]
     assert flip["player_id"] == "se-young" and flip["name"] == "welcome" and flip["change"] == "now_suppressed"
     assert flip["live"] == {"allowed": True, "reasons": ["all_checks_passed"]}
     assert flip["shadow"] == {"allowed": False, "reasons": ["under_age:19<20"]}

@@ -181,7 +181,12 @@ def test_the_engine_audits_every_decision_with_reasons_and_config_version(db_url
             checked, breaks = audit_store.verify(conn)
     finally:
         runtime.close()
-    decided = {(r.player_id, json.loads(r.body)["name"]): json.loads(r.body) for r in rows}
+    # Sweden names a national register (Spelpaus): each promotion is first held for its check,
+    # then decided again when the check answers (here: no register configured to ask).
+    held = [json.loads(r.body) for r in rows if json.loads(r.body)["cause_event_id"].startswith(("ok", "young",
+                                                                                                  "silent", "stale"))]
+    assert len(held) == 5 and all("register_check_pending" in b["reasons"] and not b["allowed"] for b in held)
+    decided = {(r.player_id, json.loads(r.body)["name"]): json.loads(r.body) for r in rows}   # the latest
     assert {k: (v["allowed"], v["reasons"]) for k, v in decided.items()} == {
         ("ok", "welcome"): (True, ["all_checks_passed"]),
         ("ok", "first_deposit_thanks"): (True, ["all_checks_passed"]),
@@ -196,7 +201,8 @@ def test_the_engine_audits_every_decision_with_reasons_and_config_version(db_url
         ("ok", "first_deposit_thanks"), ("ok", "welcome")]
     by_hash = {r.hash for r in rows}
     assert all(q.audit_hash in by_hash for q in queued)     # each send points at its decision
-    assert (checked, breaks) == (5, [])
+    assert all(v["notes"] == ["register_not_configured:SPELPAUS"] for v in decided.values())
+    assert (checked, breaks) == (10, [])
 
 
 def _seed_chain(db, n: int = 5) -> None:  # noqa: ANN001

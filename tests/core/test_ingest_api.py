@@ -144,7 +144,7 @@ def test_duplicates_within_and_across_batches_are_reported_once_and_stored_once(
         (0, "an event already stored"), (2, "an event already stored")]
     assert sorted(stored_ids(_runtime(app_client).db)) == sorted(x["event_id"] for x in (a, b, c, d))
     player = app_client.get("/v1/players/p1").json()
-    assert player["event_count"] == 4
+    assert player["event_count"] == 5      # the four, and the registration's register check (a fact)
     assert player["features"]["deposit_sum_lifetime"] == "10.00"     # the first copy wins
 
 

@@ -60,3 +60,37 @@ def test_the_back_office_panel(app_client, make_event) -> None:  # noqa: ANN001
     assert 'id="protection"' in html and 'id="excluded-badge"' in html
     assert 'data-limit="deposit:day"' in html and "900.00 SEK from" in html
     assert 'id="risk-level"' in html  # a compliance officer sees the risk level
+
+
+def test_the_panel_shows_the_national_register_check(app_client, make_event) -> None:  # noqa: ANN001
+    """Sweden names Spelpaus. Asked over HTTP while it cannot be reached, the check is
+    unavailable (promotions held, the welcome waiting); nobody configured at all, it is
+    not_configured (marketing goes out, each promotion noted)."""
+    from croupier.compliance.rules import rules_for
+    from croupier.protection.exclusions_hook import screener_for
+    from croupier.protection.registers import HttpRegister, Policy
+    from croupier.store.accounts import create_user, open_session
+
+    runtime = app_client.app.state.runtime
+    runtime.engine.protection_policy = Policy(runtime.db, rules_for, {
+        "SPELPAUS": HttpRegister("SPELPAUS", "http://127.0.0.1:9/lookup", 0.5)})     # nothing listens there
+    app_client.post("/v1/events", content=json.dumps([make_event.registered(timedelta(minutes=-5))]))
+    assert screener_for(runtime.engine).wait(10)
+    with runtime.db.engine.begin() as conn:
+        token, _ = open_session(conn, create_user(conn, "cris", "cris-password-1", "crm_manager"))
+    page = {"cookies": {"croupier_session": token}, "headers": {"Authorization": ""}}
+    view = app_client.get("/v1/players/p1").json()["protection"]["register_check"]
+    assert (view["register"], view["status"], view["holds_promotions"], view["waiting"]) == \
+        ("SPELPAUS", "unavailable", True, ["welcome"])
+    html = app_client.get("/players/p1", **page).text
+    assert 'data-register-check="unavailable"' in html and 'id="register-badge"' in html
+    assert "register_unavailable" in html and "Waiting for the answer: welcome" in html
+
+    runtime.engine.protection_policy = Policy(runtime.db, rules_for, {})       # no register configured
+    other = make_event.__class__(now=make_event.now, player_id="p2")
+    app_client.post("/v1/events", content=json.dumps([other.registered(timedelta(minutes=-1))]))
+    view = app_client.get("/v1/players/p2").json()["protection"]["register_check"]
+    assert (view["status"], view["holds_promotions"], view["waiting"]) == ("not_configured", False, [])
+    html = app_client.get("/players/p2", **page).text
+    assert 'data-register-check="not_configured"' in html and 'id="register-badge"' not in html
+    assert "note: <code>register_not_configured:SPELPAUS</code>" in html       # on the welcome it let through

@@ -103,11 +103,13 @@ def test_player_360_shows_hand_computed_features_and_timeline(open_page) -> None
     expect(page.locator('[data-profile="email"]')).to_have_text("anna.berg@example.se")
 
     rows = page.locator("#timeline-body tr")
-    expect(rows).to_have_count(12)
-    expect(rows.first).to_have_attribute("data-type", "payment.withdrawal")
+    expect(rows).to_have_count(13)   # the 12 events, and the registration's register check (newest in the log)
+    expect(rows.first).to_have_attribute("data-type", "croupier.register_screened")
+    withdrawal = rows.nth(1)
+    expect(withdrawal).to_have_attribute("data-type", "payment.withdrawal")
     expect(rows.last).to_have_attribute("data-type", "player.registered")
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", rows.first.locator("td").nth(2).inner_text())
-    raw = rows.first.locator("details.raw")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", withdrawal.locator("td").nth(2).inner_text())
+    raw = withdrawal.locator("details.raw")
     expect(raw.locator("pre")).not_to_be_visible()
     raw.locator("summary").click()
     expect(raw.locator("pre")).to_be_visible()
@@ -135,7 +137,7 @@ def test_load_older_events_in_place(open_page) -> None:  # noqa: ANN001
     expect(rows).to_have_count(50)
     page.evaluate("window.__stillTheSamePage = true")
     page.locator("#load-older").click()
-    expect(rows).to_have_count(61)  # 60 logins + the registration
+    expect(rows).to_have_count(62)  # 60 logins + the registration + its register check
     expect(rows.last).to_have_attribute("data-type", "player.registered")
     expect(page.locator("#load-older")).to_be_hidden()
     assert page.evaluate("window.__stillTheSamePage") is True
@@ -150,7 +152,7 @@ def test_support_agent_sees_only_players_and_is_refused_elsewhere(open_page) -> 
         assert response.status == 403, path
         expect(page.locator("#missing-permission")).to_have_text(permission)
     page.goto("/players/se-anna-1")
-    expect(page.locator("#timeline-body tr")).to_have_count(12)
+    expect(page.locator("#timeline-body tr")).to_have_count(13)
     expect(page.locator("#decisions")).to_have_count(0)
 
 

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from croupier.api.auth import require_scope
+from croupier.api.auth import require_scope, sees_aml
+from croupier.privacy.tipping_off import decision_for_viewer
 from croupier.store import Database
 from croupier.store import audit as audit_store
 
@@ -93,10 +94,11 @@ def export_response(db: Database, filters: audit_store.AuditFilter, fmt: str, ac
                                       "Cache-Control": "no-store"})
 
 
-def why(db: Database, player_id: str, action: str) -> dict[str, Any]:
-    """Every gate decision about `action` for the player, newest first, and a sentence."""
+def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[str, Any]:
+    """Every gate decision about `action` for the player, newest first, and a sentence.
+    Without `aml` (a viewer who may not see AML status) AML reasons read `compliance_hold`."""
     with db.reader.connect() as conn:
-        decisions = audit_store.decisions_about(conn, player_id, action)
+        decisions = [decision_for_viewer(d, aml) for d in audit_store.decisions_about(conn, player_id, action)]
         proposed = sorted({d["name"] for d in audit_store.decisions_about(conn, player_id)}) if not decisions else []
     for d in decisions:
         d["at"] = _iso(d.pop("at_us"))
@@ -130,8 +132,10 @@ def get_audit_export(request: Request, format: Literal["csv", "json"] = "json", 
     return export_response(request.app.state.runtime.db, filters, format, f"api-key:{key.key_id}")
 
 
-@router.get("/players/{player_id}/why", summary="Why did the player receive / not receive an action")
+@router.get("/players/{player_id}/why", summary="Why did the player receive / not receive an action",
+            description="For a staff member named in `X-Croupier-Actor` whose role lacks `aml.view`, AML "
+                        "reasons (`aml_review`, `aml_restricted`, `aml_blocked`) read `compliance_hold`.")
 def get_why(player_id: str, request: Request, action: str = Query(..., min_length=1,
             description="the action's name: a message template, bonus, mission or tournament"),
-            _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    return why(request.app.state.runtime.db, player_id, action)
+            key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    return why(request.app.state.runtime.db, player_id, action, aml=sees_aml(request, key))

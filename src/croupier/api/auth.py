@@ -97,3 +97,24 @@ async def actor(request: Request, permission: str, *, session_only: bool = False
     if not can(user.role, permission):
         raise HTTPException(403, detail=f"{name} ({user.role}) lacks the {permission} permission")
     return Actor(user.username, user.role, f"key:{key.key_id}")
+
+
+def sees_aml(request: Request, key: ApiKey) -> bool:
+    """May this caller see AML reasons in decisions? A named staff member (a back-office
+    session, or `X-Croupier-Actor` naming a staff user) only with `aml.view`: the others see
+    `compliance_hold` (no tipping off). A key that names nobody is an integration, which may
+    read the AML status itself (GET /v1/players/{id}/aml-status): it sees the true reasons,
+    so a tool that shows decisions to staff names them in `X-Croupier-Actor`."""
+    from croupier.privacy import can
+    from croupier.store.accounts import find_user
+    from croupier.web.staff import current_staff
+
+    staff = current_staff(request)
+    if staff is not None:
+        return staff.can("aml.view")
+    name = (request.headers.get("x-croupier-actor") or "").strip()
+    if name:
+        with request.app.state.runtime.db.reader.connect() as conn:
+            user = find_user(conn, name)
+        return user is not None and not user.disabled and can(user.role, "aml.view")
+    return True

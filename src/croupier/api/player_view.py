@@ -11,9 +11,12 @@ from sqlalchemy import Connection, func, or_, select
 
 from croupier.api.runtime import Runtime
 from croupier.compliance.gate import limit_usage
+from croupier.compliance.rules import rules_for
+from croupier.engine.react import LIFECYCLE_MESSAGES
 from croupier.events import format_amount
 from croupier.players import compute_features
 from croupier.players.protection_state import active_exclusions
+from croupier.privacy.tipping_off import decision_for_viewer, timeline_for_viewer
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, outbox
 from croupier.store.schema import players
@@ -54,7 +57,11 @@ def timeline(conn: Connection, player_id: str, limit: int = 50, before_seq: int 
     return out
 
 
-def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_limit: int = 50) -> dict[str, Any] | None:
+def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_limit: int = 50,
+               aml: bool = True) -> dict[str, Any] | None:
+    """Everything about one player. Without `aml` (a viewer who may not see AML status) the
+    gate's AML reasons read `compliance_hold`, and AML records and the AML status are left out
+    (no tipping off)."""
     state = runtime.engine.state_of(player_id)
     with runtime.db.reader.connect() as conn:
         events = timeline(conn, player_id, timeline_limit)
@@ -88,20 +95,44 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
         "first_event_at": _iso(state.first_event_us) if state else None,
         "last_event_at": _iso(state.last_event_us) if state else None,
         "features": features,
-        "timeline": events,
+        "timeline": timeline_for_viewer(events, aml),
         "messages": [{"action_id": m["action_id"], "kind": m["kind"], "channel": m["channel"],
                       "status": m["status"], "created_at": _iso(m["created_at_us"]),
                       "name": json.loads(m["body"]).get("name")} for m in messages],
-        "decisions": [{**json.loads(d["body"]), "seq": d["seq"], "at": _iso(d["at_us"]),
+        "decisions": [{**decision_for_viewer(json.loads(d["body"]), aml), "seq": d["seq"], "at": _iso(d["at_us"]),
                        "record_kind": d["kind"], "config_version": d["config_version"]}
-                      for d in decisions],
-        "protection": protection_view(state, now_us) if state is not None else None,
+                      for d in decisions if aml or not d["kind"].startswith("aml.")],
+        "protection": _protection(runtime, state, now_us, aml) if state is not None else None,
     }
 
 
-def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
-    """Limits in force with pending changes, active exclusions, RG risk with its markers and
-    history, as folded from the log: what the gate sees when it decides."""
+def _protection(runtime: Runtime, state, now_us: int, aml: bool) -> dict[str, Any]:  # noqa: ANN001
+    view = protection_view(state, now_us, _register_named(runtime, state))
+    if not aml:
+        view["aml"] = None
+    return view
+
+
+def _register_named(runtime: Runtime, state) -> str | None:  # noqa: ANN001 - PlayerState
+    """The national register the rules in force name for the player's jurisdiction."""
+    table = getattr(runtime.engine.config, "jurisdictions", None) or None
+    return rules_for(state.profile.get("jurisdiction"), table).exclusions.register
+
+
+def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
+    """The national register check as the gate reads it: pending (registered, not yet
+    screened), clear, hit, unavailable or not_configured (None where the market names no
+    register), since when, and the lifecycle messages waiting for its answer."""
+    status = p.register_check or None
+    return {"register": register, "status": status, "at": _iso(p.register_check_us or None),
+            "holds_promotions": status in ("pending", "unavailable"),
+            "waiting": [LIFECYCLE_MESSAGES[f][0] for f in p.register_held if f in LIFECYCLE_MESSAGES]}
+
+
+def protection_view(state, now_us: int, register: str | None = None) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
+    """Limits in force with pending changes, active exclusions, the national register check,
+    RG risk with its markers and history, as folded from the log: what the gate sees when it
+    decides. `register` is the register the player's market names."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
@@ -120,6 +151,7 @@ def protection_view(state, now_us: int) -> dict[str, Any]:  # noqa: ANN001 - Pla
                         "started_at": _iso(x.started_us), "until": _iso(x.until_us) if x.until_us else None,
                         "indefinite": x.until_us is None, "source": x.source}
                        for x in active_exclusions(p, now_us)],
+        "register_check": register_check_view(p, register),
         "person_id": p.person_id, "person_evidence": list(p.person_evidence),
         "risk_level": p.risk_level, "risk_since": _iso(p.risk_since_us),
         "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from croupier import __version__
 from croupier.analytics import dashboard
-from croupier.api.auth import require_scope
+from croupier.api.auth import require_scope, sees_aml
 from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import case_queue
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
@@ -81,8 +81,8 @@ def get_players(request: Request, q: str = "", limit: int = Query(50, ge=1, le=5
 @router.get("/players/{player_id}", summary="Player 360: profile, balances, KYC, consents, "
             "lifecycle stage, every feature, the event timeline, messages and gate decisions")
 def get_player(player_id: str, request: Request, timeline_limit: int = Query(50, ge=0, le=1000),
-               _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    view = player_360(_runtime(request), player_id, timeline_limit=timeline_limit)
+               key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    view = player_360(_runtime(request), player_id, timeline_limit=timeline_limit, aml=sees_aml(request, key))
     if view is None:
         raise HTTPException(404, detail=f"no events for player {player_id!r}")
     return view

@@ -65,7 +65,7 @@ def import_list(
                                                                             "entries": len(entries)})])
     stored = rescreen_register(engine, register, datetime.now(timezone.utc))
     console.print(f"imported {len({e.identifier_hash for e in entries})} entries into {register} "
-                  f"(batch {batch}); {len(stored)} exclusion facts appended")
+                  f"(batch {batch}); {len(stored)} facts appended (register checks and exclusions)")
 
 
 @registers_app.command("check")

@@ -43,15 +43,16 @@ class Proposal:
 class Decision:
     """The gate's verdict on a proposal, with every reason and the config version used."""
 
-    __slots__ = ("proposal", "allowed", "reasons", "config_version", "decided_at_us", "obligations")
+    __slots__ = ("proposal", "allowed", "reasons", "config_version", "decided_at_us", "obligations", "notes")
 
     def __init__(self, seal: object, proposal: Proposal, allowed: bool, reasons: tuple[str, ...],
-                 config_version: str, decided_at_us: int, obligations: tuple[str, ...] = ()):
+                 config_version: str, decided_at_us: int, obligations: tuple[str, ...] = (),
+                 notes: tuple[str, ...] = ()):
         if seal is not _SEAL:
             raise TypeError("only compliance.gate.decide may create a Decision")
         for name, value in (("proposal", proposal), ("allowed", allowed), ("reasons", tuple(reasons)),
                             ("config_version", config_version), ("decided_at_us", decided_at_us),
-                            ("obligations", tuple(obligations))):
+                            ("obligations", tuple(obligations)), ("notes", tuple(notes))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -66,10 +67,13 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         p = self.proposal
-        return {"action_id": p.action_id, "kind": p.kind, "name": p.name, "purpose": p.purpose,
-                "channel": p.channel, "player_id": p.player_id, "cause_event_id": p.cause_event_id,
-                "params": p.params, "allowed": self.allowed, "reasons": list(self.reasons),
-                "obligations": list(self.obligations), "config_version": self.config_version}
+        out = {"action_id": p.action_id, "kind": p.kind, "name": p.name, "purpose": p.purpose,
+               "channel": p.channel, "player_id": p.player_id, "cause_event_id": p.cause_event_id,
+               "params": p.params, "allowed": self.allowed, "reasons": list(self.reasons),
+               "obligations": list(self.obligations), "config_version": self.config_version}
+        if self.notes:  # what the gate let through but wants seen (e.g. no register to ask)
+            out["notes"] = list(self.notes)
+        return out
 
     def __repr__(self) -> str:
         verdict = "allowed" if self.allowed else "suppressed"

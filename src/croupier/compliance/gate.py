@@ -5,7 +5,7 @@
 configuration and the jurisdiction's rules, and returns a Decision with every reason and
 the config version. Nothing else can make a Decision, and the outbox takes nothing else.
 
-Reason codes (docs/gate.md lists them all):
+Reason codes (docs/gate-and-audit.md lists them all):
 - the player: player_not_registered, age_unknown, under_age:<age><<min>
 - protection: excluded:<kind>:<scope>, promotions_paused, rg_risk:<level>,
   near_limit:<kind:period>:<pct>%
@@ -15,6 +15,9 @@ Reason codes (docs/gate.md lists them all):
   message_cap:<n>/day
 - the channel: no_channel, no_consent:<channel>
 - the data: stale_data:<minutes>min><limit>min
+- the national register: register_check_pending, register_unavailable (promotions wait for
+  the register's answer); a market whose register nobody configured passes with the note
+  register_not_configured:<NAME>
 Safer-play messages are never suppressed by RG rules (exclusion, risk, limits, market
 marketing rules); they still need a known, adult player and a channel.
 """
@@ -39,6 +42,9 @@ NEAR_LIMIT_SHARE = 0.8              # promotions stop at 80 % of a money limit
 # messages, bonuses, rewards); enrolment in a mission or tournament carries no value itself
 # (its prize is a reward, judged when paid). Restricted and blocked stop every promotion.
 AML_REVIEW_SUPPRESSES = frozenset({"message", "bonus", "reward"})
+# Until the national register has answered (or while it cannot be asked) nothing promotional
+# goes out: the person may be listed. Transactional and safer-play messages pass.
+REGISTER_CHECK_REASONS = {"pending": "register_check_pending", "unavailable": "register_unavailable"}
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -191,6 +197,14 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
     aml = state.protection.aml_status
     if aml != "clear" and marketing and (aml != "review" or kind in AML_REVIEW_SUPPRESSES):
         reasons.append(f"aml_{aml}")
+    notes: tuple[str, ...] = ()
+    check = state.protection.register_check
+    if marketing and check:
+        held = REGISTER_CHECK_REASONS.get(check)
+        if held is not None:
+            reasons.append(held)
+        elif check == "not_configured":
+            notes = (f"register_not_configured:{rules.exclusions.register or ''}",)
     if kind == "message":
         if proposal.channel is None:
             reasons.append("no_channel")
@@ -207,4 +221,4 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
             obligations.append(f"disclaimer:{rules.marketing.safer_play_disclaimer}")
     allowed = not reasons
     return Decision(_SEAL, proposal, allowed, tuple(reasons) or ("all_checks_passed",),
-                    config.version, now_us, tuple(obligations) if allowed else ())
+                    config.version, now_us, tuple(obligations) if allowed else (), notes)

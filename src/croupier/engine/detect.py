@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from croupier.events import Event
+from croupier.events import Event, RegisterScreened
 from croupier.players import facts as fold
 from croupier.players.state import PlayerState
 from croupier.protection.markers import RG_INTERVENTION, RG_MARKER, RISK_CHANGED
@@ -32,6 +32,7 @@ _EXPLAINED = {
     fold.DEPOSIT_DECLINED: "deposit declined or failed",
     fold.WITHDRAWAL_CANCELLED: "withdrawal cancelled or reversed",
 }
+_RELEASED_NOTE = "; held until the national register check answered (not listed, or no register to ask)"
 
 
 def _markers_text(state: PlayerState, names: list[str] | None = None) -> str:
@@ -64,9 +65,19 @@ def rg_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signa
     return out
 
 
+def released_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signal]:
+    """Lifecycle facts the register check held, raised again by the register's answer (the
+    event here): same signal, caused by the answer, so its actions get ids of their own."""
+    n = len(fold.RELEASED)
+    return [Signal(f[n:], state.player_id, event.event_id, _EXPLAINED[f[n:]] + _RELEASED_NOTE)
+            for f in facts if f.startswith(fold.RELEASED) and f[n:] in _EXPLAINED]
+
+
 def detect(state: PlayerState, event: Event, facts: list[str]) -> list[Signal]:
     signals = [Signal(fact, state.player_id, event.event_id, _EXPLAINED[fact])
                for fact in facts if fact in _EXPLAINED]
+    if isinstance(event, RegisterScreened):
+        signals.extend(released_signals(state, event, facts))
     if RG_MARKER in facts or RISK_CHANGED in facts or RG_INTERVENTION in facts:
         signals.extend(rg_signals(state, event, facts))
     return signals

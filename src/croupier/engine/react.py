@@ -15,7 +15,9 @@ from croupier.events import format_amount
 from croupier.players.state import PlayerState
 from croupier.protection.interventions import MESSAGES, suggested_deposit_limit
 
-# signal name -> (message template, purpose)
+# signal name -> (message template, purpose). In a market with a national register the gate
+# holds these while the register check is pending (register_check_pending); the register's
+# clear answer raises the signal again, caused by the answer's fact (so an action id of its own).
 LIFECYCLE_MESSAGES = {
     "registered": ("welcome", "promotional"),
     "first_deposit": ("first_deposit_thanks", "promotional"),

@@ -54,7 +54,7 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
             if not undo(state, undone, target_seq, config.features):
                 facts.append(fact.REBUILD)
     if fact.REBUILD in facts:
-        state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules)
+        state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
     signals = detect(state, event, facts)
     decisions = []
     if signals:

@@ -40,6 +40,7 @@ KycStatus = Literal["pending", "verified", "failed", "expired"]
 BetOutcome = Literal["won", "lost", "void", "cashout"]
 FeedbackOutcome = Literal["delivered", "opened", "clicked", "bounced", "complained", "unsubscribed"]
 AmlStatus = Literal["clear", "review", "restricted", "blocked"]
+RegisterStatus = Literal["clear", "hit", "unavailable", "not_configured"]
 
 
 class Consents(Struct, forbid_unknown_fields=False):
@@ -353,9 +354,22 @@ class AmlStatusChanged(Fact, tag="croupier.aml_status_changed", kw_only=True):
     case_id: Short | None = None        # the AML case or alert behind the change, when there is one
 
 
+class RegisterScreened(Fact, tag="croupier.register_screened", kw_only=True):
+    """The account was screened against its jurisdiction's national exclusion register:
+    `clear` (not listed), `hit` (listed: a `register` exclusion starts beside this fact),
+    `unavailable` (the register could not be asked; asked again until it answers) or
+    `not_configured` (the rules name a register nobody configured or imported). The gate holds
+    every promotion while a registration waits for its first answer and while the register is
+    unavailable; a clear (or not_configured) answer releases the lifecycle messages held."""
+
+    register: Short
+    status: RegisterStatus
+    checked_at: Timestamp               # when the register was asked (the fact's time is its cause's)
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
-                                           AmlStatusChanged)
+                                           AmlStatusChanged, RegisterScreened)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
@@ -363,6 +377,6 @@ StoredEvent = Union[  # noqa: UP007
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
-    BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged,
+    BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

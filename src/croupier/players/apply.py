@@ -22,15 +22,15 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
-    AmlStatusChanged, BonusConverted, BonusCredited, WalletAdjusted,
+    AmlStatusChanged, BonusConverted, BonusCredited, RegisterScreened, WalletAdjusted,
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
 if TYPE_CHECKING:  # the protection package depends on this one: types only
     from croupier.compliance.rules import RulesInForce
 from croupier.players.facts import (
-    DEPOSIT, DEPOSIT_DECLINED, EXCLUDED, FIRST_DEPOSIT, REACTIVATED, REBUILD, REGISTERED, ROLLBACK, SKIPPED,
-    WITHDRAWAL_CANCELLED,
+    DEPOSIT, DEPOSIT_DECLINED, EXCLUDED, FIRST_DEPOSIT, LIFECYCLE, REACTIVATED, REBUILD, REGISTERED, RELEASED,
+    ROLLBACK, SKIPPED, WITHDRAWAL_CANCELLED,
 )
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, CHARGEBACK_N, CHARGEBACK_SUM, FIRST_ACTIVITY,
@@ -559,6 +559,13 @@ def _aml_status(state: PlayerState, e: AmlStatusChanged, at_us: int, day: int,
     protection.fold_aml(state.protection, e, at_us)
 
 
+def _register_screened(state: PlayerState, e: RegisterScreened, at_us: int, day: int,
+                       config: FeatureConfig, facts: list[str]) -> None:
+    released = protection.fold_register_screened(state.protection, e, micros(e.checked_at))
+    if state.registered:
+        facts.extend(RELEASED + fact for fact in released)
+
+
 def _reality_check(state: PlayerState, e: RealityCheck, at_us: int, day: int,
                    config: FeatureConfig, facts: list[str]) -> None:
     protection.fold_reality_check(state.protection, e)
@@ -581,7 +588,7 @@ _APPLY: dict[type, Callable[..., None]] = {
     Rollback: _rollback, LimitSet: _limit_set, ExclusionStarted: _exclusion_started,
     ExclusionEnded: _exclusion_ended, PersonLinked: _person_linked, RealityCheck: _reality_check,
     RgReviewed: _rg_reviewed, BonusCredited: _bonus_credited, BonusConverted: _bonus_converted,
-    WalletAdjusted: _wallet_adjusted, AmlStatusChanged: _aml_status,
+    WalletAdjusted: _wallet_adjusted, AmlStatusChanged: _aml_status, RegisterScreened: _register_screened,
 }
 
 
@@ -608,6 +615,11 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         return facts
     kind = type(event)
     _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
+    if kind is PlayerRegistered:  # screened against the market's national register once stored
+        register = (rules or _default_rules()).of(state.profile.get("jurisdiction")).exclusions.register
+        protection.fold_registration_check(state.protection, register, at_us)
+    elif facts and state.protection.register_check in _REGISTER_HOLDS:
+        protection.hold_for_register(state.protection, facts, LIFECYCLE)
     if kind in _RG_EVENTS:
         _rg_observe(state, event, at_us, config, facts, rules)
     elif facts and RG_DAY in facts:
@@ -619,8 +631,14 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
 # RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce
 # them; imported on first use because the protection package depends on this one.
 RG_DAY = "rg_day"
+_REGISTER_HOLDS = frozenset({"pending", "unavailable"})
 _RG_EVENTS = frozenset({Deposit, Withdrawal, SessionEnded, LimitChanged, LimitSet,
                         SupportMessage, ExclusionRequested, ExclusionStarted})
+
+
+def _default_rules() -> RulesInForce:
+    from croupier.compliance.rules import default_rules
+    return default_rules()
 
 
 def _rg_observe(*args) -> None:  # noqa: ANN002
@@ -638,11 +656,13 @@ def _rg_observe_play(*args) -> None:  # noqa: ANN002
 
 
 def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig,
-            rules: RulesInForce | None = None) -> PlayerState:
+            rules: RulesInForce | None = None, previous: PlayerState | None = None) -> PlayerState:
     """Refold a player's whole log (in log order), leaving out what rollbacks undid.
 
     The registration's time zone and currency are known up front, so play that arrived
     before the registration is attributed to the right local hours and wallet currency.
+    What is not in the log but in `previous`, the state being replaced (the gate's count of
+    promotional messages already let through today), carries over.
     """
     ordered = list(events)
     undone = {e.ref_event_id for _, e in ordered if isinstance(e, Rollback)}
@@ -668,4 +688,6 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
         apply(state, e, seq, config, None, rules)
     state.rolled_back = sorted(undone)
     state.unmatched_rollbacks = len(undone - present)
+    if previous is not None:
+        protection.carry_gate_counts(previous.protection, state.protection)
     return state

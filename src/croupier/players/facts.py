@@ -10,3 +10,8 @@ REBUILD = "rebuild"
 SKIPPED = "skipped"   # the event was rolled back before it arrived
 ROLLBACK = "rollback"  # a rollback to carry out: the engine finds the event and undoes it
 EXCLUDED = "excluded"  # an exclusion started: pending promotions must not go out
+# Facts the engine greets with a promotional lifecycle message. While the national register
+# check is pending or unavailable the gate holds such messages back and the fold keeps the
+# facts; the register's clear answer releases them as RELEASED + fact (e.g. "released:registered").
+LIFECYCLE = frozenset({REGISTERED, FIRST_DEPOSIT, REACTIVATED})
+RELEASED = "released:"

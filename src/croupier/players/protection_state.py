@@ -8,8 +8,10 @@ from __future__ import annotations
 from msgspec import Struct, field
 
 from croupier.events import (
-    AmlStatusChanged, ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, to_minor,
+    AmlStatusChanged, ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, RegisterScreened,
+    to_minor,
 )
+from croupier.players.facts import REGISTERED
 
 AML_HISTORY = 20                                # AML status changes kept in the state (the log keeps all)
 
@@ -102,6 +104,12 @@ class ProtectionState(Struct, omit_defaults=True):
     # Promotional messages allowed on the player's local day (for per-day caps; owned by the gate)
     promo_day: int = 0
     promo_count: int = 0
+    # National register check: "" (the market names none), pending (registered, not yet
+    # screened), clear, hit, unavailable or not_configured; since when (the registration for
+    # pending, else the check). The gate holds promotions while pending or unavailable.
+    register_check: str = ""
+    register_check_us: int = 0
+    register_held: tuple[str, ...] = ()         # lifecycle facts (registered, ...) waiting for its answer
 
 
 def limit_key(kind: str, period: str) -> str:
@@ -202,3 +210,37 @@ def fold_aml(p: ProtectionState, e: AmlStatusChanged, at_us: int) -> None:
     p.aml_since_us = at_us
     p.aml_history.append([at_us, e.status, e.source, e.actor, e.reason])
     del p.aml_history[:-AML_HISTORY]
+
+
+def fold_registration_check(p: ProtectionState, register: str | None, at_us: int) -> None:
+    """A registration in a market whose rules name a national register is screened after it
+    is stored: until the answer arrives the check is pending, and the welcome waits."""
+    if register:
+        p.register_check, p.register_check_us, p.register_held = "pending", at_us, (REGISTERED,)
+    elif p.register_check:  # registered again, in a market without a register
+        p.register_check, p.register_check_us, p.register_held = "", 0, ()
+
+
+def hold_for_register(p: ProtectionState, facts: list[str], lifecycle: frozenset[str]) -> None:
+    """Lifecycle facts raised while the check is pending or unavailable: the gate holds their
+    messages; they are proposed again when the register answers clear."""
+    for fact in facts:
+        if fact in lifecycle and fact not in p.register_held:
+            p.register_held = (*p.register_held, fact)
+
+
+def fold_register_screened(p: ProtectionState, e: RegisterScreened, checked_us: int) -> list[str]:
+    """The register's answer; returns the held lifecycle facts it releases. Clear (or nothing
+    to ask) releases them all; a hit drops them (a listed person gets no welcome, ever); an
+    unavailable register keeps them waiting."""
+    p.register_check, p.register_check_us = e.status, checked_us
+    if not p.register_held or e.status == "unavailable":
+        return []
+    held, p.register_held = p.register_held, ()
+    return [] if e.status == "hit" else list(held)
+
+
+def carry_gate_counts(before: ProtectionState, after: ProtectionState) -> None:
+    """A refold rebuilds what the log holds; the daily count of promotional messages already
+    let through is the gate's record of decisions taken (they stay taken), so it carries over."""
+    after.promo_day, after.promo_count = before.promo_day, before.promo_count

@@ -12,11 +12,17 @@ On a tick (`tick`, at most every TICK_SECONDS): automatic ends are recorded, rea
 raised, due register lists refreshed (and every identity re-screened against a changed list),
 and registrations whose register could not be asked are screened again.
 
+Every answer a register gives about an account (and "nothing to ask" where the rules name a
+register nobody configured) that changes the account's register status is also a
+`croupier.register_screened` fact: the state folds it, so the gate holds promotions until the
+first answer after a registration, and the welcome waits for it.
+
 Facts appended here are handed to `engine.submit`, so states (and the gate) see them at once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
@@ -31,8 +37,10 @@ from sqlalchemy import Connection, select
 
 from croupier.compliance.rules import rules_for
 from croupier.events import (
-    Event, ExclusionRequested, LimitChanged, PlayerRegistered, PlayerUpdated, SessionEnded, SessionStarted,
+    Event, ExclusionRequested, LimitChanged, PlayerRegistered, PlayerUpdated, RegisterScreened, SessionEnded,
+    SessionStarted,
 )
+from croupier.ingest.facts import append_facts
 from croupier.players import micros
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_rules import ExclusionRefused
@@ -51,6 +59,7 @@ TICK_SECONDS = 15.0
 _TYPES = (PlayerRegistered, PlayerUpdated, ExclusionRequested, SessionStarted, SessionEnded, LimitChanged)
 _IDENTITY_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date")
 Stored = list[tuple[int, Event, int]]
+Account = tuple[str, str | None, datetime | None]   # to screen: player, jurisdiction, the registration's time
 
 
 def policy_for(engine: Any) -> Policy:
@@ -114,20 +123,47 @@ def screen(policy: Policy, identity: Identity, jurisdiction: str | None) -> Scre
         return Screening(name, unavailable=exc.problem)
 
 
-def _record_screening(conn: Connection, player_id: str, result: Screening, now: datetime, policy: Policy) -> Stored:
+def _screened_fact(player_id: str, brand: str, register: str, status: str, checked: datetime,
+                   at: datetime, cause: str) -> RegisterScreened:
+    digest = hashlib.sha256(f"{player_id}|{register}|{status}|{cause}".encode()).hexdigest()[:40]
+    return RegisterScreened(event_id="rs_" + digest, player_id=player_id, brand=brand, occurred_at=at,
+                            register=register, status=status, checked_at=checked, actor="engine")
+
+
+def record_status(conn: Connection, player_id: str, register: str, status: str, now: datetime,
+                  at: datetime | None = None, brand: str | None = None) -> Stored:
+    """Record the account's register status. A change (checked and set in one statement, so
+    two screenings of one account cannot both see it) appends a `croupier.register_screened`
+    fact, its id derived from the account, register, status and the time of the check: a
+    retried transaction cannot double it, and the same answer again (a register still down
+    when the tick asks) adds nothing. `at` is the fact's time: its cause's (the registration)
+    when it has one, else the check's."""
+    now_us = micros(now)
+    c = player_identities.c
+    changed = conn.execute(player_identities.update()
+                           .where(c.player_id == player_id, c.register_status.is_distinct_from(status))
+                           .values(register_status=status, register_checked_us=now_us)).rowcount
+    if not changed:
+        conn.execute(player_identities.update().where(c.player_id == player_id).values(register_checked_us=now_us))
+        return []
+    brand = brand or conn.execute(select(c.brand).where(c.player_id == player_id)).scalar()
+    return append_facts(conn, [_screened_fact(player_id, brand, register, status, now, at or now, str(now_us))])
+
+
+def _record_screening(conn: Connection, player_id: str, result: Screening, now: datetime, policy: Policy,
+                      at: datetime | None = None) -> Stored:
     status = "unavailable" if result.unavailable else "hit" if result.hit else "clear"
-    conn.execute(player_identities.update().where(player_identities.c.player_id == player_id)
-                 .values(register_status=status, register_checked_us=micros(now)))
+    stored = record_status(conn, player_id, result.register or "", status, now, at)
     if result.hit is not None:
         outcome = ex.record_register_hit(conn, player_id, result.hit, now, policy.rules_of)
-        return outcome.stored if outcome else []
+        return stored + (outcome.stored if outcome else [])
     if result.register and not result.unavailable:
-        return ex.clear_register(conn, player_id, result.register, now, policy.rules_of)
+        return stored + ex.clear_register(conn, player_id, result.register, now, policy.rules_of)
     if result.unavailable:
         audit_store.append(conn, [audit_store.Entry(
             at_us=micros(now), actor="engine", kind="protection.register_unavailable", player_id=player_id,
             subject=result.register, body={"register": result.register, "problem": result.unavailable})])
-    return []
+    return stored
 
 
 def access_check(engine: Any, player_id: str, action: str, now: datetime | None = None, *,
@@ -191,7 +227,7 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
     policy = policy_for(engine)
     now = _now()
     stored: Stored = _limits_reported(engine, policy, [(seq, e) for seq, e in relevant if isinstance(e, LimitChanged)])
-    to_screen: list[tuple[str, str | None]] = []
+    to_screen: list[Account] = []
     name = f"{engine.name}:hooks"
     with engine.db.engine.begin() as conn:
         done = _cursor(conn, name)
@@ -218,12 +254,13 @@ def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
         sessions_changed(conn, [row for key, row in opened.items() if key not in closed], closed)
         upsert(conn, protection_cursor, [{"name": name, "seq": todo[-1][0]}], keys=("name",))
     remote = []
-    for player_id, jurisdiction in to_screen:
+    for account in to_screen:
+        player_id, jurisdiction, at = account
         _, register = policy.register_for(jurisdiction)
         if register is not None and register.remote:
-            remote.append((player_id, jurisdiction))
+            remote.append(account)
         else:   # a list in the database: as quick as the rest of the batch
-            stored += _screen_account(engine, policy, player_id, jurisdiction, now)
+            stored += _screen_account(engine, policy, player_id, jurisdiction, now, at)
     if stored:
         engine.submit(sorted(stored, key=lambda item: item[0]))
     if remote:
@@ -238,13 +275,13 @@ class RemoteScreener:
 
     def __init__(self, engine: Any):
         self.engine = engine
-        self._queue: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Account] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
 
-    def put(self, accounts: list[tuple[str, str | None]]) -> None:
+    def put(self, accounts: list[Account]) -> None:
         with self._lock:
             self._idle.clear()
             for account in accounts:
@@ -264,9 +301,9 @@ class RemoteScreener:
                     self._thread = None
                     self._idle.set()
                     return
-                player_id, jurisdiction = self._queue.get()
+                player_id, jurisdiction, at = self._queue.get()
             try:
-                stored = _screen_account(self.engine, policy_for(self.engine), player_id, jurisdiction, _now())
+                stored = _screen_account(self.engine, policy_for(self.engine), player_id, jurisdiction, _now(), at)
                 if stored:
                     self.engine.submit(sorted(stored, key=lambda item: item[0]))
             except Exception:  # left pending: the tick screens it again
@@ -281,19 +318,22 @@ def screener_for(engine: Any) -> RemoteScreener:
 
 
 def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, PlayerRegistered | PlayerUpdated]],
-                        raw: dict[int, dict[str, Any]], policy: Policy, stored: Stored) -> list[tuple[str, str | None]]:
+                        raw: dict[int, dict[str, Any]], policy: Policy, stored: Stored) -> list[Account]:
     """Identity work for every registration and update of a batch in a few statements: the
     accounts' known identities are loaded at once, merged with what the events carry (in log
     order) and stored at once; only accounts sharing an identifier with another account, or
     already part of a person, are re-linked one by one (and inherit the person's exclusions).
-    Returns the new registrations to screen against their national register."""
+    Returns the new registrations to screen against their national register; a registration
+    whose register nobody configured gets its `not_configured` fact here, as of the
+    registration (a retry or a second run of the same log writes the very same fact)."""
     if not changes:
         return []
     known = load_identities(conn, [e.player_id for _, e in changes])
     merged: dict[str, Identity] = {}
     rows: dict[str, dict[str, Any]] = {}
     last_event: dict[str, Event] = {}
-    to_screen: list[tuple[str, str | None]] = []
+    to_screen: list[Account] = []
+    unasked: list[RegisterScreened] = []
     for seq, event in changes:
         payload = raw.get(seq, {})
         carried = {k: payload.get(k, getattr(event, k, None)) for k in (*_IDENTITY_FIELDS, "national_id_hash", "national_id")}
@@ -306,7 +346,10 @@ def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, 
             for k in ("first_name", "last_name", "birth_date"):
                 carried[k] = carried[k] or state.profile.get(k)
         name, register = policy.register_for(jurisdiction, conn)
-        pending = isinstance(event, PlayerRegistered) and register is not None
+        registration = isinstance(event, PlayerRegistered)
+        pending = registration and register is not None
+        # the fold held this registration's promotions if the rules in force name a register
+        unconfigured = (name or _named_in_force(engine, jurisdiction)) if registration and register is None else None
         before = merged.get(pid) or (known[pid][0] if pid in known else None)
         identity = Identity.from_profile(carried)
         merged[pid] = before.merged(identity) if before is not None else identity
@@ -318,10 +361,14 @@ def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, 
                      "national_id_hash": m.national_id_hash, "email_hash": m.email_hash,
                      "phone_hash": m.phone_hash, "name_dob_hash": m.name_dob_hash,
                      "updated_at_us": micros(event.occurred_at),
-                     "register_status": "pending" if pending else previous.get("register_status")}
+                     "register_status": "pending" if pending else "not_configured" if unconfigured
+                                        else previous.get("register_status")}
         last_event[pid] = event
         if pending:
-            to_screen.append((pid, jurisdiction))
+            to_screen.append((pid, jurisdiction, event.occurred_at))
+        elif unconfigured:   # nothing to ask: say so, so the held promotions (and welcome) go
+            unasked.append(_screened_fact(pid, brand, unconfigured, "not_configured", event.occurred_at,
+                                          event.occurred_at, event.event_id))
     if not rows:
         return []
     with_status = [r for r in rows.values() if r["register_status"] is not None]
@@ -329,6 +376,8 @@ def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, 
                if r["register_status"] is None]
     upsert(conn, player_identities, with_status, keys=("player_id",))
     upsert(conn, player_identities, without, keys=("player_id",))
+    if unasked:
+        stored.extend(append_facts(conn, unasked))
     for pid in sorted(accounts_to_relink(conn, merged), key=lambda p: last_event[p].occurred_at):
         now = last_event[pid].occurred_at
         facts, joined, related = link_account(conn, pid, now, identity=merged[pid])
@@ -356,7 +405,14 @@ def _exclusion_requested(conn: Connection, engine: Any, event: ExclusionRequeste
             player_id=event.player_id, subject=event.event_id, body={"event_id": event.event_id, **exc.as_dict()})])
 
 
-def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: str | None, now: datetime) -> Stored:
+def _named_in_force(engine: Any, jurisdiction: str | None) -> str | None:
+    """The register the engine's rules in force name (what the fold read at registration)."""
+    rules = getattr(engine, "rules", None)
+    return rules.of(jurisdiction).exclusions.register if rules is not None else None
+
+
+def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: str | None, now: datetime,
+                    at: datetime | None = None) -> Stored:
     with engine.db.reader.connect() as conn:
         known = load_identity(conn, player_id)
     if known is None:
@@ -364,10 +420,9 @@ def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: s
     result = screen(policy, known[0], jurisdiction)
     with engine.db.engine.begin() as conn:
         if not result.configured:  # nothing to ask: stop waiting for it
-            conn.execute(player_identities.update().where(player_identities.c.player_id == player_id)
-                         .values(register_status=None))
-            return []
-        return _record_screening(conn, player_id, result, now, policy)
+            named = result.register or _named_in_force(engine, jurisdiction) or ""
+            return record_status(conn, player_id, named, "not_configured", now, at)
+        return _record_screening(conn, player_id, result, now, policy, at)
 
 
 # --- on the engine's idle tick -----------------------------------------------------------------
@@ -394,6 +449,8 @@ def rescreen_register(engine: Any, register: str, now: datetime) -> Stored:
         for row in rows:
             identity = Identity(row.national_id_hash, row.email_hash, row.phone_hash, row.name_dob_hash)
             hit = lookup(conn, register, identity, now_us)
+            stored += record_status(conn, row.player_id, register, "clear" if hit is None else "hit", now,
+                                    brand=row.brand)
             if hit is not None:
                 outcome = ex.record_register_hit(conn, row.player_id, hit, now, policy.rules_of)
                 stored += outcome.stored if outcome else []
@@ -438,4 +495,4 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
 
 
 __all__ = ["FileRegister", "RemoteScreener", "Screening", "TickReport", "access_check", "after_batch",
-           "policy_for", "rescreen_register", "screen", "screener_for", "tick"]
+           "policy_for", "record_status", "rescreen_register", "screen", "screener_for", "tick"]

@@ -19,6 +19,7 @@ from croupier.protection.rg_cases import officers
 from croupier.web.protection_forms import EXCLUSION_KINDS
 from croupier.store import audit as audit_store
 from croupier.store.schema import audit_log
+from croupier.privacy.tipping_off import timeline_for_viewer
 from croupier.web.player_page import feature_groups, glance, timeline_rows
 from croupier.web.protection_panel import panel_context
 from croupier.web.render import path_segment, render
@@ -67,7 +68,8 @@ def players_page(request: Request, q: str = "", staff: Staff = Depends(require("
 def player_page(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1),
                 staff: Staff = Depends(require("players.view"))) -> Response:
     pii = staff.can("players.pii")
-    view = player_360(request.app.state.runtime, player_id, pii=pii, timeline_limit=TIMELINE_PAGE)
+    view = player_360(request.app.state.runtime, player_id, pii=pii, timeline_limit=TIMELINE_PAGE,
+                      aml=staff.can("aml.view"))
     if view is None:
         return render(request, "error.html", staff, status=404, page="/players", title="Player not found",
                       heading="Player not found",
@@ -76,7 +78,7 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
     events = view["timeline"]
     if before_seq is not None and staff.can("events.view"):
         with _db(request).reader.connect() as conn:
-            events = timeline(conn, player_id, TIMELINE_PAGE, before_seq)
+            events = timeline_for_viewer(timeline(conn, player_id, TIMELINE_PAGE, before_seq), staff.can("aml.view"))
     currency = view["balances"]["currency"] or view["features"].get("currency")
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
@@ -96,7 +98,7 @@ def player_events_json(request: Request, player_id: str, before_seq: int | None 
     if not staff.can("players.view"):
         return JSONResponse({"detail": "missing permission players.view"}, status_code=403)
     with _db(request).reader.connect() as conn:
-        events = timeline(conn, player_id, limit, before_seq)
+        events = timeline_for_viewer(timeline(conn, player_id, limit, before_seq), staff.can("aml.view"))
     return JSONResponse({"events": timeline_rows(events, staff.can("players.pii")),
                          "more": len(events) == limit}, headers=_NO_STORE)
 
@@ -180,7 +182,7 @@ def audit_export(request: Request, fmt: str, player_id: str = "", kind: str = ""
 @router.get("/audit/why")
 def audit_why(request: Request, player_id: str, action: str,
               staff: Staff = Depends(require("decisions.view"))) -> Response:
-    answer = why(_db(request), player_id.strip(), action.strip())
+    answer = why(_db(request), player_id.strip(), action.strip(), aml=staff.can("aml.view"))
     return render(request, "why.html", staff, page="/audit", title=f"Why: {answer['action']}", answer=answer)
 
 
