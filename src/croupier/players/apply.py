@@ -143,23 +143,6 @@ def _add_cat(state: PlayerState, day: int, cat: int, slot: int, value: int) -> N
         bucket[slot] += value
 
 
-def _add(state: PlayerState, day: int, slot: int, value: int) -> None:
-    state.life[slot] += value
-    bucket = _bucket(state, day)
-    if bucket is not None:
-        bucket[slot] += value
-
-
-def _add_cat(state: PlayerState, day: int, cat: int, slot: int, value: int) -> None:
-    state.life_cats[cat * 3 + slot] += value
-    if day in state.days:  # only days still kept
-        key = day * N_CATS + cat
-        bucket = state.cats.get(key)
-        if bucket is None:
-            bucket = state.cats[key] = [0, 0, 0]
-        bucket[slot] += value
-
-
 def _money(state: PlayerState, amount: str, currency: str) -> int | None:
     """Minor units in the player's wallet currency, or None for a foreign-currency event."""
     if state.currency is None:
