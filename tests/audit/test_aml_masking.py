@@ -78,3 +78,28 @@ def test_the_audit_log_and_its_export_keep_the_true_reasons(held) -> None:  # no
                                    headers=held.admin).text)
     thanks = [r["body"] for r in exported if r["kind"] == "gate.decision" and r["body"]["name"] == "first_deposit_thanks"]
     assert [b["reasons"] for b in thanks] == [["aml_review"]]
+
+
+def test_shadow_findings_mask_aml_reasons_for_staff_without_aml_view(held) -> None:  # noqa: ANN001
+    """A proposal that bans marketing in Sweden changes the reasons of p1's held thank-you:
+    the CRM manager reviewing it sees `compliance_hold` on both sides, the officer the truth."""
+    as_olga = {**held.admin, "X-Croupier-Actor": "olga"}
+    proposed = held.post("/v1/config/versions", headers=as_olga,
+                         json={"patch": {"jurisdictions": {"SE": {"marketing": {"banned": True}}}}})
+    assert proposed.status_code == 201, proposed.text
+    version = proposed.json()["version"]
+    assert held.post(f"/v1/config/versions/{version}/shadow", json={"last_events": 100},
+                     headers=as_olga).status_code == 200
+
+    def thanks(viewer: str) -> dict:
+        shadow = held.get(f"/v1/config/versions/{version}/shadow",
+                          headers={**held.admin, "X-Croupier-Actor": viewer}).json()
+        found = [d for d in shadow["flips"] if d["name"] == "first_deposit_thanks"]
+        assert len(found) == 1, shadow
+        return found[0]
+
+    officer, crm = thanks("olga"), thanks("cris")
+    assert "aml_review" in officer["live"]["reasons"] and "aml_review" in officer["shadow"]["reasons"]
+    assert crm["live"]["reasons"] == ["compliance_hold"] and "compliance_hold" in crm["shadow"]["reasons"]
+    assert "aml_" not in json.dumps(held.get(f"/v1/config/versions/{version}",
+                                             headers={**held.admin, "X-Croupier-Actor": "cris"}).json())

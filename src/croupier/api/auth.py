@@ -99,7 +99,7 @@ async def actor(request: Request, permission: str, *, session_only: bool = False
     return Actor(user.username, user.role, f"key:{key.key_id}")
 
 
-def sees_aml(request: Request, key: ApiKey) -> bool:
+def sees_aml(request: Request, key: ApiKey | None = None) -> bool:
     """May this caller see AML reasons in decisions? A named staff member (a back-office
     session, or `X-Croupier-Actor` naming a staff user) only with `aml.view`: the others see
     `compliance_hold` (no tipping off). A key that names nobody is an integration, which may

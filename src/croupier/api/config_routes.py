@@ -22,9 +22,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from croupier.api.auth import Actor, actor, require_scope
+from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.compliance import config_store as store
 from croupier.compliance.shadow import MAX_EVENTS, run_shadow
+from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.store import shadows
 
 router = APIRouter(prefix="/v1/config", tags=["configuration"])
@@ -136,6 +137,12 @@ def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
             "diff": store.diff(active_doc, version.document), "shadow": shadow, "live_shadow": live_shadow}
 
 
+def _for(request: Request, findings: Any) -> Any:
+    """Shadow findings as the caller may see them (no tipping off: AML reasons read
+    `compliance_hold` for a staff member without `aml.view`; see `sees_aml`)."""
+    return shadow_for_viewer(findings, sees_aml(request))
+
+
 # -- routes -----------------------------------------------------------------------------------
 @router.get("/versions", summary="Configuration versions, newest first, and the one in force")
 async def list_versions(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
@@ -187,7 +194,7 @@ async def get_version(version_id: str, request: Request) -> Any:
     detail = await run_in_threadpool(version_detail, _runtime(request), version_id)
     if detail is None:
         raise HTTPException(404, detail=f"no configuration version {version_id!r}")
-    return detail
+    return _for(request, detail)
 
 
 @router.put("/versions/{version_id}", summary="Edit a draft (its author only): a whole document or a merge patch",
@@ -261,8 +268,8 @@ async def post_shadow(version_id: str, request: Request) -> Any:
             return JSONResponse({"detail": f"{name} must be a whole number from 1 to {MAX_EVENTS}, got {value!r}",
                                  "problems": []}, status_code=400)
     try:
-        return await run_in_threadpool(do_shadow, _runtime(request), who, version_id,
-                                       last_events=last_events, since_minutes=since)
+        return _for(request, await run_in_threadpool(do_shadow, _runtime(request), who, version_id,
+                                                 last_events=last_events, since_minutes=since))
     except store.ConfigRefused as exc:
         return refused(exc)
 
@@ -272,7 +279,7 @@ async def post_shadow(version_id: str, request: Request) -> Any:
 async def start_live_shadow(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
     try:
-        return await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "start")
+        return _for(request, await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "start"))
     except store.ConfigRefused as exc:
         return refused(exc)
 
@@ -281,7 +288,7 @@ async def start_live_shadow(version_id: str, request: Request) -> Any:
 async def stop_live_shadow(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
     try:
-        return await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "stop")
+        return _for(request, await run_in_threadpool(do_live_shadow, _runtime(request), who, version_id[:64], "stop"))
     except store.ConfigRefused as exc:
         return refused(exc)
 
@@ -295,7 +302,7 @@ async def get_live_shadow(version_id: str, request: Request) -> Any:
     if result is None:
         raise HTTPException(404, detail=f"version {version_id!r} has not run in shadow on the live stream: "
                                         "POST …/shadow/start")
-    return result
+    return _for(request, result)
 
 
 @router.get("/versions/{version_id}/shadow", summary="The latest shadow run of a version")
@@ -306,4 +313,4 @@ async def get_shadow(version_id: str, request: Request) -> Any:
         result = store.latest_shadow_run(conn, version_id)
     if result is None:
         raise HTTPException(404, detail=f"no shadow run of version {version_id!r} yet: POST to this URL to run one")
-    return result
+    return _for(request, result)

@@ -18,6 +18,7 @@ from croupier.api.config_routes import (
     Actor, do_edit, do_live_shadow, do_propose, do_review, do_shadow, do_submit, in_force, version_detail,
 )
 from croupier.compliance import config_store as store
+from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.web.render import render
 from croupier.web.staff import Staff, check_csrf, require
 
@@ -120,7 +121,7 @@ async def propose_form(request: Request, document: str = Form(""), mode: str = F
 def _version_page(request: Request, staff: Staff, version_id: str, *, status: int = 200, error: str = "",
                   flash: str = "", problems: list[dict[str, Any]] | None = None,
                   form: dict[str, str] | None = None) -> Response:
-    detail = version_detail(_runtime(request), version_id)
+    detail = shadow_for_viewer(version_detail(_runtime(request), version_id), staff.can("aml.view"))
     if detail is None:
         return render(request, "error.html", staff, status=404, title="Not found", heading="No such version",
                       message=f"There is no configuration version {version_id}.")
