@@ -60,6 +60,8 @@ def test_the_back_office_panel(app_client, make_event) -> None:  # noqa: ANN001
     assert 'id="protection"' in html and 'id="excluded-badge"' in html
     assert 'data-limit="deposit:day"' in html and "900.00 SEK from" in html
     assert 'id="risk-level"' in html  # a compliance officer sees the risk level
+    # each change of risk level names the configuration version that produced it
+    assert '<th scope="col">Config version</th>' in html.split('id="risk-history"')[1].split("</table>")[0]
 
 
 def test_the_panel_shows_the_national_register_check(app_client, make_event) -> None:  # noqa: ANN001
