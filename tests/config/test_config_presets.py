@@ -59,10 +59,16 @@ def test_key_values_match_the_sources() -> None:
     assert dk.bonuses.max_value == "1000.00" and dk.bonuses.wagering_base == "deposit_plus_bonus"
     assert gb.bonuses.max_wagering_multiple == 10 and gb.exclusions.register == "GAMSTOP"
     assert gb.exclusions.min_self_exclusion == "P6M"
-    # Malta: from general knowledge, so every exclusion value is marked uncertain
+    # Malta: limits offered not imposed; reopening after 24h (definite) or 7 days (indefinite),
+    # one cooling value so the longer; no national register; CDD at EUR 2,000 (MGA FAQs, FIAU IP II)
     mt = rules_for("MT")
-    assert mt.exclusions.min_self_exclusion == "P6M"
-    assert all("⚠" in note for path, note in mt.sources.items() if path.startswith("exclusions."))
+    assert mt.limits.mandatory == [] and mt.exclusions.register is None
+    assert mt.exclusions.reactivation_cooling_hours == 7 * 24 and not mt.exclusions.early_end_allowed
+    assert mt.exclusions.self_exclusion_periods == [] and mt.exclusions.min_self_exclusion == "P6M"
+    assert mt.aml.cdd_threshold == "2000.00" and mt.reality_check.player_sets_interval
+    # what could not be confirmed stays marked
+    assert all("⚠" in mt.sources[path] for path in ("min_age", "exclusions.register",
+                                                   "exclusions.min_self_exclusion", "limits.increase_cooling_hours"))
     assert rules_for("XX").code == "default"
 
 
