@@ -132,3 +132,38 @@ def test_the_same_engine_retrying_loses_and_doubles_nothing(db_url, tmp_path):
         assert_nothing_lost_or_doubled(runtime, reference)
     finally:
         runtime.close()
+
+
+SNAPSHOT_REFUSED = {
+    "sqlite": ["""CREATE TRIGGER test_snapshot_refused BEFORE INSERT ON player_state BEGIN
+                    SELECT RAISE(ABORT, 'injected: snapshot write refused'); END"""],
+    "postgresql": ["""CREATE FUNCTION test_snapshot_fn() RETURNS trigger AS $$ BEGIN
+                        RAISE EXCEPTION 'injected: snapshot write refused'; END $$ LANGUAGE plpgsql""",
+                   "CREATE TRIGGER test_snapshot_refused BEFORE INSERT ON player_state FOR EACH ROW "
+                   "EXECUTE FUNCTION test_snapshot_fn()"],
+}
+
+
+def test_a_failed_snapshot_loses_and_doubles_nothing(db_url, tmp_path):
+    """The snapshot is encoded under the engine lock and written after it is released; when
+    that write fails, the engine forgets everything since its last snapshot and reads it
+    again from the log, so the next snapshot holds exactly an uninterrupted run's states."""
+    history = batches()
+    reference = uninterrupted(tmp_path, history)
+    runtime = Runtime(db_url)
+    try:
+        runtime.ingest(body(history[0]))
+        runtime.engine.flush()
+        with runtime.db.engine.begin() as conn:
+            for sql in SNAPSHOT_REFUSED[conn.dialect.name]:
+                conn.exec_driver_sql(sql)
+        runtime.ingest(body(history[1]))
+        with pytest.raises(Exception, match="snapshot write refused"):   # the driver's own error
+            runtime.engine.flush()
+        assert runtime.engine.cursor == runtime.engine.snapshot_cursor and not runtime.engine.states
+        with runtime.db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER test_snapshot_refused" + ("" if runtime.db.is_sqlite else " ON player_state"))
+        runtime.ingest(body(history[2]))   # not contiguous with the cursor: read from the log
+        assert_nothing_lost_or_doubled(runtime, reference)
+    finally:
+        runtime.close()

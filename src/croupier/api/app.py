@@ -11,12 +11,16 @@ from croupier import __version__
 from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
 from croupier.api import person_routes
 from croupier.api.runtime import Runtime
+from croupier.api.wallet_lane import WalletLane
 from croupier.events import event_json_schema
 from croupier.players import EngineConfig
 
 
 def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
-               runtime: Runtime | None = None, background: bool = True, web: bool = True) -> FastAPI:
+               runtime: Runtime | None = None, background: bool = True, web: bool = True,
+               wallet_lane: bool = True) -> FastAPI:
+    """`wallet_lane`: answer well-formed wallet postings without the framework's routing
+    (`api.wallet_lane`); off only to compare the two paths."""
     runtime = runtime or Runtime(db_url, config)
 
     @asynccontextmanager
@@ -35,6 +39,8 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     for module in (wallet, routes, protection, config_routes, audit_routes, rg_routes, aml_routes, reports):
         app.include_router(module.router)
     app.include_router(person_routes.router)
+    if wallet_lane:
+        app.add_middleware(WalletLane)
     if web:
         from croupier.web import mount_back_office
 

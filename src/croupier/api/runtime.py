@@ -89,6 +89,7 @@ class Runtime:
     def start(self, poll_seconds: float = 0.5) -> None:
         if self._loop is None:
             settle_heap("started")
+            self.engine.background_flush = True   # the loop snapshots; requests never wait for it
             self._loop = threading.Thread(target=self._run, args=(poll_seconds,),
                                           name="croupier-engine", daemon=True)
             self._loop.start()

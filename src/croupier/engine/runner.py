@@ -131,6 +131,10 @@ class Engine:
         self._minutes: dict[int, int] = defaultdict(int)
         self._totals: dict[tuple[int, str], list[int]] = {}
         self._last_snapshot = time.monotonic()
+        self._flushing = threading.Lock()
+        # True where a loop of its own snapshots (a running server): batches then never wait
+        # for a snapshot, the wallet's group commit among them
+        self.background_flush = False
         self.processed_total = 0
         from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
         self.after_batch, self.on_tick = [after_batch], [tick]
@@ -211,31 +215,41 @@ class Engine:
             return self.process_pending()
 
     def flush(self) -> None:
-        """Commit the snapshot now: states, search rows, totals and the cursor."""
-        with self._lock:
-            if not self.leader or (self.cursor == self.snapshot_cursor and not self._dirty):
-                return
-            now_us = time.time_ns() // 1000
-            lifecycle = self.config.features.lifecycle
-            dirty = list(self._dirty.values())
-            stages = {s.player_id: lifecycle_stage(s, now_us, lifecycle) for s in dirty}
-            with self.db.engine.begin() as conn:
-                state_store.save(conn, dirty, stages)
-                upsert(conn, minute_counts, [{"minute": m, "events": n} for m, n in self._minutes.items()],
-                       keys=("minute",), increment=("events",))
-                upsert(conn, daily_totals,
-                       [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
-                         "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()],
-                       keys=("day", "currency"),
-                       increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
-                upsert(conn, engine_cursor, [{"name": self.name, "seq": self.cursor}], keys=("name",))
-            self._dirty.clear()
-            self._minutes.clear()
-            self._totals.clear()
-            self.snapshot_cursor = self.cursor
-            self._snapshot_config = self.config
-            self._last_snapshot = time.monotonic()
-            self._record_shadows()
+        """Commit the snapshot now: states, search rows, totals and the cursor.
+
+        The states are encoded while the engine lock holds them still; the database write
+        happens after it is released, so batches (the wallet's among them) go on while the
+        snapshot is written. Should the write fail, everything since the last snapshot is
+        forgotten and read again from the log, as after a crash."""
+        with self._flushing:   # one snapshot at a time
+            with self._lock:
+                if not self.leader or (self.cursor == self.snapshot_cursor and not self._dirty):
+                    return
+                now_us = time.time_ns() // 1000
+                lifecycle = self.config.features.lifecycle
+                dirty = list(self._dirty.values())
+                snap = state_store.snapshot(dirty, {s.player_id: lifecycle_stage(s, now_us, lifecycle) for s in dirty})
+                minutes = [{"minute": m, "events": n} for m, n in self._minutes.items()]
+                totals = [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
+                           "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()]
+                cursor, config = self.cursor, self.config
+                self._dirty, self._minutes, self._totals = {}, defaultdict(int), {}
+            try:
+                with self.db.engine.begin() as conn:
+                    state_store.write(conn, snap)
+                    upsert(conn, minute_counts, minutes, keys=("minute",), increment=("events",))
+                    upsert(conn, daily_totals, totals, keys=("day", "currency"),
+                           increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
+                    upsert(conn, engine_cursor, [{"name": self.name, "seq": cursor}], keys=("name",))
+            except BaseException:
+                with self._lock:
+                    self._forget_unsnapshotted()
+                raise
+            with self._lock:
+                self.snapshot_cursor = cursor
+                self._snapshot_config = config
+                self._last_snapshot = time.monotonic()
+                self._record_shadows()
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self._last_snapshot >= self.snapshot_seconds:
@@ -295,7 +309,7 @@ class Engine:
         """Forget all derived state (for replay): states, search rows, totals and the cursor."""
         if not self.has_lease():
             raise RuntimeError(f"another engine ({self.lease_holder()}) owns this database: stop it first")
-        with self._lock, self.db.engine.begin() as conn:
+        with self._flushing, self._lock, self.db.engine.begin() as conn:   # no snapshot in flight
             state_store.clear(conn)
             conn.execute(daily_totals.delete())
             conn.execute(minute_counts.delete())
@@ -422,7 +436,7 @@ class Engine:
             hook(self, items)
         if activated:
             self.flush()  # a restart resumes with the activated version without re-reading the log
-        else:
+        elif not self.background_flush:
             self.flush_if_due()
         return report
 

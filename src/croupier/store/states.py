@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from croupier.players import PlayerState
+from croupier.store.raw import RawStatement
+from croupier.store.schema import player_state, players
 
 RISK_LEVELS = ("none", "low", "medium", "high", "severe")
-from croupier.store.schema import player_state, players
-from croupier.store.upsert import upsert
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(PlayerState)
@@ -38,11 +40,46 @@ def load(conn: Connection, player_ids: Iterable[str]) -> dict[str, PlayerState]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Player states ready to write: encoded, with their search rows. Built while the engine
+    holds its states still; written afterwards, without holding them."""
+
+    states: list[dict[str, Any]]
+    search: list[dict[str, Any]]
+
+
+def snapshot(states: Sequence[PlayerState], stages: dict[str, str]) -> Snapshot:
+    """`stages`: player_id -> lifecycle stage."""
+    return Snapshot([{"player_id": s.player_id, "state": encode(s), "seq": s.last_seq} for s in states],
+                    [_search_row(s, stages.get(s.player_id)) for s in states])
+
+
+def _overwrite(table: Table):  # noqa: ANN202
+    """INSERT ... ON CONFLICT (player_id) DO UPDATE of every other column, per dialect."""
+    def build(dialect: str):  # noqa: ANN202
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+            {c.name: bindparam(c.name) for c in table.columns})
+        return stmt.on_conflict_do_update(index_elements=["player_id"],
+                                          set_={c.name: stmt.excluded[c.name] for c in table.columns
+                                                if c.name != "player_id"})
+    return RawStatement(build)
+
+
+_WRITE_STATES, _WRITE_SEARCH = _overwrite(player_state), _overwrite(players)
+
+
+def write(conn: Connection, snap: Snapshot) -> None:
+    """Upsert a snapshot's states and search rows (thousands of rows a second: on the DBAPI
+    cursor, see `store.raw`)."""
+    if snap.states:
+        _WRITE_STATES.executemany(conn, snap.states)
+        _WRITE_SEARCH.executemany(conn, snap.search)
+
+
 def save(conn: Connection, states: Sequence[PlayerState], stages: dict[str, str]) -> None:
     """Upsert the states and their search rows (`stages`: player_id -> lifecycle stage)."""
-    upsert(conn, player_state, [{"player_id": s.player_id, "state": encode(s), "seq": s.last_seq}
-                                for s in states], keys=("player_id",))
-    upsert(conn, players, [_search_row(s, stages.get(s.player_id)) for s in states], keys=("player_id",))
+    write(conn, snapshot(states, stages))
 
 
 def _search_row(s: PlayerState, stage: str | None) -> dict[str, Any]:
