@@ -17,6 +17,7 @@ from croupier.store.accounts import ApiKey, find_key
 log = logging.getLogger("croupier")
 KEY_CACHE_SECONDS = 2.0
 CONFIG_CHECK_SECONDS = 2.0  # how soon an approval made by another process takes effect here
+SNAPSHOT_SECONDS = 0.2      # a server's snapshot interval (the engine's default is 1 s)
 
 
 _settled: set[str] = set()
@@ -86,10 +87,16 @@ class Runtime:
     def forget_key(self, key_id: str) -> None:
         self._keys.pop(key_id, None)
 
-    def start(self, poll_seconds: float = 0.5) -> None:
+    def start(self, poll_seconds: float = 0.1) -> None:
+        """Run the engine loop: it reads what other processes append, ticks protection's
+        timers and writes the snapshots, every SNAPSHOT_SECONDS in a server. Small, frequent
+        snapshots hold the wallet's group commit up for a few milliseconds where one a second
+        held it for tens (BENCHMARKS.md); a player touched once in a second is written once
+        either way."""
         if self._loop is None:
             settle_heap("started")
             self.engine.background_flush = True   # the loop snapshots; requests never wait for it
+            self.engine.snapshot_seconds = SNAPSHOT_SECONDS
             self._loop = threading.Thread(target=self._run, args=(poll_seconds,),
                                           name="croupier-engine", daemon=True)
             self._loop.start()
