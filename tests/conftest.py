@@ -26,6 +26,25 @@ def require_service(name: str, problem: str) -> None:
     pytest.skip(message)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole session (Playwright's sync API allows one instance per
+    thread), shared by every browser test: tests/web, tests/config."""
+    if not os.path.exists(CHROMIUM):
+        require_service("Chromium", f"{CHROMIUM} does not exist (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def create_pg_database(name: str) -> sa.Engine:
     """Create database `name` on the test server; returns the admin (autocommit) engine.
     Fails on CI, skips elsewhere, when the server does not answer."""

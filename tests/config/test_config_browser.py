@@ -14,29 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from web.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
+from web.conftest import _free_port
 
 from .conftest import OFFICERS, decisions, ingest, make_config_app, se_player
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium for this module only, closed at its end (Playwright's sync API runs one
-    instance per thread, and tests/web starts its own for the session)."""
-    import os
-
-    from conftest import require_service
-
-    if not os.path.exists(CHROMIUM):
-        require_service("Chromium", f"{CHROMIUM} does not exist (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

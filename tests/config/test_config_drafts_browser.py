@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from conftest import EventFactory
 
 from .conftest import se_player
-from .test_config_browser import _signed_in, browser, server  # noqa: F401 - the module's fixtures
+from .test_config_browser import _signed_in, server  # noqa: F401 - the module's fixture
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ users of several roles and a few players' events, and Chromium driven by Playwri
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import threading
@@ -17,11 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import EventFactory, require_service  # tests/conftest.py (rootdir conftest)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from conftest import EventFactory  # tests/conftest.py (rootdir conftest; it also holds `browser`)
 
 # username -> (role, password)
 STAFF = {
@@ -141,18 +136,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     yield Live(f"http://127.0.0.1:{port}", app)
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        require_service("Chromium", f"{CHROMIUM} does not exist (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
