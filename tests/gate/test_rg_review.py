@@ -4,23 +4,13 @@ hard stop; it is audited, folded through the log, and survives a replay."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from croupier.store import states
 from croupier.store.accounts import create_key, create_user
 
 
-def _a_player_at_severe_risk(make_event) -> list[dict]:  # noqa: ANN001
-    events = [make_event.registered(timedelta(hours=-3))]
-    events += [make_event("payment.deposit", timedelta(hours=-2, minutes=i * 5), transaction_id=f"d{i}",
-                          amount="100.00", currency="SEK", status="declined") for i in range(5)]
-    events.append(make_event("support.message", timedelta(hours=-1), ticket_id="t1", channel="chat",
-                             text="Please help me, I lost control and I'm desperate.", language="en"))
-    return events
-
-
 def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event) -> None:  # noqa: ANN001
-    assert app_client.post("/v1/events", content=json.dumps(_a_player_at_severe_risk(make_event))).status_code == 200
+    assert app_client.post("/v1/events", content=json.dumps(make_event.at_severe_risk())).status_code == 200
     before = app_client.get("/v1/players/p1").json()["protection"]
     assert before["risk_level"] == "severe" and before["deposits_blocked"] is True
     assert before["open_cases"] == 1
@@ -57,7 +47,7 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
 def test_the_review_form_on_the_player_page(app_client, make_event) -> None:  # noqa: ANN001
     from croupier.store.accounts import open_session
 
-    app_client.post("/v1/events", content=json.dumps(_a_player_at_severe_risk(make_event)))
+    app_client.post("/v1/events", content=json.dumps(make_event.at_severe_risk()))
     runtime = app_client.app.state.runtime
     with runtime.db.engine.begin() as conn:
         olga = create_user(conn, "olga", "olga-password-1", "compliance_officer")

@@ -6,7 +6,6 @@ change is audited, and the review that closes the case closes its assignment."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
@@ -45,19 +44,10 @@ def test_what_is_refused_and_why(current, assignee, actor, role, status, words):
 
 # --- over the API -------------------------------------------------------------------------------
 
-def _severe(make_event) -> list[dict]:  # noqa: ANN001
-    events = [make_event.registered(timedelta(hours=-3))]
-    events += [make_event("payment.deposit", timedelta(hours=-2, minutes=i * 5), transaction_id=f"d{i}",
-                          amount="100.00", currency="SEK", status="declined") for i in range(5)]
-    events.append(make_event("support.message", timedelta(hours=-1), ticket_id="t1", channel="chat",
-                             text="Please help me, I lost control and I'm desperate.", language="en"))
-    return events
-
-
 @pytest.fixture
 def as_staff(app_client, make_event):  # noqa: ANN001, ANN201
     """A player with an open case, staff of three roles, and `as_staff(name)` headers."""
-    assert app_client.post("/v1/events", content=json.dumps(_severe(make_event))).status_code == 200
+    assert app_client.post("/v1/events", content=json.dumps(make_event.at_severe_risk())).status_code == 200
     with app_client.app.state.runtime.db.engine.begin() as conn:
         create_user(conn, "olga", "olga-password-1", "compliance_officer")
         create_user(conn, "rita", "rita-password-1", "rg_officer")

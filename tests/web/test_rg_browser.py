@@ -3,7 +3,7 @@ markers and open case, and a review that lifts the hard stop."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -15,12 +15,7 @@ pytestmark = pytest.mark.browser
 
 def _severe_player(player_id: str) -> list[dict]:
     make = EventFactory(now=datetime.now(timezone.utc).replace(microsecond=0), player_id=player_id, brand="nordlys")
-    events = [make.registered(timedelta(hours=-3), email=f"{player_id}@example.se", last_name="Lind")]
-    events += [make("payment.deposit", timedelta(hours=-2, minutes=i * 5), transaction_id=f"{player_id}-d{i}",
-                    amount="100.00", currency="SEK", status="declined") for i in range(5)]
-    events.append(make("support.message", timedelta(hours=-1), ticket_id="t1", channel="chat", language="en",
-                       text="Please help me, I lost control and I'm desperate."))
-    return events
+    return make.at_severe_risk(email=f"{player_id}@example.se", last_name="Lind")
 
 
 def test_the_queue_the_panel_and_a_review(open_page, live) -> None:  # noqa: ANN001
