@@ -26,22 +26,28 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+def key_with_scope(runtime: Any, token: str | None, scope: str) -> ApiKey:
+    """The API key behind `token` if it may act with `scope`, else the HTTP error that says
+    why (401 or 403). Signatures are the caller's to check."""
+    if not token:
+        raise _unauthorized("an API key is required: send 'Authorization: Bearer crp_…'")
+    parts = split_token(token)
+    if parts is None:
+        raise _unauthorized("malformed API key: expected crp_<key id>_<secret>")
+    key = runtime.api_key(parts[0])
+    if key is None or not hmac.compare_digest(key.secret_hash, sha256_hex(parts[1])):
+        raise _unauthorized("unknown API key")
+    if key.revoked:
+        raise _unauthorized(f"API key {key.key_id} has been revoked")
+    if not has_scope(key.scopes, scope):
+        raise HTTPException(403, detail=f"API key {key.key_id} lacks the '{scope}' scope "
+                                        f"(it has: {', '.join(sorted(key.scopes))})")
+    return key
+
+
 def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, ApiKey]]:
     async def dependency(request: Request) -> ApiKey:
-        token = _token(request)
-        if not token:
-            raise _unauthorized("an API key is required: send 'Authorization: Bearer crp_…'")
-        parts = split_token(token)
-        if parts is None:
-            raise _unauthorized("malformed API key: expected crp_<key id>_<secret>")
-        key = request.app.state.runtime.api_key(parts[0])
-        if key is None or not hmac.compare_digest(key.secret_hash, sha256_hex(parts[1])):
-            raise _unauthorized("unknown API key")
-        if key.revoked:
-            raise _unauthorized(f"API key {key.key_id} has been revoked")
-        if not has_scope(key.scopes, scope):
-            raise HTTPException(403, detail=f"API key {key.key_id} lacks the '{scope}' scope "
-                                            f"(it has: {', '.join(sorted(key.scopes))})")
+        key = key_with_scope(request.app.state.runtime, _token(request), scope)
         signature = request.headers.get("x-croupier-signature")
         if key.require_signature or signature is not None:
             if not key.signing_secret:

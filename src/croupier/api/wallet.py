@@ -221,12 +221,14 @@ async def respond(runtime: Any, request: TransferRequest, brand: str | None = No
                     media_type="application/json")
 
 
+def transfer_of(player_id: str, body: Money, kind: str, **extra: Any) -> TransferRequest:
+    """The posting a validated request body asks for (amounts to minor units)."""
+    return TransferRequest(transfer_id=body.transaction_id, player_id=player_id, kind=kind, currency=body.currency,
+                           amount=_minor(body.amount, body.currency, "amount") or 0, **extra)
+
+
 async def _post(request: Request, player_id: str, body: Money, kind: str, **extra: Any) -> Response:
-    runtime = _runtime(request)
-    minor = _minor(body.amount, body.currency, "amount") or 0
-    req = TransferRequest(transfer_id=body.transaction_id, player_id=player_id, kind=kind,
-                          currency=body.currency, amount=minor, **extra)
-    return await respond(runtime, req, body.brand)
+    return await respond(_runtime(request), transfer_of(player_id, body, kind, **extra), body.brand)
 
 
 _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the balance: `reasons` says "
@@ -235,19 +237,31 @@ _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the b
             422: {"description": "A field is invalid: `detail` names it"}}
 
 
+def play_fields(body: DepositBody | BetBody | WinBody) -> dict[str, Any]:
+    """A deposit's, withdrawal's, bet's or win's fields beyond the common ones, as the
+    posting takes them (shared with `api.wallet_lane`)."""
+    if isinstance(body, DepositBody):
+        return {"method": body.method, "instrument_id": body.instrument_id}
+    bonus = _minor(body.bonus_amount, body.currency, "bonus_amount")
+    if isinstance(body, BetBody):
+        return {"bonus_amount": bonus, "bet_id": body.bet_id, "session_id": body.session_id,
+                "game_id": body.game_id, "game_category": body.game_category}
+    return {"bonus_amount": bonus, "bet_id": body.bet_id, "game_id": body.game_id}
+
+
 # -- money movements ------------------------------------------------------------------------
 @router.post("/wallet/{player_id}/deposits", summary="Deposit (checked against every deposit limit)",
              responses=_REFUSED)
 async def post_deposit(player_id: str, body: DepositBody, request: Request,
                  _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
-    return await _post(request, player_id, body, "deposit", method=body.method, instrument_id=body.instrument_id)
+    return await _post(request, player_id, body, "deposit", **play_fields(body))
 
 
 @router.post("/wallet/{player_id}/withdrawals", summary="Request a withdrawal (reserved as pending)",
              responses=_REFUSED)
 async def post_withdrawal(player_id: str, body: DepositBody, request: Request,
                     _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
-    return await _post(request, player_id, body, "withdrawal", method=body.method, instrument_id=body.instrument_id)
+    return await _post(request, player_id, body, "withdrawal", **play_fields(body))
 
 
 async def _resolve(request: Request, player_id: str, transaction_id: str, kind: str) -> Response:
@@ -275,16 +289,13 @@ async def post_void(player_id: str, transaction_id: str, request: Request,
              responses=_REFUSED)
 async def post_bet(player_id: str, body: BetBody, request: Request,
              _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
-    return await _post(request, player_id, body, "bet", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
-                 bet_id=body.bet_id, session_id=body.session_id, game_id=body.game_id,
-                 game_category=body.game_category)
+    return await _post(request, player_id, body, "bet", **play_fields(body))
 
 
 @router.post("/wallet/{player_id}/wins", summary="Win (credited to cash, or partly to bonus)", responses=_REFUSED)
 async def post_win(player_id: str, body: WinBody, request: Request,
              _key: ApiKey = Depends(require_scope("ingest"))) -> Response:
-    return await _post(request, player_id, body, "win", bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"),
-                 bet_id=body.bet_id, game_id=body.game_id)
+    return await _post(request, player_id, body, "win", **play_fields(body))
 
 
 @router.post("/wallet/{player_id}/bonus-credits", summary="Credit bonus funds (counts against deposit limits)",
