@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from croupier.api import Runtime
 from croupier.engine import Engine
