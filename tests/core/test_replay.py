@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-
 from croupier.api import Runtime
 from croupier.engine import Engine
 from croupier.store import audit as audit_store
