@@ -31,10 +31,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the whole session (Playwright's sync API allows one instance per
-    thread), shared by every browser test: tests/web, tests/config."""
+    """Chromium for one test module, closed at its end, for every browser test (tests/web,
+    tests/config). Playwright's sync API runs an event loop in this thread while it is open:
+    one instance at a time, and none left open for the asyncio tests that follow."""
     if not os.path.exists(CHROMIUM):
         require_service("Chromium", f"{CHROMIUM} does not exist (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
