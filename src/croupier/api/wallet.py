@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from croupier import ledger
 from croupier.api.auth import require_scope
+from croupier.compliance.rules import rules_in_force
 from croupier.events import to_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
@@ -140,11 +141,13 @@ def context_for(runtime: Any, player_id: str, brand: str | None = None,
     elif state is None:
         with runtime.db.reader.connect() as own:
             state = state_store.load(own, [player_id]).get(player_id)
+    rates = rules_in_force(runtime.config).rates
     if state is None:
-        return PlayerContext(brand=brand, rules_table=_table(runtime))
+        return PlayerContext(brand=brand, rules_table=_table(runtime), rates=rates)
     profile = state.profile
     return PlayerContext(rules_table=_table(runtime), brand=brand or state.brand or None, timezone=profile.get("timezone"),
-                         jurisdiction=profile.get("jurisdiction"), protection=state.protection)
+                         jurisdiction=profile.get("jurisdiction"), protection=state.protection,
+                         currency=state.currency, rates=rates)
 
 
 def _committer(runtime: Any) -> GroupCommit:

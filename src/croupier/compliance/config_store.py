@@ -14,6 +14,7 @@ The document model, validation, merge patch and diff are pure; the functions tha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import typing
@@ -25,6 +26,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, case, select
 
+from croupier.compliance import rates
+from croupier.compliance.rates import ExchangeRules
 from croupier.compliance.rules import JurisdictionRules, presets
 from croupier.events import CONFIG_STREAM, ConfigActivated
 from croupier.players.config import EngineConfig
@@ -37,10 +40,36 @@ MAX_DOCUMENT_BYTES = 1_000_000
 
 
 class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
-    """EngineConfig thresholds plus the jurisdiction rules table. An instance built by
-    `effective()` is what the engine runs with: its `version` is the stored version id."""
+    """EngineConfig thresholds plus the jurisdiction rules table and the exchange rates. An
+    instance built by `effective()` is what the engine runs with: its `version` is the
+    stored version id."""
 
     jurisdictions: dict[str, JurisdictionRules] = msgspec.field(default_factory=dict)
+    exchange: ExchangeRules = msgspec.field(default_factory=ExchangeRules)
+
+    @property
+    def version(self) -> str:
+        return document_version(self)
+
+
+_NO_EXCHANGE = ExchangeRules()
+_DOC_VERSIONS: dict[int, tuple[ConfigDocument, str]] = {}
+
+
+def document_version(doc: ConfigDocument) -> str:
+    """The content hash, as `config_version` computes it; a document whose `exchange` section
+    is empty hashes without it, so versions stored before the section existed keep their id."""
+    cached = _DOC_VERSIONS.get(id(doc))
+    if cached is not None and cached[0] is doc:
+        return cached[1]
+    body = msgspec.to_builtins(doc)
+    if doc.exchange == _NO_EXCHANGE:
+        body.pop("exchange", None)
+    version = "cfg-" + hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()[:12]
+    if len(_DOC_VERSIONS) >= 256:
+        _DOC_VERSIONS.clear()
+    _DOC_VERSIONS[id(doc)] = (doc, version)
+    return version
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -281,6 +310,7 @@ def parse_document(raw: bytes | str | dict[str, Any]) -> ConfigDocument:
     problems = _check_engine(doc)
     for code, rules in doc.jurisdictions.items():
         problems.extend(_check_rules(code, rules))
+    problems.extend(Problem(f"exchange.{path}", value, message) for path, value, message in rates.problems(doc.exchange))
     if problems:
         raise InvalidDocument(problems)
     return canonical(doc)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from croupier.compliance.rates import NO_RATES, ExchangeRules, RateTable
+
 if TYPE_CHECKING:
     from croupier.players.config import EngineConfig
 
@@ -199,12 +201,14 @@ def rules_for(code: str | None, table: Mapping[str, JurisdictionRules] | None = 
 
 @dataclass(frozen=True, slots=True)
 class RulesInForce:
-    """The jurisdiction table of one configuration version, with the version's id. Built once
-    per version and handed down the fold, so RG levels and interventions follow the version
-    in force at each log position (and record it), at no extra cost per event."""
+    """The jurisdiction table and exchange rates of one configuration version, with the
+    version's id. Built once per version and handed down the fold, so RG levels,
+    interventions and currency conversions follow the version in force at each log position
+    (and record it), at no extra cost per event."""
 
     version: str
     table: Mapping[str, JurisdictionRules]
+    rates: RateTable = NO_RATES
 
     def of(self, code: str | None) -> JurisdictionRules:
         return rules_for(code, self.table)
@@ -219,7 +223,9 @@ def rules_in_force(config: EngineConfig) -> RulesInForce:
     cached = _IN_FORCE.get(id(config))
     if cached is not None and cached[0] is config:
         return cached[1]
-    found = RulesInForce(config.version, getattr(config, "jurisdictions", None) or presets())
+    exchange: ExchangeRules | None = getattr(config, "exchange", None)
+    found = RulesInForce(config.version, getattr(config, "jurisdictions", None) or presets(),
+                         RateTable(exchange, config.version) if exchange is not None else NO_RATES)
     if len(_IN_FORCE) >= 64:  # versions are few; shadow runs and tests make more, briefly
         _IN_FORCE.clear()
     _IN_FORCE[id(config)] = (config, found)

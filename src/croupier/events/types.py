@@ -116,12 +116,27 @@ class KycStatusChanged(Event, tag="kyc.status_changed", kw_only=True):
     level: Short | None = None
 
 
+class ExchangeUsed(Struct, forbid_unknown_fields=False, omit_defaults=True):
+    """An exchange rate Croupier's ledger used for a posting in another currency than a limit
+    in force or the player's currency: from the configuration version named."""
+
+    source: Currency = msgspec.field(name="from")
+    target: Currency = msgspec.field(name="to")
+    rate: Annotated[str, Meta(pattern=r"^[0-9]{1,40}(\.[0-9]{1,40})?$", description="units of `to` per unit of `from`")]
+    config_version: Short
+    as_of: Short = ""
+    amount: Amount | None = None        # the posting's amount in `to` (rounded up: it counts against limits)
+
+
 class Reported(Event, kw_only=True):
     """Optional extension fields: the balance after the event, as the operator's wallet
-    reports it (shown as "balances as reported"; the ledger keeps its own)."""
+    reports it (shown as "balances as reported"; the ledger keeps its own), and the exchange
+    rates the ledger used when it posted the money in another currency (informational: the
+    engine converts at the rates of the configuration in force, never at a rate an event names)."""
 
     balance: Amount | None = None
     bonus_balance: Amount | None = None
+    exchange: list[ExchangeUsed] | None = None
 
 
 class Payment(Reported, kw_only=True):
@@ -324,6 +339,7 @@ class LedgerFact(Fact, kw_only=True):
     transaction_id: Id
     amount: Amount
     currency: Currency
+    exchange: list[ExchangeUsed] | None = None   # as on `Reported`: the rates the ledger used
 
 
 class BonusCredited(LedgerFact, tag="croupier.bonus_credited", kw_only=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from croupier.compliance.rates import NO_RATES, RateTable
 from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.players.protection_state import ProtectionState
 from croupier.protection.limits_check import Refusal
@@ -80,13 +81,17 @@ class TransferRequest:
 class PlayerContext:
     """What the ledger needs to know about the player beyond the wallet: time zone (for
     period boundaries), jurisdiction, brand, and the protection state the engine folded
-    (exclusions, deposit blocks). Unknown values fall back to the wallet's stored ones."""
+    (exclusions, deposit blocks). Unknown values fall back to the wallet's stored ones.
+    `currency` is the player's own (the features' currency); `rates` the exchange rates of
+    the configuration in force (none: a posting that needs a conversion is refused)."""
 
     brand: str | None = None
     timezone: str | None = None
     jurisdiction: str | None = None
     protection: ProtectionState | None = None
     rules_table: dict[str, JurisdictionRules] | None = None   # the approved config's; None: presets
+    currency: str | None = None
+    rates: RateTable = NO_RATES
 
     def rules(self, fallback_jurisdiction: str | None = None) -> JurisdictionRules:
         return rules_for(self.jurisdiction or fallback_jurisdiction, self.rules_table)

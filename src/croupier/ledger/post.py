@@ -17,11 +17,12 @@ import msgspec
 from sqlalchemy import Connection
 
 from croupier.compliance.rules import JurisdictionRules
-from croupier.events import Event, format_amount
+from croupier.events import Event, ExchangeUsed, format_amount
 from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
 from croupier.ledger import sessions, sql, usage as usage_store, wallets
 from croupier.ledger.events import for_transfer
+from croupier.ledger.fx import Exchange
 from croupier.ledger.guards import mandatory_refusals, protection_refusals
 from croupier.ledger.legs import Balances, Plan, plan
 from croupier.ledger.model import (
@@ -54,11 +55,16 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     p = plan(req, wallets.balances(wallet))
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, now_us)
+    fx = Exchange(ctx.rates, ctx.currency)
     if p.delta.inflow > 0 or req.kind == "bet":
         rules = ctx.rules(wallet.jurisdiction)
-        refusals += limit_refusals(conn, req, p.delta, now, tz, rules)
+        refusals += limit_refusals(conn, req, p.delta, now, tz, rules, fx)
+    exchange = fx.records(req.amount, req.currency)
     if refusals:
-        return _refused(conn, req, brand, now, refusals)
+        refused = _refused(conn, req, brand, now, refusals)
+        if exchange:
+            refused.body["exchange"] = exchange
+        return refused
     balances = wallets.apply_legs(conn, wallet, p.legs, p.reserve, now_us, _profile(ctx))
     _write_entries(conn, req.transfer_id, req.player_id, req.currency, p.legs, now_us)
     usage_store.add(conn, req.player_id, req.currency, local_date(now, tz).toordinal(), p.delta)
@@ -70,9 +76,13 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
     status = "pending" if req.kind == "withdrawal" else "posted"
     event = for_transfer(req, brand, now, status="requested" if req.kind == "withdrawal" else "",
                          cash=p.cash_part, bonus=p.bonus_part)
+    if event is not None and exchange and hasattr(event, "exchange"):
+        event = msgspec.structs.replace(event, exchange=[msgspec.convert(x, ExchangeUsed) for x in exchange])
     if event is not None:
         events.append(event)
     body = _body(req, status, p, balances, now, event)
+    if exchange:
+        body["exchange"] = exchange
     sql.INSERT_TRANSFER.execute(conn, {
         "transfer_id": req.transfer_id, "player_id": req.player_id, "currency": req.currency, "kind": req.kind,
         "status": status, "amount_minor": req.amount, "request_hash": request_hash(req),
@@ -87,30 +97,35 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
 
 
 def limit_refusals(conn: Connection, req: TransferRequest, delta: Usage, now: datetime,
-                   tz: str | None, rules: JurisdictionRules) -> list[Refusal]:
+                   tz: str | None, rules: JurisdictionRules, fx: Exchange | None = None) -> list[Refusal]:
     """Every limit in force for the player, checked against usage read in this transaction
-    (and the jurisdiction's limits that must exist before play)."""
+    (and the jurisdiction's limits that must exist before play). Money limits count postings
+    in every currency, converted at `fx`'s rates into the limit's currency (ledger.fx)."""
+    fx = fx if fx is not None else Exchange()
     in_force = limits_in_force(limit_store.load(conn, req.player_id), micros(now))
     out = mandatory_refusals(rules, in_force, req.kind)
-    views = applicable(in_force, req.currency)
-    if views:
-        windows, usage = usage_for(conn, req.player_id, req.currency, views, now, tz, bet=req.kind == "bet")
-        out += check_limits(usage, views, delta, req.currency, windows, bet=req.kind == "bet")
+    out += fx.foreign_refusals(req.currency, req.kind, in_force)
+    if in_force:
+        bet = req.kind == "bet"
+        windows, by_currency, sessions = usage_for(conn, req.player_id, in_force, now, tz, bet=bet)
+        out += fx.check(by_currency, in_force, delta, req.currency, windows)
+        timed = {k: v for k, v in in_force.items() if v.kind == "session_time"}
+        if timed:
+            out += check_limits(sessions, timed, delta, req.currency, windows, bet=bet)
     return out
 
 
-def applicable(views: dict[str, LimitView], currency: str) -> dict[str, LimitView]:
-    return {k: v for k, v in views.items() if v.kind == "session_time" or v.currency == currency}
-
-
-def usage_for(conn: Connection, player_id: str, currency: str, views: dict[str, LimitView], now: datetime,
-              tz: str | None, *, bet: bool = True) -> tuple[dict[str, Window], dict[str, Usage]]:
+def usage_for(conn: Connection, player_id: str, views: dict[str, LimitView], now: datetime, tz: str | None, *,
+              bet: bool = True) -> tuple[dict[str, Window], dict[str, dict[str, Usage]], dict[str, Usage]]:
+    """The windows of `views`, the money used in each per currency it was posted in, and the
+    session time in each period with a session-time limit (read for bets only)."""
     windows = {v.period: window(v.period, now, tz) for v in views.values()}
-    usage = usage_store.read(conn, player_id, currency, windows)
+    by_currency = usage_store.read_all(conn, player_id, windows)
+    sessions: dict[str, Usage] = {}
     timed = {v.period for v in views.values() if v.kind == "session_time"}
     if timed and bet:
-        usage_store.with_sessions(conn, player_id, usage, windows, timed, micros(now))
-    return windows, usage
+        usage_store.with_sessions(conn, player_id, sessions, windows, timed, micros(now))
+    return windows, by_currency, sessions
 
 
 def request_hash(req: TransferRequest) -> str:

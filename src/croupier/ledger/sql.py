@@ -65,6 +65,9 @@ INSERT_ENTRIES = RawStatement(_values(ledger_entries, ENTRY_COLUMNS))
 SELECT_USAGE = RawStatement(select(ledger_usage.c.day, *(ledger_usage.c[c] for c in USAGE_COLUMNS)).where(
     ledger_usage.c.player_id == bindparam("p"), ledger_usage.c.currency == bindparam("c"),
     ledger_usage.c.day >= bindparam("first")))
+SELECT_USAGE_ALL = RawStatement(select(ledger_usage.c.currency, ledger_usage.c.day,
+                                        *(ledger_usage.c[c] for c in USAGE_COLUMNS)).where(
+    ledger_usage.c.player_id == bindparam("p"), ledger_usage.c.day >= bindparam("first")))
 SELECT_SESSIONS = RawStatement(select(ledger_sessions.c.started_at_us, ledger_sessions.c.ended_at_us).where(
     ledger_sessions.c.player_id == bindparam("p"), ledger_sessions.c.started_at_us < bindparam("now"),
     (ledger_sessions.c.ended_at_us.is_(None)) | (ledger_sessions.c.ended_at_us > bindparam("start"))))

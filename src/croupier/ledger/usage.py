@@ -31,6 +31,22 @@ def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, 
     return out
 
 
+def read_all(conn: Connection, player_id: str, windows: Mapping[str, Window]) -> dict[str, dict[str, Usage]]:
+    """Usage in each window per currency it was posted in (a limit counts them all, converted)."""
+    if not windows:
+        return {}
+    first = min(w.first_day for w in windows.values())
+    out: dict[str, dict[str, Usage]] = {}
+    for row in sql.SELECT_USAGE_ALL.all(conn, {"p": player_id, "first": first}):
+        per_period = out.setdefault(row[0], {})
+        for period, w in windows.items():
+            if w.first_day <= row[1] <= w.today:
+                u = per_period.setdefault(period, Usage())
+                for i, name in enumerate(COLUMNS):
+                    setattr(u, name, getattr(u, name) + row[i + 2])
+    return out
+
+
 def add(conn: Connection, player_id: str, currency: str, day: int, delta: Usage) -> None:
     values = {c: getattr(delta, c) for c in COLUMNS}
     if not any(values.values()):

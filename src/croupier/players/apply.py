@@ -26,6 +26,7 @@ from croupier.events import (
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
+from croupier.players.exchange import MONEY_EVENTS, in_currency
 if TYPE_CHECKING:  # the protection package depends on this one: types only
     from croupier.compliance.rules import RulesInForce
 from croupier.players.facts import (
@@ -144,7 +145,8 @@ def _add_cat(state: PlayerState, day: int, cat: int, slot: int, value: int) -> N
 
 
 def _money(state: PlayerState, amount: str, currency: str) -> int | None:
-    """Minor units in the player's wallet currency, or None for a foreign-currency event."""
+    """Minor units in the player's wallet currency, or None for a foreign-currency event
+    (`apply` has converted those it had a rate for)."""
     if state.currency is None:
         state.currency = currency
     if currency != state.currency:
@@ -597,6 +599,8 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         facts.append(SKIPPED)
         return facts
     kind = type(event)
+    if kind in MONEY_EVENTS and state.currency is not None and event.currency not in (None, state.currency):
+        event = _in_player_currency(state, event, rules)
     _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
     if kind is PlayerRegistered:  # screened against the market's national register once stored
         register = (rules or _default_rules()).of(state.profile.get("jurisdiction")).exclusions.register
@@ -609,6 +613,18 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         facts.remove(RG_DAY)
         _rg_observe_play(state, event, at_us, config, facts, rules)
     return facts
+
+
+def _in_player_currency(state: PlayerState, event: Event, rules: RulesInForce | None) -> Event:
+    """The event converted at the rates of the version in force, or as it is (then counted
+    in `foreign_currency_events`, not summed) when that version has no rate for it."""
+    rates = (rules or _default_rules()).rates
+    converted = in_currency(event, state.currency or "", rates)
+    if converted is None:
+        return event
+    state.converted_currency_events += 1
+    state.exchange_version = rates.version
+    return converted
 
 
 # RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce

@@ -92,7 +92,9 @@ class PlayerState(Struct, omit_defaults=True):
     open_sports: dict[str, list[int]] = field(default_factory=dict)  # bet id -> [stake, day]
     withdrawals: dict[str, list[Any]] = field(default_factory=dict)  # tx -> [status, day, minor]
     approved_deposits: list[str] = field(default_factory=list)        # latest RECENT_BETS approved tx ids
-    foreign_currency_events: int = 0
+    foreign_currency_events: int = 0               # in another currency, no rate: counted, not summed
+    converted_currency_events: int = 0             # in another currency, converted and summed
+    exchange_version: str | None = None            # the configuration whose rates converted the latest
     rolled_back: list[str] = field(default_factory=list)
     unmatched_rollbacks: int = 0
     limit_changes: int = 0

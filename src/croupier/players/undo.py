@@ -28,11 +28,9 @@ _SPORTS = CATEGORY_INDEX["sports"]
 
 
 def _foreign(state: PlayerState, currency: str) -> bool:
-    """A foreign-currency event was only counted, so undoing it only uncounts it."""
-    if currency != state.currency:
-        state.foreign_currency_events = max(0, state.foreign_currency_events - 1)
-        return True
-    return False
+    """A foreign-currency event was converted at the rate of the version in force, or only
+    counted when it had none: undo cannot tell which, so it declines and the log is refolded."""
+    return currency != state.currency
 
 
 def _latest_after_removal(recent: list, at_us: int, key: Callable = lambda x: x) -> bool:  # noqa: ANN001
@@ -42,8 +40,8 @@ def _latest_after_removal(recent: list, at_us: int, key: Callable = lambda x: x)
 
 def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str, at_us: int,
                 config: FeatureConfig) -> bool:
-    if currency != state.currency:
-        return _foreign(state, currency)
+    if _foreign(state, currency):
+        return False
     if at_us == state.last_bet_us and state.life[BET_N] > 1 and not _latest_after_removal(state.recent_bet_us, at_us):
         return False
     day, minor = at_us // DAY_US, to_minor(amount, currency)
@@ -94,7 +92,7 @@ def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, seq: int, con
     if e.bet_id not in state.recent_bets and e.game_id not in state.games:
         return False  # the win's category is no longer known: refold
     if _foreign(state, e.currency):
-        return True
+        return False
     minor = to_minor(e.amount, e.currency)
     if not minor:
         return True
@@ -118,8 +116,8 @@ def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, seq: int, config: 
         return True
     if e.status != "approved":
         return True
-    if e.currency != state.currency:
-        return _foreign(state, e.currency)
+    if _foreign(state, e.currency):
+        return False
     only = state.life[DEP_N] == 1
     if not only and (at_us == state.first_deposit_us or (
             at_us == state.last_deposit_us

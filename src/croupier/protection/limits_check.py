@@ -67,6 +67,7 @@ class Refusal(Struct, omit_defaults=True):
     limit_minutes: int | None = None
     used_minutes: int | None = None
     source: str | None = None       # who set the limit
+    exchange: list[dict[str, str]] = field(default_factory=list)   # rates used (or missing) to count other currencies
 
 
 SOURCE_WORDS = {"deposit": "deposits", "bonus_credit": "bonus credits", "adjustment_in": "adjustments",
