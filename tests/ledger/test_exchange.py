@@ -237,3 +237,25 @@ def test_features_sum_foreign_currency_events_converted(gb: TestClient, make_eve
     assert (f["win_sum_1d"], f["withdrawal_sum_1d"]) == ("8.50", "8.50")      # 8.5085: offsets round down
     assert (f["converted_currency_events"], f["foreign_currency_events"], f["exchange_rates_version"]) == \
         (4, 1, version)
+
+
+def test_a_replay_converts_each_event_at_the_rates_in_force_at_its_place_in_the_log(gb: TestClient,
+                                                                                     make_event) -> None:  # noqa: ANN001
+    from core.test_replay import assert_replay_is_identical   # tests/core
+
+    def deposit(tx: str) -> dict[str, Any]:
+        return make_event("payment.deposit", transaction_id=tx, amount="100.00", currency="EUR", status="approved")
+
+    first = approve_exchange(gb, {"base": "EUR", "rates": RATES})
+    assert gb.post("/v1/events", json=[deposit("t1")]).status_code == 200          # 85.00 GBP
+    second = approve_exchange(gb, {"rates": {"GBP": {"rate": "0.90", "as_of": "2026-12-01"}}})
+    assert gb.post("/v1/events", json=[deposit("t2")]).status_code == 200          # 90.00 GBP
+    status, body = post(gb, "deposits", "e1", "10.00", "EUR")                      # 9.00 GBP
+    assert status == 200 and body["exchange"][0]["config_version"] == second and body["exchange"][0]["rate"] == "0.9"
+    assert first != second
+    expected = ("184.00", 3, second)
+    f = features(gb)
+    assert (f["deposit_sum_1d"], f["converted_currency_events"], f["exchange_rates_version"]) == expected
+    assert_replay_is_identical(gb.app.state.runtime)
+    f = features(gb)
+    assert (f["deposit_sum_1d"], f["converted_currency_events"], f["exchange_rates_version"]) == expected
