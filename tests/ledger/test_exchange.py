@@ -259,3 +259,30 @@ def test_a_replay_converts_each_event_at_the_rates_in_force_at_its_place_in_the_
     assert_replay_is_identical(gb.app.state.runtime)
     f = features(gb)
     assert (f["deposit_sum_1d"], f["converted_currency_events"], f["exchange_rates_version"]) == expected
+
+
+def test_rates_are_validated_versioned_and_audited(gb: TestClient) -> None:
+    cleo, otto = gb.officers
+    r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"rates": {"GBP": {"rate": 0.85,
+                                                                                   "as_of": "2026-11-30"}}}}})
+    assert r.status_code == 422 and r.json()["problems"][0]["path"] == "exchange.rates.GBP.rate"
+    r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"base": "XXX", "rates": {
+        "GBP": {"rate": "0", "as_of": "30/11/2026"}}}}})
+    assert r.status_code == 422
+    assert {p["path"] for p in r.json()["problems"]} == {"exchange.base", "exchange.rates.GBP.rate",
+                                                          "exchange.rates.GBP.as_of"}
+    before = gb.get("/v1/config").json()["version"]
+    r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"rates": {"GBP": RATES["GBP"]}}}})
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    assert {"path": "exchange.rates.GBP.rate", "change": "added", "before": None, "after": "0.85"} in r.json()["diff"]
+    assert gb.post("/v1/wallet/p1/deposits", json={"transaction_id": "e0", "amount": "1.00", "currency": "EUR"}
+                   ).status_code == 403                                           # proposed is not in force
+    assert cleo.post(f"/v1/config/versions/{version}/approve").status_code == 403   # four eyes
+    assert otto.post(f"/v1/config/versions/{version}/approve").status_code == 200
+    config = gb.get("/v1/config").json()
+    assert config["version"] == version != before
+    assert config["config"]["exchange"]["rates"]["GBP"] == RATES["GBP"]
+    [approved] = gb.get("/v1/audit", params={"kind": "config.approved"}, headers=gb.admin).json()["records"]
+    assert (approved["subject"], approved["actor"], approved["body"]["proposed_by"]) == (version, "otto", "cleo")
+    assert post(gb, "deposits", "e1", "1.00", "EUR")[1]["exchange"][0]["config_version"] == version

@@ -235,7 +235,11 @@ async def _post(request: Request, player_id: str, body: Money, kind: str, **extr
 
 
 _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the balance: `reasons` says "
-                                 "which limit, the period, what counted and what remains"},
+                                 "which limit, the period, what counted and what remains, in the limit's "
+                                 "currency (money in other currencies converted at the configuration's "
+                                 "exchange rates, listed in `exchange`); `exchange_rate_missing` when a "
+                                 "needed rate is not configured, `foreign_currency_refused` when the "
+                                 "operator refuses other currencies than the player's"},
             409: {"description": "transaction_id already used with a different body"},
             422: {"description": "A field is invalid: `detail` names it"}}
 
