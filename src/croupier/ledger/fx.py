@@ -66,6 +66,9 @@ class Exchange:
               periods: Mapping[str, Window]) -> tuple[dict[str, Usage], list[str]]:
         """Usage per period in `target`, every currency's converted and summed; and the
         currencies that had usage but no rate to `target`."""
+        if by_currency.keys() <= {target}:      # the common case: nothing to convert
+            own = by_currency.get(target, {})
+            return {period: own.get(period) or Usage() for period in periods}, []
         out = {period: Usage() for period in periods}
         missing: set[str] = set()
         for currency, per_period in by_currency.items():
