@@ -62,12 +62,13 @@ SELECT_TRANSFER = RawStatement(select(*(ledger_transfers.c[c] for c in TRANSFER_
     ledger_transfers.c.transfer_id == bindparam("t")))
 INSERT_TRANSFER = RawStatement(_values(ledger_transfers, TRANSFER_COLUMNS))
 INSERT_ENTRIES = RawStatement(_values(ledger_entries, ENTRY_COLUMNS))
-SELECT_USAGE = RawStatement(select(ledger_usage.c.day, *(ledger_usage.c[c] for c in USAGE_COLUMNS)).where(
-    ledger_usage.c.player_id == bindparam("p"), ledger_usage.c.currency == bindparam("c"),
-    ledger_usage.c.day >= bindparam("first")))
+# Every currency the player has a wallet in (each usage row has one), so the primary key
+# (player_id, currency, day) serves one range per currency rather than the player's whole history.
 SELECT_USAGE_ALL = RawStatement(select(ledger_usage.c.currency, ledger_usage.c.day,
-                                        *(ledger_usage.c[c] for c in USAGE_COLUMNS)).where(
-    ledger_usage.c.player_id == bindparam("p"), ledger_usage.c.day >= bindparam("first")))
+                                       *(ledger_usage.c[c] for c in USAGE_COLUMNS)).where(
+    ledger_usage.c.player_id == bindparam("p"),
+    ledger_usage.c.currency.in_(select(wallets.c.currency).where(wallets.c.player_id == bindparam("p"))),
+    ledger_usage.c.day >= bindparam("first")))
 SELECT_SESSIONS = RawStatement(select(ledger_sessions.c.started_at_us, ledger_sessions.c.ended_at_us).where(
     ledger_sessions.c.player_id == bindparam("p"), ledger_sessions.c.started_at_us < bindparam("now"),
     (ledger_sessions.c.ended_at_us.is_(None)) | (ledger_sessions.c.ended_at_us > bindparam("start"))))

@@ -14,23 +14,6 @@ from croupier.protection.limits_periods import Window
 COLUMNS = sql.USAGE_COLUMNS
 
 
-def read(conn: Connection, player_id: str, currency: str, windows: Mapping[str, Window]) -> dict[str, Usage]:
-    """Usage in each window, summed from the local-day rows in one query."""
-    if not windows:
-        return {}
-    first = min(w.first_day for w in windows.values())
-    rows = sql.SELECT_USAGE.all(conn, {"p": player_id, "c": currency, "first": first})
-    out = {}
-    for period, w in windows.items():
-        sums = [0] * len(COLUMNS)
-        for row in rows:
-            if w.first_day <= row[0] <= w.today:
-                for i in range(len(COLUMNS)):
-                    sums[i] += row[i + 1]
-        out[period] = Usage(*sums)
-    return out
-
-
 def read_all(conn: Connection, player_id: str, windows: Mapping[str, Window]) -> dict[str, dict[str, Usage]]:
     """Usage in each window per currency it was posted in (a limit counts them all, converted)."""
     if not windows:
