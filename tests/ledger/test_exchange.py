@@ -286,3 +286,11 @@ def test_rates_are_validated_versioned_and_audited(gb: TestClient) -> None:
     [approved] = gb.get("/v1/audit", params={"kind": "config.approved"}, headers=gb.admin).json()["records"]
     assert (approved["subject"], approved["actor"], approved["body"]["proposed_by"]) == (version, "otto", "cleo")
     assert post(gb, "deposits", "e1", "1.00", "EUR")[1]["exchange"][0]["config_version"] == version
+
+
+def test_a_limit_the_posting_does_not_touch_needs_no_rate(gb: TestClient) -> None:
+    approve_exchange(gb, {"base": "EUR", "rates": {"GBP": RATES["GBP"]}})      # no SEK
+    limit(gb, "loss", "week", "1000.00", currency="SEK")
+    assert post(gb, "deposits", "g1", "10.00", "GBP")[0] == 200                  # a deposit is no loss
+    status, body = post(gb, "bets", "b1", "1.00", "GBP", bet_id="b1")            # a stake is
+    assert status == 403 and body["reasons"][0]["exchange"] == [{"from": "GBP", "to": "SEK"}]

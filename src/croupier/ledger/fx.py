@@ -33,6 +33,11 @@ def money_limits(in_force: Mapping[str, LimitView]) -> dict[str, dict[str, Limit
     return out
 
 
+def _adds_to(kind: str, delta: Usage) -> bool:
+    """Whether a posting adding `delta` counts against a limit of this kind."""
+    return (delta.inflow if kind == "deposit" else delta.stake_cash if kind == "loss" else delta.wager) > 0
+
+
 class Exchange:
     """One posting's (or one view's) conversions, remembering the rates it used so the
     posting can record them."""
@@ -108,7 +113,10 @@ class Exchange:
         """Refusals of every money limit in force, each in its own currency: usage in every
         currency and the posting's `delta` (in `currency`) converted into it."""
         out: list[Refusal] = []
-        for target, views in sorted(money_limits(in_force).items()):
+        for target, limits in sorted(money_limits(in_force).items()):
+            views = {k: v for k, v in limits.items() if _adds_to(v.kind, delta)}
+            if not views:       # e.g. a deposit and a loss limit: nothing to convert or check
+                continue
             mine = {v.period: windows[v.period] for v in views.values()}
             totals, missing = self.total(by_currency, target, mine)
             proposed = self.convert(delta, currency, target)
@@ -121,9 +129,9 @@ class Exchange:
             out += [self._noted(r, target) for r in check_limits(totals, views, proposed, target, windows)]
         return out
 
-    def records(self, amount: int, currency: str) -> list[dict[str, str]]:
-        """The rates used, as recorded with the posting: the posting's own amount in each
-        target currency (rounded up, as it counts)."""
+    def records(self, amount: int = 0, currency: str | None = None) -> list[dict[str, str]]:
+        """The rates used, as recorded with the posting: with the posting's own `amount` in
+        `currency`, that amount in each target currency (rounded up, as it counts)."""
         out = []
         for (source, target), q in sorted(self.used.items()):
             item = q.as_dict()

@@ -69,7 +69,7 @@ def wallet_view(conn: Connection, player_id: str, *, now: datetime, context: Pla
         for currency, mine in money_limits(views).items():
             fx = Exchange(ctx.rates, ctx.currency)
             periods = {v.period: windows[v.period] for v in mine.values()}
-            totals[currency] = (*fx.total(by_currency, currency, periods), fx.records(0, ""))
+            totals[currency] = (*fx.total(by_currency, currency, periods), fx.records())
         for key, view in sorted(views.items()):
             w = windows[view.period]
             item: dict[str, Any] = {"limit": key, "period_start": _utc(w.start), "period_end": _utc(w.end),
