@@ -140,17 +140,35 @@ def make_event() -> EventFactory:
     return EventFactory()
 
 
-@pytest.fixture
-def app_client(db_url: str):  # noqa: ANN201
-    """A TestClient over the whole app (API + back office) with an all-scope key."""
+def client_for(db_url: str, config: Any = None) -> Iterator[Any]:
+    """A TestClient over the whole app (API + back office) with an ingest+read key."""
     from fastapi.testclient import TestClient
 
     from croupier.api import create_app
     from croupier.store.accounts import create_key
 
-    app = create_app(db_url, background=False)
+    app = create_app(db_url, config, background=False)
     with app.state.runtime.db.engine.begin() as conn:
         token, _ = create_key(conn, "tests", ["ingest", "read"])
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
+
+
+def ledger_config(**fields: Any) -> Any:
+    """The configuration of an operator whose wallet is Croupier's ledger for every brand."""
+    from croupier.players import EngineConfig
+
+    return EngineConfig(money_of_record={"default": "ledger"}, **fields)
+
+
+@pytest.fixture
+def app_client(db_url: str):  # noqa: ANN201
+    """The app with the default configuration: the platform keeps every brand's money."""
+    yield from client_for(db_url)
+
+
+@pytest.fixture
+def ledger_client(db_url: str):  # noqa: ANN201
+    """The app where Croupier's ledger is every brand's wallet (`money_of_record: ledger`)."""
+    yield from client_for(db_url, ledger_config())

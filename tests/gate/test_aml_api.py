@@ -15,10 +15,11 @@ from croupier.store.accounts import create_key, create_user, open_session
 
 
 @pytest.fixture
-def aml(app_client, make_event):  # noqa: ANN001, ANN201
-    """p1 (Sweden, consents to email, a deposit limit set before play) and staff: olga
-    (compliance officer), ann (AML analyst), sam (support agent); `app_client.admin` holds an
-    admin key's header."""
+def aml(ledger_client, make_event):  # noqa: ANN001, ANN201
+    """p1 (Sweden, consents to email, a deposit limit set before play; the ledger keeps the
+    money) and staff: olga (compliance officer), ann (AML analyst), sam (support agent);
+    `.admin` holds an admin key's header."""
+    app_client = ledger_client
     assert app_client.post("/v1/events", content=json.dumps([make_event.registered(timedelta(minutes=-5))])
                            ).status_code == 200
     assert app_client.post("/v1/players/p1/limits", json={"kind": "deposit", "period": "day",

@@ -15,14 +15,15 @@ from croupier.store.accounts import create_key
 
 
 @pytest.fixture
-def api(app_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
-    """The app with a registered Swedish player p1 (Europe/Stockholm) and an admin key."""
-    response = app_client.post("/v1/events", json=[make_event.registered()])
+def api(ledger_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
+    """The app (the ledger keeps the money) with a registered Swedish player p1
+    (Europe/Stockholm) and an admin key."""
+    response = ledger_client.post("/v1/events", json=[make_event.registered()])
     assert response.status_code == 200, response.text
-    with app_client.app.state.runtime.db.engine.begin() as conn:
+    with ledger_client.app.state.runtime.db.engine.begin() as conn:
         token, _ = create_key(conn, "admin", ["ingest", "read", "admin"])
-    app_client.admin = {"Authorization": f"Bearer {token}"}
-    return app_client
+    ledger_client.admin = {"Authorization": f"Bearer {token}"}
+    return ledger_client
 
 
 def _deposit(api: TestClient, tx: str, amount: str, player: str = "p1") -> tuple[int, dict]:

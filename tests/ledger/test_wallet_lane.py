@@ -18,9 +18,11 @@ from croupier.api import create_app, wallet_lane
 from croupier.players.state import DEP_N, DEP_SUM
 from croupier.store.accounts import create_key
 
+from conftest import ledger_config  # tests/conftest.py
+
 
 def _client(url: str, lane: bool, make_event) -> Iterator[TestClient]:  # noqa: ANN001
-    app = create_app(url, background=False, wallet_lane=lane)
+    app = create_app(url, ledger_config(), background=False, wallet_lane=lane)
     with app.state.runtime.db.engine.begin() as conn:
         ingest, _ = create_key(conn, "casino", ["ingest", "read"])
         reader, _ = create_key(conn, "reports", ["read"])

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
+from croupier.api.money_of_record import money_view
 from croupier.api.runtime import Runtime
 from croupier.compliance.gate import limit_usage
 from croupier.compliance.rules import rules_for
@@ -72,9 +73,11 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
     now_us = time.time_ns() // 1000
     profile: dict[str, Any] = {}
     features: dict[str, Any] = {}
+    money: dict[str, Any] = {"money_of_record": None, "wallets": [], "figures": {}}
     if state is not None:
         profile = {k: (v if pii or k not in PII_FIELDS else mask(k, v)) for k, v in state.profile.items()}
         features = compute_features(state, now_us, runtime.config.features)
+        money = money_view(runtime, state, datetime.fromtimestamp(now_us / 1_000_000, tz=timezone.utc))
     registered = bool(state and state.registered)
     return {
         "player_id": player_id,
@@ -85,11 +88,7 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
         "profile": profile,
         "consents": state.consents if state else {},
         "kyc": {"status": state.kyc_status if state else None, "level": state.kyc_level if state else None},
-        "balances": {"currency": state.currency if state else None,
-                     "balance": state.balance if state else None,
-                     "bonus_balance": state.bonus_balance if state else None,
-                     "reported_at": _iso(state.balance_at_us) if state else None,
-                     "note": "as reported by the operator's wallet on its latest event"},
+        "balances": _balances(state, money),
         "lifecycle_stage": features.get("lifecycle_stage"),
         "event_count": state.event_count if state else 0,
         "first_event_at": _iso(state.first_event_us) if state else None,
@@ -102,12 +101,31 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
         "decisions": [{**decision_for_viewer(json.loads(d["body"]), aml), "seq": d["seq"], "at": _iso(d["at_us"]),
                        "record_kind": d["kind"], "config_version": d["config_version"]}
                       for d in decisions if aml or not d["kind"].startswith("aml.")],
-        "protection": _protection(runtime, state, now_us, aml) if state is not None else None,
+        "protection": _protection(runtime, state, now_us, aml, money) if state is not None else None,
     }
 
 
-def _protection(runtime: Runtime, state, now_us: int, aml: bool) -> dict[str, Any]:  # noqa: ANN001
-    view = protection_view(state, now_us, _register_named(runtime, state))
+def _balances(state, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
+    """The balance of record: the ledger's (in the player's currency, else its first wallet)
+    where the ledger is the brand's wallet, else the latest the platform reported."""
+    if money["money_of_record"] == "ledger":
+        wallets = money["wallets"]
+        wallet = next((w for w in wallets if w["currency"] == state.currency), wallets[0] if wallets else None)
+        return {"currency": wallet["currency"] if wallet else state.currency,
+                "balance": wallet["cash"] if wallet else None, "bonus_balance": wallet["bonus"] if wallet else None,
+                "reported_at": None, "note": "Croupier's ledger (money_of_record: ledger): GET /v1/wallet/{player_id}"}
+    return {"currency": state.currency if state else None,
+            "balance": state.balance if state else None,
+            "bonus_balance": state.bonus_balance if state else None,
+            "reported_at": _iso(state.balance_at_us) if state else None,
+            "note": "as reported by the operator's wallet on its latest event"}
+
+
+def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    """The protection view with each money limit's usage from the brand's money of record:
+    the figure the wallet view and `/v1/authorize` show."""
+    view = protection_view(state, now_us, _register_named(runtime, state), money["figures"])
+    view["money_of_record"] = money["money_of_record"]
     if not aml:
         view["aml"] = None
     return view
@@ -129,20 +147,24 @@ def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN
             "waiting": [LIFECYCLE_MESSAGES[f][0] for f in p.register_held if f in LIFECYCLE_MESSAGES]}
 
 
-def protection_view(state, now_us: int, register: str | None = None) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
+def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
+                    figures: dict[tuple[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
-    decides. `register` is the register the player's market names."""
+    decides. `register` is the register the player's market names; `figures` the usage per
+    (limit, currency) from the money of record (`api.money_of_record.limit_figures`; None:
+    as the engine folded it)."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
         current = view if (view.amount_minor is not None or view.minutes is not None) else None
         pending = view.pending
         row = {"key": key, "kind": view.kind, "period": view.period,
-               "current": _limit_row(state, current, now_us) if current is not None else None,
+               "current": _limit_row(state, current, now_us, key, figures) if current is not None else None,
                "pending": None}
         if pending is not None:
-            row["pending"] = {**_limit_row(state, pending, now_us), "takes_effect_at": _iso(pending.effective_us),
+            row["pending"] = {**_limit_row(state, pending, now_us, key, figures), "remaining": None,
+                              "takes_effect_at": _iso(pending.effective_us),
                               "removal": pending.amount_minor is None and pending.minutes is None}
         limits.append(row)
     return {
@@ -179,13 +201,23 @@ def aml_view(p) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
                         for at_us, status, source, who, reason in reversed(p.aml_history)]}
 
 
-def _limit_row(state, view, now_us: int) -> dict[str, Any]:  # noqa: ANN001
+def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
+               figures: dict[tuple[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     amount = (format_amount(view.amount_minor, view.currency)
               if view.amount_minor is not None and view.currency else None)
-    used = limit_usage(state, view.kind, view.period, now_us) if view.amount_minor is not None else None
-    return {"source": view.source, "amount": amount, "currency": view.currency, "minutes": view.minutes,
-            "in_force_since": _iso(view.effective_us) if view.effective_us else None,
-            "used": format_amount(used, view.currency) if used is not None and view.currency else None}
+    row = {"source": view.source, "amount": amount, "currency": view.currency, "minutes": view.minutes,
+           "in_force_since": _iso(view.effective_us) if view.effective_us else None, "used": None, "remaining": None}
+    if view.amount_minor is None or not view.currency:
+        return row
+    figure = figures.get((key, view.currency)) if figures is not None else None
+    if figure is not None:
+        row.update(used=figure["counted"], remaining=figure["remaining"])
+    elif figures is None:
+        used = limit_usage(state, view.kind, view.period, now_us)
+        if used is not None:
+            row.update(used=format_amount(used, view.currency),
+                       remaining=format_amount(max(0, view.amount_minor - used), view.currency))
+    return row
 
 
 def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True) -> list[dict[str, Any]]:

@@ -55,8 +55,9 @@ class Runtime:
         self.refresh_config()
 
     def ingest(self, body: bytes) -> IngestResult:
-        """Store a batch durably, then run it through the engine before answering."""
-        result = ingest_body(self.db, body)
+        """Store a batch durably, then run it through the engine before answering. The
+        configuration in force says which brands take money as events (`money_of_record`)."""
+        result = ingest_body(self.db, body, config=self.config)
         if result.stored:
             try:
                 self.engine.submit(result.stored)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from croupier import ledger
+from croupier.api import money_of_record as money
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
 from croupier.events import to_minor
@@ -205,7 +206,7 @@ def _error(exc: LedgerError | LimitError) -> HTTPException:
 
 async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> Response:
     def work(conn: Connection) -> PostResult:
-        context = context_for(runtime, request.player_id, brand, conn)
+        context = money.posting_context(runtime, request.player_id, brand, conn)   # registered, ledger brand
         return ledger.post(conn, request, now=_now(), context=context)
 
     try:
@@ -234,13 +235,16 @@ async def _post(request: Request, player_id: str, body: Money, kind: str, **extr
     return await respond(_runtime(request), transfer_of(player_id, body, kind, **extra), body.brand)
 
 
+_NOT_HERE = ("; or the player is not registered (`field: player_id`, code `player_not_registered`: send "
+             "player.registered first); or the brand's money of record is the operator's platform "
+             "(`field: brand`, code `money_of_record_platform`: this wallet moves no money for it)")
 _REFUSED = {403: {"description": "Refused by a limit, a protection rule or the balance: `reasons` says "
                                  "which limit, the period, what counted and what remains, in the limit's "
                                  "currency (money in other currencies converted at the configuration's "
                                  "exchange rates, listed in `exchange`); `exchange_rate_missing` when a "
                                  "needed rate is not configured, `foreign_currency_refused` when the "
                                  "operator refuses other currencies than the player's"},
-            409: {"description": "transaction_id already used with a different body"},
+            409: {"description": "transaction_id already used with a different body" + _NOT_HERE},
             422: {"description": "A field is invalid: `detail` names it"}}
 
 
@@ -336,11 +340,11 @@ async def post_adjustment(player_id: str, body: AdjustmentBody, request: Request
 # -- sessions -------------------------------------------------------------------------------
 def _session(request: Request, player_id: str, session_id: str, brand: str | None, started: bool) -> dict[str, Any]:
     runtime = _runtime(request)
-    ctx = context_for(runtime, player_id, brand)
     now = _now()
     fn = ledger.start_session if started else ledger.end_session
 
     def work(conn: Connection) -> list:
+        ctx = money.posting_context(runtime, player_id, brand, conn)   # registered, ledger brand
         event = fn(conn, player_id, ctx.brand or "default", session_id, now)
         return append_facts(conn, [event]) if event is not None else []
 
@@ -348,24 +352,31 @@ def _session(request: Request, player_id: str, session_id: str, brand: str | Non
     return {"player_id": player_id, "session_id": session_id, "status": "started" if started else "ended"}
 
 
-@router.post("/wallet/{player_id}/sessions", summary="Start a play session (session-time limits count it)")
+_SESSION_REFUSED = {409: {"description": "The player is not registered, or the brand's money of record is the "
+                                         "operator's platform (whose session events count instead)" }}
+
+
+@router.post("/wallet/{player_id}/sessions", summary="Start a play session (session-time limits count it)",
+             responses=_SESSION_REFUSED)
 def post_session(player_id: str, body: SessionBody, request: Request,
                  _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
     return _session(request, player_id, body.session_id, body.brand, True)
 
 
-@router.post("/wallet/{player_id}/sessions/{session_id}/end", summary="End a play session")
+@router.post("/wallet/{player_id}/sessions/{session_id}/end", summary="End a play session",
+             responses=_SESSION_REFUSED)
 def post_session_end(player_id: str, session_id: str, request: Request,
                      _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
     return _session(request, player_id, session_id, None, False)
 
 
 # -- reads ----------------------------------------------------------------------------------
-@router.get("/wallet/{player_id}", summary="Balances, limits in force, pending limit changes, usage per limit")
+@router.get("/wallet/{player_id}", summary="Balances, limits in force, pending limit changes, usage per limit "
+            "(counted from the brand's money of record)")
 def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     runtime = _runtime(request)
     with runtime.db.reader.connect() as conn:
-        return ledger.wallet_view(conn, player_id, now=_now(), context=context_for(runtime, player_id, conn=conn))
+        return money.usage_view(runtime, conn, player_id, context_for(runtime, player_id, conn=conn), _now())
 
 
 @router.get("/wallet/{player_id}/transactions/{transaction_id}", summary="One transaction's recorded result")
@@ -379,7 +390,13 @@ def get_transaction(player_id: str, transaction_id: str, request: Request,
     return body
 
 
-@router.post("/authorize", summary="May this deposit / bet proceed? Allow or deny with reasons (nothing is posted)")
+@router.post("/authorize", summary="May this deposit / bet proceed? Allow or deny with reasons (nothing is posted)",
+             description="The same checks as a posting: protection, every limit in force, and for a brand whose "
+                         "money of record is the ledger, the balances. For a brand whose money of record is the "
+                         "operator's platform, limits count the money events the platform sent (the figure the "
+                         "wallet view and the protection panel show) and the balances are the platform's to check. "
+                         "A player nobody registered is denied (`player_not_registered`).",
+             responses={422: {"description": "A field is invalid: `detail` names it"}})
 def post_authorize(body: AuthorizeBody, request: Request,
                    _key: ApiKey = Depends(require_scope("ingest"))) -> dict[str, Any]:
     runtime = _runtime(request)
@@ -388,7 +405,12 @@ def post_authorize(body: AuthorizeBody, request: Request,
                           bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"))
     try:
         with runtime.db.reader.connect() as conn:
-            return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id, conn=conn))
+            state = money.registered_state(runtime, body.player_id, conn)
+            if state is None:   # the request is still checked (422 names a bad field) before the deny
+                return money.not_registered_answer(ledger.authorize(conn, req, now=_now()))
+            context = money.context_of(runtime, state, None)
+            source = money.platform_usage(state) if money.mode_of(runtime, context.brand) == "platform" else None
+            return ledger.authorize(conn, req, now=_now(), context=context, usage_source=source)
     except LedgerError as exc:
         raise _error(exc) from None
 

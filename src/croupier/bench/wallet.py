@@ -100,15 +100,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The benchmarked brand keeps its money in Croupier's ledger (docs/integration.md#money-of-record).
+LEDGER_CONFIG = b'{"money_of_record": {"aurora": "ledger"}}'
+
+
 def prepare(url: str, players: int) -> tuple[str, int]:
     """Register players (Europe/Stockholm, SE), give each five limits and a first deposit."""
     from croupier import ledger
     from croupier.api.runtime import Runtime
     from croupier.compliance.rules import rules_for
+    from croupier.players import load_config
     from croupier.protection import LimitRequest, set_limit
     from croupier.store.accounts import create_key
 
-    runtime = Runtime(url)
+    runtime = Runtime(url, load_config(LEDGER_CONFIG))
     with runtime.db.engine.begin() as conn:
         token, _ = create_key(conn, "bench", ["ingest", "read"])
     now = datetime.now(timezone.utc)
@@ -221,16 +226,19 @@ def bench_wallet(rate: int = 1_000, seconds: float = 10.0, players: int = 1_000,
                  workers: int = 1) -> WalletBench:
     tmp = Path(workdir or tempfile.mkdtemp(prefix="croupier-bench-wallet-"))
     with _scratch_database(database, tmp) as url:
-        return _run(url, rate, seconds, players, connections, warmup, workers)
+        config = tmp / "wallet-config.json"
+        config.write_bytes(LEDGER_CONFIG)
+        return _run(url, rate, seconds, players, connections, warmup, workers, config)
 
 
 def _run(url: str, rate: int, seconds: float, players: int, connections: int, warmup: float,
-         workers: int) -> WalletBench:
+         workers: int, config: Path) -> WalletBench:
     token, n_limits = prepare(url, players)
     load = os.getloadavg()[0]
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-c", "from croupier.cli import main; main()", "serve",
-                               "--db", url, "--port", str(port), "--workers", str(workers)],
+                               "--db", url, "--port", str(port), "--workers", str(workers),
+                               "--config", str(config)],
                               env={**os.environ}, stdout=subprocess.DEVNULL)
     try:
         _wait_up(port)

@@ -98,7 +98,8 @@ def consume(
         owned=parse_partitions(owned, partitions) if owned else None, dead_letter=dead_letter,
         batch=batch, ack_wait=ack_wait)
     database = open_database(db)
-    engine = Engine(database, read_config(config)) if process else None
+    start_config = read_config(config)
+    engine = Engine(database, start_config) if process else None
     rate = _Rate()
     scope = f"partitions {owned}" if owned else "all partitions"
 
@@ -120,7 +121,8 @@ def consume(
 
     with Live(Text(f"connecting to {settings.url} …"), console=err, refresh_per_second=4,
               transient=True) as live:
-        consumer = StreamConsumer(database, settings, engine=engine, on_progress=on_progress)
+        consumer = StreamConsumer(database, settings, engine=engine, on_progress=on_progress,
+                                  config=start_config)
         try:
             totals = asyncio.run(consumer.run(until_idle=exit_when_idle, handle_signals=True))
         except ConsumerError as exc:

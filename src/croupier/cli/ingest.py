@@ -76,7 +76,8 @@ def ingest(
             sink.write(json.dumps(rejection.as_dict(), default=str) + "\n")
 
     database = open_database(db)
-    engine = Engine(database, read_config(config)) if process else None
+    start_config = read_config(config)
+    engine = Engine(database, start_config) if process else None
     holder = engine.lease_holder() if engine is not None and not engine.has_lease() else None
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                         TextColumn("{task.fields[rate]:>9,.0f} events/s"),
@@ -93,7 +94,8 @@ def ingest(
     try:
         with progress:
             report = replay_file(database, file, format=format, mapping=mapping, chunk=batch,
-                                 engine=engine, on_progress=on_progress, on_reject=on_reject, keep=show)
+                                 engine=engine, on_progress=on_progress, on_reject=on_reject, keep=show,
+                                 config=start_config)
     except FileError as exc:
         failure, report = exc, exc.report
     finally:

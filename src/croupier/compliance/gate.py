@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
 from croupier.compliance.rules import JurisdictionRules, rules_for
 from croupier.players.config import EngineConfig
+from croupier.players.limit_usage import used as used_against_limit
 from croupier.players.protection_state import active_exclusions, limits_in_force
-from croupier.players.state import DAY_US, DEP_N, STAKE, WIN, PlayerState, inflow
+from croupier.players.state import DEP_N, PlayerState
 
 MINUTE_US = 60_000_000
 RISK_ORDER = ("none", "low", "medium", "high", "severe")
@@ -45,7 +46,6 @@ AML_REVIEW_SUPPRESSES = frozenset({"message", "bonus", "reward"})
 # Until the national register has answered (or while it cannot be asked) nothing promotional
 # goes out: the person may be listed. Transactional and safer-play messages pass.
 REGISTER_CHECK_REASONS = {"pending": "register_check_pending", "unavailable": "register_unavailable"}
-_PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -81,22 +81,14 @@ def _in_hours(hour: int, window: list[int]) -> bool:
 
 
 def limit_usage(state: PlayerState, kind: str, period: str, now_us: int) -> int | None:
-    """Money used against a limit over its period, from the day buckets (UTC days: the
-    gate's early warning; the ledger enforces the exact period in the player's time zone).
-    Deposit limits count every inflow, as the ledger does: deposits, bonus credits and
-    adjustments that add funds."""
-    today = now_us // DAY_US
-    first = today - _PERIOD_DAYS[period] + 1
-    if kind == "deposit":
-        return inflow(state, first, today)
-    slots = {"wager": (STAKE,), "loss": (STAKE, WIN)}.get(kind)
-    if slots is None:
+    """Money used against a limit over its period (UTC calendar periods of the engine's day
+    buckets), counted as the ledger counts: every inflow for a deposit limit (deposits,
+    bonus credits, adjustments that add funds), cash stakes less cash wins for a loss limit,
+    all stakes for a wager limit. Where the platform is the wallet this is the figure
+    `/v1/authorize` counts too (players.limit_usage)."""
+    if kind not in ("deposit", "loss", "wager"):
         return None
-    total = 0
-    for day, bucket in state.days.items():
-        if first <= day <= today:
-            total += bucket[slots[0]] - (bucket[slots[1]] if len(slots) > 1 else 0)
-    return max(0, total)
+    return used_against_limit(state, kind, period, now_us)
 
 
 def _protection_reasons(state: PlayerState, marketing: bool, now_us: int, rules: JurisdictionRules) -> list[str]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.events import Event, ParsedBatch, Rejection, parse_batch
-from croupier.players import micros
+from croupier.ingest.money_of_record import refuse_ledger_money
+from croupier.players import EngineConfig, micros
 from croupier.store import Database
 from croupier.store import eventlog
 
@@ -27,9 +28,13 @@ class IngestResult:
                 "rejected": [r.as_dict() for r in self.rejected]}
 
 
-def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = None) -> IngestResult:
-    """Append the valid events of `parsed`; the transaction commits before this returns."""
+def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = None, *,
+                 config: EngineConfig | None = None) -> IngestResult:
+    """Append the valid events of `parsed`; the transaction commits before this returns.
+    `config` is the configuration in force (None: `config_in_force(db)`): money events of a
+    brand whose money of record is the ledger are rejected, each with its reason."""
     received_us = received_us or time.time_ns() // 1000
+    parsed = refuse_ledger_money(parsed, config if config is not None else config_in_force(db))
     result = IngestResult(rejected=list(parsed.rejected))
     first_index: dict[str, int] = {}
     rows, kept = [], []
@@ -57,7 +62,31 @@ def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = No
     return result
 
 
-def ingest_body(db: Database, body: bytes, received_us: int | None = None) -> IngestResult:
+def ingest_body(db: Database, body: bytes, received_us: int | None = None, *,
+                config: EngineConfig | None = None) -> IngestResult:
     """Parse a JSON array request body and store its valid events (raises BatchError for an
     unreadable body)."""
-    return store_parsed(db, parse_batch(body), received_us)
+    return store_parsed(db, parse_batch(body), received_us, config=config)
+
+
+_approved: dict[str, EngineConfig] = {}
+
+
+def config_in_force(db: Database, start: EngineConfig | None = None) -> EngineConfig:
+    """The approved configuration version stored in the database, else `start` (a command's
+    --config file), else the defaults: what a file import or a stream consumer applies
+    without a server's runtime, so an approval anywhere reaches them by their next batch."""
+    from croupier.compliance.config_store import active_version, active_version_id  # it imports the store
+
+    with db.reader.connect() as conn:
+        version_id = active_version_id(conn)
+        if version_id is None:
+            return start or EngineConfig()
+        config = _approved.get(version_id)
+        if config is None:
+            version = active_version(conn)
+            if version is None:   # superseded between the two reads: the next batch sees the new one
+                return start or EngineConfig()
+            _approved.clear()
+            config = _approved[version.version_id] = version.config()
+    return config

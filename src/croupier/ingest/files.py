@@ -22,9 +22,10 @@ from typing import IO, Any
 import msgspec
 
 from croupier.events import EventError
-from croupier.ingest.batch import store_parsed
+from croupier.ingest.batch import config_in_force, store_parsed
 from croupier.ingest.mapping import Mapping, MappingError, RowPlan, apply_constants
 from croupier.ingest.parsing import check_json, parse_raws
+from croupier.players import EngineConfig
 from croupier.store import Database
 
 DEFAULT_CHUNK = 5_000
@@ -119,10 +120,13 @@ def replay_file(
     on_progress: Callable[[FileReport], None] | None = None,
     on_reject: Callable[[LineRejection], None] | None = None,
     keep: int = 20,
+    config: EngineConfig | None = None,
 ) -> FileReport:
     """Store every valid event of the file and run it through `engine` (a
     `croupier.engine.Engine`, which the caller closes; None stores only). An engine without
     the database's lease processes nothing: the engine holding it picks the events up.
+    `config` is the start configuration; an approved version in the database wins over it
+    (money events of a brand whose money of record is the ledger are rejected).
 
     Bad records are rejected with their line number and never stop the file; FileError is
     raised only when the file itself cannot be read."""
@@ -149,7 +153,7 @@ def replay_file(
             else:
                 records = _csv_rows(stream, mapping, "\t" if fmt == "tsv" else ",", report)
             _run(db, records, report, chunk, engine, on_reject, keep,
-                 lambda: _progress(report, raw, started, on_progress))
+                 lambda: _progress(report, raw, started, on_progress), config)
             if engine is not None:
                 engine.flush()  # player states, search rows and totals visible to other processes now
     except MappingError as exc:
@@ -249,7 +253,7 @@ def _csv_rows(stream: IO[bytes], mapping: Mapping, delimiter: str, report: FileR
 
 def _run(db: Database, records: Iterator[Record], report: FileReport, chunk: int, engine: Any,
          on_reject: Callable[[LineRejection], None] | None, keep: int,
-         progress: Callable[[], None]) -> None:
+         progress: Callable[[], None], config: EngineConfig | None = None) -> None:
     lines: list[int] = []
     raws: list[bytes] = []
     early: list[LineRejection] = []
@@ -263,22 +267,22 @@ def _run(db: Database, records: Iterator[Record], report: FileReport, chunk: int
             lines.append(number)
             raws.append(item)
         if pending >= chunk:
-            _store_chunk(db, lines, raws, early, report, engine, on_reject, keep)
+            _store_chunk(db, lines, raws, early, report, engine, on_reject, keep, config)
             lines, raws, early, pending = [], [], [], 0
             progress()
     if pending:
-        _store_chunk(db, lines, raws, early, report, engine, on_reject, keep)
+        _store_chunk(db, lines, raws, early, report, engine, on_reject, keep, config)
     progress()
 
 
 def _store_chunk(db: Database, lines: list[int], raws: list[bytes], early: list[LineRejection],
                  report: FileReport, engine: Any, on_reject: Callable[[LineRejection], None] | None,
-                 keep: int) -> None:
+                 keep: int, start_config: EngineConfig | None = None) -> None:
     parsed = parse_raws(raws)
-    rejections = early + [LineRejection(lines[r.index], r.event_id, r.field, r.reason, r.value)
-                          for r in parsed.rejected]
+    refused = parsed.rejected
     if parsed.events:
-        result = store_parsed(db, parsed)
+        result = store_parsed(db, parsed, config=config_in_force(db, start_config))
+        refused = result.rejected   # the parser's, and money events a ledger brand takes no events for
         report.accepted += result.accepted
         report.duplicates += len(result.duplicates)
         for dup in result.duplicates:
@@ -291,6 +295,7 @@ def _store_chunk(db: Database, lines: list[int], raws: list[bytes], early: list[
                                             "duplicate_of": of})
         if engine is not None:
             report.processed += engine.submit(result.stored).events
+    rejections = early + [LineRejection(lines[r.index], r.event_id, r.field, r.reason, r.value) for r in refused]
     rejections.sort(key=lambda r: r.line)
     report.rejected += len(rejections)
     for rejection in rejections:

@@ -34,8 +34,9 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 from croupier.events import Event, EventError
-from croupier.ingest.batch import IngestResult, store_parsed
+from croupier.ingest.batch import IngestResult, config_in_force, store_parsed
 from croupier.ingest.parsing import original_of, parse_raws, split_message
+from croupier.players import EngineConfig
 from croupier.store import Database
 
 log = logging.getLogger("croupier.ingest.stream")
@@ -254,8 +255,11 @@ class StreamConsumer:
     worker thread so that the NATS connection keeps answering pings while a batch commits."""
 
     def __init__(self, db: Database, settings: ConsumerSettings | None = None, *, engine: Any = None,
-                 on_progress: Callable[[ConsumerTotals], None] | None = None):
-        self.db, self.settings, self.engine = db, settings or ConsumerSettings(), engine
+                 on_progress: Callable[[ConsumerTotals], None] | None = None,
+                 config: EngineConfig | None = None):
+        """`config`: the start configuration; an approved version in the database wins over it
+        (it says which brands take money as events: `money_of_record`)."""
+        self.db, self.settings, self.engine, self.config = db, settings or ConsumerSettings(), engine, config
         self.on_progress = on_progress
         self.totals = ConsumerTotals()
         self.nc: Client | None = None
@@ -468,15 +472,17 @@ class StreamConsumer:
             raws.extend(items)
             origins.extend((msg, i) for i in range(len(items)))
         parsed = parse_raws(raws)
-        for r in parsed.rejected:
-            msg, index = origins[r.index]
-            outcome.dead_letters.append(self._dead_letter(msg, index, r.event_id, r.field, r.reason,
-                                                          r.value, raws[r.index]))
+        rejected = parsed.rejected
         outcome.events += len(raws)
-        outcome.dead_letters.sort(key=lambda d: (d["stream_seq"], d["index"] or 0))
         if parsed.events:
             result, outcome.processed, outcome.engine_error = await asyncio.to_thread(self._store, parsed)
             outcome.accepted, outcome.duplicates = result.accepted, len(result.duplicates)
+            rejected = result.rejected   # the parser's, and money events a ledger brand takes no events for
+        for r in rejected:
+            msg, index = origins[r.index]
+            outcome.dead_letters.append(self._dead_letter(msg, index, r.event_id, r.field, r.reason,
+                                                          r.value, raws[r.index]))
+        outcome.dead_letters.sort(key=lambda d: (d["stream_seq"], d["index"] or 0))
         await self._publish_dead_letters(outcome.dead_letters)
         t = self.totals
         t.batches += 1
@@ -511,7 +517,7 @@ class StreamConsumer:
 
     # -- internals ------------------------------------------------------------------------
     def _store(self, parsed: Any) -> tuple[IngestResult, int, str | None]:
-        result = store_parsed(self.db, parsed)
+        result = store_parsed(self.db, parsed, config=config_in_force(self.db, self.config))
         if self.engine is None:
             return result, 0, None
         try:
@@ -568,7 +574,8 @@ class StreamConsumer:
 
 async def consume(db: Database, settings: ConsumerSettings | None = None, *, engine: Any = None,
                   until_idle: bool = False, handle_signals: bool = False,
-                  on_progress: Callable[[ConsumerTotals], None] | None = None) -> ConsumerTotals:
+                  on_progress: Callable[[ConsumerTotals], None] | None = None,
+                  config: EngineConfig | None = None) -> ConsumerTotals:
     """Run one consumer to completion (see `StreamConsumer.run`)."""
-    consumer = StreamConsumer(db, settings, engine=engine, on_progress=on_progress)
+    consumer = StreamConsumer(db, settings, engine=engine, on_progress=on_progress, config=config)
     return await consumer.run(until_idle=until_idle, handle_signals=handle_signals)

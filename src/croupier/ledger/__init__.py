@@ -7,10 +7,10 @@ from croupier.ledger.model import (
     KINDS, OPERATOR_ACCOUNTS, PLAYER_ACCOUNTS, IdConflict, LedgerError, NotFound, PlayerContext, PostResult,
     TransferRequest,
 )
-from croupier.ledger.post import post, request_hash
+from croupier.ledger.post import UsageSource, post, request_hash
 from croupier.ledger.sessions import end as end_session, start as start_session
 from croupier.ledger.views import authorize, transfer, wallet_view
 
 __all__ = ["KINDS", "OPERATOR_ACCOUNTS", "PLAYER_ACCOUNTS", "Balances", "IdConflict", "LedgerError", "NotFound",
-           "PlayerContext", "PostResult", "TransferRequest", "authorize", "end_session", "post", "request_hash",
+           "PlayerContext", "PostResult", "TransferRequest", "UsageSource", "authorize", "end_session", "post", "request_hash",
            "start_session", "transfer", "wallet_view"]

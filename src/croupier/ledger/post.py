@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -97,22 +98,30 @@ def post(conn: Connection, req: TransferRequest, *, now: datetime, context: Play
 
 
 def limit_refusals(conn: Connection, req: TransferRequest, delta: Usage, now: datetime,
-                   tz: str | None, rules: JurisdictionRules, fx: Exchange | None = None) -> list[Refusal]:
+                   tz: str | None, rules: JurisdictionRules, fx: Exchange | None = None, *,
+                   usage_source: UsageSource | None = None) -> list[Refusal]:
     """Every limit in force for the player, checked against usage read in this transaction
-    (and the jurisdiction's limits that must exist before play). Money limits count postings
-    in every currency, converted at `fx`'s rates into the limit's currency (ledger.fx)."""
+    (and the jurisdiction's limits that must exist before play). Money limits count usage
+    in every currency, converted at `fx`'s rates into the limit's currency (ledger.fx).
+    `usage_source` replaces the ledger's usage where the platform is the brand's wallet
+    (`api.money_of_record`)."""
     fx = fx if fx is not None else Exchange()
     in_force = limits_in_force(limit_store.load(conn, req.player_id), micros(now))
     out = mandatory_refusals(rules, in_force, req.kind)
     out += fx.foreign_refusals(req.currency, req.kind, in_force)
     if in_force:
         bet = req.kind == "bet"
-        windows, by_currency, sessions = usage_for(conn, req.player_id, in_force, now, tz, bet=bet)
+        windows, by_currency, sessions = (usage_source or usage_for)(conn, req.player_id, in_force, now, tz, bet=bet)
         out += fx.check(by_currency, in_force, delta, req.currency, windows)
         timed = {k: v for k, v in in_force.items() if v.kind == "session_time"}
         if timed:
             out += check_limits(sessions, timed, delta, req.currency, windows, bet=bet)
     return out
+
+
+# `usage_for`'s signature: (conn, player_id, views, now, tz, *, bet) -> (windows, usage per
+# currency per period, session usage per period).
+UsageSource = Callable[..., tuple[dict[str, Window], dict[str, dict[str, Usage]], dict[str, Usage]]]
 
 
 def usage_for(conn: Connection, player_id: str, views: dict[str, LimitView], now: datetime, tz: str | None, *,

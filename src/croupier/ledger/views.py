@@ -12,10 +12,10 @@ from sqlalchemy import Connection, select
 from croupier.events import format_amount
 from croupier.ledger import wallets
 from croupier.ledger.guards import protection_refusals
-from croupier.ledger.legs import plan
+from croupier.ledger.legs import Balances, plan
 from croupier.ledger.model import PlayerContext, TransferRequest
 from croupier.ledger.fx import Exchange, money_limits
-from croupier.ledger.post import _validate, balance_dict, limit_refusals, usage_for
+from croupier.ledger.post import UsageSource, _validate, balance_dict, limit_refusals, usage_for
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
 from croupier.protection import limits as limit_store
@@ -24,23 +24,28 @@ from croupier.store.schema import ledger_transfers
 
 
 def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
-              context: PlayerContext | None = None) -> dict[str, Any]:
+              context: PlayerContext | None = None, usage_source: UsageSource | None = None) -> dict[str, Any]:
     """Would `req` be posted now? The same checks as `post` (balances, protection, every
     limit), without locking or writing: the answer can change before the money moves, so
-    an external wallet that then moves money should still report it as events."""
+    an external wallet that then moves money should still report it as events. With a
+    `usage_source` (the platform is the brand's wallet) limits count what it gives, and the
+    balances are the platform's to check."""
     _validate(req)
     ctx = context or PlayerContext()
     rows = wallets.peek(conn, req.player_id, req.currency)
     wallet = rows[0] if rows else None
     tz = ctx.timezone or (wallet.timezone if wallet is not None else None)
     brand = ctx.brand or (wallet.brand if wallet is not None else None) or "default"
-    p = plan(req, wallets.balances(wallet))
+    balances = wallets.balances(wallet) if usage_source is None else \
+        Balances(cash_credits=req.amount, bonus_credits=req.bonus_amount or 0)   # as if they carry it
+    p = plan(req, balances)
     refusals = list(p.refusals)
     refusals += protection_refusals(ctx.protection, req.kind, brand, micros(now))
     fx = Exchange(ctx.rates, ctx.currency)
     if p.delta.inflow > 0 or req.kind == "bet":
         refusals += limit_refusals(conn, req, p.delta, now, tz,
-                                   ctx.rules(wallet.jurisdiction if wallet is not None else None), fx)
+                                   ctx.rules(wallet.jurisdiction if wallet is not None else None), fx,
+                                   usage_source=usage_source)
     answer = {"decision": "deny" if refusals else "allow", "player_id": req.player_id, "kind": req.kind,
               "currency": req.currency, "amount": format_amount(req.amount, req.currency),
               "reasons": [msgspec.to_builtins(r) for r in refusals]}
@@ -50,10 +55,12 @@ def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
     return answer
 
 
-def wallet_view(conn: Connection, player_id: str, *, now: datetime, context: PlayerContext | None = None) -> dict[str, Any]:
+def wallet_view(conn: Connection, player_id: str, *, now: datetime, context: PlayerContext | None = None,
+                usage_source: UsageSource | None = None) -> dict[str, Any]:
     """Balances per currency, limits in force with usage (counted, remaining), pending changes.
     A money limit counts usage in every currency, converted into its own (`exchange` names the
-    rates; without one, `missing_rates` names the pair and nothing remains)."""
+    rates; without one, `missing_rates` names the pair and nothing remains). `usage_source`
+    replaces the ledger's usage where the platform is the brand's wallet."""
     ctx = context or PlayerContext()
     rows = wallets.peek(conn, player_id)
     state = limit_store.load(conn, player_id)
@@ -64,7 +71,7 @@ def wallet_view(conn: Connection, player_id: str, *, now: datetime, context: Pla
                                                     cur)} for cur in currencies]
     usage_rows = []
     if views:
-        windows, by_currency, sessions = usage_for(conn, player_id, views, now, tz)
+        windows, by_currency, sessions = (usage_source or usage_for)(conn, player_id, views, now, tz)
         totals = {}
         for currency, mine in money_limits(views).items():
             fx = Exchange(ctx.rates, ctx.currency)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -43,12 +43,19 @@ class FeatureConfig(Struct, forbid_unknown_fields=True):
     rfm: RfmConfig = msgspec.field(default_factory=RfmConfig)
 
 
+MoneyOfRecord = Literal["ledger", "platform"]
+BrandKey = Annotated[str, Meta(min_length=1, max_length=128)]
+
+
 class EngineConfig(Struct, forbid_unknown_fields=True):
     """The whole engine configuration; its content hash is the version every decision records."""
 
     features: FeatureConfig = msgspec.field(default_factory=FeatureConfig)
     min_age: dict[str, Annotated[int, Meta(ge=0, le=99)]] = msgspec.field(default_factory=lambda: {"default": 18})
     stale_after_minutes: Annotated[int, Meta(ge=1)] = 60  # promotions wait when a player's data is older than this
+    # Per brand ("default" for the rest), who keeps the money limits count: Croupier's ledger
+    # (the wallet API) or the operator's platform (money events after POST /v1/authorize).
+    money_of_record: dict[BrandKey, MoneyOfRecord] = msgspec.field(default_factory=lambda: {"default": "platform"})
 
     @property
     def version(self) -> str:
@@ -56,6 +63,16 @@ class EngineConfig(Struct, forbid_unknown_fields=True):
 
 
 _VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
+# Settings added after versions were first stored: left out of the hash while at their
+# default, so every stored version (and every decision's recorded version) keeps its id.
+_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}}
+
+
+def money_of_record(config: EngineConfig, brand: str | None) -> MoneyOfRecord:
+    """The brand's money of record: its own entry, else "default", else the platform (what
+    the simulator and a fresh install send: money as events)."""
+    table = config.money_of_record
+    return table.get(brand or "default") or table.get("default") or "platform"
 
 
 def config_version(config: EngineConfig) -> str:
@@ -64,7 +81,11 @@ def config_version(config: EngineConfig) -> str:
     cached = _VERSIONS.get(id(config))
     if cached is not None and cached[0] is config:
         return cached[1]
-    version = "cfg-" + hashlib.sha256(msgspec.json.encode(config, order="sorted")).hexdigest()[:12]
+    body = msgspec.to_builtins(config, order="sorted")
+    for name, default in _ADDED_LATER.items():
+        if body.get(name) == default:
+            del body[name]
+    version = "cfg-" + hashlib.sha256(msgspec.json.encode(body)).hexdigest()[:12]
     _VERSIONS[id(config)] = (config, version)
     return version
 

@@ -1,0 +1,40 @@
+"""Money events for a brand whose wallet of record is Croupier's ledger are refused one by
+one at ingest: that brand's money is what the ledger posts (its own facts reach the log
+without passing here), and an event counted beside the postings would make a second figure
+for limit usage (docs/integration.md#money-of-record). Pure: a parsed batch in, out."""
+
+from __future__ import annotations
+
+from croupier.events import ParsedBatch, Rejection
+from croupier.players import EngineConfig, money_of_record
+
+# What moves or undoes money: limits, features and the panel count these.
+MONEY_EVENT_TYPES = frozenset({
+    "payment.deposit", "payment.withdrawal", "payment.chargeback", "casino.bet", "casino.win",
+    "sports.bet_placed", "sports.bet_settled", "rollback",
+})
+
+
+def refuse_ledger_money(parsed: ParsedBatch, config: EngineConfig) -> ParsedBatch:
+    """`parsed` without the money events of ledger brands, which join its rejections (by
+    index, naming the event type and what to do instead)."""
+    if "ledger" not in config.money_of_record.values():
+        return parsed
+    kept = ParsedBatch(rejected=list(parsed.rejected))
+    for event, raw, index in zip(parsed.events, parsed.raws, parsed.indexes, strict=True):
+        kind = event.__struct_config__.tag
+        if kind in MONEY_EVENT_TYPES and money_of_record(config, event.brand) == "ledger":
+            kept.rejected.append(Rejection(index, event.event_id, "type", _reason(kind, event.brand), kind))
+            continue
+        kept.events.append(event)
+        kept.raws.append(raw)
+        kept.indexes.append(index)
+    kept.rejected.sort(key=lambda r: r.index)
+    return kept
+
+
+def _reason(kind: str, brand: str) -> str:
+    return (f"brand {brand!r} keeps its money in Croupier's ledger (money_of_record: ledger), so a {kind} "
+            "cannot arrive as an event: it would count beside the ledger's postings. Move the money through "
+            "/v1/wallet/{player_id}/... (the ledger logs the event itself), or set the brand's "
+            "money_of_record to \"platform\" if your platform is the wallet")
