@@ -124,7 +124,8 @@ def _balances(state, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 -
 def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
     """The protection view with each money limit's usage from the brand's money of record:
     the figure the wallet view and `/v1/authorize` show."""
-    view = protection_view(state, now_us, _register_named(runtime, state), money["figures"])
+    view = protection_view(state, now_us, _register_named(runtime, state), money["figures"],
+                           money["money_of_record"])
     view["money_of_record"] = money["money_of_record"]
     if not aml:
         view["aml"] = None
@@ -148,22 +149,23 @@ def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN
 
 
 def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
-                    figures: dict[tuple[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
+                    figures: dict[tuple[str, str], dict[str, str]] | None = None,
+                    mode: str | None = None) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
     decides. `register` is the register the player's market names; `figures` the usage per
-    (limit, currency) from the money of record (`api.money_of_record.limit_figures`; None:
-    as the engine folded it)."""
+    (limit, currency) from the brand's money of record `mode` (`api.money_of_record.money_view`);
+    a limit without one shows what the engine folded, unless the ledger keeps the money."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
         current = view if (view.amount_minor is not None or view.minutes is not None) else None
         pending = view.pending
         row = {"key": key, "kind": view.kind, "period": view.period,
-               "current": _limit_row(state, current, now_us, key, figures) if current is not None else None,
+               "current": _limit_row(state, current, now_us, key, figures, mode) if current is not None else None,
                "pending": None}
         if pending is not None:
-            row["pending"] = {**_limit_row(state, pending, now_us, key, figures), "remaining": None,
+            row["pending"] = {**_limit_row(state, pending, now_us, key, figures, mode), "remaining": None,
                               "takes_effect_at": _iso(pending.effective_us),
                               "removal": pending.amount_minor is None and pending.minutes is None}
         limits.append(row)
@@ -202,7 +204,7 @@ def aml_view(p) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
 
 
 def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
-               figures: dict[tuple[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
+               figures: dict[tuple[str, str], dict[str, str]] | None = None, mode: str | None = None) -> dict[str, Any]:
     amount = (format_amount(view.amount_minor, view.currency)
               if view.amount_minor is not None and view.currency else None)
     row = {"source": view.source, "amount": amount, "currency": view.currency, "minutes": view.minutes,
@@ -212,7 +214,7 @@ def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
     figure = figures.get((key, view.currency)) if figures is not None else None
     if figure is not None:
         row.update(used=figure["counted"], remaining=figure["remaining"])
-    elif figures is None:
+    elif mode != "ledger":   # the engine's fold is the platform's figure (the same one /v1/authorize counts)
         used = limit_usage(state, view.kind, view.period, now_us)
         if used is not None:
             row.update(used=format_amount(used, view.currency),
