@@ -166,6 +166,27 @@ def test_consumer_stores_processes_dedupes_and_dead_letters(db_url, nats_names, 
 
 
 @pytest.mark.nats
+def test_money_events_of_a_ledger_brand_become_dead_letters(db_url, nats_names, make_event):  # noqa: ANN001
+    """The consumer applies the brand's money of record like POST /v1/events: the start
+    configuration here, an approved version in the database where there is one."""
+    from croupier.players import EngineConfig
+
+    s = nats_names
+    reg = make_event.registered(timedelta(minutes=-5))
+    dep = make_event("payment.deposit", timedelta(minutes=-4), transaction_id="t1", amount="20.00",
+                     currency="SEK", status="approved")
+    _run(_publish(s, [reg, dep]))
+    db = open_database(db_url)
+    totals = _run(consume(db, s, until_idle=True, config=EngineConfig(money_of_record={"aurora": "ledger"})))
+    assert (totals.accepted, totals.rejected) == (1, 1)
+    assert _stored(db) == [reg["event_id"]]
+    [letter] = _run(_dead_letters(s))
+    assert (letter["event_id"], letter["field"], letter["original"]) == (dep["event_id"], "type", dep)
+    assert "money_of_record: ledger" in letter["reason"]
+    db.dispose()
+
+
+@pytest.mark.nats
 def test_crash_between_store_and_ack_redelivers_without_double_storing(sqlite_url, nats_names, make_event):  # noqa: ANN001
     s = nats_names
     batch = [make_event("casino.bet", timedelta(seconds=i - 60), bet_id=f"b{i}", amount="1.00",
