@@ -202,3 +202,21 @@ def test_the_setting_is_part_of_the_versioned_configuration() -> None:
     assert (problem.path, problem.value) == ("money_of_record.casino-uk", "wallet")
     # stored versions keep their ids: the setting at its default leaves the hash as it was
     assert EngineConfig().version == "cfg-432c687a3a22"
+
+
+def test_the_engines_periods_are_the_ledgers_calendar_in_utc() -> None:
+    """Where the platform keeps the money, the gate's near-limit check (players.limit_usage)
+    and /v1/authorize (limits_periods.window in UTC) must cut the same periods."""
+    from datetime import date, datetime, timezone
+
+    from croupier.players import micros
+    from croupier.players.limit_usage import period_days
+    from croupier.protection.limits_periods import window
+
+    epoch = date(1970, 1, 1).toordinal()
+    for day in range(0, 800, 3):
+        for hour in (0, 13, 23):
+            moment = datetime(2027, 1, 1, hour, 59, tzinfo=timezone.utc) + timedelta(days=day - 400)
+            for period in ("day", "week", "month"):
+                w = window(period, moment, "UTC")
+                assert period_days(period, micros(moment)) == (w.first_day - epoch, w.today - epoch), (moment, period)

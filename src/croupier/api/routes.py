@@ -39,7 +39,8 @@ def _runtime(request: Request):  # noqa: ANN202
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"type": "array", "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/Event"}},
         "example": _EVENTS_EXAMPLE}}}},
-    responses={200: {"description": "Stored; see accepted / duplicates / rejected"},
+    responses={200: {"description": "Stored; see accepted / duplicates / rejected (money events of a brand whose "
+                                    "money_of_record is the ledger are rejected: move that money through /v1/wallet)"},
                400: {"description": "The body is not a JSON array of objects"},
                413: {"description": "More than 10,000 events"}},
 )
