@@ -56,10 +56,10 @@ def registered_state(runtime: Any, player_id: str, conn: Connection) -> PlayerSt
     return rebuild(player_id, history, engine.config.features, engine.rules)
 
 
-def not_registered(player_id: str) -> str:
+def not_registered(player_id: str, retry: str = " (the same transaction_id is safe to reuse)") -> str:
     return (f"player {player_id!r} is not registered: without player.registered no jurisdiction, age, exclusion "
             "or register check can apply, so no money moves for it. Send the player's player.registered event "
-            "first (POST /v1/events), then repeat this request (the same transaction_id is safe to reuse)")
+            f"first (POST /v1/events), then repeat this request{retry}")
 
 
 def context_of(runtime: Any, state: PlayerState, brand: str | None) -> PlayerContext:
@@ -121,7 +121,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 def not_registered_answer(answer: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/authorize`'s answer for a player nobody registered: deny, whatever else held."""
-    refusal = Refusal(code="player_not_registered", message="Refused: " + not_registered(answer["player_id"]))
+    refusal = Refusal(code="player_not_registered", message="Refused: " + not_registered(answer["player_id"], ""))
     return {**answer, "decision": "deny", "reasons": [msgspec.to_builtins(refusal)]}
 
 

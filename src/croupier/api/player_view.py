@@ -214,7 +214,7 @@ def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
     figure = figures.get((key, view.currency)) if figures is not None else None
     if figure is not None:
         row.update(used=figure["counted"], remaining=figure["remaining"])
-    elif mode != "ledger":   # the engine's fold is the platform's figure (the same one /v1/authorize counts)
+    elif mode != "ledger" and view.currency == state.currency:   # the engine's fold is the platform's figure
         used = limit_usage(state, view.kind, view.period, now_us)
         if used is not None:
             row.update(used=format_amount(used, view.currency),

@@ -353,7 +353,7 @@ def _session(request: Request, player_id: str, session_id: str, brand: str | Non
 
 
 _SESSION_REFUSED = {409: {"description": "The player is not registered, or the brand's money of record is the "
-                                         "operator's platform (whose session events count instead)" }}
+                                         "operator's platform (whose session events count instead)"}}
 
 
 @router.post("/wallet/{player_id}/sessions", summary="Start a play session (session-time limits count it)",

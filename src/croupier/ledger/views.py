@@ -26,10 +26,9 @@ from croupier.store.schema import ledger_transfers
 def authorize(conn: Connection, req: TransferRequest, *, now: datetime,
               context: PlayerContext | None = None, usage_source: UsageSource | None = None) -> dict[str, Any]:
     """Would `req` be posted now? The same checks as `post` (balances, protection, every
-    limit), without locking or writing: the answer can change before the money moves, so
-    an external wallet that then moves money should still report it as events. With a
-    `usage_source` (the platform is the brand's wallet) limits count what it gives, and the
-    balances are the platform's to check."""
+    limit), without locking or writing: the answer can change before the money moves. With
+    a `usage_source` (the platform is the brand's wallet and reports the money it moved as
+    events) limits count what it gives, and the balances are the platform's to check."""
     _validate(req)
     ctx = context or PlayerContext()
     rows = wallets.peek(conn, req.player_id, req.currency)
