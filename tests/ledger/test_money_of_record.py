@@ -204,6 +204,21 @@ def test_the_setting_is_part_of_the_versioned_configuration() -> None:
     assert EngineConfig().version == "cfg-432c687a3a22"
 
 
+def test_settings_added_later_leave_stored_version_ids_alone() -> None:
+    """`money_of_record` and `exchange` both came after versions were stored: one rule keeps
+    every id, for the engine's configuration and for the configuration document alike (the
+    ids below are those the documents had before `money_of_record` existed)."""
+    from croupier.compliance.config_store import parse_document
+
+    rates = {"base": "EUR", "rates": {"GBP": {"rate": "0.85", "as_of": "2026-11-30"}}}
+    assert parse_document({}).version == "cfg-d36c7100489c"
+    assert parse_document({"money_of_record": {"default": "platform"}, "exchange": {}}).version == "cfg-d36c7100489c"
+    assert parse_document({"exchange": rates}).version == "cfg-090b4e75dd43"
+    assert parse_document({"exchange": rates, "money_of_record": {"default": "ledger"}}).version not in \
+        ("cfg-090b4e75dd43", "cfg-d36c7100489c")
+    assert parse_document({"exchange": {"foreign_currency": "refuse"}}).version != "cfg-d36c7100489c"
+
+
 def test_the_engines_periods_are_the_ledgers_calendar_in_utc() -> None:
     """Where the platform keeps the money, the gate's near-limit check (players.limit_usage)
     and /v1/authorize (limits_periods.window in UTC) must cut the same periods."""

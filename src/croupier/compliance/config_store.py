@@ -14,7 +14,6 @@ The document model, validation, merge patch and diff are pure; the functions tha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import typing
@@ -45,31 +44,7 @@ class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
     stored version id."""
 
     jurisdictions: dict[str, JurisdictionRules] = msgspec.field(default_factory=dict)
-    exchange: ExchangeRules = msgspec.field(default_factory=ExchangeRules)
-
-    @property
-    def version(self) -> str:
-        return document_version(self)
-
-
-_NO_EXCHANGE = ExchangeRules()
-_DOC_VERSIONS: dict[int, tuple[ConfigDocument, str]] = {}
-
-
-def document_version(doc: ConfigDocument) -> str:
-    """The content hash, as `config_version` computes it; a document whose `exchange` section
-    is empty hashes without it, so versions stored before the section existed keep their id."""
-    cached = _DOC_VERSIONS.get(id(doc))
-    if cached is not None and cached[0] is doc:
-        return cached[1]
-    body = msgspec.to_builtins(doc)
-    if doc.exchange == _NO_EXCHANGE:
-        body.pop("exchange", None)
-    version = "cfg-" + hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()[:12]
-    if len(_DOC_VERSIONS) >= 256:
-        _DOC_VERSIONS.clear()
-    _DOC_VERSIONS[id(doc)] = (doc, version)
-    return version
+    exchange: ExchangeRules = msgspec.field(default_factory=ExchangeRules)   # hashed only when set: players.config
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -367,8 +342,10 @@ def in_force_document(config: EngineConfig) -> ConfigDocument:
     for code, age in config.min_age.items():
         if code in table:
             table[code] = msgspec.structs.replace(table[code], min_age=age)
-    doc = ConfigDocument(features=config.features, min_age=dict(config.min_age),
-                         stale_after_minutes=config.stale_after_minutes, jurisdictions=table)
+    # every engine setting carries over (money_of_record included: a patch proposed on top of
+    # a --config file must not move a brand's money elsewhere by leaving it out)
+    doc = ConfigDocument(**{name: getattr(config, name) for name in EngineConfig.__struct_fields__},
+                         jurisdictions=table)
     return canonical(doc)
 
 

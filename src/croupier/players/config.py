@@ -64,8 +64,10 @@ class EngineConfig(Struct, forbid_unknown_fields=True):
 
 _VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
 # Settings added after versions were first stored: left out of the hash while at their
-# default, so every stored version (and every decision's recorded version) keeps its id.
-_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}}
+# default (as `to_builtins` gives it), so every stored version (and every decision's recorded
+# version) keeps its id. The one mechanism for every later addition, the configuration
+# document's own included: `exchange` is compliance's ConfigDocument section (no rates, convert).
+_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}}
 
 
 def money_of_record(config: EngineConfig, brand: str | None) -> MoneyOfRecord:
@@ -86,6 +88,8 @@ def config_version(config: EngineConfig) -> str:
         if body.get(name) == default:
             del body[name]
     version = "cfg-" + hashlib.sha256(msgspec.json.encode(body)).hexdigest()[:12]
+    if len(_VERSIONS) >= 256:   # versions are few; shadow runs and tests make more, briefly
+        _VERSIONS.clear()
     _VERSIONS[id(config)] = (config, version)
     return version
 
