@@ -32,17 +32,28 @@ class Officer:
         return self.client.post(path, json=body, headers={"X-CSRF-Token": self.csrf})
 
 
-@pytest.fixture
-def gb(app_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
-    """The app with a registered GB player p1 (GBP, Europe/London) and two officers."""
+def with_gb_player(client: TestClient, make_event) -> TestClient:  # noqa: ANN001
+    """`client` with a registered GB player p1 (GBP, Europe/London) and two officers."""
     registration = make_event.registered(jurisdiction="GB", country="GB", currency="GBP", timezone="Europe/London",
                                          language="en")
-    assert app_client.post("/v1/events", json=[registration]).status_code == 200
-    app = app_client.app
-    app_client.officers = (Officer(app, "cleo"), Officer(app, "otto"))
+    assert client.post("/v1/events", json=[registration]).status_code == 200
+    app = client.app
+    client.officers = (Officer(app, "cleo"), Officer(app, "otto"))
     with app.state.runtime.db.engine.begin() as conn:
-        app_client.admin = {"Authorization": f"Bearer {create_key(conn, 'admin', ['ingest', 'read', 'admin'])[0]}"}
-    return app_client
+        client.admin = {"Authorization": f"Bearer {create_key(conn, 'admin', ['ingest', 'read', 'admin'])[0]}"}
+    return client
+
+
+@pytest.fixture
+def gb(ledger_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
+    """Croupier's ledger is the wallet (money_of_record: ledger): money moves through /v1/wallet."""
+    return with_gb_player(ledger_client, make_event)
+
+
+@pytest.fixture
+def gb_platform(app_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
+    """The operator's platform is the wallet (money_of_record: platform): money arrives as events."""
+    return with_gb_player(app_client, make_event)
 
 
 def approve_exchange(api: TestClient, exchange: dict[str, Any]) -> str:
@@ -219,9 +230,10 @@ def test_the_operator_can_refuse_foreign_currencies(gb: TestClient) -> None:
     assert denied["decision"] == "deny" and denied["reasons"][0]["code"] == "foreign_currency_refused"
 
 
-def test_features_sum_foreign_currency_events_converted(gb: TestClient, make_event) -> None:  # noqa: ANN001
+def test_features_sum_foreign_currency_events_converted(gb_platform: TestClient, make_event) -> None:  # noqa: ANN001
     """Money events from the operator's platform in another currency: summed converted, at
     the rates of the version in force when they are folded; before any rate, only counted."""
+    gb = gb_platform
     early = make_event("payment.deposit", transaction_id="t0", amount="100.00", currency="EUR", status="approved")
     assert gb.post("/v1/events", json=[early]).status_code == 200
     assert (features(gb)["deposit_sum_1d"], features(gb)["foreign_currency_events"]) == ("0.00", 1)
@@ -239,9 +251,10 @@ def test_features_sum_foreign_currency_events_converted(gb: TestClient, make_eve
         (4, 1, version)
 
 
-def test_a_replay_converts_each_event_at_the_rates_in_force_at_its_place_in_the_log(gb: TestClient,
+def test_a_replay_converts_each_event_at_the_rates_in_force_at_its_place_in_the_log(gb_platform: TestClient,
                                                                                      make_event) -> None:  # noqa: ANN001
     from core.test_replay import assert_replay_is_identical   # tests/core
+    gb = gb_platform
 
     def deposit(tx: str) -> dict[str, Any]:
         return make_event("payment.deposit", transaction_id=tx, amount="100.00", currency="EUR", status="approved")
@@ -250,8 +263,12 @@ def test_a_replay_converts_each_event_at_the_rates_in_force_at_its_place_in_the_
     assert gb.post("/v1/events", json=[deposit("t1")]).status_code == 200          # 85.00 GBP
     second = approve_exchange(gb, {"rates": {"GBP": {"rate": "0.90", "as_of": "2026-12-01"}}})
     assert gb.post("/v1/events", json=[deposit("t2")]).status_code == 200          # 90.00 GBP
-    status, body = post(gb, "deposits", "e1", "10.00", "EUR")                      # 9.00 GBP
-    assert status == 200 and body["exchange"][0]["config_version"] == second and body["exchange"][0]["rate"] == "0.9"
+    asked = gb.post("/v1/authorize", json={"player_id": "p1", "kind": "deposit", "amount": "10.00",
+                                           "currency": "EUR"}).json()
+    assert asked["decision"] == "allow", asked
+    assert asked["exchange"][0]["config_version"] == second and asked["exchange"][0]["rate"] == "0.9"
+    assert gb.post("/v1/events", json=[make_event("payment.deposit", transaction_id="e1", amount="10.00",
+                                                  currency="EUR", status="approved")]).status_code == 200   # 9.00 GBP
     assert first != second
     expected = ("184.00", 3, second)
     f = features(gb)
@@ -283,6 +300,8 @@ def test_rates_are_validated_versioned_and_audited(gb: TestClient) -> None:
     config = gb.get("/v1/config").json()
     assert config["version"] == version != before
     assert config["config"]["exchange"]["rates"]["GBP"] == RATES["GBP"]
+    # the patch applies to the configuration in force (here the start file's): its money of record carries over
+    assert config["config"]["money_of_record"] == {"default": "ledger"}
     [approved] = gb.get("/v1/audit", params={"kind": "config.approved"}, headers=gb.admin).json()["records"]
     assert (approved["subject"], approved["actor"], approved["body"]["proposed_by"]) == (version, "otto", "cleo")
     assert post(gb, "deposits", "e1", "1.00", "EUR")[1]["exchange"][0]["config_version"] == version
