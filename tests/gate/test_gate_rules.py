@@ -202,3 +202,30 @@ def test_the_gate_reads_the_approved_documents_jurisdiction_table() -> None:
     bonus = Proposal(kind="bonus", name="reload", player_id="g1", cause_event_id="e1")
     assert decide(bonus, player(), doc, NOW_US, NOW_US).reasons == ("bonus_banned:XX",)
     assert decide(bonus, player(), EngineConfig(), NOW_US, NOW_US).allowed  # presets: XX is unknown
+
+
+def test_near_limit_counts_in_the_limits_currency_converted() -> None:
+    """A SEK player with a EUR limit: the player's money (the fold sums it in SEK) is compared
+    with the limit in EUR, converted at the configuration's rates as the ledger converts;
+    without a rate the gate cannot tell how close the player is, so promotions wait."""
+    from croupier.compliance.config_store import ConfigDocument
+    from croupier.compliance.rates import ExchangeRules, Rate
+
+    state = player()
+    state.protection.limits["deposit:day"] = LimitView("deposit", "day", amount_minor=100_00, currency="EUR")
+    deposited_today(state, 900_00)                     # 900 SEK = 80.36 EUR at 11.20
+    with_rates = ConfigDocument(exchange=ExchangeRules(base="EUR", rates={"SEK": Rate("11.20", "2026-01-14")}))
+    proposal = Proposal(kind="bonus", name="offer", player_id="g1", cause_event_id="e1")
+    d = decide(proposal, state, with_rates, NOW_US, NOW_US - 60_000_000, PLAIN)
+    assert not d.allowed and d.reasons == ("near_limit:deposit:day:80%",)
+    # no rate: not countable in EUR (the bare SEK figure, 900 against 100, is no answer either)
+    assert decide(proposal, state, CONFIG, NOW_US, NOW_US - 60_000_000, PLAIN).reasons == \
+        ("near_limit:deposit:day:no_rate",)
+    deposited_today(state, -4_00, 0)                    # 896 SEK = 80.00 EUR exactly: still near
+    assert decide(proposal, state, with_rates, NOW_US, NOW_US - 60_000_000, PLAIN).reasons == \
+        ("near_limit:deposit:day:80%",)
+    deposited_today(state, -1, 0)                       # 895.99 SEK = 79.9991 EUR, rounded up to 80.00
+    assert decide(proposal, state, with_rates, NOW_US, NOW_US - 60_000_000, PLAIN).reasons == \
+        ("near_limit:deposit:day:80%",)
+    deposited_today(state, -12_00, 0)                   # 883.99 SEK = 78.93 EUR: far enough
+    assert decide(proposal, state, with_rates, NOW_US, NOW_US - 60_000_000, PLAIN).allowed

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, func, or_, select
 from croupier.api.money_of_record import money_view
 from croupier.api.runtime import Runtime
 from croupier.compliance.gate import limit_usage
-from croupier.compliance.rules import rules_for
+from croupier.compliance.rates import NO_RATES, RateTable
+from croupier.compliance.rules import rules_for, rules_in_force
 from croupier.engine.react import LIFECYCLE_MESSAGES
 from croupier.events import format_amount
 from croupier.players import compute_features
@@ -125,7 +126,7 @@ def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str
     """The protection view with each money limit's usage from the brand's money of record:
     the figure the wallet view and `/v1/authorize` show."""
     view = protection_view(state, now_us, _register_named(runtime, state), money["figures"],
-                           money["money_of_record"])
+                           money["money_of_record"], rules_in_force(runtime.config).rates)
     view["money_of_record"] = money["money_of_record"]
     if not aml:
         view["aml"] = None
@@ -150,22 +151,23 @@ def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN
 
 def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
                     figures: dict[tuple[str, str], dict[str, str]] | None = None,
-                    mode: str | None = None) -> dict[str, Any]:
+                    mode: str | None = None, rates: RateTable = NO_RATES) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
     decides. `register` is the register the player's market names; `figures` the usage per
     (limit, currency) from the brand's money of record `mode` (`api.money_of_record.money_view`);
-    a limit without one shows what the engine folded, unless the ledger keeps the money."""
+    a limit without one shows what the engine folded (converted into the limit's currency at
+    `rates`, as the wallet view converts), unless the ledger keeps the money."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
         current = view if (view.amount_minor is not None or view.minutes is not None) else None
         pending = view.pending
         row = {"key": key, "kind": view.kind, "period": view.period,
-               "current": _limit_row(state, current, now_us, key, figures, mode) if current is not None else None,
+               "current": _limit_row(state, current, now_us, key, figures, mode, rates) if current is not None else None,
                "pending": None}
         if pending is not None:
-            row["pending"] = {**_limit_row(state, pending, now_us, key, figures, mode), "remaining": None,
+            row["pending"] = {**_limit_row(state, pending, now_us, key, figures, mode, rates), "remaining": None,
                               "takes_effect_at": _iso(pending.effective_us),
                               "removal": pending.amount_minor is None and pending.minutes is None}
         limits.append(row)
@@ -204,7 +206,9 @@ def aml_view(p) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
 
 
 def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
-               figures: dict[tuple[str, str], dict[str, str]] | None = None, mode: str | None = None) -> dict[str, Any]:
+               figures: dict[tuple[str, str], dict[str, str]] | None = None, mode: str | None = None,
+               rates: RateTable = NO_RATES) -> dict[str, Any]:
+    """One limit's row; money in the limit's currency, as the wallet view shows it."""
     amount = (format_amount(view.amount_minor, view.currency)
               if view.amount_minor is not None and view.currency else None)
     row = {"source": view.source, "amount": amount, "currency": view.currency, "minutes": view.minutes,
@@ -214,9 +218,11 @@ def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
     figure = figures.get((key, view.currency)) if figures is not None else None
     if figure is not None:
         row.update(used=figure["counted"], remaining=figure["remaining"])
-    elif mode != "ledger" and view.currency == state.currency:   # the engine's fold is the platform's figure
-        used = limit_usage(state, view.kind, view.period, now_us)
-        if used is not None:
+    elif mode != "ledger" and view.kind in ("deposit", "loss", "wager"):   # the engine's fold: the platform's figure
+        used = limit_usage(state, view.kind, view.period, now_us, view.currency, rates)
+        if used is None:   # no rate to count it in the limit's currency: nothing remains (as the wallet view says)
+            row.update(remaining=format_amount(0, view.currency))
+        else:
             row.update(used=format_amount(used, view.currency),
                        remaining=format_amount(max(0, view.amount_minor - used), view.currency))
     return row

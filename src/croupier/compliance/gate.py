@@ -8,7 +8,7 @@ the config version. Nothing else can make a Decision, and the outbox takes nothi
 Reason codes (docs/gate-and-audit.md lists them all):
 - the player: player_not_registered, age_unknown, under_age:<age><<min>
 - protection: excluded:<kind>:<scope>, promotions_paused, rg_risk:<level>,
-  near_limit:<kind:period>:<pct>%
+  near_limit:<kind:period>:<pct>% (near_limit:<kind:period>:no_rate: not countable in the limit's currency)
 - KYC and AML: kyc:<status>, aml_review, aml_restricted, aml_blocked
 - the market: marketing_banned:<code>, bonus_banned:<code>, bonus_first_deposit_only:<code>,
   bonus_banned_for_risk:<level>, promotions_banned_under:<age>, quiet_hours:<start>-<end>,
@@ -29,7 +29,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
-from croupier.compliance.rules import JurisdictionRules, rules_for
+from croupier.compliance.rates import NO_RATES, RateTable
+from croupier.compliance.rules import JurisdictionRules, rules_for, rules_in_force
 from croupier.players.config import EngineConfig
 from croupier.players.limit_usage import used as used_against_limit
 from croupier.players.protection_state import active_exclusions, limits_in_force
@@ -80,18 +81,21 @@ def _in_hours(hour: int, window: list[int]) -> bool:
     return start <= hour < end if start <= end else (hour >= start or hour < end)
 
 
-def limit_usage(state: PlayerState, kind: str, period: str, now_us: int) -> int | None:
+def limit_usage(state: PlayerState, kind: str, period: str, now_us: int, currency: str | None = None,
+                rates: RateTable = NO_RATES) -> int | None:
     """Money used against a limit over its period (UTC calendar periods of the engine's day
     buckets), counted as the ledger counts: every inflow for a deposit limit (deposits,
     bonus credits, adjustments that add funds), cash stakes less cash wins for a loss limit,
-    all stakes for a wager limit. Where the platform is the wallet this is the figure
+    all stakes for a wager limit; in `currency` (the limit's), converted from the player's at
+    `rates`, None without a rate. Where the platform is the wallet this is the figure
     `/v1/authorize` counts too (players.limit_usage)."""
     if kind not in ("deposit", "loss", "wager"):
         return None
-    return used_against_limit(state, kind, period, now_us)
+    return used_against_limit(state, kind, period, now_us, currency, rates)
 
 
-def _protection_reasons(state: PlayerState, marketing: bool, now_us: int, rules: JurisdictionRules) -> list[str]:
+def _protection_reasons(state: PlayerState, marketing: bool, now_us: int, rules: JurisdictionRules,
+                        rates: RateTable = NO_RATES) -> list[str]:
     p = state.protection
     reasons = [f"excluded:{x.kind}:{x.scope}" for x in active_exclusions(p, now_us)]
     if not marketing:
@@ -101,10 +105,12 @@ def _protection_reasons(state: PlayerState, marketing: bool, now_us: int, rules:
     if RISK_ORDER.index(p.risk_level) > RISK_ORDER.index(PROMOTION_RISK_CEILING):
         reasons.append(f"rg_risk:{p.risk_level}")
     for key, limit in sorted(limits_in_force(p, now_us).items()):
-        if not limit.amount_minor:
+        if not limit.amount_minor or limit.kind not in ("deposit", "loss", "wager"):
             continue
-        used = limit_usage(state, limit.kind, limit.period, now_us)
-        if used is not None and used >= NEAR_LIMIT_SHARE * limit.amount_minor:
+        used = limit_usage(state, limit.kind, limit.period, now_us, limit.currency, rates)
+        if used is None:   # the player's money cannot be counted in the limit's currency: fail closed
+            reasons.append(f"near_limit:{key}:no_rate")
+        elif used >= NEAR_LIMIT_SHARE * limit.amount_minor:
             reasons.append(f"near_limit:{key}:{min(100, used * 100 // limit.amount_minor)}%")
     return reasons
 
@@ -181,7 +187,7 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
     elif age < min_age:
         reasons.append(f"under_age:{age}<{min_age}")
     if not safer_play:  # safer-play messages are never suppressed by RG rules
-        reasons.extend(_protection_reasons(state, marketing, now_us, rules))
+        reasons.extend(_protection_reasons(state, marketing, now_us, rules, rules_in_force(config).rates))
         if marketing:
             reasons.extend(_market_reasons(proposal, state, rules, age, now_us))
     if kind in ("bonus", "reward") and state.kyc_status in ("failed", "expired"):
