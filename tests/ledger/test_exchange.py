@@ -7,6 +7,7 @@ the posting and its event; features sum foreign-currency events converted."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -313,3 +314,90 @@ def test_a_limit_the_posting_does_not_touch_needs_no_rate(gb: TestClient) -> Non
     assert post(gb, "deposits", "g1", "10.00", "GBP")[0] == 200                  # a deposit is no loss
     status, body = post(gb, "bets", "b1", "1.00", "GBP", bet_id="b1")            # a stake is
     assert status == 403 and body["reasons"][0]["exchange"] == [{"from": "GBP", "to": "SEK"}]
+
+
+@pytest.fixture(params=["ledger", "platform"])
+def gb_any(request: pytest.FixtureRequest, db_url: str, make_event) -> Any:  # noqa: ANN001
+    """The GB player under each money of record: the ledger posts the money, or the
+    platform sends it as events."""
+    from conftest import client_for, ledger_config   # tests/conftest.py
+
+    for client in client_for(db_url, ledger_config() if request.param == "ledger" else None):
+        client.mode = request.param
+        yield with_gb_player(client, make_event)
+
+
+def move_money(api: TestClient, make_event, tx: str, amount: str, currency: str) -> None:  # noqa: ANN001
+    """A deposit, through whichever wallet keeps the brand's money."""
+    if api.mode == "ledger":
+        status, body = post(api, "deposits", tx, amount, currency)
+        assert status == 200, body
+    else:
+        sent = api.post("/v1/events", json=[make_event("payment.deposit", transaction_id=tx, amount=amount,
+                                                       currency=currency, status="approved")]).json()
+        assert sent["accepted"] == 1, sent
+
+
+def test_a_limit_in_another_currency_shows_one_figure_in_both_modes(gb_any: TestClient, make_event) -> None:  # noqa: ANN001
+    """A GBP player with a 250 EUR daily deposit limit deposits 150 GBP and 50 EUR. The wallet
+    view, the protection panel, /v1/authorize and the gate's near-limit check all count
+    226.48 EUR (150 GBP = 176.47... EUR rounded up, + 50 EUR; or, where the platform is the
+    wallet, the engine's 192.50 GBP = 226.47... EUR rounded up) and leave 23.52 EUR."""
+    from croupier.compliance import Proposal, decide
+
+    api = gb_any
+    approve_exchange(api, {"base": "EUR", "rates": RATES})
+    limit(api, "deposit", "day", "250.00", currency="EUR")
+    move_money(api, make_event, "d1", "150.00", "GBP")
+    move_money(api, make_event, "d2", "50.00", "EUR")
+
+    wallet = usage_of(api, "deposit:day")
+    assert (wallet["currency"], wallet["counted"], wallet["remaining"]) == ("EUR", "226.48", "23.52"), wallet
+    panel = api.get("/v1/players/p1").json()["protection"]
+    [row] = [r["current"] for r in panel["limits"] if r["key"] == "deposit:day"]
+    assert (row["currency"], row["used"], row["remaining"]) == ("EUR", "226.48", "23.52"), row
+    assert panel["money_of_record"] == api.mode
+
+    ask = {"player_id": "p1", "kind": "deposit", "currency": "EUR"}
+    allowed = api.post("/v1/authorize", json={**ask, "amount": "23.52"}).json()
+    assert allowed["decision"] == "allow", allowed
+    denied = api.post("/v1/authorize", json={**ask, "amount": "23.53"}).json()
+    [reason] = denied["reasons"]
+    assert (reason["limit"], reason["currency"], reason["counted"], reason["remaining"]) == \
+        ("deposit:day", "EUR", "226.48", "23.52")
+
+    runtime = api.app.state.runtime
+    state = runtime.engine.state_of("p1")
+    now_us = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+    decision = decide(Proposal(kind="bonus", name="offer", player_id="p1", cause_event_id="e"), state,
+                      runtime.config, now_us)
+    assert "near_limit:deposit:day:90%" in decision.reasons, decision.reasons     # 226.48 of 250
+
+
+def test_a_ceiling_caps_a_limit_set_in_another_currency(app_client: TestClient, make_event) -> None:  # noqa: ANN001
+    """Germany caps the monthly deposit limit at 1,000 EUR: a limit in GBP is compared
+    converted (at the rates in force, rounded up), and refused without a rate."""
+    api = with_gb_player(app_client, make_event)
+    de = make_event.registered(jurisdiction="DE", country="DE", currency="EUR", timezone="Europe/Berlin",
+                               language="de")
+    assert api.post("/v1/events", json=[{**de, "player_id": "p2", "event_id": "reg-p2"}]).json()["accepted"] == 1
+
+    def set_gbp(amount: str):  # noqa: ANN202
+        return api.post("/v1/players/p2/limits", json={"kind": "deposit", "period": "month", "amount": amount,
+                                                       "currency": "GBP"})
+
+    r = set_gbp("900.00")
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "currency", r.text
+    assert "GBP→EUR" in r.json()["detail"]["message"] and "1000.00 EUR" in r.json()["detail"]["message"]
+    version = approve_exchange(api, {"base": "EUR", "rates": RATES})
+    r = set_gbp("900.00")                                       # 1,058.82 EUR
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "amount", r.text
+    message = r.json()["detail"]["message"]
+    assert "900.00 GBP is 1058.82 EUR" in message and version in message
+    r = set_gbp("850.01")                                       # 1,000.01 EUR
+    assert r.status_code == 422 and "is 1000.01 EUR" in r.json()["detail"]["message"], r.text
+    r = set_gbp("850.00")                                       # 1,000.00 EUR: at the cap
+    assert r.status_code == 200, r.text
+    r = api.post("/v1/players/p2/limits", json={"kind": "deposit", "period": "month", "amount": "1000.01",
+                                                "currency": "EUR"})
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "currency"   # the limit is in GBP now

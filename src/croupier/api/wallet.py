@@ -433,7 +433,9 @@ def get_limits(player_id: str, request: Request, _key: ApiKey = Depends(require_
              responses={403: {"description": "An operator/regulator limit a player tried to raise, or a "
                                              "non-player source without the admin scope"},
                         409: {"description": "A mandatory limit cannot be removed"},
-                        422: {"description": "A field is invalid: `detail` names it"}})
+                        422: {"description": "A field is invalid: `detail` names it (e.g. `amount` above the "
+                                             "jurisdiction's ceiling, in another currency compared converted at "
+                                             "the exchange rates in force; `currency` when there is no rate)"}})
 def post_limit(player_id: str, body: LimitBody, request: Request,
                key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
     if body.source != "player" and not has_scope(key.scopes, "admin"):
@@ -449,7 +451,7 @@ def post_limit(player_id: str, body: LimitBody, request: Request,
     try:
         outcome = transact(runtime, lambda conn: set_limit(
             conn, player_id, ctx.brand or "default", req, now=now, rules=ctx.rules(),
-            timezone_name=ctx.timezone))
+            timezone_name=ctx.timezone, rates=ctx.rates))
     except LimitError as exc:
         raise _error(exc) from None
     return JSONResponse({**outcome.record, "pending": outcome.pending, "replayed": outcome.replayed},

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from croupier.compliance.rules import rules_for
+from croupier.compliance.rules import rules_for, rules_in_force
 from croupier.events import (
     Event, ExclusionRequested, LimitChanged, PlayerRegistered, PlayerUpdated, RegisterScreened, SessionEnded,
     SessionStarted,
@@ -89,7 +89,8 @@ def _limits_reported(engine: Any, policy: Policy, reported: list[tuple[int, Even
         profile = state.profile if state is not None else {}
         return profile.get("timezone"), profile.get("jurisdiction")
 
-    facts, refused = apply_inbound_limit_changes(engine.db, todo, profile_of, policy.rules)
+    facts, refused = apply_inbound_limit_changes(engine.db, todo, profile_of, policy.rules,
+                                                 rules_in_force(engine.config).rates)
     for problem in refused:
         log.info("limit.changed %s refused: %s", problem["event_id"], problem["message"])
     return facts

@@ -13,14 +13,16 @@ import uuid
 from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Context, Decimal
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text
 
+from croupier.compliance.rates import NO_RATES, RateTable
 from croupier.compliance.rules import JurisdictionRules
 from croupier.events import Event, LimitSet, format_amount, to_minor
-from croupier.events.money import AmountError
+from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
 from croupier.players import micros
 from croupier.players.protection_state import (
@@ -211,8 +213,10 @@ def _lock_player(conn: Connection, player_id: str) -> None:
 
 
 def set_limit(conn: Connection, player_id: str, brand: str, req: LimitRequest, *, now: datetime,
-              rules: JurisdictionRules, timezone_name: str | None = None) -> LimitOutcome:
-    """Set, change or remove one limit inside the caller's transaction (see module doc)."""
+              rules: JurisdictionRules, timezone_name: str | None = None, rates: RateTable = NO_RATES) -> LimitOutcome:
+    """Set, change or remove one limit inside the caller's transaction (see module doc).
+    `rates` (the configuration in force's) compare a limit in another currency than the
+    jurisdiction's with its ceiling; without the rate such a limit is refused."""
     amount, minutes, removal = _validate(req)
     event_id = f"limit:{req.request_id}" if req.request_id else f"limit:{uuid.uuid4().hex}"
     if len(event_id) > 128:
@@ -239,7 +243,7 @@ def set_limit(conn: Connection, player_id: str, brand: str, req: LimitRequest, *
                          f"can raise or remove it", status=403, field="source")
     if current is not None and _RANK[current.source] > _RANK[source]:
         source = current.source  # a player tightening an imposed limit does not take it over
-    _check_rules(req, key, amount, removal, state, now, rules)
+    _check_rules(req, key, amount, removal, state, now, rules, rates)
     pending_view = state.limits.get(key).pending if key in state.limits else None
     if change == "unchanged" and (pending_view is None or pending_view.effective_us <= micros(now)):
         record = {"kind": req.kind, "period": req.period, "limit": key, "change": "unchanged",
@@ -267,18 +271,48 @@ def set_limit(conn: Connection, player_id: str, brand: str, req: LimitRequest, *
 
 
 def _check_rules(req: LimitRequest, key: str, amount: int | None, removal: bool, state: ProtectionState,
-                 now: datetime, rules: JurisdictionRules) -> None:
+                 now: datetime, rules: JurisdictionRules, rates: RateTable = NO_RATES) -> None:
     ceiling = rules.limits.ceilings.get(key)
-    if ceiling is not None and amount is not None and req.currency == rules.currency:
-        cap = to_minor(ceiling, rules.currency)
-        if amount > cap:
-            raise LimitError(f"{rules.name} caps the {key} limit at {ceiling} {rules.currency}; "
-                             f"{req.amount} {req.currency} is above it", field="amount")
+    if ceiling is not None and amount is not None and req.currency:
+        _check_ceiling(req, key, amount, ceiling, rules, rates)
     if removal and req.kind in rules.limits.mandatory:
         others = [k for k in limits_in_force(state, micros(now)) if k.startswith(req.kind + ":") and k != key]
         if not others:
             raise LimitError(f"{rules.name} requires a {req.kind} limit: it can be raised (after the cooling "
                              f"period) but not removed", status=409, field="kind")
+
+
+_WIDE = Context(prec=60)   # amount x rate exactly, before rounding to the minor unit
+
+
+def _check_ceiling(req: LimitRequest, key: str, amount: int, ceiling: str, rules: JurisdictionRules,
+                   rates: RateTable) -> None:
+    """A ceiling caps the limit in any currency: one in another currency is compared converted
+    into the jurisdiction's, to the nearest minor unit (a cross rate is a ratio good to 28
+    digits: rounding up would put a limit set exactly at the cap a cent above it), and refused
+    when the configuration has no rate to convert it (fail closed)."""
+    cap = to_minor(ceiling, rules.currency)
+    if req.currency == rules.currency:
+        if amount > cap:
+            raise LimitError(f"{rules.name} caps the {key} limit at {ceiling} {rules.currency}; "
+                             f"{req.amount} {req.currency} is above it", field="amount")
+        return
+    quote = rates.quote(req.currency or "", rules.currency)
+    where = f"the configuration in force ({rates.version})" if rates.version else "the configuration in force"
+    if quote is None:
+        raise LimitError(f"{rules.name} caps the {key} limit at {ceiling} {rules.currency}, and a limit in "
+                         f"{req.currency} is compared with it converted, but {where} has no "
+                         f"{req.currency}→{rules.currency} exchange rate: set the limit in {rules.currency}, or "
+                         f"have an operator add the rate under exchange.rates", field="currency")
+    digits = exponent(rules.currency) - exponent(req.currency or "")
+    exact = _WIDE.multiply(Decimal(amount), quote.rate).scaleb(digits, _WIDE)
+    converted = int(exact.to_integral_value(rounding=ROUND_HALF_UP))
+    if converted > cap:
+        rate = quote.as_dict()["rate"]
+        raise LimitError(f"{rules.name} caps the {key} limit at {ceiling} {rules.currency}; {req.amount} "
+                         f"{req.currency} is {format_amount(converted, rules.currency)} {rules.currency} at "
+                         f"1 {req.currency} = {rate} {rules.currency} (configuration {rates.version}), above it",
+                         field="amount")
 
 
 def _view_dict(view: LimitView | None) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from croupier.compliance.rates import NO_RATES, RateTable
 from croupier.compliance.rules import rules_for
 from croupier.events import Event, LimitChanged
 from croupier.protection.limits import LimitError, LimitRequest, set_limit
@@ -36,10 +37,12 @@ def request_from_event(e: LimitChanged) -> LimitRequest:
 
 def apply_inbound_limit_changes(db: Database, stored: Sequence[tuple[int, Event, int]],
                                 profile_of: ProfileOf, rules_of: Callable[[str | None], Any] = rules_for,
+                                rates: RateTable = NO_RATES,
                                 ) -> tuple[list[tuple[int, Event, int]], list[dict[str, Any]]]:
     """Run each stored `limit.changed` through `set_limit` at the event's own time, under the
-    jurisdiction rules `rules_of` gives (the approved table's, by default the presets);
-    returns the facts for the engine and the changes refused (e.g. removing a mandatory limit)."""
+    jurisdiction rules `rules_of` gives (the approved table's, by default the presets) and the
+    exchange `rates` in force (a ceiling caps a limit in any currency); returns the facts for
+    the engine and the changes refused (e.g. removing a mandatory limit)."""
     items: list[tuple[int, Event, int]] = []
     refused: list[dict[str, Any]] = []
     for _, event, _ in stored:
@@ -49,7 +52,8 @@ def apply_inbound_limit_changes(db: Database, stored: Sequence[tuple[int, Event,
         try:
             with db.engine.begin() as conn:
                 outcome = set_limit(conn, event.player_id, event.brand, request_from_event(event),
-                                    now=event.occurred_at, rules=rules_of(jurisdiction), timezone_name=tz)
+                                    now=event.occurred_at, rules=rules_of(jurisdiction), timezone_name=tz,
+                                    rates=rates)
         except LimitError as exc:
             log.info("limit.changed %s not applied: %s", event.event_id, exc)
             refused.append({"event_id": event.event_id, "field": exc.field, "message": str(exc)})

@@ -50,7 +50,7 @@ def set_operator_limit(request: Request, player_id: str, kind: str = Form(""), p
                            source="operator", actor=staff.username, reason=reason.strip() or None)
         outcome = transact(runtime, lambda conn: set_limit(
             conn, player_id, ctx.brand or "default", req, now=datetime.now(timezone.utc), rules=ctx.rules(),
-            timezone_name=ctx.timezone))
+            timezone_name=ctx.timezone, rates=ctx.rates))
     except ValueError as exc:  # LimitError is a ValueError; so is a bad number of minutes
         return _refused(request, staff, str(exc))
     return _back(player_id)
