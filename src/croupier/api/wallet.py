@@ -18,19 +18,20 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from croupier import ledger
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
 from croupier.events import to_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
 from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
+from croupier.ledger import sessions as ledger_sessions, views as ledger_views
 from croupier.ledger.group_commit import GroupCommit
+from croupier.ledger.post import post as ledger_post
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
 from croupier.privacy import has_scope
-from croupier.protection import LimitError, LimitRequest, set_limit
 from croupier.protection import limits as limit_store
+from croupier.protection.limits import LimitError, LimitRequest, set_limit
 from croupier.store import states as state_store
 from croupier.store.accounts import ApiKey
 
@@ -206,7 +207,7 @@ def _error(exc: LedgerError | LimitError) -> HTTPException:
 async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> Response:
     def work(conn: Connection) -> PostResult:
         context = context_for(runtime, request.player_id, brand, conn)
-        return ledger.post(conn, request, now=_now(), context=context)
+        return ledger_post(conn, request, now=_now(), context=context)
 
     try:
         result: PostResult = await transact_async(runtime, work)
@@ -338,7 +339,7 @@ def _session(request: Request, player_id: str, session_id: str, brand: str | Non
     runtime = _runtime(request)
     ctx = context_for(runtime, player_id, brand)
     now = _now()
-    fn = ledger.start_session if started else ledger.end_session
+    fn = ledger_sessions.start if started else ledger_sessions.end
 
     def work(conn: Connection) -> list:
         event = fn(conn, player_id, ctx.brand or "default", session_id, now)
@@ -365,14 +366,14 @@ def post_session_end(player_id: str, session_id: str, request: Request,
 def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     runtime = _runtime(request)
     with runtime.db.reader.connect() as conn:
-        return ledger.wallet_view(conn, player_id, now=_now(), context=context_for(runtime, player_id, conn=conn))
+        return ledger_views.wallet_view(conn, player_id, now=_now(), context=context_for(runtime, player_id, conn=conn))
 
 
 @router.get("/wallet/{player_id}/transactions/{transaction_id}", summary="One transaction's recorded result")
 def get_transaction(player_id: str, transaction_id: str, request: Request,
                     _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     with _runtime(request).db.reader.connect() as conn:
-        body = ledger.transfer(conn, transaction_id)
+        body = ledger_views.transfer(conn, transaction_id)
     if body is None or body.get("player_id") != player_id:
         raise HTTPException(404, detail={"field": "transaction_id", "message":
                                          f"no transaction {transaction_id!r} for player {player_id!r}"})
@@ -388,7 +389,7 @@ def post_authorize(body: AuthorizeBody, request: Request,
                           bonus_amount=_minor(body.bonus_amount, body.currency, "bonus_amount"))
     try:
         with runtime.db.reader.connect() as conn:
-            return ledger.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id, conn=conn))
+            return ledger_views.authorize(conn, req, now=_now(), context=context_for(runtime, body.player_id, conn=conn))
     except LedgerError as exc:
         raise _error(exc) from None
 
