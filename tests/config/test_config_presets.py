@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from croupier.compliance import config_store as store
+from croupier.compliance import document
 from croupier.compliance.rules import PRESETS, presets, rules_for
 
 CODES = ["GB", "SE", "DE", "NL", "CA-ON", "DK", "ES", "MT", "US-NJ"]
@@ -20,7 +20,7 @@ def test_every_preset_loads_and_validates_as_a_document() -> None:
     assert set(CODES) <= set(table)
     raw = {"jurisdictions": {code: json.loads(p.read_text()) for code, p in
                              ((json.loads(p.read_text())["code"], p) for p in PRESETS.glob("*.json"))}}
-    doc = store.parse_document(raw)  # the same checks a proposal gets: formats, durations, source paths
+    doc = document.parse_document(raw)  # the same checks a proposal gets: formats, durations, source paths
     assert sorted(doc.jurisdictions) == sorted(CODES)
     for code in CODES:
         assert doc.jurisdictions[code] == table[code]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 
-from croupier.compliance.config_store import ConfigDocument, effective, in_force_document, merge_patch, to_builtins
+from croupier.compliance.document import ConfigDocument, effective, in_force_document, merge_patch, to_builtins
 from croupier.compliance.shadow import fold_scope
 from croupier.engine.shadow import ShadowLane
 from croupier.engine.step import step

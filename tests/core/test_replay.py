@@ -128,8 +128,8 @@ def test_replaying_wallet_facts_and_aml_status_changes(db_url):
     """Bonus credits, conversions, adjustments and AML status changes are facts in the log:
     a replay folds them into the same states and reaches the same gate decisions (a
     first-deposit promotion suppressed under AML review, then allowed for another player)."""
-    from croupier import ledger
     from croupier.ledger import PlayerContext, TransferRequest
+    from croupier.ledger.post import post
     from croupier.risk import set_aml_status
 
     runtime = Runtime(db_url)
@@ -155,7 +155,7 @@ def test_replaying_wallet_facts_and_aml_status_changes(db_url):
             context = PlayerContext(brand="aurora", jurisdiction="MT",
                                     protection=runtime.engine.state_of(player).protection)
             with runtime.db.engine.begin() as conn:
-                result = ledger.post(conn, req, now=now - timedelta(minutes=20 - i), context=context)
+                result = post(conn, req, now=now - timedelta(minutes=20 - i), context=context)
             assert result.refused == (player == "wa" and kind == "bonus_credit"), result.body
             runtime.engine.submit(result.items)
         live = assert_replay_is_identical(runtime)

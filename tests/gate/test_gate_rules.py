@@ -195,7 +195,7 @@ def test_replaying_the_same_decisions_counts_the_cap_the_same_way() -> None:
 
 
 def test_the_gate_reads_the_approved_documents_jurisdiction_table() -> None:
-    from croupier.compliance.config_store import ConfigDocument
+    from croupier.compliance.document import ConfigDocument
 
     doc = ConfigDocument(jurisdictions={"XX": JurisdictionRules(code="XX", name="strict XX", currency="SEK",
                                                                 bonuses=BonusRules(allowed=False))})

@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from croupier import ledger
 from croupier.compliance.rules import JurisdictionRules, LimitRules
 from croupier.ledger import PlayerContext, PostResult, TransferRequest
-from croupier.protection import LimitOutcome, LimitRequest, set_limit
+from croupier.ledger.post import post
+from croupier.ledger.views import wallet_view
+from croupier.protection.limits import LimitOutcome, LimitRequest, set_limit
 from croupier.store import Database, open_database
 
 STOCKHOLM = "Europe/Stockholm"
@@ -35,7 +36,7 @@ class Wallet:
         req = TransferRequest(transfer_id=tx or self._id(), player_id=self.player_id, kind=kind,
                               currency=self.currency, amount=amount, **fields)
         with self.db.engine.begin() as conn:
-            return ledger.post(conn, req, now=at, context=self.context)
+            return post(conn, req, now=at, context=self.context)
 
     def limit(self, kind: str, period: str, amount: str | None = None, *, at: datetime = T0,
               minutes: int | None = None, **fields) -> LimitOutcome:
@@ -46,7 +47,7 @@ class Wallet:
 
     def view(self, at: datetime = T0) -> dict:
         with self.db.engine.connect() as conn:
-            return ledger.wallet_view(conn, self.player_id, now=at, context=self.context)
+            return wallet_view(conn, self.player_id, now=at, context=self.context)
 
     def cash(self, at: datetime = T0) -> str:
         return next(w["cash"] for w in self.view(at)["wallets"] if w["currency"] == self.currency)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from croupier.compliance.config_store import ConfigDocument
+from croupier.compliance.document import ConfigDocument
 from croupier.compliance.rules import JurisdictionRules, LimitRules
 
 

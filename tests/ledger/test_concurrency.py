@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from croupier.ledger import PlayerContext, TransferRequest, post
+from croupier.ledger import PlayerContext, TransferRequest
+from croupier.ledger.post import post
 
 from .conftest import T0, Wallet
 from .test_ledger import assert_double_entry

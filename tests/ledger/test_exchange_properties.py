@@ -12,12 +12,12 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from croupier import ledger
 from croupier.compliance.rates import ExchangeRules, Rate, RateTable
 from croupier.events import exponent, format_amount, to_minor
 from croupier.ledger import LedgerError, PlayerContext, TransferRequest
-from croupier.protection import LimitError, LimitRequest, set_limit
+from croupier.ledger.post import post
 from croupier.protection import limits as limit_store
+from croupier.protection.limits import LimitError, LimitRequest, set_limit
 from croupier.store import open_database
 
 from .conftest import STOCKHOLM, T0, rules
@@ -84,7 +84,7 @@ def test_no_multi_currency_sequence_goes_past_a_limit(tmp_path_factory, sequence
         req = TransferRequest(transfer_id=f"{player}-{n}", player_id=player, kind=op, currency=currency, amount=arg)
         try:
             with db.engine.begin() as conn:
-                result = ledger.post(conn, req, now=now, context=context)
+                result = post(conn, req, now=now, context=context)
         except LedgerError:
             continue
         if result.refused:

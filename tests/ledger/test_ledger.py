@@ -98,7 +98,7 @@ def test_session_time_limit_refuses_bets_once_the_time_is_used(wallet: Wallet) -
     assert wallet.post("deposit", 100, at=T0 + timedelta(minutes=61)).status == "posted"
     # the next local day starts afresh (sessions are counted inside the period only)
     with wallet.db.engine.begin() as conn:
-        from croupier.ledger import end_session
+        from croupier.ledger.sessions import end as end_session
 
         end_session(conn, "p1", "aurora", "s1", T0 + timedelta(minutes=61))
     assert wallet.post("bet", 100, session_id="s2", at=T0 + timedelta(days=1)).status == "posted"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from croupier.engine import Engine
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
-from croupier.protection import LimitError
 from croupier.protection import limits as limit_store
+from croupier.protection.limits import LimitError
 from croupier.store.schema import audit_log, events
 
 from .conftest import T0, Wallet, rules

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from croupier.ledger import LedgerError
-from croupier.protection import LimitError
 from croupier.protection import limits as limit_store
+from croupier.protection.limits import LimitError
 from croupier.protection.limits_periods import local_date, window
 from croupier.store import open_database
 

@@ -5,7 +5,7 @@ counted and the marker cannot see it."""
 
 from __future__ import annotations
 
-from croupier.compliance.config_store import ConfigDocument
+from croupier.compliance.document import ConfigDocument
 from croupier.compliance.rates import ExchangeRules, Rate
 from croupier.players.state import DEP_SUM
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from croupier.compliance import Proposal, decide
-from croupier.compliance.config_store import ConfigDocument, effective
+from croupier.compliance.document import ConfigDocument, effective
 from croupier.compliance.rules import JurisdictionRules, RgRules, presets
 from croupier.players import EngineConfig
 from croupier.players.protection_state import MarkerView, ProtectionState

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.compliance import config_store as store
+from croupier.compliance.document import diff, in_force_document, to_builtins
 from croupier.compliance.shadow import MAX_EVENTS, run_shadow
 from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.store import shadows
@@ -47,7 +48,7 @@ def refused(exc: store.ConfigRefused) -> JSONResponse:
 # -- operations shared with the back office ---------------------------------------------------
 def in_force(runtime: Any) -> tuple[str, dict[str, Any]]:
     """(version id, document) of the configuration in force."""
-    return runtime.config.version, store.to_builtins(store.in_force_document(runtime.config))
+    return runtime.config.version, to_builtins(in_force_document(runtime.config))
 
 
 def do_propose(runtime: Any, who: Actor, *, document: Any = None, patch: Any = None, comment: str = "",
@@ -134,7 +135,7 @@ def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
         live_shadow = shadows.results(conn, version_id)
     active_id, active_doc = in_force(runtime)
     return {**version.as_dict(), "active_version": active_id, "document": version.document,
-            "diff": store.diff(active_doc, version.document), "shadow": shadow, "live_shadow": live_shadow}
+            "diff": diff(active_doc, version.document), "shadow": shadow, "live_shadow": live_shadow}
 
 
 def _for(request: Request, findings: Any) -> Any:

@@ -18,10 +18,11 @@ import msgspec
 from fastapi import HTTPException
 from sqlalchemy import Connection, select
 
-from croupier import ledger
 from croupier.compliance.rules import rules_in_force
 from croupier.events import decode_stored
-from croupier.ledger import PlayerContext, UsageSource
+from croupier.ledger import PlayerContext
+from croupier.ledger.post import UsageSource
+from croupier.ledger.views import wallet_view
 from croupier.players import PlayerState, micros, money_of_record, new_state, rebuild
 from croupier.players.limit_usage import session_seconds, sums
 from croupier.players.protection_state import LimitView
@@ -135,7 +136,7 @@ def usage_view(runtime: Any, conn: Connection, player_id: str, context: PlayerCo
     if mode == "platform":
         state = state or registered_state(runtime, player_id, conn) or runtime.engine.state_of(player_id)
         source = platform_usage(state or new_state(player_id))
-    view = ledger.wallet_view(conn, player_id, now=now, context=context, usage_source=source)
+    view = wallet_view(conn, player_id, now=now, context=context, usage_source=source)
     return {**view, "money_of_record": mode}
 
 

@@ -124,7 +124,7 @@ def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict
 def get_config(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     import msgspec
 
-    from croupier.compliance.config_store import ConfigDocument, in_force_document
+    from croupier.compliance.document import ConfigDocument, in_force_document
 
     config = _runtime(request).config
     if isinstance(config, ConfigDocument):  # an approved version from the store (docs/configuration.md)

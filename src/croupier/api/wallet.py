@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from croupier import ledger
 from croupier.api import money_of_record as money
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
@@ -26,12 +25,14 @@ from croupier.events import to_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
 from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
+from croupier.ledger import sessions as ledger_sessions, views as ledger_views
 from croupier.ledger.group_commit import GroupCommit
+from croupier.ledger.post import post as ledger_post
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
 from croupier.privacy import has_scope
-from croupier.protection import LimitError, LimitRequest, set_limit
 from croupier.protection import limits as limit_store
+from croupier.protection.limits import LimitError, LimitRequest, set_limit
 from croupier.store import states as state_store
 from croupier.store.accounts import ApiKey
 
@@ -207,7 +208,7 @@ def _error(exc: LedgerError | LimitError) -> HTTPException:
 async def respond(runtime: Any, request: TransferRequest, brand: str | None = None) -> Response:
     def work(conn: Connection) -> PostResult:
         context = money.posting_context(runtime, request.player_id, brand, conn)   # registered, ledger brand
-        return ledger.post(conn, request, now=_now(), context=context)
+        return ledger_post(conn, request, now=_now(), context=context)
 
     try:
         result: PostResult = await transact_async(runtime, work)
@@ -341,7 +342,7 @@ async def post_adjustment(player_id: str, body: AdjustmentBody, request: Request
 def _session(request: Request, player_id: str, session_id: str, brand: str | None, started: bool) -> dict[str, Any]:
     runtime = _runtime(request)
     now = _now()
-    fn = ledger.start_session if started else ledger.end_session
+    fn = ledger_sessions.start if started else ledger_sessions.end
 
     def work(conn: Connection) -> list:
         ctx = money.posting_context(runtime, player_id, brand, conn)   # registered, ledger brand
@@ -383,7 +384,7 @@ def get_wallet(player_id: str, request: Request, _key: ApiKey = Depends(require_
 def get_transaction(player_id: str, transaction_id: str, request: Request,
                     _key: ApiKey = Depends(require_scope("read"))) -> dict[str, Any]:
     with _runtime(request).db.reader.connect() as conn:
-        body = ledger.transfer(conn, transaction_id)
+        body = ledger_views.transfer(conn, transaction_id)
     if body is None or body.get("player_id") != player_id:
         raise HTTPException(404, detail={"field": "transaction_id", "message":
                                          f"no transaction {transaction_id!r} for player {player_id!r}"})
@@ -407,10 +408,10 @@ def post_authorize(body: AuthorizeBody, request: Request,
         with runtime.db.reader.connect() as conn:
             state = money.registered_state(runtime, body.player_id, conn)
             if state is None:   # the request is still checked (422 names a bad field) before the deny
-                return money.not_registered_answer(ledger.authorize(conn, req, now=_now()))
+                return money.not_registered_answer(ledger_views.authorize(conn, req, now=_now()))
             context = money.context_of(runtime, state, None)
             source = money.platform_usage(state) if money.mode_of(runtime, context.brand) == "platform" else None
-            return ledger.authorize(conn, req, now=_now(), context=context, usage_source=source)
+            return ledger_views.authorize(conn, req, now=_now(), context=context, usage_source=source)
     except LedgerError as exc:
         raise _error(exc) from None
 

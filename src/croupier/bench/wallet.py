@@ -107,10 +107,11 @@ LEDGER_CONFIG = b'{"money_of_record": {"aurora": "ledger"}}'
 def prepare(url: str, players: int) -> tuple[str, int]:
     """Register players (Europe/Stockholm, SE), give each five limits and a first deposit."""
     from croupier import ledger
+    from croupier.ledger.post import post
     from croupier.api.runtime import Runtime
     from croupier.compliance.rules import rules_for
     from croupier.players import load_config
-    from croupier.protection import LimitRequest, set_limit
+    from croupier.protection.limits import LimitRequest, set_limit
     from croupier.store.accounts import create_key
 
     runtime = Runtime(url, load_config(LEDGER_CONFIG))
@@ -131,10 +132,10 @@ def prepare(url: str, players: int) -> tuple[str, int]:
             for kind, period, amount, minutes in limits:
                 set_limit(conn, pid, "aurora", LimitRequest(kind, period, amount, "SEK" if amount else None, minutes),
                           now=now, rules=rules, timezone_name="Europe/Stockholm")
-            ledger.post(conn, ledger.TransferRequest(transfer_id=f"seed-{pid}", player_id=pid, kind="deposit",
-                                                     currency="SEK", amount=1_000_000),
-                        now=now, context=ledger.PlayerContext(brand="aurora", timezone="Europe/Stockholm",
-                                                              jurisdiction="SE"))
+            post(conn, ledger.TransferRequest(transfer_id=f"seed-{pid}", player_id=pid, kind="deposit",
+                                              currency="SEK", amount=1_000_000),
+                 now=now, context=ledger.PlayerContext(brand="aurora", timezone="Europe/Stockholm",
+                                                       jurisdiction="SE"))
     runtime.engine.process_pending()
     runtime.close()
     return token, len(limits)

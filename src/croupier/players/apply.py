@@ -5,6 +5,12 @@ the log give identical states. It mutates the state in place (the engine owns th
 copy) and returns the facts the detectors react to. Effects that cannot be undone
 incrementally (a rollback, a registration arriving after play) return REBUILD: the engine
 then refolds the player's log with `rebuild`, which is exact.
+
+Nor does it depend on the order events arrive in: "latest" and "last N" go by `occurred_at`
+(equal times are settled by the values), and a late event that would change what was
+derived from later ones (a return after a lapse, the time zone in force, an unregistered
+wallet's currency) returns REBUILD, whose refold goes in `occurred_at` order.
+docs/protocol.md#order-per-player lists the few exceptions.
 """
 
 from __future__ import annotations
@@ -156,23 +162,72 @@ def _money(state: PlayerState, amount: str, currency: str) -> int | None:
 
 
 def _activity(state: PlayerState, at_us: int, config: FeatureConfig, facts: list[str]) -> None:
-    previous = state.last_activity_us
-    if previous is not None and at_us - previous >= config.lifecycle.lapsed_days * DAY_US:
-        state.reactivated_us = at_us
-        facts.append(REACTIVATED)
-    if previous is None or at_us > previous:
+    """Activity (an approved deposit, a bet, a session start) keeps the latest return after a
+    lapse: an activity at least lapsed_days after the one before it by occurred_at."""
+    previous, first = state.last_activity_us, state.first_activity_us
+    lapse = config.lifecycle.lapsed_days * DAY_US
+    if previous is None or at_us >= previous:
+        if previous is not None and at_us - previous >= lapse:
+            state.reactivated_us = at_us
+            facts.append(REACTIVATED)
         state.last_activity_us = at_us
+    elif first is not None and at_us < first:
+        # Before every known activity: the first one becomes a return if the gap is a lapse.
+        if first - at_us >= lapse and (state.reactivated_us is None or state.reactivated_us < first):
+            state.reactivated_us = first
+    elif first is None or (at_us != first and not _inside_busy_stretch(state, at_us, lapse)):
+        facts.append(REBUILD)  # a late activity that may open or close a lapse: refold in time order
+    if first is None or at_us < first:
+        state.first_activity_us = at_us
     bucket = state.days.get(at_us // DAY_US)
     if bucket is not None and (not bucket[FIRST_ACTIVITY] or at_us < bucket[FIRST_ACTIVITY]):
         bucket[FIRST_ACTIVITY] = at_us
 
 
+def _inside_busy_stretch(state: PlayerState, at_us: int, lapse: int) -> bool:
+    """Whether a late activity at `at_us` provably changes no return after a lapse: from a
+    known activity before it to the next one after it is less than a lapse (bounds from the
+    days' first activity times, so an answer of False may be a false alarm, never a miss)."""
+    before = state.first_activity_us or 0        # a lower bound of the activity just before
+    after = state.last_activity_us or 0          # an upper bound of the activity just after
+    for bucket in state.days.values():
+        first = bucket[FIRST_ACTIVITY]
+        if not first:
+            continue
+        if before < first < at_us:
+            before = first
+        elif at_us < first < after:
+            after = first
+    return after - before < lapse
+
+
 def _report_balance(state: PlayerState, event: Reported, at_us: int) -> None:
     balance = event.balance
-    if balance is not None and (state.balance_at_us is None or at_us >= state.balance_at_us):
+    if balance is not None and (state.balance_at_us is None or at_us > state.balance_at_us or (
+            at_us == state.balance_at_us and _key(balance) < _key(state.balance))):
         state.balance = balance
-        state.bonus_balance = event.bonus_balance or state.bonus_balance
         state.balance_at_us = at_us
+    bonus = event.bonus_balance
+    if bonus is not None and _takes_over(state, "bonus_balance", at_us, bonus, state.bonus_balance):
+        state.bonus_balance = bonus
+        state.stamps["bonus_balance"] = at_us
+
+
+def _key(value: object) -> tuple[str, str]:
+    """Orders two values written at the same microsecond: the smaller is kept (so a consent
+    withdrawn and granted at once stays withdrawn)."""
+    return type(value).__name__, str(value)
+
+
+def _takes_over(state: PlayerState, key: str, at_us: int, value: object, current: object) -> bool:
+    """Last writer by occurred_at: whether `value`, written at `at_us`, replaces `current`.
+    A value without a stamp of its own was written by the earliest registration."""
+    if current is None:
+        return True
+    stamp = state.stamps.get(key, state.registered_us)
+    if stamp is None:
+        return True
+    return at_us > stamp or (at_us == stamp and _key(value) < _key(current))
 
 
 def remember(recent: list, item) -> None:  # noqa: ANN001
@@ -191,34 +246,75 @@ def _later(current: int | None, at_us: int) -> bool:
 
 def _registered(state: PlayerState, e: PlayerRegistered, at_us: int, day: int,
                 config: FeatureConfig, facts: list[str]) -> None:
+    """The earliest registration (by occurred_at) is the registration; its values are stamped
+    by `registered_us`. A later one changes the profile like an update at its own time."""
     had_events = state.event_count > 1
-    state.registered = True
-    state.registered_us = at_us
+    earliest = state.registered_us is None or at_us < state.registered_us
+    if earliest and state.registered_us is not None:  # the values in force keep their own time
+        for name in state.profile:
+            state.stamps.setdefault(name, state.registered_us)
+        for channel in state.consents:
+            state.stamps.setdefault("consent:" + channel, state.registered_us)
+    elif not earliest:
+        _zone_written(state, e.timezone, at_us, facts)
+    if earliest and e.timezone and "zone_at" in state.stamps:
+        state.stamps["zone_at"] = max(state.stamps["zone_at"], at_us)
+    consents = {"email": e.consents.email, "sms": e.consents.sms, "push": e.consents.push}
     for name in _PROFILE_FIELDS:
-        value = getattr(e, name)
-        if value is not None:
-            state.profile[name] = value
-    state.consents = {"email": e.consents.email, "sms": e.consents.sms, "push": e.consents.push}
-    if state.currency is None or not had_events:
-        state.currency = e.currency
+        _write(state, name, state.profile, name, getattr(e, name), at_us, earliest)
+    for channel, granted in consents.items():
+        _write(state, "consent:" + channel, state.consents, channel, granted, at_us, earliest)
+    if earliest:
+        state.registered_us = at_us
+        state.stamps.pop("currency", None)
+        if state.currency is None or not had_events:
+            state.currency = e.currency
+    state.registered = True
     if e.device_id and e.device_id not in state.devices:
         state.devices.append(e.device_id)
+        del state.devices[:-10]
     facts.append(REGISTERED)
     if had_events:  # play was folded before we knew the time zone and currency
         facts.append(REBUILD)
 
 
+def _write(state: PlayerState, key: str, values: dict, name: str, value: object, at_us: int,
+           by_registration: bool = False) -> None:
+    """Write `value` into values[name] if it is the latest by occurred_at; stamp it unless
+    the earliest registration wrote it (`registered_us` is its stamp)."""
+    if value is None or not _takes_over(state, key, at_us, value, values.get(name)):
+        return
+    values[name] = value
+    if by_registration:
+        state.stamps.pop(key, None)
+    else:
+        state.stamps[key] = at_us
+
+
+def _zone_written(state: PlayerState, zone: str | None, at_us: int, facts: list[str]) -> None:
+    """A time zone written at `at_us` (other than by the earliest registration) changes the
+    local hour of bets after it: when bets after it were folded already, refold in
+    occurred_at order. "zone_at" keeps the latest time a zone was written, the registration's
+    included, once the zone has been written by more than the registration: a bet before
+    it arriving late refolds too (see `_stake`)."""
+    if zone is None:
+        return
+    if state.last_bet_us is not None and at_us <= state.last_bet_us and (
+            zone != state.profile.get("timezone") or "zone_at" in state.stamps):
+        facts.append(REBUILD)
+    state.stamps["zone_at"] = max(at_us, state.stamps.get("zone_at", at_us), state.registered_us or at_us)
+
+
 def _updated(state: PlayerState, e: PlayerUpdated, at_us: int, day: int,
              config: FeatureConfig, facts: list[str]) -> None:
+    _zone_written(state, e.timezone, at_us, facts)
     for name in _PROFILE_FIELDS:
-        value = getattr(e, name, None)
-        if value is not None:
-            state.profile[name] = value
+        _write(state, name, state.profile, name, getattr(e, name, None), at_us)
 
 
 def _consent(state: PlayerState, e: ConsentChanged, at_us: int, day: int,
              config: FeatureConfig, facts: list[str]) -> None:
-    state.consents[e.channel] = e.granted
+    _write(state, "consent:" + e.channel, state.consents, e.channel, e.granted, at_us)
 
 
 def _login(state: PlayerState, e: PlayerLogin, at_us: int, day: int,
@@ -236,8 +332,10 @@ def _login(state: PlayerState, e: PlayerLogin, at_us: int, day: int,
 
 def _kyc(state: PlayerState, e: KycStatusChanged, at_us: int, day: int,
          config: FeatureConfig, facts: list[str]) -> None:
-    state.kyc_status = e.status
-    state.kyc_level = e.level or state.kyc_level
+    if _takes_over(state, "kyc_status", at_us, e.status, state.kyc_status):
+        state.kyc_status, state.stamps["kyc_status"] = e.status, at_us
+    if e.level and _takes_over(state, "kyc_level", at_us, e.level, state.kyc_level):
+        state.kyc_level, state.stamps["kyc_level"] = e.level, at_us
 
 
 def _deposit(state: PlayerState, e: Deposit, at_us: int, day: int,
@@ -256,11 +354,11 @@ def _deposit(state: PlayerState, e: Deposit, at_us: int, day: int,
     del state.approved_deposits[:-RECENT_BETS]
     _add(state, day, DEP_N, 1)
     _add(state, day, DEP_SUM, minor)
-    if state.first_deposit_us is None or at_us < state.first_deposit_us:
+    if state.first_deposit_us is None or (at_us, minor) < (state.first_deposit_us, state.first_deposit_minor):
         if state.first_deposit_us is None:
             facts.append(FIRST_DEPOSIT)
         state.first_deposit_us, state.first_deposit_minor = at_us, minor
-    if _later(state.last_deposit_us, at_us):
+    if state.last_deposit_us is None or (at_us, minor) >= (state.last_deposit_us, state.last_deposit_minor):
         state.last_deposit_us, state.last_deposit_minor = at_us, minor
     remember(state.recent_deposits, [at_us, minor])
     facts.append(DEPOSIT)
@@ -275,7 +373,8 @@ def _withdrawal(state: PlayerState, e: Withdrawal, at_us: int, day: int,
         return
     known = state.withdrawals.get(e.transaction_id)
     if e.status == "approved" and (known is None or known[0] != "approved"):
-        if _later(state.last_withdrawal_us, at_us):
+        if state.last_withdrawal_us is None or (at_us, minor) >= (state.last_withdrawal_us,
+                                                                   state.last_withdrawal_minor):
             state.last_withdrawal_us, state.last_withdrawal_minor = at_us, minor
         if known is not None and known[0] in ("cancelled", "reversed"):
             return  # its cancellation arrived first: the payout never stood
@@ -354,11 +453,26 @@ def _close_session(state: PlayerState, start_day: int, start_us: int, end_us: in
                    losing_streak: int, config: FeatureConfig) -> None:
     seconds = max(0, (end_us - start_us) // 1_000_000)
     _add(state, start_day, SESS_SECONDS, seconds)
-    state.session_durations.append(seconds)
-    del state.session_durations[:-RECENT_SESSIONS]
+    _remember_session(state, end_us, seconds)
     state.sessions_ended += 1
     if losing_streak >= config.losing_run_bets:
         state.sessions_after_losing_run += 1
+
+
+def _remember_session(state: PlayerState, end_us: int, seconds: int) -> None:
+    """Keep the RECENT_SESSIONS latest ended sessions by (end time, duration): a late session
+    slots in place, and one older than every kept one when the list is full is left out, as
+    it would have been had it arrived in time."""
+    ends, durations = state.session_ends, state.session_durations
+    i = bisect.bisect_right(ends, end_us)
+    while i > 0 and ends[i - 1] == end_us and durations[i - 1] > seconds:
+        i -= 1
+    if i == 0 and len(ends) >= RECENT_SESSIONS:
+        return
+    ends.insert(i, end_us)
+    durations.insert(i, seconds)
+    if len(ends) > RECENT_SESSIONS:
+        del ends[0], durations[0]
 
 
 def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
@@ -368,6 +482,8 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
     if minor is None:
         return None
     bonus_minor = to_minor(bonus, currency) if bonus != "0" else 0
+    if state.stamps and at_us <= state.stamps.get("zone_at", -1):
+        facts.append(REBUILD)  # a bet from before the player's latest time-zone change
     hour = local_hour(state, at_us)
     late = is_late_night(hour, config)
     for vector in (state.life, _bucket(state, day)):
@@ -409,8 +525,19 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
                 config: FeatureConfig, facts: list[str]) -> None:
     _report_balance(state, e, at_us)
     cat = CATEGORY_INDEX[e.game_category]
+    bet_seen(state, e)  # its wins belong to its category, even when the bet is in another currency
     if _stake(state, cat, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts) is None:
         return
+    if e.session_id is not None:
+        session = state.sessions.get(e.session_id)
+        if session is not None and session.started_us >= 0:
+            session.losing_streak += 1
+
+
+def bet_seen(state: PlayerState, e: CasinoBet) -> None:
+    """Remember a casino bet's game category for its wins; wins that arrived before it move
+    to its category (from "other" or its game's), as if it had arrived first."""
+    cat = CATEGORY_INDEX[e.game_category]
     state.recent_bets[e.bet_id] = cat
     if len(state.recent_bets) > RECENT_BETS:
         del state.recent_bets[next(iter(state.recent_bets))]
@@ -418,10 +545,12 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
         state.games[e.game_id] = cat
         if len(state.games) > RECENT_GAMES:
             del state.games[next(iter(state.games))]
-    if e.session_id is not None:
-        session = state.sessions.get(e.session_id)
-        if session is not None and session.started_us >= 0:
-            session.losing_streak += 1
+    wins = state.orphan_wins.pop(e.bet_id, None) if state.orphan_wins else None
+    for i in range(0, len(wins or ()), 3):
+        day, minor, old = wins[i:i + 3]  # type: ignore[index]
+        if old != cat:
+            _add_cat(state, day, old, C_WIN, -minor)
+            _add_cat(state, day, cat, C_WIN, minor)
 
 
 def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
@@ -431,7 +560,12 @@ def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
     if not minor:
         return
     _add(state, day, WIN, minor)
-    _add_cat(state, day, win_category(state, e), C_WIN, minor)
+    cat = win_category(state, e)
+    _add_cat(state, day, cat, C_WIN, minor)
+    if e.bet_id not in state.recent_bets:  # its bet has not arrived (yet): move the win when it does
+        state.orphan_wins.setdefault(e.bet_id, []).extend((day, minor, cat))
+        if len(state.orphan_wins) > RECENT_BETS:
+            del state.orphan_wins[next(iter(state.orphan_wins))]
     for session in state.sessions.values():  # a win ends the losing run
         if session.started_us >= 0:
             session.streak_before_reset, session.losing_streak = session.losing_streak, 0
@@ -472,11 +606,14 @@ def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: in
     _report_balance(state, e, at_us)
     placed = state.open_sports.pop(e.bet_id, None)
     currency = e.currency or state.currency
-    if currency is None:
-        return
-    payout = _money(state, e.payout, currency)
-    if payout is None:
-        return
+    if currency is not None:
+        payout = _money(state, e.payout, currency)
+        if payout is None:
+            return
+    elif any(digit in e.payout for digit in "123456789"):
+        return  # a payout in a currency not known yet
+    else:
+        payout = 0  # a lost or void bet needs no currency
     if placed is not None and placed[0] < 0:
         placed = None  # a second settlement of a bet not placed yet
     if placed is None and e.bet_id not in state.open_sports:
@@ -594,11 +731,16 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         state.last_event_us = at_us
     if not state.brand:
         state.brand = event.brand
-    if state.rolled_back and event.event_id in state.rolled_back and event.__struct_config__.tag in ROLLBACKABLE:
-        state.unmatched_rollbacks = max(0, state.unmatched_rollbacks - 1)
-        facts.append(SKIPPED)
-        return facts
     kind = type(event)
+    if not state.registered and kind in MONEY_EVENTS:
+        _unregistered_currency(state, event, at_us, facts)
+    if state.rolled_back and event.event_id in state.rolled_back:
+        state.unmatched_rollbacks = max(0, state.unmatched_rollbacks - 1)  # its rollback found it
+        if event.__struct_config__.tag in ROLLBACKABLE:
+            if kind is CasinoBet:  # a win on an undone bet still belongs to its game category
+                bet_seen(state, event)  # type: ignore[arg-type]
+            facts.append(SKIPPED)
+            return facts
     if kind in MONEY_EVENTS and state.currency is not None and event.currency not in (None, state.currency):
         event = _in_player_currency(state, event, rules)
     _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
@@ -625,6 +767,19 @@ def _in_player_currency(state: PlayerState, event: Event, rules: RulesInForce | 
     state.converted_currency_events += 1
     state.exchange_version = rates.version
     return converted
+
+
+def _unregistered_currency(state: PlayerState, event: Event, at_us: int, facts: list[str]) -> None:
+    """Until a registration names it, the wallet currency is that of the earliest money event
+    by occurred_at (rolled back or not): an earlier one in another currency refolds."""
+    currency = getattr(event, "currency", None)
+    if currency is None:
+        return
+    if state.currency is None:
+        state.currency = currency
+        state.stamps["currency"] = at_us
+    elif currency != state.currency and at_us <= state.stamps.get("currency", at_us):
+        facts.append(REBUILD)
 
 
 # RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce
@@ -656,35 +811,40 @@ def _rg_observe_play(*args) -> None:  # noqa: ANN002
 
 def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: FeatureConfig,
             rules: RulesInForce | None = None, previous: PlayerState | None = None) -> PlayerState:
-    """Refold a player's whole log (in log order), leaving out what rollbacks undid.
+    """Refold a player's whole log in `occurred_at` order (equal times by event id), leaving
+    out what rollbacks undid: the state an in-order delivery would have built.
 
-    The registration's time zone and currency are known up front, so play that arrived
-    before the registration is attributed to the right local hours and wallet currency.
+    The earliest registration's time zone and currency are known up front, so play before
+    the registration is attributed to the right local hours and wallet currency.
     What is not in the log but in `previous`, the state being replaced (the gate's count of
     promotional messages already let through today), carries over.
     """
-    ordered = list(events)
-    undone = {e.ref_event_id for _, e in ordered if isinstance(e, Rollback)}
-    present = {e.event_id for _, e in ordered}
-    skipped = {e.event_id for _, e in ordered
+    logged = list(events)
+    timed = [(micros(e.occurred_at), e.event_id, seq, e) for seq, e in logged]
+    ordered = sorted(timed, key=lambda item: (item[0], item[1]))
+    undone = {e.ref_event_id for _, e in logged if isinstance(e, Rollback)}
+    present = {e.event_id for _, e in logged}
+    skipped = {e.event_id for _, e in logged
                if e.event_id in undone and e.__struct_config__.tag in ROLLBACKABLE}
     state = new_state(player_id)
-    for _, e in ordered:
-        if isinstance(e, PlayerRegistered):
-            if e.timezone:
-                state.profile["timezone"] = e.timezone
-            state.currency = e.currency
-            break
-    for seq, e in ordered:
+    registration = next((e for _, _, _, e in ordered if isinstance(e, PlayerRegistered)), None)
+    if registration is not None:
+        if registration.timezone:
+            state.profile["timezone"] = registration.timezone
+        state.currency = registration.currency
+    for at_us, _, seq, e in ordered:
         if e.event_id in skipped:
             if isinstance(e, CasinoBet):  # a win on an undone bet still belongs to its game category
-                state.recent_bets[e.bet_id] = CATEGORY_INDEX[e.game_category]
-                if e.game_id is not None:
-                    state.games[e.game_id] = CATEGORY_INDEX[e.game_category]
+                bet_seen(state, e)
+            if not state.registered and type(e) in MONEY_EVENTS:
+                _unregistered_currency(state, e, at_us, [])
             state.event_count += 1
-            state.last_seq = seq
             continue
-        apply(state, e, seq, config, None, rules)
+        apply(state, e, seq, config, at_us, rules)
+    state.last_seq = max((seq for seq, _ in logged), default=0)
+    if [item[2] for item in ordered] != [item[2] for item in timed]:  # runs were counted in time order
+        for session in state.sessions.values():
+            session.reset_seq = -1
     state.rolled_back = sorted(undone)
     state.unmatched_rollbacks = len(undone - present)
     if previous is not None:

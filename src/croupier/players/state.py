@@ -1,7 +1,9 @@
 """Per-player state: what `apply` folds events into, and what features are read from.
 
 Windowed aggregates live in per-day buckets keyed by the UTC day of `occurred_at`, so a late
-event lands in the day it happened and every window (1, 7, 30, 90 days) stays exact.
+event lands in the day it happened and every window (1, 7, 30, 90 days) stays exact. Values
+that are "the latest" or "the last N" are kept by `occurred_at` too, so the state does not
+depend on the order events arrive in (docs/protocol.md#order-per-player lists the exceptions).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ C_BETS, C_STAKE, C_WIN = range(3)
 
 DAY_US = 86_400_000_000
 KEEP_DAYS = 100            # day buckets older than this (vs the newest) fold into lifetime only
-RECENT_SESSIONS = 100      # durations kept for the median and last-5 features
-RECENT_BETS = 64           # bet ids remembered to attribute wins to a game category
+RECENT_SESSIONS = 100      # latest ended sessions (by end time) kept for the median and last-5 features
+RECENT_BETS = 64           # bet ids remembered to attribute wins to a game category (and wins awaiting their bet)
 RECENT_GAMES = 32          # games remembered to attribute wins whose bet id is no longer recent
 RECENT_TIMES = 8           # latest bet / deposit times kept so a rollback can restore the previous one
 PENDING_LIMIT = 512        # open sports bets / withdrawals remembered per player
@@ -57,7 +59,7 @@ class PlayerState(Struct, omit_defaults=True):
     currency: str | None = None
     kyc_status: str | None = None
     kyc_level: str | None = None
-    registered_us: int | None = None
+    registered_us: int | None = None     # the earliest registration's occurred_at
     first_event_us: int | None = None
     last_event_us: int | None = None
     last_seq: int = 0
@@ -71,6 +73,7 @@ class PlayerState(Struct, omit_defaults=True):
     last_login_us: int | None = None
     last_bet_us: int | None = None
     last_activity_us: int | None = None
+    first_activity_us: int | None = None
     last_session_us: int | None = None
     recent_bet_us: list[int] = field(default_factory=list)          # newest RECENT_TIMES bet times, ascending
     recent_deposits: list[list[int]] = field(default_factory=list)  # newest [at_us, minor], ascending
@@ -84,10 +87,12 @@ class PlayerState(Struct, omit_defaults=True):
     life_cats: list[int] = field(default_factory=lambda: [0] * (N_CATS * 3))
     hours: list[int] = field(default_factory=lambda: [0] * 24)  # bets per local hour of day
     sessions: dict[str, OpenSession] = field(default_factory=dict)
-    session_durations: list[int] = field(default_factory=list)  # seconds, oldest first
+    session_durations: list[int] = field(default_factory=list)  # seconds, ordered by (end time, seconds)
+    session_ends: list[int] = field(default_factory=list)       # their end times (us), ascending
     sessions_ended: int = 0
     sessions_after_losing_run: int = 0
     recent_bets: dict[str, int] = field(default_factory=dict)      # casino bet id -> category
+    orphan_wins: dict[str, list[int]] = field(default_factory=dict)  # bet id not seen yet -> [day, minor, category]*
     games: dict[str, int] = field(default_factory=dict)            # game id -> category (last RECENT_GAMES)
     open_sports: dict[str, list[int]] = field(default_factory=dict)  # bet id -> [stake, day]
     withdrawals: dict[str, list[Any]] = field(default_factory=dict)  # tx -> [status, day, minor]
@@ -102,11 +107,21 @@ class PlayerState(Struct, omit_defaults=True):
     support_messages: int = 0
     failed_logins: int = 0
     devices: list[str] = field(default_factory=list)
+    # When a value in force was written (occurred_at, us), for last-writer-wins by occurred_at:
+    # profile fields and "consent:<channel>" written after the earliest registration (whose
+    # own values are stamped by `registered_us`), "kyc_status", "kyc_level", "bonus_balance",
+    # and "currency" while an unregistered player's wallet currency comes from a money event.
+    stamps: dict[str, int] = field(default_factory=dict)
     wallet_days: dict[int, list[int]] = field(default_factory=dict)  # UTC day -> WALLET_METRICS slots
     wallet_life: list[int] = field(default_factory=list)            # lifetime WALLET_METRICS; empty until used
     last_bonus_us: int | None = None
     protection: ProtectionState = field(default_factory=ProtectionState)
     rg: RgTrack = field(default_factory=RgTrack)   # evidence for the RG risk markers (protection.markers)
+
+    def __post_init__(self) -> None:
+        if len(self.session_ends) < len(self.session_durations):
+            # A state saved before session end times were kept: its sessions rank oldest.
+            self.session_ends[:0] = [0] * (len(self.session_durations) - len(self.session_ends))
 
 
 def new_state(player_id: str) -> PlayerState:

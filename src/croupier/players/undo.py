@@ -42,6 +42,8 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
                 config: FeatureConfig) -> bool:
     if _foreign(state, currency):
         return False
+    if at_us <= state.stamps.get("zone_at", -1):
+        return False  # folded under an earlier time zone than today's: refold
     if at_us == state.last_bet_us and state.life[BET_N] > 1 and not _latest_after_removal(state.recent_bet_us, at_us):
         return False
     day, minor = at_us // DAY_US, to_minor(amount, currency)
@@ -89,7 +91,8 @@ def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, seq: in
 
 
 def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, seq: int, config: FeatureConfig) -> bool:
-    if e.bet_id not in state.recent_bets and e.game_id not in state.games:
+    orphan = _orphan_category(state, e, at_us)
+    if orphan is None and e.bet_id not in state.recent_bets and e.game_id not in state.games:
         return False  # the win's category is no longer known: refold
     if _foreign(state, e.currency):
         return False
@@ -105,8 +108,27 @@ def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, seq: int, con
             s.reset_seq = -1    # where the run began is now unknown
     day = at_us // DAY_US
     _add(state, day, WIN, -minor)
-    _add_cat(state, day, win_category(state, e), C_WIN, -minor)
+    _add_cat(state, day, win_category(state, e) if orphan is None else orphan, C_WIN, -minor)
+    if orphan is not None:
+        _forget_orphan(state, e.bet_id, day, minor)
     return True
+
+
+def _orphan_category(state: PlayerState, e: CasinoWin, at_us: int) -> int | None:
+    """The category a win whose bet has not arrived was counted in (apply.bet_seen moves it)."""
+    wins = state.orphan_wins.get(e.bet_id) if state.orphan_wins else None
+    if not wins or e.currency != state.currency:
+        return None
+    day, minor = at_us // DAY_US, to_minor(e.amount, e.currency)
+    return next((wins[i + 2] for i in range(0, len(wins), 3) if wins[i] == day and wins[i + 1] == minor), None)
+
+
+def _forget_orphan(state: PlayerState, bet_id: str, day: int, minor: int) -> None:
+    wins = state.orphan_wins[bet_id]
+    i = next(i for i in range(0, len(wins), 3) if wins[i] == day and wins[i + 1] == minor)
+    del wins[i:i + 3]
+    if not wins:
+        del state.orphan_wins[bet_id]
 
 
 def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, seq: int, config: FeatureConfig) -> bool:
@@ -177,7 +199,7 @@ def undo(state: PlayerState, event: Event, seq: int, config: FeatureConfig) -> b
     instead (nothing changed)."""
     at_us = micros(event.occurred_at)
     handler = _UNDO.get(type(event))
-    if handler is None or at_us == state.reactivated_us:
+    if handler is None or at_us == state.reactivated_us or at_us == state.first_activity_us:
         return False
     if _may_open_a_lapse(state, event, at_us, config):
         return False

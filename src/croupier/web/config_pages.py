@@ -18,6 +18,7 @@ from croupier.api.config_routes import (
     Actor, do_edit, do_live_shadow, do_propose, do_review, do_shadow, do_submit, in_force, version_detail,
 )
 from croupier.compliance import config_store as store
+from croupier.compliance.document import expanded
 from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.web.render import render
 from croupier.web.staff import Staff, check_csrf, require
@@ -66,7 +67,7 @@ def _config_page(request: Request, staff: Staff, *, status: int = 200, problems:
                  error: str = "", form: dict[str, str] | None = None, flash: str = "") -> Response:
     runtime = _runtime(request)
     active_id, active_doc = in_force(runtime)
-    active_doc = store.expanded(active_doc)  # every value, defaults included, for reading
+    active_doc = expanded(active_doc)  # every value, defaults included, for reading
     with runtime.db.reader.connect() as conn:
         versions = store.list_versions(conn, 100)
         stored = store.active_version(conn)
