@@ -208,7 +208,7 @@ def test_near_limit_counts_in_the_limits_currency_converted() -> None:
     """A SEK player with a EUR limit: the player's money (the fold sums it in SEK) is compared
     with the limit in EUR, converted at the configuration's rates as the ledger converts;
     without a rate the gate cannot tell how close the player is, so promotions wait."""
-    from croupier.compliance.config_store import ConfigDocument
+    from croupier.compliance.document import ConfigDocument
     from croupier.compliance.rates import ExchangeRules, Rate
 
     state = player()

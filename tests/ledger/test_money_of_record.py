@@ -191,7 +191,7 @@ def test_files_take_the_money_of_record_from_the_configuration_in_force(db_url: 
 
 
 def test_the_setting_is_part_of_the_versioned_configuration() -> None:
-    from croupier.compliance.config_store import InvalidDocument, parse_document
+    from croupier.compliance.document import InvalidDocument, parse_document
 
     doc = parse_document({"money_of_record": {"default": "platform", "casino-uk": "ledger"}})
     assert doc.money_of_record == {"default": "platform", "casino-uk": "ledger"}
@@ -208,7 +208,7 @@ def test_settings_added_later_leave_stored_version_ids_alone() -> None:
     """`money_of_record` and `exchange` both came after versions were stored: one rule keeps
     every id, for the engine's configuration and for the configuration document alike (the
     ids below are those the documents had before `money_of_record` existed)."""
-    from croupier.compliance.config_store import parse_document
+    from croupier.compliance.document import parse_document
 
     rates = {"base": "EUR", "rates": {"GBP": {"rate": "0.85", "as_of": "2026-11-30"}}}
     assert parse_document({}).version == "cfg-d36c7100489c"
