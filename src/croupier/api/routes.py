@@ -154,5 +154,4 @@ def get_quarantine(request: Request, after_seq: int = Query(0, ge=0, le=2**63 - 
 
     with _runtime(request).db.reader.connect() as conn:
         rows = quarantine.listing(conn, limit, after_seq)
-    return {"events": [{**{k: v for k, v in r.items() if k != "quarantined_at_us"},
-                        "quarantined_at": r["quarantined_at_us"] // 1_000_000} for r in rows]}
+    return {"events": rows}

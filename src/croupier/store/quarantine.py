@@ -30,12 +30,18 @@ def count(conn: Connection) -> int:
 
 
 def listing(conn: Connection, limit: int = 100, after_seq: int = 0) -> list[dict[str, Any]]:
-    """Quarantined events in log order, from after `after_seq`."""
+    """Quarantined events in log order, from after `after_seq`, as the API shows them."""
     stmt = (select(engine_quarantine).where(engine_quarantine.c.seq > after_seq)
             .order_by(engine_quarantine.c.seq).limit(limit))
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return [_shown(r) for r in conn.execute(stmt)]
+
+
+def _shown(row: Any) -> dict[str, Any]:
+    out = {k: v for k, v in row._mapping.items() if k != "quarantined_at_us"}
+    out["quarantined_at"] = row.quarantined_at_us // 1_000_000   # Unix seconds, as elsewhere in the API
+    return out
 
 
 def latest(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute(select(engine_quarantine).order_by(engine_quarantine.c.seq.desc()).limit(1)).first()
-    return dict(row._mapping) if row is not None else None
+    return _shown(row) if row is not None else None
