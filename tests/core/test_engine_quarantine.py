@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from croupier.api import Runtime, create_app
@@ -22,6 +23,7 @@ from croupier.players.state import DEP_N
 from croupier.store import eventlog, open_database, quarantine
 from croupier.store import states as state_store
 from croupier.store.accounts import create_key
+from croupier.store.schema import events
 from croupier.store.upsert import TOTAL_MAX
 
 from . import Script, body
@@ -100,7 +102,7 @@ def test_huge_totals_already_in_the_log_saturate_instead_of_stopping_the_engine(
         api.app.state.runtime.engine.flush()
         health = api.get("/v1/health").json()
         assert health["status"] == "ok" and health["engine"]["quarantined_total"] == 0, health
-        assert health["engine"]["saved_cursor"] == health["engine"]["log_head"]
+        assert health["engine"]["advancing"] and health["engine"]["saved_cursor"] >= len(history)
         today = api.get("/v1/stats/dashboard").json()["today"]["CLF"]
         assert today["saturated"] == ["deposits", "stakes"] and today["deposit_count"] == 1001
         assert today["deposits"] == "922337203685477.5807"      # 2**63 - 1 minor units: the bound
@@ -147,7 +149,7 @@ def test_an_event_that_fails_to_fold_is_quarantined_and_every_other_player_advan
         assert health["status"] == "ok" and health["engine"]["advancing"] is True
         assert health["engine"]["quarantined_total"] == 2 and health["engine"]["failures_total"] >= 2
         assert health["engine"]["last_quarantined"]["event_id"] == bad[1]["event_id"]
-        assert health["engine"]["cursor"] == health["engine"]["log_head"]
+        assert health["engine"]["cursor"] >= positions[bad[1]["event_id"]] + 2   # past the later batch
 
         # A rollback of an event the engine set aside finds nothing to undo: it was never counted.
         answer = api.post("/v1/events", content=body([a.rollback(ago(minutes=20), bad[0])])).json()
@@ -228,8 +230,9 @@ def test_a_failure_that_names_no_event_is_narrowed_by_halving(db_url: str):
         with runtime.db.reader.connect() as conn:
             [record] = quarantine.listing(conn)
         assert record["event_id"] == culprit and record["error"] == f"ValueError: cannot handle {culprit}"
-        with runtime.db.reader.connect() as conn:
-            assert runtime.engine.cursor == eventlog.max_seq(conn)
+        with runtime.db.reader.connect() as conn:   # (register checks may append facts meanwhile)
+            last = conn.execute(select(events.c.seq).where(events.c.event_id == history[-1]["event_id"])).scalar_one()
+        assert runtime.engine.cursor >= last
         sums = {p.player_id: runtime.engine.state_of(p.player_id).life for p in players}
         left_out = history[23]["player_id"]
         assert all(life[DEP_N] == (4 if pid == left_out else 5) for pid, life in sums.items()), sums
