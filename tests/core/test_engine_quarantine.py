@@ -167,33 +167,46 @@ def test_an_event_that_fails_to_fold_is_quarantined_and_every_other_player_advan
         assert len(api.get("/v1/quarantine").json()["events"]) == 2
 
 
+def refuse_snapshots(db) -> None:  # noqa: ANN001
+    with db.engine.begin() as conn:
+        allow_snapshots(db, conn)   # the crash tests may leave the function in the session's database
+        for sql in SNAPSHOT_REFUSED[conn.dialect.name]:
+            conn.exec_driver_sql(sql)
+
+
+def allow_snapshots(db, conn=None) -> None:  # noqa: ANN001
+    sql = ("DROP TRIGGER IF EXISTS test_snapshot_refused" if db.is_sqlite
+           else "DROP FUNCTION IF EXISTS test_snapshot_fn() CASCADE")
+    if conn is not None:
+        conn.exec_driver_sql(sql)
+        return
+    with db.engine.begin() as own:
+        own.exec_driver_sql(sql)
+
+
 def test_a_database_that_refuses_the_snapshot_is_a_stall_that_health_names(db_url: str):
     """A failure a retry may cure quarantines nothing: the engine retries, GET /v1/health says
     it is degraded and why, and `processed` is false until a snapshot is saved again."""
     s = Script("st")
     with client(db_url) as api:
         runtime: Runtime = api.app.state.runtime
+        runtime.engine.snapshot_seconds = 3600   # snapshots only when this test asks for one
         assert api.post("/v1/events", content=body([s.registered(ago(hours=1))])).json()["processed"] is True
-        with runtime.db.engine.begin() as conn:
-            if not runtime.db.is_sqlite:   # the crash tests leave the function in the session's database
-                conn.exec_driver_sql("DROP FUNCTION IF EXISTS test_snapshot_fn() CASCADE")
-            for sql in SNAPSHOT_REFUSED[conn.dialect.name]:
-                conn.exec_driver_sql(sql)
-        api.post("/v1/events", content=body([s.deposit(ago(minutes=50), "1.00")]))
-        with pytest.raises(Exception, match="snapshot write refused"):
-            runtime.engine.flush()
-        health = api.get("/v1/health").json()
-        assert health["status"] == "degraded" and health["engine"]["advancing"] is False
-        assert health["engine"]["stalled"]["stage"] == "snapshot"
-        assert "snapshot write refused" in health["engine"]["stalled"]["cause"]
-        assert health["engine"]["quarantined_total"] == 0
-        answer = api.post("/v1/events", content=body([s.deposit(ago(minutes=40), "2.00")])).json()
-        assert answer["accepted"] == 1 and answer["processed"] is False
-        assert api.get("/v1/players").status_code == 200     # reads answer from the last saved snapshot
-
-        with runtime.db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TRIGGER test_snapshot_refused" if runtime.db.is_sqlite
-                                 else "DROP FUNCTION test_snapshot_fn() CASCADE")
+        refuse_snapshots(runtime.db)
+        try:
+            api.post("/v1/events", content=body([s.deposit(ago(minutes=50), "1.00")]))
+            with pytest.raises(Exception, match="snapshot write refused"):
+                runtime.engine.flush()
+            health = api.get("/v1/health").json()
+            assert health["status"] == "degraded" and health["engine"]["advancing"] is False
+            assert health["engine"]["stalled"]["stage"] == "snapshot"
+            assert "snapshot write refused" in health["engine"]["stalled"]["cause"]
+            assert health["engine"]["quarantined_total"] == 0
+            answer = api.post("/v1/events", content=body([s.deposit(ago(minutes=40), "2.00")])).json()
+            assert answer["accepted"] == 1 and answer["processed"] is False
+            assert api.get("/v1/players").status_code == 200     # reads answer from the last saved snapshot
+        finally:
+            allow_snapshots(runtime.db)
         runtime.engine.process_pending()
         runtime.engine.flush()
         assert api.get("/v1/health").json()["status"] == "ok"
@@ -224,9 +237,11 @@ def test_a_failure_that_names_no_event_is_narrowed_by_halving(db_url: str):
 
     runtime = Runtime(db_url)
     try:
+        runtime.engine.snapshot_seconds = 3600   # no snapshot from inside the batch's own hooks
         runtime.engine.after_batch.append(refuses_one)
         answer = runtime.ingest(body(history))
-        assert answer.accepted == len(history) and answer.processed is True
+        assert answer.accepted == len(history) and answer.processed is True, (runtime.engine.stall,
+                                                                              runtime.engine.cursor)
         with runtime.db.reader.connect() as conn:
             [record] = quarantine.listing(conn)
         assert record["event_id"] == culprit and record["error"] == f"ValueError: cannot handle {culprit}"
