@@ -10,7 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from croupier.events import AmountError, EventError, format_amount, parse_batch, parse_event, to_minor
+from croupier.events import (
+    AmountError, EventError, bounded_minor, format_amount, parse_batch, parse_event, to_minor,
+)
 from croupier.players import FeatureConfig, compute_features
 
 from . import UTC, Script, fold, us
@@ -31,12 +33,13 @@ def test_amounts_become_exact_minor_units(amount, currency, minor):
 
 @pytest.mark.parametrize(("amount", "currency", "words"), [
     ("1.001", "SEK", "3 decimal places; SEK has 2"), ("1.5", "JPY", "JPY has 0"),
-    ("1.00001", "KWD", "KWD has 3"), ("1000000000000", "EUR", "too large"),
+    ("1.00001", "KWD", "KWD has 3"), ("1000000000000", "EUR", "too large: the largest EUR amount is 999999999999.99"),
+    ("999999999999.9999", "CLF", "too large: the largest CLF amount is 9999999999.9999"),
     ("1.00", "XXX", "unknown currency 'XXX'"), ("1.00", "eur", "unknown currency"),
 ])
 def test_amounts_that_cannot_be_exact_are_refused(amount, currency, words):
-    with pytest.raises(AmountError, match=words.replace("(", r"\(")):
-        to_minor(amount, currency)
+    with pytest.raises(AmountError, match=words.replace("(", r"\(").replace(".", r"\.")):
+        bounded_minor(amount, currency)
 
 
 def test_format_amount_round_trips():

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from croupier.events import format_amount
 from croupier.store.schema import daily_totals, events, minute_counts, players
+from croupier.store.upsert import saturated
 
 DAY_US = 86_400_000_000
 MINUTE_US = 60_000_000
@@ -29,15 +30,18 @@ def dashboard(conn: Connection, now_us: int | None = None, minutes: int = 60, da
     by_currency: dict[str, dict[str, Any]] = {}
     daily: dict[str, list[dict[str, Any]]] = {}
     for r in day_rows:
+        # a total at the 64-bit bound stopped there (store/upsert.py): shown, and named as such
+        capped = [name for name, value in (("deposits", r.deposits_minor), ("deposit_count", r.deposit_count),
+                                           ("stakes", r.stakes_minor), ("wins", r.wins_minor)) if saturated(value)]
         daily.setdefault(r.currency, []).append({
-            "day": r.day * 86_400, "deposits": format_amount(r.deposits_minor, r.currency),
-            "ggr": _signed(r.stakes_minor - r.wins_minor, r.currency)})
+            "day": r.day * 86_400, "deposits": _signed(r.deposits_minor, r.currency),
+            "ggr": _signed(r.stakes_minor - r.wins_minor, r.currency), "saturated": capped})
         if r.day == today:
             by_currency[r.currency] = {
-                "deposits": format_amount(r.deposits_minor, r.currency), "deposit_count": r.deposit_count,
-                "stakes": format_amount(r.stakes_minor, r.currency),
-                "wins": format_amount(r.wins_minor, r.currency),
-                "ggr": _signed(r.stakes_minor - r.wins_minor, r.currency)}
+                "deposits": _signed(r.deposits_minor, r.currency), "deposit_count": r.deposit_count,
+                "stakes": _signed(r.stakes_minor, r.currency),
+                "wins": _signed(r.wins_minor, r.currency),
+                "ggr": _signed(r.stakes_minor - r.wins_minor, r.currency), "saturated": capped}
     for rows in daily.values():
         rows.sort(key=lambda row: row["day"])
     active_since = now_us - DAY_US

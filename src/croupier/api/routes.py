@@ -133,8 +133,26 @@ def get_config(request: Request, _key=Depends(require_scope("read"))) -> dict[st
     return {"version": config.version, "source": "start", "config": msgspec.to_builtins(config)}
 
 
-@router.get("/health", summary="Liveness, version and engine position")
+@router.get("/health", summary="Liveness, version, and whether the engine is advancing",
+            description="`status` is `ok`, or `degraded` while the engine cannot get past its saved "
+                        "cursor (`engine.stalled` names the cause). `engine.failures_total` and "
+                        "`engine.quarantined_total` are counters that only grow; `engine.last_quarantined` "
+                        "is the latest event set aside (all of them: GET /v1/quarantine).")
 def get_health(request: Request) -> dict[str, Any]:
     runtime = _runtime(request)
-    return {"status": "ok", "version": __version__, "engine_cursor": runtime.engine.cursor,
-            "database": runtime.db.engine.dialect.name}
+    engine = runtime.health()
+    return {"status": "ok" if engine["advancing"] else "degraded", "version": __version__,
+            "engine_cursor": runtime.engine.cursor, "database": runtime.db.engine.dialect.name, "engine": engine}
+
+
+@router.get("/quarantine", summary="Events the engine set aside: kept in the log, skipped by the engine and replay",
+            description="Each entry: the log position (`seq`), `event_id`, `player_id`, `type`, the `error` it "
+                        "failed with, and `quarantined_at` (Unix seconds). In log order, after `after_seq`.")
+def get_quarantine(request: Request, after_seq: int = Query(0, ge=0, le=2**63 - 1),
+                   limit: int = Query(100, ge=1, le=1000),
+                   _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    from croupier.store import quarantine
+
+    with _runtime(request).db.reader.connect() as conn:
+        rows = quarantine.listing(conn, limit, after_seq)
+    return {"events": rows}

@@ -9,6 +9,7 @@ import threading
 import time
 
 from croupier.engine import Engine
+from croupier.engine.runner import describe
 from croupier.ingest import IngestResult, ingest_body
 from croupier.players import EngineConfig
 from croupier.store import Database, open_database
@@ -56,7 +57,9 @@ class Runtime:
 
     def ingest(self, body: bytes) -> IngestResult:
         """Store a batch durably, then run it through the engine before answering. The
-        configuration in force says which brands take money as events (`money_of_record`)."""
+        configuration in force says which brands take money as events (`money_of_record`);
+        `processed` is true only when this engine has processed the batch and is advancing
+        (not stalled)."""
         result = ingest_body(self.db, body, config=self.config)
         if result.stored:
             try:
@@ -64,13 +67,39 @@ class Runtime:
             except Exception:  # stored is acknowledged: the engine retries from the log
                 log.exception("engine failed on a stored batch; it will be processed on retry")
                 result.processed = False
+            else:
+                result.processed = self.engine.processed_through(result.stored[-1][0])
         return result
 
     def fresh(self):  # noqa: ANN201 - a SQLAlchemy connection context
         """A connection for reads that must see every event this process has processed
-        (search rows and totals are snapshotted at most every second otherwise)."""
-        self.engine.flush()
+        (search rows and totals are snapshotted at most every second otherwise). Should the
+        snapshot fail, the reads answer from the last one saved: GET /v1/health names the
+        failure, and a search or the dashboard stays available meanwhile."""
+        try:
+            self.engine.flush()
+        except Exception:
+            log.exception("snapshot before a read failed; answering from the last saved one")
         return self.db.reader.connect()
+
+    def health(self) -> dict:
+        """The engine's part of GET /v1/health: is it advancing, how far behind the log, why
+        not, and what it quarantined. `failures_total` and `quarantined_total` only grow."""
+        from croupier.store import eventlog, quarantine
+
+        engine = self.engine
+        stall = engine.stall.as_dict() if engine.stall is not None else None
+        try:
+            with self.db.reader.connect() as conn:
+                head, quarantined, latest = eventlog.max_seq(conn), quarantine.count(conn), quarantine.latest(conn)
+        except Exception as exc:  # the database is away: say so rather than fail the health check
+            head, quarantined, latest = None, None, None
+            stall = stall or {"stage": "database", "cause": describe(exc), "at_seq": engine.snapshot_cursor,
+                              "since": None, "failures": None}
+        return {"leader": engine.leader, "cursor": engine.cursor, "saved_cursor": engine.snapshot_cursor,
+                "log_head": head, "advancing": stall is None, "stalled": stall,
+                "failures_total": engine.failures_total, "quarantined_total": quarantined,
+                "last_quarantined": latest}
 
     def api_key(self, key_id: str) -> ApiKey | None:
         """Keys are cached briefly so the ingest hot path does not hit the database per call;

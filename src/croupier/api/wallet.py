@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from croupier.api import money_of_record as money
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
-from croupier.events import to_minor
+from croupier.events import bounded_minor
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
 from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
@@ -195,7 +195,7 @@ def _minor(value: str | None, currency: str, field: str) -> int | None:
     if value is None:
         return None
     try:
-        return to_minor(value, currency)
+        return bounded_minor(value, currency)
     except AmountError as exc:
         raise HTTPException(422, detail={"field": field, "value": value, "message": str(exc)}) from None
 

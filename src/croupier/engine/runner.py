@@ -6,6 +6,12 @@ A crash anywhere leaves the snapshot cursor at the last snapshot, so processing 
 from the durable log: nothing is lost, and deterministic action ids plus the audit subject
 check mean nothing is sent or recorded twice.
 
+An event that fails to process however often it is retried (it does not decode or fold, or
+the database cannot hold what it adds) is found by bisection and quarantined: kept in the
+log, recorded with its error in `engine_quarantine`, and skipped, so one bad event cannot
+stall every player. A failure that a retry can cure (the database refuses or is away) is
+retried instead, and reported as a stall (`Engine.stall`, GET /v1/health) until it passes.
+
 The configuration is placed in the log too: an approval appends `croupier.config_activated`,
 and the engine switches versions when it reaches that fact. Which version folds and decides
 an event therefore depends on its log position alone, live, after a restart and in replay.
@@ -17,13 +23,18 @@ import logging
 import os
 import secrets
 import socket
+import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementError
 
 from croupier.compliance import Decision
 from croupier.compliance.rules import rules_in_force
@@ -37,7 +48,7 @@ from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros,
 from croupier.players.facts import SKIPPED
 from croupier.store import Database
 from croupier.store import audit as audit_store
-from croupier.store import eventlog, lease, outbox, states as state_store
+from croupier.store import eventlog, lease, outbox, quarantine as quarantine_store, states as state_store
 from croupier.store import shadows as shadow_store
 from croupier.store.schema import daily_totals, engine_cursor, minute_counts
 from croupier.store.upsert import upsert
@@ -47,6 +58,61 @@ logger = logging.getLogger("croupier.engine")
 DAY_US = 86_400_000_000
 MINUTE_US = 60_000_000
 DECISION = "gate.decision"
+
+
+try:  # the PostgreSQL driver's own errors, raised where SQLAlchemy does not wrap them
+    import psycopg
+    _DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
+    _DRIVER_DATA_ERRORS: tuple[type[BaseException], ...] = (sqlite3.DataError, psycopg.DataError)
+except ImportError:  # pragma: no cover - psycopg ships with croupier
+    _DRIVER_ERRORS, _DRIVER_DATA_ERRORS = (sqlite3.Error,), (sqlite3.DataError,)
+
+
+def retry_cannot_help(exc: BaseException) -> bool:
+    """Whether `exc` comes from the events themselves: a payload that does not decode, a fold
+    that raises, a value the database cannot hold (DataError). Retrying fails the same way,
+    so the event is quarantined. A database that refuses, times out or is away (any other
+    database error), the machine (OSError, MemoryError) or an interruption is retried."""
+    if not isinstance(exc, Exception) or isinstance(exc, (OSError, MemoryError)):
+        return False
+    if isinstance(exc, (DataError, *_DRIVER_DATA_ERRORS)):
+        return True
+    if isinstance(exc, DBAPIError) or isinstance(exc, _DRIVER_ERRORS):
+        return False
+    if isinstance(exc, StatementError):   # a value the driver could not bind (e.g. too large an integer)
+        return not isinstance(exc.orig, (*_DRIVER_ERRORS, OSError))
+    return not isinstance(exc, SQLAlchemyError)
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:1000]
+
+
+class _EventsFailed(Exception):
+    """Events up to `last_seq` failed in a way a retry cannot cure: the outermost caller (which
+    holds no engine lock) finds the culprit and quarantines it. `culprit` is the event being
+    decoded or folded when it failed, when known (a failed snapshot names none)."""
+
+    def __init__(self, last_seq: int, cause: BaseException, culprit: int | None = None):
+        super().__init__(describe(cause))
+        self.last_seq, self.cause, self.culprit = last_seq, cause, culprit
+
+
+@dataclass(slots=True)
+class Stall:
+    """Why the engine is not advancing: set by a failure a retry may cure, cleared by the
+    next snapshot written (or, for a processing failure, the next batch processed)."""
+
+    stage: str             # "process" or "snapshot"
+    cause: str
+    at_seq: int            # the saved cursor it cannot get past
+    since_us: int
+    failures: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "cause": self.cause, "at_seq": self.at_seq,
+                "since": self.since_us // 1_000_000, "failures": self.failures}
 
 
 @dataclass(slots=True)
@@ -80,20 +146,23 @@ _TOTALS = {Deposit: _deposit_totals, CasinoBet: _stake_totals, SportsBetPlaced: 
 
 
 class _DatabaseLog:
-    """The engine's read access to one player's log (rollbacks, late registrations)."""
+    """The engine's read access to one player's log (rollbacks, late registrations), without
+    the quarantined events: a refold leaves them out as the live run did."""
 
-    def __init__(self, db: Database):
-        self.db = db
+    def __init__(self, db: Database, quarantined: set[int] | frozenset[int] = frozenset()):
+        self.db, self.quarantined = db, quarantined
 
     def history(self, player_id: str, up_to_seq: int) -> list[tuple[int, Event]]:
         with self.db.reader.connect() as conn:
             rows = eventlog.player_history(conn, player_id, up_to_seq)
-        return [(seq, decode_stored(payload)) for seq, payload, _ in rows]
+        return [(seq, decode_stored(payload)) for seq, payload, _ in rows if seq not in self.quarantined]
 
     def find(self, player_id: str, event_id: str, before_seq: int) -> tuple[int, Event] | None:
         with self.db.reader.connect() as conn:
             row = eventlog.find(conn, player_id, event_id, before_seq)
-        return (row[0], decode_stored(row[1])) if row is not None else None
+        if row is None or row[0] in self.quarantined:
+            return None
+        return row[0], decode_stored(row[1])
 
 
 class Engine:
@@ -119,6 +188,7 @@ class Engine:
         self.snapshot_seconds = snapshot_seconds
         self.states: dict[str, PlayerState] = {}
         self._lock = threading.RLock()
+        self._depth = threading.local()   # entry calls this thread is inside (hooks re-enter submit)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.leader = False
         self._renew_at = 0.0
@@ -131,7 +201,12 @@ class Engine:
         self._minutes: dict[int, int] = defaultdict(int)
         self._totals: dict[tuple[int, str], list[int]] = {}
         self._last_snapshot = time.monotonic()
-        self._flushing = threading.Lock()
+        self._flushing = threading.RLock()
+        self._isolating = False
+        self.stall: Stall | None = None
+        self.failures_total = 0          # failures of processing or snapshots, quarantines included
+        with db.reader.connect() as conn:
+            self.quarantined: set[int] = quarantine_store.positions(conn)
         # True where a loop of its own snapshots (a running server): batches then never wait
         # for a snapshot, the wallet's group commit among them
         self.background_flush = False
@@ -155,6 +230,7 @@ class Engine:
             if held and not self.leader:
                 self.cursor = self.snapshot_cursor = self._load_cursor(conn)
                 self._snapshot_config = self._config_at(conn, self.cursor)
+                self.quarantined = quarantine_store.positions(conn)
                 self._forget_unsnapshotted()
         self.leader = held
         self._renew_at = now + lease.LEASE_SECONDS / 3
@@ -177,6 +253,23 @@ class Engine:
         """Process everything in the log after the cursor (or up to `max_events`).
         Without the lease (another engine owns this database) it processes nothing."""
         total = BatchReport()
+        with self._entered() as outermost:
+            while max_events is None or total.events < max_events:
+                try:
+                    merge_reports(total, self._process_pending(None if max_events is None
+                                                               else max_events - total.events))
+                    break
+                except _EventsFailed as failed:
+                    if not outermost:
+                        raise
+                    merge_reports(total, self._isolate(failed))
+        if max_events is None and self.leader:
+            for tick in self.on_tick:
+                tick(self)
+        return total
+
+    def _process_pending(self, max_events: int | None) -> BatchReport:
+        total = BatchReport()
         with self._lock:
             if not self.has_lease():
                 return total
@@ -188,16 +281,23 @@ class Engine:
                     rows = eventlog.read_after(conn, self.cursor, limit)
                 if not rows:
                     break
-                items = [(seq, decode_stored(payload), received) for seq, payload, received in rows]
-                merge_reports(total, self._process(items))
-        if max_events is None and self.leader:
-            for tick in self.on_tick:
-                tick(self)
+                merge_reports(total, self._process(self._decoded(rows)))
         return total
 
     def submit(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         """Process events just appended by this process without reading them back, when they
         are exactly what follows the cursor; otherwise fall back to reading the log."""
+        with self._entered() as outermost:
+            try:
+                return self._submit(items)
+            except _EventsFailed as failed:
+                if not outermost:
+                    raise
+                report = self._isolate(failed)
+        merge_reports(report, self.process_pending())
+        return report
+
+    def _submit(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
         with self._lock:
             if not self.has_lease():
                 return BatchReport()
@@ -212,7 +312,23 @@ class Engine:
                     for start in range(0, len(items), self.batch_size):
                         merge_reports(report, self._process(items[start:start + self.batch_size]))
                     return report
-            return self.process_pending()
+            return self._process_pending(None)
+
+    def processed_through(self, seq: int) -> bool:
+        """Whether this engine has processed the log up to `seq` and is advancing (no stall):
+        what `processed` in an ingest answer promises."""
+        return self.leader and self.stall is None and self.cursor >= seq
+
+    @contextmanager
+    def _entered(self) -> Iterator[bool]:
+        """Yields whether this is the thread's outermost entry (a protection hook re-enters
+        `submit` from inside a batch): only that one may take the snapshot lock to isolate."""
+        depth = getattr(self._depth, "n", 0)
+        self._depth.n = depth + 1
+        try:
+            yield depth == 0
+        finally:
+            self._depth.n = depth
 
     def flush(self) -> None:
         """Commit the snapshot now: states, search rows, totals and the cursor.
@@ -222,34 +338,56 @@ class Engine:
         snapshot is written. Should the write fail, everything since the last snapshot is
         forgotten and read again from the log, as after a crash."""
         with self._flushing:   # one snapshot at a time
-            with self._lock:
-                if not self.leader or (self.cursor == self.snapshot_cursor and not self._dirty):
-                    return
-                now_us = time.time_ns() // 1000
-                lifecycle = self.config.features.lifecycle
-                dirty = list(self._dirty.values())
-                snap = state_store.snapshot(dirty, {s.player_id: lifecycle_stage(s, now_us, lifecycle) for s in dirty})
-                minutes = [{"minute": m, "events": n} for m, n in self._minutes.items()]
-                totals = [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
-                           "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()]
-                cursor, config = self.cursor, self.config
-                self._dirty, self._minutes, self._totals = {}, defaultdict(int), {}
+            if self._isolating:   # the isolation in progress writes its own snapshots
+                return
             try:
-                with self.db.engine.begin() as conn:
-                    state_store.write(conn, snap)
-                    upsert(conn, minute_counts, minutes, keys=("minute",), increment=("events",))
-                    upsert(conn, daily_totals, totals, keys=("day", "currency"),
-                           increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
-                    upsert(conn, engine_cursor, [{"name": self.name, "seq": cursor}], keys=("name",))
-            except BaseException:
+                with self._lock:
+                    target = self.cursor
+                    if not self.leader or (self.cursor == self.snapshot_cursor and not self._dirty):
+                        return
+                    snap = self._prepare_snapshot()
+                self._write_snapshot(snap)
+            except BaseException as exc:
                 with self._lock:
                     self._forget_unsnapshotted()
-                raise
+                    if not retry_cannot_help(exc):
+                        self._stalled("snapshot", exc)
+                        raise
+                    self._isolate_locked(_EventsFailed(target, exc))
+                return
             with self._lock:
-                self.snapshot_cursor = cursor
-                self._snapshot_config = config
-                self._last_snapshot = time.monotonic()
-                self._record_shadows()
+                self._snapshot_saved(snap)
+
+    def _prepare_snapshot(self) -> tuple[Any, ...]:
+        """What the next snapshot writes, taken (and reset) under the engine lock."""
+        now_us = time.time_ns() // 1000
+        lifecycle = self.config.features.lifecycle
+        dirty = list(self._dirty.values())
+        snap = state_store.snapshot(dirty, {s.player_id: lifecycle_stage(s, now_us, lifecycle) for s in dirty})
+        minutes = [{"minute": m, "events": n} for m, n in self._minutes.items()]
+        totals = [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
+                   "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()]
+        self._dirty, self._minutes, self._totals = {}, defaultdict(int), {}
+        return snap, minutes, totals, self.cursor, self.config
+
+    def _write_snapshot(self, prepared: tuple[Any, ...]) -> None:
+        snap, minutes, totals, cursor, _ = prepared
+        with self.db.engine.begin() as conn:
+            state_store.write(conn, snap)
+            upsert(conn, minute_counts, minutes, keys=("minute",), increment=("events",))
+            upsert(conn, daily_totals, totals, keys=("day", "currency"),
+                   increment=("deposits_minor", "deposit_count", "stakes_minor", "wins_minor"))
+            upsert(conn, engine_cursor, [{"name": self.name, "seq": cursor}], keys=("name",))
+
+    def _snapshot_saved(self, prepared: tuple[Any, ...]) -> None:
+        cursor, config = prepared[3], prepared[4]
+        self.snapshot_cursor = cursor
+        self._snapshot_config = config
+        self._last_snapshot = time.monotonic()
+        self.stall = None
+        if self.cursor < cursor:   # a batch failed (and rewound) while this was written: resume from it
+            self._forget_unsnapshotted()
+        self._record_shadows()
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self._last_snapshot >= self.snapshot_seconds:
@@ -366,18 +504,116 @@ class Engine:
         for lane in self.shadows:
             lane.forget()
 
-    def _process(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
-        """Process a batch; if anything fails, fall back to the last snapshot so the retry
-        re-applies the batch to the states it started from (never twice)."""
-        try:
-            return self._process_batch(items)
-        except BaseException:
-            self._forget_unsnapshotted()
-            raise
+    def _decoded(self, rows: Sequence[tuple[int, str, int]]) -> list[tuple[int, Event | None, int]]:
+        """Log rows as events; a quarantined one stays a placeholder (None) that only moves the
+        cursor, and one that does not decode fails its batch like a fold would."""
+        out: list[tuple[int, Event | None, int]] = []
+        quarantined = self.quarantined
+        for seq, payload, received in rows:
+            try:
+                out.append((seq, None if seq in quarantined else decode_stored(payload), received))
+            except Exception as exc:
+                raise _EventsFailed(rows[-1][0], exc, seq) from exc
+        return out
 
-    def _process_batch(self, items: Sequence[tuple[int, Event, int]]) -> BatchReport:
+    def _process(self, items: Sequence[tuple[int, Event | None, int]]) -> BatchReport:
+        """Process a batch; if anything fails, fall back to the last snapshot so the retry
+        re-applies the batch to the states it started from (never twice). A failure a retry
+        cannot cure goes up as `_EventsFailed`, for the outermost caller to isolate."""
+        try:
+            report = self._process_batch(items)
+        except BaseException as exc:
+            self._forget_unsnapshotted()
+            if isinstance(exc, _EventsFailed):
+                raise _EventsFailed(max(exc.last_seq, items[-1][0]), exc.cause, exc.culprit) from exc
+            if retry_cannot_help(exc):
+                raise _EventsFailed(items[-1][0], exc) from exc
+            self._stalled("process", exc)
+            raise
+        if self.stall is not None and self.stall.stage == "process":
+            self.stall = None
+        return report
+
+    def _stalled(self, stage: str, exc: BaseException) -> None:
+        """Record (and log) that the engine cannot get past its saved cursor, and why."""
+        self.failures_total += 1
+        cause = describe(exc)
+        if self.stall is None:
+            self.stall = Stall(stage, cause, self.snapshot_cursor, time.time_ns() // 1000)
+        else:
+            self.stall.stage, self.stall.cause, self.stall.failures = stage, cause, self.stall.failures + 1
+        logger.error("engine cannot advance past log position %d (%s failed): %s; retrying",
+                     self.snapshot_cursor, stage, cause)
+
+    def _isolate(self, failed: _EventsFailed) -> BatchReport:
+        """Take the snapshot lock, then the engine lock (the order `flush` takes them), and
+        isolate the failed events from the last snapshot."""
+        with self._flushing, self._lock:
+            self._forget_unsnapshotted()   # a snapshot written meanwhile may have moved the saved cursor
+            return self._isolate_locked(failed)
+
+    def _isolate_locked(self, failed: _EventsFailed) -> BatchReport:
+        """Process the log from the saved cursor to the failure's last position in parts,
+        snapshotting each part that succeeds, until the part that fails is one event: that one
+        is quarantined. A part ends just before the event that failed when that is known (a
+        decode or a fold), else the failing part is halved (a snapshot, a hook). The states
+        are those of a run without it; everything else is processed once."""
+        last_seq, hint = failed.last_seq, failed.culprit
+        logger.error("engine failed on log positions %d..%d (%s): finding the event that fails",
+                     self.snapshot_cursor + 1, last_seq, describe(failed.cause))
+        report = BatchReport()
+        self._isolating = True
+        try:
+            while self.cursor < last_seq:
+                with self.db.reader.connect() as conn:
+                    rows = [r for r in eventlog.read_after(conn, self.cursor, min(self.batch_size, last_seq - self.cursor))
+                            if r[0] <= last_seq]
+                if not rows:
+                    break
+                size = _before(rows, hint) or len(rows)
+                while True:
+                    part = rows[:size]
+                    try:
+                        done = self._process_batch(self._decoded(part))
+                        self._write_snapshot(self._prepare_snapshot())
+                    except BaseException as exc:
+                        self._forget_unsnapshotted()
+                        failure, culprit = (exc.cause, exc.culprit) if isinstance(exc, _EventsFailed) else (exc, None)
+                        if not retry_cannot_help(failure):
+                            self._stalled("process", failure)
+                            raise
+                        if len(part) > 1:
+                            size = _before(part, culprit) or len(part) // 2
+                            continue
+                        self._quarantine(part[0], failure)
+                        hint = None
+                        break
+                    merge_reports(report, done)
+                    self._snapshot_saved((None, None, None, self.cursor, self.config))
+                    break
+        finally:
+            self._isolating = False
+        return report
+
+    def _quarantine(self, row: tuple[int, str, int], exc: BaseException) -> None:
+        """Set the event at `row` aside: recorded with its error, the saved cursor moved past it."""
+        seq = row[0]
+        if _is_config_fact(row[1]):   # skipping an activation would fold with the wrong version
+            self._stalled("process", exc)
+            raise exc
+        with self.db.engine.begin() as conn:
+            record = quarantine_store.add(conn, seq, describe(exc), time.time_ns() // 1000)
+            upsert(conn, engine_cursor, [{"name": self.name, "seq": seq}], keys=("name",))
+        self.quarantined.add(seq)
+        self.failures_total += 1
+        self.cursor = self.snapshot_cursor = seq
+        logger.error("quarantined the event at log position %d (event_id %r, player %r, %s): %s; "
+                     "the engine goes on without it (GET /v1/quarantine)",
+                     seq, record["event_id"], record["player_id"], record["type"], record["error"])
+
+    def _process_batch(self, items: Sequence[tuple[int, Event | None, int]]) -> BatchReport:
         config, rules, states, dirty, lanes = self.config, self.rules, self.states, self._dirty, self.shadows
-        missing = {e.player_id for _, e, _ in items} - states.keys()
+        missing = {e.player_id for _, e, _ in items if e is not None} - states.keys()
         missing.discard(CONFIG_STREAM)
         activated = False
         if missing:
@@ -385,55 +621,64 @@ class Engine:
                 states.update(state_store.load(conn, missing))
         decisions: list[Decision] = []
         minutes, totals = self._minutes, self._totals
-        log = _DatabaseLog(self.db)
-        for seq, event, received_us in items:
-            pid = event.player_id
-            if pid == CONFIG_STREAM:  # a version approved: in force from this position on
-                assert isinstance(event, ConfigActivated)
-                self._activate(event, seq)
-                config, rules, activated = self.config, self.rules, True
-                for lane in lanes:
-                    lane.follow_live(config)
-                continue
-            state = states.get(pid)
-            if state is None:
-                state = states[pid] = new_state(pid)
-            if lanes:  # proposals in shadow see the state as it was before the event
-                for lane in lanes:
-                    lane.before(state, seq)
-            result = step(state, event, seq, received_us, config, log, rules)
-            if lanes:
-                for lane in lanes:
-                    lane.after(result, event, seq, received_us, log)
-            if result.state is not state:
-                states[pid] = result.state
-            dirty[pid] = result.state
-            if result.decisions:
-                decisions.extend(result.decisions)
-            minutes[received_us // MINUTE_US] += 1
-            undone = result.undone
-            if result.facts and SKIPPED in result.facts:
-                continue  # rolled back before it arrived: it adds nothing
-            source = undone if undone is not None else event
-            totaller = _TOTALS.get(type(source))
-            values = totaller(source) if totaller is not None else None
-            if values is not None:
-                at_us = result.at_us if undone is None else micros(undone.occurred_at)
-                key = (at_us // DAY_US, source.currency)
-                acc = totals.get(key)
-                if acc is None:
-                    acc = totals[key] = [0, 0, 0, 0]
-                sign = -1 if undone is not None else 1
-                for i, v in enumerate(values):
-                    acc[i] += sign * v
+        log = _DatabaseLog(self.db, self.quarantined)
+        seq = items[0][0]
+        try:
+            for seq, event, received_us in items:
+                if event is None:   # quarantined: the cursor passes it, nothing folds it
+                    continue
+                pid = event.player_id
+                if pid == CONFIG_STREAM:  # a version approved: in force from this position on
+                    assert isinstance(event, ConfigActivated)
+                    self._activate(event, seq)
+                    config, rules, activated = self.config, self.rules, True
+                    for lane in lanes:
+                        lane.follow_live(config)
+                    continue
+                state = states.get(pid)
+                if state is None:
+                    state = states[pid] = new_state(pid)
+                if lanes:  # proposals in shadow see the state as it was before the event
+                    for lane in lanes:
+                        lane.before(state, seq)
+                result = step(state, event, seq, received_us, config, log, rules)
+                if lanes:
+                    for lane in lanes:
+                        lane.after(result, event, seq, received_us, log)
+                if result.state is not state:
+                    states[pid] = result.state
+                dirty[pid] = result.state
+                if result.decisions:
+                    decisions.extend(result.decisions)
+                minutes[received_us // MINUTE_US] += 1
+                undone = result.undone
+                if result.facts and SKIPPED in result.facts:
+                    continue  # rolled back before it arrived: it adds nothing
+                source = undone if undone is not None else event
+                totaller = _TOTALS.get(type(source))
+                values = totaller(source) if totaller is not None else None
+                if values is not None:
+                    at_us = result.at_us if undone is None else micros(undone.occurred_at)
+                    key = (at_us // DAY_US, source.currency)
+                    acc = totals.get(key)
+                    if acc is None:
+                        acc = totals[key] = [0, 0, 0, 0]
+                    sign = -1 if undone is not None else 1
+                    for i, v in enumerate(values):
+                        acc[i] += sign * v
+        except Exception as exc:   # the event at `seq` failed to fold: name it, so isolation need not search
+            if retry_cannot_help(exc) and not isinstance(exc, _EventsFailed):
+                raise _EventsFailed(items[-1][0], exc, seq) from exc
+            raise
         report = BatchReport(events=len(items))
         if decisions:
             with self.db.engine.begin() as conn:
                 self._record(conn, decisions, report)
         self.cursor = items[-1][0]
         self.processed_total += len(items)
+        kept = [item for item in items if item[1] is not None]
         for hook in self.after_batch:
-            hook(self, items)
+            hook(self, kept)
         if activated:
             self.flush()  # a restart resumes with the activated version without re-reading the log
         elif not self.background_flush:
@@ -476,6 +721,22 @@ def _compare_with_audit(conn: Connection, decisions: Iterable[Decision]) -> list
         if recorded["allowed"] != d.allowed or recorded["reasons"] != list(d.reasons):
             mismatched.append(subject)
     return mismatched
+
+
+def _before(rows: Sequence[tuple[int, str, int]], seq: int | None) -> int:
+    """How many of `rows` come before the one at `seq` (at least 1: a part is never empty;
+    0 when `seq` is not among them)."""
+    if seq is None:
+        return 0
+    index = next((i for i, row in enumerate(rows) if row[0] == seq), None)
+    return 0 if index is None else max(index, 1)
+
+
+def _is_config_fact(payload: str) -> bool:
+    try:
+        return msgspec.json.decode(payload).get("player_id") == CONFIG_STREAM
+    except (msgspec.DecodeError, AttributeError):
+        return False
 
 
 def merge_reports(into: BatchReport, part: BatchReport) -> None:

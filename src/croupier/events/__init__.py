@@ -1,7 +1,7 @@
 """The event protocol v1: types, validation with precise errors, JSON Schema export."""
 
 from croupier.events.money import (
-    CURRENCY_EXPONENT, AmountError, exponent, format_amount, to_decimal, to_minor,
+    CURRENCY_EXPONENT, AmountError, bounded_minor, exponent, format_amount, max_amount, max_minor, to_decimal, to_minor,
 )
 from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
@@ -24,10 +24,10 @@ __all__ = [
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
     "RealityCheck", "RegisterScreened", "RgReviewed", "StoredEvent", "encode_fact",
     "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
-    "BatchError", "BatchTooLarge", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event", "ExchangeUsed",
+    "BatchError", "BatchTooLarge", "bounded_minor", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event", "ExchangeUsed",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",
     "ParsedBatch", "PlayerLogin", "PlayerLogout", "PlayerRegistered", "PlayerUpdated",
     "Rejection", "Reported", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",
     "SportsBetSettled", "SupportMessage", "Withdrawal", "decode_stored", "event_json_schema",
-    "exponent", "format_amount", "parse_batch", "parse_event", "to_decimal", "to_minor",
+    "exponent", "format_amount", "max_amount", "max_minor", "parse_batch", "parse_event", "to_decimal", "to_minor",
 ]

@@ -27,8 +27,12 @@ CURRENCY_EXPONENT: dict[str, int] = {
     **{c: 4 for c in _FOUR_DIGIT},
 }
 
-# Largest amount accepted in major units: far above any real stake, far below int64 overflow.
+# The largest amount one event or wallet request may carry: at most 12 digits before the
+# decimal point, and at most 14 digits in the currency's minor units (so CLF, worth about 40
+# USD a unit, stops at 9,999,999,999.9999 where EUR stops at 999,999,999,999.99). Far above
+# any real stake; small enough that 10,000 of them (a full batch) still fit in a 64-bit total.
 MAX_MAJOR_DIGITS = 12
+MAX_MINOR_DIGITS = 14
 
 
 class AmountError(ValueError):
@@ -43,6 +47,26 @@ def exponent(currency: str) -> int:
         raise AmountError(
             f"unknown currency {currency!r}: use an ISO 4217 code such as 'EUR', 'SEK', 'GBP'"
         ) from None
+
+
+MAX_MINOR: dict[str, int] = {c: min(10**(MAX_MAJOR_DIGITS + e), 10**MAX_MINOR_DIGITS) - 1
+                             for c, e in CURRENCY_EXPONENT.items()}
+
+
+def max_minor(currency: str) -> int:
+    """The largest amount of `currency` accepted, in minor units (docs/protocol.md#amounts)."""
+    exponent(currency)   # an unknown code gets its own error
+    return MAX_MINOR[currency]
+
+
+def max_amount(currency: str) -> str:
+    """The largest amount of `currency` accepted, as the protocol writes it ("999999999999.99")."""
+    return format_amount(max_minor(currency), currency)
+
+
+def too_large(amount: str, currency: str) -> str:
+    """The one wording for an amount above the maximum, shared by the protocol and the wallet."""
+    return f"amount {amount!r} is too large: the largest {currency} amount is {max_amount(currency)}"
 
 
 @lru_cache(maxsize=262_144)
@@ -60,9 +84,17 @@ def to_minor(amount: str, currency: str) -> int:
                 f"amount {amount!r} has {len(frac)} decimal places; {currency} has {exp}"
             )
         frac = frac[:exp]
-    if len(whole) > MAX_MAJOR_DIGITS:
-        raise AmountError(f"amount {amount!r} is too large (more than {MAX_MAJOR_DIGITS} digits)")
     return int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
+
+
+def bounded_minor(amount: str, currency: str) -> int:
+    """`to_minor` for input (an event being validated, a wallet or limit request): refuses an
+    amount above the currency's maximum. Events already in the log are folded with `to_minor`,
+    so those stored before the bound existed still fold (their totals saturate)."""
+    minor = to_minor(amount, currency)
+    if minor > MAX_MINOR[currency]:
+        raise AmountError(too_large(amount, currency))
+    return minor
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:

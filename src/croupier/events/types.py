@@ -18,7 +18,9 @@ Amount = Annotated[
     str,
     Meta(
         pattern=r"^[0-9]{1,12}(\.[0-9]{1,8})?$",
-        description="non-negative decimal string, e.g. \"10.50\"; never a JSON number",
+        description="non-negative decimal string, e.g. \"10.50\"; never a JSON number; at most 12 digits "
+                    "before the point and 14 digits in the currency's minor units (999999999999.99 EUR, "
+                    "9999999999.9999 CLF)",
         examples=["10.50"],
     ),
 ]

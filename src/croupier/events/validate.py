@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from croupier.events.money import AmountError, exponent, to_minor
+from croupier.events.money import AmountError, bounded_minor, exponent, to_minor
 from croupier.events.types import (
     INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, StoredEvent, Event, LimitChanged, PlayerRegistered,
     PlayerUpdated, Rollback, SportsBetPlaced, SportsBetSettled,
@@ -240,7 +240,7 @@ def check(event: Event, now: datetime) -> None:
                 value = getattr(event, name)
                 if value is not None:
                     try:
-                        to_minor(value, currency)
+                        bounded_minor(value, currency)
                     except AmountError as exc:
                         raise EventError(name, str(exc), value) from None
     extra = _EXTRA_CHECKS.get(cls)

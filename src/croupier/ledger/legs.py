@@ -37,6 +37,11 @@ class Balances:
 
 Leg = tuple[str, str, int]    # (debit account, credit account, amount)
 
+# The largest value a wallet counter (a 64-bit column) holds, in minor units. Like
+# TigerBeetle's overflows_credits / overflows_debits, a transfer that would pass it is refused
+# whole; usage rows only ever add part of what a counter adds, so they cannot pass it either.
+COUNTER_MAX = 2**63 - 1
+
 
 @dataclass(slots=True)
 class Plan:
@@ -112,7 +117,26 @@ def plan(req: TransferRequest, b: Balances, pending_amount: int = 0) -> Plan:
         p.cash_part, p.unrecovered = covered, amount - covered
     else:
         raise LedgerError(f"unknown transfer kind {kind!r}", field="kind")
+    overflow = _overflowing_counter(p, b)
+    if overflow is not None:
+        p.refusals.append(Refusal(
+            code="counter_overflow", currency=cur, requested=_fmt(amount, cur),
+            message=f"Refused: the wallet's {overflow.replace('_', ' ')} would pass "
+                    f"{money(COUNTER_MAX, cur)}, the most the ledger can count; no real wallet gets "
+                    "there, so check the amounts being sent."))
     return p
+
+
+def _overflowing_counter(p: Plan, b: Balances) -> str | None:
+    """The first player counter that `p` would take past COUNTER_MAX, if any."""
+    after = {"cash_credits": b.cash_credits, "cash_debits": b.cash_debits, "bonus_credits": b.bonus_credits,
+             "bonus_debits": b.bonus_debits, "cash_pending": b.cash_pending + max(p.reserve, 0)}
+    for debit, credit, amount in p.legs:
+        if debit in ("cash", "bonus"):
+            after[f"{debit}_debits"] += amount
+        if credit in ("cash", "bonus"):
+            after[f"{credit}_credits"] += amount
+    return next((name for name, value in after.items() if value > COUNTER_MAX), None)
 
 
 def _bet(req: TransferRequest, b: Balances, p: Plan) -> None:

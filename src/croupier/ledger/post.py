@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from croupier.compliance.rules import JurisdictionRules
 from croupier.events import Event, ExchangeUsed, format_amount
-from croupier.events.money import AmountError, exponent
+from croupier.events.money import AmountError, exponent, max_minor, too_large
 from croupier.ingest.facts import append_facts
 from croupier.ledger import sessions, sql, usage as usage_store, wallets
 from croupier.ledger.events import for_transfer
@@ -36,8 +36,6 @@ from croupier.protection.limits_check import Refusal, Usage, check_limits
 from croupier.protection.limits_periods import Window, local_date, window
 from croupier.store import audit as audit_store
 from croupier.store.schema import ledger_transfers
-
-MAX_MINOR = 10**15
 
 
 def post(conn: Connection, req: TransferRequest, *, now: datetime, context: PlayerContext | None = None) -> PostResult:
@@ -154,8 +152,10 @@ def _validate(req: TransferRequest) -> None:
         exponent(req.currency)
     except AmountError as exc:
         raise LedgerError(str(exc), field="currency") from None
-    if not 0 < req.amount < MAX_MINOR:
+    if req.amount <= 0:
         raise LedgerError(f"amount must be positive; got {format_amount(req.amount, req.currency)}", field="amount")
+    if req.amount > max_minor(req.currency):   # the protocol's maximum: one bound for events and the wallet
+        raise LedgerError(too_large(format_amount(req.amount, req.currency), req.currency), field="amount")
     if req.bonus_amount is not None and req.bonus_amount < 0:
         raise LedgerError("bonus_amount must not be negative", field="bonus_amount")
 

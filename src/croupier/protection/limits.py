@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, select, text
 
 from croupier.compliance.rates import NO_RATES, RateTable
 from croupier.compliance.rules import JurisdictionRules
-from croupier.events import Event, LimitSet, format_amount, to_minor
+from croupier.events import Event, LimitSet, bounded_minor, format_amount, to_minor
 from croupier.events.money import AmountError, exponent
 from croupier.ingest.facts import append_facts
 from croupier.players import micros
@@ -167,7 +167,7 @@ def _validate(req: LimitRequest) -> tuple[int | None, int | None, bool]:
     if not req.currency:
         raise LimitError(f"currency is required with amount {req.amount!r}", field="currency")
     try:
-        minor = to_minor(req.amount, req.currency)
+        minor = bounded_minor(req.amount, req.currency)
     except (AmountError, ValueError) as exc:
         raise LimitError(f"amount {req.amount!r}: {exc}", field="amount") from None
     return minor, None, False

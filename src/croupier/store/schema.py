@@ -68,13 +68,14 @@ players = Table(
     Index("ix_players_last_name", "last_name"),
 )
 
-# Per-day and per-minute totals for the dashboard, updated once per engine batch.
+# Per-day and per-minute totals for the dashboard, updated once per engine snapshot; they
+# saturate at the 64-bit bound instead of overflowing (store/upsert.py, reported as such).
 daily_totals = Table(
     "daily_totals", metadata,
     Column("day", Integer, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("deposits_minor", BigInteger, nullable=False, default=0),
-    Column("deposit_count", Integer, nullable=False, default=0),
+    Column("deposit_count", BigInteger, nullable=False, default=0),
     Column("stakes_minor", BigInteger, nullable=False, default=0),
     Column("wins_minor", BigInteger, nullable=False, default=0),
 )
@@ -82,7 +83,20 @@ daily_totals = Table(
 minute_counts = Table(
     "minute_counts", metadata,
     Column("minute", BigInteger, primary_key=True),
-    Column("events", Integer, nullable=False, default=0),
+    Column("events", BigInteger, nullable=False, default=0),
+)
+
+# Events the engine could not process (an event that fails to decode or fold, or whose
+# figures the database cannot hold), by log position. They stay in the log; the engine and
+# a replay skip them, so one bad event cannot stall every player (docs/architecture.md).
+engine_quarantine = Table(
+    "engine_quarantine", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(128)),
+    Column("player_id", String(128)),
+    Column("type", String(48)),
+    Column("error", Text, nullable=False),
+    Column("quarantined_at_us", BigInteger, nullable=False),
 )
 
 audit_log = Table(

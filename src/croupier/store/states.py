@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +20,32 @@ RISK_LEVELS = ("none", "low", "medium", "high", "severe")
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(PlayerState)
 _CHUNK = 2_000
+# msgpack holds integers in [-2**63, 2**64 - 1]; a sum beyond is saved at the bound.
+_LOW, _HIGH = -2**63, 2**64 - 1
+log = logging.getLogger("croupier.engine")
 
 
 def encode(state: PlayerState) -> bytes:
-    return _encoder.encode(state)
+    """The state as msgpack. A sum past msgpack's integer range (a player's lifetime stakes
+    after enough maximum-size bets, or the squares the stake-variability marker adds up) is
+    saved at the bound and logged, rather than failing every snapshot."""
+    try:
+        return _encoder.encode(state)
+    except OverflowError:
+        log.warning("player %r: a total exceeds %d and is saved saturated at that bound", state.player_id, _HIGH)
+        return _encoder.encode(_saturated(msgspec.to_builtins(state)))
+
+
+def _saturated(obj: Any) -> Any:
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
+        return max(_LOW, min(_HIGH, obj))
+    if isinstance(obj, list):
+        return [_saturated(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _saturated(v) for k, v in obj.items()}
+    return obj
 
 
 def decode(blob: bytes) -> PlayerState:
