@@ -18,6 +18,7 @@ from croupier.api.auth import require_scope, sees_aml
 from croupier.privacy.tipping_off import decision_for_viewer
 from croupier.store import Database
 from croupier.store import audit as audit_store
+from croupier.store.schema import MAX_SEQ
 
 router = APIRouter(prefix="/v1")
 EXPORT_COLUMNS = ("seq", "at", "at_us", "actor", "kind", "player_id", "subject", "config_version", "body",
@@ -117,7 +118,8 @@ def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[
 
 @router.get("/audit", summary="Search the audit log (newest first)")
 def get_audit(request: Request, filters: audit_store.AuditFilter = Depends(audit_filter),
-              limit: int = Query(100, ge=1, le=1000), before_seq: int | None = Query(None, ge=1),
+              limit: int = Query(100, ge=1, le=1000),
+              before_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
               _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
     with request.app.state.runtime.db.reader.connect() as conn:
         rows = audit_store.search(conn, filters, limit, before_seq)
