@@ -202,7 +202,10 @@ def player_id_problem(value: str) -> str | None:
         return "must not be '.' or '..': the id appears in URLs, which treat them as path steps (docs/protocol.md)"
     bad = _ID_FORBIDDEN.search(value)
     if bad is not None:
-        return (f"must not contain {bad.group()!r}: the id appears in URLs, so '/', '\\' and "
+        char = bad.group()
+        what = (f"'{char}'" if char in "/\\" else "the NUL character (U+0000)" if char == "\x00"
+                else f"the control character U+{ord(char):04X}")
+        return (f"must not contain {what}: the id appears in URLs, so '/', '\\' and "
                 "control characters are not allowed (docs/protocol.md, \"Player ids\")")
     return None
 
