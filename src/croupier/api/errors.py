@@ -126,7 +126,7 @@ def install(app: FastAPI) -> None:
 
 
 _DESCRIPTIONS = {
-    400: "The request cannot be read as sent: `detail` says why",
+    400: "The request cannot be read as sent (e.g. a body that is not UTF-8 JSON): `detail` says why",
     401: "No API key, or an unknown, malformed or revoked one (`WWW-Authenticate: Bearer`)",
     403: "The key (or the staff member named) lacks the scope or permission this operation needs",
     404: "Not found: `detail` names what",
@@ -142,9 +142,9 @@ def declare_errors(spec: dict[str, Any]) -> None:
     """Declare in `spec` every error status each /v1 operation can answer, with its body.
 
     All operations: 422 (the input guard refuses NUL characters in any query or path, and
-    control characters in paths). Operations that take a body: 413. Every operation except
-    the PUBLIC ones: 401 and 403. A status a route declared itself keeps its description and
-    gets the body shape."""
+    control characters in paths). Operations that are not GETs: 413; those that take a body:
+    400 too. Every operation except the PUBLIC ones: 401 and 403. Those with a path parameter:
+    404. A status a route declared itself keeps its description and gets the body shape."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for model in (Problem, InvalidInput, Error):
         body = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -161,8 +161,12 @@ def declare_errors(spec: dict[str, Any]) -> None:
             wanted = {422}
             if method != "get":
                 wanted.add(413)
+            if "requestBody" in operation:   # FastAPI's answer to a body it cannot parse (not UTF-8)
+                wanted.add(400)
             if path not in PUBLIC:
                 wanted |= {401, 403}
+            if "{" in path:   # nothing under that id (or an id with '/', which no route matches)
+                wanted.add(404)
             for status in wanted:
                 responses.setdefault(str(status), {})
             for status, response in responses.items():
