@@ -32,13 +32,12 @@ from croupier.events.validate import MAX_BODY_BYTES
 KIB, MIB = 1024, 2**20
 EVENTS_PATH = "/v1/events"
 DEFAULT_LIMIT = 64 * KIB
-# (route class, path prefixes, limit): the first class whose prefix matches applies.
-BODY_LIMITS: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("event batches (POST /v1/events)", (EVENTS_PATH,), MAX_BODY_BYTES),
-    ("configuration documents (/v1/config/…, /config/…)", ("/v1/config/", "/config/"), 1 * MIB),
-    ("every other route", ("/",), DEFAULT_LIMIT),
-)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+EVENTS_LIMIT = ("event batches (POST /v1/events)", MAX_BODY_BYTES)
+CONFIG_LIMIT = ("configuration documents (/v1/config/…, /config/…)", 1 * MIB)
+DEFAULT = ("every other route", DEFAULT_LIMIT)
+_CONFIG_PREFIXES = ("/v1/config/", "/config/")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 # `\u0000` preceded by an even number of backslashes: the escape itself, not an escaped backslash.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
@@ -46,10 +45,9 @@ _NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
 
 def body_limit(path: str) -> tuple[str, int]:
     """(route class, maximum body bytes) for a request to `path`."""
-    for name, prefixes, limit in BODY_LIMITS:
-        if any(path == p or path.startswith(p if p.endswith("/") else p + "/") for p in prefixes):
-            return name, limit
-    return BODY_LIMITS[-1][0], BODY_LIMITS[-1][2]
+    if path == EVENTS_PATH:
+        return EVENTS_LIMIT
+    return CONFIG_LIMIT if path.startswith(_CONFIG_PREFIXES) else DEFAULT
 
 
 def _size(n: int) -> str:
@@ -101,17 +99,17 @@ class InputGuard:
 
 def _path_problem(path: str) -> dict[str, Any] | None:
     bad = _CONTROL.search(path)
-    if bad is not None:
+    if bad is not None and bad.group() != "\\":
         return {"field": "path", "message": f"the URL path must not contain control characters (found "
                                            f"U+{ord(bad.group()):04X}); ids never contain them", "value": path}
-    if "\\" in path or "/./" in path + "/" or "/../" in path + "/":
+    if bad is not None or ("/." in path and _DOT_SEGMENT.search(path)):
         return {"field": "path", "message": "the URL path must not contain '\\' or a '.' or '..' segment "
                                            "(also as %5C or %2E): ids never do", "value": path}
     return None
 
 
 def _query_problem(query: bytes) -> dict[str, Any] | None:
-    if b"%00" not in query and b"\x00" not in query:
+    if not query or (b"%00" not in query and b"\x00" not in query):
         return None
     for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if "\x00" in key or "\x00" in value:
