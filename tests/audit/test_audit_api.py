@@ -51,7 +51,7 @@ def test_search_needs_the_admin_scope_and_filters(app_client, make_event) -> Non
     page = app_client.get("/v1/audit", params={"limit": 1}, headers=admin).json()
     assert len(page["records"]) == 1 and page["next_before_seq"] == page["records"][0]["seq"]
     bad = app_client.get("/v1/audit", params={"since": "yesterday"}, headers=admin)
-    assert bad.status_code == 422 and "since must be an RFC 3339 time" in bad.json()["detail"]
+    assert bad.status_code == 422 and "since must be an RFC 3339 time" in bad.json()["detail"]["message"]
 
 
 def test_exports_carry_the_chain_and_are_themselves_audited(app_client, make_event) -> None:  # noqa: ANN001

@@ -117,9 +117,9 @@ def test_drafts_are_edited_and_submitted_by_their_author(live_app) -> None:  # n
     r = cleo.client.put(f"/v1/config/versions/{draft}", json={"patch": {"jurisdictions": {"SE": {
         "limits": {"ceilings": {"deposit:month": "1,000"}}}}}}, headers={"X-CSRF-Token": cleo.csrf})
     assert r.status_code == 422
-    assert r.json()["problems"] == [{"path": "jurisdictions.SE.limits.ceilings.deposit:month", "value": "1,000",
-                                     "message": "an amount as a decimal string with at most 2 decimals, "
-                                                "e.g. \"1000.00\""}]
+    assert r.json()["errors"] == [{"field": "jurisdictions.SE.limits.ceilings.deposit:month", "value": "1,000",
+                                   "message": "an amount as a decimal string with at most 2 decimals, "
+                                              "e.g. \"1000.00\""}]
     assert otto.client.put(f"/v1/config/versions/{draft}", json={"patch": {"stale_after_minutes": 5}},
                            headers={"X-CSRF-Token": otto.csrf}).status_code == 403
     r = cleo.client.put(f"/v1/config/versions/{draft}", json={"patch": {"jurisdictions": {"SE": {

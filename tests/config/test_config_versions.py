@@ -16,28 +16,28 @@ def test_proposal_errors_name_the_path_and_the_value(as_staff) -> None:  # noqa:
     r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"CA-ON": {"limits": {
         "ceilings": {"deposit:month": "1,000"}}}}}})
     assert r.status_code == 422
-    assert r.json()["problems"] == [{"path": "jurisdictions.CA-ON.limits.ceilings.deposit:month", "value": "1,000",
-                                     "message": 'an amount as a decimal string with at most 2 decimals, e.g. "1000.00"'}]
+    assert r.json()["errors"] == [{"field": "jurisdictions.CA-ON.limits.ceilings.deposit:month", "value": "1,000",
+                                   "message": 'an amount as a decimal string with at most 2 decimals, e.g. "1000.00"'}]
     r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"SE": {"min_age": "twenty"}}}})
     assert r.status_code == 422
-    assert r.json()["problems"][0]["path"] == "jurisdictions.SE.min_age"
-    assert r.json()["problems"][0]["value"] == "twenty"
+    assert r.json()["detail"]["field"] == "jurisdictions.SE.min_age"
+    assert r.json()["detail"]["value"] == "twenty"
     r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"DK": {"exclusions": {
         "self_exclusion_periods": ["P1M", "one year"]}}}, "features": {"late_night_end_hour": 30}}})
-    problem = r.json()["problems"][0]  # schema errors first: one at a time
-    assert (problem["path"], problem["value"]) == ("features.late_night_end_hour", 30)
+    problem = r.json()["errors"][0]  # schema errors first: one at a time
+    assert (problem["field"], problem["value"]) == ("features.late_night_end_hour", 30)
     r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"DK": {"exclusions": {
         "self_exclusion_periods": ["P1M", "one year"]}, "limitz": {}}}}})
-    assert r.json()["problems"][0]["path"] == "jurisdictions.DK.limitz"
+    assert r.json()["detail"]["field"] == "jurisdictions.DK.limitz"
     r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"DK": {"exclusions": {
         "self_exclusion_periods": ["P1M", "one year"]}, "sources": {"limits.typo": "x"}}}}})
-    assert {(p["path"], json.dumps(p["value"])) for p in r.json()["problems"]} == {
+    assert {(p["field"], json.dumps(p["value"])) for p in r.json()["errors"]} == {
         ("jurisdictions.DK.exclusions.self_exclusion_periods.1", '"one year"'),
         ("jurisdictions.DK.sources.limits.typo", '"x"')}
     r = cleo.post("/v1/config/versions", {"document": {"min_age": {"default": 18, "SE": 20},
                                                        "jurisdictions": {"SE": {"code": "SE", "name": "Sweden",
                                                                                 "currency": "SEK"}}}})
-    assert r.json()["problems"][0]["path"] == "min_age.SE" and "jurisdictions.SE.min_age" in r.json()["problems"][0]["message"]
+    assert r.json()["detail"]["field"] == "min_age.SE" and "jurisdictions.SE.min_age" in r.json()["detail"]["message"]
     assert cleo.post("/v1/config/versions", {"document": {}, "patch": {}}).status_code == 400
     assert audit_of(cleo.client.app, "config.proposed") == []  # nothing invalid was stored
 

@@ -26,7 +26,7 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
     assert refused.status_code == 403 and "rg.review" in refused.json()["detail"]
     bad = app_client.post("/v1/players/p1/rg-review", json={**body, "outcome": "shrug"},
                           headers={**admin, "X-Croupier-Actor": "olga"})
-    assert bad.status_code == 422 and "outcome must be one of" in bad.json()["detail"]
+    assert bad.status_code == 422 and "outcome must be one of" in bad.json()["detail"]["message"]
 
     done = app_client.post("/v1/players/p1/rg-review", json=body, headers={**admin, "X-Croupier-Actor": "olga"})
     assert done.status_code == 200, done.text

@@ -283,11 +283,11 @@ def test_rates_are_validated_versioned_and_audited(gb: TestClient) -> None:
     cleo, otto = gb.officers
     r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"rates": {"GBP": {"rate": 0.85,
                                                                                    "as_of": "2026-11-30"}}}}})
-    assert r.status_code == 422 and r.json()["problems"][0]["path"] == "exchange.rates.GBP.rate"
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "exchange.rates.GBP.rate"
     r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"base": "XXX", "rates": {
         "GBP": {"rate": "0", "as_of": "30/11/2026"}}}}})
     assert r.status_code == 422
-    assert {p["path"] for p in r.json()["problems"]} == {"exchange.base", "exchange.rates.GBP.rate",
+    assert {p["field"] for p in r.json()["errors"]} == {"exchange.base", "exchange.rates.GBP.rate",
                                                           "exchange.rates.GBP.as_of"}
     before = gb.get("/v1/config").json()["version"]
     r = cleo.post("/v1/config/versions", {"patch": {"exchange": {"rates": {"GBP": RATES["GBP"]}}}})

@@ -71,13 +71,14 @@ def test_errors_name_the_field_and_value(api: TestClient) -> None:
     assert r.status_code == 422
     assert r.json()["detail"]["field"] == "amount" and r.json()["detail"]["value"] == "1.001"
     r = api.post("/v1/wallet/p1/deposits", json={"transaction_id": "t", "amount": 10, "currency": "SEK"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "amount"]
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "amount" and r.json()["detail"]["value"] == 10
     r = api.post("/v1/wallet/p1/bets", json={"transaction_id": "t", "amount": "1.00", "currency": "XYZ"})
     assert r.status_code == 422 and r.json()["detail"]["field"] == "amount" and "XYZ" in r.json()["detail"]["message"]
     r = api.post("/v1/wallet/p1/deposits", json={"transaction_id": "t", "amount": "0", "currency": "SEK"})
     assert r.status_code == 422 and r.json()["detail"]["field"] == "amount"
     r = api.post("/v1/players/p1/limits", json={"kind": "deposit", "period": "fortnight", "amount": "1.00"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "period"]
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "period"
+    assert r.json()["detail"]["value"] == "fortnight" and r.json()["errors"][0] == r.json()["detail"]
     r = api.post("/v1/wallet/p1/withdrawals/nope/settle")
     assert r.status_code == 404 and r.json()["detail"]["field"] == "transaction_id"
 

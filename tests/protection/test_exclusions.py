@@ -77,10 +77,10 @@ def test_a_requested_period_is_validated_with_the_allowed_values(runtime, client
     same_person(runtime, jurisdiction="SE")
     response = client.post("/v1/players/a1/exclusions", json={"kind": "self_exclusion", "period": "P2M"})
     assert response.status_code == 422
-    assert response.json()["detail"] == {"error": "P2M is not a self-exclusion period offered in SE",
-                                         "allowed": ["P1M", "P3M", "P6M", "indefinite"]}
+    assert response.json()["detail"] == {"field": None, "message": "P2M is not a self-exclusion period offered in SE",
+                                         "value": None, "allowed": ["P1M", "P3M", "P6M", "indefinite"]}
     unknown = client.post("/v1/players/nobody/exclusions", json={"kind": "panic"})
-    assert unknown.status_code == 422 and "unknown" in unknown.json()["detail"]["error"]
+    assert unknown.status_code == 422 and "unknown" in unknown.json()["detail"]["message"]
 
 
 def test_the_panic_button_locks_for_24_hours_then_lifts(runtime, client):

@@ -74,7 +74,7 @@ def test_take_assign_reassign_unassign_with_history_audit_and_queue(app_client, 
     assert refused.status_code == 403 and "rg.assign" in refused.json()["detail"]["error"]
     wrong = _assign(app_client, as_staff("olga"), "carl")
     assert wrong.status_code == 422
-    assert wrong.json()["detail"] | {"error": None} == {"error": None, "field": "assignee", "value": "carl"}
+    assert wrong.json()["detail"] | {"message": None} == {"message": None, "field": "assignee", "value": "carl"}
     assert _assign(app_client, as_staff("carl"), "carl").status_code == 403      # no rg.review at all
 
     moved = _assign(app_client, as_staff("olga"), "tom", "rita is on leave")

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from croupier import __version__
 from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
-from croupier.api import person_routes
+from croupier.api import errors, person_routes
+from croupier.api.guard import InputGuard
 from croupier.api.runtime import Runtime
 from croupier.api.wallet_lane import WalletLane
 from croupier.events import event_json_schema
@@ -41,6 +42,8 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     app.include_router(person_routes.router)
     if wallet_lane:
         app.add_middleware(WalletLane)
+    app.add_middleware(InputGuard)   # added last: the outermost layer, in front of the wallet lane
+    errors.install(app)
     if web:
         from croupier.web import mount_back_office
 
@@ -62,7 +65,8 @@ def app_from_environment() -> FastAPI:
 
 
 def _add_event_schema(app: FastAPI) -> None:
-    """Put protocol v1's schema into the OpenAPI components so /docs shows every event type."""
+    """Put protocol v1's schema into the OpenAPI components so /docs shows every event type,
+    and declare every error status each operation can answer (`errors.declare_errors`)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -75,6 +79,7 @@ def _add_event_schema(app: FastAPI) -> None:
         for name, body in defs.items():
             components.setdefault(name, body)
         components["Event"] = {k: v for k, v in schema.items() if k != "$schema"}
+        errors.declare_errors(spec)
         text = __import__("json").dumps(spec).replace("#/$defs/", "#/components/schemas/")
         app.openapi_schema = __import__("json").loads(text)
         return app.openapi_schema

@@ -18,6 +18,7 @@ from croupier.api.auth import require_scope, sees_aml
 from croupier.privacy.tipping_off import decision_for_viewer
 from croupier.store import Database
 from croupier.store import audit as audit_store
+from croupier.store.schema import MAX_SEQ
 
 router = APIRouter(prefix="/v1")
 EXPORT_COLUMNS = ("seq", "at", "at_us", "actor", "kind", "player_id", "subject", "config_version", "body",
@@ -35,10 +36,12 @@ def parse_time(value: str | None, name: str) -> int | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise HTTPException(422, detail=f"{name} must be an RFC 3339 time such as 2026-11-21T00:00:00Z, "
-                                        f"got {value!r}") from None
+        raise HTTPException(422, detail={"field": name, "value": value, "message":
+                                         f"{name} must be an RFC 3339 time such as 2026-11-21T00:00:00Z, "
+                                         f"got {value!r}"}) from None
     if moment.tzinfo is None:
-        raise HTTPException(422, detail=f"{name} needs a UTC offset, got {value!r}")
+        raise HTTPException(422, detail={"field": name, "value": value,
+                                         "message": f"{name} needs a UTC offset, got {value!r}"})
     delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -117,7 +120,8 @@ def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[
 
 @router.get("/audit", summary="Search the audit log (newest first)")
 def get_audit(request: Request, filters: audit_store.AuditFilter = Depends(audit_filter),
-              limit: int = Query(100, ge=1, le=1000), before_seq: int | None = Query(None, ge=1),
+              limit: int = Query(100, ge=1, le=1000),
+              before_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
               _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
     with request.app.state.runtime.db.reader.connect() as conn:
         rows = audit_store.search(conn, filters, limit, before_seq)
@@ -125,7 +129,13 @@ def get_audit(request: Request, filters: audit_store.AuditFilter = Depends(audit
             "next_before_seq": rows[-1]["seq"] if len(rows) == limit else None}
 
 
-@router.get("/audit/export", summary="Export the audit log for a regulator (CSV or JSON), with hashes")
+@router.get("/audit/export", summary="Export the audit log for a regulator (CSV or JSON), with hashes",
+            responses={200: {"description": "The records in chain order, as an attachment: `format=csv` sends "
+                                            "text/csv (a header row, then one row per record), `format=json` a "
+                                            "JSON array of records",
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "application/json": {"schema": {"type": "array",
+                                                                          "items": {"type": "object"}}}}}})
 def get_audit_export(request: Request, format: Literal["csv", "json"] = "json",  # noqa: A002
                      filters: audit_store.AuditFilter = Depends(audit_filter),
                      key=Depends(require_scope("admin"))) -> StreamingResponse:  # noqa: ANN001

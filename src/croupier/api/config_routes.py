@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
+from croupier.api.errors import invalid
 from croupier.compliance import config_store as store
 from croupier.compliance.document import diff, in_force_document, to_builtins
 from croupier.compliance.shadow import MAX_EVENTS, run_shadow
@@ -41,8 +42,27 @@ def _runtime(request: Request):  # noqa: ANN202
 
 
 def refused(exc: store.ConfigRefused) -> JSONResponse:
+    """A refusal as the API answers it: an invalid document is a 422 naming each problem's
+    path (as `field`) and value; the other refusals say why in `detail`."""
+    if exc.status == 422:
+        return invalid([{"field": p.path or None, "message": p.message, "value": p.value} for p in exc.problems]
+                       or [{"field": None, "message": exc.message}])
     return JSONResponse({"detail": exc.message, "problems": [p.as_dict() for p in exc.problems]},
                         status_code=exc.status)
+
+
+_BAD_BODY = {400: {"description": "The body is not a JSON object, or has keys this operation does not take"}}
+_NO_VERSION = {404: {"description": "No such configuration version"}}
+_CONFLICT = {409: {"description": "The version's state does not allow it (e.g. not a draft, already decided, "
+                                  "identical to the configuration in force)"}}
+_INVALID = {422: {"description": "The resulting configuration is invalid: each problem's `field` is its path "
+                                 "in the configuration document, with the `value` found there"}}
+_NOT_YOURS = {403: {"description": "Only the draft's author may do this, or the staff member lacks config.edit"}}
+_DOCUMENT = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False,
+    "properties": {"document": {"type": "object", "description": "the whole configuration"},
+                   "patch": {"type": "object", "description": "a JSON merge patch (RFC 7396)"},
+                   "comment": {"type": "string"}, "draft": {"type": "boolean"}}}}}}}
 
 
 # -- operations shared with the back office ---------------------------------------------------
@@ -169,7 +189,7 @@ async def _document_body(request: Request, allowed: set[str]) -> dict[str, Any] 
     return body
 
 
-@router.post("/versions", status_code=201,
+@router.post("/versions", status_code=201, responses={**_BAD_BODY, **_CONFLICT, **_INVALID}, openapi_extra=_DOCUMENT,
              summary="Propose a configuration: a whole document or a JSON merge patch against the active one",
              description="Body: `{\"document\": {...}}` or `{\"patch\": {...}}`, with optional `comment` and "
                          "`draft` (store without proposing). Errors name the path and value of each problem. "
@@ -189,7 +209,8 @@ async def post_version(request: Request) -> Any:
     return await run_in_threadpool(version_detail, _runtime(request), version.version_id)
 
 
-@router.get("/versions/{version_id}", summary="One version: document, status, diff against the active one, shadow")
+@router.get("/versions/{version_id}", summary="One version: document, status, diff against the active one, shadow",
+            responses=_NO_VERSION)
 async def get_version(version_id: str, request: Request) -> Any:
     await actor(request, "config.view")
     detail = await run_in_threadpool(version_detail, _runtime(request), version_id)
@@ -199,6 +220,7 @@ async def get_version(version_id: str, request: Request) -> Any:
 
 
 @router.put("/versions/{version_id}", summary="Edit a draft (its author only): a whole document or a merge patch",
+            responses={**_BAD_BODY, **_NOT_YOURS, **_NO_VERSION, **_CONFLICT, **_INVALID}, openapi_extra=_DOCUMENT,
             description="Body: `{\"document\": {...}}` or `{\"patch\": {...}}` (a JSON merge patch against the "
                         "draft), optional `comment`. The draft's id follows its new content; errors name the "
                         "path and value of each problem (422).")
@@ -217,7 +239,8 @@ async def put_version(version_id: str, request: Request) -> Any:
     return await run_in_threadpool(version_detail, _runtime(request), version.version_id)
 
 
-@router.post("/versions/{version_id}/propose", summary="Submit a draft for approval (its author only)")
+@router.post("/versions/{version_id}/propose", summary="Submit a draft for approval (its author only)",
+             responses={**_NOT_YOURS, **_NO_VERSION, **_CONFLICT, **_INVALID})
 async def propose_draft(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
     try:
@@ -241,18 +264,19 @@ async def _review(version_id: str, request: Request, verdict: str) -> Any:
     return {**version.as_dict(), "active_version": _runtime(request).config.version}
 
 
-@router.post("/versions/{version_id}/approve",
+@router.post("/versions/{version_id}/approve", responses={**_NO_VERSION, **_CONFLICT},
              summary="Approve a proposed version (a second officer; back-office session only): in force at once")
 async def approve(version_id: str, request: Request) -> Any:
     return await _review(version_id, request, "approve")
 
 
-@router.post("/versions/{version_id}/reject", summary="Reject a proposed version (a second officer; session only)")
+@router.post("/versions/{version_id}/reject", summary="Reject a proposed version (a second officer; session only)",
+             responses={**_NO_VERSION, **_CONFLICT})
 async def reject(version_id: str, request: Request) -> Any:
     return await _review(version_id, request, "reject")
 
 
-@router.post("/versions/{version_id}/shadow",
+@router.post("/versions/{version_id}/shadow", responses={**_BAD_BODY, **_NO_VERSION, **_CONFLICT},
              summary="Run a proposed version in shadow over recent events (nothing is written but the report)",
              description="Body (optional): `{\"last_events\": N}` (default 1000, at most "
                          f"{MAX_EVENTS}) or `{{\"since_minutes\": M}}`.")
@@ -275,7 +299,7 @@ async def post_shadow(version_id: str, request: Request) -> Any:
         return refused(exc)
 
 
-@router.post("/versions/{version_id}/shadow/start", status_code=201,
+@router.post("/versions/{version_id}/shadow/start", status_code=201, responses={**_NO_VERSION, **_CONFLICT},
              summary="Run a draft or proposal in shadow beside the live configuration on every event from now on")
 async def start_live_shadow(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
@@ -285,7 +309,8 @@ async def start_live_shadow(version_id: str, request: Request) -> Any:
         return refused(exc)
 
 
-@router.post("/versions/{version_id}/shadow/stop", summary="Stop a version's shadow on the live stream")
+@router.post("/versions/{version_id}/shadow/stop", summary="Stop a version's shadow on the live stream",
+             responses={**_NO_VERSION, **_CONFLICT})
 async def stop_live_shadow(version_id: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
     try:
@@ -294,7 +319,8 @@ async def stop_live_shadow(version_id: str, request: Request) -> Any:
         return refused(exc)
 
 
-@router.get("/versions/{version_id}/shadow/results",
+@router.get("/versions/{version_id}/shadow/results", responses={404: {"description": "The version has not run "
+                                                                                   "in shadow on the live stream"}},
             summary="What the version's shadow on the live stream found so far: decisions it would have "
                     "suppressed or allowed, players it would flag or unflag at each RG level")
 async def get_live_shadow(version_id: str, request: Request) -> Any:
@@ -306,7 +332,8 @@ async def get_live_shadow(version_id: str, request: Request) -> Any:
     return _for(request, result)
 
 
-@router.get("/versions/{version_id}/shadow", summary="The latest shadow run of a version")
+@router.get("/versions/{version_id}/shadow", summary="The latest shadow run of a version",
+            responses={404: {"description": "The version has no shadow run yet"}})
 async def get_shadow(version_id: str, request: Request) -> Any:
     await actor(request, "config.view")
     runtime = _runtime(request)

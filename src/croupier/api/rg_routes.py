@@ -50,7 +50,9 @@ async def post_review(player_id: str, body: ReviewRequest, request: Request) -> 
     try:
         return review_player(request.app.state.runtime, player_id, who.username, body)
     except ReviewRefused as exc:
-        raise HTTPException(422 if "outcome" in str(exc) else 404, detail=str(exc)) from None
+        if "outcome" in str(exc):
+            raise HTTPException(422, detail={"field": "outcome", "value": body.outcome, "message": str(exc)}) from None
+        raise HTTPException(404, detail=str(exc)) from None
 
 
 # -- cases and who works them -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import case_queue
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
+from croupier.store.schema import MAX_SEQ
 
 router = APIRouter(prefix="/v1")
 
@@ -91,7 +92,8 @@ def get_player(player_id: str, request: Request, timeline_limit: int = Query(50,
 
 @router.get("/players/{player_id}/events", summary="A player's event timeline, newest first")
 def get_player_events(player_id: str, request: Request, limit: int = Query(100, ge=1, le=1000),
-                      before_seq: int | None = None,
+                      before_seq: int | None = Query(None, ge=1, le=MAX_SEQ,
+                                                     description="only events before this log position"),
                       _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     with _runtime(request).db.reader.connect() as conn:
         return {"events": timeline(conn, player_id, limit, before_seq)}

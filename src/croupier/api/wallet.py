@@ -15,13 +15,13 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 
 from croupier.api import money_of_record as money
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
-from croupier.events import bounded_minor
+from croupier.events import bounded_minor, player_id_problem
 from croupier.events.money import AmountError
 from croupier.ingest.facts import append_facts
 from croupier.ledger import LedgerError, PlayerContext, PostResult, TransferRequest
@@ -43,9 +43,25 @@ T = TypeVar("T")
 AmountStr = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,8})?$", examples=["50.00"],
                                  description="decimal string in major units, never a JSON number")]
 CurrencyStr = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["SEK"])]
-TxId = Annotated[str, Field(min_length=1, max_length=128, examples=["tx-1001"],
-                            description="your idempotency key: a retry with the same id and body returns "
-                                        "the original result; another body under it is refused with 409")]
+_URL_SAFE = r"^[^/\\\x00-\x1f\x7f-\x9f]+$"
+
+
+def _url_segment(value: str) -> str:
+    """An id that later appears in a URL (a player, a pending withdrawal, a session) follows the
+    player id grammar (docs/protocol.md): otherwise the record it names could not be reached."""
+    problem = player_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# The pattern documents the rule; the validator enforces it with a message that says why.
+SegmentId = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": _URL_SAFE}),
+                      AfterValidator(_url_segment)]
+TxId = Annotated[SegmentId, Field(examples=["tx-1001"],
+                                  description="your idempotency key: a retry with the same id and body returns "
+                                              "the original result; another body under it is refused with 409. "
+                                              "No '/', '\\' or control characters: it appears in URLs")]
 Short = Annotated[str, Field(max_length=128)]
 
 
@@ -87,12 +103,12 @@ class AdjustmentBody(Money):
 
 
 class SessionBody(BaseModel):
-    session_id: Short
+    session_id: SegmentId
     brand: Short | None = None
 
 
 class AuthorizeBody(BaseModel):
-    player_id: Short
+    player_id: SegmentId
     kind: Literal["deposit", "bet", "withdrawal", "bonus_credit"]
     amount: AmountStr
     currency: CurrencyStr

@@ -8,7 +8,8 @@ endpoints directly: the body validated by the documented models themselves (`api
 the key checked as `require_scope` does, and the posting made by the same `respond`.
 Anything else, an invalid body, a missing or bad key, a signed request, goes on to the
 FastAPI route, which answers it (errors included) exactly as documented. The lane only takes
-requests the route would accept, and answers them with the route's own code."""
+requests the route would accept, and answers them with the route's own code. The input
+guard (`api.guard`) stands in front of it: its body limit and NUL checks hold here too."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ import re
 from typing import Any
 
 from fastapi import HTTPException
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from croupier.api import wallet
 from croupier.api.auth import key_with_scope
+from croupier.api.errors import error_response
 
 _PATH = re.compile(r"^/v1/wallet/([^/]+)/(deposits|withdrawals|bets|wins)$")
 _KINDS = {"deposits": "deposit", "withdrawals": "withdrawal", "bets": "bet", "wins": "win"}
@@ -75,8 +76,8 @@ class WalletLane:
         try:
             req = wallet.transfer_of(player_id, body, _KINDS[endpoint], **wallet.play_fields(body))
             response: Any = await wallet.respond(runtime, req, body.brand)
-        except HTTPException as exc:   # FastAPI's own rendering of the route's errors
-            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        except HTTPException as exc:   # rendered as the app's exception handlers render the route's
+            response = error_response(exc.status_code, exc.detail, exc.headers)
         await response(scope, _no_body, send)
         global answered
         answered += 1

@@ -14,8 +14,8 @@ from croupier.events.types import (
     SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
 )
 from croupier.events.validate import (
-    MAX_BATCH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, encode_fact, parse_batch,
-    parse_event,
+    MAX_BATCH, MAX_DEPTH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, encode_fact,
+    json_depth, parse_batch, parse_event, player_id_problem,
 )
 
 __all__ = [
@@ -23,11 +23,12 @@ __all__ = [
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
     "RealityCheck", "RegisterScreened", "RgReviewed", "StoredEvent", "encode_fact",
-    "CURRENCY_EXPONENT", "MAX_BATCH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
+    "CURRENCY_EXPONENT", "MAX_BATCH", "MAX_DEPTH", "ROLLBACKABLE", "TYPE_NAMES", "AmountError", "AnyEvent",
     "BatchError", "BatchTooLarge", "bounded_minor", "CasinoBet", "CasinoWin", "Chargeback", "ConsentChanged", "Deposit", "Event", "ExchangeUsed",
     "EventError", "ExclusionRequested", "KycStatusChanged", "LimitChanged", "MessageFeedback",
     "ParsedBatch", "PlayerLogin", "PlayerLogout", "PlayerRegistered", "PlayerUpdated",
     "Rejection", "Reported", "Rollback", "SessionEnded", "SessionStarted", "SportsBetPlaced",
     "SportsBetSettled", "SupportMessage", "Withdrawal", "decode_stored", "event_json_schema",
-    "exponent", "format_amount", "max_amount", "max_minor", "parse_batch", "parse_event", "to_decimal", "to_minor",
+    "exponent", "format_amount", "json_depth", "max_amount", "max_minor", "parse_batch", "parse_event", "player_id_problem",
+    "to_decimal", "to_minor",
 ]

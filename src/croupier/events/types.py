@@ -14,6 +14,12 @@ import msgspec
 from msgspec import Meta, Struct
 
 Id = Annotated[str, Meta(min_length=1, max_length=128, description="producer-chosen identifier")]
+# A player id is a URL path segment (/v1/players/{id}, /v1/wallet/{id}/…): validate.py refuses
+# '/', '\\', control characters, '.' and '..' in inbound events (the type stays open so that
+# events stored before the rule still decode).
+PlayerId = Annotated[str, Meta(min_length=1, max_length=128, description=(
+    "producer-chosen player identifier; it appears in URLs, so it must not contain '/', '\\' or "
+    "control characters (U+0000–U+001F, U+007F–U+009F) and must not be '.' or '..'"))]
 Amount = Annotated[
     str,
     Meta(
@@ -55,7 +61,7 @@ class Event(Struct, tag_field="type", kw_only=True, forbid_unknown_fields=False)
     """Fields every event carries."""
 
     event_id: Id
-    player_id: Id
+    player_id: PlayerId
     brand: Id
     occurred_at: Timestamp
 

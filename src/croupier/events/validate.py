@@ -27,12 +27,17 @@ MAX_BATCH = 10_000
 MAX_FUTURE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # times are stored as microseconds since then
 MAX_BODY_BYTES = 64 * 2**20
+MAX_DEPTH = 32   # objects and arrays inside one event, the event itself counting as 1
 _AMOUNT_FIELDS = {"amount", "bonus_amount", "payout", "balance", "bonus_balance"}
 _batch_decoder = msgspec.json.Decoder(list[AnyEvent])
 _raw_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _one_decoder = msgspec.json.Decoder(AnyEvent)
 _stored_decoder = msgspec.json.Decoder(StoredEvent)
 _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?(?P<path>[^`]*)`$")
+# JSON's structure, strings skipped whole: enough to measure nesting and to split an array
+# without a recursive decoder (msgspec, like any, stops at Python's recursion limit).
+_STRUCTURE = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{]+|[\]}]+|,', re.DOTALL)
+_ID_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
 
 
 class BatchError(ValueError):
@@ -81,21 +86,24 @@ def parse_batch(body: bytes, now: datetime | None = None) -> ParsedBatch:
         raise BatchTooLarge(f"a request body holds at most {MAX_BODY_BYTES // 2**20} MiB; this one has "
                             f"{len(body) / 2**20:.1f} MiB: split it")
     try:
-        raws = _raw_decoder.decode(body)
+        raws: list[Any] = _raw_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BatchError(
             f"the body must be a JSON array of event objects: {_plain(str(exc))}"
         ) from None
+    except RecursionError:   # some event nests too deep to decode: find the events lexically
+        raws = _split_array(body)
     if len(raws) > MAX_BATCH:
         raise BatchTooLarge(f"a batch holds at most {MAX_BATCH} events; this one has {len(raws)}: split it")
     out = ParsedBatch()
     nul = _NUL_ESCAPE in body  # cheap screen; the per-event check confirms
     try:
         typed = _batch_decoder.decode(body)
-    except (msgspec.ValidationError, UnicodeDecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         typed = None
     for i, raw in enumerate(raws):
         try:
+            _check_depth(raw)
             event = typed[i] if typed is not None else _decode_one(raw)
             check(event, now)
             if nul:
@@ -113,7 +121,13 @@ def parse_event(obj: dict[str, Any], now: datetime | None = None) -> Event:
     """Validate one event given as a dict (file import, tests); raises EventError."""
     if not isinstance(obj, dict):
         raise EventError(None, f"an event must be a JSON object, not {type(obj).__name__}")
-    raw = msgspec.json.encode(obj)
+    try:
+        raw = msgspec.json.encode(obj)
+    except RecursionError:
+        raise EventError(None, _too_deep()) from None
+    except (TypeError, ValueError) as exc:   # not JSON-shaped (a set, bytes, a NaN…)
+        raise EventError(None, f"not representable as JSON: {exc}") from None
+    _check_depth(raw)
     event = _decode_one(raw)
     check(event, now or datetime.now(timezone.utc))
     _check_no_nul(raw)
@@ -121,6 +135,79 @@ def parse_event(obj: dict[str, Any], now: datetime | None = None) -> Event:
 
 
 _NUL_ESCAPE = b"\\u0000"
+
+
+def _too_deep() -> str:
+    return (f"nests objects and arrays more than {MAX_DEPTH} levels deep (the event itself is level 1); "
+            "flatten the fields you add")
+
+
+def json_depth(raw: bytes, stop: int = MAX_DEPTH + 1) -> int:
+    """How deep objects and arrays nest in `raw` (JSON text), counted up to `stop`; found
+    lexically, so any depth is measured without recursion."""
+    depth = deepest = 0
+    for match in _STRUCTURE.finditer(raw):
+        first = raw[match.start()]
+        if first in b"[{":
+            depth += match.end() - match.start()
+            if depth > deepest:
+                deepest = depth
+                if deepest >= stop:
+                    return deepest
+        elif first in b"]}":
+            depth -= match.end() - match.start()
+    return deepest
+
+
+def _check_depth(raw: bytes) -> None:
+    """Refuse an event nested deeper than MAX_DEPTH: decoding, storing and showing it would
+    recurse without bound. A count of brackets clears nearly every event at C speed."""
+    data = bytes(raw)
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH and json_depth(data) > MAX_DEPTH:
+        raise EventError(None, _too_deep())
+
+
+def _split_array(body: bytes) -> list[bytes]:
+    """The elements of a top-level JSON array, found without decoding them (for a body whose
+    nesting defeats the decoder); each element is then checked on its own."""
+    text = body.strip(b" \t\r\n")
+    if not (text.startswith(b"[") and text.endswith(b"]")):
+        raise BatchError("the body must be a JSON array of event objects")
+    items: list[bytes] = []
+    depth, start = 0, 1
+    for match in _STRUCTURE.finditer(text, 1, len(text) - 1):
+        first = text[match.start()]
+        if first in b"[{":
+            depth += match.end() - match.start()
+        elif first in b"]}":
+            depth -= match.end() - match.start()
+            if depth < 0:
+                raise BatchError("the body must be a JSON array of event objects: unbalanced brackets")
+        elif first == ord(",") and depth == 0:
+            items.append(text[start:match.start()].strip(b" \t\r\n"))
+            start = match.end()
+    if depth != 0:
+        raise BatchError("the body must be a JSON array of event objects: unbalanced brackets")
+    last = text[start:len(text) - 1].strip(b" \t\r\n")
+    if last or items:
+        items.append(last)
+    return items
+
+
+def player_id_problem(value: str) -> str | None:
+    """Why `value` cannot be a player id, or None. A player id is a URL path segment: '/'
+    would split it, '\\' and dot segments are rewritten by browsers, control characters
+    break logs and headers (docs/protocol.md, "Player ids")."""
+    if value in (".", ".."):
+        return "must not be '.' or '..': the id appears in URLs, which treat them as path steps (docs/protocol.md)"
+    bad = _ID_FORBIDDEN.search(value)
+    if bad is not None:
+        char = bad.group()
+        what = (f"'{char}'" if char in "/\\" else "the NUL character (U+0000)" if char == "\x00"
+                else f"the control character U+{ord(char):04X}")
+        return (f"must not contain {what}: the id appears in URLs, so '/', '\\' and "
+                "control characters are not allowed (docs/protocol.md, \"Player ids\")")
+    return None
 
 
 def _check_no_nul(raw: bytes) -> None:
@@ -223,6 +310,9 @@ _EXTRA_CHECKS: dict[type, Callable[[Any], None]] = {
 
 def check(event: Event, now: datetime) -> None:
     """Rules beyond the schema: currency precision, future times, cross-field consistency."""
+    problem = player_id_problem(event.player_id)
+    if problem is not None:
+        raise EventError("player_id", problem, event.player_id)
     if event.occurred_at - now > MAX_FUTURE:
         raise EventError("occurred_at", "is in the future (more than 5 minutes ahead of the server clock)",
                          event.occurred_at.isoformat())
@@ -252,7 +342,7 @@ def check(event: Event, now: datetime) -> None:
 def _known_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: a name too long for a file
         return False
     return True
 
@@ -260,7 +350,7 @@ def _known_zone(name: str) -> bool:
 def _event_id_of(raw: bytes) -> str | None:
     try:
         obj = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     value = obj.get("event_id") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None

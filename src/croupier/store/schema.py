@@ -14,6 +14,7 @@ metadata = MetaData()
 
 # SQLite only auto-assigns INTEGER PRIMARY KEY (the rowid); PostgreSQL gets a BIGINT identity.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
+MAX_SEQ = 2**63 - 1   # the largest log position either database can hold (a query beyond it fails)
 
 events = Table(
     "events", metadata,

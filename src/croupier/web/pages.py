@@ -18,7 +18,7 @@ from croupier.protection.reviews import OUTCOMES, ReviewRefused
 from croupier.protection.rg_cases import officers
 from croupier.web.protection_forms import EXCLUSION_KINDS
 from croupier.store import audit as audit_store
-from croupier.store.schema import audit_log
+from croupier.store.schema import MAX_SEQ, audit_log
 from croupier.privacy.tipping_off import timeline_for_viewer
 from croupier.web.player_page import feature_groups, glance, timeline_rows
 from croupier.web.protection_panel import panel_context
@@ -65,7 +65,7 @@ def players_page(request: Request, q: str = "", staff: Staff = Depends(require("
 
 
 @router.get("/players/{player_id:path}")
-def player_page(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1),
+def player_page(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
                 staff: Staff = Depends(require("players.view"))) -> Response:
     pii = staff.can("players.pii")
     view = player_360(request.app.state.runtime, player_id, pii=pii, timeline_limit=TIMELINE_PAGE,
@@ -91,7 +91,7 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
 
 
 @router.get("/bo/api/events")
-def player_events_json(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1),
+def player_events_json(request: Request, player_id: str, before_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
                        limit: int = Query(TIMELINE_PAGE, ge=1, le=500),
                        staff: Staff = Depends(require("events.view"))) -> Response:
     """Older timeline rows for the "load older" button, already shaped for display."""
@@ -157,7 +157,7 @@ def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list
 
 @router.get("/audit")
 def audit_page(request: Request, player_id: str = "", kind: str = "",
-               before_seq: int | None = Query(None, ge=1),
+               before_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
                staff: Staff = Depends(require("audit.view"))) -> Response:
     player_id, kind = player_id.strip(), kind.strip()
     with _db(request).reader.connect() as conn:
