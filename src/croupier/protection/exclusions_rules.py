@@ -224,15 +224,16 @@ def plan_end(x: ExclusionFacts, rules: JurisdictionRules, now: datetime, actor: 
                                                               if at > now else ""), at)
     if x.until is not None and x.until <= now:
         return EndPlan(False, f"already ended at {_iso(x.until)}")
-    minimum = minimum_end(x, rules)
-    if actor == "player" and minimum is not None and now < minimum:
-        return EndPlan(False, f"a self-exclusion in {rules.code} lasts at least {rules.exclusions.min_self_exclusion}; "
-                              f"a player's request cannot end it before {_iso(minimum)}")
     before_end = now < earliest_end(x, rules)
     if before_end:
         early = may_end_early(x, rules, now)
         if not early.allowed:
             return early
+        minimum = minimum_end(x, rules)
+        if actor == "player" and minimum is not None and now < minimum:
+            return EndPlan(False, f"a self-exclusion in {rules.code} lasts at least "
+                                  f"{rules.exclusions.min_self_exclusion}; a player's request cannot end it "
+                                  f"before {_iso(minimum)}")
     if x.kind in ("timeout", "cooling_off", "panic"):
         return EndPlan(True, "ended early as the rules allow", now)
     if r.reactivation == "automatic" and not before_end:
