@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from croupier.api.auth import actor
+from croupier.api.auth import Actor, actor
 from croupier.api.player_view import queue_rows, rg_queue
 from croupier.protection import rg_cases
 from croupier.protection.reviews import OUTCOMES, ReviewRefused, record_review
@@ -76,7 +76,7 @@ def case_of(runtime: Any, player_id: str) -> tuple[Any, Any]:
     return state, cases[0]
 
 
-def assign_case(runtime: Any, player_id: str, who: Any, assignee: str | None, reason: str = "") -> dict[str, Any]:  # noqa: ANN401
+def assign_case(runtime: Any, player_id: str, who: Actor, assignee: str | None, reason: str = "") -> dict[str, Any]:  # noqa: ANN401
     """Take, assign, reassign or unassign the player's open case (shared with the back office)."""
     _, case = case_of(runtime, player_id)
     with runtime.db.engine.begin() as conn:
