@@ -80,3 +80,24 @@ def test_exports_carry_the_chain_and_are_themselves_audited(app_client, make_eve
     only_p1 = json.loads(app_client.get("/v1/audit/export", params={"format": "json", "player_id": "p1"},
                                         headers=admin).text)
     assert only_p1 and {r["player_id"] for r in only_p1} == {"p1"}
+
+
+def test_the_audit_names_the_key_and_shows_a_supplied_name_apart(app_client, make_event) -> None:  # noqa: ANN001
+    """An ingest key posting an exclusion "as ada": the record's actor is the key; "ada" is
+    kept only as the labelled `claimed_actor`, and the audit page shows it as such."""
+    from croupier.store.accounts import create_user, open_session
+
+    assert app_client.post("/v1/events", content=json.dumps([make_event.registered()])).status_code == 200
+    key = "api-key:" + app_client.headers["Authorization"].split("_")[1]
+    posted = app_client.post("/v1/players/p1/exclusions", json={"kind": "timeout", "period": "P1D", "actor": "ada"})
+    assert posted.status_code == 201, posted.text
+    [record] = app_client.get("/v1/audit", params={"kind": "protection.exclusion_started"},
+                              headers=_admin(app_client)).json()["records"]
+    assert record["actor"] == key and record["body"]["claimed_actor"] == "ada" and record["body"]["actor"] == key
+    with app_client.app.state.runtime.db.engine.begin() as conn:
+        token, _ = open_session(conn, create_user(conn, "aud", "aud-password-01", "auditor"))
+    page = app_client.get("/audit", params={"kind": "protection.exclusion_started"},
+                          headers={"Authorization": ""}, cookies={"croupier_session": token}).text
+    row = page[page.index('data-kind="protection.exclusion_started"'):]
+    row = row[:row.index("</tr>")]
+    assert f'<td class="actor">{key}<br>' in row and "named in the request: ada" in row

@@ -144,7 +144,8 @@ def test_api_keys_propose_with_a_named_actor_but_cannot_approve(config_app, as_s
     assert r.status_code == 201
     version = r.json()["version"]
     [proposed] = audit_of(config_app, "config.proposed")
-    assert proposed.actor == "cleo" and json.loads(proposed.body)["via"].startswith("key:")
+    assert proposed.actor == f"api-key:{admin_key.split('_')[1]}"       # the key acted, for cleo
+    assert json.loads(proposed.body)["on_behalf_of"] == "cleo" and r.json()["proposed_by"] == "cleo"
     r = api.post(f"/v1/config/versions/{version}/approve", headers={"X-Croupier-Actor": "otto"})
     assert r.status_code == 403 and "session" in r.json()["detail"]
     assert api.get(f"/v1/config/versions/{version}").json()["status"] == "proposed"

@@ -62,19 +62,20 @@ def test_review_then_blocked_then_clear_end_to_end(aml) -> None:  # noqa: ANN001
     done = _set(aml, "review", who="ann", request_id="req-1", case_id="AML-7")
     assert done.status_code == 200, done.text
     answer = done.json()
-    assert (answer["status"], answer["previous"], answer["changed"], answer["set_by"]) == \
-        ("review", "clear", True, "ann")
+    key = "api-key:" + aml.admin["Authorization"].split("_")[1]     # the key that acted, for ann
+    assert (answer["status"], answer["previous"], answer["changed"], answer["set_by"], answer["on_behalf_of"]) == \
+        ("review", "clear", True, key, "ann")
     again = _set(aml, "review", who="ann", request_id="req-1", case_id="AML-7").json()
     assert again["changed"] is False and again["status"] == "review"
     events = aml.get("/v1/players/p1/events").json()["events"]
     facts = [e["event"] for e in events if e["type"] == "croupier.aml_status_changed"]
     assert len(facts) == 1
     assert {k: facts[0][k] for k in ("status", "source", "actor", "case_id")} == \
-        {"status": "review", "source": "staff", "actor": "ann", "case_id": "AML-7"}
+        {"status": "review", "source": "staff", "actor": key, "case_id": "AML-7"}
     records = aml.get("/v1/audit", params={"kind": "aml.status_changed"}, headers=aml.admin).json()["records"]
-    assert len(records) == 1 and records[0]["actor"] == "ann"
+    assert len(records) == 1 and records[0]["actor"] == key
     assert records[0]["body"] == {"status": "review", "previous": "clear", "source": "staff",
-                                  "reason": "review: source of funds", "case_id": "AML-7"}
+                                  "reason": "review: source of funds", "case_id": "AML-7", "on_behalf_of": "ann"}
 
     # Under review: bonus credits refused by the ledger; deposits pass, and the first-deposit
     # promotion they trigger is suppressed by the gate with the reason named and audited.

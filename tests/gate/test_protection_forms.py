@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from croupier.players import micros
 from croupier.players.protection_state import active_exclusions, limits_in_force
-from croupier.store.accounts import create_user, open_session
+from croupier.store.accounts import create_key, create_user, open_session
 
 
 def _sessions(runtime):  # noqa: ANN001, ANN202
@@ -62,7 +62,10 @@ def test_ending_an_exclusion_from_the_panel_shows_the_rules_and_refuses_with_the
     (olga, olga_csrf), (sam, sam_csrf) = _sessions(runtime)
     browser = {"headers": {"Authorization": ""}, "follow_redirects": False}
     selfx = app_client.post("/v1/players/p1/exclusions", json={"kind": "self_exclusion", "period": "P1M"}).json()
-    operator = app_client.post("/v1/players/p1/exclusions", json={"kind": "operator", "period": "P30D"}).json()
+    with runtime.db.engine.begin() as conn:
+        staff_key, _ = create_key(conn, "staff tooling", ["protection"])
+    operator = app_client.post("/v1/players/p1/exclusions", json={"kind": "operator", "period": "P30D"},
+                               headers={"Authorization": f"Bearer {staff_key}"}).json()
     selfx_id, operator_id = selfx["exclusion"]["exclusion_id"], operator["exclusion"]["exclusion_id"]
 
     page = app_client.get("/players/p1", cookies={"croupier_session": olga}, **browser).text

@@ -19,8 +19,10 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
     with runtime.db.engine.begin() as conn:
         create_user(conn, "olga", "olga-password-1", "compliance_officer")
         create_user(conn, "sam", "sam-password-01", "support_agent")
-        token, _ = create_key(conn, "rg tooling", ["admin"])
+        token, _ = create_key(conn, "rg tooling", ["protection"])
+        audit_token, _ = create_key(conn, "audit", ["admin"])
     admin = {"Authorization": f"Bearer {token}"}
+    key = f"api-key:{token.split('_')[1]}"
     body = {"outcome": "limits_agreed", "note": "called; weekly limit 500 SEK agreed", "lift_hard_stop": True}
     refused = app_client.post("/v1/players/p1/rg-review", json=body, headers={**admin, "X-Croupier-Actor": "sam"})
     assert refused.status_code == 403 and "rg.review" in refused.json()["detail"]
@@ -30,13 +32,15 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
 
     done = app_client.post("/v1/players/p1/rg-review", json=body, headers={**admin, "X-Croupier-Actor": "olga"})
     assert done.status_code == 200, done.text
-    assert done.json() == {"player_id": "p1", "reviewed_by": "olga", "outcome": "limits_agreed",
+    assert done.json() == {"player_id": "p1", "reviewed_by": key, "on_behalf_of": "olga", "outcome": "limits_agreed",
                            "deposits_blocked": False, "risk_level": "severe", "open_cases": 0}
     after = app_client.get("/v1/players/p1").json()["protection"]
     assert after["deposits_blocked"] is False
     assert [i["status"] for i in after["interventions"] if i["kind"] == "human"] == ["reviewed"]
-    record = app_client.get("/v1/audit", params={"kind": "protection.rg_reviewed"}, headers=admin).json()["records"]
-    assert record[0]["actor"] == "olga" and record[0]["body"]["lift_hard_stop"] is True
+    record = app_client.get("/v1/audit", params={"kind": "protection.rg_reviewed"},
+                            headers={"Authorization": f"Bearer {audit_token}"}).json()["records"]
+    assert record[0]["actor"] == key and record[0]["body"]["on_behalf_of"] == "olga"
+    assert record[0]["body"]["lift_hard_stop"] is True
 
     live = states.encode(runtime.engine.state_of("p1"))
     runtime.engine.reset()

@@ -94,7 +94,7 @@ def test_scopes(api: TestClient) -> None:
     assert api.post("/v1/wallet/p1/adjustments", json=adjustment).status_code == 403          # ingest+read key
     _set_limit(api)
     r = api.post("/v1/wallet/p1/adjustments", json={**adjustment, "actor": "alice"}, headers=api.admin)
-    assert r.status_code == 200 and r.json()["actor"] == "alice"
+    assert r.status_code == 200 and r.json()["actor"].startswith("api-key:") and r.json()["claimed_actor"] == "alice"
     r = api.post("/v1/players/p1/limits", json={"kind": "wager", "period": "day", "amount": "1.00",
                                                 "currency": "SEK", "source": "operator"})
     assert r.status_code == 403 and r.json()["detail"]["field"] == "source"

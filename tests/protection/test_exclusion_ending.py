@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from croupier.protection.exclusions_rules import ExclusionFacts, ending_rules
+import msgspec
+
+from croupier.protection.exclusions_rules import ExclusionFacts, ending_rules, imposed_by_staff, plan_end
 from croupier.store.schema import audit_log
 
 from . import RULES, UTC, same_person
@@ -55,6 +57,31 @@ def test_an_operator_exclusion_is_the_operators_to_lift_and_a_panic_lock_nobodys
     assert early.early_end_allowed and early.options["player"].allowed
 
 
+def test_a_players_request_never_ends_an_exclusion_staff_imposed():
+    timeout = facts("timeout", "P7D", NOW, NOW + timedelta(days=7), NOW + timedelta(days=7))
+    imposed = ExclusionFacts("timeout", NOW, "P7D", NOW + timedelta(days=7), NOW + timedelta(days=7), imposed=True)
+    assert plan_end(timeout, RULES["XE"], NOW, "player").allowed          # early end allowed in XE
+    refused = plan_end(imposed, RULES["XE"], NOW, "player")
+    assert not refused.allowed and "imposed by staff" in refused.reason
+    assert plan_end(imposed, RULES["XE"], NOW, "operator").allowed
+    assert ending_rules(imposed, RULES["XE"], NOW).reactivation == (
+        "ends by itself at the end of its period; early only by the operator (imposed by staff)")
+    assert [imposed_by_staff(kind, source) for kind, source in (
+        ("timeout", "player"), ("self_exclusion", "pam:aurora"), ("timeout", "operator"),
+        ("operator", "player"), ("register", "GAMSTOP"))] == [False, False, True, True, True]
+
+
+def test_a_players_request_never_ends_a_self_exclusion_within_the_jurisdictions_minimum():
+    early = msgspec.structs.replace(RULES["XE"], exclusions=msgspec.structs.replace(
+        RULES["XE"].exclusions, self_exclusion_periods=["P6M", "P1Y"], min_self_exclusion="P6M"))
+    x = facts("self_exclusion", "P1Y", NOW, NOW + timedelta(days=365))
+    refused = plan_end(x, early, NOW + timedelta(days=30), "player")
+    assert not refused.allowed
+    assert refused.reason == ("a self-exclusion in XE lasts at least P6M; a player's request cannot end it "
+                              "before 2026-09-01T12:00:00+00:00")
+    assert plan_end(x, early, NOW + timedelta(days=200), "player").allowed   # past the minimum: early end
+
+
 def test_the_api_shows_the_rules_and_an_end_records_who_asked(runtime, client):
     same_person(runtime, jurisdiction="SE")
     selfx = client.post("/v1/players/a1/exclusions", json={"kind": "self_exclusion", "period": "P1M"}).json()["exclusion"]
@@ -77,4 +104,6 @@ def test_the_api_shows_the_rules_and_an_end_records_who_asked(runtime, client):
     assert done.status_code == 200, done.text
     with runtime.db.reader.connect() as conn:
         record = conn.execute(select(audit_log).where(audit_log.c.kind == "protection.exclusion_ended")).first()
-    assert record.actor == "olga" and json.loads(record.body)["requested_by"] == "operator"
+    key_id = client.headers["Authorization"].split("_")[1]
+    assert record.actor == f"api-key:{key_id}"            # the key that acted; the name it gave, beside it
+    assert json.loads(record.body)["requested_by"] == "operator" and json.loads(record.body)["claimed_actor"] == "olga"

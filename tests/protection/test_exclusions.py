@@ -150,18 +150,19 @@ def test_reactivation_after_the_period_waits_out_the_cooling_off(runtime):
 
 def test_operator_exclusion_is_lifted_only_by_the_operator(runtime, client):
     same_person(runtime, jurisdiction="SE")
+    key = "api-key:" + client.headers["Authorization"].split("_")[1]
     x = exclude(client, "a1", kind="operator", reason="affordability review", actor="officer.olsson")
-    assert x["scope"] == "national" and x["actor"] == "officer.olsson"
+    assert x["scope"] == "national" and x["actor"] == key and x["source"] == "operator"
     end = f"/v1/players/a1/exclusions/{x['exclusion_id']}/end"
     assert client.post(end, json={"requested_by": "player"}).status_code == 409
     ok = client.post(end, json={"requested_by": "operator", "actor": "officer.olsson", "reason": "reviewed"})
-    assert ok.status_code == 200 and ok.json()["exclusion"]["ended_by"] == "officer.olsson"
+    assert ok.status_code == 200 and ok.json()["exclusion"]["ended_by"] == key
     assert access(runtime, "b1", "bet").allowed
     with runtime.db.engine.connect() as conn:
-        actors = conn.execute(select(audit_log.c.kind, audit_log.c.actor)
+        actors = conn.execute(select(audit_log.c.kind, audit_log.c.actor, audit_log.c.body)
                               .where(audit_log.c.subject == x["exclusion_id"]).order_by(audit_log.c.seq)).all()
-    assert [tuple(a) for a in actors] == [("protection.exclusion_started", "officer.olsson"),
-                                          ("protection.exclusion_ended", "officer.olsson")]
+    assert [(kind, actor, json.loads(body)["claimed_actor"]) for kind, actor, body in actors] == [
+        ("protection.exclusion_started", key, "officer.olsson"), ("protection.exclusion_ended", key, "officer.olsson")]
 
 
 def test_a_pam_request_goes_through_the_same_function_once(runtime):

@@ -56,7 +56,8 @@ def test_a_separation_holds_against_a_shared_identifier_and_against_a_chain_of_t
 
 @pytest.fixture
 def staff(runtime):  # noqa: ANN001, ANN201
-    """`headers(name)`: the admin key plus X-Croupier-Actor naming a staff user."""
+    """`headers(name)`: the client's key (it has the protection scope through admin) plus
+    X-Croupier-Actor naming a staff user."""
     with runtime.db.engine.begin() as conn:
         create_user(conn, "olga", "olga-password-1", "compliance_officer")
         create_user(conn, "rita", "rita-password-1", "rg_officer")
@@ -85,7 +86,8 @@ def test_a_manual_link_makes_one_person_and_an_exclusion_follows_it_at_once(runt
     person = linked.json()["person"]
     assert [a["player_id"] for a in person["accounts"]] == ["a1", "b1"]
     assert person["accounts"][1]["evidence"] == [{"kind": "manual", "with": ["a1"]}]
-    assert person["decisions"][0] | {"at": None} == {"players": ["a1", "b1"], "decision": "link", "by": "olga",
+    key = "api-key:" + client.headers["Authorization"].split("_")[1]     # the key acted, for olga
+    assert person["decisions"][0] | {"at": None} == {"players": ["a1", "b1"], "decision": "link", "by": key,
                                                      "reason": "same passport at KYC", "at": None}
     assert client.get(f"/v1/persons/{person['person_id']}").json() == person | {"player_id": "a1"}
 
@@ -99,10 +101,11 @@ def test_a_manual_link_makes_one_person_and_an_exclusion_follows_it_at_once(runt
         facts = conn.execute(select(events_table.c.player_id, events_table.c.payload)
                              .where(events_table.c.type == "croupier.person_linked")).all()
     assert sorted(pid for pid, _ in facts) == ["a1", "b1"]
-    assert {json.loads(payload)["actor"] for _, payload in facts} == {"olga"}
+    assert {json.loads(payload)["actor"] for _, payload in facts} == {key}
     record = _audit(runtime, "protection.person_linked")[-1]
     body = json.loads(record.body)
-    assert record.actor == "olga" and record.player_id == "b1" and record.subject == person["person_id"]
+    assert record.actor == key and body["on_behalf_of"] == "olga"
+    assert record.player_id == "b1" and record.subject == person["person_id"]
     assert body["reason"] == "same passport at KYC" and body["other_player_id"] == "a1"
 
 
@@ -137,9 +140,11 @@ def test_an_unlink_separates_for_good_and_takes_the_exclusion_back(runtime, clie
     assert client.get("/v1/players/b1/person").json()["person_id"] is None
     assert client.post("/v1/players/b1/access-check", json={"action": "login"}).json()["allowed"] is True
     record = _audit(runtime, "protection.person_unlinked")[-1]
-    assert record.actor == "olga" and json.loads(record.body)["separated_from"] == ["a1"]
+    key = "api-key:" + client.headers["Authorization"].split("_")[1]
+    assert record.actor == key and json.loads(record.body)["on_behalf_of"] == "olga"
+    assert json.loads(record.body)["separated_from"] == ["a1"]
     decisions = client.get("/v1/players/a1/person").json()["decisions"]
-    assert [(d["players"], d["decision"], d["by"]) for d in decisions] == [(["a1", "b1"], "separate", "olga")]
+    assert [(d["players"], d["decision"], d["by"]) for d in decisions] == [(["a1", "b1"], "separate", key)]
 
     relinked = client.post("/v1/persons/link", headers=staff("olga"),
                            json={"player_id": "b1", "other_player_id": "a1", "reason": "it was the same person"})

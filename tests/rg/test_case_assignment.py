@@ -54,7 +54,9 @@ def as_staff(app_client, make_event):  # noqa: ANN001, ANN201
         create_user(conn, "tom", "tom-password-01", "rg_officer")
         create_user(conn, "carl", "carl-password-1", "crm_manager")
         token, _ = create_key(conn, "rg tooling", ["admin", "read"])
-    return lambda name=None: {"Authorization": f"Bearer {token}", **({"X-Croupier-Actor": name} if name else {})}
+    headers = lambda name=None: {"Authorization": f"Bearer {token}", **({"X-Croupier-Actor": name} if name else {})}  # noqa: E731
+    headers.key = f"api-key:{token.split('_')[1]}"   # the actor the audit records for these requests
+    return headers
 
 
 def _assign(client, headers: dict, assignee: str | None, reason: str = ""):  # noqa: ANN001, ANN202
@@ -92,13 +94,15 @@ def test_take_assign_reassign_unassign_with_history_audit_and_queue(app_client, 
     assert _assign(app_client, as_staff("olga"), None).status_code == 409
 
     history = app_client.get("/v1/players/p1/rg-case", headers=as_staff()).json()["history"]
-    assert [(h["action"], h["actor"], h.get("assignee")) for h in history] == [
-        ("opened", "engine", None), ("take", "rita", "rita"), ("reassign", "olga", "tom"), ("unassign", "olga", None)]
+    key = as_staff.key
+    assert [(h["action"], h["actor"], h.get("on_behalf_of"), h.get("assignee")) for h in history] == [
+        ("opened", "engine", None, None), ("take", key, "rita", "rita"), ("reassign", key, "olga", "tom"),
+        ("unassign", key, "olga", None)]
     assert history[2]["previous"] == "rita" and history[2]["detail"] == "rita is on leave"
     records = app_client.get("/v1/audit", params={"kind": "protection.rg_case_assigned"},
                              headers=as_staff()).json()["records"]
-    assert [(r["actor"], r["body"]["action"], r["subject"]) for r in reversed(records)] == [
-        ("rita", "take", case_id), ("olga", "reassign", case_id), ("olga", "unassign", case_id)]
+    assert [(r["actor"], r["body"]["on_behalf_of"], r["body"]["action"], r["subject"]) for r in reversed(records)] == [
+        (key, "rita", "take", case_id), (key, "olga", "reassign", case_id), (key, "olga", "unassign", case_id)]
 
 
 def test_the_review_closes_the_case_and_its_assignment(app_client, as_staff):
@@ -108,7 +112,8 @@ def test_the_review_closes_the_case_and_its_assignment(app_client, as_staff):
     assert done.status_code == 200, done.text
     case = app_client.get("/v1/players/p1/rg-case", headers=as_staff()).json()
     assert case["status"] == "reviewed"
-    assert case["history"][-1] | {"at": None} == {"at": None, "actor": "rita", "action": "reviewed",
+    assert case["history"][-1] | {"at": None} == {"at": None, "actor": as_staff.key, "on_behalf_of": "rita",
+                                                   "action": "reviewed",
                                                    "detail": "contacted_player: called, agreed a limit"}
     assert app_client.get("/v1/rg/queue", params={"assigned": "rita"}, headers=as_staff()).json()["players"] == []
     closed = _assign(app_client, as_staff("olga"), "tom")

@@ -19,9 +19,10 @@ from croupier.players import EngineConfig
 
 def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
                runtime: Runtime | None = None, background: bool = True, web: bool = True,
-               wallet_lane: bool = True) -> FastAPI:
+               wallet_lane: bool = True, trusted_proxies: list[str] | None = None) -> FastAPI:
     """`wallet_lane`: answer well-formed wallet postings without the framework's routing
-    (`api.wallet_lane`); off only to compare the two paths."""
+    (`api.wallet_lane`); off only to compare the two paths. `trusted_proxies`: the only peers
+    whose X-Forwarded-For / -Proto are believed (default: CROUPIER_TRUSTED_PROXIES, else none)."""
     runtime = runtime or Runtime(db_url, config)
 
     @asynccontextmanager
@@ -48,6 +49,13 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
         from croupier.web import mount_back_office
 
         mount_back_office(app)
+    from croupier.web.security import trusted_proxies as proxy_setting
+
+    proxies = proxy_setting(trusted_proxies)
+    if proxies:   # outermost: every route, the login throttle included, sees the forwarded client
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     _add_event_schema(app)
     return app
 

@@ -6,7 +6,9 @@ Who acts matters here, so every write names a staff member:
   `X-CSRF-Token`; or
 - for proposals and shadow runs only, an API key with the `admin` scope plus
   `X-Croupier-Actor: <staff username>` naming an enabled staff user whose role has
-  `config.edit` (the key vouches for the name; the audit records both).
+  `config.edit` (the key vouches for the name: the staff member is the proposer the
+  four-eyes rule counts; the audit records the key as the actor and the staff member as
+  `on_behalf_of`).
 Approvals and rejections accept only a back-office session: an API key cannot prove which
 person is approving, and the four-eyes rule is about persons. Reads take a `read` key or a
 session with `config.view`.
@@ -81,7 +83,8 @@ def do_propose(runtime: Any, who: Actor, *, document: Any = None, patch: Any = N
 
 def do_submit(runtime: Any, who: Actor, version_id: str) -> store.ConfigVersion:
     with runtime.db.engine.begin() as conn:
-        return store.submit(conn, version_id, actor=who.username, in_force=runtime.config, now_us=_now_us())
+        return store.submit(conn, version_id, actor=who.username, in_force=runtime.config, now_us=_now_us(),
+                            via=who.via)
 
 
 def do_edit(runtime: Any, who: Actor, version_id: str, *, document: Any = None, patch: Any = None,
@@ -140,7 +143,7 @@ def do_shadow(runtime: Any, who: Actor, version_id: str, *, last_events: int | N
     result = run_shadow(runtime.db, runtime.config, version.config(),
                         last_events=None if since_us else (last_events or 1000), since_us=since_us)
     with runtime.db.engine.begin() as conn:
-        store.save_shadow_run(conn, version_id, actor=who.username, now_us=_now_us(), result=result)
+        store.save_shadow_run(conn, version_id, actor=who.username, now_us=_now_us(), result=result, via=who.via)
     with runtime.db.reader.connect() as conn:
         return store.latest_shadow_run(conn, version_id) or result
 

@@ -2,8 +2,9 @@
 correcting the matcher (a manual link, an unlink that the matcher then respects).
 
 Reads take a `read` key or a back-office session with `players.view`. Links and unlinks are
-staff actions: a session (with its CSRF token in `X-CSRF-Token`) or an `admin` key plus
-`X-Croupier-Actor` naming a staff user whose role has `persons.manage`."""
+staff actions: a session (with its CSRF token in `X-CSRF-Token`) or a `protection` key plus
+`X-Croupier-Actor` naming a staff user whose role has `persons.manage` (the key is the
+audit's actor, the user its `on_behalf_of`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from croupier.protection.person_decisions import PersonRefused, link_accounts, u
 from croupier.protection.persons import member_of, person_view
 
 router = APIRouter(prefix="/v1/persons", tags=["protection"])
-_ERRORS = {403: {"description": "The acting staff member lacks persons.manage"},
+_ERRORS = {403: {"description": "The acting staff member lacks persons.manage, or the key the protection scope"},
            404: {"description": "An account named is unknown; `field` and `value` say which"},
            409: {"description": "Already so, or it would undo another staff decision; `error` says which"},
            422: {"description": "A field is invalid (e.g. the reason is missing); `field` and `value` say which"}}
@@ -85,7 +86,8 @@ async def post_link(body: LinkRequest, request: Request) -> dict[str, Any]:
     who = await actor(request, "persons.manage")
     try:
         return change_person(request.app.state.runtime, link_accounts, player_id=body.player_id,
-                             other_id=body.other_player_id, actor=who.username, reason=body.reason)
+                             other_id=body.other_player_id, actor=who.principal, reason=body.reason,
+                             attribution=who.attribution())
     except PersonRefused as exc:
         raise _refused(exc) from None
 
@@ -99,6 +101,6 @@ async def post_unlink(body: UnlinkRequest, request: Request) -> dict[str, Any]:
     who = await actor(request, "persons.manage")
     try:
         return change_person(request.app.state.runtime, unlink_account, player_id=body.player_id,
-                             actor=who.username, reason=body.reason)
+                             actor=who.principal, reason=body.reason, attribution=who.attribution())
     except PersonRefused as exc:
         raise _refused(exc) from None

@@ -1,4 +1,9 @@
-"""REST API for exclusions, access checks, persons, national registers and reality checks."""
+"""REST API for exclusions, access checks, persons, national registers and reality checks.
+
+A player's own request relayed by the operator's platform (a self-exclusion, a time-out, its
+end as the rules allow) takes the `ingest` scope; a staff decision (an exclusion imposed by
+staff, an end by the operator's decision) takes `protection`. The key is the actor the audit
+records; a name the body gives is kept beside it as `claimed_actor`."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from croupier.api.auth import require_scope
+from croupier.api.auth import need_scope, principal_of, require_scope
 from croupier.protection import exclusions as ex
 from croupier.protection.exclusions_hook import access_check, policy_for, tick
 from croupier.protection.exclusions_rules import ExclusionRefused
@@ -29,12 +34,20 @@ class ExclusionRequest(BaseModel):
         None, description="Wider than the jurisdiction's scope if the player asks; never narrower")
     until: datetime | None = Field(None, description="operator exclusions: an end time instead of a period")
     reason: str | None = Field(None, max_length=2_000)
-    actor: str | None = Field(None, max_length=128, description="who asked: 'player' or a staff user")
+    requested_by: Literal["player", "operator"] | None = Field(
+        None, description="'player': the player's own request (scope ingest); 'operator': imposed by staff "
+                          "(scope protection; only the operator may end it). Default: 'operator' for kind "
+                          "operator, else 'player'")
+    actor: str | None = Field(None, max_length=128, description="a name for the record (e.g. the staff user); "
+                              "kept in the audit as `claimed_actor` beside the API key, which is the actor")
 
 
 class EndRequest(BaseModel):
-    requested_by: Literal["player", "operator"] = "player"
-    actor: str | None = Field(None, max_length=128)
+    requested_by: Literal["player", "operator"] = Field(
+        "player", description="'player': the player's request (scope ingest; never ends an exclusion staff "
+                              "imposed, nor one within the jurisdiction's minimum); 'operator': the operator's "
+                              "decision (scope protection)")
+    actor: str | None = Field(None, max_length=128, description="kept in the audit as `claimed_actor`")
     reason: str | None = Field(None, max_length=2_000)
 
 
@@ -72,6 +85,25 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_STAFF = "a staff decision (imposed by the operator) needs the protection scope"
+_PLAYER = "a player's own request relayed by the operator's platform needs the ingest scope"
+_SCOPE_403 = {403: {"description": "The key lacks the scope this request needs: `ingest` for a player's own "
+                                   "request, `protection` for a staff decision; `field` and `value` say which"}}
+
+
+def authorise_request(key: Any, requested_by: str, field: str) -> None:  # noqa: ANN401
+    """A player's request needs `ingest`; the operator's decision needs `protection`."""
+    if requested_by == "player":
+        need_scope(key, "ingest", field, requested_by, _PLAYER)
+    else:
+        need_scope(key, "protection", field, requested_by, _STAFF)
+
+
+def claimed(actor: str | None) -> dict[str, str]:
+    """A name the request supplied, labelled as such for the audit body."""
+    return {"claimed_actor": actor} if actor else {}
+
+
 def _submit(runtime: Any, stored: list) -> bool:  # noqa: ANN401
     """Hand stored facts to the engine; they are durable either way (it retries from the log)."""
     if not stored:
@@ -86,19 +118,24 @@ def _submit(runtime: Any, stored: list) -> bool:  # noqa: ANN401
 
 @router.post("/players/{player_id}/exclusions", status_code=201,
              summary="Start an exclusion: self-exclusion, time-out, cooling-off, panic button, closure, operator",
-             responses={409: {"description": "Already excluded in a way that makes this moot"},
+             responses={**_SCOPE_403, 409: {"description": "Already excluded in a way that makes this moot"},
                         422: {"description": "Not allowed by the jurisdiction's rules; `allowed` lists what is"}})
 def post_exclusion(player_id: str, body: ExclusionRequest, request: Request,
-                   _key=Depends(require_scope("ingest"))) -> dict[str, Any]:  # noqa: ANN001
+                   key=Depends(require_scope("ingest", "protection"))) -> dict[str, Any]:  # noqa: ANN001
+    requested_by = body.requested_by or ("operator" if body.kind == "operator" else "player")
+    if body.kind == "operator" and requested_by == "player":
+        raise HTTPException(422, detail={"field": "requested_by", "value": requested_by,
+                                         "message": "an operator exclusion is imposed by staff, not requested "
+                                                    "by the player"})
+    authorise_request(key, requested_by, "kind" if body.kind == "operator" else "requested_by")
     runtime = _runtime(request)
     policy = policy_for(runtime.engine)
-    actor = body.actor or ("operator" if body.kind == "operator" else "player")
     try:
         with runtime.db.engine.begin() as conn:
-            outcome = ex.start_exclusion(conn, player_id, body.kind, body.period, _now(), actor=actor,
+            outcome = ex.start_exclusion(conn, player_id, body.kind, body.period, _now(), actor=principal_of(key),
                                          reason=body.reason, scope=body.scope, until=body.until,
-                                         source="operator" if body.kind == "operator" else "player",
-                                         rules=policy.rules_of)
+                                         source=requested_by, rules=policy.rules_of,
+                                         attribution=claimed(body.actor))
     except ExclusionRefused as exc:
         raise HTTPException(422, detail=exc.as_dict()) from None
     processed = _submit(runtime, outcome.stored)
@@ -115,18 +152,21 @@ def get_exclusions(player_id: str, request: Request, active: bool = False,
 
 @router.post("/players/{player_id}/exclusions/{exclusion_id}/end",
              summary="End an exclusion, or request reactivation, as the jurisdiction's rules allow",
-             responses={404: {"description": "No such exclusion for this player"},
-                        409: {"description": "The rules do not allow it now; `error` says why"}})
+             responses={**_SCOPE_403, 404: {"description": "No such exclusion for this player"},
+                        409: {"description": "The rules do not allow it now (or, at the player's request, staff "
+                                             "imposed it); `error` says why"}})
 def post_end(player_id: str, exclusion_id: str, body: EndRequest, request: Request,
-             _key=Depends(require_scope("ingest"))) -> dict[str, Any]:  # noqa: ANN001
+             key=Depends(require_scope("ingest", "protection"))) -> dict[str, Any]:  # noqa: ANN001
+    authorise_request(key, body.requested_by, "requested_by")
     runtime = _runtime(request)
     policy = policy_for(runtime.engine)
     try:
         with runtime.db.engine.begin() as conn:
             if exclusion_id not in {x["exclusion_id"] for x in ex.exclusions_of(conn, player_id, _now())}:
                 raise LookupError(exclusion_id)
-            outcome = ex.end_exclusion(conn, exclusion_id, _now(), actor=body.actor or body.requested_by,
-                                       requested_by=body.requested_by, reason=body.reason, rules=policy.rules_of)
+            outcome = ex.end_exclusion(conn, exclusion_id, _now(), actor=principal_of(key),
+                                       requested_by=body.requested_by, reason=body.reason, rules=policy.rules_of,
+                                       attribution=claimed(body.actor))
     except LookupError:
         raise HTTPException(404, detail=f"player {player_id!r} has no exclusion {exclusion_id!r}") from None
     except ExclusionRefused as exc:
@@ -171,11 +211,11 @@ def get_person(player_id: str, request: Request, _key=Depends(require_scope("rea
 
 
 @router.post("/persons/rebuild", summary="Re-match every account into persons from the stored identities")
-def post_rebuild(request: Request, _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
+def post_rebuild(request: Request, key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
     runtime = _runtime(request)
     now = _now()
     with runtime.db.engine.begin() as conn:
-        facts, joined, persons = rebuild_persons(conn, now, actor="api")
+        facts, joined, persons = rebuild_persons(conn, now, actor=principal_of(key))
         stored = ex.append_facts(conn, facts) if facts else []
         stored += ex.propagate_to(conn, [pid for pid, _ in joined], now)
     processed = _submit(runtime, sorted(stored, key=lambda item: item[0]))

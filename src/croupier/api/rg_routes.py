@@ -1,8 +1,9 @@
 """RG cases over the API: the queue with who works each case (`case_queue`, served at
 `GET /v1/rg/queue` and on the back office's /rg), taking and assigning a case,
 and the review that closes it (and may lift a hard stop). Who acts is a person: a
-back-office session, or an `admin` key plus `X-Croupier-Actor` naming a staff user with the
-permission (see `api.auth.actor`); reads take a `read` key or a session with `rg.view`."""
+back-office session, or a `protection` key plus `X-Croupier-Actor` naming a staff user with
+the permission (see `api.auth.actor`; the key is the audit's actor, the user its
+`on_behalf_of`); reads take a `read` key or a session with `rg.view`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from croupier.api.auth import actor
+from croupier.api.auth import Actor, actor
 from croupier.api.player_view import queue_rows, rg_queue
 from croupier.protection import rg_cases
 from croupier.protection.reviews import OUTCOMES, ReviewRefused, record_review
@@ -26,8 +27,10 @@ class ReviewRequest(BaseModel):
     lift_hard_stop: bool = False
 
 
-def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRequest) -> dict[str, Any]:
-    """Record the review, let the engine fold it, and answer with the player's RG standing."""
+def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRequest,
+                  attribution: dict[str, str] | None = None) -> dict[str, Any]:
+    """Record the review, let the engine fold it, and answer with the player's RG standing.
+    `reviewer` is the authenticated party; `attribution` names whom an API key acted for."""
     known = runtime.engine.state_of(player_id)
     if known is None:
         raise ReviewRefused(f"no player {player_id!r}")
@@ -35,11 +38,12 @@ def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRe
     with runtime.db.engine.begin() as conn:
         stored = record_review(conn, player_id, known.brand, actor=reviewer, outcome=request.outcome,
                                note=request.note, lift_hard_stop=request.lift_hard_stop,
-                               cases=[rg_cases.case_id_for(player_id, case)] if case is not None else [])
+                               cases=[rg_cases.case_id_for(player_id, case)] if case is not None else [],
+                               attribution=attribution)
     runtime.engine.submit(stored)
     state = runtime.engine.state_of(player_id)
     p = state.protection
-    return {"player_id": player_id, "reviewed_by": reviewer, "outcome": request.outcome,
+    return {"player_id": player_id, "reviewed_by": reviewer, **(attribution or {}), "outcome": request.outcome,
             "deposits_blocked": p.deposits_blocked, "risk_level": p.risk_level,
             "open_cases": sum(1 for i in p.interventions if i.status == "open")}
 
@@ -48,7 +52,7 @@ def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRe
 async def post_review(player_id: str, body: ReviewRequest, request: Request) -> dict[str, Any]:
     who = await actor(request, "rg.review")
     try:
-        return review_player(request.app.state.runtime, player_id, who.username, body)
+        return review_player(request.app.state.runtime, player_id, who.principal, body, who.attribution())
     except ReviewRefused as exc:
         if "outcome" in str(exc):
             raise HTTPException(422, detail={"field": "outcome", "value": body.outcome, "message": str(exc)}) from None
@@ -74,12 +78,12 @@ def case_of(runtime: Any, player_id: str) -> tuple[Any, Any]:
     return state, cases[0]
 
 
-def assign_case(runtime: Any, player_id: str, who: Any, assignee: str | None, reason: str = "") -> dict[str, Any]:  # noqa: ANN401
+def assign_case(runtime: Any, player_id: str, who: Actor, assignee: str | None, reason: str = "") -> dict[str, Any]:  # noqa: ANN401
     """Take, assign, reassign or unassign the player's open case (shared with the back office)."""
     _, case = case_of(runtime, player_id)
     with runtime.db.engine.begin() as conn:
         rg_cases.assign(conn, player_id, case, assignee, actor=who.username, actor_role=who.role,
-                        now_us=time.time_ns() // 1000, reason=reason)
+                        now_us=time.time_ns() // 1000, reason=reason, principal=who.principal)
         return rg_cases.case_view(conn, player_id, case)
 
 

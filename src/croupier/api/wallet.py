@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 
 from croupier.api import money_of_record as money
-from croupier.api.auth import require_scope
+from croupier.api.auth import need_scope, principal_of, require_scope
 from croupier.compliance.rules import rules_in_force
 from croupier.events import bounded_minor, player_id_problem
 from croupier.events.money import AmountError
@@ -30,7 +30,6 @@ from croupier.ledger.group_commit import GroupCommit
 from croupier.ledger.post import post as ledger_post
 from croupier.players import micros
 from croupier.players.protection_state import limits_in_force
-from croupier.privacy import has_scope
 from croupier.protection import limits as limit_store
 from croupier.protection.limits import LimitError, LimitRequest, set_limit
 from croupier.store import states as state_store
@@ -99,7 +98,8 @@ class AdjustmentBody(Money):
     account: Literal["cash", "bonus"] = "cash"
     direction: Literal["credit", "debit"]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
-    actor: Short | None = Field(None, description="the staff user making the adjustment")
+    actor: Short | None = Field(None, description="the staff user making the adjustment: kept in the audit as "
+                                                  "`claimed_actor` beside the API key, which is the actor")
 
 
 class SessionBody(BaseModel):
@@ -122,8 +122,11 @@ class LimitBody(BaseModel):
     currency: CurrencyStr | None = None
     minutes: Annotated[int, Field(ge=1, le=525_600)] | None = None
     remove: bool = False
-    source: Literal["player", "operator", "regulator"] = "player"
-    actor: Short | None = Field(None, description="staff user for operator/regulator limits; 'player' otherwise")
+    source: Literal["player", "operator", "regulator"] = Field(
+        "player", description="'player': the player's own limit (scope ingest); 'operator' or 'regulator': imposed "
+                              "(scope protection; the player may lower it, never raise or remove it)")
+    actor: Short | None = Field(None, description="a name for the record (e.g. the staff user): kept in the "
+                                                  "audit as `claimed_actor` beside the API key, which is the actor")
     reason: Annotated[str, Field(max_length=1000)] | None = None
     request_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     brand: Short | None = None
@@ -351,7 +354,7 @@ async def post_chargeback(player_id: str, body: Money, request: Request,
 async def post_adjustment(player_id: str, body: AdjustmentBody, request: Request,
                     key: ApiKey = Depends(require_scope("admin"))) -> Response:
     return await _post(request, player_id, body, "adjustment", account=body.account, direction=body.direction,
-                 reason=body.reason, actor=body.actor or f"api-key:{key.key_id}")
+                       reason=body.reason, actor=principal_of(key), claimed_actor=body.actor)
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -447,23 +450,26 @@ def get_limits(player_id: str, request: Request, _key: ApiKey = Depends(require_
 
 @router.post("/players/{player_id}/limits", summary="Set, change or remove a limit (decreases at once, increases "
              "and removals after the jurisdiction's cooling period)",
-             responses={403: {"description": "An operator/regulator limit a player tried to raise, or a "
-                                             "non-player source without the admin scope"},
+             responses={403: {"description": "An operator/regulator limit a player tried to raise, or the key "
+                                             "lacks the scope the source needs (`ingest` for the player, "
+                                             "`protection` for the operator or a regulator)"},
                         409: {"description": "A mandatory limit cannot be removed"},
                         422: {"description": "A field is invalid: `detail` names it (e.g. `amount` above the "
                                              "jurisdiction's ceiling, in another currency compared converted at "
                                              "the exchange rates in force; `currency` when there is no rate)"}})
 def post_limit(player_id: str, body: LimitBody, request: Request,
-               key: ApiKey = Depends(require_scope("ingest"))) -> JSONResponse:
-    if body.source != "player" and not has_scope(key.scopes, "admin"):
-        raise HTTPException(403, detail={"field": "source", "message":
-                                         f"a {body.source}-set limit needs an API key with the admin scope"})
+               key: ApiKey = Depends(require_scope("ingest", "protection"))) -> JSONResponse:
+    if body.source == "player":
+        need_scope(key, "ingest", "source", body.source, "a player's own limit, relayed by the operator's "
+                                                         "platform, needs the ingest scope")
+    else:
+        need_scope(key, "protection", "source", body.source, f"a {body.source}-set limit is a staff decision "
+                                                             "and needs the protection scope")
     runtime = _runtime(request)
     ctx = context_for(runtime, player_id, body.brand)
-    actor = "player" if body.source == "player" else (body.actor or f"api-key:{key.key_id}")
     req = LimitRequest(kind=body.kind, period=body.period, amount=body.amount, currency=body.currency,
-                       minutes=body.minutes, remove=body.remove, source=body.source, actor=actor,
-                       reason=body.reason, request_id=body.request_id)
+                       minutes=body.minutes, remove=body.remove, source=body.source, actor=principal_of(key),
+                       reason=body.reason, request_id=body.request_id, claimed_actor=body.actor)
     now = _now()
     try:
         outcome = transact(runtime, lambda conn: set_limit(

@@ -20,7 +20,9 @@ console = Console()
 def _run_server(application, host: str, port: int) -> None:  # noqa: ANN001
     import uvicorn
 
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    # The app believes forwarded headers from configured proxies only (create_app); uvicorn's own
+    # handling would believe any local peer (127.0.0.1 by default), so it is off.
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
 
 @app.command()
@@ -32,6 +34,10 @@ def serve(
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64, help="API processes (PostgreSQL only). One of them holds the engine "
                                          "lease; the others answer requests and append to the log.")] = 1,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="Repeatable: an IP address or network (CIDR) of a reverse proxy whose "
+                                "X-Forwarded-For / X-Forwarded-Proto are believed. Default: "
+                                "$CROUPIER_TRUSTED_PROXIES (comma-separated), else none.")] = None,
 ) -> None:
     """Run the REST API (/v1, docs at /docs) and the back office (/): one process on the
     embedded SQLite file, or several on PostgreSQL."""
@@ -39,6 +45,13 @@ def serve(
 
     from croupier.api import create_app
     from croupier.store import database_url
+    from croupier.web.security import TRUSTED_PROXIES_ENV, trusted_proxies
+
+    try:
+        proxies = trusted_proxies(trusted_proxy)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--trusted-proxy") from None
+    os.environ[TRUSTED_PROXIES_ENV] = ",".join(proxies)   # for the workers too
 
     if workers > 1:
         url = database_url(db)
@@ -53,9 +66,9 @@ def serve(
         import uvicorn
 
         uvicorn.run("croupier.api.app:app_from_environment", factory=True, workers=workers, host=host,
-                    port=port, log_level="warning", access_log=False)
+                    port=port, log_level="warning", access_log=False, proxy_headers=False)
         return
-    application = create_app(db, read_config(config))
+    application = create_app(db, read_config(config), trusted_proxies=proxies)
     console.print(f"Croupier on http://{host}:{port}  (API docs: /docs, database: "
                   f"{application.state.runtime.db.url.split('@')[-1]})")
     _run_server(application, host, port)

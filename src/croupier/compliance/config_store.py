@@ -115,7 +115,11 @@ def get_version(conn: Connection, version_id: str) -> ConfigVersion | None:
 
 
 def _audit(conn: Connection, at_us: int, actor: str, kind: str, body: dict[str, Any], subject: str,
-           config_version: str | None) -> None:
+           config_version: str | None, via: str | None = None) -> None:
+    """`via`: the authenticated party when it is not the staff member (an API key acting for
+    them): it is the audit's actor, and the staff member is kept beside it as `on_behalf_of`."""
+    if via and via != "session":
+        actor, body = via, {**body, "on_behalf_of": actor}
     audit_store.append(conn, [audit_store.Entry(at_us=at_us, actor=actor, kind=kind, body=body,
                                                 subject=subject, config_version=config_version)])
 
@@ -169,8 +173,8 @@ def propose(conn: Connection, *, actor: str, in_force: EngineConfig, now_us: int
     )).inserted_primary_key[0]
     _audit(conn, now_us, actor, "config.drafted" if draft else "config.proposed",
            {"version": version_id, "parent_version": in_force.version, "comment": comment,
-            **_changes(in_force, body), **({"via": via} if via else {})},
-           version_id, in_force.version)
+            **_changes(in_force, body)},
+           version_id, in_force.version, via)
     version = get_version(conn, version_id)
     assert version is not None and version.seq == seq
     return version
@@ -210,19 +214,20 @@ def edit_draft(conn: Connection, version_id: str, *, actor: str, in_force: Engin
         shadows.stop(conn, version_id, actor=actor, now_us=now_us, reason="the draft was edited")
     _audit(conn, now_us, actor, "config.draft_edited",
            {"version": new_id, "previous_draft": version_id, "parent_version": version.parent_version,
-            "comment": comment, **_changes(in_force, body), **({"via": via} if via else {})},
-           new_id, in_force.version)
+            "comment": comment, **_changes(in_force, body)},
+           new_id, in_force.version, via)
     return get_version(conn, new_id)  # type: ignore[return-value]
 
 
-def submit(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int) -> ConfigVersion:
+def submit(conn: Connection, version_id: str, *, actor: str, in_force: EngineConfig, now_us: int,
+           via: str | None = None) -> ConfigVersion:
     """A draft becomes a proposal, submitted by its author."""
     version = _own_draft(conn, version_id, actor, "submitted")
     conn.execute(config_versions.update().where(config_versions.c.seq == version.seq)
                  .values(status="proposed", proposed_at_us=now_us))
     _audit(conn, now_us, actor, "config.proposed",
            {"version": version_id, "parent_version": version.parent_version, "comment": version.comment,
-            "from_draft": True}, version_id, in_force.version)
+            "from_draft": True}, version_id, in_force.version, via)
     return get_version(conn, version_id)  # type: ignore[return-value]
 
 
@@ -326,7 +331,7 @@ def start_shadow(conn: Connection, version_id: str, *, actor: str, in_force: Eng
     shadow = shadows.start(conn, version_id, actor=actor, now_us=now_us, live_version=in_force.version)
     _audit(conn, now_us, actor, "config.shadow_started",
            {"version": version_id, "shadow_id": shadow.shadow_id, "from_seq": shadow.from_seq,
-            "live_version": in_force.version, **({"via": via} if via else {})}, version_id, in_force.version)
+            "live_version": in_force.version}, version_id, in_force.version, via)
     return shadow
 
 
@@ -338,18 +343,18 @@ def stop_shadow(conn: Connection, version_id: str, *, actor: str, in_force: Engi
         raise ConfigRefused(409, f"version {version_id} is not running in shadow")
     _audit(conn, now_us, actor, "config.shadow_stopped",
            {"version": version_id, "shadow_id": stopped.shadow_id, "events": stopped.events,
-            "to_seq": stopped.to_seq, **({"via": via} if via else {})}, version_id, in_force.version)
+            "to_seq": stopped.to_seq}, version_id, in_force.version, via)
     return stopped
 
 
 def save_shadow_run(conn: Connection, version_id: str, *, actor: str, now_us: int,
-                    result: dict[str, Any]) -> None:
+                    result: dict[str, Any], via: str | None = None) -> None:
     conn.execute(config_shadow_runs.insert().values(
         version_id=version_id, run_at_us=now_us, run_by=actor, live_version=result.get("live_version"),
         result=json.dumps(result, ensure_ascii=False, default=str)))
     summary = {k: result.get(k) for k in ("live_version", "window", "counts")}
     _audit(conn, now_us, actor, "config.shadow_run", {"version": version_id, **summary}, version_id,
-           result.get("live_version"))
+           result.get("live_version"), via)
 
 
 def latest_shadow_run(conn: Connection, version_id: str) -> dict[str, Any] | None:

@@ -69,12 +69,13 @@ class TransferRequest:
     game_category: str | None = None
     method: str | None = None
     instrument_id: str | None = None
-    actor: str | None = None
+    actor: str | None = None             # the authenticated party (an API key, a staff user)
     reason: str | None = None
+    claimed_actor: str | None = None     # a name the request supplied, kept beside the actor
 
     def canonical(self) -> dict[str, Any]:
         """The fields that make a request what it is (for the idempotency check)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("actor",)}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("actor", "claimed_actor")}
 
 
 @dataclass(slots=True)

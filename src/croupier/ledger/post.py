@@ -223,6 +223,8 @@ def _body(req: TransferRequest, status: str, p: Plan, b: Balances, now: datetime
         body["unrecovered"] = format_amount(p.unrecovered, cur)
     if req.kind == "adjustment":
         body.update(account=req.account, direction=req.direction, reason=req.reason, actor=req.actor)
+        if req.claimed_actor:
+            body["claimed_actor"] = req.claimed_actor
     if event is not None:
         body["event_id"] = event.event_id
     return body

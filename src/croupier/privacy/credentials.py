@@ -12,7 +12,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-SCOPES = ("ingest", "read", "admin")
+# ingest: events, wallet postings and a player's own protection requests relayed by the
+# operator's platform; read: reads; protection: staff decisions on a player's protection
+# (imposed limits and exclusions, ending them, persons, AML status, RG cases); admin: all.
+SCOPES = ("ingest", "read", "protection", "admin")
 SIGNATURE_TOLERANCE_S = 300
 MIN_PASSWORD = 10
 
@@ -65,6 +68,16 @@ def check_scopes(scopes: list[str]) -> list[str]:
 
 def has_scope(granted: frozenset[str], needed: str) -> bool:
     return needed in granted or "admin" in granted
+
+
+# The staff permissions whose decisions an API key may make with the `protection` scope (a
+# tool acting for a named staff member); every other staff write over a key needs `admin`.
+_PROTECTION_PERMISSIONS = frozenset({"protection.edit", "persons.manage", "aml.edit", "rg.review", "rg.assign"})
+
+
+def scope_for_staff_write(permission: str) -> str:
+    """The scope an API key needs to make a staff decision that takes `permission`."""
+    return "protection" if permission in _PROTECTION_PERMISSIONS else "admin"
 
 
 def sign(signing_secret: str, timestamp: str, body: bytes) -> str:

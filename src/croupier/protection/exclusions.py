@@ -10,7 +10,7 @@ rows directly, so login, deposit and bet are refused the moment the transaction 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -22,7 +22,7 @@ from croupier.events import Event, ExclusionEnded, ExclusionStarted
 from croupier.ingest.facts import append_facts
 from croupier.players import micros
 from croupier.protection.exclusions_rules import (
-    ExclusionFacts, ExclusionRefused, covers, ending_rules, plan_end, plan_request,
+    ExclusionFacts, ExclusionRefused, covers, ending_rules, imposed_by_staff, plan_end, plan_request,
 )
 from croupier.protection.persons import (
     Identity, brands_of, load_identity, matching_accounts, same_person_accounts, separated_from,
@@ -86,7 +86,8 @@ def _iso(at_us: int | None) -> str | None:
 
 
 def facts_of(row: Any) -> ExclusionFacts:
-    return ExclusionFacts(row.kind, _dt(row.started_at_us), row.period, _dt(row.period_ends_us), _dt(row.until_us))
+    return ExclusionFacts(row.kind, _dt(row.started_at_us), row.period, _dt(row.period_ends_us), _dt(row.until_us),
+                          imposed_by_staff(row.kind, row.source))
 
 
 def _targets(conn: Connection, row: Any) -> list[tuple[str, str]]:
@@ -127,10 +128,12 @@ def start_exclusion(conn: Connection, player_id: str, kind: str, period: str | N
                     actor: str, reason: str | None = None, source: str | None = None, scope: str | None = None,
                     until: datetime | None = None, cause_event_id: str | None = None,
                     brand: str | None = None, jurisdiction: str | None = None,
-                    rules: Rules = rules_for, lenient: bool = False) -> Outcome:
+                    rules: Rules = rules_for, lenient: bool = False,
+                    attribution: Mapping[str, str] | None = None) -> Outcome:
     """Start an exclusion (validated against the account's jurisdiction; `ExclusionRefused`
     says why not and what is allowed). With `cause_event_id` it is idempotent: the same
-    cause never starts two exclusions."""
+    cause never starts two exclusions. `actor` is the authenticated party; `attribution`
+    (e.g. a `claimed_actor` the request named) goes into the audit body beside it."""
     known = load_identity(conn, player_id)
     brand = brand or (known[1] if known else None)
     jurisdiction = jurisdiction or (known[2] if known else None)
@@ -156,16 +159,18 @@ def start_exclusion(conn: Connection, player_id: str, kind: str, period: str | N
     audit_store.append(conn, [audit_store.Entry(
         at_us=now_us, actor=actor, kind="protection.exclusion_started", player_id=player_id,
         subject=exclusion_id, config_version=jrules.code,
-        body=view(row) | {"accounts": [pid for pid, _ in targets]})])
+        body=view(row) | {"accounts": [pid for pid, _ in targets]} | dict(attribution or {}))])
     stored = append_facts(conn, _started_facts(row, targets, now, actor))
     return Outcome(view(row, now_us), stored)
 
 
 def end_exclusion(conn: Connection, exclusion_id: str, now: datetime, *, actor: str, requested_by: str = "player",
-                  reason: str | None = None, rules: Rules = rules_for) -> Outcome:
+                  reason: str | None = None, rules: Rules = rules_for,
+                  attribution: Mapping[str, str] | None = None) -> Outcome:
     """End (or ask to end) an exclusion as its jurisdiction's rules allow. `requested_by` is
-    "player" (or a PAM on the player's behalf), "operator" (staff) or "register". A
-    reactivation with a cooling-off lifts at its time; until then the account stays excluded."""
+    "player" (or a PAM on the player's behalf: never one staff imposed, nor within the
+    jurisdiction's minimum), "operator" (staff) or "register". A reactivation with a
+    cooling-off lifts at its time; until then the account stays excluded."""
     row = _row(conn, exclusion_id)
     if row is None:
         raise LookupError(f"no exclusion {exclusion_id!r}")
@@ -188,14 +193,14 @@ def end_exclusion(conn: Connection, exclusion_id: str, now: datetime, *, actor: 
         audit_store.append(conn, [audit_store.Entry(
             at_us=now_us, actor=actor, kind="protection.reactivation_requested", player_id=row.player_id,
             subject=exclusion_id, config_version=jrules.code,
-            body=view(row) | {"reason": why, "requested_by": requested_by})])
+            body=view(row) | {"reason": why, "requested_by": requested_by} | dict(attribution or {}))])
         stored = append_facts(conn, _started_facts(row, targets, now, actor, version=f"lifts@{lifts_us}"))
         return Outcome(view(row, now_us), stored)
-    return _close(conn, row, now, actor, why, jrules.code, requested_by)
+    return _close(conn, row, now, actor, why, jrules.code, requested_by, attribution)
 
 
 def _close(conn: Connection, row: Any, now: datetime, actor: str, why: str, version: str | None,
-           requested_by: str | None = None) -> Outcome:
+           requested_by: str | None = None, attribution: Mapping[str, str] | None = None) -> Outcome:
     now_us = micros(now)
     ended_us = min(now_us, row.until_us) if row.until_us is not None else now_us
     conn.execute(exclusions.update().where(exclusions.c.exclusion_id == row.exclusion_id)
@@ -206,7 +211,7 @@ def _close(conn: Connection, row: Any, now: datetime, actor: str, why: str, vers
         at_us=now_us, actor=actor, kind="protection.exclusion_ended", player_id=row.player_id,
         subject=row.exclusion_id, config_version=version,
         body=view(row, now_us) | {"accounts": [pid for pid, _ in targets]}
-        | ({"requested_by": requested_by} if requested_by else {}))])
+        | ({"requested_by": requested_by} if requested_by else {}) | dict(attribution or {}))])
     stored = append_facts(conn, _ended_facts(row, targets, now, actor, why))
     return Outcome(view(row, now_us), stored)
 

@@ -162,13 +162,24 @@ def _nearest_longer(period: str, allowed: list[str], now: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExclusionFacts:
-    """What the pure rules need to know about a stored exclusion."""
+    """What the pure rules need to know about a stored exclusion. `imposed`: staff or a
+    regulator started it (the player did not ask), so only the operator may end it."""
 
     kind: str
     started: datetime
     period: str | None
     period_ends: datetime | None
     until: datetime | None
+    imposed: bool = False
+
+
+def imposed_by_staff(kind: str, source: str | None) -> bool:
+    """Whether an exclusion was imposed on the player rather than asked for: operator and
+    register exclusions always; any other kind when staff started it (source "operator").
+    A player's own request comes from the API (source "player") or the PAM ("pam:<brand>")."""
+    if kind in ("operator", "register"):
+        return True
+    return not (source in (None, "", "player") or str(source).startswith("pam:"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +215,9 @@ def plan_end(x: ExclusionFacts, rules: JurisdictionRules, now: datetime, actor: 
         if actor == "player":
             return EndPlan(False, "an operator-imposed exclusion can only be lifted by the operator")
         return EndPlan(True, "lifted by the operator", now)
+    if actor == "player" and x.imposed:
+        return EndPlan(False, f"this {x.kind.replace('_', '-')} was imposed by staff, so it ends only by the "
+                              "operator's decision, never at the player's request")
     if x.kind == "closure":
         at = now + cooling if r.reactivation == "on_request_after_cooling" else now
         return EndPlan(True, "account reopened on request" + (f" after a {r.reactivation_cooling_hours}h cooling-off"
@@ -215,6 +229,11 @@ def plan_end(x: ExclusionFacts, rules: JurisdictionRules, now: datetime, actor: 
         early = may_end_early(x, rules, now)
         if not early.allowed:
             return early
+        minimum = minimum_end(x, rules)
+        if actor == "player" and minimum is not None and now < minimum:
+            return EndPlan(False, f"a self-exclusion in {rules.code} lasts at least "
+                                  f"{rules.exclusions.min_self_exclusion}; a player's request cannot end it "
+                                  f"before {_iso(minimum)}")
     if x.kind in ("timeout", "cooling_off", "panic"):
         return EndPlan(True, "ended early as the rules allow", now)
     if r.reactivation == "automatic" and not before_end:
@@ -261,7 +280,8 @@ def describe_reactivation(x: ExclusionFacts, rules: JurisdictionRules) -> str:
     if x.kind == "panic":
         return "ends by itself after the lock's period; never early"
     if x.kind in ("timeout", "cooling_off"):
-        return "ends by itself at the end of its period" + ("; early on request" if r.early_end_allowed else "")
+        early = "; early only by the operator (imposed by staff)" if x.imposed else "; early on request"
+        return "ends by itself at the end of its period" + (early if r.early_end_allowed else "")
     cooling = f", then a {r.reactivation_cooling_hours} h cooling-off" if r.reactivation == "on_request_after_cooling" else ""
     if x.kind == "closure":
         return f"reopens on the player's request{cooling}"
@@ -281,6 +301,15 @@ def ending_rules(x: ExclusionFacts, rules: JurisdictionRules, now: datetime) -> 
         cooling_hours=rules.exclusions.reactivation_cooling_hours,
         earliest_end=earliest_end(x, rules) if x.kind in _PLAYER_PERIOD_KINDS else None,
         options={who: plan_end(x, rules, now, who) for who in REQUESTERS})
+
+
+def minimum_end(x: ExclusionFacts, rules: JurisdictionRules) -> datetime | None:
+    """The end of the jurisdiction's minimum self-exclusion (`min_self_exclusion` from the
+    start), before which no request of the player's ends one, even where early ends are allowed."""
+    minimum = rules.exclusions.min_self_exclusion
+    if x.kind != "self_exclusion" or not minimum:
+        return None
+    return add_period(x.started, minimum)
 
 
 def earliest_end(x: ExclusionFacts, rules: JurisdictionRules) -> datetime:

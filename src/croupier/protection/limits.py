@@ -60,9 +60,10 @@ class LimitRequest:
     minutes: int | None = None
     remove: bool = False
     source: str = "player"
-    actor: str = "player"
+    actor: str = "player"           # the authenticated party (an API key, a staff user) or "player"
     reason: str | None = None
     request_id: str | None = None   # idempotency: the same id returns the recorded change
+    claimed_actor: str | None = None  # a name the request supplied: kept in the audit beside the actor
 
 
 @dataclass(slots=True)
@@ -266,7 +267,8 @@ def set_limit(conn: Connection, player_id: str, brand: str, req: LimitRequest, *
     record = record_of(row)
     audit_store.append(conn, [audit_store.Entry(
         at_us=now_us, actor=req.actor, kind=AUDIT_KIND, player_id=player_id, subject=event_id,
-        body={**record, "previous": _view_dict(current), "rules": rules.code})])
+        body={**record, "previous": _view_dict(current), "rules": rules.code,
+              **({"claimed_actor": req.claimed_actor} if req.claimed_actor else {})})])
     return LimitOutcome(stored_change, effective, record, now, items)
 
 

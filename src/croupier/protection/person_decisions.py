@@ -8,7 +8,7 @@ exclusion that now covers an account starts there and one that no longer does en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,8 +69,9 @@ def _decide(conn: Connection, pairs: Sequence[tuple[str, str]], decision: str, a
 
 
 def link_accounts(conn: Connection, player_id: str, other_id: str, now: datetime, *, actor: str,
-                  reason: str) -> PersonChange:
-    """Make two accounts one person although no identifier matched (evidence "manual")."""
+                  reason: str, attribution: Mapping[str, str] | None = None) -> PersonChange:
+    """Make two accounts one person although no identifier matched (evidence "manual").
+    `actor` is the authenticated party; `attribution` (`on_behalf_of`) goes beside it in the audit."""
     why = _reason(reason)
     if player_id == other_id:
         raise PersonRefused("an account cannot be linked with itself", field="other_player_id",
@@ -101,11 +102,12 @@ def link_accounts(conn: Connection, player_id: str, other_id: str, now: datetime
     audit_store.append(conn, [audit_store.Entry(
         at_us=now_us, actor=actor, kind="protection.person_linked", player_id=player_id, subject=person["person_id"],
         body={"player_id": player_id, "other_player_id": other_id, "reason": why, "person_id": person["person_id"],
-              "accounts": [a["player_id"] for a in person["accounts"]], "manual": True})])
+              "accounts": [a["player_id"] for a in person["accounts"]], "manual": True, **(attribution or {})})])
     return PersonChange(person, stored)
 
 
-def unlink_account(conn: Connection, player_id: str, now: datetime, *, actor: str, reason: str) -> PersonChange:
+def unlink_account(conn: Connection, player_id: str, now: datetime, *, actor: str, reason: str,
+                   attribution: Mapping[str, str] | None = None) -> PersonChange:
     """Take an account out of its person and record "do not link" with each of the person's
     other accounts, so the matcher never joins them again and exclusions stop crossing over."""
     why = _reason(reason)
@@ -124,7 +126,7 @@ def unlink_account(conn: Connection, player_id: str, now: datetime, *, actor: st
     audit_store.append(conn, [audit_store.Entry(
         at_us=now_us, actor=actor, kind="protection.person_unlinked", player_id=player_id, subject=person_id,
         body={"player_id": player_id, "person_id": person_id, "separated_from": others, "reason": why,
-              "manual": True})])
+              "manual": True, **(attribution or {})})])
     return PersonChange(person_view(conn, player_id), stored)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection
@@ -26,9 +26,11 @@ class ReviewRefused(ValueError):
 
 def record_review(conn: Connection, player_id: str, brand: str, *, actor: str, outcome: str, note: str = "",
                   lift_hard_stop: bool = False, now_us: int | None = None,
-                  cases: Sequence[str] = ()) -> list[tuple[int, Event, int]]:
+                  cases: Sequence[str] = (), attribution: Mapping[str, str] | None = None,
+                  ) -> list[tuple[int, Event, int]]:
     """Write the review fact and its audit entry (naming the open `cases` it closes); returns
-    the stored fact for Engine.submit."""
+    the stored fact for Engine.submit. `actor` is the authenticated party; `attribution`
+    (`on_behalf_of`) goes beside it in the audit."""
     if outcome not in OUTCOMES:
         raise ReviewRefused(f"outcome must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
     now_us = now_us or time.time_ns() // 1000
@@ -39,6 +41,7 @@ def record_review(conn: Connection, player_id: str, brand: str, *, actor: str, o
     stored = append_facts(conn, [fact], now_us)
     append(conn, [Entry(now_us, actor=actor, kind="protection.rg_reviewed", player_id=player_id,
                         subject=fact.event_id, body={"outcome": outcome, "note": note,
-                                                     "lift_hard_stop": lift_hard_stop, "cases": list(cases)})])
+                                                     "lift_hard_stop": lift_hard_stop, "cases": list(cases),
+                                                     **(attribution or {})})])
     close_cases(conn, player_id, actor, now_us)
     return stored

@@ -139,9 +139,11 @@ def officers(conn: Connection) -> list[str]:
 
 
 def assign(conn: Connection, player_id: str, case: InterventionView, assignee: str | None, *, actor: str,
-           actor_role: str, now_us: int, reason: str = "") -> Assignment:
+           actor_role: str, now_us: int, reason: str = "", principal: str | None = None) -> Assignment:
     """Take, assign, reassign or unassign a player's open case; audited in the same
-    transaction. `AssignmentRefused` says why not."""
+    transaction. `AssignmentRefused` says why not. `actor` is the staff member (who "takes"
+    a case); `principal`, when another party authenticated for them (an API key), is the
+    audit's actor and `actor` is kept beside it as `on_behalf_of`."""
     if case.status != "open":
         raise AssignmentRefused("the case has been reviewed and is closed")
     case_id = case_id_for(player_id, case)
@@ -153,10 +155,11 @@ def assign(conn: Connection, player_id: str, case: InterventionView, assignee: s
     row = {"case_id": case_id, "player_id": player_id, "assignee": assignee, "assigned_by": actor,
            "assigned_at_us": now_us, "opened_at_us": case.at_us, "closed_at_us": None, "closed_by": None}
     upsert(conn, rg_case_assignments, [row], keys=("case_id",))
+    on_behalf = {"on_behalf_of": actor} if principal and principal != actor else {}
     audit_store.append(conn, [audit_store.Entry(
-        at_us=now_us, actor=actor, kind=ASSIGNED, player_id=player_id, subject=case_id,
+        at_us=now_us, actor=principal or actor, kind=ASSIGNED, player_id=player_id, subject=case_id,
         body={"case_id": case_id, "action": action, "assignee": assignee, "previous": current,
-              "reason": reason.strip() or None})])
+              "reason": reason.strip() or None, **on_behalf})])
     return Assignment(case_id, player_id, assignee, actor, now_us)
 
 
@@ -198,11 +201,12 @@ def history(conn: Connection, player_id: str, case_id: str, case: InterventionVi
     out = [opened]
     for r in rows:
         body = json.loads(r.body)
+        on_behalf = {"on_behalf_of": body["on_behalf_of"]} if body.get("on_behalf_of") else {}
         if r.kind == ASSIGNED and r.subject == case_id:
-            out.append({"at": _iso(r.at_us), "actor": r.actor, "action": body["action"], "assignee": body["assignee"],
-                        "previous": body["previous"], "detail": body.get("reason")})
+            out.append({"at": _iso(r.at_us), "actor": r.actor, **on_behalf, "action": body["action"],
+                        "assignee": body["assignee"], "previous": body["previous"], "detail": body.get("reason")})
         elif r.kind == REVIEWED and case_id in body.get("cases", ()):
-            out.append({"at": _iso(r.at_us), "actor": r.actor, "action": "reviewed",
+            out.append({"at": _iso(r.at_us), "actor": r.actor, **on_behalf, "action": "reviewed",
                         "detail": f"{body['outcome']}: {body.get('note') or ''}".rstrip(": ")})
     return out
 

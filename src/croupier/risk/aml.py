@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -76,9 +77,11 @@ def aml_fact(player_id: str, brand: str, status: str, *, actor: str, reason: str
 
 def set_aml_status(conn: Connection, player_id: str, brand: str, *, status: str, previous: str, actor: str,
                    reason: str, source: str = "staff", request_id: str | None = None,
-                   case_id: str | None = None, now_us: int | None = None) -> AmlOutcome:
+                   case_id: str | None = None, now_us: int | None = None,
+                   attribution: Mapping[str, str] | None = None) -> AmlOutcome:
     """Record a change from `previous` (the status the engine holds) to `status`, inside the
-    caller's transaction. Setting the status the player already has writes nothing."""
+    caller's transaction. Setting the status the player already has writes nothing. `actor`
+    is the authenticated party; `attribution` (`on_behalf_of`) goes beside it in the audit."""
     now_us = now_us or time.time_ns() // 1000
     fact = aml_fact(player_id, brand, status, actor=actor, reason=reason, at_us=now_us, source=source,
                     request_id=request_id, case_id=case_id)
@@ -89,5 +92,5 @@ def set_aml_status(conn: Connection, player_id: str, brand: str, *, status: str,
         return AmlOutcome(player_id, status, previous, changed=False, event_id=fact.event_id)
     append(conn, [Entry(now_us, actor=actor, kind="aml.status_changed", player_id=player_id, subject=fact.event_id,
                         body={"status": status, "previous": previous, "source": source, "reason": fact.reason,
-                              "case_id": case_id})])
+                              "case_id": case_id, **(attribution or {})})])
     return AmlOutcome(player_id, status, previous, changed=True, event_id=fact.event_id, stored=stored)

@@ -1,5 +1,6 @@
 """Signing in and out. Failures never say whether the username exists, cost the same
-argon2 work either way, and are throttled per username and client address."""
+argon2 work either way, and are throttled per username and client address, and per username
+from any address (`web.security.LoginThrottle`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def _audit(conn, username: str, kind: str, body: dict) -> None:  # noqa: ANN001
 
 
 def _client_ip(request: Request) -> str:
+    """The connection's address; behind a configured trusted proxy, the client it forwards
+    for (`api.app.create_app(trusted_proxies=…)`). Headers from anyone else are ignored."""
     return request.client.host if request.client else "unknown"
 
 
@@ -71,10 +74,11 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
                            error="the sign-in form expired or did not come from this site; "
                                  "please sign in again")
     ip = _client_ip(request)
-    wait = throttle(request).retry_after(username, ip)
-    if wait:
-        return _login_page(request, next_path=next_path, username=username, status=429,
-                           error=f"too many attempts, wait {wait} seconds")
+    block = throttle(request).blocked(username, ip)
+    if block is not None:
+        response = _login_page(request, next_path=next_path, username=username, status=429, error=block.message())
+        response.headers["Retry-After"] = str(block.seconds)
+        return response
     db = request.app.state.runtime.db
     with db.reader.connect() as conn:
         user = find_user(conn, username)

@@ -148,9 +148,13 @@ def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list
     for r in conn.execute(stmt):
         row = dict(r._mapping)
         try:
-            row["body_pretty"] = json.dumps(json.loads(row["body"]), indent=2, ensure_ascii=False)
+            body = json.loads(row["body"])
+            row["body_pretty"] = json.dumps(body, indent=2, ensure_ascii=False)
         except ValueError:
-            row["body_pretty"] = row["body"]
+            body, row["body_pretty"] = {}, row["body"]
+        # beside the actor (who authenticated): whom an API key acted for, or a name the request gave
+        row["on_behalf_of"] = body.get("on_behalf_of") if isinstance(body, dict) else None
+        row["claimed_actor"] = body.get("claimed_actor") if isinstance(body, dict) else None
         rows.append(row)
     return rows
 

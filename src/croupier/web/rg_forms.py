@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from croupier.api.auth import Actor
 from croupier.api.rg_routes import assign_case
 from croupier.protection.rg_cases import AssignmentRefused
 from croupier.web.render import path_segment, render
@@ -23,7 +24,8 @@ def assignment_form(request: Request, player_id: str, assignee: str = Form(""), 
     """`assignee` empty unassigns; `next` (a same-site path) is where to go back to."""
     check_csrf(staff, csrf_token)
     try:
-        assign_case(request.app.state.runtime, player_id, staff, assignee.strip() or None, reason)
+        assign_case(request.app.state.runtime, player_id, Actor(staff.username, staff.role, "session"),
+                    assignee.strip() or None, reason)
     except (LookupError, AssignmentRefused) as exc:
         message = exc.message if isinstance(exc, AssignmentRefused) else str(exc)
         return render(request, "error.html", staff, status=getattr(exc, "status", 404), page="/rg",
