@@ -154,3 +154,16 @@ def app_client(db_url: str):  # noqa: ANN201
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
+
+
+def configure_registers(db: Any, *names: str) -> None:
+    """Give national registers an empty list (nobody listed), so markets that name them
+    answer `clear`: marketing fails closed where a register is not configured, and a test
+    about something else must not depend on that (docs/exclusions-and-registers.md)."""
+    import time
+
+    from croupier.protection.registers import import_entries
+
+    with db.engine.begin() as conn:
+        for name in names:
+            import_entries(conn, name, [], "tests: nobody listed", time.time_ns() // 1000)

@@ -107,32 +107,39 @@ def player_360(runtime: Runtime, player_id: str, *, pii: bool = True, timeline_l
 
 
 def _protection(runtime: Runtime, state, now_us: int, aml: bool) -> dict[str, Any]:  # noqa: ANN001
-    view = protection_view(state, now_us, _register_named(runtime, state))
+    view = protection_view(state, now_us, *_register_named(runtime, state))
     if not aml:
         view["aml"] = None
     return view
 
 
-def _register_named(runtime: Runtime, state) -> str | None:  # noqa: ANN001 - PlayerState
-    """The national register the rules in force name for the player's jurisdiction."""
+def _register_named(runtime: Runtime, state) -> tuple[str | None, bool]:  # noqa: ANN001 - PlayerState
+    """The national register the rules in force name for the player's jurisdiction, and
+    whether they opt the market out of it."""
     table = getattr(runtime.engine.config, "jurisdictions", None) or None
-    return rules_for(state.profile.get("jurisdiction"), table).exclusions.register
+    exclusions = rules_for(state.profile.get("jurisdiction"), table).exclusions
+    return exclusions.register, exclusions.register_opt_out
 
 
-def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
+def register_check_view(p, register: str | None, opted_out: bool = False) -> dict[str, Any]:  # noqa: ANN001
     """The national register check as the gate reads it: pending (registered, not yet
-    screened), clear, hit, unavailable or not_configured (None where the market names no
-    register), since when, and the lifecycle messages waiting for its answer."""
+    screened), clear, hit, unavailable, not_configured or opted_out (None where the market
+    names no register), since when, and the lifecycle messages waiting for its answer.
+    `opted_out`: the rules in force opt the market out of its register."""
     status = p.register_check or None
+    unconfigured = status == "not_configured" or (status == "opted_out" and not opted_out)
     return {"register": register, "status": status, "at": _iso(p.register_check_us or None),
-            "holds_promotions": status in ("pending", "unavailable"),
+            "holds_promotions": status in ("pending", "unavailable") or (unconfigured and register is not None),
+            "opted_out": opted_out,
             "waiting": [LIFECYCLE_MESSAGES[f][0] for f in p.register_held if f in LIFECYCLE_MESSAGES]}
 
 
-def protection_view(state, now_us: int, register: str | None = None) -> dict[str, Any]:  # noqa: ANN001 - PlayerState
+def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
+                    opted_out: bool = False) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
-    decides. `register` is the register the player's market names."""
+    decides. `register` is the register the player's market names; `opted_out`, whether the
+    rules in force opt the market out of it."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
@@ -151,7 +158,7 @@ def protection_view(state, now_us: int, register: str | None = None) -> dict[str
                         "started_at": _iso(x.started_us), "until": _iso(x.until_us) if x.until_us else None,
                         "indefinite": x.until_us is None, "source": x.source}
                        for x in active_exclusions(p, now_us)],
-        "register_check": register_check_view(p, register),
+        "register_check": register_check_view(p, register, opted_out),
         "person_id": p.person_id, "person_evidence": list(p.person_evidence),
         "risk_level": p.risk_level, "risk_since": _iso(p.risk_since_us),
         "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),
