@@ -10,12 +10,14 @@ retries a batch or replays the log.
 
 On a tick (`tick`, at most every TICK_SECONDS): automatic ends are recorded, reality checks
 raised, due register lists refreshed (and every identity re-screened against a changed list),
-and registrations whose register could not be asked are screened again.
+accounts follow a market whose register was configured or whose opt-out was approved or
+withdrawn, and registrations whose register could not be asked are screened again.
 
 Every answer a register gives about an account (and "nothing to ask" where the rules name a
-register nobody configured) that changes the account's register status is also a
-`croupier.register_screened` fact: the state folds it, so the gate holds promotions until the
-first answer after a registration, and the welcome waits for it.
+register nobody configured: `not_configured`, or `opted_out` where the approved rules opt the
+market out) that changes the account's register status is also a `croupier.register_screened`
+fact: the state folds it, so the gate holds promotions until a clear answer (or an opt-out),
+and the welcome waits for it.
 
 Facts appended here are handed to `engine.submit`, so states (and the gate) see them at once.
 """
