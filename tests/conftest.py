@@ -141,13 +141,16 @@ def make_event() -> EventFactory:
 
 
 def client_for(db_url: str, config: Any = None) -> Iterator[Any]:
-    """A TestClient over the whole app (API + back office) with an ingest+read key."""
+    """A TestClient over the whole app (API + back office) with an ingest+read key. The presets'
+    national registers answer from empty lists (`configure_registers`): marketing is held
+    where a register is missing, and these tests are about other things."""
     from fastapi.testclient import TestClient
 
     from croupier.api import create_app
     from croupier.store.accounts import create_key
 
     app = create_app(db_url, config, background=False)
+    configure_registers(app.state.runtime.db, *preset_registers())
     with app.state.runtime.db.engine.begin() as conn:
         token, _ = create_key(conn, "tests", ["ingest", "read"])
     with TestClient(app) as client:
@@ -172,3 +175,23 @@ def app_client(db_url: str):  # noqa: ANN201
 def ledger_client(db_url: str):  # noqa: ANN201
     """The app where Croupier's ledger is every brand's wallet (`money_of_record: ledger`)."""
     yield from client_for(db_url, ledger_config())
+
+
+def preset_registers() -> list[str]:
+    """Every national register the shipped jurisdiction presets name."""
+    from croupier.compliance.rules import presets
+
+    return sorted({r.exclusions.register for r in presets().values() if r.exclusions.register})
+
+
+def configure_registers(db: Any, *names: str) -> None:
+    """Give national registers an empty list (nobody listed), so markets that name them
+    answer `clear`: marketing fails closed where a register is not configured, and a test
+    about something else must not depend on that (docs/exclusions-and-registers.md)."""
+    import time
+
+    from croupier.protection.registers import import_entries
+
+    with db.engine.begin() as conn:
+        for name in names:
+            import_entries(conn, name, [], "tests: nobody listed", time.time_ns() // 1000)

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import EventFactory  # tests/conftest.py
+from conftest import EventFactory, configure_registers, preset_registers  # tests/conftest.py
 
 # username -> (role, password)
 OFFICERS = {
@@ -33,11 +33,15 @@ def birth_date_for_age(age: int, today: date | None = None) -> str:
     return (today.replace(year=today.year - age) - timedelta(days=180)).isoformat()
 
 
-def make_config_app(url: str, *, background: bool = False):  # noqa: ANN201
+def make_config_app(url: str, *, background: bool = False, registers: list[str] | None = None):  # noqa: ANN201
+    """The app with the officers. The presets' national registers (or `registers`) answer from
+    empty lists: marketing is held where a register is missing, and these tests are about the
+    configuration workflow."""
     from croupier.api import create_app
     from croupier.store.accounts import create_user
 
     app = create_app(url, background=background)
+    configure_registers(app.state.runtime.db, *(preset_registers() if registers is None else registers))
     with app.state.runtime.db.engine.begin() as conn:
         for username, (role, password) in OFFICERS.items():
             create_user(conn, username, password, role)

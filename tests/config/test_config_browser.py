@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 
 from web.conftest import _free_port
 
+from conftest import preset_registers
+
 from .conftest import OFFICERS, decisions, ingest, make_config_app, se_player
 
 pytestmark = pytest.mark.browser
@@ -25,7 +27,9 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
-    app = make_config_app(f"sqlite:///{tmp_path_factory.mktemp('config-web') / 'croupier.db'}")
+    # every preset register answers but GAMSTOP, which nobody configured (the page warns about it)
+    app = make_config_app(f"sqlite:///{tmp_path_factory.mktemp('config-web') / 'croupier.db'}",
+                          registers=[r for r in preset_registers() if r != "GAMSTOP"])
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                         access_log=False, lifespan="on"))
@@ -58,12 +62,17 @@ def _signed_in(browser, base_url: str, username: str):  # noqa: ANN001, ANN202
 
 def test_four_eyes_approval_in_the_browser(browser, server) -> None:  # noqa: ANN001
     base_url, app = server
-    ingest(app, [se_player("se-b-young", 19), se_player("se-b-older", 30)])
+    ingest(app, [se_player("se-b-young", 19), se_player("se-b-older", 30),
+                 {**se_player("gb-b-held", 30), "jurisdiction": "GB", "country": "GB", "currency": "GBP"}])
     live = app.state.runtime.config.version
 
     cleo, cleo_errors = _signed_in(browser, base_url, "cleo")
     cleo.get_by_role("link", name="Configuration").click()
     expect(cleo.locator("#active-version")).to_have_text(live)
+    warning = cleo.locator("#register-warning")   # the one market whose register is missing
+    expect(warning).to_contain_text("Marketing is held in 1 market:")
+    expect(warning.locator('[data-market="GB"]')).to_contain_text("GAMSTOP is neither configured nor imported")
+    expect(warning.locator('[data-market="GB"] [data-held]')).to_have_text("1 player held")
     cleo.locator('details[data-jurisdiction="DE"] summary').click()
     row = cleo.locator('#rules-DE tr[data-field="exclusions.panic_button_hours"]')
     expect(row.locator(".value")).to_have_text("24")

@@ -42,6 +42,26 @@ def test_proposal_errors_name_the_path_and_the_value(as_staff) -> None:  # noqa:
     assert audit_of(cleo.client.app, "config.proposed") == []  # nothing invalid was stored
 
 
+def test_a_register_opt_out_names_a_register_and_says_why(as_staff) -> None:  # noqa: ANN001
+    cleo = as_staff("cleo")
+
+    def problems(exclusions: dict) -> set[tuple[str, str]]:  # noqa: ANN001
+        r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"GB": {"exclusions": exclusions}}}})
+        assert r.status_code == 422
+        return {(p["path"], p["message"].split(":")[0]) for p in r.json()["problems"]}
+
+    at = "jurisdictions.GB.exclusions."
+    assert problems({"register_opt_out": True, "register_opt_out_reason": "  "}) == {
+        (at + "register_opt_out_reason", "required with register_opt_out")}
+    assert problems({"register_opt_out_reason": "no opt-out"}) == {
+        (at + "register_opt_out_reason", "only with register_opt_out")}
+    assert problems({"register_opt_out": True, "register_opt_out_reason": "x" * 1001}) == {
+        (at + "register_opt_out_reason", "at most 1000 characters")}
+    assert problems({"register": None, "register_opt_out": True, "register_opt_out_reason": "why"}) == {
+        (at + "register_opt_out", "the market names no register to opt out of")}
+    assert audit_of(cleo.client.app, "config.proposed") == []
+
+
 def test_four_eyes_activation_without_restart_and_decisions_record_the_version(config_app, as_staff,  # noqa: ANN001
                                                                                  admin_key) -> None:
     from fastapi.testclient import TestClient

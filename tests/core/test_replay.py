@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+from conftest import configure_registers, preset_registers
 from croupier.api import Runtime
 from croupier.engine import Engine
 from croupier.store import audit as audit_store
@@ -92,6 +93,7 @@ def assert_replay_is_identical(runtime: Runtime) -> dict:
 
 def test_replaying_a_scripted_history_rebuilds_identical_states_and_decisions(db_url):
     runtime = Runtime(db_url)
+    configure_registers(runtime.db, *preset_registers())   # so promotions can be allowed at all
     try:
         for batch in scripted_batches():
             runtime.ingest(body(batch))

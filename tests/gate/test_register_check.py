@@ -1,8 +1,9 @@
 """The national register check in the gate and the fold, asked directly: while a registration's
-check is pending or the register cannot be asked, every promotion is held (transactional and
-safer-play messages pass); `not_configured` lets marketing through with a note; the register's
-clear answer releases the held welcome under an action id of its own, a hit never does. And a
-refold keeps the gate's daily count of promotional messages."""
+check is pending, the register cannot be asked or nobody configured it, every promotion is
+held (transactional and safer-play messages pass); a market the approved rules opt out of its
+register lets marketing through with a note; the register's clear answer releases the held
+welcome under an action id of its own, a hit never does. And a refold keeps the gate's daily
+count of promotional messages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from croupier.compliance import Proposal, decide, record_sent
+from croupier.compliance.document import ConfigDocument
 from croupier.compliance.rules import (
     ExclusionRules, JurisdictionRules, MarketingRules, RulesInForce, presets,
 )
@@ -64,11 +66,33 @@ def test_a_clear_answer_or_a_hit_adds_no_reason_of_its_own(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_register_nobody_configured_lets_marketing_through_with_a_note(kind: str) -> None:
+def test_a_register_nobody_configured_holds_every_promotion(kind: str) -> None:
+    """Fail closed: nobody asked the register, so the person may be listed."""
     d = ask(player("not_configured"), kind)
-    assert d.allowed and d.notes == ("register_not_configured:SPELPAUS",)
-    assert d.as_dict()["notes"] == ["register_not_configured:SPELPAUS"]
-    assert ask(player("not_configured"), "message", "transactional").notes == ()
+    assert not d.allowed and d.reasons == ("register_not_configured",) and d.notes == ()
+    assert ask(player("not_configured"), "message", "transactional").allowed
+    assert ask(player("not_configured"), "message", "safer_play").allowed
+    # an opt-out recorded for the account passes only while the rules in force still opt out
+    assert ask(player("opted_out"), kind).reasons == ("register_not_configured",)
+
+
+OPTED_OUT = JurisdictionRules(code="SE", name="Sweden-like, opted out", currency="SEK", exclusions=ExclusionRules(
+    register="SPELPAUS", register_opt_out=True, register_opt_out_reason="test market"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_market_opted_out_of_its_register_lets_marketing_through_with_a_note(kind: str) -> None:
+    p = Proposal(kind=kind, name="offer", player_id="g1", cause_event_id="e1",
+                 channel="email" if kind == "message" else None)
+    d = decide(p, player("opted_out"), CONFIG, NOW_US, NOW_US - 60_000_000, OPTED_OUT)
+    assert d.allowed and d.reasons == ("all_checks_passed",) and d.notes == ("register_opted_out:SPELPAUS",)
+    assert d.as_dict()["notes"] == ["register_opted_out:SPELPAUS"]
+    # the account's recorded status must say so too: not_configured stays held until it does
+    held = decide(p, player("not_configured"), CONFIG, NOW_US, NOW_US - 60_000_000, OPTED_OUT)
+    assert held.reasons == ("register_not_configured",)
+    # a market whose rules name no register any more holds nothing for it
+    unnamed = JurisdictionRules(code="SE", name="no register", currency="SEK")
+    assert decide(p, player("not_configured"), CONFIG, NOW_US, NOW_US - 60_000_000, unnamed).allowed
     assert "notes" not in ask(player("clear"), kind).as_dict()   # audit bodies unchanged otherwise
 
 
@@ -105,12 +129,12 @@ def _screened(status: str, n: int = 9, minutes: int = 2) -> RegisterScreened:
                             register="SPELPAUS", status=status, checked_at=at)
 
 
-def _run(events: list) -> tuple[object, list]:  # noqa: ANN001
+def _run(events: list, config: EngineConfig = CONFIG) -> tuple[object, list]:  # noqa: ANN001
     """Each event through `step` as the engine runs it; returns the state and every decision."""
     state, log, decided = new_state("g1"), Log(), []
     for seq, event in enumerate(events, 1):
         log.items.append((seq, event))
-        result = step(state, event, seq, micros(event.occurred_at) + 1_000_000, CONFIG, log)
+        result = step(state, event, seq, micros(event.occurred_at) + 1_000_000, config, log)
         state = result.state
         decided.extend(result.decisions)
     return state, decided
@@ -146,9 +170,36 @@ def test_the_welcome_is_held_then_proposed_again_when_the_register_answers_clear
         [(d.proposal.action_id, d.allowed, d.reasons) for d in decided]
 
 
-def test_nothing_to_ask_releases_the_welcome_with_a_note() -> None:
-    _, decided = _run([_registration(), _screened("not_configured")])
-    assert [(d.allowed, d.notes) for d in decided] == [(False, ()), (True, ("register_not_configured:SPELPAUS",))]
+def test_nothing_to_ask_keeps_the_welcome_held_until_a_configured_register_answers_clear() -> None:
+    """`not_configured` proposes the held welcome again, so its decision says why it is held,
+    and keeps it (and a later lifecycle message) for the answer of a register configured later."""
+    deposit = _event("payment.deposit", 2, 5, transaction_id="t1", amount="10.00", currency="SEK",
+                     status="approved")
+    events = [_registration(), _screened("not_configured"), deposit]
+    state, decided = _run(events)
+    assert [(d.proposal.name, d.allowed, d.reasons) for d in decided] == [
+        ("welcome", False, ("register_check_pending",)), ("welcome", False, ("register_not_configured",)),
+        ("first_deposit_thanks", False, ("register_not_configured",))]
+    assert decided[1].proposal.cause_event_id == "rs_9"
+    assert (state.protection.register_check, state.protection.register_held) == \
+        ("not_configured", ("registered", "first_deposit"))
+    state, decided = _run([*events, _screened("clear", 10, 60)])
+    released = [(d.proposal.name, d.allowed, d.reasons) for d in decided if d.proposal.cause_event_id == "rs_10"]
+    assert sorted(released) == [("first_deposit_thanks", True, ("all_checks_passed",)),
+                                ("welcome", True, ("all_checks_passed",))]
+    assert state.protection.register_held == ()
+
+
+def test_an_opt_out_recorded_for_the_account_releases_the_welcome_once() -> None:
+    opted = ConfigDocument(jurisdictions={**presets(), "SE": OPTED_OUT})
+    events = [_registration(), _screened("not_configured"), _screened("opted_out", 10, 60)]
+    state, decided = _run(events, opted)
+    assert [(d.allowed, d.reasons, d.notes) for d in decided] == [
+        (False, ("register_check_pending",), ()), (False, ("register_not_configured",), ()),
+        (True, ("all_checks_passed",), ("register_opted_out:SPELPAUS",))]
+    assert decided[-1].proposal.cause_event_id == "rs_10" and state.protection.register_held == ()
+    state, decided = _run([*events, _screened("clear", 11, 90)], opted)   # configured later: no second welcome
+    assert [d.allowed for d in decided] == [False, False, True]
 
 
 def test_a_hit_never_gets_a_welcome_and_a_later_clear_does_not_bring_one() -> None:

@@ -30,6 +30,12 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     login(page, "ada")
     assert page.url == live.url("/")
     expect(page.locator('[data-testid="user"]')).to_have_text("ada")
+    # the seeded Swedish players wait for Spelpaus, which nobody configured: a warning says so
+    warning = page.locator("#register-warning")
+    expect(warning).to_contain_text("Marketing is held in 8 markets")
+    expect(warning.locator('[data-market="SE"]')).to_contain_text("SPELPAUS")
+    expect(warning.locator('[data-market="SE"] [data-held]')).to_have_text("2 players held")
+    expect(warning.locator('[data-market="GB"] [data-held]')).to_have_text("0 players held")
     sek = page.locator('#today-body tr[data-currency="SEK"]')
     expect(sek.locator('[data-col="deposits"]')).to_have_text("250.00 SEK")
     expect(sek.locator('[data-col="stakes"]')).to_have_text("60.00 SEK")

@@ -125,7 +125,7 @@ def _balances(state, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 -
 def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
     """The protection view with each money limit's usage from the brand's money of record:
     the figure the wallet view and `/v1/authorize` show."""
-    view = protection_view(state, now_us, _register_named(runtime, state), money["figures"],
+    view = protection_view(state, now_us, *_register_named(runtime, state), money["figures"],
                            money["money_of_record"], rules_in_force(runtime.config).rates)
     view["money_of_record"] = money["money_of_record"]
     if not aml:
@@ -133,31 +133,37 @@ def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str
     return view
 
 
-def _register_named(runtime: Runtime, state) -> str | None:  # noqa: ANN001 - PlayerState
-    """The national register the rules in force name for the player's jurisdiction."""
+def _register_named(runtime: Runtime, state) -> tuple[str | None, bool]:  # noqa: ANN001 - PlayerState
+    """The national register the rules in force name for the player's jurisdiction, and
+    whether they opt the market out of it."""
     table = getattr(runtime.engine.config, "jurisdictions", None) or None
-    return rules_for(state.profile.get("jurisdiction"), table).exclusions.register
+    exclusions = rules_for(state.profile.get("jurisdiction"), table).exclusions
+    return exclusions.register, exclusions.register_opt_out
 
 
-def register_check_view(p, register: str | None) -> dict[str, Any]:  # noqa: ANN001 - ProtectionState
+def register_check_view(p, register: str | None, opted_out: bool = False) -> dict[str, Any]:  # noqa: ANN001
     """The national register check as the gate reads it: pending (registered, not yet
-    screened), clear, hit, unavailable or not_configured (None where the market names no
-    register), since when, and the lifecycle messages waiting for its answer."""
+    screened), clear, hit, unavailable, not_configured or opted_out (None where the market
+    names no register), since when, and the lifecycle messages waiting for its answer.
+    `opted_out`: the rules in force opt the market out of its register."""
     status = p.register_check or None
+    unconfigured = status == "not_configured" or (status == "opted_out" and not opted_out)
     return {"register": register, "status": status, "at": _iso(p.register_check_us or None),
-            "holds_promotions": status in ("pending", "unavailable"),
+            "holds_promotions": status in ("pending", "unavailable") or (unconfigured and register is not None),
+            "opted_out": opted_out,
             "waiting": [LIFECYCLE_MESSAGES[f][0] for f in p.register_held if f in LIFECYCLE_MESSAGES]}
 
 
 def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
-                    figures: dict[tuple[str, str], dict[str, str]] | None = None,
+                    opted_out: bool = False, figures: dict[tuple[str, str], dict[str, str]] | None = None,
                     mode: str | None = None, rates: RateTable = NO_RATES) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
-    decides. `register` is the register the player's market names; `figures` the usage per
-    (limit, currency) from the brand's money of record `mode` (`api.money_of_record.money_view`);
-    a limit without one shows what the engine folded (converted into the limit's currency at
-    `rates`, as the wallet view converts), unless the ledger keeps the money."""
+    decides. `register` is the register the player's market names; `opted_out`, whether the
+    rules in force opt the market out of it; `figures` the usage per (limit, currency) from the
+    brand's money of record `mode` (`api.money_of_record.money_view`); a limit without one shows
+    what the engine folded (converted into the limit's currency at `rates`, as the wallet view
+    converts), unless the ledger keeps the money."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
@@ -177,7 +183,7 @@ def protection_view(state, now_us: int, register: str | None = None,  # noqa: AN
                         "started_at": _iso(x.started_us), "until": _iso(x.until_us) if x.until_us else None,
                         "indefinite": x.until_us is None, "source": x.source}
                        for x in active_exclusions(p, now_us)],
-        "register_check": register_check_view(p, register),
+        "register_check": register_check_view(p, register, opted_out),
         "person_id": p.person_id, "person_evidence": list(p.person_evidence),
         "risk_level": p.risk_level, "risk_since": _iso(p.risk_since_us),
         "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from croupier.api.auth import need_scope, principal_of, require_scope
 from croupier.protection import exclusions as ex
-from croupier.protection.exclusions_hook import access_check, policy_for, tick
+from croupier.protection.exclusions_hook import access_check, policy_for, register_markets, tick
 from croupier.protection.exclusions_rules import ExclusionRefused
 from croupier.protection.persons import Identity, person_view, rebuild_persons
 from croupier.protection.reality import set_interval
@@ -240,6 +240,37 @@ def get_registers(request: Request, _key=Depends(require_scope("read"))) -> dict
                           for name, reg in sorted(registers.items())]}
 
 
+class MarketRegister(BaseModel):
+    jurisdiction: str
+    name: str
+    register_name: str = Field(alias="register", description="the national register the market's rules name")
+    status: Literal["configured", "opted_out", "missing"] = Field(
+        description="configured: an adapter or an imported list answers; opted_out: not configured, and the "
+                    "approved rules opt the market out (promotions pass, noted register_opted_out:<REGISTER>); "
+                    "missing: not configured, so every promotion there is held (register_not_configured)")
+    held: int = Field(description="accounts recorded as waiting for a register nobody configured")
+    opt_out_reason: str | None = None
+
+
+class RegistersStatus(BaseModel):
+    missing: list[str] = Field(description="markets whose register is missing: marketing there is held")
+    held_players: int = Field(description="accounts held for a missing register, all markets")
+    markets: list[MarketRegister]
+
+
+@router.get("/registers/status", response_model=RegistersStatus,
+            summary="Markets whose national register is missing, and how many players wait for it",
+            description="Marketing fails closed: in a market whose rules name a register nobody configured "
+                        "or imported, every promotion is held until the register is configured and answers, "
+                        "or the market is opted out through an approved configuration "
+                        "(`exclusions.register_opt_out`).")
+def get_registers_status(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    markets = register_markets(_runtime(request).engine)
+    missing = [m for m in markets if m["status"] == "missing"]
+    return {"missing": [m["jurisdiction"] for m in missing],
+            "held_players": sum(m["held"] for m in markets), "markets": markets}
+
+
 @router.post("/registers/{register}/check", summary="Ask one register about an identity (hashed on arrival)",
              responses={503: {"description": "The register could not be asked"}})
 def post_register_check(register: str, body: IdentityIn, request: Request,
@@ -261,4 +292,4 @@ def post_register_check(register: str, body: IdentityIn, request: Request,
 def post_tick(request: Request, _key=Depends(require_scope("admin"))) -> dict[str, Any]:  # noqa: ANN001
     report = tick(_runtime(request).engine, force=True)
     return {"ended": report.ended, "reality_checks": report.reality_checks, "refreshed": report.refreshed,
-            "rescreened": report.rescreened}
+            "rescreened": report.rescreened, "reconsidered": report.reconsidered}

@@ -20,10 +20,11 @@ import msgspec
 
 from croupier.compliance import rates
 from croupier.compliance.rates import ExchangeRules
-from croupier.compliance.rules import JurisdictionRules, presets
+from croupier.compliance.rules import ExclusionRules, JurisdictionRules, presets
 from croupier.players.config import EngineConfig
 
 MAX_DOCUMENT_BYTES = 1_000_000
+MAX_OPT_OUT_REASON = 1000
 
 
 class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
@@ -199,6 +200,7 @@ def _check_rules(code: str, rules: JurisdictionRules) -> list[Problem]:
         value = getattr(ex, name)
         if value is not None and not _DURATION.match(value):
             bad(f"exclusions.{name}", value, "an ISO 8601 duration, e.g. P6M")
+    problems.extend(Problem(at + path, value, message) for path, value, message in _check_opt_out(ex))
     for path, value in (("reality_check.interval_minutes", rules.reality_check.interval_minutes),
                         ("reality_check.session_limit_minutes", rules.reality_check.session_limit_minutes),
                         ("reality_check.inactivity_logout_minutes", rules.reality_check.inactivity_logout_minutes),
@@ -233,6 +235,27 @@ def _check_rules(code: str, rules: JurisdictionRules) -> list[Problem]:
         if key not in _RULE_PATHS:
             bad(f"sources.{key}", rules.sources[key], "names no field of the jurisdiction rules")
     return problems
+
+
+def _check_opt_out(ex: ExclusionRules) -> list[tuple[str, Any, str]]:
+    """An opt-out from the national register names the register it leaves out and says why,
+    so the approver and the audit see what was decided; a reason alone opts nothing out."""
+    out: list[tuple[str, Any, str]] = []
+    reason = (ex.register_opt_out_reason or "").strip()
+    if ex.register_opt_out:
+        if ex.register is None:
+            out.append(("exclusions.register_opt_out", True, "the market names no register to opt out of"))
+        if not reason:
+            out.append(("exclusions.register_opt_out_reason", ex.register_opt_out_reason,
+                        f"required with register_opt_out: say why promotions in this market need not wait "
+                        f"for {ex.register or 'its register'}"))
+    elif ex.register_opt_out_reason is not None:
+        out.append(("exclusions.register_opt_out_reason", ex.register_opt_out_reason,
+                    "only with register_opt_out: true (remove it, or set register_opt_out)"))
+    if len(reason) > MAX_OPT_OUT_REASON:
+        out.append(("exclusions.register_opt_out_reason", f"{reason[:40]}…",
+                    f"at most {MAX_OPT_OUT_REASON} characters"))
+    return out
 
 
 def _check_engine(doc: ConfigDocument) -> list[Problem]:

@@ -15,9 +15,10 @@ Reason codes (docs/gate-and-audit.md lists them all):
   message_cap:<n>/day
 - the channel: no_channel, no_consent:<channel>
 - the data: stale_data:<minutes>min><limit>min
-- the national register: register_check_pending, register_unavailable (promotions wait for
-  the register's answer); a market whose register nobody configured passes with the note
-  register_not_configured:<NAME>
+- the national register: register_check_pending, register_unavailable, register_not_configured
+  (promotions wait for the register's answer, and a register nobody configured never
+  answers); a market the operator opted out of its register passes with the note
+  register_opted_out:<NAME>
 Safer-play messages are never suppressed by RG rules (exclusion, risk, limits, market
 marketing rules); they still need a known, adult player and a channel.
 """
@@ -44,9 +45,13 @@ NEAR_LIMIT_SHARE = 0.8              # promotions stop at 80 % of a money limit
 # messages, bonuses, rewards); enrolment in a mission or tournament carries no value itself
 # (its prize is a reward, judged when paid). Restricted and blocked stop every promotion.
 AML_REVIEW_SUPPRESSES = frozenset({"message", "bonus", "reward"})
-# Until the national register has answered (or while it cannot be asked) nothing promotional
-# goes out: the person may be listed. Transactional and safer-play messages pass.
-REGISTER_CHECK_REASONS = {"pending": "register_check_pending", "unavailable": "register_unavailable"}
+# Until the national register has answered (or while it cannot be asked, or nobody configured
+# it) nothing promotional goes out: the person may be listed. Transactional and safer-play
+# messages pass. A market opted out of its register (exclusions.register_opt_out, approved by
+# a second person) lets promotions through with a note instead: fail closed unless decided.
+REGISTER_CHECK_REASONS = {"pending": "register_check_pending", "unavailable": "register_unavailable",
+                          "not_configured": "register_not_configured", "opted_out": "register_not_configured"}
+UNCONFIGURED = frozenset({"not_configured", "opted_out"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -199,10 +204,13 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
     check = state.protection.register_check
     if marketing and check:
         held = REGISTER_CHECK_REASONS.get(check)
+        named = rules.exclusions.register
+        if check in UNCONFIGURED and named is None:   # the rules in force name no register any more
+            held = None
+        elif check == "opted_out" and rules.exclusions.register_opt_out:  # recorded, and still in force
+            held, notes = None, (f"register_opted_out:{named}",)
         if held is not None:
             reasons.append(held)
-        elif check == "not_configured":
-            notes = (f"register_not_configured:{rules.exclusions.register or ''}",)
     if kind == "message":
         if proposal.channel is None:
             reasons.append("no_channel")

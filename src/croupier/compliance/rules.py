@@ -65,6 +65,11 @@ class ExclusionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     fail_closed: bool = False               # register unreachable -> refuse registration/login, not allow
     register_refresh_hours: Hours | None = None         # imported register lists refreshed at least this often
     marketing_check_max_age_hours: Hours | None = None  # a register check older than this before marketing is stale
+    # Promotions wait for the register's answer, and a register nobody configured never
+    # answers: they stay held (register_not_configured) unless the operator opts the market
+    # out here, saying why; a configuration change, so a second person approves it.
+    register_opt_out: bool = False
+    register_opt_out_reason: str | None = None
 
 
 class RealityCheckRules(Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -32,7 +32,13 @@ _EXPLAINED = {
     fold.DEPOSIT_DECLINED: "deposit declined or failed",
     fold.WITHDRAWAL_CANCELLED: "withdrawal cancelled or reversed",
 }
-_RELEASED_NOTE = "; held until the national register check answered (not listed, or no register to ask)"
+# why a held lifecycle signal is raised again, by the register's answer
+_RELEASED_NOTE = {
+    "clear": "; held until the national register check answered: not listed",
+    "opted_out": "; held until the national register check answered: the market is opted out of its register",
+    "not_configured": "; held for the national register check: no register is configured to ask, so it "
+                      "stays held until one is (or the market is opted out)",
+}
 
 
 def _markers_text(state: PlayerState, names: list[str] | None = None) -> str:
@@ -69,7 +75,8 @@ def released_signals(state: PlayerState, event: Event, facts: list[str]) -> list
     """Lifecycle facts the register check held, raised again by the register's answer (the
     event here): same signal, caused by the answer, so its actions get ids of their own."""
     n = len(fold.RELEASED)
-    return [Signal(f[n:], state.player_id, event.event_id, _EXPLAINED[f[n:]] + _RELEASED_NOTE)
+    note = _RELEASED_NOTE.get(getattr(event, "status", ""), "")
+    return [Signal(f[n:], state.player_id, event.event_id, _EXPLAINED[f[n:]] + note)
             for f in facts if f.startswith(fold.RELEASED) and f[n:] in _EXPLAINED]
 
 

@@ -48,7 +48,7 @@ KycStatus = Literal["pending", "verified", "failed", "expired"]
 BetOutcome = Literal["won", "lost", "void", "cashout"]
 FeedbackOutcome = Literal["delivered", "opened", "clicked", "bounced", "complained", "unsubscribed"]
 AmlStatus = Literal["clear", "review", "restricted", "blocked"]
-RegisterStatus = Literal["clear", "hit", "unavailable", "not_configured"]
+RegisterStatus = Literal["clear", "hit", "unavailable", "not_configured", "opted_out"]
 
 
 class Consents(Struct, forbid_unknown_fields=False):
@@ -381,10 +381,11 @@ class AmlStatusChanged(Fact, tag="croupier.aml_status_changed", kw_only=True):
 class RegisterScreened(Fact, tag="croupier.register_screened", kw_only=True):
     """The account was screened against its jurisdiction's national exclusion register:
     `clear` (not listed), `hit` (listed: a `register` exclusion starts beside this fact),
-    `unavailable` (the register could not be asked; asked again until it answers) or
-    `not_configured` (the rules name a register nobody configured or imported). The gate holds
-    every promotion while a registration waits for its first answer and while the register is
-    unavailable; a clear (or not_configured) answer releases the lifecycle messages held."""
+    `unavailable` (the register could not be asked; asked again until it answers),
+    `not_configured` (the rules name a register nobody configured or imported) or `opted_out`
+    (not configured, and the approved rules opt the market out of it). The gate holds every
+    promotion until a clear answer (or opted_out); a clear or opted_out answer releases the
+    lifecycle messages held."""
 
     register: Short
     status: RegisterStatus

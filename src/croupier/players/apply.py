@@ -785,7 +785,7 @@ def _unregistered_currency(state: PlayerState, event: Event, at_us: int, facts: 
 # RG risk markers (protection.markers) are part of the fold, so replay and refold reproduce
 # them; imported on first use because the protection package depends on this one.
 RG_DAY = "rg_day"
-_REGISTER_HOLDS = frozenset({"pending", "unavailable"})
+_REGISTER_HOLDS = frozenset({"pending", "unavailable", "not_configured"})
 _RG_EVENTS = frozenset({Deposit, Withdrawal, SessionEnded, LimitChanged, LimitSet,
                         SupportMessage, ExclusionRequested, ExclusionStarted})
 

@@ -105,8 +105,9 @@ class ProtectionState(Struct, omit_defaults=True):
     promo_day: int = 0
     promo_count: int = 0
     # National register check: "" (the market names none), pending (registered, not yet
-    # screened), clear, hit, unavailable or not_configured; since when (the registration for
-    # pending, else the check). The gate holds promotions while pending or unavailable.
+    # screened), clear, hit, unavailable, not_configured or opted_out; since when (the
+    # registration for pending, else the check). The gate holds promotions while pending,
+    # unavailable or not_configured (and opted_out, unless the rules in force opt out).
     register_check: str = ""
     register_check_us: int = 0
     register_held: tuple[str, ...] = ()         # lifecycle facts (registered, ...) waiting for its answer
@@ -230,12 +231,16 @@ def hold_for_register(p: ProtectionState, facts: list[str], lifecycle: frozenset
 
 
 def fold_register_screened(p: ProtectionState, e: RegisterScreened, checked_us: int) -> list[str]:
-    """The register's answer; returns the held lifecycle facts it releases. Clear (or nothing
-    to ask) releases them all; a hit drops them (a listed person gets no welcome, ever); an
-    unavailable register keeps them waiting."""
+    """The register's answer; returns the held lifecycle facts it proposes again. Clear (or a
+    market opted out of its register) releases them all; a hit drops them (a listed person
+    gets no welcome, ever); an unavailable register keeps them waiting. Nothing to ask
+    (`not_configured`) proposes them again, so their decisions say why they are held
+    (register_not_configured), and keeps them for the answer a configured register gives."""
     p.register_check, p.register_check_us = e.status, checked_us
     if not p.register_held or e.status == "unavailable":
         return []
+    if e.status == "not_configured":
+        return list(p.register_held)
     held, p.register_held = p.register_held, ()
     return [] if e.status == "hit" else list(held)
 

@@ -10,12 +10,14 @@ retries a batch or replays the log.
 
 On a tick (`tick`, at most every TICK_SECONDS): automatic ends are recorded, reality checks
 raised, due register lists refreshed (and every identity re-screened against a changed list),
-and registrations whose register could not be asked are screened again.
+accounts follow a market whose register was configured or whose opt-out was approved or
+withdrawn, and registrations whose register could not be asked are screened again.
 
 Every answer a register gives about an account (and "nothing to ask" where the rules name a
-register nobody configured) that changes the account's register status is also a
-`croupier.register_screened` fact: the state folds it, so the gate holds promotions until the
-first answer after a registration, and the welcome waits for it.
+register nobody configured: `not_configured`, or `opted_out` where the approved rules opt the
+market out) that changes the account's register status is also a `croupier.register_screened`
+fact: the state folds it, so the gate holds promotions until a clear answer (or an opt-out),
+and the welcome waits for it.
 
 Facts appended here are handed to `engine.submit`, so states (and the gate) see them at once.
 """
@@ -35,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from croupier.compliance.rules import rules_for, rules_in_force
+from croupier.compliance.rules import presets, rules_for, rules_in_force
 from croupier.events import (
     Event, ExclusionRequested, LimitChanged, PlayerRegistered, PlayerUpdated, RegisterScreened, SessionEnded,
     SessionStarted,
@@ -48,7 +50,7 @@ from croupier.protection.limits_inbound import apply_inbound_limit_changes
 from croupier.protection.persons import Identity, accounts_to_relink, link_account, load_identities, load_identity
 from croupier.protection.reality import run_reality_checks, sessions_changed
 from croupier.protection.registers import (
-    FileRegister, Policy, RegisterHit, RegisterUnavailable, lookup, refresh_due,
+    FileRegister, Policy, RegisterHit, RegisterUnavailable, lookup, market_registers, refresh_due,
 )
 from croupier.store import audit as audit_store
 from croupier.store.schema import events as events_table, player_identities, protection_cursor, session_timers
@@ -56,6 +58,7 @@ from croupier.store.upsert import upsert
 
 log = logging.getLogger("croupier.protection")
 TICK_SECONDS = 15.0
+UNCONFIGURED = ("not_configured", "opted_out")
 _TYPES = (PlayerRegistered, PlayerUpdated, ExclusionRequested, SessionStarted, SessionEnded, LimitChanged)
 _IDENTITY_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date")
 Stored = list[tuple[int, Event, int]]
@@ -186,7 +189,7 @@ def access_check(engine: Any, player_id: str, action: str, now: datetime | None 
     if action in ("registration", "login") and identity is not None:
         result = screen(policy, identity, jurisdiction)
         if result.register and not result.configured:
-            notes.append(f"register_not_configured:{result.register}")
+            notes.append(f"register_{unconfigured_status(policy, jurisdiction)}:{result.register}")
         elif result.unavailable:
             extra.append(f"register_unavailable:{result.register}")
             notes.append(f"{result.register} could not be asked ({result.unavailable}); "
@@ -325,8 +328,8 @@ def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, 
     order) and stored at once; only accounts sharing an identifier with another account, or
     already part of a person, are re-linked one by one (and inherit the person's exclusions).
     Returns the new registrations to screen against their national register; a registration
-    whose register nobody configured gets its `not_configured` fact here, as of the
-    registration (a retry or a second run of the same log writes the very same fact)."""
+    whose register nobody configured gets its `not_configured` (or `opted_out`) fact here, as
+    of the registration (a retry or a second run of the same log writes the very same fact)."""
     if not changes:
         return []
     known = load_identities(conn, [e.player_id for _, e in changes])
@@ -362,14 +365,15 @@ def _identities_changed(conn: Connection, engine: Any, changes: list[tuple[int, 
                      "national_id_hash": m.national_id_hash, "email_hash": m.email_hash,
                      "phone_hash": m.phone_hash, "name_dob_hash": m.name_dob_hash,
                      "updated_at_us": micros(event.occurred_at),
-                     "register_status": "pending" if pending else "not_configured" if unconfigured
+                     "register_status": "pending" if pending
+                                        else unconfigured_status(policy, jurisdiction) if unconfigured
                                         else previous.get("register_status")}
         last_event[pid] = event
         if pending:
             to_screen.append((pid, jurisdiction, event.occurred_at))
-        elif unconfigured:   # nothing to ask: say so, so the held promotions (and welcome) go
-            unasked.append(_screened_fact(pid, brand, unconfigured, "not_configured", event.occurred_at,
-                                          event.occurred_at, event.event_id))
+        elif unconfigured:   # nothing to ask: say so (promotions stay held unless the market opted out)
+            unasked.append(_screened_fact(pid, brand, unconfigured, rows[pid]["register_status"],
+                                          event.occurred_at, event.occurred_at, event.event_id))
     if not rows:
         return []
     with_status = [r for r in rows.values() if r["register_status"] is not None]
@@ -420,10 +424,69 @@ def _screen_account(engine: Any, policy: Policy, player_id: str, jurisdiction: s
         return []
     result = screen(policy, known[0], jurisdiction)
     with engine.db.engine.begin() as conn:
-        if not result.configured:  # nothing to ask: stop waiting for it
+        if not result.configured:  # nothing to ask: promotions stay held unless the market opted out
             named = result.register or _named_in_force(engine, jurisdiction) or ""
-            return record_status(conn, player_id, named, "not_configured", now, at)
+            return record_status(conn, player_id, named, unconfigured_status(policy, jurisdiction), now, at)
         return _record_screening(conn, player_id, result, now, policy, at)
+
+
+def unconfigured_status(policy: Policy, jurisdiction: str | None) -> str:
+    """What an account whose register nobody configured is recorded as: `opted_out` where the
+    rules in force opt the market out of its register, else `not_configured` (held)."""
+    return "opted_out" if policy.rules_of(jurisdiction).exclusions.register_opt_out else "not_configured"
+
+
+RECONSIDER_BATCH = 1000   # accounts whose status follows a changed market, per tick and market
+
+
+def reconsider_unconfigured(engine: Any, policy: Policy, now: datetime) -> int:
+    """Accounts recorded `not_configured` or `opted_out` follow their market when it changes:
+    once its register is configured they are screened (marked pending, which the tick asks);
+    an approved or withdrawn opt-out records `opted_out` or `not_configured` (a fact each,
+    which releases or holds their lifecycle messages). Runs when the configuration version
+    or the set of configured registers changed, until every account follows; returns how
+    many accounts it moved."""
+    key = (engine.config.version, tuple(sorted(policy.all_registers())))
+    if getattr(engine, "_register_markets_key", None) == key:
+        return 0
+    c = player_identities.c
+    with engine.db.reader.connect() as conn:
+        groups = conn.execute(select(c.jurisdiction, c.register_status).distinct()
+                              .where(c.register_status.in_(UNCONFIGURED), c.jurisdiction.is_not(None))).all()
+    moved, done, stored = 0, True, []
+    for jurisdiction, status in groups:
+        name, register = policy.register_for(jurisdiction)
+        if name is None:
+            continue
+        in_market = (c.jurisdiction == jurisdiction, c.register_status == status)
+        with engine.db.engine.begin() as conn:
+            if register is not None:   # configured now: ask it (the pending accounts are screened below)
+                moved += conn.execute(player_identities.update().where(*in_market)
+                                      .values(register_status="pending")).rowcount
+                continue
+            target = unconfigured_status(policy, jurisdiction)
+            if target == status:
+                continue
+            rows = conn.execute(select(c.player_id, c.brand).where(*in_market).limit(RECONSIDER_BATCH)).all()
+            for player_id, brand in rows:
+                stored += record_status(conn, player_id, name, target, now, brand=brand)
+        moved += len(rows)
+        done = done and len(rows) < RECONSIDER_BATCH
+    if stored:
+        engine.submit(sorted(stored, key=lambda item: item[0]))
+    if done:
+        engine._register_markets_key = key
+    return moved
+
+
+def register_markets(engine: Any) -> list[dict[str, Any]]:
+    """Every market of the rules in force that names a national register, with its status and
+    the accounts held for it (registers.market_registers): what the back office warns about
+    and GET /v1/registers/status reports."""
+    policy = policy_for(engine)
+    codes = list(getattr(engine.config, "jurisdictions", None) or presets())
+    with engine.db.reader.connect() as conn:
+        return market_registers(conn, policy, codes)
 
 
 # --- on the engine's idle tick -----------------------------------------------------------------
@@ -434,6 +497,7 @@ class TickReport:
     reality_checks: int = 0
     refreshed: list[str] = field(default_factory=list)
     rescreened: int = 0
+    reconsidered: int = 0     # accounts that followed a market's changed register or opt-out
 
 
 def rescreen_register(engine: Any, register: str, now: datetime) -> Stored:
@@ -483,6 +547,7 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
         if result.changed:
             report.refreshed.append(result.register)
             stored += rescreen_register(engine, result.register, now)
+    report.reconsidered = reconsider_unconfigured(engine, policy, now)
     with engine.db.reader.connect() as conn:
         waiting = conn.execute(select(player_identities.c.player_id, player_identities.c.jurisdiction)
                                .where(player_identities.c.register_status.in_(("pending", "unavailable")))
@@ -496,4 +561,5 @@ def tick(engine: Any, now: datetime | None = None, *, force: bool = False) -> Ti
 
 
 __all__ = ["FileRegister", "RemoteScreener", "Screening", "TickReport", "access_check", "after_batch",
-           "policy_for", "record_status", "rescreen_register", "screen", "screener_for", "tick"]
+           "policy_for", "reconsider_unconfigured", "record_status", "register_markets", "rescreen_register", "screen",
+           "screener_for", "tick", "unconfigured_status"]

@@ -31,7 +31,7 @@ from croupier.protection.persons import (
     Identity, hash_email, hash_national_id, hash_phone,
 )
 from croupier.store import Database
-from croupier.store.schema import register_batches, register_entries
+from croupier.store.schema import player_identities, register_batches, register_entries
 
 IDENTIFIER_KINDS = ("national_id", "email", "phone")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -348,6 +348,29 @@ def refresh_due(policy: Policy) -> list[RefreshResult]:
             if result is not None:
                 results.append(result)
     return results
+
+
+def market_registers(conn: Connection, policy: Policy, codes: Iterable[str]) -> list[dict[str, Any]]:
+    """Each market of `codes` whose rules name a national register, and whether it can be
+    asked: `configured` (an adapter or an imported list), `opted_out` (not configured, and the
+    approved rules opt the market out) or `missing` (not configured: every promotion there is
+    held). `held` counts the accounts recorded as waiting for a register nobody configured."""
+    c = player_identities.c
+    held = dict(conn.execute(select(c.jurisdiction, func.count()).where(c.register_status == "not_configured")
+                             .group_by(c.jurisdiction)).all())
+    out = []
+    for code in sorted({*codes, *(j for j in held if j is not None)}):
+        rules = policy.rules_of(code)
+        name = rules.exclusions.register
+        if name is None:
+            continue
+        _, adapter = policy.register_for(code, conn)
+        opted_out = rules.exclusions.register_opt_out
+        status = "configured" if adapter is not None else "opted_out" if opted_out else "missing"
+        out.append({"jurisdiction": code, "name": rules.name, "register": name, "status": status,
+                    "held": held.get(code, 0),
+                    "opt_out_reason": rules.exclusions.register_opt_out_reason if opted_out else None})
+    return out
 
 
 def register_status(conn: Connection) -> list[dict[str, Any]]:

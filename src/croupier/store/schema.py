@@ -306,7 +306,7 @@ player_identities = Table(
     Column("phone_hash", String(64)),
     Column("name_dob_hash", String(64)),
     Column("updated_at_us", BigInteger, nullable=False),
-    Column("register_status", String(16)),              # pending, clear, hit, unavailable, not_configured
+    Column("register_status", String(16)),              # pending, clear, hit, unavailable, not_configured, opted_out
     Column("register_checked_us", BigInteger),
     Index("ix_identities_national_id", "national_id_hash"),
     Index("ix_identities_email", "email_hash"),

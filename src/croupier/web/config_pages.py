@@ -20,6 +20,7 @@ from croupier.api.config_routes import (
 from croupier.compliance import config_store as store
 from croupier.compliance.document import expanded
 from croupier.privacy.tipping_off import shadow_for_viewer
+from croupier.protection.exclusions_hook import register_markets
 from croupier.web.render import render
 from croupier.web.staff import Staff, check_csrf, require
 
@@ -79,7 +80,7 @@ def _config_page(request: Request, staff: Staff, *, status: int = 200, problems:
                   jurisdictions=_jurisdictions(active_doc), engine_rows=engine_rows, versions=versions,
                   problems=problems or [], error=error, flash=flash,
                   form=form or {"document": pretty, "mode": "document", "comment": ""},
-                  can_edit=staff.can("config.edit"))
+                  can_edit=staff.can("config.edit"), register_markets=register_markets(runtime.engine))
 
 
 @router.get("/config")
@@ -136,7 +137,7 @@ def _version_page(request: Request, staff: Staff, version_id: str, *, status: in
                   can_edit=staff.can("config.edit"), awaiting=detail["status"] in ("draft", "proposed"),
                   problems=problems or [], form=form or {"document": pretty, "mode": "document",
                                                          "comment": detail["comment"]},
-                  document_pretty=pretty)
+                  document_pretty=pretty, register_markets=register_markets(_runtime(request).engine))
 
 
 @router.get("/config/versions/{version_id}")

@@ -14,6 +14,7 @@ from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, export_response, why
 from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
+from croupier.protection.exclusions_hook import register_markets
 from croupier.protection.reviews import OUTCOMES, ReviewRefused
 from croupier.protection.rg_cases import officers
 from croupier.web.protection_forms import EXCLUSION_KINDS
@@ -46,7 +47,8 @@ def _fresh(request: Request):  # noqa: ANN202
 def dashboard_page(request: Request, staff: Staff = Depends(require("dashboard.view"))) -> Response:
     with _fresh(request) as conn:
         figures = dashboard(conn)
-    return render(request, "dashboard.html", staff, page="/", title="Dashboard", figures=figures)
+    return render(request, "dashboard.html", staff, page="/", title="Dashboard", figures=figures,
+                  register_markets=register_markets(request.app.state.runtime.engine))
 
 
 @router.get("/bo/api/dashboard")
