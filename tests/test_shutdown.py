@@ -344,3 +344,18 @@ def test_sighup_restarts_workers_one_at_a_time_and_every_request_is_answered(pos
     assert len(settled) > 20
     assert _stored(postgres_url, settled) == set(settled)
     assert int(owner.split(":")[1]) in now and cursor == last
+
+
+def test_a_closed_engine_never_takes_the_lease_again(db_url: str, make_event) -> None:  # noqa: ANN001
+    """A request the graceful timeout gave up on may still reach the engine from its worker
+    thread after the shutdown closed it; the engine must not take the lease back then, or
+    the next process would wait for it to expire."""
+    from croupier.api import Runtime
+
+    runtime = Runtime(db_url)
+    runtime.ingest(json.dumps([make_event.registered()]).encode())
+    assert runtime.engine.lease_holder() == runtime.engine.owner
+    runtime.engine.close()
+    late = runtime.ingest(json.dumps([make_event("player.login")]).encode())
+    assert late.accepted == 1 and runtime.engine.lease_holder() is None
+    runtime.close()
