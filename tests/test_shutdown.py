@@ -53,7 +53,7 @@ class Server:
         self.log = tmp_path / f"serve-{self.port}-{time.monotonic_ns()}.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from croupier.cli import main; main()", "serve", "--port", str(self.port), *args],
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "CROUPIER_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"})
 
     def wait_ready(self, timeout: float = 60) -> float:
@@ -84,15 +84,17 @@ class Server:
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.kill()
             raise AssertionError(f"still running {timeout} s after SIGTERM:\n{self.log.read_text()}") from None
         return time.monotonic() - start
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """After a failure: the process and any workers it started."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
 
 
 def _register(base: str, headers: dict[str, str]) -> None:
@@ -323,6 +325,7 @@ def test_sighup_restarts_workers_one_at_a_time_and_every_request_is_answered(pos
             t.start()
         time.sleep(0.5)
         server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 90
         while (now := _workers(server.proc.pid)) & old or len(now) < 2:
             assert time.monotonic() < deadline, f"workers not replaced: {old} -> {now}\n{server.log.read_text()}"
             time.sleep(0.1)
@@ -330,8 +333,10 @@ def test_sighup_restarts_workers_one_at_a_time_and_every_request_is_answered(pos
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        time.sleep(1)   # the new lease holder catches up with what the last worker stored
-        cursor, owner, last = _engine_row(postgres_url)
+        deadline = time.monotonic() + 10   # the lease holder processes what every worker stored
+        while (row := _engine_row(postgres_url))[0] != row[2] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cursor, owner, last = row
         server.stop()
     finally:
         stop.set()

@@ -85,10 +85,17 @@ def serve_workers(factory: str, host: str, port: int, *, workers: int, graceful_
 
 class _Supervisor(Multiprocess):
     def terminate_all(self) -> None:
-        """Stopping: close the supervisor's copy of the socket first. The kernel keeps
-        queueing connections while any process holds it open; once every draining worker
-        has closed its own, new connections are refused (safe to retry) rather than queued
-        and then reset with their request unanswered."""
+        """Stopping: close the supervisor's copy of the socket, stop every worker but one,
+        then the last. While any process holds the socket the kernel completes new
+        connections and queues them; one still queued when the last copy closes is reset
+        with its request unanswered. The clients of the first workers to drain reconnect to
+        the last one, which answers them; once it has closed its socket too, new
+        connections are refused, which a client can always retry."""
         for sock in self.sockets:
             sock.close()
-        super().terminate_all()
+        *first, last = self.processes
+        for process in first:
+            process.terminate()
+        for process in first:
+            process.join()
+        last.terminate()
