@@ -80,7 +80,9 @@ def serve_workers(factory: str, host: str, port: int, *, workers: int, graceful_
     config = uvicorn.Config(factory, factory=True, workers=workers, host=host, port=port, http=DrainingHTTP,
                             timeout_graceful_shutdown=graceful_timeout,
                             timeout_worker_healthcheck=WORKER_READY_SECONDS, log_level="warning", access_log=False)
-    _Supervisor(config, sockets=[config.bind_socket()]).run()
+    sock = config.bind_socket()
+    sock.listen(config.backlog)   # as one process does: connections queue while the workers start
+    _Supervisor(config, sockets=[sock]).run()
 
 
 class _Supervisor(Multiprocess):
