@@ -17,12 +17,10 @@ from croupier.cli.common import ConfigOption, DbOption, read_config
 console = Console()
 
 
-def _run_server(application, host: str, port: int) -> None:  # noqa: ANN001
-    import uvicorn
-
-    # The app believes forwarded headers from configured proxies only (create_app); uvicorn's own
-    # handling would believe any local peer (127.0.0.1 by default), so it is off.
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
+GRACEFUL_TIMEOUT_SECONDS = 10
+GracefulTimeoutOption = Annotated[int, typer.Option(
+    "--graceful-timeout", min=1, help="Seconds a stopping server waits for requests in flight (SIGTERM: new "
+                                      "requests get 503 with Retry-After meanwhile) before cancelling them.")]
 
 
 @app.command()
@@ -33,18 +31,19 @@ def serve(
     config: ConfigOption = None,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64, help="API processes (PostgreSQL only). One of them holds the engine "
-                                         "lease; the others answer requests and append to the log.")] = 1,
+                                         "lease; the others answer requests and append to the log. "
+                                         "SIGHUP restarts them one at a time.")] = 1,
     trusted_proxy: Annotated[list[str] | None, typer.Option(
         "--trusted-proxy", help="Repeatable: an IP address or network (CIDR) of a reverse proxy whose "
                                 "X-Forwarded-For / X-Forwarded-Proto are believed. Default: "
                                 "$CROUPIER_TRUSTED_PROXIES (comma-separated), else none.")] = None,
+    graceful_timeout: GracefulTimeoutOption = GRACEFUL_TIMEOUT_SECONDS,
 ) -> None:
     """Run the REST API (/v1, docs at /docs) and the back office (/): one process on the
-    embedded SQLite file, or several on PostgreSQL."""
+    embedded SQLite file, or several on PostgreSQL. SIGTERM drains and stops it."""
     import os
 
-    from croupier.api import create_app
-    from croupier.store import database_url
+    from croupier.cli import serving
     from croupier.web.security import TRUSTED_PROXIES_ENV, trusted_proxies
 
     try:
@@ -54,6 +53,8 @@ def serve(
     os.environ[TRUSTED_PROXIES_ENV] = ",".join(proxies)   # for the workers too
 
     if workers > 1:
+        from croupier.store import database_url
+
         url = database_url(db)
         if not url.startswith("postgresql"):
             raise typer.BadParameter("several workers need PostgreSQL: the embedded SQLite file has one "
@@ -63,15 +64,18 @@ def serve(
         if config is not None:
             os.environ["CROUPIER_CONFIG"] = str(config.resolve())
         console.print(f"Croupier on http://{host}:{port}  ({workers} workers, database: {url.split('@')[-1]})")
-        import uvicorn
-
-        uvicorn.run("croupier.api.app:app_from_environment", factory=True, workers=workers, host=host,
-                    port=port, log_level="warning", access_log=False, proxy_headers=False)
+        serving.serve_workers("croupier.api.app:app_from_environment", host, port, workers=workers,
+                              graceful_timeout=graceful_timeout)
         return
-    application = create_app(db, read_config(config), trusted_proxies=proxies)
+    start_config = read_config(config)
+    sock = serving.listen(host, port)   # connections wait in the queue while the app is built
+
+    from croupier.api import create_app
+
+    application = create_app(db, start_config, trusted_proxies=proxies)
     console.print(f"Croupier on http://{host}:{port}  (API docs: /docs, database: "
                   f"{application.state.runtime.db.url.split('@')[-1]})")
-    _run_server(application, host, port)
+    serving.serve(application, sock, graceful_timeout=graceful_timeout)
 
 
 def _ensure_admin(runtime, password: str | None) -> str | None:  # noqa: ANN001
@@ -157,6 +161,7 @@ def demo(
 ) -> None:
     """The back office on the embedded SQLite database with a simulated operator streaming in."""
     from croupier.api import Runtime, create_app
+    from croupier.cli import serving
     from croupier.store.accounts import create_key
 
     if db.startswith("sqlite:///") and not keep:
@@ -184,7 +189,7 @@ def demo(
                   "out: docs/exclusions-and-registers.md")
     feeder.start()
     try:
-        _run_server(application, host, port)
+        serving.serve(application, serving.listen(host, port), graceful_timeout=GRACEFUL_TIMEOUT_SECONDS)
     finally:
         stop.set()
         feeder.join(timeout=5)

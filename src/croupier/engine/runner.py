@@ -191,6 +191,7 @@ class Engine:
         self._depth = threading.local()   # entry calls this thread is inside (hooks re-enter submit)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.leader = False
+        self.closed = False   # after close() it never takes the lease again
         self._renew_at = 0.0
         with db.engine.begin() as conn:
             self.cursor = self._load_cursor(conn)
@@ -222,6 +223,8 @@ class Engine:
 
         On gaining the lease it reloads its cursor and forgets cached states, because
         another engine may have moved on since."""
+        if self.closed:
+            return False
         now = time.monotonic()
         if self.leader and now < self._renew_at:
             return True
@@ -241,8 +244,11 @@ class Engine:
             return lease.holder(conn, self.name)
 
     def close(self) -> None:
-        """Snapshot and give the lease up, so another engine can take over at once."""
+        """Snapshot and give the lease up, so another engine can take over at once. A late
+        batch (a request still running in a worker thread) is then stored but not processed
+        here: the next lease holder processes it from the log."""
         with self._lock:
+            self.closed = True
             if self.leader:
                 self.flush()
                 with self.db.engine.begin() as conn:
