@@ -51,8 +51,11 @@ class Server:
         self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / f"serve-{self.port}-{time.monotonic_ns()}.log"
+        config = tmp_path / "ledger.json"     # the deposits go through Croupier's wallet
+        config.write_text('{"money_of_record": {"default": "ledger"}}')
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from croupier.cli import main; main()", "serve", "--port", str(self.port), *args],
+            [sys.executable, "-c", "from croupier.cli import main; main()", "serve", "--port", str(self.port),
+             "--config", str(config), *args],
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "CROUPIER_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"})
 

@@ -48,7 +48,7 @@ def test_a_register_opt_out_names_a_register_and_says_why(as_staff) -> None:  # 
     def problems(exclusions: dict) -> set[tuple[str, str]]:  # noqa: ANN001
         r = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"GB": {"exclusions": exclusions}}}})
         assert r.status_code == 422
-        return {(p["path"], p["message"].split(":")[0]) for p in r.json()["problems"]}
+        return {(p["field"], p["message"].split(":")[0]) for p in r.json()["errors"]}
 
     at = "jurisdictions.GB.exclusions."
     assert problems({"register_opt_out": True, "register_opt_out_reason": "  "}) == {

@@ -136,27 +136,27 @@ def test_the_largest_log_position_is_fine(app_client):
 
 
 # -- NUL on every route -----------------------------------------------------------------------
-def test_nul_in_a_wallet_transaction_id_or_method_is_refused_and_nothing_is_posted(app_client, make_event):
-    _register(app_client, make_event)
+def test_nul_in_a_wallet_transaction_id_or_method_is_refused_and_nothing_is_posted(ledger_client, make_event):
+    _register(ledger_client, make_event)
     for field, body in [("transaction_id", {"transaction_id": "tx\x001", "amount": "5.00", "currency": "EUR"}),
                         ("method", {"transaction_id": "tx-2", "amount": "5.00", "currency": "EUR",
                                     "method": "card\x00"})]:
-        problem = _problem(app_client.post("/v1/wallet/mt-1/deposits", json=body))
+        problem = _problem(ledger_client.post("/v1/wallet/mt-1/deposits", json=body))
         assert problem["field"] == field and "\x00" in problem["value"] and "NUL" in problem["message"]
-    wallet = app_client.get("/v1/wallet/mt-1").json()
+    wallet = ledger_client.get("/v1/wallet/mt-1").json()
     assert all(w["cash"] in ("0", "0.00") for w in wallet.get("wallets", [])), wallet
-    assert app_client.get("/v1/wallet/mt-1/transactions/tx-2").status_code == 404
-    ok = app_client.post("/v1/wallet/mt-1/deposits", json={"transaction_id": "tx-3", "amount": "5.00",
+    assert ledger_client.get("/v1/wallet/mt-1/transactions/tx-2").status_code == 404
+    ok = ledger_client.post("/v1/wallet/mt-1/deposits", json={"transaction_id": "tx-3", "amount": "5.00",
                                                            "currency": "EUR", "method": "card"})
     assert ok.status_code == 200, ok.text
 
 
-def test_an_escaped_backslash_before_u0000_is_not_a_nul(app_client, make_event):
-    _register(app_client, make_event)
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(ledger_client, make_event):
+    _register(ledger_client, make_event)
     body = b'{"transaction_id": "tx-1", "amount": "5.00", "currency": "EUR", "method": "c\\\\u0000"}'
-    response = app_client.post("/v1/wallet/mt-1/deposits", content=body, headers={"content-type": "application/json"})
+    response = ledger_client.post("/v1/wallet/mt-1/deposits", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 200, response.text
-    with _runtime(app_client).db.engine.connect() as conn:
+    with _runtime(ledger_client).db.engine.connect() as conn:
         stored = conn.execute(select(events_table.c.payload).where(events_table.c.type == "payment.deposit")).scalar_one()
     assert json.loads(stored)["method"] == "c\\u0000"
 

@@ -194,6 +194,7 @@ RULES: list[Rule] = [
     Rule("PUT", "/v1/players/{player_id}/reality-check", ING,
          make=lambda w: {"path": f"/v1/players/{_p(w)}/reality-check", "json": {"interval_minutes": 30}}),
     Rule("GET", "/v1/registers", READ, make=fixed("/v1/registers")),
+    Rule("GET", "/v1/registers/status", READ, make=fixed("/v1/registers/status")),
     Rule("POST", "/v1/registers/{register}/check", READ, succeeds=False,     # no register is configured: 404
          make=fixed("/v1/registers/SPELPAUS/check", json={"email": "a@example.se"})),
     Rule("POST", "/v1/protection/tick", ADMIN, make=fixed("/v1/protection/tick")),
@@ -253,6 +254,7 @@ RULES: list[Rule] = [
     Rule("GET", "/v1/players/{player_id}/events", READ, make=fixed("/v1/players/p0/events"), succeeds=False),
     Rule("GET", "/v1/players/{player_id}/why", READ, make=fixed("/v1/players/p0/why", params={"action": "welcome"})),
     Rule("GET", "/v1/stats/dashboard", READ, make=fixed("/v1/stats/dashboard")),
+    Rule("GET", "/v1/quarantine", READ, make=fixed("/v1/quarantine")),
     Rule("GET", "/v1/reports/rg-effectiveness", READ, make=fixed("/v1/reports/rg-effectiveness")),
     Rule("GET", "/v1/audit", ADMIN, make=fixed("/v1/audit")),
     Rule("GET", "/v1/audit/export", ADMIN, make=fixed("/v1/audit/export", params={"player_id": "p0"})),

@@ -17,11 +17,11 @@ TOO_LARGE_CLF = "amount '999999999999.9999' is too large: the largest CLF amount
 
 
 @pytest.fixture
-def api(app_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
-    response = app_client.post("/v1/events", json=[make_event.registered(currency="CLF", jurisdiction="MT", country="MT",
+def api(ledger_client: TestClient, make_event) -> TestClient:  # noqa: ANN001
+    response = ledger_client.post("/v1/events", json=[make_event.registered(currency="CLF", jurisdiction="MT", country="MT",
                                                                           timezone="Europe/Malta")])
     assert response.status_code == 200, response.text
-    return app_client
+    return ledger_client
 
 
 def test_the_maximum_is_per_currency_in_minor_units():

@@ -142,7 +142,7 @@ def test_an_opt_out_takes_a_second_officer_then_promotions_pass_with_a_note(app,
     opt_out = {"register_opt_out": True}
     refused = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"GB": {"exclusions": opt_out}}}})
     assert refused.status_code == 422
-    assert [p["path"] for p in refused.json()["problems"]] == ["jurisdictions.GB.exclusions.register_opt_out_reason"]
+    assert [p["field"] for p in refused.json()["errors"]] == ["jurisdictions.GB.exclusions.register_opt_out_reason"]
     reason = "GAMSTOP screening runs in the platform before registration completes"
     proposed = cleo.post("/v1/config/versions", {"patch": {"jurisdictions": {"GB": {"exclusions": {
         **opt_out, "register_opt_out_reason": reason}}}}, "comment": "GB: opt out of GAMSTOP here"})
