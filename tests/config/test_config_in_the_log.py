@@ -60,9 +60,9 @@ def test_a_database_approved_before_activations_were_logged_gets_its_fact_on_upg
                              now_us=now_us)
         # as the database stood before revision 0011: the approval, and no fact in the log
         conn.execute(events.delete().where(events.c.player_id == CONFIG_STREAM))
-        for table in ("config_shadow_diffs", "config_shadows"):       # revision 0012
+        for table in ("engine_quarantine", "config_shadow_diffs", "config_shadows"):   # revisions 0013, 0012
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0012'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0013_quarantine'"))
     db.dispose()
     db = open_database(sqlite_url)                              # upgrades
     try:
