@@ -96,3 +96,42 @@ def test_the_audit_names_the_key_and_keeps_a_supplied_name_apart(runtime, client
     assert limit.status_code == 200, limit.text
     [record] = _audit(runtime, "protection.limit_changed")
     assert record.actor == f"api-key:{key_id}" and json.loads(record.body)["claimed_actor"] == "ada"
+
+
+def test_an_ingest_key_cannot_loosen_an_operator_limit_by_sending_the_change_as_an_event(db_url: str) -> None:
+    """`limit.changed` with source operator or regulator is a staff decision too: a key without
+    the protection scope gets it rejected in the batch report, the rest of the batch is stored,
+    and the operator's limit stays; a key with the scope may report it."""
+    from fastapi.testclient import TestClient
+
+    from croupier.api import create_app
+    from croupier.store.accounts import create_key
+    from conftest import EventFactory
+
+    app = create_app(db_url, background=False, web=False)
+    with app.state.runtime.db.engine.begin() as conn:
+        ingest, _ = create_key(conn, "pam", ["ingest", "read"])
+        staff, _ = create_key(conn, "staff-tool", ["ingest", "protection"])
+    make = EventFactory(player_id="lim-1")
+    with TestClient(app) as client:
+        as_pam = {"Authorization": f"Bearer {ingest}"}
+        as_staff = {"Authorization": f"Bearer {staff}"}
+        assert client.post("/v1/events", json=[make.registered()], headers=as_pam).json()["accepted"] == 1
+        imposed = client.post("/v1/players/lim-1/limits", headers=as_staff, json={
+            "kind": "deposit", "period": "day", "amount": "100.00", "currency": "SEK", "source": "operator"})
+        assert imposed.status_code == 200, imposed.text
+        raise_it = make("limit.changed", kind="deposit", period="day", amount="100000.00", currency="SEK",
+                        source="operator")
+        own = make("limit.changed", kind="deposit", period="week", amount="500.00", currency="SEK", source="player")
+        answer = client.post("/v1/events", json=[raise_it, own], headers=as_pam).json()
+        assert answer["accepted"] == 1
+        assert [(r["index"], r["field"], r["value"]) for r in answer["rejected"]] == [(0, "source", "operator")]
+        assert "protection scope" in answer["rejected"][0]["reason"]
+        in_force = {(v["kind"], v["period"]): v for v in client.get("/v1/players/lim-1/limits", headers=as_pam)
+                    .json()["in_force"]}
+        assert in_force[("deposit", "day")]["amount"] == "100.00"
+        reported = make("limit.changed", kind="deposit", period="day", amount="80.00", currency="SEK",
+                        source="operator")
+        answer = client.post("/v1/events", json=[reported], headers=as_staff).json()
+        assert answer["accepted"] == 1 and answer["rejected"] == []
+    app.state.runtime.close()

@@ -15,6 +15,7 @@ from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import case_queue
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
+from croupier.privacy import has_scope
 from croupier.store.schema import MAX_SEQ
 
 router = APIRouter(prefix="/v1")
@@ -45,11 +46,12 @@ def _runtime(request: Request):  # noqa: ANN202
                400: {"description": "The body is not a JSON array of objects"},
                413: {"description": "More than 10,000 events"}},
 )
-async def post_events(request: Request, _key=Depends(require_scope("ingest"))) -> Any:  # noqa: ANN001
+async def post_events(request: Request, key=Depends(require_scope("ingest"))) -> Any:  # noqa: ANN001
     body = await request.body()
     runtime = _runtime(request)
+    relayed_by = None if has_scope(key.scopes, "protection") else ", ".join(sorted(key.scopes))
     try:
-        result = await run_in_threadpool(runtime.ingest, body)
+        result = await run_in_threadpool(runtime.ingest, body, relayed_by)
     except BatchTooLarge as exc:
         return JSONResponse({"detail": str(exc)}, status_code=413)
     except BatchError as exc:

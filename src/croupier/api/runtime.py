@@ -55,12 +55,13 @@ class Runtime:
         self._config_checked = 0.0
         self.refresh_config()
 
-    def ingest(self, body: bytes) -> IngestResult:
+    def ingest(self, body: bytes, relayed_by: str | None = None) -> IngestResult:
         """Store a batch durably, then run it through the engine before answering. The
         configuration in force says which brands take money as events (`money_of_record`);
         `processed` is true only when this engine has processed the batch and is advancing
-        (not stalled)."""
-        result = ingest_body(self.db, body, config=self.config)
+        (not stalled). `relayed_by`: the scopes of a key that may relay a player's own requests
+        only (its operator- and regulator-set limit changes are rejected)."""
+        result = ingest_body(self.db, body, config=self.config, relayed_by=relayed_by)
         if result.stored:
             try:
                 self.engine.submit(result.stored)

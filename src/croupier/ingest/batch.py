@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.events import Event, ParsedBatch, Rejection, parse_batch
-from croupier.ingest.money_of_record import refuse_ledger_money
+from croupier.ingest.money_of_record import refuse_ledger_money, refuse_staff_decisions
 from croupier.players import EngineConfig, micros
 from croupier.store import Database
 from croupier.store import eventlog
@@ -29,12 +29,15 @@ class IngestResult:
 
 
 def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = None, *,
-                 config: EngineConfig | None = None) -> IngestResult:
+                 config: EngineConfig | None = None, relayed_by: str | None = None) -> IngestResult:
     """Append the valid events of `parsed`; the transaction commits before this returns.
     `config` is the configuration in force (None: `config_in_force(db)`): money events of a
-    brand whose money of record is the ledger are rejected, each with its reason."""
+    brand whose money of record is the ledger are rejected, each with its reason. `relayed_by`:
+    the scopes of an API key without the protection scope, whose staff decisions are rejected."""
     received_us = received_us or time.time_ns() // 1000
     parsed = refuse_ledger_money(parsed, config if config is not None else config_in_force(db))
+    if relayed_by is not None:
+        parsed = refuse_staff_decisions(parsed, relayed_by)
     result = IngestResult(rejected=list(parsed.rejected))
     first_index: dict[str, int] = {}
     rows, kept = [], []
@@ -63,10 +66,10 @@ def store_parsed(db: Database, parsed: ParsedBatch, received_us: int | None = No
 
 
 def ingest_body(db: Database, body: bytes, received_us: int | None = None, *,
-                config: EngineConfig | None = None) -> IngestResult:
+                config: EngineConfig | None = None, relayed_by: str | None = None) -> IngestResult:
     """Parse a JSON array request body and store its valid events (raises BatchError for an
     unreadable body)."""
-    return store_parsed(db, parse_batch(body), received_us, config=config)
+    return store_parsed(db, parse_batch(body), received_us, config=config, relayed_by=relayed_by)
 
 
 _approved: dict[str, EngineConfig] = {}

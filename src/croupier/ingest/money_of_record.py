@@ -33,6 +33,27 @@ def refuse_ledger_money(parsed: ParsedBatch, config: EngineConfig) -> ParsedBatc
     return kept
 
 
+def refuse_staff_decisions(parsed: ParsedBatch, scopes: str) -> ParsedBatch:
+    """`parsed` without the `limit.changed` events an operator or a regulator decided, which
+    join its rejections: a key without the `protection` scope relays a player's own requests
+    only, so it cannot raise or remove what staff set by sending the change as an event
+    (docs/integration.md#api-keys)."""
+    kept = ParsedBatch(rejected=list(parsed.rejected))
+    for event, raw, index in zip(parsed.events, parsed.raws, parsed.indexes, strict=True):
+        source = getattr(event, "source", "player")
+        if event.__struct_config__.tag == "limit.changed" and source != "player":
+            kept.rejected.append(Rejection(
+                index, event.event_id, "source", f"a {source}-set limit is a staff decision: it needs an API key "
+                f"with the protection scope (this one has: {scopes}); a player's own limit has source \"player\"",
+                source))
+            continue
+        kept.events.append(event)
+        kept.raws.append(raw)
+        kept.indexes.append(index)
+    kept.rejected.sort(key=lambda r: r.index)
+    return kept
+
+
 def _reason(kind: str, brand: str) -> str:
     return (f"brand {brand!r} keeps its money in Croupier's ledger (money_of_record: ledger), so a {kind} "
             "cannot arrive as an event: it would count beside the ledger's postings. Move the money through "
