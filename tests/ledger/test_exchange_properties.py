@@ -18,11 +18,10 @@ from croupier.ledger import LedgerError, PlayerContext, TransferRequest
 from croupier.ledger.post import post
 from croupier.protection import limits as limit_store
 from croupier.protection.limits import LimitError, LimitRequest, set_limit
-from croupier.store import open_database
 
 from .conftest import STOCKHOLM, T0, rules
 from .test_ledger import assert_double_entry
-from .test_properties import _in_window
+from .test_properties import _db, _in_window   # one SQLite file: each example is its own player
 
 QUOTES = {"EUR": "1", "SEK": "11.20", "GBP": "0.8512", "JPY": "162.5"}
 TABLE = RateTable(ExchangeRules(base="EUR", rates={c: Rate(r, "2026-11-01") for c, r in QUOTES.items() if c != "EUR"}),
@@ -104,13 +103,3 @@ def test_no_multi_currency_sequence_goes_past_a_limit(tmp_path_factory, sequence
                 used = counted(view.kind, view.currency, history, view.period, now, STOCKHOLM)
                 assert used <= view.amount_minor, (view, used, history)
     assert_double_entry(db)
-
-
-_DBS: dict[str, object] = {}
-
-
-def _db(factory):  # noqa: ANN001, ANN202
-    """One SQLite file for all examples (each example is its own player)."""
-    if "db" not in _DBS:
-        _DBS["db"] = open_database(f"sqlite:///{factory.mktemp('fx-props') / 'ledger.db'}")
-    return _DBS["db"]
