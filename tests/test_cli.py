@@ -214,16 +214,16 @@ def test_the_demo_configures_the_registers_its_markets_name(sqlite_url: str, mak
     from datetime import timedelta
 
     from croupier.api import Runtime
-    from croupier.cli.serve import _demo_registers
     from croupier.compliance.rules import rules_for
     from croupier.protection.exclusions_hook import register_markets
     from croupier.sim.markets import JURISDICTIONS
+    from croupier.sim.registers import configure_simulated_registers
 
     runtime = Runtime(sqlite_url)
     try:
-        names = _demo_registers(runtime)
+        names = configure_simulated_registers(runtime, actor="demo")
         assert names == sorted({rules_for(j.code).exclusions.register for j in JURISDICTIONS} - {None})
-        assert len(names) == 8 and _demo_registers(runtime) == names      # a kept database: imported once
+        assert len(names) == 8 and configure_simulated_registers(runtime, actor="demo") == names      # a kept database: imported once
         with runtime.db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM register_batches")).scalar() == 8
             assert conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE kind = "

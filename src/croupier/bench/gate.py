@@ -39,12 +39,14 @@ class GateBench:
 def _states(players: int, days: int):  # noqa: ANN202
     from croupier.api import Runtime
     from croupier.sim import SimConfig, Simulator
+    from croupier.sim.registers import configure_simulated_registers
 
     now = datetime.now(timezone.utc)
     sim = Simulator(SimConfig(seed=11, players=players, days=days,
                               start=(now - timedelta(days=days)).replace(second=0, microsecond=0)))
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Runtime(f"sqlite:///{Path(tmp) / 'gate.db'}")
+        configure_simulated_registers(runtime, actor="bench")   # else every promotion is held
         batch, events = [], 0
         for event in sim.events_until(now):
             batch.append(event)

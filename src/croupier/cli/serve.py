@@ -90,34 +90,6 @@ def _ensure_admin(runtime, password: str | None) -> str | None:  # noqa: ANN001
     return password
 
 
-DEMO_REGISTER_SOURCE = "croupier demo: a simulated market's register, nobody listed"
-
-
-def _demo_registers(runtime) -> list[str]:  # noqa: ANN001
-    """Give each national register the simulated markets' rules name an empty list (the
-    simulated people are listed nowhere), unless a list was imported already. Marketing waits
-    for a market's register, and a register nobody configured holds it for good: without these
-    the demo would send no promotion in eight of its nine markets. Audited like any import."""
-    import time
-
-    from croupier.compliance.rules import rules_for
-    from croupier.protection.registers import import_entries, last_batch
-    from croupier.sim.markets import JURISDICTIONS
-    from croupier.store import audit as audit_store
-
-    table = getattr(runtime.config, "jurisdictions", None) or None
-    names = sorted({name for j in JURISDICTIONS if (name := rules_for(j.code, table).exclusions.register)})
-    now_us = time.time_ns() // 1000
-    with runtime.db.engine.begin() as conn:
-        for name in names:
-            if last_batch(conn, name) is None:
-                batch = import_entries(conn, name, [], DEMO_REGISTER_SOURCE, now_us)
-                audit_store.append(conn, [audit_store.Entry(
-                    at_us=now_us, actor="demo", kind="protection.register_imported", subject=name,
-                    body={"batch_id": batch, "source": DEMO_REGISTER_SOURCE, "entries": 0})])
-    return names
-
-
 def _stream_simulation(runtime, players: int, days: int, seed: int, stop: threading.Event) -> None:  # noqa: ANN001
     """Backfill `days` of history, then keep the simulated operator playing in real time."""
     import msgspec
@@ -162,6 +134,7 @@ def demo(
     """The back office on the embedded SQLite database with a simulated operator streaming in."""
     from croupier.api import Runtime, create_app
     from croupier.cli import serving
+    from croupier.sim.registers import configure_simulated_registers
     from croupier.store.accounts import create_key
 
     if db.startswith("sqlite:///") and not keep:
@@ -170,7 +143,7 @@ def demo(
             Path(str(path) + suffix).unlink(missing_ok=True)
     runtime = Runtime(db)
     password = _ensure_admin(runtime, admin_password)
-    registers = _demo_registers(runtime)
+    registers = configure_simulated_registers(runtime, actor="demo")
     with runtime.db.engine.begin() as conn:
         token, _ = create_key(conn, "demo", ["ingest", "read"])
     application = create_app(runtime=runtime)
