@@ -141,7 +141,8 @@ def get_config(request: Request, _key=Depends(require_scope("read"))) -> dict[st
             description="`status` is `ok`, or `degraded` while the engine cannot get past its saved "
                         "cursor (`engine.stalled` names the cause). `engine.failures_total` and "
                         "`engine.quarantined_total` are counters that only grow; `engine.last_quarantined` "
-                        "is the latest event set aside (all of them: GET /v1/quarantine).")
+                        "is the latest event set aside (all of them: GET /v1/quarantine). `log_head` and the "
+                        "quarantine figures are read at most once a second (health is polled often).")
 def get_health(request: Request) -> dict[str, Any]:
     runtime = _runtime(request)
     engine = runtime.health()

@@ -17,6 +17,7 @@ from croupier.store.accounts import ApiKey, find_key
 
 log = logging.getLogger("croupier")
 KEY_CACHE_SECONDS = 2.0
+HEALTH_READ_SECONDS = 1.0   # how stale the log head and quarantine figures in GET /v1/health may be
 CONFIG_CHECK_SECONDS = 2.0  # how soon an approval made by another process takes effect here
 SNAPSHOT_SECONDS = 0.2      # a server's snapshot interval (the engine's default is 1 s)
 
@@ -53,6 +54,7 @@ class Runtime:
         self._loop: threading.Thread | None = None
         self.start_config = self.config  # what we were started with (file or defaults)
         self._config_checked = 0.0
+        self._log_figures: tuple[float, tuple] = (0.0, (None, None, None))
         self.refresh_config()
 
     def ingest(self, body: bytes, relayed_by: str | None = None) -> IngestResult:
@@ -90,10 +92,15 @@ class Runtime:
 
         engine = self.engine
         stall = engine.stall.as_dict() if engine.stall is not None else None
+        now = time.monotonic()
         try:
-            with self.db.reader.connect() as conn:
-                head, quarantined, latest = eventlog.max_seq(conn), quarantine.count(conn), quarantine.latest(conn)
+            if now - self._log_figures[0] >= HEALTH_READ_SECONDS:   # polled often: read at most once a second
+                with self.db.reader.connect() as conn:
+                    figures = eventlog.max_seq(conn), quarantine.count(conn), quarantine.latest(conn)
+                self._log_figures = (now, figures)
+            head, quarantined, latest = self._log_figures[1]
         except Exception as exc:  # the database is away: say so rather than fail the health check
+            self._log_figures = (0.0, (None, None, None))
             head, quarantined, latest = None, None, None
             stall = stall or {"stage": "database", "cause": describe(exc), "at_seq": engine.snapshot_cursor,
                               "since": None, "failures": None}
