@@ -17,6 +17,28 @@ from croupier.cli.common import ConfigOption, DbOption, read_config
 console = Console()
 
 
+TimeZoneOption = Annotated[str | None, typer.Option(
+    "--time-zone", envvar="CROUPIER_TIME_ZONE", help="The back office's default time zone (an IANA name such as "
+                                                     "Europe/Stockholm) for staff who chose none. Default: UTC.")]
+LocaleOption = Annotated[str | None, typer.Option(
+    "--locale", envvar="CROUPIER_LOCALE", help="The back office's default locale for figures and dates (en, en_GB, "
+                                               "sv, de, …) for staff who chose none. Default: en.")]
+
+
+def _display_defaults(time_zone: str | None, locale: str | None) -> None:
+    """Check the operator's display defaults before serving and hand them to the app (and to
+    every worker process) through the environment."""
+    import os
+
+    from croupier.web import LOCALE_ENV, TIME_ZONE_ENV, operator_display
+
+    try:
+        reader = operator_display(time_zone, locale)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--time-zone / --locale") from None
+    os.environ[TIME_ZONE_ENV], os.environ[LOCALE_ENV] = reader.zone_name, reader.locale_name
+
+
 GRACEFUL_TIMEOUT_SECONDS = 10
 GracefulTimeoutOption = Annotated[int, typer.Option(
     "--graceful-timeout", min=1, help="Seconds a stopping server waits for requests in flight (SIGTERM: new "
@@ -38,6 +60,8 @@ def serve(
                                 "X-Forwarded-For / X-Forwarded-Proto are believed. Default: "
                                 "$CROUPIER_TRUSTED_PROXIES (comma-separated), else none.")] = None,
     graceful_timeout: GracefulTimeoutOption = GRACEFUL_TIMEOUT_SECONDS,
+    time_zone: TimeZoneOption = None,
+    locale: LocaleOption = None,
 ) -> None:
     """Run the REST API (/v1, docs at /docs) and the back office (/): one process on the
     embedded SQLite file, or several on PostgreSQL. SIGTERM drains and stops it."""
@@ -51,6 +75,7 @@ def serve(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--trusted-proxy") from None
     os.environ[TRUSTED_PROXIES_ENV] = ",".join(proxies)   # for the workers too
+    _display_defaults(time_zone, locale)
 
     if workers > 1:
         from croupier.store import database_url
@@ -130,8 +155,11 @@ def demo(
     keep: Annotated[bool, typer.Option("--keep", help="Keep an existing demo database instead of starting fresh.")] = False,
     admin_password: Annotated[str | None, typer.Option("--admin-password", envvar="CROUPIER_ADMIN_PASSWORD",
                                                        help="Password for the demo's admin user (default: generated and printed).")] = None,
+    time_zone: TimeZoneOption = None,
+    locale: LocaleOption = None,
 ) -> None:
     """The back office on the embedded SQLite database with a simulated operator streaming in."""
+    _display_defaults(time_zone, locale)
     from croupier.api import Runtime, create_app
     from croupier.cli import serving
     from croupier.sim.registers import configure_simulated_registers

@@ -25,6 +25,8 @@ class StaffUser:
     role: str
     password_hash: str
     disabled: bool
+    time_zone: str | None = None   # IANA name; None: the operator's default
+    locale: str | None = None      # e.g. "sv", "en_GB"; None: the operator's default
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,14 @@ def list_users(conn: Connection) -> list[StaffUser]:
 
 
 def _user(row) -> StaffUser:  # noqa: ANN001
-    return StaffUser(row.user_id, row.username, row.role, row.password_hash, row.disabled)
+    return StaffUser(row.user_id, row.username, row.role, row.password_hash, row.disabled,
+                     row.time_zone, row.locale)
+
+
+def set_display(conn: Connection, user_id: int, time_zone: str | None, locale: str | None) -> None:
+    """Store a user's time zone and locale (validated by the caller; None: the operator's default)."""
+    conn.execute(staff_users.update().where(staff_users.c.user_id == user_id)
+                 .values(time_zone=time_zone, locale=locale))
 
 
 def open_session(conn: Connection, user_id: int) -> tuple[str, str]:

@@ -7,6 +7,7 @@ on SQLite), so concurrent writers can never fork the chain.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
     else:
         seq, prev = head
     rows, hashes = [], []
+    recorded_us = time.time_ns() // 1000   # when stored; at_us says when it happened
     for e in entries:
         seq += 1
         record = AuditRecord(seq, e.at_us, e.actor, e.kind, e.player_id, e.subject,
@@ -50,7 +52,7 @@ def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
         rows.append({"seq": seq, "at_us": e.at_us, "actor": e.actor, "kind": e.kind,
                      "player_id": e.player_id, "subject": e.subject,
                      "config_version": e.config_version, "body": record.body,
-                     "prev_hash": prev, "hash": digest})
+                     "prev_hash": prev, "hash": digest, "recorded_at_us": recorded_us})
         hashes.append(digest)
         prev = digest
     conn.execute(audit_log.insert(), rows)

@@ -112,6 +112,9 @@ audit_log = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # When this database stored the record (at_us is when it happened, e.g. the event's time
+    # for a gate decision). Outside the hash: the order is the chain's, by seq.
+    Column("recorded_at_us", BigInteger),
     Index("ix_audit_player", "player_id", "seq"),
     Index("ix_audit_kind", "kind", "seq"),
 )
@@ -157,6 +160,9 @@ staff_users = Table(
     Column("role", String(32), nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # How the back office shows figures and times to this user; NULL: the operator's default.
+    Column("time_zone", String(64)),
+    Column("locale", String(32)),
 )
 
 staff_sessions = Table(

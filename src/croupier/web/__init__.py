@@ -1,10 +1,11 @@
 """The back office: server-rendered pages for staff, signed in with a session cookie.
 
 Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/config`, `/audit`, `/users`,
-`/keys` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+`/keys`, `/settings` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -13,20 +14,33 @@ from starlette.staticfiles import StaticFiles
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
-from croupier.web import person_pages, rg_forms
+from croupier.web import person_pages, rg_forms, settings
+from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
 from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired
 
-__all__ = ["mount_back_office"]
+__all__ = ["LOCALE_ENV", "TIME_ZONE_ENV", "mount_back_office", "operator_display"]
 JSON_PREFIX = "/bo/api/"
+TIME_ZONE_ENV, LOCALE_ENV = "CROUPIER_TIME_ZONE", "CROUPIER_LOCALE"
 
 
-def mount_back_office(app: FastAPI) -> None:
+def operator_display(time_zone: str | None = None, locale: str | None = None) -> Reader:
+    """The operator's default time zone and locale for staff who chose none: the arguments,
+    else $CROUPIER_TIME_ZONE / $CROUPIER_LOCALE, else UTC and en. A name that is not an IANA
+    zone or a locale Babel knows is refused (ValueError) when the server starts."""
+    zone = time_zone or os.environ.get(TIME_ZONE_ENV) or DEFAULT_TIME_ZONE
+    lang = locale or os.environ.get(LOCALE_ENV) or DEFAULT_LOCALE
+    return Reader.of(valid_locale(lang), valid_time_zone(zone))
+
+
+def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.state.login_throttle = LoginThrottle()
+    app.state.display_defaults = display or operator_display()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
     app.include_router(admin.router)
+    app.include_router(settings.router)
     app.include_router(protection_forms.router)
     app.include_router(aml_forms.router)
     app.include_router(person_pages.router)   # before pages: /players/{id}/person

@@ -23,7 +23,9 @@ from croupier.store.schema import MAX_SEQ, audit_log
 from croupier.privacy.tipping_off import timeline_for_viewer
 from croupier.web.player_page import feature_groups, glance, timeline_rows
 from croupier.web.protection_panel import panel_context
-from croupier.web.render import path_segment, render
+from croupier.web import formatting as fmt
+from croupier.web.player_clock import player_clock
+from croupier.web.render import path_segment, reader_for, render
 from croupier.web.staff import Staff, check_csrf, require
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +53,32 @@ def dashboard_page(request: Request, staff: Staff = Depends(require("dashboard.v
                   register_markets=register_markets(request.app.state.runtime.engine))
 
 
+DASHBOARD_COUNTS = ("events_last_minute", "active_players_24h", "players_total", "events_total")
+TODAY_MONEY = ("deposits", "stakes", "wins", "ggr")
+
+
+def dashboard_display(figures: dict[str, Any], reader: fmt.Reader) -> dict[str, Any]:
+    """The dashboard's figures in the reader's words, beside the raw ones in the JSON, so
+    the live script shows exactly what the server renders (it formats nothing itself)."""
+    as_of = fmt.to_moment(int(figures["as_of"] * 1_000_000))
+    out: dict[str, Any] = {name: fmt.count(figures.get(name), reader) for name in DASHBOARD_COUNTS}
+    out["events_per_second"] = fmt.count(float(figures.get("events_per_second") or 0), reader)
+    out["as_of"] = fmt.moment_text(as_of, reader) if as_of else ""
+    out["as_of_title"] = fmt.exact_text(as_of, reader) if as_of else ""
+    out["as_of_iso"] = fmt.iso(as_of) if as_of else ""
+    out["today"] = {currency: {**{k: fmt.money(t.get(k), currency, reader) for k in TODAY_MONEY},
+                               **{f"{k}_negative": fmt.is_negative(t.get(k)) for k in TODAY_MONEY},
+                               "deposit_count": fmt.count(t.get("deposit_count"), reader)}
+                    for currency, t in figures.get("today", {}).items()}
+    return out
+
+
 @router.get("/bo/api/dashboard")
-def dashboard_json(request: Request, _staff: Staff = Depends(require("dashboard.view"))) -> Response:
+def dashboard_json(request: Request, staff: Staff = Depends(require("dashboard.view"))) -> Response:
     with _fresh(request) as conn:
-        return JSONResponse(dashboard(conn), headers=_NO_STORE)
+        figures = dashboard(conn)
+    return JSONResponse({**figures, "display": dashboard_display(figures, reader_for(request, staff))},
+                        headers=_NO_STORE)
 
 
 # -- players ------------------------------------------------------------------------------
@@ -82,12 +106,14 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
         with _db(request).reader.connect() as conn:
             events = timeline_for_viewer(timeline(conn, player_id, TIMELINE_PAGE, before_seq), staff.can("aml.view"))
     currency = view["balances"]["currency"] or view["features"].get("currency")
+    reader = reader_for(request, staff)
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
         review_outcomes=OUTCOMES, exclusion_kinds=EXCLUSION_KINDS,
-        currency=currency, glance=glance(view["features"], currency),
-        groups=feature_groups(view["features"], currency),
-        timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
+        currency=currency, glance=glance(view["features"], currency, reader),
+        groups=feature_groups(view["features"], currency, reader),
+        timeline=timeline_rows(events, pii, reader) if staff.can("events.view") else [],
+        clock=player_clock(request.app.state.runtime, view, reader),
         timeline_page=TIMELINE_PAGE, before_seq=before_seq,
         **panel_context(request.app.state.runtime, staff, player_id))
 
@@ -101,7 +127,7 @@ def player_events_json(request: Request, player_id: str, before_seq: int | None 
         return JSONResponse({"detail": "missing permission players.view"}, status_code=403)
     with _db(request).reader.connect() as conn:
         events = timeline_for_viewer(timeline(conn, player_id, limit, before_seq), staff.can("aml.view"))
-    return JSONResponse({"events": timeline_rows(events, staff.can("players.pii")),
+    return JSONResponse({"events": timeline_rows(events, staff.can("players.pii"), reader_for(request, staff)),
                          "more": len(events) == limit}, headers=_NO_STORE)
 
 
@@ -157,6 +183,9 @@ def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list
         # beside the actor (who authenticated): whom an API key acted for, or a name the request gave
         row["on_behalf_of"] = body.get("on_behalf_of") if isinstance(body, dict) else None
         row["claimed_actor"] = body.get("claimed_actor") if isinstance(body, dict) else None
+        # how long after it happened the log stored it (a gate decision carries its event's time)
+        recorded = row.get("recorded_at_us")
+        row["recorded_lag_s"] = (recorded - row["at_us"]) / 1_000_000 if recorded is not None else None
         rows.append(row)
     return rows
 
@@ -193,10 +222,12 @@ def audit_why(request: Request, player_id: str, action: str,
 
 
 @router.get("/bo/api/audit/verify")
-def audit_verify_json(request: Request, _staff: Staff = Depends(require("audit.view"))) -> Response:
-    """Walk the whole hash chain; the audit page shows the answer as its integrity indicator."""
+def audit_verify_json(request: Request, staff: Staff = Depends(require("audit.view"))) -> Response:
+    """Walk the whole hash chain; the audit page shows the answer as its integrity indicator
+    (`checked_text`: the count in the reader's words)."""
     with _db(request).reader.connect() as conn:
         checked, breaks = audit_store.verify(conn)
-    return JSONResponse({"checked": checked, "ok": not breaks,
+    return JSONResponse({"checked": checked, "checked_text": fmt.count(checked, reader_for(request, staff)),
+                         "ok": not breaks,
                          "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks[:20]],
                          "break_count": len(breaks)}, headers=_NO_STORE)

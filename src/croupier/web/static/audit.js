@@ -10,7 +10,8 @@
       return response.json();
     })
     .then(function (result) {
-      var checked = Number(result.checked).toLocaleString("en-US") + " record" + (result.checked === 1 ? "" : "s") + " checked";
+      // the count as the server wrote it in the reader's locale
+      var checked = result.checked_text + " record" + (result.checked === 1 ? "" : "s") + " checked";
       box.classList.remove("chain-pending");
       if (result.ok) {
         box.classList.add("chain-ok");

@@ -9,18 +9,10 @@
   var status = document.getElementById("live-status");
   var charts = window.CroupierCharts;
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function utc(seconds) {
-    var d = new Date(seconds * 1000);
-    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
-      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + "Z";
-  }
-  var integer = function (n) { return Number(n).toLocaleString("en-US"); };
-  var decimal = function (n) { return Number(n).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }); };
-  var FORMATS = {
-    as_of: utc, events_per_second: decimal, events_last_minute: integer,
-    active_players_24h: integer, players_total: integer, events_total: integer
-  };
+  /* Figures arrive already written for the signed-in reader (data.display: their locale
+     and time zone, formatted by the server with Babel); this script formats nothing. */
+  var FIELDS = ["events_per_second", "events_last_minute", "active_players_24h", "players_total", "events_total"];
+  var MONEY = ["deposits", "stakes", "wins", "ggr"];
 
   function setText(node, value) {
     if (node.textContent !== value) {
@@ -36,6 +28,28 @@
     if (cls) td.className = cls;
     if (col) td.setAttribute("data-col", col);
     return td;
+  }
+
+  function moneyCell(text, negative, col) {
+    var td = cell("td", "", "num", col);
+    var span = document.createElement("span");
+    span.className = negative ? "money money-negative" : "money";
+    span.textContent = text;
+    td.appendChild(span);
+    return td;
+  }
+
+  function updateAsOf(display) {
+    document.querySelectorAll('[data-field="as_of"]').forEach(function (node) {
+      var time = node.querySelector("time");
+      if (!time) {
+        time = document.createElement("time");
+        node.replaceChildren(time);
+      }
+      time.setAttribute("datetime", display.as_of_iso);
+      time.setAttribute("title", display.as_of_title);
+      if (time.textContent !== display.as_of) time.textContent = display.as_of;
+    });
   }
 
   function updateToday(today) {
@@ -58,11 +72,10 @@
       var th = cell("th", c);
       th.setAttribute("scope", "row");
       tr.appendChild(th);
-      tr.appendChild(cell("td", t.deposits + " " + c, "num", "deposits"));
-      tr.appendChild(cell("td", integer(t.deposit_count), "num", "deposit_count"));
-      tr.appendChild(cell("td", t.stakes + " " + c, "num", "stakes"));
-      tr.appendChild(cell("td", t.wins + " " + c, "num", "wins"));
-      tr.appendChild(cell("td", t.ggr + " " + c, "num", "ggr"));
+      MONEY.forEach(function (col, i) {
+        tr.appendChild(moneyCell(t[col], t[col + "_negative"], col));
+        if (i === 0) tr.appendChild(cell("td", t.deposit_count, "num", "deposit_count"));
+      });
       rows.appendChild(tr);
     });
     body.replaceChildren(rows);
@@ -116,12 +129,14 @@
   }
 
   function update(data) {
-    Object.keys(FORMATS).forEach(function (field) {
+    var display = data.display;
+    FIELDS.forEach(function (field) {
       document.querySelectorAll('[data-field="' + field + '"]').forEach(function (node) {
-        setText(node, FORMATS[field](data[field]));
+        setText(node, display[field]);
       });
     });
-    updateToday(data.today);
+    updateAsOf(display);
+    updateToday(display.today);
     updateCharts(data);
   }
 

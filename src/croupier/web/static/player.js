@@ -29,6 +29,15 @@
     return td;
   }
 
+  /* A time as the server wrote it for this reader (their zone and locale), exact on hover. */
+  function time(iso, text, title) {
+    var node = document.createElement("time");
+    node.setAttribute("datetime", iso);
+    if (title) node.setAttribute("title", title);
+    node.textContent = text;
+    return node;
+  }
+
   function row(e) {
     var tr = document.createElement("tr");
     tr.setAttribute("data-seq", e.seq);
@@ -51,8 +60,8 @@
     details.appendChild(raw);
     tr.appendChild(cell(String(e.seq), "num"));
     tr.appendChild(cell(code));
-    tr.appendChild(cell(e.occurred_at, "nowrap"));
-    tr.appendChild(cell(e.received_at, "nowrap"));
+    tr.appendChild(cell(time(e.occurred_at, e.occurred_at_text, e.occurred_at_title), "nowrap"));
+    tr.appendChild(cell(time(e.received_at, e.received_at_text, e.received_at_title), "nowrap"));
     tr.appendChild(cell(details));
     return tr;
   }
