@@ -37,10 +37,10 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     expect(warning.locator('[data-market="SE"] [data-held]')).to_have_text("2 players held")
     expect(warning.locator('[data-market="GB"] [data-held]')).to_have_text("0 players held")
     sek = page.locator('#today-body tr[data-currency="SEK"]')
-    expect(sek.locator('[data-col="deposits"]')).to_have_text("250.00 SEK")
-    expect(sek.locator('[data-col="stakes"]')).to_have_text("60.00 SEK")
-    expect(sek.locator('[data-col="ggr"]')).to_have_text("10.00 SEK")
-    expect(page.locator('#today-body tr[data-currency="EUR"] [data-col="deposits"]')).to_have_text("20.00 EUR")
+    expect(sek.locator('[data-col="deposits"]')).to_have_text("SEK 250.00")
+    expect(sek.locator('[data-col="stakes"]')).to_have_text("SEK 60.00")
+    expect(sek.locator('[data-col="ggr"]')).to_have_text("SEK 10.00")
+    expect(page.locator('#today-body tr[data-currency="EUR"] [data-col="deposits"]')).to_have_text("€20.00")
     # the charts are drawn from the JSON: a line over 60 minutes, 14 days of bars per currency
     expect(page.locator("#chart-events svg path.series-line")).to_have_count(1)
     expect(page.locator('#chart-daily [data-currency="SEK"] svg rect.bar-deposits')).to_have_count(14)
@@ -54,7 +54,7 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
                  gb("casino.bet", t0 + timedelta(seconds=81), bet_id="live-b1", game_id="g", game_category="slots",
                     provider="p", amount="5.00", currency="GBP")])
     expect(page.locator('#today-body tr[data-currency="GBP"] [data-col="deposits"]')).to_have_text(
-        "75.00 GBP", timeout=8_000)
+        "£75.00", timeout=8_000)
     expect(page.locator('[data-field="events_total"]')).to_have_text(f"{events_before + 2:,}")
     expect(page.locator('#chart-daily [data-currency="GBP"] svg')).to_have_count(1)
     assert page.evaluate("window.__stillTheSamePage") is True
@@ -91,19 +91,19 @@ def test_player_360_shows_hand_computed_features_and_timeline(open_page) -> None
     # deposits 100 (3 days ago) + 250 (today) approved, 40 declined; bets 20 + 30 slots, 10 live;
     # one win of 50; one withdrawal of 60; one session.
     expected = {
-        "deposit_count_7d": "2", "deposit_sum_7d": "350.00 SEK", "deposit_sum_1d": "250.00 SEK",
-        "deposit_declined_count_7d": "1", "withdrawal_sum_7d": "60.00 SEK", "net_deposit_7d": "290.00 SEK",
-        "bet_count_7d": "3", "stake_sum_7d": "60.00 SEK", "win_sum_7d": "50.00 SEK", "ggr_7d": "10.00 SEK",
-        "ggr_lifetime": "10.00 SEK", "bet_count_slots_7d": "2", "stake_live_casino_7d": "10.00 SEK",
-        "ggr_slots_7d": "0.00 SEK", "favourite_category_7d": "slots", "session_count_7d": "1",
-        "login_count_7d": "1", "rtp_7d": "0.8333", "currency": "SEK", "days_since_last_deposit": "0 d",
+        "deposit_count_7d": "2", "deposit_sum_7d": "SEK 350.00", "deposit_sum_1d": "SEK 250.00",
+        "deposit_declined_count_7d": "1", "withdrawal_sum_7d": "SEK 60.00", "net_deposit_7d": "SEK 290.00",
+        "bet_count_7d": "3", "stake_sum_7d": "SEK 60.00", "win_sum_7d": "SEK 50.00", "ggr_7d": "SEK 10.00",
+        "ggr_lifetime": "SEK 10.00", "bet_count_slots_7d": "2", "stake_live_casino_7d": "SEK 10.00",
+        "ggr_slots_7d": "SEK 0.00", "favourite_category_7d": "slots", "session_count_7d": "1",
+        "login_count_7d": "1", "rtp_7d": "83.3%", "currency": "SEK", "days_since_last_deposit": "0 d",
     }
     for name, value in expected.items():
         expect(feature(name)).to_have_text(value)
     expect(feature("deposit_sum_7d")).to_have_attribute("title", "sum of approved deposits")
     expect(page.locator("td[data-feature]")).to_have_count(len(CATALOGUE))
-    expect(page.locator('[data-key-feature="ggr_30d"]')).to_have_text("10.00 SEK")
-    expect(page.locator('[data-balance="balance"]')).to_have_text("170.00 SEK")
+    expect(page.locator('[data-key-feature="ggr_30d"]')).to_have_text("SEK 10.00")
+    expect(page.locator('[data-balance="balance"]')).to_have_text("SEK 170.00")
     expect(page.locator('[data-consent="sms"]')).to_have_text("withheld")
     expect(page.locator('[data-consent="email"]')).to_have_text("granted")
     expect(page.locator('[data-profile="email"]')).to_have_text("anna.berg@example.se")
@@ -114,7 +114,10 @@ def test_player_360_shows_hand_computed_features_and_timeline(open_page) -> None
     withdrawal = rows.nth(1)
     expect(withdrawal).to_have_attribute("data-type", "payment.withdrawal")
     expect(rows.last).to_have_attribute("data-type", "player.registered")
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", withdrawal.locator("td").nth(2).inner_text())
+    # one human format, on the reader's clock (the operator's default here: UTC), ISO in the markup
+    occurred = withdrawal.locator("td").nth(2).locator("time")
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d UTC", occurred.inner_text())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", occurred.get_attribute("datetime"))
     raw = withdrawal.locator("details.raw")
     expect(raw.locator("pre")).not_to_be_visible()
     raw.locator("summary").click()
@@ -132,7 +135,7 @@ def test_unregistered_player_is_shown_as_such(open_page) -> None:  # noqa: ANN00
     expect(page.locator("#unregistered-notice")).to_be_visible()
     expect(page.locator("#unregistered-notice")).to_contain_text("arrived before any player.registered")
     expect(page.locator("#registered-badge")).to_have_text("unregistered")
-    expect(page.locator('td[data-feature="deposit_sum_7d"]')).to_have_text("20.00 EUR")
+    expect(page.locator('td[data-feature="deposit_sum_7d"]')).to_have_text("€20.00")
     expect(page.locator("#timeline-body tr")).to_have_count(2)
 
 
