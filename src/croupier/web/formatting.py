@@ -35,6 +35,7 @@ COMMON_LOCALES = ("en", "en_GB", "en_IE", "sv", "fi", "da", "nb", "de", "de_AT",
                   "it", "pt", "pl", "et", "lv", "lt", "mt", "el", "ja")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UTC = ZoneInfo("UTC")
+_LOCALE_SYNTAX = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
 _CODE_THEN_DIGIT = re.compile(r"(?<=[A-Za-z])(?=[\d-])|(?<=\d)(?=[A-Za-z])")
 
 
@@ -45,6 +46,8 @@ def valid_locale(name: str) -> str:
     text = (name or "").strip()
     if not text or len(text) > 32:
         raise ValueError("choose a language and region, such as en, en_GB, sv or de")
+    if not _LOCALE_SYNTAX.fullmatch(text):   # Babel's parser is lenient ("en_GB; x" reads as en)
+        raise ValueError(f"{text!r} is not a locale code; use a code such as en, en_GB, sv or de")
     try:
         locale = Locale.parse(text.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
@@ -174,8 +177,18 @@ def percent(value: Any, reader: Reader = DEFAULT_READER, digits: int = 1) -> str
     number = value if isinstance(value, float) else to_decimal(value)
     if number is None:
         return str(value)
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
-    return babel_percent(number, format=pattern, locale=reader.locale)
+    return babel_percent(number, format=_percent_pattern(reader.locale_name, digits), locale=reader.locale)
+
+
+@lru_cache(maxsize=256)
+def _percent_pattern(locale: str, digits: int) -> str:
+    """The locale's own percent pattern (`#,##0 %` in sv and de, `%#,##0` in tr) with
+    `digits` decimals: the sign's place and spacing stay the locale's."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    if digits <= 0:
+        return pattern
+    cut = pattern.rfind("0") + 1
+    return pattern[:cut] + "." + "0" * digits + pattern[cut:]
 
 
 def over_by(used: Any, limit: Any) -> Decimal | None:  # noqa: ANN401

@@ -53,7 +53,7 @@ def save_settings(request: Request, time_zone: str = Form(""), locale: str = For
         zone = fmt.valid_time_zone(form["time_zone"]) if form["time_zone"] else None
         lang = fmt.valid_locale(form["locale"]) if form["locale"] else None
     except ValueError as exc:
-        return _page(request, staff, status=400, error=str(exc), form=form)
+        return _page(request, staff, status=422, error=str(exc), form=form)
     previous = {"time_zone": staff.user.time_zone, "locale": staff.user.locale}
     with request.app.state.runtime.db.engine.begin() as conn:
         set_display(conn, staff.user.user_id, zone, lang)
