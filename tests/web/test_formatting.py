@@ -120,6 +120,7 @@ def test_relative_times_in_the_readers_language() -> None:
     assert fmt.relative(earlier, WINTER, DE) == "vor 3 Std."
     assert fmt.relative(WINTER + timedelta(days=2), WINTER, EN) == "in 2 days"
     assert fmt.relative(WINTER - timedelta(seconds=20), WINTER, EN) == "20 sec. ago"
+    assert fmt.relative(WINTER + timedelta(hours=21, minutes=10), WINTER, EN) == "in 21 hr."   # not "in 1 day"
 
 
 def test_moments_are_read_from_microseconds_rfc3339_and_datetimes() -> None:

@@ -253,8 +253,9 @@ def exact_text(moment: datetime, reader: Reader = DEFAULT_READER) -> str:
 
 
 def relative(moment: datetime, now: datetime, reader: Reader = DEFAULT_READER) -> str:
-    """`3 hr. ago` / `in 5 hr.` in the reader's language."""
-    return format_timedelta(moment - now, add_direction=True, format="short", threshold=0.85,
+    """`3 hr. ago` / `in 21 hr.` in the reader's language: a unit is used once a whole one
+    has passed (21 hours stay hours, not "1 day")."""
+    return format_timedelta(moment - now, add_direction=True, format="short", threshold=1,
                             locale=reader.locale)
 
 

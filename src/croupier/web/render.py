@@ -90,15 +90,16 @@ def moment_text(ctx: Any, value: Any) -> str:  # noqa: ANN401
 
 
 @jinja2.pass_context
-def player_time(ctx: Any, value: Any, zone_name: str | None) -> Markup | str:  # noqa: ANN401
-    """A moment on the player's own clock (`3 Dec 2026, 10:15:03 EET`), for beside the
-    staff member's time; EMPTY when the player's zone is unknown."""
+def player_time(ctx: Any, value: Any, zone_name: str | None, clock: bool = False) -> Markup | str:  # noqa: ANN401
+    """A moment on the player's own clock (`3 Dec 2026, 10:15:03 EET`, or with `clock` just
+    `10:15 EET`), for beside the staff member's time; EMPTY when the player's zone is unknown."""
     moment, zone = fmt.to_moment(value), fmt.zone_for(zone_name)
     if moment is None or zone is None:
         return EMPTY
     reader = _reader(ctx)
-    return _time_tag(moment, fmt.moment_text(moment, reader, zone),
-                     f"the player's local time ({zone.key})", "player-time")
+    text = fmt.clock_text(moment, reader, zone) if clock else fmt.moment_text(moment, reader, zone)
+    return _time_tag(moment, text, f"the player's local time: {fmt.moment_text(moment, reader, zone)} ({zone.key})",
+                     "player-time")
 
 
 @jinja2.pass_context
