@@ -73,7 +73,8 @@ def audit_records(app, kind: str, subject: str) -> list:  # noqa: ANN001
 
 
 # -- signing in ---------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/players?q=anna", "/players/se-anna-1", "/audit", "/users", "/keys"])
+@pytest.mark.parametrize("path", ["/", "/players?q=anna", "/players/se-anna-1", "/audit", "/users", "/keys",
+                                  "/settings"])
 def test_pages_redirect_to_login_with_next(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 303
@@ -308,7 +309,7 @@ def test_key_needs_a_scope(as_staff, client: TestClient) -> None:
 # -- pages, headers, escaping ---------------------------------------------------------------------
 def test_pages_carry_a_strict_csp_and_no_inline_script(as_staff, client: TestClient) -> None:
     as_staff("ada")
-    for path in ("/", "/players", "/players/se-anna-1", "/audit", "/users", "/keys", "/login"):
+    for path in ("/", "/players", "/players/se-anna-1", "/audit", "/users", "/keys", "/settings", "/login"):
         response = client.get(path)
         assert response.status_code == 200, path
         csp = response.headers["content-security-policy"]
