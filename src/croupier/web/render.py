@@ -123,14 +123,6 @@ def percent(ctx: Any, value: Any, digits: int = 1) -> str:  # noqa: ANN401
     return fmt.percent(value, _reader(ctx), digits)
 
 
-@jinja2.pass_context
-def hours(ctx: Any, window: Any) -> str:  # noqa: ANN401
-    """A [start, end) pair of local hours as `22:00–08:00`."""
-    if not window or len(window) != 2:
-        return EMPTY
-    return fmt.hours_text(int(window[0]), int(window[1]), _reader(ctx))
-
-
 def plain(value: Any) -> str:
     if value is None:
         return EMPTY
@@ -153,7 +145,7 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(utc=utc, money=money, number=number, plain=plain, seg=path_segment,
                        pretty_json=pretty_json, ago=ago, moment_text=moment_text, player_time=player_time,
-                       percent=percent, hours=hours, over_by=fmt.over_by)
+                       percent=percent, over_by=fmt.over_by)
     env.globals.update(version=__version__, csrf_field=CSRF_FIELD, EMPTY=EMPTY, AML_STATUSES=AML_STATUSES)
     return env
 
