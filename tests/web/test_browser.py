@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from croupier.players import CATALOGUE
 
-from .conftest import STAFF, EventFactory, login, seed_times
+from .conftest import STAFF, EventFactory, login, seed_events, seed_times
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +41,23 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     expect(sek.locator('[data-col="stakes"]')).to_have_text("60.00 SEK")
     expect(sek.locator('[data-col="ggr"]')).to_have_text("10.00 SEK")
     expect(page.locator('#today-body tr[data-currency="EUR"] [data-col="deposits"]')).to_have_text("20.00 EUR")
-    # the charts are drawn from the JSON: a line over 60 minutes, 14 days of bars per currency
-    expect(page.locator("#chart-events svg path.series-line")).to_have_count(1)
-    expect(page.locator('#chart-daily [data-currency="SEK"] svg rect.bar-deposits')).to_have_count(14)
+    # the charts are drawn by Chart.js from the JSON: a line over 60 minutes, 14 days of bars
+    # per currency, each with a hidden data table for screen readers
+    expect(page.locator("#chart-events")).to_have_attribute("data-chart-points", "60")
+    [per_minute] = chart_data(page, "#chart-events")
+    assert per_minute["label"] == "Events per minute" and len(per_minute["data"]) == 60
+    events_in_chart = sum(per_minute["data"])
+    assert events_in_chart >= len(seed_events())  # all seeded (received) in the last hour
+    sek_chart = page.locator('#chart-daily [data-currency="SEK"] .chart')
+    expect(sek_chart).to_have_attribute("data-chart-points", "14")
+    deposits, ggr = chart_data(page, '#chart-daily [data-currency="SEK"] .chart')
+    assert (deposits["label"], ggr["label"]) == ("Deposits", "GGR")
+    assert len(deposits["data"]) == len(ggr["data"]) == 14
+    assert (deposits["data"][-1], ggr["data"][-1]) == (250, 10)   # today's figures, as in the table
+    assert sum(deposits["data"]) == 350                           # and 100.00 SEK three days ago
+    expect(sek_chart.locator("table.chart-data tbody tr")).to_have_count(14)
+    expect(sek_chart.locator("table.chart-data tbody tr").last.locator("td")).to_have_text(["250 SEK", "10 SEK"])
+    expect(sek_chart.locator("canvas")).to_have_attribute("aria-label", re.compile(r"deposits 350\.00 SEK, GGR 10\.00 SEK"))
     events_before = int(page.locator('[data-field="events_total"]').inner_text().replace(",", ""))
 
     page.evaluate("window.__stillTheSamePage = true")
@@ -56,8 +70,21 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     expect(page.locator('#today-body tr[data-currency="GBP"] [data-col="deposits"]')).to_have_text(
         "75.00 GBP", timeout=8_000)
     expect(page.locator('[data-field="events_total"]')).to_have_text(f"{events_before + 2:,}")
-    expect(page.locator('#chart-daily [data-currency="GBP"] svg')).to_have_count(1)
+    # the new currency's chart appears live, and the line counts the two new events
+    gbp_chart = page.locator('#chart-daily [data-currency="GBP"] .chart')
+    expect(gbp_chart).to_have_attribute("data-chart-points", "14")
+    gbp_deposits, gbp_ggr = chart_data(page, '#chart-daily [data-currency="GBP"] .chart')
+    assert (gbp_deposits["data"][-1], gbp_ggr["data"][-1]) == (75, 5)
+    page.wait_for_function("([sel, n]) => { const c = document.querySelector(sel + ' canvas'); "
+                           "return c && Chart.getChart(c).data.datasets[0].data.reduce((a, b) => a + b, 0) === n; }",
+                           arg=["#chart-events", events_in_chart + 2])
     assert page.evaluate("window.__stillTheSamePage") is True
+
+
+def chart_data(page, selector: str) -> list[dict]:  # noqa: ANN001
+    """The datasets Chart.js draws in the chart container at `selector` (label and values)."""
+    return page.eval_on_selector(selector + " canvas", "c => Chart.getChart(c).data.datasets"
+                                 ".map(d => ({label: d.label, data: d.data}))")
 
 
 def test_search_by_email_prefix_and_by_id(open_page) -> None:  # noqa: ANN001
