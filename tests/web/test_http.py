@@ -181,9 +181,9 @@ def test_navigation_shows_only_permitted_pages(as_staff, client: TestClient) -> 
         sidebar = re.search(r'<nav class="sidebar".*?</nav>', client.get("/players").text, re.S).group(0)
         return re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', sidebar)
 
-    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Audit log", "Configuration", "Users", "API keys"]
+    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration", "Users", "API keys"]
     assert nav("sam") == ["Players"]
-    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Audit log", "Configuration"]
+    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration"]
     assert nav("carl") == ["Dashboard", "Players", "Configuration"]
 
 

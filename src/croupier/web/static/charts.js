@@ -138,7 +138,7 @@
   function table(spec) {
     var full = formatter(spec, false);
     var t = document.createElement("table");
-    t.className = "sr-only chart-data";
+    t.className = "chart-data";
     var caption = document.createElement("caption");
     caption.textContent = spec.caption || spec.summary || "";
     t.appendChild(caption);
@@ -195,6 +195,9 @@
     container.setAttribute("data-chart-points", "0");
   }
 
+  /* Horizontal bars take the height their categories need. */
+  function barsHeight(spec) { return Math.max(140, 70 + 44 * spec.labels.length) + "px"; }
+
   /* Draw `spec` into `container`, or update the chart already there (same shape: new data
      only, so a polling page does not rebuild the canvas every tick). Returns the Chart. */
   function render(container, spec) {
@@ -215,18 +218,25 @@
         if (Array.isArray(ds.backgroundColor)) chart.data.datasets[i].backgroundColor = ds.backgroundColor;
       });
       chart.update("none");
+      if (spec.horizontal) canvas.parentNode.style.height = barsHeight(spec);
       canvas.setAttribute("aria-label", spec.summary || "");
       container.querySelector("table.chart-data").replaceWith(table(spec));
     } else {
       clear(container);
       var frame = document.createElement("div");
-      frame.className = "chart-canvas" + (spec.horizontal ? " chart-canvas-tall" : "");
+      frame.className = "chart-canvas";
+      /* horizontal bars: the height follows the number of categories (element.style from
+         script is allowed by the CSP; style="" in HTML is not) */
+      if (spec.horizontal) frame.style.height = barsHeight(spec);
       canvas = document.createElement("canvas");
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", spec.summary || "");
       frame.appendChild(canvas);
       container.appendChild(frame);
-      container.appendChild(table(spec));
+      var hidden = document.createElement("div");   /* a table ignores width: 1px; a div clips it */
+      hidden.className = "sr-only";
+      hidden.appendChild(table(spec));
+      container.appendChild(hidden);
       chart = new Chart(canvas, { type: spec.type === "bar" ? "bar" : "line",
                                   data: { labels: spec.labels.slice(), datasets: datasets(container, spec) },
                                   options: options(container, spec) });
