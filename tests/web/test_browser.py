@@ -287,3 +287,32 @@ def test_no_page_loads_anything_from_outside_localhost(open_page, requests_seen)
     assert any("/bo/api/dashboard" in u for u in urls)
     assert any("/bo/api/audit/verify" in u for u in urls)
     assert requests_seen.foreign() == []
+
+
+def test_dashboard_says_a_backfill_is_running_until_it_is_done(open_page, live) -> None:  # noqa: ANN001
+    """The demo's feeder publishes its progress on runtime.backfill (cli/serve.py: backfill);
+    the dashboard shows it from its JSON, live, and drops the notice when the backfill ends."""
+    from datetime import datetime, timezone
+
+    progress = live.app.state.runtime.backfill
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=4)
+    page = open_page("carl")
+    try:
+        page.goto("/")
+        notice = page.locator("#backfill-notice")
+        expect(notice).to_be_hidden()
+        page.evaluate("window.__stillTheSamePage = true")
+        progress.start(start, start + timedelta(days=4))
+        progress.advance(start + timedelta(days=1, hours=12), 123_456)
+        expect(notice).to_be_visible(timeout=8_000)
+        expect(notice).to_contain_text("day 2 of 4, 123,456 events so far (38%)")
+        expect(page.locator("#backfill-progress")).to_have_js_property("value", 0.375)
+        progress.advance(start + timedelta(days=3, hours=18), 480_000)
+        expect(notice).to_contain_text("day 4 of 4, 480,000 events so far (94%)", timeout=8_000)
+        page.reload()   # rendered by the server too, not only by the script
+        expect(notice).to_contain_text("day 4 of 4, 480,000 events")
+        page.evaluate("window.__stillTheSamePage = true")
+    finally:
+        progress.finish()
+    expect(notice).to_be_hidden(timeout=8_000)
+    assert page.evaluate("window.__stillTheSamePage") is True
