@@ -316,3 +316,41 @@ def test_dashboard_says_a_backfill_is_running_until_it_is_done(open_page, live) 
         progress.finish()
     expect(notice).to_be_hidden(timeout=8_000)
     assert page.evaluate("window.__stillTheSamePage") is True
+
+
+def test_chart_wrapper_draws_intervals_updates_in_place_and_has_an_empty_state(open_page) -> None:  # noqa: ANN001
+    """static/charts.js, the layer every page's charts go through: a time series with an
+    interval (band), updated in place on new data, its hidden data table, and no data."""
+    page = open_page("carl")
+    page.goto("/")
+    expect(page.locator("#chart-events")).to_have_attribute("data-chart-points", "60")
+    drawn = page.evaluate("""() => {
+        const box = document.createElement("div");
+        box.className = "chart";
+        box.id = "chart-test";
+        document.getElementById("main").appendChild(box);
+        const spec = (mid, low, high) => ({type: "line", format: "number", unit: "bets", axisLabel: "Day",
+            labels: ["Mon", "Tue", "Wed"], summary: "Bets per day with a 90% interval", caption: "Bets",
+            series: [{label: "Expected", kind: "band", lower: low, upper: high, tone: "info"},
+                     {label: "Bets", values: mid, tone: "brand"}]});
+        const first = CroupierCharts.render(box, spec([2, 4, 6], [1, 3, 5], [3, 5, 7]));
+        const canvas = box.querySelector("canvas");
+        const second = CroupierCharts.render(box, spec([20, 40, 60], [10, 30, 50], [30, 50, 70]));
+        return {same: first === second && canvas === box.querySelector("canvas"),
+                datasets: second.data.datasets.map(d => ({label: d.label, data: d.data, fill: d.fill}))};
+    }""")
+    assert drawn["same"] is True
+    assert drawn["datasets"] == [
+        {"label": "Expected (lower)", "data": [10, 30, 50], "fill": False},
+        {"label": "Expected", "data": [30, 50, 70], "fill": "-1"},   # the band: filled down to the lower line
+        {"label": "Bets", "data": [20, 40, 60], "fill": False},
+    ]
+    box = page.locator("#chart-test")
+    expect(box.locator("canvas")).to_have_attribute("aria-label", "Bets per day with a 90% interval")
+    expect(box.locator("table.chart-data thead th")).to_have_text(["Day", "Expected", "Bets"])
+    expect(box.locator("table.chart-data tbody tr").first.locator("td")).to_have_text(["10 – 30 bets", "20 bets"])
+    page.evaluate("""() => CroupierCharts.render(document.getElementById("chart-test"),
+                                                  {type: "bar", labels: [], series: [], empty: "Nothing yet."})""")
+    expect(box.locator("canvas")).to_have_count(0)
+    expect(box).to_have_text("Nothing yet.")
+    expect(box).to_have_attribute("data-chart-points", "0")

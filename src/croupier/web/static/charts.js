@@ -97,6 +97,7 @@
     var grid = cssVar(container, "--chart-grid", "#eef1f4");
     var tick = formatter(spec, true);
     var full = formatter(spec, false);
+    var bare = formatter({ format: spec.format }, false);
     var valueAxis = spec.horizontal ? "x" : "y";
     var categoryAxis = spec.horizontal ? "y" : "x";
     var scales = {};
@@ -124,7 +125,7 @@
               var ds = item.dataset;
               if (ds.band === "upper") {
                 var lower = item.chart.data.datasets[item.datasetIndex - 1].data[item.dataIndex];
-                return ds.label + ": " + full(lower) + " – " + full(item.raw);
+                return ds.label + ": " + bare(lower) + " – " + full(item.raw);
               }
               return ds.label + ": " + full(item.raw);
             }
@@ -137,6 +138,7 @@
   /* The visually hidden table: one row per category, one column per series. */
   function table(spec) {
     var full = formatter(spec, false);
+    var bare = formatter({ format: spec.format }, false);   /* the unit once per interval */
     var t = document.createElement("table");
     t.className = "chart-data";
     var caption = document.createElement("caption");
@@ -165,7 +167,7 @@
       tr.appendChild(th);
       (spec.series || []).forEach(function (s) {
         var td = document.createElement("td");
-        td.textContent = s.kind === "band" ? full(s.lower[i]) + " – " + full(s.upper[i]) : full(s.values[i]);
+        td.textContent = s.kind === "band" ? bare(s.lower[i]) + " – " + full(s.upper[i]) : full(s.values[i]);
         tr.appendChild(td);
       });
       body.appendChild(tr);
