@@ -276,7 +276,7 @@
   }
 
   if (Chart) {
-    Chart.defaults.font.family = cssVar(document.documentElement, "--chart-font", Chart.defaults.font.family);
+    Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily || Chart.defaults.font.family;
     Chart.defaults.font.size = 11;
   }
   window.CroupierCharts = { render: render, drawDeclared: drawDeclared };

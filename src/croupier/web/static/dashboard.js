@@ -68,9 +68,12 @@
     body.replaceChildren(rows);
   }
 
-  function hhmm(seconds) { var d = new Date(seconds * 1000); return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()); }
-  function mmdd(seconds) { var d = new Date(seconds * 1000); return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()); }
+  /* Chart helpers (kept apart from the figures' formatting above). */
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function hhmm(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()); }
+  function mmdd(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()); }
   function total(values) { return values.reduce(function (a, b) { return a + b; }, 0); }
+  var count = new Intl.NumberFormat(document.documentElement.lang || undefined).format;
 
   /* The charts, as data for CroupierCharts (static/charts.js): updated in place each poll. */
   function updateCharts(data) {
@@ -83,7 +86,7 @@
         labels: data.events_per_minute.map(function (p) { return hhmm(p.minute); }),
         series: [{ label: "Events per minute", values: counts, tone: "brand" }],
         summary: "Line chart of events stored per minute over the last " + counts.length + " minutes: " +
-          integer(total(counts)) + " in all, at most " + integer(Math.max.apply(null, counts.concat([0]))) + " in one minute.",
+          count(total(counts)) + " in all, at most " + count(Math.max.apply(null, counts.concat([0]))) + " in one minute.",
         caption: "Events stored per minute, last hour (UTC)"
       });
     }
