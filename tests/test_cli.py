@@ -191,7 +191,8 @@ def test_demo_serves_the_back_office_while_the_simulator_streams(tmp_path: Path)
                           headers={"Authorization": f"Bearer {token}"}).json()
         assert stats["events_total"] > 1000 and stats["players_total"] > 50
         # marketing waits for each market's register: the demo configures them, and says so
-        assert "national registers: CRUKS, GAMSTOP" in " ".join(text.split())
+        assert "National registers CRUKS, GAMSTOP" in " ".join(text.split())
+        assert re.search(r"Backfill .* day 2/2 .* events", text), text   # the progress, as a log shows it
         registers = httpx.get(f"http://127.0.0.1:{port}/v1/registers/status",
                               headers={"Authorization": f"Bearer {token}"}).json()
         assert registers["missing"] == [] and registers["held_players"] == 0

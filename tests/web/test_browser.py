@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from croupier.players import CATALOGUE
 
-from .conftest import STAFF, EventFactory, login, seed_times
+from .conftest import STAFF, EventFactory, login, seed_events, seed_times
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +41,23 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     expect(sek.locator('[data-col="stakes"]')).to_have_text("SEK 60.00")
     expect(sek.locator('[data-col="ggr"]')).to_have_text("SEK 10.00")
     expect(page.locator('#today-body tr[data-currency="EUR"] [data-col="deposits"]')).to_have_text("€20.00")
-    # the charts are drawn from the JSON: a line over 60 minutes, 14 days of bars per currency
-    expect(page.locator("#chart-events svg path.series-line")).to_have_count(1)
-    expect(page.locator('#chart-daily [data-currency="SEK"] svg rect.bar-deposits')).to_have_count(14)
+    # the charts are drawn by Chart.js from the JSON: a line over 60 minutes, 14 days of bars
+    # per currency, each with a hidden data table for screen readers
+    expect(page.locator("#chart-events")).to_have_attribute("data-chart-points", "60")
+    [per_minute] = chart_data(page, "#chart-events")
+    assert per_minute["label"] == "Events per minute" and len(per_minute["data"]) == 60
+    events_in_chart = sum(per_minute["data"])
+    assert events_in_chart >= len(seed_events())  # all seeded (received) in the last hour
+    sek_chart = page.locator('#chart-daily [data-currency="SEK"] .chart')
+    expect(sek_chart).to_have_attribute("data-chart-points", "14")
+    deposits, ggr = chart_data(page, '#chart-daily [data-currency="SEK"] .chart')
+    assert (deposits["label"], ggr["label"]) == ("Deposits", "GGR")
+    assert len(deposits["data"]) == len(ggr["data"]) == 14
+    assert (deposits["data"][-1], ggr["data"][-1]) == (250, 10)   # today's figures, as in the table
+    assert sum(deposits["data"]) == 350                           # and 100.00 SEK three days ago
+    expect(sek_chart.locator("table.chart-data tbody tr")).to_have_count(14)
+    expect(sek_chart.locator("table.chart-data tbody tr").last.locator("td")).to_have_text(["250 SEK", "10 SEK"])
+    expect(sek_chart.locator("canvas")).to_have_attribute("aria-label", re.compile(r"deposits 350\.00 SEK, GGR 10\.00 SEK"))
     events_before = int(page.locator('[data-field="events_total"]').inner_text().replace(",", ""))
 
     page.evaluate("window.__stillTheSamePage = true")
@@ -56,8 +70,21 @@ def test_dashboard_shows_real_figures_and_moves_without_reload(page, live) -> No
     expect(page.locator('#today-body tr[data-currency="GBP"] [data-col="deposits"]')).to_have_text(
         "£75.00", timeout=8_000)
     expect(page.locator('[data-field="events_total"]')).to_have_text(f"{events_before + 2:,}")
-    expect(page.locator('#chart-daily [data-currency="GBP"] svg')).to_have_count(1)
+    # the new currency's chart appears live, and the line counts the two new events
+    gbp_chart = page.locator('#chart-daily [data-currency="GBP"] .chart')
+    expect(gbp_chart).to_have_attribute("data-chart-points", "14")
+    gbp_deposits, gbp_ggr = chart_data(page, '#chart-daily [data-currency="GBP"] .chart')
+    assert (gbp_deposits["data"][-1], gbp_ggr["data"][-1]) == (75, 5)
+    page.wait_for_function("([sel, n]) => { const c = document.querySelector(sel + ' canvas'); "
+                           "return c && Chart.getChart(c).data.datasets[0].data.reduce((a, b) => a + b, 0) === n; }",
+                           arg=["#chart-events", events_in_chart + 2])
     assert page.evaluate("window.__stillTheSamePage") is True
+
+
+def chart_data(page, selector: str) -> list[dict]:  # noqa: ANN001
+    """The datasets Chart.js draws in the chart container at `selector` (label and values)."""
+    return page.eval_on_selector(selector + " canvas", "c => Chart.getChart(c).data.datasets"
+                                 ".map(d => ({label: d.label, data: d.data}))")
 
 
 def test_search_by_email_prefix_and_by_id(open_page) -> None:  # noqa: ANN001
@@ -174,7 +201,7 @@ def test_auditor_sees_masked_contact_details(open_page) -> None:  # noqa: ANN001
     expect(page.locator('[data-profile="email"]')).to_have_text("a***@example.se")
     expect(page.locator('[data-profile="phone"]')).to_have_text("***67")
     assert "anna.berg@example.se" not in page.content()
-    expect(page.locator("nav.sidebar a")).to_have_text(["Dashboard", "Players", "RG queue", "Audit log", "Configuration"])
+    expect(page.locator("nav.sidebar a")).to_have_text(["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration"])
 
 
 def test_post_without_csrf_token_is_refused(open_page, live) -> None:  # noqa: ANN001
@@ -263,3 +290,70 @@ def test_no_page_loads_anything_from_outside_localhost(open_page, requests_seen)
     assert any("/bo/api/dashboard" in u for u in urls)
     assert any("/bo/api/audit/verify" in u for u in urls)
     assert requests_seen.foreign() == []
+
+
+def test_dashboard_says_a_backfill_is_running_until_it_is_done(open_page, live) -> None:  # noqa: ANN001
+    """The demo's feeder publishes its progress on runtime.backfill (cli/serve.py: backfill);
+    the dashboard shows it from its JSON, live, and drops the notice when the backfill ends."""
+    from datetime import datetime, timezone
+
+    progress = live.app.state.runtime.backfill
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=4)
+    page = open_page("carl")
+    try:
+        page.goto("/")
+        notice = page.locator("#backfill-notice")
+        expect(notice).to_be_hidden()
+        page.evaluate("window.__stillTheSamePage = true")
+        progress.start(start, start + timedelta(days=4))
+        progress.advance(start + timedelta(days=1, hours=12), 123_456)
+        expect(notice).to_be_visible(timeout=8_000)
+        expect(notice).to_contain_text("day 2 of 4, 123,456 events so far (38%)")
+        expect(page.locator("#backfill-progress")).to_have_js_property("value", 0.375)
+        progress.advance(start + timedelta(days=3, hours=18), 480_000)
+        expect(notice).to_contain_text("day 4 of 4, 480,000 events so far (94%)", timeout=8_000)
+        page.reload()   # rendered by the server too, not only by the script
+        expect(notice).to_contain_text("day 4 of 4, 480,000 events")
+        page.evaluate("window.__stillTheSamePage = true")
+    finally:
+        progress.finish()
+    expect(notice).to_be_hidden(timeout=8_000)
+    assert page.evaluate("window.__stillTheSamePage") is True
+
+
+def test_chart_wrapper_draws_intervals_updates_in_place_and_has_an_empty_state(open_page) -> None:  # noqa: ANN001
+    """static/charts.js, the layer every page's charts go through: a time series with an
+    interval (band), updated in place on new data, its hidden data table, and no data."""
+    page = open_page("carl")
+    page.goto("/")
+    expect(page.locator("#chart-events")).to_have_attribute("data-chart-points", "60")
+    drawn = page.evaluate("""() => {
+        const box = document.createElement("div");
+        box.className = "chart";
+        box.id = "chart-test";
+        document.getElementById("main").appendChild(box);
+        const spec = (mid, low, high) => ({type: "line", format: "number", unit: "bets", axisLabel: "Day",
+            labels: ["Mon", "Tue", "Wed"], summary: "Bets per day with a 90% interval", caption: "Bets",
+            series: [{label: "Expected", kind: "band", lower: low, upper: high, tone: "info"},
+                     {label: "Bets", values: mid, tone: "brand"}]});
+        const first = CroupierCharts.render(box, spec([2, 4, 6], [1, 3, 5], [3, 5, 7]));
+        const canvas = box.querySelector("canvas");
+        const second = CroupierCharts.render(box, spec([20, 40, 60], [10, 30, 50], [30, 50, 70]));
+        return {same: first === second && canvas === box.querySelector("canvas"),
+                datasets: second.data.datasets.map(d => ({label: d.label, data: d.data, fill: d.fill}))};
+    }""")
+    assert drawn["same"] is True
+    assert drawn["datasets"] == [
+        {"label": "Expected (lower)", "data": [10, 30, 50], "fill": False},
+        {"label": "Expected", "data": [30, 50, 70], "fill": "-1"},   # the band: filled down to the lower line
+        {"label": "Bets", "data": [20, 40, 60], "fill": False},
+    ]
+    box = page.locator("#chart-test")
+    expect(box.locator("canvas")).to_have_attribute("aria-label", "Bets per day with a 90% interval")
+    expect(box.locator("table.chart-data thead th")).to_have_text(["Day", "Expected", "Bets"])
+    expect(box.locator("table.chart-data tbody tr").first.locator("td")).to_have_text(["10 – 30 bets", "20 bets"])
+    page.evaluate("""() => CroupierCharts.render(document.getElementById("chart-test"),
+                                                  {type: "bar", labels: [], series: [], empty: "Nothing yet."})""")
+    expect(box.locator("canvas")).to_have_count(0)
+    expect(box).to_have_text("Nothing yet.")
+    expect(box).to_have_attribute("data-chart-points", "0")

@@ -74,7 +74,7 @@ def audit_records(app, kind: str, subject: str) -> list:  # noqa: ANN001
 
 # -- signing in ---------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["/", "/players?q=anna", "/players/se-anna-1", "/audit", "/users", "/keys",
-                                  "/settings"])
+                                  "/settings", "/reports/rg-effectiveness"])
 def test_pages_redirect_to_login_with_next(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 303
@@ -85,7 +85,8 @@ def test_pages_redirect_to_login_with_next(client: TestClient, path: str) -> Non
 
 
 def test_json_endpoints_answer_401_without_a_session(client: TestClient) -> None:
-    for path in ("/bo/api/dashboard", "/bo/api/audit/verify", "/bo/api/events?player_id=se-anna-1"):
+    for path in ("/bo/api/dashboard", "/bo/api/audit/verify", "/bo/api/events?player_id=se-anna-1",
+                 "/bo/api/reports/rg-effectiveness"):
         response = client.get(path)
         assert response.status_code == 401, path
         assert "sign in" in response.json()["detail"]
@@ -182,9 +183,9 @@ def test_navigation_shows_only_permitted_pages(as_staff, client: TestClient) -> 
         sidebar = re.search(r'<nav class="sidebar".*?</nav>', client.get("/players").text, re.S).group(0)
         return re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', sidebar)
 
-    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Audit log", "Configuration", "Users", "API keys"]
+    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration", "Users", "API keys"]
     assert nav("sam") == ["Players"]
-    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Audit log", "Configuration"]
+    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration"]
     assert nav("carl") == ["Dashboard", "Players", "Configuration"]
 
 
@@ -309,14 +310,15 @@ def test_key_needs_a_scope(as_staff, client: TestClient) -> None:
 # -- pages, headers, escaping ---------------------------------------------------------------------
 def test_pages_carry_a_strict_csp_and_no_inline_script(as_staff, client: TestClient) -> None:
     as_staff("ada")
-    for path in ("/", "/players", "/players/se-anna-1", "/audit", "/users", "/keys", "/settings", "/login"):
+    for path in ("/", "/players", "/players/se-anna-1", "/audit", "/users", "/keys", "/settings", "/login",
+                 "/reports/rg-effectiveness"):
         response = client.get(path)
         assert response.status_code == 200, path
         csp = response.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe" not in csp
         assert response.headers["x-frame-options"] == "DENY"
         for tag in re.findall(r"<script[^>]*>", response.text):
-            assert re.search(r'src="/static/[\w.]+\.js"', tag), (path, tag)
+            assert re.search(r'src="/static/(vendor/[\w-]+/)?[\w.]+\.js"', tag), (path, tag)
         assert "<style" not in response.text and " style=" not in response.text
         assert "http://" not in response.text and "https://" not in response.text, path
 
@@ -343,6 +345,7 @@ def test_dashboard_json_has_the_seeded_figures(as_staff, client: TestClient) -> 
     assert data["today"]["SEK"]["deposits"] == "250.00"
     assert data["today"]["EUR"]["deposits"] == "20.00"
     assert data["players_total"] >= 3
+    assert data["backfill"] is None   # only the demo backfills (test_browser: the notice)
     assert client.get("/bo/api/dashboard").headers["cache-control"] == "no-store"
 
 

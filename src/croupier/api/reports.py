@@ -46,7 +46,11 @@ def _safer_play_decisions(conn: Connection) -> Iterator[dict[str, Any]]:
             "de-escalated `follow_days` later, and the safer-play messages the gate let through")
 def get_rg_effectiveness(request: Request, follow_days: int = Query(7, ge=1, le=365),
                          _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    runtime = request.app.state.runtime
+    return effectiveness_report(request.app.state.runtime, follow_days)
+
+
+def effectiveness_report(runtime, follow_days: int) -> dict[str, Any]:  # noqa: ANN001
+    """The report as the API answers it; the back office's report page shows the same."""
     now_us = time.time_ns() // 1000
     with runtime.fresh() as conn:
         rows = rg_effectiveness(_states(conn), now_us, follow_days, list(_safer_play_decisions(conn)),

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 
+from croupier.api.backfill import Backfill
 from croupier.engine import Engine
 from croupier.engine.runner import describe
 from croupier.ingest import IngestResult, ingest_body
@@ -55,6 +56,7 @@ class Runtime:
         self.start_config = self.config  # what we were started with (file or defaults)
         self._config_checked = 0.0
         self._log_figures: tuple[float, tuple] = (0.0, (None, None, None))
+        self.backfill = Backfill()  # the demo's replay of simulated history, shown on the dashboard
         self.refresh_config()
 
     def ingest(self, body: bytes, relayed_by: str | None = None) -> IngestResult:

@@ -115,6 +115,84 @@ def _ensure_admin(runtime, password: str | None) -> str | None:  # noqa: ANN001
     return password
 
 
+BACKFILL_STEP = timedelta(hours=1)   # how often the backfill reports progress (simulated time)
+BATCH = 5_000
+
+
+def print_startup(out: Console, *, host: str, port: int, password: str | None, token: str, players: int,
+                  days: int, registers: list[str]) -> None:
+    """The demo's startup text as a two-column grid: long values wrap inside their column
+    (indented under the value, never under the label), so it reads in an 80-column terminal,
+    and URLs and the key stay on one line each for copying."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    base = f"http://{host}:{port}"
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("Back office", base + "/")
+    grid.add_row("Log in as", f"admin / {password}" if password else "admin (existing user, password unchanged)")
+    grid.add_row("API docs", base + "/docs")
+    grid.add_row("API key", f"{token}\n(scopes: ingest, read)")
+    grid.add_row("Simulation", f"{players:,} players; {days} day{'' if days == 1 else 's'} of history are "
+                               "backfilled first (progress below and on the dashboard), then play goes on "
+                               "in real time.")
+    grid.add_row("National registers", f"{', '.join(registers)} answer from empty demo lists (nobody simulated "
+                                       "is listed), so marketing runs. A real deployment imports the real "
+                                       "lists or opts a market out: see docs/exclusions-and-registers.md")
+    out.print(f"[bold]Croupier demo[/] on {base}")
+    # one column short of the terminal: a line of exactly its width makes some terminals
+    # wrap an empty line after it
+    out.print(Padding(grid, (0, 0, 0, 2)), width=max(out.width - 1, 40))
+
+
+def backfill(runtime, sim, start: datetime, until: datetime, stop: threading.Event,  # noqa: ANN001
+             out: Console) -> int:
+    """Replay the simulated history from `start` to `until` into `runtime`, one simulated hour
+    at a time, showing progress in the terminal (rich) and on the dashboard
+    (`runtime.backfill`, cleared when done or stopped). Returns the events ingested."""
+    import msgspec
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    encode = msgspec.json.encode
+    batch: list[dict] = []
+    count = 0
+
+    def flush() -> None:
+        if batch:
+            runtime.ingest(encode(batch))
+            batch.clear()
+
+    runtime.backfill.start(start, until)
+    total_days = runtime.backfill.progress.days
+    columns = (TextColumn("Backfill"), BarColumn(bar_width=24), TaskProgressColumn(),
+               TextColumn("day {task.fields[day]}/{task.fields[days]}"),
+               TextColumn("{task.fields[events]:,} events"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=out, transient=False) as progress:
+            task = progress.add_task("backfill", total=(until - start).total_seconds(), day=1,
+                                     days=total_days, events=0)
+            at = start
+            while at < until:
+                at = min(at + BACKFILL_STEP, until)
+                for event in sim.events_until(at):
+                    batch.append(event)
+                    count += 1
+                    if len(batch) >= BATCH:
+                        flush()
+                    if stop.is_set():
+                        return count
+                flush()
+                runtime.backfill.advance(at, count)
+                done = runtime.backfill.progress
+                progress.update(task, completed=(at - start).total_seconds(),
+                                day=done.day if done else total_days, events=count)
+    finally:
+        runtime.backfill.finish()
+    return count
+
+
 def _stream_simulation(runtime, players: int, days: int, seed: int, stop: threading.Event) -> None:  # noqa: ANN001
     """Backfill `days` of history, then keep the simulated operator playing in real time."""
     import msgspec
@@ -123,25 +201,15 @@ def _stream_simulation(runtime, players: int, days: int, seed: int, stop: thread
 
     start = (datetime.now(timezone.utc) - timedelta(days=days)).replace(second=0, microsecond=0)
     sim = Simulator(SimConfig(seed=seed, players=players, days=days, start=start))
+    count = backfill(runtime, sim, start, datetime.now(timezone.utc), stop, console)
+    if stop.is_set():
+        return
+    console.print(f"[green]Backfill done ({count:,} events); the simulated operator now plays in real time.[/]")
     encode = msgspec.json.encode
-    batch: list[dict] = []
-
-    def flush() -> None:
+    while not stop.wait(1.0):
+        batch = list(sim.events_until(datetime.now(timezone.utc)))
         if batch:
             runtime.ingest(encode(batch))
-            batch.clear()
-
-    for event in sim.events_until(datetime.now(timezone.utc)):
-        batch.append(event)
-        if len(batch) >= 5_000:
-            flush()
-        if stop.is_set():
-            return
-    flush()
-    console.print("[green]Backfill done; the simulated operator now plays in real time.[/]")
-    while not stop.wait(1.0):
-        batch.extend(sim.events_until(datetime.now(timezone.utc)))
-        flush()
 
 
 @app.command()
@@ -178,16 +246,8 @@ def demo(
     stop = threading.Event()
     feeder = threading.Thread(target=_stream_simulation, args=(runtime, players, days, seed, stop),
                               name="croupier-simulator", daemon=True)
-    console.print(f"[bold]Croupier demo[/] on http://{host}:{port}")
-    if password:
-        console.print(f"  back office login: [bold]admin[/] / [bold]{password}[/]")
-    else:
-        console.print("  back office login: admin (existing user, password unchanged)")
-    console.print(f"  API key (ingest, read): {token}")
-    console.print(f"  API docs: http://{host}:{port}/docs   simulating {players} players, {days} days backfill")
-    console.print(f"  national registers: {', '.join(registers)} answer from empty demo lists (nobody simulated "
-                  "is listed), so marketing runs. A real deployment imports the real lists or opts a market "
-                  "out: docs/exclusions-and-registers.md")
+    print_startup(console, host=host, port=port, password=password, token=token, players=players, days=days,
+                  registers=registers)
     feeder.start()
     try:
         serving.serve(application, serving.listen(host, port), graceful_timeout=GRACEFUL_TIMEOUT_SECONDS)

@@ -1,7 +1,7 @@
 """The back office: server-rendered pages for staff, signed in with a session cookie.
 
-Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/config`, `/audit`, `/users`,
-`/keys`, `/settings` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/reports`, `/config`, `/audit`,
+`/users`, `/keys`, `/settings` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
-from croupier.web import person_pages, rg_forms, settings
+from croupier.web import person_pages, report_pages, rg_forms, settings
 from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
@@ -45,6 +45,7 @@ def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.include_router(aml_forms.router)
     app.include_router(person_pages.router)   # before pages: /players/{id}/person
     app.include_router(rg_forms.router)
+    app.include_router(report_pages.router)
     app.include_router(pages.router)
     app.include_router(config_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)

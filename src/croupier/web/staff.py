@@ -19,6 +19,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "/", "dashboard.view"),
     ("Players", "/players", "players.view"),
     ("RG queue", "/rg", "rg.view"),
+    ("Reports", "/reports/rg-effectiveness", "rg.view"),
     ("Audit log", "/audit", "audit.view"),
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),

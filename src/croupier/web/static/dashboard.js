@@ -81,36 +81,68 @@
     body.replaceChildren(rows);
   }
 
+  /* Chart helpers (kept apart from the figures' formatting above). */
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function hhmm(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()); }
+  function mmdd(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()); }
+  function total(values) { return values.reduce(function (a, b) { return a + b; }, 0); }
+  var count = new Intl.NumberFormat(document.documentElement.lang || undefined).format;
+
+  /* The charts, as data for CroupierCharts (static/charts.js): updated in place each poll. */
   function updateCharts(data) {
     if (!charts) return;
     var events = document.getElementById("chart-events");
     if (events) {
-      charts.line(events, data.events_per_minute.map(function (p) { return { x: p.minute, y: p.events }; }),
-        { unit: "events" });
+      var counts = data.events_per_minute.map(function (p) { return p.events; });
+      charts.render(events, {
+        type: "line", format: "number", unit: "events", axisLabel: "Minute (UTC)",
+        labels: data.events_per_minute.map(function (p) { return hhmm(p.minute); }),
+        series: [{ label: "Events per minute", values: counts, tone: "brand" }],
+        summary: "Line chart of events stored per minute over the last " + counts.length + " minutes: " +
+          count(total(counts)) + " in all, at most " + count(Math.max.apply(null, counts.concat([0]))) + " in one minute.",
+        caption: "Events stored per minute, last hour (UTC)"
+      });
     }
     var list = document.getElementById("chart-daily");
     if (!list) return;
-    var frag = document.createDocumentFragment();
     var currencies = Object.keys(data.daily).sort();
-    if (!currencies.length) {
-      var p = document.createElement("p");
-      p.className = "muted";
-      p.textContent = "No deposits or bets in the last 14 days.";
-      frag.appendChild(p);
-    }
-    currencies.forEach(function (c) {
-      var box = document.createElement("div");
-      box.setAttribute("data-currency", c);
-      var title = document.createElement("p");
-      title.className = "chart-title";
-      title.textContent = c;
-      var chart = document.createElement("div");
-      box.appendChild(title);
-      box.appendChild(chart);
-      frag.appendChild(box);
-      charts.bars(chart, lastDays(data.as_of, DAYS, data.daily[c]), { unit: c, labelA: "deposits", labelB: "GGR" });
+    var empty = document.getElementById("chart-daily-empty");
+    if (empty) empty.hidden = currencies.length > 0;
+    /* One box per currency, kept across polls (its chart is updated, not rebuilt). */
+    list.querySelectorAll(":scope > [data-currency]").forEach(function (box) {
+      if (currencies.indexOf(box.getAttribute("data-currency")) < 0) {
+        charts.render(box.querySelector(".chart"), { labels: [] });
+        box.remove();
+      }
     });
-    list.replaceChildren(frag);
+    currencies.forEach(function (c, i) {
+      var box = list.querySelector(':scope > [data-currency="' + c + '"]');
+      if (!box) {
+        box = document.createElement("div");
+        box.setAttribute("data-currency", c);
+        var title = document.createElement("p");
+        title.className = "chart-title";
+        title.textContent = c;
+        var chart = document.createElement("div");
+        chart.className = "chart";
+        box.appendChild(title);
+        box.appendChild(chart);
+        var next = list.children[i] || null;
+        list.insertBefore(box, next);
+      }
+      var days = lastDays(data.as_of, DAYS, data.daily[c]);
+      var deposits = days.map(function (d) { return d.a; });
+      var ggr = days.map(function (d) { return d.b; });
+      charts.render(box.querySelector(".chart"), {
+        type: "bar", format: "number", unit: c, axisLabel: "Day (UTC)",
+        labels: days.map(function (d) { return mmdd(d.x); }),
+        series: [{ label: "Deposits", values: deposits, tone: "deposits" },
+                 { label: "GGR", values: ggr, tone: "ggr" }],
+        summary: "Bar chart of daily deposits and GGR in " + c + " over the last " + days.length + " days: deposits " +
+          total(deposits).toFixed(2) + " " + c + ", GGR " + total(ggr).toFixed(2) + " " + c + ".",
+        caption: "Daily deposits and GGR in " + c + ", last " + days.length + " days (UTC)"
+      });
+    });
   }
 
   var DAYS = 14;
@@ -128,6 +160,16 @@
     return out;
   }
 
+  /* The demo's backfill notice: shown with its progress while one runs, hidden when done. */
+  function updateBackfill(backfill) {
+    var notice = document.getElementById("backfill-notice");
+    if (!notice) return;
+    notice.hidden = !backfill;
+    if (!backfill) return;
+    document.getElementById("backfill-text").textContent = backfill.text;
+    document.getElementById("backfill-progress").value = backfill.fraction;
+  }
+
   function update(data) {
     var display = data.display;
     FIELDS.forEach(function (field) {
@@ -138,6 +180,7 @@
     updateAsOf(display);
     updateToday(display.today);
     updateCharts(data);
+    updateBackfill(data.backfill);
   }
 
   function live(ok) {
