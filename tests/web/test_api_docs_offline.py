@@ -85,6 +85,8 @@ def test_docs_pages_allow_nothing_but_this_server(live) -> None:  # noqa: ANN001
     for name in ("swagger-ui", "redoc"):
         assert (VENDOR / name / "LICENSE").is_file()
         assert (VENDOR / name / "README.md").is_file()
+    # ReDoc's side-menu logo would come from its vendor's CDN: scripts/vendor_api_docs.py patches it out.
+    assert b"cdn.redoc.ly" not in (VENDOR / "redoc" / "redoc.standalone.js").read_bytes()
     # Not part of the API's own description.
     paths = httpx.get(live.url("/openapi.json")).json()["paths"]
     assert "/docs" not in paths and "/redoc" not in paths
