@@ -43,7 +43,8 @@ def _csp(html: str) -> str:
     """Everything from this server only. The pages' one inline script (Swagger UI's start-up
     call, written by FastAPI) is allowed by its hash, not by 'unsafe-inline'. Styles may be
     inline: both renderers style their components by injecting <style> elements; a style
-    cannot fetch anything that img-src, font-src and connect-src do not allow."""
+    cannot fetch anything that img-src, font-src and connect-src do not allow. ReDoc runs
+    its search index in a worker built from a blob: URL of its own code, hence worker-src."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
         for body in _INLINE_SCRIPT.findall(html))
