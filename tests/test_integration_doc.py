@@ -113,8 +113,9 @@ def test_the_worked_example_runs_as_documented(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
-                if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
+            try:   # up, and its engine holds the lease (so answers say `processed: true`)
+                health = httpx.get(f"{base}/v1/health", timeout=2)
+                if health.status_code == 200 and health.json()["engine"]["leader"]:
                     break
             except httpx.HTTPError:
                 pass
