@@ -367,3 +367,44 @@ def test_a_closed_engine_never_takes_the_lease_again(db_url: str, make_event) ->
     late = runtime.ingest(json.dumps([make_event("player.login")]).encode())
     assert late.accepted == 1 and runtime.engine.lease_holder() is None
     runtime.close()
+
+
+@pytest.mark.postgres
+def test_workers_start_on_a_database_never_migrated(tmp_path: Path) -> None:
+    """`serve --workers 2` on an empty database: the supervisor migrates once before the
+    workers start (two workers migrating at the same moment collided: one died on
+    `duplicate key … alembic_version`), and both then serve. docs/deployment.md relies on it."""
+    from conftest import PG_ADMIN_URL, create_pg_database
+
+    name = f"croupier_fresh_{uuid.uuid4().hex[:10]}"
+    admin = create_pg_database(name)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from croupier.cli import main; main()", "serve", "--port", str(port),
+         "--workers", "2"], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "CROUPIER_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(2)   # both workers have imported the app and opened the database by now
+        assert "Traceback" not in log.read_text(), log.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from croupier import __version__
 from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
-from croupier.api import errors, person_routes
+from croupier.api import docs, errors, person_routes
 from croupier.api.guard import InputGuard
 from croupier.api.runtime import Runtime
 from croupier.api.wallet_lane import WalletLane
@@ -32,10 +32,11 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
         yield
         runtime.close()
 
-    app = FastAPI(title="Croupier", version=__version__, lifespan=lifespan,
+    # /docs and /redoc are served from the package's own copies (api.docs), not FastAPI's CDN.
+    app = FastAPI(title="Croupier", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Self-hosted iGaming CRM with player protection built in. "
                               "Authenticate with `Authorization: Bearer crp_…` (create keys with "
-                              "`croupier keys create --scope ingest|read|admin`).")
+                              "`croupier keys create --scope ingest|read|protection|admin`).")
     app.state.runtime = runtime
     # Routers are matched in order: the hot paths (wallet, event ingest) first.
     for module in (wallet, routes, protection, config_routes, audit_routes, rg_routes, aml_routes, reports):
@@ -49,6 +50,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
         from croupier.web import mount_back_office
 
         mount_back_office(app)
+    docs.install(app, mount_static=not web)
     from croupier.web.security import trusted_proxies as proxy_setting
 
     proxies = proxy_setting(trusted_proxies)

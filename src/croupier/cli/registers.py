@@ -71,9 +71,10 @@ def import_list(
 @registers_app.command("check")
 def check(
     register: RegisterOption,
-    email: Annotated[str | None, typer.Option("--email")] = None,
-    national_id: Annotated[str | None, typer.Option("--national-id")] = None,
-    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address to look up.")] = None,
+    national_id: Annotated[str | None, typer.Option(
+        "--national-id", help="National identity number to look up.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone number to look up (international form).")] = None,
     db: DbOption = None,
 ) -> None:
     """Ask a register whether it lists an identity (exit 1 when listed, 3 when unavailable)."""

@@ -85,6 +85,11 @@ def serve(
             raise typer.BadParameter("several workers need PostgreSQL: the embedded SQLite file has one "
                                      "writer, in one process", param_hint="--workers")
         read_config(config)   # a bad file fails here, not in every worker
+        from croupier.store import open_database
+
+        # Migrate once, here: N workers starting on an old schema would each run the same
+        # migrations at the same moment, and all but one would fail.
+        open_database(url).dispose()
         os.environ["CROUPIER_DATABASE_URL"] = url
         if config is not None:
             os.environ["CROUPIER_CONFIG"] = str(config.resolve())
