@@ -41,6 +41,7 @@ Leg = tuple[str, str, int]    # (debit account, credit account, amount)
 # TigerBeetle's overflows_credits / overflows_debits, a transfer that would pass it is refused
 # whole; usage rows only ever add part of what a counter adds, so they cannot pass it either.
 COUNTER_MAX = 2**63 - 1
+REASON_CODES = ("insufficient_funds", "counter_overflow")   # the refusals a plan can carry (compliance.reasons)
 
 
 @dataclass(slots=True)

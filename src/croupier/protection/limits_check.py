@@ -70,6 +70,8 @@ class Refusal(Struct, omit_defaults=True):
     exchange: list[dict[str, str]] = field(default_factory=list)   # rates used (or missing) to count other currencies
 
 
+# The refusals of the check: `<kind>_limit` for every limit kind (compliance.reasons).
+REASON_CODES = ("deposit_limit", "loss_limit", "wager_limit", "session_time_limit")
 SOURCE_WORDS = {"deposit": "deposits", "bonus_credit": "bonus credits", "adjustment_in": "adjustments",
                 "stake_cash": "cash stakes", "stake_bonus": "bonus stakes", "win_cash": "cash wins"}
 _COUNTED_BY = {"deposit": ("deposit", "bonus_credit", "adjustment_in"), "loss": ("stake_cash", "win_cash"),
