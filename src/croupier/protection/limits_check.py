@@ -64,6 +64,7 @@ class Refusal(Struct, omit_defaults=True):
     counted_by_source: dict[str, str] = field(default_factory=dict)
     remaining: str | None = None
     requested: str | None = None
+    account: str | None = None      # insufficient_funds: cash, bonus, or cash+bonus (a stake taking both)
     limit_minutes: int | None = None
     used_minutes: int | None = None
     source: str | None = None       # who set the limit
