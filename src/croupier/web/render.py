@@ -14,7 +14,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from markupsafe import Markup
+
 from croupier import __version__
+from croupier.compliance.reasons import MAX_CODE, clip, explain
 from croupier.risk.aml import AML_STATUSES
 from croupier.web.security import CSRF_FIELD, PAGE_HEADERS
 from croupier.web.staff import Staff
@@ -75,11 +78,30 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+def reason(code: Any, family: str = "reason") -> Markup:
+    """One reason code as staff read it: the sentence (compliance.reasons), the code beside it
+    in <code> for regulators and integrators. Both escaped: a code is data, never markup."""
+    said = explain(code, family)  # type: ignore[arg-type]
+    text = said.text[:1].upper() + said.text[1:]
+    known = "" if said.known else " reason-unknown"
+    return Markup('<span class="reason-said{}" data-code="{}">{} <code class="reason">{}</code></span>').format(
+        known, said.code, text, clip(said.code, MAX_CODE))
+
+
+def reasons(codes: Any, family: str = "reason") -> Markup:
+    """A list of reason codes, one sentence with its code per line (an empty list: a dash)."""
+    items = list(codes or [])
+    if not items:
+        return Markup('<span class="muted">{}</span>').format(EMPTY)
+    return Markup('<ul class="reasons">{}</ul>').format(
+        Markup("").join(Markup("<li>{}</li>").format(reason(c, family)) for c in items))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(utc=utc, money=money, number=number, plain=plain, seg=path_segment,
-                       pretty_json=pretty_json)
+                       pretty_json=pretty_json, reason=reason, reasons=reasons)
     env.globals.update(version=__version__, csrf_field=CSRF_FIELD, EMPTY=EMPTY, AML_STATUSES=AML_STATUSES)
     return env
 
