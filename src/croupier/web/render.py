@@ -84,8 +84,9 @@ def reason(code: Any, family: str = "reason") -> Markup:
     said = explain(code, family)  # type: ignore[arg-type]
     text = said.text[:1].upper() + said.text[1:]
     known = "" if said.known else " reason-unknown"
+    shown = clip(said.code, MAX_CODE)   # codes Croupier gives are short; the audit export keeps any whole
     return Markup('<span class="reason-said{}" data-code="{}">{} <code class="reason">{}</code></span>').format(
-        known, said.code, text, clip(said.code, MAX_CODE))
+        known, shown, text, shown)
 
 
 def reasons(codes: Any, family: str = "reason") -> Markup:
