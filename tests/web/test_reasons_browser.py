@@ -48,7 +48,7 @@ def test_markers_interventions_and_the_queue_say_what_they_are(open_page, live) 
     expect(distress).to_contain_text("Distress: support messages with words of distress")
     expect(distress.locator("code.reason")).to_have_text("distress")
     hard_stop = page.locator('#interventions tr[data-intervention="hard_stop"] .reason-said')
-    expect(hard_stop).to_contain_text("Hard stop: deposits blocked until an RG officer's review lifts it")
+    expect(hard_stop).to_contain_text("Hard stop: no deposits until an RG officer's review lifts the stop")
     expect(hard_stop.locator("code.reason")).to_have_text("hard_stop")
     expect(page.locator('#risk-history .reason-said[data-code="distress"]').first).to_be_visible()
 

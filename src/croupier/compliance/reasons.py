@@ -286,7 +286,7 @@ _INTERVENTIONS = (
     Entry("firm", "firm: promotions paused and reality checks forced while the risk holds, and a message asking "
                   "the player to set a limit"),
     Entry("human", "human: a case for an RG officer to call the player"),
-    Entry("hard_stop", "hard stop: deposits blocked until an RG officer's review lifts it"),
+    Entry("hard_stop", "hard stop: no deposits until an RG officer's review lifts the stop"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
