@@ -271,7 +271,7 @@ _ENTRIES = (
     Entry("loss_chasing", "loss chasing: deposits soon after play, having lost much of the deposit before"),
     Entry("session_escalation", "session escalation: play time per day well above the player's own baseline"),
     Entry("deposit_spike", "deposit spike: a deposit, or a day's deposits, many times the player's usual deposit"),
-    Entry("withdrawal_reversal", "withdrawal reversals: withdrawals cancelled or reversed to keep playing"),
+    Entry("withdrawal_reversal", "withdrawal reversals: withdrawals the player cancelled, or that were reversed"),
     Entry("declined_deposits", "declined deposits: several deposits declined or failed in a day"),
     Entry("late_night", "late-night play: much of the recent play in the small hours, the player's local time"),
     Entry("stake_variability", "stake variability: stakes swinging far more, or far higher, than the player's "
@@ -288,6 +288,13 @@ _INTERVENTIONS = (
     Entry("human", "human: a case for an RG officer to call the player"),
     Entry("hard_stop", "hard stop: no deposits until an RG officer's review lifts the stop"),
 )
+
+# A code of each parameterised shape, read out in the catalogue's documentation.
+EXAMPLES = ("unknown_action_kind:jackpot", "under_age:17<18", "excluded:self_exclusion:national", "rg_risk:high",
+            "near_limit:deposit:week:85%", "near_limit:loss:month:no_rate", "kyc:expired", "marketing_banned:NL",
+            "bonus_banned:CA-ON", "bonus_first_deposit_only:SE", "bonus_banned_for_risk:medium",
+            "promotions_banned_under:25", "quiet_hours:22-8", "message_cap:3/day", "no_consent:sms",
+            "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS")
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
 INTERVENTIONS: dict[str, Entry] = {e.head: e for e in _INTERVENTIONS}
@@ -339,3 +346,18 @@ def explain_all(codes: Iterable[object], family: Family = "reason") -> list[dict
 def in_words(codes: Iterable[object], family: Family = "reason") -> str:
     """Several codes as one line of text: 'sentence (code); sentence (code)' (the CSV export)."""
     return "; ".join(f"{e.text} ({clip(e.code, MAX_CODE)})" for e in (explain(c, family) for c in codes))
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the Markdown tables in docs/gate-and-audit.md ("Reasons in words"),
+    which a test holds to this output."""
+    def row(entry: Entry, family: Family) -> str:
+        examples = [c for c in EXAMPLES if c.split(":", 1)[0] == entry.head] if family == "reason" else []
+        said = "<br>".join(f"`{c}`: {explain(c).text}" for c in examples) or "-"
+        return f"| `{entry.pattern}` | {entry.plain} | {said} |"
+
+    lines = ["| code | in words | with its parameters read |", "| --- | --- | --- |"]
+    lines += [row(e, "reason") for e in _ENTRIES]
+    lines += ["", "| intervention | in words |", "| --- | --- |"]
+    lines += [f"| `{e.pattern}` | {e.plain} |" for e in _INTERVENTIONS]
+    return "\n".join(lines) + "\n"
