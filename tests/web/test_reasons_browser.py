@@ -55,3 +55,12 @@ def test_markers_interventions_and_the_queue_say_what_they_are(open_page, live) 
     page.goto("/rg?min_level=high")
     case = page.locator('#rg-table tr[data-player="rsn-eva-1"]')
     expect(case.locator('.reason-said[data-code="distress"]')).to_contain_text("Distress")
+
+
+def test_the_audit_page_says_a_decision_s_reasons(open_page) -> None:  # noqa: ANN001
+    page = open_page("aud")
+    page.goto("/audit?player_id=se-anna-1&kind=gate.decision")
+    first = page.locator("#audit-table tbody tr").first
+    said = first.locator('.reason-said[data-code="register_not_configured"]')
+    expect(said).to_contain_text("is not configured, so promotions are held until it is")
+    expect(first.locator("details.raw pre")).to_contain_text('"register_not_configured"')   # the record, as kept

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from croupier.analytics import dashboard
-from croupier.api.audit_routes import audit_filter, export_response, why
+from croupier.api.audit_routes import audit_filter, codes_of, export_response, why
 from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
 from croupier.protection.exclusions_hook import register_markets
@@ -157,6 +157,7 @@ def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list
         # beside the actor (who authenticated): whom an API key acted for, or a name the request gave
         row["on_behalf_of"] = body.get("on_behalf_of") if isinstance(body, dict) else None
         row["claimed_actor"] = body.get("claimed_actor") if isinstance(body, dict) else None
+        row["reasons"], row["notes"] = codes_of(body)   # shown in words above the body
         rows.append(row)
     return rows
 
