@@ -251,3 +251,12 @@ def test_the_documented_catalogue_is_the_catalogue() -> None:
         "regenerate: python -c 'from croupier.compliance.reasons import catalogue_markdown as m; print(m(), end=\"\")'")
     for example in reasons.EXAMPLES:
         assert explain(example).known and explain(example).text != CATALOGUE[example.split(":", 1)[0]].plain
+
+
+def test_the_words_follow_the_gate_s_thresholds() -> None:
+    """The catalogue names the gate's thresholds without importing it (it stays a leaf): they agree."""
+    assert reasons._PROMOTION_SHARE == round(gate.NEAR_LIMIT_SHARE * 100)
+    above = gate.RISK_ORDER[gate.RISK_ORDER.index(gate.PROMOTION_RISK_CEILING) + 1]
+    assert reasons._RISK_CEILING_WORDS == f"{above} risk and above"
+    held = [level for level in gate.RISK_ORDER if explain(f"rg_risk:{level}").text != CATALOGUE["rg_risk"].plain]
+    assert held == list(gate.RISK_ORDER[gate.RISK_ORDER.index(above):])
