@@ -13,16 +13,20 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from croupier.api.auth import require_scope, sees_aml
+from croupier.compliance.reasons import explain_all, in_words
 from croupier.privacy.tipping_off import decision_for_viewer
 from croupier.store import Database
 from croupier.store import audit as audit_store
 from croupier.store.schema import MAX_SEQ
 
 router = APIRouter(prefix="/v1")
+# `explanation` (last, so the columns before it keep their places) says a record's reason
+# codes in words; it is not part of the hash.
 EXPORT_COLUMNS = ("seq", "at", "at_us", "actor", "kind", "player_id", "subject", "config_version", "body",
-                  "prev_hash", "hash")
+                  "prev_hash", "hash", "explanation")
 
 
 def _iso(us: int) -> str:
@@ -53,11 +57,38 @@ def audit_filter(player_id: str = "", kind: str = "", actor: str = "", subject: 
                                    since_us=parse_time(since, "since"), until_us=parse_time(until, "until"))
 
 
+def codes_of(body: Any) -> tuple[list[str], list[str]]:
+    """The reason codes and note codes a record's body carries (a gate decision's `reasons`
+    and `notes`; refusals recorded as objects with a `code`)."""
+    if not isinstance(body, dict):
+        return [], []
+
+    def codes(values: Any) -> list[str]:
+        if not isinstance(values, list):
+            return []
+        return [str(v.get("code")) if isinstance(v, dict) else str(v) for v in values
+                if isinstance(v, (str, dict)) and (not isinstance(v, dict) or v.get("code"))]
+
+    return codes(body.get("reasons")), codes(body.get("notes"))
+
+
+def explanation_of(body: Any) -> str:
+    """A record's reasons (and notes) in words, each followed by its code: empty when it has none."""
+    reasons, notes = codes_of(body)
+    said = in_words(reasons)
+    if notes:
+        said += ("; " if said else "") + "note: " + in_words(notes)
+    return said
+
+
 def present(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ("seq", "at_us", "actor", "kind", "player_id", "subject",
                                "config_version", "prev_hash", "hash")}
     out["at"] = _iso(row["at_us"])
     out["body"] = json.loads(row["body"])
+    said = explanation_of(out["body"])
+    if said:
+        out["explanation"] = said
     return out
 
 
@@ -76,7 +107,7 @@ def export_stream(db: Database, filters: audit_store.AuditFilter, fmt: str, acto
             for row in records:
                 writer.writerow([row["seq"], _iso(row["at_us"]), row["at_us"], row["actor"], row["kind"], row["player_id"] or "",
                                  row["subject"] or "", row["config_version"] or "", row["body"],
-                                 row["prev_hash"], row["hash"]])
+                                 row["prev_hash"], row["hash"], explanation_of(json.loads(row["body"]))])
                 if buffer.tell() > 64_000:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -97,6 +128,37 @@ def export_response(db: Database, filters: audit_store.AuditFilter, fmt: str, ac
                                       "Cache-Control": "no-store"})
 
 
+class ReasonText(BaseModel):
+    """A reason code and the same in plain words (docs/gate-and-audit.md, "Reasons in words")."""
+
+    code: str = Field(description="the code, exactly as recorded (for programs and regulators)")
+    text: str = Field(description="the code in plain words, parameters read out (for people)")
+
+
+class WhyDecision(BaseModel):
+    """One gate decision about the action, as recorded in the audit log (its other recorded
+    fields, such as `kind`, `purpose`, `channel`, `cause_event_id`, come along)."""
+
+    model_config = ConfigDict(extra="allow")
+    seq: int
+    at: str = Field(description="when it was decided (RFC 3339, UTC)")
+    allowed: bool
+    reasons: list[str] = Field(description="every reason code, or `all_checks_passed`")
+    explanations: list[ReasonText] = Field(description="`reasons` in words, in the same order")
+    notes: list[str] | None = Field(None, description="what the gate let through but wants seen, when there is some")
+    note_explanations: list[ReasonText] | None = Field(None, description="`notes` in words, when there are notes")
+    config_version: str | None = None
+    hash: str = Field(description="the audit record's hash")
+
+
+class WhyAnswer(BaseModel):
+    player_id: str
+    action: str
+    received: bool = Field(description="whether any decision about the action allowed it")
+    summary: str = Field(description="the latest decision in one sentence, its reasons in words with their codes")
+    decisions: list[WhyDecision] = Field(description="every decision about the action, newest first")
+
+
 def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[str, Any]:
     """Every gate decision about `action` for the player, newest first, and a sentence.
     Without `aml` (a viewer who may not see AML status) AML reasons read `compliance_hold`."""
@@ -105,6 +167,9 @@ def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[
         proposed = sorted({d["name"] for d in audit_store.decisions_about(conn, player_id)}) if not decisions else []
     for d in decisions:
         d["at"] = _iso(d.pop("at_us"))
+        d["explanations"] = explain_all(d.get("reasons") or [])
+        if d.get("notes"):
+            d["note_explanations"] = explain_all(d["notes"])
     if not decisions:
         summary = (f"No action named {action!r} was ever proposed for player {player_id}"
                    + (f"; actions proposed for this player: {', '.join(proposed)}." if proposed else "."))
@@ -112,7 +177,7 @@ def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[
         latest = decisions[0]
         verdict = "allowed (sent to the outbox)" if latest["allowed"] else "suppressed"
         summary = (f"{action!r} for player {player_id} was last {verdict} at {latest['at']} under config "
-                   f"{latest['config_version']}: {', '.join(latest['reasons'])}. "
+                   f"{latest['config_version']}: {in_words(latest['reasons'])}. "
                    f"{len(decisions)} decision(s) in all, {sum(d['allowed'] for d in decisions)} allowed.")
     return {"player_id": player_id, "action": action, "received": any(d["allowed"] for d in decisions),
             "summary": summary, "decisions": decisions}
@@ -143,8 +208,10 @@ def get_audit_export(request: Request, format: Literal["csv", "json"] = "json", 
 
 
 @router.get("/players/{player_id}/why", summary="Why did the player receive / not receive an action",
-            description="For a staff member named in `X-Croupier-Actor` whose role lacks `aml.view`, AML "
-                        "reasons (`aml_review`, `aml_restricted`, `aml_blocked`) read `compliance_hold`.")
+            response_model=WhyAnswer, response_model_exclude_unset=True,
+            description="Each decision's `reasons` are codes; `explanations` says each in plain words, in the "
+                        "same order. For a staff member named in `X-Croupier-Actor` whose role lacks `aml.view`, "
+                        "AML reasons (`aml_review`, `aml_restricted`, `aml_blocked`) read `compliance_hold`.")
 def get_why(player_id: str, request: Request, action: str = Query(..., min_length=1,
             description="the action's name: a message template, bonus, mission or tournament"),
             key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001

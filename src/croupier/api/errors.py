@@ -91,10 +91,90 @@ def _validation_problem(error: dict[str, Any]) -> dict[str, Any]:
     field = _field_of(tuple(error.get("loc", ())))
     if kind == "missing":
         return {"field": field, "message": "is required" if field else "a JSON body is required", "value": None}
-    message = str(error.get("msg", ""))
+    value = error.get("input")
+    return {"field": field, "message": explain_invalid(kind, field, value, error.get("ctx") or {},
+                                                       str(error.get("msg", ""))), "value": value}
+
+
+# Decimal-string money fields and currency codes, worded as the event protocol words them
+# (events.validate), so a wallet call and an event say the same thing about the same mistake.
+MONEY_FIELDS = frozenset({"amount", "bonus_amount", "payout", "balance", "bonus_balance"})
+_MONEY_EXAMPLE = 'a decimal string such as "10.50"'
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words: an array, a string, a number, true or false, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _choices(ctx: dict[str, Any]) -> str:
+    expected = str(ctx.get("expected", ""))
+    return expected.replace(" or ", ", ")
+
+
+def explain_invalid(kind: str, field: str | None, value: Any, ctx: dict[str, Any], fallback: str) -> str:
+    """A request-validation error in words a developer can act on: what was wrong, with which
+    value, and what to send instead (pydantic's own wording, such as "Input should be a valid
+    dictionary", names its internals, not the fix)."""
+    leaf = (field or "").rsplit(".", 1)[-1]
+    if field is None and isinstance(value, (bytes, bytearray)):
+        return ("the body must be a JSON object sent with Content-Type: application/json; this one was not JSON "
+                "(a form or plain text)")
+    if field is None and kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"the body must be a JSON object with the fields this operation documents, not {_json_kind(value)}"
+    if leaf in MONEY_FIELDS and kind in ("string_type", "string_pattern_mismatch"):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (f"must be {_MONEY_EXAMPLE}, not a JSON number (binary floats cannot hold money exactly)")
+        if isinstance(value, str) and value.lstrip().startswith("-"):
+            return f"must not be negative: send the amount as {_MONEY_EXAMPLE}"
+        if isinstance(value, str):
+            return (f"must be {_MONEY_EXAMPLE}: digits, then a point and decimals if any (up to 12 digits "
+                    f"before the point and 8 after), got {value[:40]!r}")
+        return f"must be {_MONEY_EXAMPLE}, not {_json_kind(value)}"
+    if leaf == "currency" and kind in ("string_type", "string_pattern_mismatch"):
+        return "must be a three-letter ISO 4217 code in capitals such as 'EUR'" + (
+            f", got {value[:40]!r}" if isinstance(value, str) else f", not {_json_kind(value)}")
+    if kind == "string_type":
+        return f"must be a string, not {_json_kind(value)}"
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters"
+    if kind == "string_too_long":
+        got = f"; this one has {len(value):,}" if isinstance(value, str) else ""
+        return f"must be at most {ctx.get('max_length')} characters{got}"
+    if kind == "string_pattern_mismatch":
+        return f"does not have the form this field takes (the pattern {ctx.get('pattern')})"
+    if kind in ("literal_error", "enum"):
+        got = f", got {value[:40]!r}" if isinstance(value, str) else f", not {_json_kind(value)}"
+        return f"must be one of {_choices(ctx)}{got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, not {_json_kind(value)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be a whole number, not {_json_kind(value)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(ctx.values()), "")
+        words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most",
+                 "less_than": "less than"}[kind]
+        return f"must be {words} {bound}"
+    if kind in ("dict_type", "model_type"):
+        return f"must be a JSON object, not {_json_kind(value)}"
+    if kind == "list_type":
+        return f"must be a JSON array, not {_json_kind(value)}"
+    if kind == "extra_forbidden":
+        return "is not a field this operation takes"
     if kind == "value_error":   # a validator's own sentence, without pydantic's prefix
-        message = message.removeprefix("Value error, ")
-    return {"field": field, "message": message, "value": error.get("input")}
+        return fallback.removeprefix("Value error, ")
+    return fallback
 
 
 def _jsonable(value: Any) -> Any:

@@ -57,6 +57,9 @@ def registered_state(runtime: Any, player_id: str, conn: Connection) -> PlayerSt
     return rebuild(player_id, history, engine.config.features, engine.rules)
 
 
+REASON_CODES = ("player_not_registered", "money_of_record_platform")   # its refusal codes (compliance.reasons)
+
+
 def not_registered(player_id: str, retry: str = " (the same transaction_id is safe to reuse)") -> str:
     return (f"player {player_id!r} is not registered: without player.registered no jurisdiction, age, exclusion "
             "or register check can apply, so no money moves for it. Send the player's player.registered event "

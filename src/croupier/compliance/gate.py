@@ -52,6 +52,17 @@ AML_REVIEW_SUPPRESSES = frozenset({"message", "bonus", "reward"})
 REGISTER_CHECK_REASONS = {"pending": "register_check_pending", "unavailable": "register_unavailable",
                           "not_configured": "register_not_configured", "opted_out": "register_not_configured"}
 UNCONFIGURED = frozenset({"not_configured", "opted_out"})
+# Every code `decide` can give, as reasons or notes (parameters in <>); compliance.reasons
+# says each in words, and tests/gate/test_reasons_catalogue.py holds the two together.
+REASON_CODES = (
+    "all_checks_passed", "unknown_action_kind:<kind>", "player_not_registered", "age_unknown", "under_age:<age><<min>",
+    "excluded:<kind>:<scope>", "promotions_paused", "rg_risk:<level>", "near_limit:<kind>:<period>:<pct>%",
+    "kyc:<status>", "aml_review", "aml_restricted", "aml_blocked", "register_check_pending", "register_unavailable",
+    "register_not_configured", "register_opted_out:<NAME>", "marketing_banned:<code>", "bonus_banned:<code>",
+    "bonus_first_deposit_only:<code>", "bonus_banned_for_risk:<level>", "promotions_banned_under:<age>",
+    "quiet_hours:<start>-<end>", "message_cap:<n>/day", "no_channel", "no_consent:<channel>",
+    "stale_data:<minutes>min><limit>min",
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

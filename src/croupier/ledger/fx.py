@@ -17,6 +17,7 @@ from croupier.protection.limits_check import Refusal, Usage, check_limits
 from croupier.protection.limits_periods import Window
 
 FOREIGN_KINDS = ("deposit", "bonus_credit", "adjustment", "bet")   # what refuse mode stops
+REASON_CODES = ("foreign_currency_refused", "exchange_rate_missing")   # its refusals (compliance.reasons)
 _WORDS = {"deposit": "deposits", "bonus_credit": "bonus credits", "adjustment": "adjustments", "bet": "bets"}
 
 

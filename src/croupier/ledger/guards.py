@@ -13,6 +13,8 @@ BLOCKED_BY_EXCLUSION = ("deposit", "bet", "bonus_credit")
 # review or restricted (as the gate suppresses bonus proposals); a blocked account is frozen.
 BLOCKED_BY_AML = {"review": ("bonus_credit",), "restricted": ("bonus_credit",),
                   "blocked": ("deposit", "bet", "bonus_credit", "withdrawal")}
+REASON_CODES = ("excluded", "deposits_blocked", "aml_review", "aml_restricted", "aml_blocked",
+                "mandatory_limit_missing")   # the refusals these checks give (compliance.reasons)
 
 
 def protection_refusals(p: ProtectionState | None, kind: str, brand: str, at_us: int) -> list[Refusal]:

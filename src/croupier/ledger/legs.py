@@ -41,6 +41,7 @@ Leg = tuple[str, str, int]    # (debit account, credit account, amount)
 # TigerBeetle's overflows_credits / overflows_debits, a transfer that would pass it is refused
 # whole; usage rows only ever add part of what a counter adds, so they cannot pass it either.
 COUNTER_MAX = 2**63 - 1
+REASON_CODES = ("insufficient_funds", "counter_overflow")   # the refusals a plan can carry (compliance.reasons)
 
 
 @dataclass(slots=True)
@@ -58,11 +59,17 @@ class Plan:
         return self.delta.inflow > 0
 
 
-def _short(account: str, need: int, have: int, currency: str) -> Refusal:
+def _short(need: int, have: int, currency: str, account: str, part: str = "",
+           detail: str = "") -> Refusal:
+    """Not enough money, said in the money of the request: "150.00 GBP available, 500.00 GBP
+    needed". `account` is what was counted (cash, bonus, or cash+bonus for a stake that takes
+    cash first, then bonus); `part` names the share of the request it was checked for."""
+    have = max(have, 0)
+    what = {"cash": " in cash", "bonus": " in bonus funds"}.get(account, "")
+    message = (f"Refused: {money(have, currency)} available{what}, {money(need, currency)} needed"
+               f"{part}; {money(need - have, currency)} short{detail}.")
     return Refusal(code="insufficient_funds", currency=currency, requested=_fmt(need, currency),
-                   remaining=_fmt(max(have, 0), currency),
-                   message=f"Refused: the {account} balance available is {money(max(have, 0), currency)}; "
-                           f"this needs {money(need, currency)}.")
+                   remaining=_fmt(have, currency), account=account, message=message)
 
 
 def _fmt(minor: int, currency: str) -> str:
@@ -82,7 +89,7 @@ def plan(req: TransferRequest, b: Balances, pending_amount: int = 0) -> Plan:
         p.delta = Usage(bonus_credit=amount)
     elif kind == "withdrawal":
         if amount > b.cash_available:
-            p.refusals.append(_short("cash", amount, b.cash_available, cur))
+            p.refusals.append(_short(amount, b.cash_available, cur, "cash", detail=_reserved(b, cur)))
         p.reserve = amount
     elif kind == "settle":
         p.reserve = -pending_amount
@@ -104,7 +111,7 @@ def plan(req: TransferRequest, b: Balances, pending_amount: int = 0) -> Plan:
         p.cash_part, p.bonus_part = amount - bonus, bonus
     elif kind == "bonus_conversion":
         if amount > b.bonus:
-            p.refusals.append(_short("bonus", amount, b.bonus, cur))
+            p.refusals.append(_short(amount, b.bonus, cur, "bonus"))
         p.legs.append(("bonus", "cash", amount))
     elif kind == "adjustment":
         _adjustment(req, b, p)
@@ -141,24 +148,37 @@ def _overflowing_counter(p: Plan, b: Balances) -> str | None:
 
 def _bet(req: TransferRequest, b: Balances, p: Plan) -> None:
     amount, cur = req.amount, req.currency
-    if req.bonus_amount is None:   # cash first, then bonus
+    if req.bonus_amount is None:   # cash first, then bonus: one shortfall over both balances
         cash = min(amount, max(b.cash_available, 0))
         bonus = amount - cash
+        if bonus > b.bonus:
+            have = max(b.cash_available, 0) + max(b.bonus, 0)
+            p.refusals.append(_short(amount, have, cur, "cash+bonus",
+                                     detail=f" (cash {money(max(b.cash_available, 0), cur)}, bonus "
+                                            f"{money(max(b.bonus, 0), cur)}){_reserved(b, cur)}"))
     else:
         if req.bonus_amount > amount:
             raise LedgerError(f"bonus_amount {_fmt(req.bonus_amount, cur)} cannot exceed amount "
                               f"{_fmt(amount, cur)} (it is the bonus part of the stake)", field="bonus_amount")
         bonus, cash = req.bonus_amount, amount - req.bonus_amount
-    if cash > b.cash_available:
-        p.refusals.append(_short("cash", cash, b.cash_available, cur))
-    if bonus > b.bonus:
-        p.refusals.append(_short("bonus", bonus, b.bonus, cur))
+        if cash > b.cash_available:
+            p.refusals.append(_short(cash, b.cash_available, cur, "cash", " for the cash part of the stake",
+                                     _reserved(b, cur)))
+        if bonus > b.bonus:
+            p.refusals.append(_short(bonus, b.bonus, cur, "bonus", " for the bonus part of the stake"))
     if cash:
         p.legs.append(("cash", HOUSE, cash))
     if bonus:
         p.legs.append(("bonus", HOUSE, bonus))
     p.delta = Usage(stake_cash=cash, stake_bonus=bonus)
     p.cash_part, p.bonus_part = cash, bonus
+
+
+def _reserved(b: Balances, currency: str) -> str:
+    """What pending withdrawals hold back from the cash balance, when they do."""
+    if b.cash_pending <= 0:
+        return ""
+    return f"; pending withdrawals hold {money(b.cash_pending, currency)} of the cash balance"
 
 
 def _adjustment(req: TransferRequest, b: Balances, p: Plan) -> None:
@@ -172,7 +192,9 @@ def _adjustment(req: TransferRequest, b: Balances, p: Plan) -> None:
         p.legs.append((ADJUSTMENTS, req.account, req.amount))
         p.delta = Usage(adjustment_in=req.amount)
         return
-    have = b.cash_available if req.account == "cash" else b.bonus
+    cash = req.account == "cash"
+    have = b.cash_available if cash else b.bonus
     if req.amount > have:
-        p.refusals.append(_short(req.account, req.amount, have, req.currency))
+        p.refusals.append(_short(req.amount, have, req.currency, req.account,
+                                 detail=_reserved(b, req.currency) if cash else ""))
     p.legs.append((req.account, ADJUSTMENTS, req.amount))

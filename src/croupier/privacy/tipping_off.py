@@ -12,6 +12,7 @@ from typing import Any
 AML_REASONS = frozenset({"aml_review", "aml_restricted", "aml_blocked"})
 AML_FACTS = frozenset({"croupier.aml_status_changed"})   # on a player's timeline
 NEUTRAL_HOLD = "compliance_hold"
+REASON_CODES = (NEUTRAL_HOLD,)   # the code staff without aml.view see (compliance.reasons)
 
 
 def neutral_reasons(reasons: Iterable[str]) -> list[str]:

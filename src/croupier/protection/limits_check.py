@@ -64,12 +64,15 @@ class Refusal(Struct, omit_defaults=True):
     counted_by_source: dict[str, str] = field(default_factory=dict)
     remaining: str | None = None
     requested: str | None = None
+    account: str | None = None      # insufficient_funds: cash, bonus, or cash+bonus (a stake taking both)
     limit_minutes: int | None = None
     used_minutes: int | None = None
     source: str | None = None       # who set the limit
     exchange: list[dict[str, str]] = field(default_factory=list)   # rates used (or missing) to count other currencies
 
 
+# The refusals of the check: `<kind>_limit` for every limit kind (compliance.reasons).
+REASON_CODES = ("deposit_limit", "loss_limit", "wager_limit", "session_time_limit")
 SOURCE_WORDS = {"deposit": "deposits", "bonus_credit": "bonus credits", "adjustment_in": "adjustments",
                 "stake_cash": "cash stakes", "stake_bonus": "bonus stakes", "win_cash": "cash wins"}
 _COUNTED_BY = {"deposit": ("deposit", "bonus_credit", "adjustment_in"), "loss": ("stake_cash", "win_cash"),

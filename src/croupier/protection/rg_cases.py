@@ -174,11 +174,12 @@ def close_cases(conn: Connection, player_id: str, actor: str, now_us: int) -> li
 
 
 def summary(player_id: str, case: InterventionView, held: dict[str, Assignment]) -> dict[str, Any]:
-    """A case's line in the queue: when it opened, at what level, who works it since when."""
+    """A case's line in the queue: when it opened, at what level, on which markers, who works
+    it since when."""
     case_id = case_id_for(player_id, case)
     work = held.get(case_id)
     return {"case_id": case_id, "status": case.status, "opened_at": _iso(case.at_us), "level": case.level,
-            "assignee": work.assignee if work is not None else None,
+            "markers": list(case.markers), "assignee": work.assignee if work is not None else None,
             "assigned_by": work.assigned_by if work is not None else None,
             "assigned_at": _iso(work.assigned_at_us) if work is not None else None}
 
@@ -188,7 +189,7 @@ def case_view(conn: Connection, player_id: str, case: InterventionView) -> dict[
     of assignee, the review that closed it) from the audit log."""
     case_id = case_id_for(player_id, case)
     return {"player_id": player_id, **summary(player_id, case, assignments_for(conn, [case_id])),
-            "markers": list(case.markers), "history": history(conn, player_id, case_id, case)}
+            "history": history(conn, player_id, case_id, case)}
 
 
 def history(conn: Connection, player_id: str, case_id: str, case: InterventionView) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from croupier.analytics import dashboard
-from croupier.api.audit_routes import audit_filter, export_response, why
+from croupier.api.audit_routes import audit_filter, codes_of, export_response, why
 from croupier.api.player_view import player_360, search, timeline
 from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
 from croupier.protection.exclusions_hook import register_markets
@@ -189,6 +189,7 @@ def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list
         # how long after it happened the log stored it (a gate decision carries its event's time)
         recorded = row.get("recorded_at_us")
         row["recorded_lag_s"] = (recorded - row["at_us"]) / 1_000_000 if recorded is not None else None
+        row["reasons"], row["notes"] = codes_of(body)   # shown in words above the body
         rows.append(row)
     return rows
 

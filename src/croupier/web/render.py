@@ -15,7 +15,10 @@ from markupsafe import Markup
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from markupsafe import Markup
+
 from croupier import __version__
+from croupier.compliance.reasons import MAX_CODE, clip, explain
 from croupier.risk.aml import AML_STATUSES
 from croupier.web import formatting as fmt
 from croupier.web.formatting import DEFAULT_READER, EMPTY, Reader
@@ -140,12 +143,33 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+def reason(code: Any, family: str = "reason") -> Markup:
+    """One reason code as staff read it: the sentence (compliance.reasons), the code beside it
+    in <code> for regulators and integrators. Both escaped: a code is data, never markup."""
+    said = explain(code, family)  # type: ignore[arg-type]
+    text = said.text[:1].upper() + said.text[1:]
+    known = "" if said.known else " reason-unknown"
+    shown = clip(said.code, MAX_CODE)   # codes Croupier gives are short; the audit export keeps any whole
+    ok = " reason-ok" if said.code == "all_checks_passed" else ""   # the green badge is green
+    return Markup('<span class="reason-said{}" data-code="{}">{} <code class="reason{}">{}</code></span>').format(
+        known, shown, text, ok, shown)
+
+
+def reasons(codes: Any, family: str = "reason") -> Markup:
+    """A list of reason codes, one sentence with its code per line (an empty list: a dash)."""
+    items = list(codes or [])
+    if not items:
+        return Markup('<span class="muted">{}</span>').format(EMPTY)
+    return Markup('<ul class="reasons">{}</ul>').format(
+        Markup("").join(Markup("<li>{}</li>").format(reason(c, family)) for c in items))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(utc=utc, money=money, number=number, plain=plain, seg=path_segment,
                        pretty_json=pretty_json, ago=ago, moment_text=moment_text, player_time=player_time,
-                       percent=percent, over_by=fmt.over_by)
+                       percent=percent, over_by=fmt.over_by, reason=reason, reasons=reasons)
     env.globals.update(version=__version__, csrf_field=CSRF_FIELD, EMPTY=EMPTY, AML_STATUSES=AML_STATUSES)
     return env
 
