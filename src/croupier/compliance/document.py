@@ -407,7 +407,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
+    """Leaves by path. An empty table has no leaves (a ceiling added to a market without any
+    is one change, the ceiling, not also the empty table "removed"); the whole document
+    empty stays one leaf."""
+    if isinstance(value, dict) and (value or prefix):
         for key, inner in value.items():
             _flatten(inner, f"{prefix}.{key}" if prefix else str(key), out)
     else:

@@ -227,9 +227,11 @@ async def edit_settings(request: Request, version_id: str, csrf_token: str = For
         saved = await run_in_threadpool(do_edit, runtime, _actor(staff), version_id, document=document,
                                         comment=comment)
     except store.ConfigRefused as exc:
+        if not exc.problems:  # not the author's, not a draft any more, a duplicate: the page's own alert
+            return _version_page(request, staff, version_id, status=exc.status, error=exc.message)
         return _version_page(request, staff, version_id, status=exc.status, settings=_refused_settings(
-            version.document, market, inputs, comment, exc), settings_error=exc.message if not exc.problems
-            else "Some settings are invalid; the draft was not changed. Fix the fields marked below.")
+            version.document, market, inputs, comment, exc),
+            settings_error="Some settings are invalid; the draft was not changed. Fix the fields marked below.")
     return RedirectResponse(f"/config/versions/{saved.version_id}?flash=draft_saved&market={quote(market)}#settings",
                             status_code=303)
 
