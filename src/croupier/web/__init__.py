@@ -1,7 +1,7 @@
 """The back office: server-rendered pages for staff, signed in with a session cookie.
 
 Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/config`, `/audit`, `/users`,
-`/keys` and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+`/keys`, `/help` (the documentation) and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
-from croupier.web import person_pages, rg_forms
+from croupier.web import help_pages, person_pages, rg_forms
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
 from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired
@@ -33,6 +33,7 @@ def mount_back_office(app: FastAPI) -> None:
     app.include_router(rg_forms.router)
     app.include_router(pages.router)
     app.include_router(config_pages.router)
+    app.include_router(help_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
