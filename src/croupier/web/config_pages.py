@@ -1,7 +1,8 @@
 """The Configuration pages: the version in force with its jurisdictions (and the source of
-every value), proposing a change or saving it as a draft, editing and submitting a draft,
-the versions with their diff, shadow runs over a window and the shadow on the live stream,
-and the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
+every value), proposing a change or saving it as a draft (with the common settings' form
+fields, web/config_form.py, or as JSON), editing and submitting a draft, the versions with
+their diff against the version they replaced, shadow runs over a window and the shadow on
+the live stream, and the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
 (four-eyes, drafts only their author edits, stale proposals, rejected versions) live in
 compliance/config_store and are shown to the officer with their reasons."""
 
@@ -72,7 +73,7 @@ def _config_page(request: Request, staff: Staff, *, status: int = 200, problems:
                  settings_error: str = "") -> Response:
     runtime = _runtime(request)
     active_id, active_doc = in_force(runtime)
-    if settings is None:
+    if settings is None and staff.can("config.edit"):
         settings = config_form.view(active_doc, market)
     active_doc = expanded(active_doc)  # every value, defaults included, for reading
     with runtime.db.reader.connect() as conn:
@@ -185,7 +186,7 @@ def _version_page(request: Request, staff: Staff, version_id: str, *, status: in
     if detail is None:
         return render(request, "error.html", staff, status=404, title="Not found", heading="No such version",
                       message=f"There is no configuration version {version_id}.")
-    if settings is None and detail["status"] == "draft":
+    if settings is None and detail["status"] == "draft" and detail["proposed_by"] == staff.username:
         settings = config_form.view(detail["document"], market, comment=detail["comment"])
     own = detail["proposed_by"] == staff.username
     reviewable = detail["status"] == "proposed"
