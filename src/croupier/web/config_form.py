@@ -74,8 +74,8 @@ def _ceilings() -> tuple[Field, ...]:
     for kind in ("deposit", "loss", "wager"):
         for period in PERIODS:
             out.append(Field(f"limits.ceilings.{kind}:{period}", f"{KIND_LABELS[kind]} ceiling per {period}",
-                             f"The highest {kind} limit a player may set per {period}, in the market's currency, "
-                             f"e.g. 1000.00. Empty: no ceiling.", "money", unit="{currency}"))
+                             f"The highest {kind} limit a player may set per {period}, e.g. 1000.00. "
+                             f"Empty: no ceiling.", "money", unit="{currency}"))
     return tuple(out)
 
 
