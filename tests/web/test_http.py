@@ -183,10 +183,12 @@ def test_navigation_shows_only_permitted_pages(as_staff, client: TestClient) -> 
         sidebar = re.search(r'<nav class="sidebar".*?</nav>', client.get("/players").text, re.S).group(0)
         return re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', sidebar)
 
-    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration", "Users", "API keys"]
-    assert nav("sam") == ["Players"]
-    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration"]
-    assert nav("carl") == ["Dashboard", "Players", "Configuration"]
+    # Help (the documentation) is for every signed-in staff member
+    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration", "Users",
+                          "API keys", "Help"]
+    assert nav("sam") == ["Players", "Help"]
+    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Reports", "Audit log", "Configuration", "Help"]
+    assert nav("carl") == ["Dashboard", "Players", "Configuration", "Help"]
 
 
 def test_json_forbidden_for_roles_without_the_permission(as_staff, client: TestClient) -> None:

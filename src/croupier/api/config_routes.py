@@ -156,9 +156,29 @@ def version_detail(runtime: Any, version_id: str) -> dict[str, Any] | None:
             return None
         shadow = store.latest_shadow_run(conn, version_id)
         live_shadow = shadows.results(conn, version_id)
+        parent_doc = _parent_document(runtime, conn, version)
     active_id, active_doc = in_force(runtime)
     return {**version.as_dict(), "active_version": active_id, "document": version.document,
-            "diff": diff(active_doc, version.document), "shadow": shadow, "live_shadow": live_shadow}
+            "diff": diff(active_doc, version.document),
+            "parent_diff": diff(parent_doc, version.document) if parent_doc is not None else None,
+            "shadow": shadow, "live_shadow": live_shadow}
+
+
+def _parent_document(runtime: Any, conn: Any, version: store.ConfigVersion) -> dict[str, Any] | None:
+    """The document of the version `version` was proposed against (the one its approval
+    replaced): a stored version, or the start configuration (file or defaults) before any
+    approval. Its diff stays meaningful after approval or rejection, when the diff against
+    the version in force is empty or about something else. None when it cannot be found (a
+    start configuration this process was not started with)."""
+    parent = version.parent_version
+    if parent is None:
+        return None
+    stored = store.get_version(conn, parent)
+    if stored is not None:
+        return stored.document
+    if runtime.start_config.version == parent:
+        return to_builtins(in_force_document(runtime.start_config))
+    return None
 
 
 def _for(request: Request, findings: Any) -> Any:
@@ -213,7 +233,10 @@ async def post_version(request: Request) -> Any:
 
 
 @router.get("/versions/{version_id}", summary="One version: document, status, diff against the active one, shadow",
-            responses=_NO_VERSION)
+            responses=_NO_VERSION,
+            description="`diff`: changes against the version in force now (empty once this one is approved); "
+                        "`parent_diff`: changes against the version it was proposed against, the one its "
+                        "approval replaced (kept after approval or rejection; null when that version is unknown).")
 async def get_version(version_id: str, request: Request) -> Any:
     await actor(request, "config.view")
     detail = await run_in_threadpool(version_detail, _runtime(request), version_id)

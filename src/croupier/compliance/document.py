@@ -138,7 +138,32 @@ def _schema_problem(raw: Any, exc: msgspec.ValidationError) -> Problem:
         path.append(missing.group(1))
         value = None
         message = "required field is missing"
+    if not where:
+        located = _post_init_problem(raw, message)
+        if located is not None:
+            return located
     return Problem(".".join(path), None if value is _MISSING else value, message)
+
+
+def _post_init_problem(raw: Any, message: str) -> Problem | None:
+    """A check a struct makes itself (RgRules' `__post_init__`) comes without a location:
+    find the jurisdiction it is about and the field its message names (`rg.level_scores ...`),
+    so the problem has a path and the value found there, not the whole document."""
+    table = raw.get("jurisdictions") if isinstance(raw, dict) else None
+    named = re.match(r"([a-z_]+(?:\.[a-z_]+)*) ", message)
+    if not isinstance(table, dict) or named is None:
+        return None
+    for code, rules in table.items():
+        try:
+            msgspec.convert(rules, JurisdictionRules, strict=True)
+        except msgspec.ValidationError as exc:
+            if str(exc) != message:
+                continue
+            value: Any = rules
+            for key in named.group(1).split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            return Problem(f"jurisdictions.{code}.{named.group(1)}", value, message)
+    return None
 
 
 def _field_paths(struct: type, prefix: str = "") -> set[str]:
@@ -382,7 +407,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
+    """Leaves by path. An empty table has no leaves (a ceiling added to a market without any
+    is one change, the ceiling, not also the empty table "removed"); the whole document
+    empty stays one leaf."""
+    if isinstance(value, dict) and (value or prefix):
         for key, inner in value.items():
             _flatten(inner, f"{prefix}.{key}" if prefix else str(key), out)
     else:

@@ -1,7 +1,8 @@
 """The Configuration pages: the version in force with its jurisdictions (and the source of
-every value), proposing a change or saving it as a draft, editing and submitting a draft,
-the versions with their diff, shadow runs over a window and the shadow on the live stream,
-and the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
+every value), proposing a change or saving it as a draft (with the common settings' form
+fields, web/config_form.py, or as JSON), editing and submitting a draft, the versions with
+their diff against the version they replaced, shadow runs over a window and the shadow on
+the live stream, and the second officer's approve / reject. Forms are CSRF-checked; the workflow's own rules
 (four-eyes, drafts only their author edits, stale proposals, rejected versions) live in
 compliance/config_store and are shown to the officer with their reasons."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +23,7 @@ from croupier.compliance import config_store as store
 from croupier.compliance.document import expanded
 from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.protection.exclusions_hook import register_markets
+from croupier.web import config_form
 from croupier.web.render import render
 from croupier.web.staff import Staff, check_csrf, require
 
@@ -65,9 +68,13 @@ def _jurisdictions(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _config_page(request: Request, staff: Staff, *, status: int = 200, problems: list[dict[str, Any]] | None = None,
-                 error: str = "", form: dict[str, str] | None = None, flash: str = "") -> Response:
+                 error: str = "", form: dict[str, str] | None = None, flash: str = "",
+                 market: str | None = None, settings: config_form.FormView | None = None,
+                 settings_error: str = "") -> Response:
     runtime = _runtime(request)
     active_id, active_doc = in_force(runtime)
+    if settings is None and staff.can("config.edit"):
+        settings = config_form.view(active_doc, market)
     active_doc = expanded(active_doc)  # every value, defaults included, for reading
     with runtime.db.reader.connect() as conn:
         versions = store.list_versions(conn, 100)
@@ -80,12 +87,63 @@ def _config_page(request: Request, staff: Staff, *, status: int = 200, problems:
                   jurisdictions=_jurisdictions(active_doc), engine_rows=engine_rows, versions=versions,
                   problems=problems or [], error=error, flash=flash,
                   form=form or {"document": pretty, "mode": "document", "comment": ""},
-                  can_edit=staff.can("config.edit"), register_markets=register_markets(runtime.engine))
+                  can_edit=staff.can("config.edit"), register_markets=register_markets(runtime.engine),
+                  settings=settings, settings_groups=config_form.GROUPS, settings_error=settings_error)
 
 
 @router.get("/config")
-def config_page(request: Request, flash: str = "", staff: Staff = Depends(require("config.view"))) -> Response:
-    return _config_page(request, staff, flash=flash[:200])
+def config_page(request: Request, flash: str = "", market: str = "",
+                staff: Staff = Depends(require("config.view"))) -> Response:
+    return _config_page(request, staff, flash=flash[:200], market=market[:16] or None)
+
+
+async def _settings_document(request: Request, base: dict[str, Any]) -> tuple[str, dict[str, Any], str,
+                                                                              dict[str, Any] | None,
+                                                                              config_form.FormView | None]:
+    """The posted settings form read against `base`: (market, inputs, comment, the new whole
+    document or None, the form to show again with its problems or None)."""
+    posted = await request.form()
+    market = str(posted.get("market", ""))[:16]
+    comment = str(posted.get("comment", ""))
+    inputs = config_form.submitted(posted)
+    try:
+        document = config_form.apply(base, market, inputs)
+    except config_form.FormInvalid as exc:
+        return market, inputs, comment, None, config_form.view(base, market, inputs=inputs, problems=exc.problems,
+                                                               comment=comment)
+    return market, inputs, comment, document, None
+
+
+def _refused_settings(base: dict[str, Any], market: str, inputs: dict[str, Any], comment: str,
+                      exc: store.ConfigRefused) -> config_form.FormView | None:
+    problems = [config_form.FieldProblem(config_form.field_for(p.path, market), p.path, p.value, p.message)
+                for p in exc.problems]
+    return config_form.view(base, market, inputs=inputs, problems=problems, comment=comment)
+
+
+@router.post("/config/settings")
+async def propose_settings(request: Request, csrf_token: str = Form(""), draft: str = Form(""),
+                           staff: Staff = Depends(require("config.edit"))) -> Response:
+    """The settings form on the version in force: the whole document it gives is proposed
+    (or saved as a draft) exactly as the JSON editor's would be: same checks, same audit."""
+    check_csrf(staff, csrf_token)
+    runtime = _runtime(request)
+    runtime.refresh_config()
+    base = in_force(runtime)[1]
+    what = "saved" if draft else "proposed"
+    market, inputs, comment, document, invalid = await _settings_document(request, base)
+    if invalid is not None:
+        return _config_page(request, staff, status=422, settings=invalid,
+                            settings_error=f"Some settings are invalid; nothing was {what}. Fix the fields marked below.")
+    try:
+        version = await run_in_threadpool(do_propose, runtime, _actor(staff), comment=comment, draft=bool(draft),
+                                          document=document)
+    except store.ConfigRefused as exc:
+        return _config_page(request, staff, status=exc.status, settings=_refused_settings(
+            base, market, inputs, comment, exc), settings_error=exc.message if not exc.problems else
+            f"Some settings are invalid; nothing was {what}. Fix the fields marked below.")
+    flash = "drafted" if draft else "proposed"
+    return RedirectResponse(f"/config/versions/{version.version_id}?flash={flash}", status_code=303)
 
 
 def _parsed(document: str, mode: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -122,11 +180,14 @@ async def propose_form(request: Request, document: str = Form(""), mode: str = F
 
 def _version_page(request: Request, staff: Staff, version_id: str, *, status: int = 200, error: str = "",
                   flash: str = "", problems: list[dict[str, Any]] | None = None,
-                  form: dict[str, str] | None = None) -> Response:
+                  form: dict[str, str] | None = None, market: str | None = None,
+                  settings: config_form.FormView | None = None, settings_error: str = "") -> Response:
     detail = shadow_for_viewer(version_detail(_runtime(request), version_id), staff.can("aml.view"))
     if detail is None:
         return render(request, "error.html", staff, status=404, title="Not found", heading="No such version",
                       message=f"There is no configuration version {version_id}.")
+    if settings is None and detail["status"] == "draft" and detail["proposed_by"] == staff.username:
+        settings = config_form.view(detail["document"], market, comment=detail["comment"])
     own = detail["proposed_by"] == staff.username
     reviewable = detail["status"] == "proposed"
     may_review = staff.can("config.edit") and staff.role in store.APPROVER_ROLES
@@ -137,13 +198,43 @@ def _version_page(request: Request, staff: Staff, version_id: str, *, status: in
                   can_edit=staff.can("config.edit"), awaiting=detail["status"] in ("draft", "proposed"),
                   problems=problems or [], form=form or {"document": pretty, "mode": "document",
                                                          "comment": detail["comment"]},
-                  document_pretty=pretty, register_markets=register_markets(_runtime(request).engine))
+                  document_pretty=pretty, register_markets=register_markets(_runtime(request).engine),
+                  settings=settings, settings_groups=config_form.GROUPS, settings_error=settings_error)
 
 
 @router.get("/config/versions/{version_id}")
-def version_page(request: Request, version_id: str, flash: str = "",
+def version_page(request: Request, version_id: str, flash: str = "", market: str = "",
                  staff: Staff = Depends(require("config.view"))) -> Response:
-    return _version_page(request, staff, version_id[:64], flash=flash[:40])
+    return _version_page(request, staff, version_id[:64], flash=flash[:40], market=market[:16] or None)
+
+
+@router.post("/config/versions/{version_id}/settings")
+async def edit_settings(request: Request, version_id: str, csrf_token: str = Form(""),
+                        staff: Staff = Depends(require("config.edit"))) -> Response:
+    """The settings form on a draft: the draft's whole document with the market's settings
+    changed, saved as the JSON editor saves it (its author only, validated, audited)."""
+    check_csrf(staff, csrf_token)
+    runtime = _runtime(request)
+    with runtime.db.reader.connect() as conn:
+        version = store.get_version(conn, version_id[:64])
+    if version is None:
+        return _version_page(request, staff, version_id[:64], status=404)
+    market, inputs, comment, document, invalid = await _settings_document(request, version.document)
+    if invalid is not None:
+        return _version_page(request, staff, version_id, status=422, settings=invalid,
+                             settings_error="Some settings are invalid; the draft was not changed. "
+                                            "Fix the fields marked below.")
+    try:
+        saved = await run_in_threadpool(do_edit, runtime, _actor(staff), version_id, document=document,
+                                        comment=comment)
+    except store.ConfigRefused as exc:
+        if not exc.problems:  # not the author's, not a draft any more, a duplicate: the page's own alert
+            return _version_page(request, staff, version_id, status=exc.status, error=exc.message)
+        return _version_page(request, staff, version_id, status=exc.status, settings=_refused_settings(
+            version.document, market, inputs, comment, exc),
+            settings_error="Some settings are invalid; the draft was not changed. Fix the fields marked below.")
+    return RedirectResponse(f"/config/versions/{saved.version_id}?flash=draft_saved&market={quote(market)}#settings",
+                            status_code=303)
 
 
 @router.post("/config/versions/{version_id}/edit")

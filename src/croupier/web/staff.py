@@ -14,8 +14,8 @@ from croupier.privacy import PERMISSIONS, permissions_of
 from croupier.store.accounts import StaffUser, session_user
 from croupier.web.security import SESSION_COOKIE, tokens_match
 
-# The navigation, in order: (label, path, permission).
-NAV: tuple[tuple[str, str, str], ...] = (
+# The navigation, in order: (label, path, permission; None: every signed-in staff member).
+NAV: tuple[tuple[str, str, str | None], ...] = (
     ("Dashboard", "/", "dashboard.view"),
     ("Players", "/players", "players.view"),
     ("RG queue", "/rg", "rg.view"),
@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),
     ("API keys", "/keys", "keys.manage"),
+    ("Help", "/help", None),
 )
 
 
@@ -52,7 +53,7 @@ class Staff:
 
     @property
     def nav(self) -> list[tuple[str, str]]:
-        return [(label, path) for label, path, permission in NAV if self.can(permission)]
+        return [(label, path) for label, path, permission in NAV if permission is None or self.can(permission)]
 
     @property
     def landing(self) -> str:
