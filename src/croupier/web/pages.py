@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, export_response, why
-from croupier.api.player_view import player_360, search, timeline
+from croupier.api.player_view import count_matches, player_360, search, timeline
 from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
 from croupier.protection.exclusions_hook import register_markets
 from croupier.protection.reviews import OUTCOMES, ReviewRefused
@@ -28,6 +28,7 @@ from croupier.web.staff import Staff, check_csrf, require
 
 router = APIRouter(include_in_schema=False)
 TIMELINE_PAGE = 50
+SEARCH_PAGE = 50
 AUDIT_PAGE = 100
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -59,11 +60,17 @@ def dashboard_json(request: Request, _staff: Staff = Depends(require("dashboard.
 
 # -- players ------------------------------------------------------------------------------
 @router.get("/players")
-def players_page(request: Request, q: str = "", staff: Staff = Depends(require("players.view"))) -> Response:
+def players_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=200_000),
+                 staff: Staff = Depends(require("players.view"))) -> Response:
+    """Search, one page of SEARCH_PAGE players at a time, saying how many matched in all."""
     q = q.strip()[:200]
     with _fresh(request) as conn:
-        found = search(conn, q, 50, pii=staff.can("players.pii"))
-    return render(request, "players.html", staff, page="/players", title="Players", q=q, players=found)
+        total = count_matches(conn, q)
+        pages = max(1, -(-total // SEARCH_PAGE))
+        page = min(page, pages)
+        found = search(conn, q, SEARCH_PAGE, pii=staff.can("players.pii"), offset=(page - 1) * SEARCH_PAGE)
+    return render(request, "players.html", staff, page="/players", title="Players", q=q, players=found,
+                  total=total, page_number=page, pages=pages, first=(page - 1) * SEARCH_PAGE + 1)
 
 
 @router.get("/players/{player_id:path}")
