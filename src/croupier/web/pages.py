@@ -29,6 +29,7 @@ from croupier.web.staff import Staff, check_csrf, require
 router = APIRouter(include_in_schema=False)
 TIMELINE_PAGE = 50
 SEARCH_PAGE = 50
+PLAYER_AUDIT = 20
 AUDIT_PAGE = 100
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -89,13 +90,18 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
         with _db(request).reader.connect() as conn:
             events = timeline_for_viewer(timeline(conn, player_id, TIMELINE_PAGE, before_seq), staff.can("aml.view"))
     currency = view["balances"]["currency"] or view["features"].get("currency")
+    audit_rows: list[dict[str, Any]] = []
+    if staff.can("audit.view"):   # the player-360's audit tab: the latest records, the log has the rest
+        with _db(request).reader.connect() as conn:
+            audit_rows = [r for r in _audit_rows(conn, player_id, "", None, PLAYER_AUDIT)
+                          if staff.can("aml.view") or not r["kind"].startswith("aml.")]
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
         review_outcomes=OUTCOMES, exclusion_kinds=EXCLUSION_KINDS,
         currency=currency, glance=glance(view["features"], currency),
         groups=feature_groups(view["features"], currency),
         timeline=timeline_rows(events, pii) if staff.can("events.view") else [],
-        timeline_page=TIMELINE_PAGE, before_seq=before_seq,
+        timeline_page=TIMELINE_PAGE, before_seq=before_seq, audit_rows=audit_rows,
         **panel_context(request.app.state.runtime, staff, player_id))
 
 
@@ -145,8 +151,9 @@ def rg_review_form(request: Request, player_id: str, outcome: str = Form(""), no
 
 
 # -- audit log ----------------------------------------------------------------------------
-def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list[dict[str, Any]]:  # noqa: ANN001
-    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(AUDIT_PAGE)
+def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None,  # noqa: ANN001
+                limit: int = AUDIT_PAGE) -> list[dict[str, Any]]:
+    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
     if player_id:
         stmt = stmt.where(audit_log.c.player_id == player_id)
     if kind:
