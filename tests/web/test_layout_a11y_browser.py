@@ -144,6 +144,8 @@ TABLE_PROBLEMS = """() => {
     if (table.offsetWidth > box.clientWidth + 1 && !["auto", "scroll"].includes(style.overflowX))
       problems.push(name + ": wider than its box, which does not scroll");
     if (box.scrollWidth + 1 < table.offsetWidth) problems.push(name + ": columns cut off");
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && box.tabIndex !== 0) problems.push(name + ": scrolls but cannot be reached by keyboard");
     let node = box.parentElement;
     const right = box.getBoundingClientRect().right;
     while (node && node !== document.body) {

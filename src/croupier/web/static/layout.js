@@ -49,17 +49,38 @@
     return "Table";
   }
 
+  function reachable(box) {
+    // A box that scrolls must be reachable by keyboard (WCAG 2.1.1): focusable and named.
+    // One that does not is no tab stop. Checked again whenever the table's size changes
+    // (a window resized, a tab opened, rows loaded).
+    var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "Scrolling table: " + heading(box.firstElementChild));
+    } else if (!scrolls && box.hasAttribute("tabindex")) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  }
+
+  var observer = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { reachable(entry.target.parentElement); });
+  }) : null;
+
   document.querySelectorAll("table.data").forEach(function (table) {
     var parent = table.parentElement;
     if (!parent || parent.classList.contains("table-scroll")) return;
     var box = document.createElement("div");
     box.className = "table-scroll";
-    // A scrolling box must be reachable by keyboard (WCAG 2.1.1): focusable, and named.
-    box.setAttribute("tabindex", "0");
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", heading(table) + " (scrolls)");
     parent.insertBefore(box, table);
     box.appendChild(table);
+    reachable(box);
+    if (observer) observer.observe(table);
+  });
+  window.addEventListener("resize", function () {
+    document.querySelectorAll(".table-scroll").forEach(reachable);
   });
 
   // -- tabs ----------------------------------------------------------------------------------
