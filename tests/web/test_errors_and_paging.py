@@ -84,6 +84,18 @@ def test_a_wrong_method_on_a_page_is_a_page(client: TestClient) -> None:  # noqa
     assert "allow" in {k.lower() for k in response.headers}   # the framework's Allow header is kept
 
 
+def test_a_bad_query_value_on_a_page_is_a_page(app, as_staff, client: TestClient) -> None:  # noqa: ANN001, F811
+    as_staff("carl")
+    response = client.get("/players", params={"page": "0"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This address cannot be opened" in response.text and "(page)" in response.text
+    with app.state.runtime.db.engine.begin() as conn:
+        token = create_key(conn, "bad-query-test", ["read"])[0]
+    api = client.get("/v1/players", params={"limit": "0"}, headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 422 and api.json()["detail"]["field"] == "limit"   # the API's one 422 shape
+
+
 def test_a_500_on_a_page_is_friendly_and_leaks_nothing(lenient: TestClient, as_staff) -> None:  # noqa: ANN001
     response = lenient.get("/test-only/fail")
     assert response.status_code == 500

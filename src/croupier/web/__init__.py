@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -43,6 +44,7 @@ def mount_back_office(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _server_error)
 
 
@@ -80,6 +82,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     for name, value in (exc.headers or {}).items():
         response.headers.setdefault(name, value)
     return response
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A page's address with a value it cannot use (`?page=0`, `?before_seq=x`): a page
+    naming the parameter, not the framework's JSON."""
+    assert isinstance(exc, RequestValidationError)
+    if not is_browser_route(request.url.path):
+        return await api_errors._on_validation(request, exc)
+    names = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
+    heading = "This address cannot be opened"
+    message = (f"The address has a value this page cannot use ({', '.join(names)}). Follow the page's "
+               "own links and forms rather than editing the address.")
+    return render(request, "error.html", _staff_or_none(request), status=422, title=heading,
+                  heading=heading, message=message, status_code=422)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
