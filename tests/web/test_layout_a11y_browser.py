@@ -161,6 +161,17 @@ TABLE_PROBLEMS = """() => {
 }"""
 
 
+STACKED = """() => {
+  const problems = [];
+  for (const grid of document.querySelectorAll(".grid-2, .grid-4, .grid-glance")) {
+    if (!grid.offsetParent) continue;
+    const lefts = new Set([...grid.children].filter(c => c.offsetParent).map(c => Math.round(c.getBoundingClientRect().left)));
+    if (lefts.size > 1) problems.push((grid.id || grid.className) + ": " + lefts.size + " columns");
+  }
+  return problems;
+}"""
+
+
 @pytest.mark.parametrize("size", list(WIDTHS), ids=list(WIDTHS))
 def test_every_page_fits_the_screen_and_keeps_log_out_and_navigation(pages, site, size: str) -> None:  # noqa: ANN001
     width, height = WIDTHS[size]
@@ -172,6 +183,8 @@ def test_every_page_fits_the_screen_and_keeps_log_out_and_navigation(pages, site
         overflow = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         assert overflow[0] <= overflow[1], f"{where}: the page scrolls sideways ({overflow[0]} > {overflow[1]} px)"
         assert page.evaluate(TABLE_PROBLEMS) == [], where
+        if width <= NARROW:   # side-by-side panels stack into one column
+            assert page.evaluate(STACKED) == [], where
         if user is None:
             expect(page.locator("#logout")).to_have_count(0)
             continue
