@@ -117,7 +117,8 @@
 
     function fromHash(scroll) {
       // The tab whose panel is (or holds) the element the URL hash names; the first otherwise.
-      var id = decodeURIComponent(window.location.hash.slice(1));
+      var id = window.location.hash.slice(1);
+      try { id = decodeURIComponent(id); } catch (e) { /* a malformed hash names nothing */ }
       var target = id ? document.getElementById(id) : null;
       var index = -1;
       if (target) {
