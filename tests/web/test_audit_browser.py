@@ -41,6 +41,7 @@ def test_why_and_export_from_the_audit_page(open_page) -> None:  # noqa: ANN001
 def test_the_why_link_from_the_player_page_and_who_may_ask(open_page) -> None:  # noqa: ANN001
     page = open_page("aud")
     page.goto("/players/se-anna-1")
+    page.get_by_role("tab", name="Messages").click()   # gate decisions sit beside the messages
     page.locator("#decisions a", has_text="welcome").first.click()
     expect(page.locator("#why-summary")).to_contain_text("se-anna-1")
     support = open_page("sam")

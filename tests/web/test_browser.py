@@ -135,6 +135,7 @@ def test_player_360_shows_hand_computed_features_and_timeline(open_page) -> None
     expect(page.locator('[data-consent="email"]')).to_have_text("granted")
     expect(page.locator('[data-profile="email"]')).to_have_text("anna.berg@example.se")
 
+    page.get_by_role("tab", name="Activity").click()   # the timeline and the features
     rows = page.locator("#timeline-body tr")
     expect(rows).to_have_count(13)   # the 12 events, and the registration's register check (newest in the log)
     expect(rows.first).to_have_attribute("data-type", "croupier.register_screened")
@@ -153,6 +154,7 @@ def test_player_360_shows_hand_computed_features_and_timeline(open_page) -> None
     # the feature filter narrows the list
     page.locator("#feature-filter").fill("ggr_slots")
     expect(page.locator("tr[data-name]:visible")).to_have_count(5)
+    page.get_by_role("tab", name="Messages").click()
     expect(page.locator("#decisions")).to_be_visible()
 
 
@@ -168,7 +170,7 @@ def test_unregistered_player_is_shown_as_such(open_page) -> None:  # noqa: ANN00
 
 def test_load_older_events_in_place(open_page) -> None:  # noqa: ANN001
     page = open_page("ada")
-    page.goto("/players/busy-3")
+    page.goto("/players/busy-3#timeline")
     rows = page.locator("#timeline-body tr")
     expect(rows).to_have_count(50)
     page.evaluate("window.__stillTheSamePage = true")
@@ -239,7 +241,7 @@ def test_create_user_then_the_audit_log_shows_it(open_page) -> None:  # noqa: AN
     username = f"zoe-{uuid.uuid4().hex[:6]}"
     page.goto("/users")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Role").select_option("aml_analyst")
+    page.get_by_label("Role", exact=True).select_option("aml_analyst")
     page.get_by_label("Password").fill("zoe-password-123")
     page.get_by_role("button", name="Create user").click()
     expect(page.locator("#flash")).to_have_text(f"User {username} created.")

@@ -234,17 +234,37 @@ def _limit_row(state, view, now_us: int, key: str = "",  # noqa: ANN001
     return row
 
 
-def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True) -> list[dict[str, Any]]:
-    """Players whose id, email or last name starts with `query` (case-insensitive), newest
-    activity first; an empty query lists the most recently active players."""
-    stmt = select(players).order_by(players.c.last_event_at_us.desc().nulls_last()).limit(limit)
+def _matching(query: str):  # noqa: ANN202 - a SQLAlchemy condition, or None for every player
+    """Players whose id, email or last name starts with `query`, case-insensitive."""
     q = query.strip().lower()
-    if q:
-        like = q.replace("%", r"\%").replace("_", r"\_") + "%"
-        stmt = stmt.where(or_(func.lower(players.c.player_id).like(like, escape="\\"),
-                              func.lower(players.c.email).like(like, escape="\\"),
-                              func.lower(players.c.last_name).like(like, escape="\\")))
+    if not q:
+        return None
+    like = q.replace("%", r"\%").replace("_", r"\_") + "%"
+    return or_(func.lower(players.c.player_id).like(like, escape="\\"),
+               func.lower(players.c.email).like(like, escape="\\"),
+               func.lower(players.c.last_name).like(like, escape="\\"))
+
+
+def search(conn: Connection, query: str, limit: int = 50, *, pii: bool = True, offset: int = 0) -> list[dict[str, Any]]:
+    """Players whose id, email or last name starts with `query` (case-insensitive), newest
+    activity first; an empty query lists the most recently active players. `offset` skips
+    that many matches, for paging (with `count_matches` for the total); ties in activity
+    are ordered by id so that pages neither repeat nor skip a player."""
+    stmt = (select(players).order_by(players.c.last_event_at_us.desc().nulls_last(), players.c.player_id)
+            .limit(limit).offset(max(0, offset)))
+    condition = _matching(query)
+    if condition is not None:
+        stmt = stmt.where(condition)
     return [_player_row(r, pii) for r in conn.execute(stmt)]
+
+
+def count_matches(conn: Connection, query: str) -> int:
+    """How many players `search` pages through for `query` (all players for an empty one)."""
+    stmt = select(func.count()).select_from(players)
+    condition = _matching(query)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def _player_row(r, pii: bool) -> dict[str, Any]:  # noqa: ANN001 - a players row

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from croupier import __version__
 from croupier.analytics import dashboard
 from croupier.api.auth import require_scope, sees_aml
-from croupier.api.player_view import player_360, search, timeline
+from croupier.api.player_view import count_matches, player_360, search, timeline
 from croupier.api.rg_routes import case_queue
 from croupier.events import MAX_BATCH, BatchError, BatchTooLarge, event_json_schema, fact_json_schema
 from croupier.players import CATALOGUE, STAGES, WINDOWS
@@ -75,11 +75,17 @@ async def get_features() -> dict[str, Any]:
             "features": [f.as_dict() for f in CATALOGUE]}
 
 
-@router.get("/players", summary="Search players by id, email or last name prefix")
+@router.get("/players", summary="Search players by id, email or last name prefix",
+            description="Players whose id, email or last name starts with `q` (case-insensitive), most "
+                        "recently active first; without `q`, every player. One page of `limit` players "
+                        "from `offset`; `total` is how many match in all, so a client pages with "
+                        "`offset += limit` while `offset < total`.")
 def get_players(request: Request, q: str = "", limit: int = Query(50, ge=1, le=500),
+                offset: int = Query(0, ge=0, le=10_000_000, description="matches to skip (paging)"),
                 _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     with _runtime(request).fresh() as conn:
-        return {"players": search(conn, q, limit)}
+        return {"players": search(conn, q, limit, offset=offset), "total": count_matches(conn, q),
+                "offset": offset, "limit": limit}
 
 
 @router.get("/players/{player_id}", summary="Player 360: profile, balances, KYC, consents, "

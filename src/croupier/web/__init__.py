@@ -9,8 +9,12 @@ import os
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
+
+from croupier.api import errors as api_errors
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
@@ -18,11 +22,14 @@ from croupier.web import help_pages, person_pages, report_pages, rg_forms, setti
 from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
-from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired
+from croupier.web.staff import CsrfRefused, Forbidden, LoginRequired, current_staff
 
-__all__ = ["LOCALE_ENV", "TIME_ZONE_ENV", "mount_back_office", "operator_display"]
+__all__ = ["LOCALE_ENV", "TIME_ZONE_ENV", "is_browser_route", "mount_back_office", "operator_display"]
 JSON_PREFIX = "/bo/api/"
 TIME_ZONE_ENV, LOCALE_ENV = "CROUPIER_TIME_ZONE", "CROUPIER_LOCALE"
+# Paths whose errors stay machine-readable (JSON, or the framework's own answer for files
+# and the API documentation); every other path is a page a person opened in a browser.
+NOT_PAGES = ("/v1", "/bo/api", "/static", "/docs", "/redoc", "/openapi.json")
 
 
 def operator_display(time_zone: str | None = None, locale: str | None = None) -> Reader:
@@ -52,6 +59,78 @@ def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _server_error)
+
+
+def is_browser_route(path: str) -> bool:
+    """Whether an error at `path` is answered with a page (else JSON, as the API documents)."""
+    return not any(path == p or path.startswith(p + "/") for p in NOT_PAGES)
+
+
+def _staff_or_none(request: Request):  # noqa: ANN202
+    """The signed-in staff member for an error page's navigation; None when the session
+    cannot be read (the failure being reported may be the database itself)."""
+    try:
+        return current_staff(request)
+    except Exception:  # noqa: BLE001 - an error page must render whatever failed
+        return None
+
+
+_HTTP_PAGES = {
+    404: ("Page not found", "There is no page at this address. It may have moved, or the link may be "
+                            "mistyped: use the navigation, or go back to the start page."),
+    405: ("Not possible here", "This address does not accept that kind of request. Go back and use the "
+                               "page's own buttons and forms."),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Browser routes get a page with a way back (signed in or not); the API, the back
+    office's JSON, static files and the API documentation keep their JSON answers."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not is_browser_route(request.url.path):
+        return await api_errors._on_http_error(request, exc)
+    heading, message = _HTTP_PAGES.get(exc.status_code, ("Request refused", str(exc.detail)))
+    response = render(request, "error.html", _staff_or_none(request), status=exc.status_code,
+                      title=heading, heading=heading, message=message, status_code=exc.status_code)
+    for name, value in (exc.headers or {}).items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A page's address with a value it cannot use (`?page=0`, `?before_seq=x`): a page
+    naming the parameter, not the framework's JSON."""
+    assert isinstance(exc, RequestValidationError)
+    if not is_browser_route(request.url.path):
+        return await api_errors._on_validation(request, exc)
+    names = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
+    heading = "This address cannot be opened"
+    message = (f"The address has a value this page cannot use ({', '.join(names)}). Follow the page's "
+               "own links and forms rather than editing the address.")
+    return render(request, "error.html", _staff_or_none(request), status=422, title=heading,
+                  heading=heading, message=message, status_code=422)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure, never shown in detail (a traceback tells a visitor about the
+    code and nothing useful to staff). Starlette re-raises it after this answer, so the
+    server logs it in full for the operator."""
+    if not is_browser_route(request.url.path):
+        return JSONResponse({"detail": "internal server error: the failure is logged on the server"},
+                            status_code=500)
+    heading = "Something went wrong"
+    message = ("The page could not be shown because of an unexpected error on the server. Try again in "
+               "a moment; if it keeps happening, tell your administrator when it happened: the details "
+               "are in the server's log.")
+    try:
+        return render(request, "error.html", _staff_or_none(request), status=500, title=heading,
+                      heading=heading, message=message, status_code=500)
+    except Exception:  # noqa: BLE001 - the template itself failed: a plain page, still no traceback
+        return HTMLResponse(f"<!doctype html><title>{heading}</title><h1>{heading}</h1><p>{message}</p>"
+                            "<p><a href=\"/\">Back to the start page</a></p>", status_code=500)
 
 
 def _wants_json(request: Request) -> bool:

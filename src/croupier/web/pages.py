@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from croupier.analytics import dashboard
 from croupier.api.audit_routes import audit_filter, codes_of, export_response, why
-from croupier.api.player_view import player_360, search, timeline
+from croupier.api.player_view import count_matches, player_360, search, timeline
 from croupier.api.rg_routes import ReviewRequest, case_queue, review_player
 from croupier.protection.exclusions_hook import register_markets
 from croupier.protection.reviews import OUTCOMES, ReviewRefused
@@ -30,6 +30,8 @@ from croupier.web.staff import Staff, check_csrf, require
 
 router = APIRouter(include_in_schema=False)
 TIMELINE_PAGE = 50
+SEARCH_PAGE = 50
+PLAYER_AUDIT = 20
 AUDIT_PAGE = 100
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -86,11 +88,17 @@ def dashboard_json(request: Request, staff: Staff = Depends(require("dashboard.v
 
 # -- players ------------------------------------------------------------------------------
 @router.get("/players")
-def players_page(request: Request, q: str = "", staff: Staff = Depends(require("players.view"))) -> Response:
+def players_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=200_000),
+                 staff: Staff = Depends(require("players.view"))) -> Response:
+    """Search, one page of SEARCH_PAGE players at a time, saying how many matched in all."""
     q = q.strip()[:200]
     with _fresh(request) as conn:
-        found = search(conn, q, 50, pii=staff.can("players.pii"))
-    return render(request, "players.html", staff, page="/players", title="Players", q=q, players=found)
+        total = count_matches(conn, q)
+        pages = max(1, -(-total // SEARCH_PAGE))
+        page = min(page, pages)
+        found = search(conn, q, SEARCH_PAGE, pii=staff.can("players.pii"), offset=(page - 1) * SEARCH_PAGE)
+    return render(request, "players.html", staff, page="/players", title="Players", q=q, players=found,
+                  total=total, page_number=page, pages=pages, first=(page - 1) * SEARCH_PAGE + 1)
 
 
 @router.get("/players/{player_id:path}")
@@ -110,6 +118,11 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
             events = timeline_for_viewer(timeline(conn, player_id, TIMELINE_PAGE, before_seq), staff.can("aml.view"))
     currency = view["balances"]["currency"] or view["features"].get("currency")
     reader = reader_for(request, staff)
+    audit_rows: list[dict[str, Any]] = []
+    if staff.can("audit.view"):   # the player-360's audit tab: the latest records, the log has the rest
+        with _db(request).reader.connect() as conn:
+            audit_rows = [r for r in _audit_rows(conn, player_id, "", None, PLAYER_AUDIT)
+                          if staff.can("aml.view") or not r["kind"].startswith("aml.")]
     return render(
         request, "player.html", staff, page="/players", title=f"Player {player_id}", view=view, pii=pii,
         review_outcomes=OUTCOMES, exclusion_kinds=EXCLUSION_KINDS,
@@ -117,7 +130,7 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
         groups=feature_groups(view["features"], currency, reader),
         timeline=timeline_rows(events, pii, reader) if staff.can("events.view") else [],
         clock=player_clock(request.app.state.runtime, view, reader),
-        timeline_page=TIMELINE_PAGE, before_seq=before_seq,
+        timeline_page=TIMELINE_PAGE, before_seq=before_seq, audit_rows=audit_rows,
         **panel_context(request.app.state.runtime, staff, player_id))
 
 
@@ -167,8 +180,9 @@ def rg_review_form(request: Request, player_id: str, outcome: str = Form(""), no
 
 
 # -- audit log ----------------------------------------------------------------------------
-def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None) -> list[dict[str, Any]]:  # noqa: ANN001
-    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(AUDIT_PAGE)
+def _audit_rows(conn, player_id: str, kind: str, before_seq: int | None,  # noqa: ANN001
+                limit: int = AUDIT_PAGE) -> list[dict[str, Any]]:
+    stmt = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
     if player_id:
         stmt = stmt.where(audit_log.c.player_id == player_id)
     if kind:

@@ -84,7 +84,13 @@
           older.setAttribute("data-before", last);
           older.setAttribute("href", older.getAttribute("href").replace(/before_seq=\d+/, "before_seq=" + last));
         }
-        if (!data.more) older.hidden = true;
+        var shown = document.getElementById("timeline-shown");
+        if (shown) shown.textContent = String(body.querySelectorAll("tr[data-seq]").length);
+        if (!data.more) {
+          older.hidden = true;
+          var end = document.getElementById("timeline-end");
+          if (end) end.hidden = false;
+        }
       })
       .catch(function () { window.location.assign(older.getAttribute("href")); })
       .then(function () { older.removeAttribute("aria-busy"); });
