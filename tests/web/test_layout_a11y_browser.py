@@ -49,6 +49,11 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("audit", "ada", "/audit"),
     ("config", "ada", "/config"),
     ("config version", "ada", "/config/versions/{version}"),
+    ("config settings form", "ada", "/config?market=GB"),
+    ("reports", "rita", "/reports/rg-effectiveness"),
+    ("my settings", "sam", "/settings"),
+    ("help", "sam", "/help"),
+    ("help document", "sam", "/help/integration"),
     ("users", "ada", "/users"),
     ("keys", "ada", "/keys"),
     ("404 signed in", "carl", "/no-such-page"),
@@ -302,7 +307,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(profile).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_have_count(1)            # only the open one is shown
     expect(page.get_by_role("tabpanel")).to_have_attribute("id", "tab-profile")
-    expect(page.locator("#summary [data-summary=balance]")).to_have_text("170.00 SEK")   # the summary stays on top
+    expect(page.locator("#summary [data-summary=balance]")).to_have_text("SEK 170.00")   # the summary stays on top
     # arrow keys move between tabs (roving tabindex), and the URL names the open one
     profile.focus()
     page.keyboard.press("ArrowRight")

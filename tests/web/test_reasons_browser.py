@@ -43,7 +43,7 @@ def test_markers_interventions_and_the_queue_say_what_they_are(open_page, live) 
     make = EventFactory(now=datetime.now(timezone.utc).replace(microsecond=0), player_id="rsn-eva-1", brand="nordlys")
     live.ingest(make.at_severe_risk(email="rsn-eva-1@example.se"))
     page = open_page("rita")
-    page.goto("/players/rsn-eva-1")
+    page.goto("/players/rsn-eva-1#tab-protection")   # markers, interventions and risk history
     distress = page.locator('#markers li[data-marker="distress"] .reason-said')
     expect(distress).to_contain_text("Distress: support messages with words of distress")
     expect(distress.locator("code.reason")).to_have_text("distress")
