@@ -6,8 +6,12 @@ With CI=true a missing service is a failure, never a quiet skip."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -24,6 +28,34 @@ def require_service(name: str, problem: str) -> None:
     if ON_CI:
         pytest.fail(message + " (CI=true: services must run for real)")
     pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Any, *, lifespan: str = "on") -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 in a thread, for tests that need a real socket
+    (Chromium, raw HTTP): yields the base URL and stops the server afterwards."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan=lifespan))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from web.conftest import _free_port
-
-from conftest import preset_registers
+from conftest import preset_registers, serving
 
 from .conftest import OFFICERS, decisions, ingest, make_config_app, se_player
 
@@ -25,23 +21,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
     # every preset register answers but GAMSTOP, which nobody configured (the page warns about it)
     app = make_config_app(f"sqlite:///{tmp_path_factory.mktemp('config-web') / 'croupier.db'}",
                           registers=[r for r in preset_registers() if r != "GAMSTOP"])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False, lifespan="on"))
-    thread = threading.Thread(target=srv.run, name="uvicorn-config-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the back office did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield base_url, app
 
 
 def _signed_in(browser, base_url: str, username: str):  # noqa: ANN001, ANN202

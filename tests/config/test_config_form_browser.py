@@ -7,8 +7,6 @@ still there afterwards. No CSP violation, script error or request off this machi
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from web.conftest import _free_port
+from conftest import serving
 
 from .conftest import OFFICERS, make_config_app
 
@@ -25,21 +23,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
     app = make_config_app(f"sqlite:///{tmp_path_factory.mktemp('config-form') / 'croupier.db'}")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False, lifespan="on"))
-    thread = threading.Thread(target=srv.run, name="uvicorn-config-form-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the back office did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield base_url, app
 
 
 def _signed_in(browser, base_url: str, username: str, problems: list[str]):  # noqa: ANN001, ANN202

@@ -4,7 +4,6 @@ version; only allowed gate decisions reach the outbox; the audit hash chain dete
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime, timedelta, timezone
 

@@ -4,7 +4,6 @@ registration (time zone, currency) arrives."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timedelta, timezone
 

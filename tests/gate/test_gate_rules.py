@@ -5,7 +5,7 @@ tests do not depend on what the shipped presets say."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

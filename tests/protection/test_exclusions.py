@@ -17,7 +17,7 @@ from croupier.protection.exclusions_hook import tick
 from croupier.protection.exclusions_rules import ExclusionRefused
 from croupier.store.schema import audit_log, events as events_table, exclusions
 
-from . import event, make_runtime, now, registration, rules, same_person, send
+from . import event, now, registration, rules, same_person, send
 
 
 def access(runtime, player_id: str, action: str, at=None) -> ex.Verdict:  # noqa: ANN001

@@ -14,7 +14,7 @@ from croupier.protection.persons import (
 )
 from croupier.store.schema import events as events_table, person_links
 
-from . import event, make_runtime, registration, send
+from . import event, registration, send
 
 
 def test_normalisation_ignores_case_spacing_accents_and_punctuation():

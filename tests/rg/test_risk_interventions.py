@@ -10,7 +10,7 @@ from croupier.compliance.document import ConfigDocument, effective
 from croupier.compliance.rules import JurisdictionRules, RgRules, presets
 from croupier.players import EngineConfig
 from croupier.players.protection_state import MarkerView, ProtectionState
-from croupier.protection import interventions, risk
+from croupier.protection import interventions
 from croupier.protection.interventions import due, review, variant_for
 from croupier.protection.markers import DEFAULT_CONFIG
 from croupier.protection.risk import level_at, level_for, risk_score

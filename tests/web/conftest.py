@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -16,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import EventFactory  # tests/conftest.py (rootdir conftest; it also holds `browser`)
+from conftest import EventFactory, serving  # tests/conftest.py (rootdir conftest; it also holds `browser`)
 
 # username -> (role, password)
 STAFF = {
@@ -96,12 +93,6 @@ class Live:
         assert not result.rejected, result.rejected
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_app(url: str):  # noqa: ANN201
     from croupier.api import create_app
     from croupier.store.accounts import create_user
@@ -119,23 +110,10 @@ def make_app(url: str):  # noqa: ANN201
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """One server per test module (seeding costs a second of argon2 and migrations); the
     tests of a module use distinct players, users and currencies so their order is free."""
-    import uvicorn
-
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'croupier.db'}"
     app = make_app(url)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the back office did not start")
-        time.sleep(0.02)
-    yield Live(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield Live(base_url, app)
 
 
 @dataclass

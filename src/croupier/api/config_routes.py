@@ -17,14 +17,13 @@ session with `config.view`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from croupier.api.auth import Actor, actor, require_scope, sees_aml
+from croupier.api.auth import Actor, actor, sees_aml
 from croupier.api.errors import invalid
 from croupier.compliance import config_store as store
 from croupier.compliance.document import diff, in_force_document, to_builtins

@@ -46,7 +46,7 @@ DISTRESS: dict[str, dict[str, float]] = {
     "sv": {
         "kan inte sluta": S, "kan inte kontrollera": S, "tappat kontrollen": S, "förlorat allt": S,
         "hela lönen": S, "hela min lön": S, "jagar förluster": S, "jagar mina förluster": S,
-        "vinna tillbaka": S, "spelberoende": S, "spelberoende": S, "beroende": M, "förtvivlad": S,
+        "vinna tillbaka": S, "spelberoende": S, "beroende": M, "förtvivlad": S,
         "desperat": S, "hopplös": S, "har inte råd": S, "förstör mitt liv": S, "hjälp mig": M,
         "snälla hjälp": M, "hyran": M, "hyra": M, "lånat": M, "lån": M, "skulder": M, "skuld": M,
         "stäng mitt konto": M, "spärra mig": M, "stäng av mig": M, "hela natten": M,

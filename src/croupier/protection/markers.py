@@ -28,7 +28,7 @@ from croupier.players.config import FeatureConfig
 from croupier.players.facts import DEPOSIT, DEPOSIT_DECLINED, WITHDRAWAL_CANCELLED
 from croupier.players.protection_state import MarkerView
 from croupier.players.state import (
-    BET_N, DAY_US, DEP_N, DEP_SUM, LATE_BET_N, SESS_N, SESS_SECONDS, STAKE, WIN, PlayerState,
+    BET_N, DAY_US, LATE_BET_N, SESS_N, SESS_SECONDS, STAKE, WIN, PlayerState,
 )
 
 HOUR_US = 3_600_000_000

@@ -48,7 +48,7 @@ def set_operator_limit(request: Request, player_id: str, kind: str = Form(""), p
                            currency=currency if money else None,
                            minutes=int(minutes) if not money and minutes.strip() else None,
                            source="operator", actor=staff.username, reason=reason.strip() or None)
-        outcome = transact(runtime, lambda conn: set_limit(
+        transact(runtime, lambda conn: set_limit(
             conn, player_id, ctx.brand or "default", req, now=datetime.now(timezone.utc), rules=ctx.rules(),
             timezone_name=ctx.timezone, rates=ctx.rates))
     except ValueError as exc:  # LimitError is a ValueError; so is a bad number of minutes

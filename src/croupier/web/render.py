@@ -15,7 +15,6 @@ from markupsafe import Markup
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from markupsafe import Markup
 
 from croupier import __version__
 from croupier.compliance.reasons import MAX_CODE, clip, explain
