@@ -38,6 +38,7 @@ EXAMPLES = {
     "near_limit:<kind>:<period>:<pct>%": ("near_limit:deposit:week:85%", "used 85% of their weekly deposit limit"),
     "kyc:<status>": ("kyc:expired", "identity check (KYC) has expired"),
     "register_opted_out:<NAME>": ("register_opted_out:SPELPAUS", "opted out of the SPELPAUS register"),
+    "register_not_configured:<NAME>": ("register_not_configured:GAMSTOP", "the GAMSTOP register is not configured"),
     "marketing_banned:<code>": ("marketing_banned:NL", "direct marketing is banned in NL"),
     "bonus_banned:<code>": ("bonus_banned:CA-ON", "bonuses are banned in CA-ON"),
     "bonus_first_deposit_only:<code>": ("bonus_first_deposit_only:SE", "SE allows a bonus only on the first deposit"),
@@ -147,7 +148,7 @@ def test_the_issue_examples() -> None:
                                                         "data under 1 hour old")
     assert explain("register_not_configured:GAMSTOP").text == ("the GAMSTOP register is not configured for this "
                                                                "market, so promotions are held until it is")
-    assert "register" in explain("register_not_configured").text   # as the gate records it today
+    assert "register" in explain("register_not_configured").text   # as audit records before 2026-12-03 hold it
 
 
 @pytest.mark.parametrize(("minutes", "words"), [(0, "0 minutes"), (1, "1 minute"), (59, "59 minutes"),

@@ -69,11 +69,11 @@ def test_a_clear_answer_or_a_hit_adds_no_reason_of_its_own(kind: str) -> None:
 def test_a_register_nobody_configured_holds_every_promotion(kind: str) -> None:
     """Fail closed: nobody asked the register, so the person may be listed."""
     d = ask(player("not_configured"), kind)
-    assert not d.allowed and d.reasons == ("register_not_configured",) and d.notes == ()
+    assert not d.allowed and d.reasons == ("register_not_configured:SPELPAUS",) and d.notes == ()
     assert ask(player("not_configured"), "message", "transactional").allowed
     assert ask(player("not_configured"), "message", "safer_play").allowed
     # an opt-out recorded for the account passes only while the rules in force still opt out
-    assert ask(player("opted_out"), kind).reasons == ("register_not_configured",)
+    assert ask(player("opted_out"), kind).reasons == ("register_not_configured:SPELPAUS",)
 
 
 OPTED_OUT = JurisdictionRules(code="SE", name="Sweden-like, opted out", currency="SEK", exclusions=ExclusionRules(
@@ -89,7 +89,7 @@ def test_a_market_opted_out_of_its_register_lets_marketing_through_with_a_note(k
     assert d.as_dict()["notes"] == ["register_opted_out:SPELPAUS"]
     # the account's recorded status must say so too: not_configured stays held until it does
     held = decide(p, player("not_configured"), CONFIG, NOW_US, NOW_US - 60_000_000, OPTED_OUT)
-    assert held.reasons == ("register_not_configured",)
+    assert held.reasons == ("register_not_configured:SPELPAUS",)
     # a market whose rules name no register any more holds nothing for it
     unnamed = JurisdictionRules(code="SE", name="no register", currency="SEK")
     assert decide(p, player("not_configured"), CONFIG, NOW_US, NOW_US - 60_000_000, unnamed).allowed
@@ -178,8 +178,8 @@ def test_nothing_to_ask_keeps_the_welcome_held_until_a_configured_register_answe
     events = [_registration(), _screened("not_configured"), deposit]
     state, decided = _run(events)
     assert [(d.proposal.name, d.allowed, d.reasons) for d in decided] == [
-        ("welcome", False, ("register_check_pending",)), ("welcome", False, ("register_not_configured",)),
-        ("first_deposit_thanks", False, ("register_not_configured",))]
+        ("welcome", False, ("register_check_pending",)), ("welcome", False, ("register_not_configured:SPELPAUS",)),
+        ("first_deposit_thanks", False, ("register_not_configured:SPELPAUS",))]
     assert decided[1].proposal.cause_event_id == "rs_9"
     assert (state.protection.register_check, state.protection.register_held) == \
         ("not_configured", ("registered", "first_deposit"))
@@ -195,7 +195,7 @@ def test_an_opt_out_recorded_for_the_account_releases_the_welcome_once() -> None
     events = [_registration(), _screened("not_configured"), _screened("opted_out", 10, 60)]
     state, decided = _run(events, opted)
     assert [(d.allowed, d.reasons, d.notes) for d in decided] == [
-        (False, ("register_check_pending",), ()), (False, ("register_not_configured",), ()),
+        (False, ("register_check_pending",), ()), (False, ("register_not_configured:SPELPAUS",), ()),
         (True, ("all_checks_passed",), ("register_opted_out:SPELPAUS",))]
     assert decided[-1].proposal.cause_event_id == "rs_10" and state.protection.register_held == ()
     state, decided = _run([*events, _screened("clear", 11, 90)], opted)   # configured later: no second welcome

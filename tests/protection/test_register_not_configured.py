@@ -83,7 +83,7 @@ def test_a_gb_welcome_is_held_while_gamstop_is_not_configured(app, client, db_ur
     pending, held = _welcomes(client, "gb1")
     assert (pending["allowed"], pending["reasons"]) == (False, ["register_check_pending"])
     # nothing to ask: decided again, and held, saying why
-    assert (held["allowed"], held["reasons"], held.get("notes")) == (False, ["register_not_configured"], None)
+    assert (held["allowed"], held["reasons"], held.get("notes")) == (False, ["register_not_configured:GAMSTOP"], None)
     assert held["cause_event_id"].startswith("rs_")
     assert _screenings(runtime, "gb1") == [("GAMSTOP", "not_configured")]
     assert _sent(runtime) == []
@@ -91,7 +91,7 @@ def test_a_gb_welcome_is_held_while_gamstop_is_not_configured(app, client, db_ur
     assert (view["register"], view["status"], view["holds_promotions"], view["waiting"]) == \
         ("GAMSTOP", "not_configured", True, ["welcome"])
     for kind in KINDS:
-        assert _promotion(runtime, "gb1", kind).reasons == ("register_not_configured",)
+        assert _promotion(runtime, "gb1", kind).reasons == ("register_not_configured:GAMSTOP",)
     assert tick(runtime.engine, force=True).reconsidered == 0     # nothing changed: nobody to move
 
     # GAMSTOP's list is imported (it lists somebody else): the held welcome goes
@@ -123,7 +123,7 @@ def test_a_register_configured_later_is_asked_and_its_answers_apply(db_url) -> N
         report = tick(runtime.engine, force=True)
         assert (report.reconsidered, report.rescreened) == (2, 2)
         assert [(d["allowed"], d["reasons"]) for d in _welcomes(client, "gb2")] == [
-            (False, ["register_check_pending"]), (False, ["register_not_configured"]), (True, ["all_checks_passed"])]
+            (False, ["register_check_pending"]), (False, ["register_not_configured:GAMSTOP"]), (True, ["all_checks_passed"])]
         assert [d["allowed"] for d in _welcomes(client, "gb3")] == [False, False]
         assert runtime.engine.state_of("gb3").protection.register_check == "hit"
         assert "excluded:register:national" in _promotion(runtime, "gb3").reasons
@@ -151,7 +151,7 @@ def test_an_opt_out_takes_a_second_officer_then_promotions_pass_with_a_note(app,
     own = cleo.post(f"/v1/config/versions/{version}/approve", {"comment": "mine"})
     assert own.status_code == 403 and "four-eyes" in own.json()["detail"]
     assert tick(runtime.engine, force=True).reconsidered == 0              # not in force: still held
-    assert _promotion(runtime, "gb4").reasons == ("register_not_configured",)
+    assert _promotion(runtime, "gb4").reasons == ("register_not_configured:GAMSTOP",)
     status = client.get("/v1/registers/status").json()
     assert "GB" in status["missing"]
 

@@ -26,16 +26,16 @@ def test_why_and_the_player_page_say_the_reasons(open_page) -> None:  # noqa: AN
     expect(stale.locator("code.reason")).to_have_text(STALE)
     minutes = int(STALE.match(stale.locator("code.reason").inner_text()).group(1))
     assert 72 * 60 <= minutes < 73 * 60
-    register = table.locator('.reason-said[data-code="register_not_configured"]').first
-    expect(register).to_contain_text("is not configured, so promotions are held until it is")
-    expect(register.locator("code.reason")).to_have_text("register_not_configured")
+    register = table.locator('.reason-said[data-code="register_not_configured:SPELPAUS"]').first
+    expect(register).to_contain_text("not configured for this market, so promotions are held until it is")
+    expect(register.locator("code.reason")).to_have_text("register_not_configured:SPELPAUS")
     expect(page.locator("#why-summary")).to_contain_text("hours old; promotions wait for data under 1 hour old (stale_data:")
 
     page.goto("/players/se-anna-1")
     decisions = page.locator("#decisions")
-    held = decisions.locator('.reason-said[data-code="register_not_configured"]').first
-    expect(held).to_contain_text("The national register the player's market names is not configured")
-    expect(held.locator("code.reason")).to_have_text("register_not_configured")
+    held = decisions.locator('.reason-said[data-code="register_not_configured:SPELPAUS"]').first
+    expect(held).to_contain_text("The SPELPAUS register is not configured for this market")
+    expect(held.locator("code.reason")).to_have_text("register_not_configured:SPELPAUS")
     expect(decisions.locator('.reason-said[data-code^="stale_data:"]').first).to_contain_text("72 hours old")
 
 
@@ -61,6 +61,6 @@ def test_the_audit_page_says_a_decision_s_reasons(open_page) -> None:  # noqa: A
     page = open_page("aud")
     page.goto("/audit?player_id=se-anna-1&kind=gate.decision")
     first = page.locator("#audit-table tbody tr").first
-    said = first.locator('.reason-said[data-code="register_not_configured"]')
-    expect(said).to_contain_text("is not configured, so promotions are held until it is")
-    expect(first.locator("details.raw pre")).to_contain_text('"register_not_configured"')   # the record, as kept
+    said = first.locator('.reason-said[data-code="register_not_configured:SPELPAUS"]')
+    expect(said).to_contain_text("not configured for this market, so promotions are held until it is")
+    expect(first.locator("details.raw pre")).to_contain_text('"register_not_configured:SPELPAUS"')   # the record, as kept

@@ -247,7 +247,7 @@ class MarketRegister(BaseModel):
     status: Literal["configured", "opted_out", "missing"] = Field(
         description="configured: an adapter or an imported list answers; opted_out: not configured, and the "
                     "approved rules opt the market out (promotions pass, noted register_opted_out:<REGISTER>); "
-                    "missing: not configured, so every promotion there is held (register_not_configured)")
+                    "missing: not configured, so every promotion there is held (register_not_configured:<NAME>)")
     held: int = Field(description="accounts recorded as waiting for a register nobody configured")
     opt_out_reason: str | None = None
 

@@ -58,7 +58,7 @@ REASON_CODES = (
     "all_checks_passed", "unknown_action_kind:<kind>", "player_not_registered", "age_unknown", "under_age:<age><<min>",
     "excluded:<kind>:<scope>", "promotions_paused", "rg_risk:<level>", "near_limit:<kind>:<period>:<pct>%",
     "kyc:<status>", "aml_review", "aml_restricted", "aml_blocked", "register_check_pending", "register_unavailable",
-    "register_not_configured", "register_opted_out:<NAME>", "marketing_banned:<code>", "bonus_banned:<code>",
+    "register_not_configured:<NAME>", "register_opted_out:<NAME>", "marketing_banned:<code>", "bonus_banned:<code>",
     "bonus_first_deposit_only:<code>", "bonus_banned_for_risk:<level>", "promotions_banned_under:<age>",
     "quiet_hours:<start>-<end>", "message_cap:<n>/day", "no_channel", "no_consent:<channel>",
     "stale_data:<minutes>min><limit>min",
@@ -220,6 +220,8 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
             held = None
         elif check == "opted_out" and rules.exclusions.register_opt_out:  # recorded, and still in force
             held, notes = None, (f"register_opted_out:{named}",)
+        if held == "register_not_configured":   # name it: staff and integrators see which list is missing
+            held = f"register_not_configured:{named}"
         if held is not None:
             reasons.append(held)
     if kind == "message":

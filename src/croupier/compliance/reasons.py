@@ -243,7 +243,7 @@ _ENTRIES = (
                                     "promotions wait for its answer"),
     Entry("register_unavailable", "the national self-exclusion register could not be asked; it is asked again until "
                                   "it answers, and promotions wait"),
-    Entry("register_not_configured", "the national register the player's market names is not configured, so "
+    Entry("register_not_configured:<NAME>", "the national register the player's market names is not configured, so "
                                      "promotions are held until it is",
           _register_named("the {name} register is not configured for this market, so promotions are held until it is")),
     Entry("register_opted_out:<NAME>", "the market is opted out of its national register by an approved "
