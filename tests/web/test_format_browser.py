@@ -127,6 +127,11 @@ def test_a_swedish_reader_in_stockholm_sees_every_page_their_way(page, live, sve
     expect(as_of).to_have_attribute("title", re.compile(r"\(Europe/Stockholm\) = .* UTC$"))
     expect(sek).to_have_text(f"250,00{NBSP}kr")
     expect(sek.locator("span.money")).to_have_count(1)
+    # the charts draw their figures in the reader's locale too (the interface stays English)
+    expect(page.locator("html")).to_have_attribute("data-locale", "sv")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert page.evaluate("new Intl.NumberFormat(document.documentElement.dataset.locale).format(1234.5)") == \
+        f"1{chr(0xa0)}234,5"
 
     # the player page: Swedish money, times on the Stockholm clock, the player's New York clock beside
     page.goto(f"/players/{PLAYER}")

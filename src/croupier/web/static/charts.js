@@ -43,7 +43,8 @@
     return "rgba(" + parseInt(m[1], 16) + ", " + parseInt(m[2], 16) + ", " + parseInt(m[3], 16) + ", " + alpha + ")";
   }
 
-  var locale = document.documentElement.lang || undefined;
+  /* the reader's locale (My settings), so chart figures read like the page's Babel-formatted ones */
+  var locale = document.documentElement.dataset.locale || document.documentElement.lang || undefined;
   var compactFormat = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
   var plainFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
   var percentFormat = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });

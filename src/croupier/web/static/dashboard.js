@@ -86,7 +86,7 @@
   function hhmm(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()); }
   function mmdd(seconds) { var d = new Date(seconds * 1000); return two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()); }
   function total(values) { return values.reduce(function (a, b) { return a + b; }, 0); }
-  var count = new Intl.NumberFormat(document.documentElement.lang || undefined).format;
+  var count = new Intl.NumberFormat(document.documentElement.dataset.locale || document.documentElement.lang || undefined).format;
 
   /* The charts, as data for CroupierCharts (static/charts.js): updated in place each poll. */
   function updateCharts(data) {
