@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import EventFactory, configure_registers, preset_registers  # tests/conftest.py
+from web.conftest import session_for
 
 # username -> (role, password)
 OFFICERS = {
@@ -72,10 +73,7 @@ def config_app(sqlite_url: str) -> Iterator[Any]:
 
 def signed_in(app, username: str) -> Staff:  # noqa: ANN001
     """A back-office session for `username` on `app`, opened directly."""
-    from croupier.store.accounts import find_user, open_session
-
-    with app.state.runtime.db.engine.begin() as conn:
-        token, csrf = open_session(conn, find_user(conn, username).user_id)
+    token, csrf = session_for(app, username)
     client = TestClient(app)
     client.cookies.set("croupier_session", token)
     return Staff(client, csrf)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 
 from conftest import EventFactory, serving  # tests/conftest.py (rootdir conftest; it also holds `browser`)
 
@@ -189,3 +190,59 @@ def open_page(browser, live: Live, requests_seen: Requests) -> Iterator[Any]:  #
 def page(open_page):  # noqa: ANN001, ANN201
     """A signed-out page."""
     return open_page()
+
+
+# -- the back office through FastAPI's TestClient (no browser) ---------------------------------
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One seeded app per module; tests use distinct users and players, so order is free."""
+    app = make_app(f"sqlite:///{tmp_path_factory.mktemp(request.module.__name__.rsplit('.', 1)[-1]) / 'croupier.db'}")
+    yield app
+    app.state.runtime.close()
+
+
+@pytest.fixture
+def client(app) -> TestClient:  # noqa: ANN001
+    from croupier.web.security import LoginThrottle
+
+    app.state.login_throttle = LoginThrottle()
+    return TestClient(app)  # no lifespan: the module's app stays open between tests
+
+
+@pytest.fixture(scope="module")
+def sessions() -> dict[str, str]:
+    return {}
+
+
+def sign_in(client: TestClient, username: str, password: str | None = None, next_path: str = ""):  # noqa: ANN201
+    """Through the real login form, with its CSRF token."""
+    form = client.get("/login")
+    token = CSRF.search(form.text).group(1)
+    return client.post("/login", data={"username": username, "password": password or STAFF[username][1],
+                                       "csrf_token": token, "next": next_path}, follow_redirects=False)
+
+
+@pytest.fixture
+def as_staff(client: TestClient, sessions: dict[str, str]):  # noqa: ANN201
+    """Sign `client` in as a user, signing in for real once per user and module."""
+    def use(username: str) -> TestClient:
+        if username not in sessions:
+            other = TestClient(client.app)
+            assert sign_in(other, username).status_code == 303
+            sessions[username] = other.cookies["croupier_session"]
+        client.cookies.set("croupier_session", sessions[username])
+        return client
+
+    return use
+
+
+def session_for(app: Any, username: str) -> tuple[str, str]:  # noqa: ANN401
+    """(session token, CSRF token) of a session opened directly in the database, for tests
+    that are not about signing in (argon2 makes the real form cost a second per user)."""
+    from croupier.store.accounts import find_user, open_session
+
+    with app.state.runtime.db.engine.begin() as conn:
+        return open_session(conn, find_user(conn, username).user_id)

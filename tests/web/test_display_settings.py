@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,17 +17,10 @@ from croupier.store.schema import audit_log
 from croupier.web import operator_display
 from croupier.web.formatting import Reader
 
-from .conftest import STAFF, make_app
+from .conftest import STAFF
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NBSP = "\u00a0"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('display') / 'croupier.db'}")
-    yield app
-    app.state.runtime.close()
 
 
 def signed_in(app: Any, username: str) -> TestClient:  # noqa: ANN401

@@ -17,7 +17,6 @@ from croupier.store.accounts import create_key
 from croupier.web import is_browser_route
 
 from .conftest import EventFactory, seed_times
-from .test_http import app, as_staff, client, sessions  # noqa: F401 - fixtures shared with test_http
 
 SECRET = "kaboom-secret-detail-7f3a"
 

@@ -11,35 +11,22 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from croupier.web import help_pages
 
-from .conftest import STAFF, make_app
+from .conftest import STAFF, session_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('help') / 'croupier.db'}")
-    yield app
-    app.state.runtime.close()
-
-
 def _signed_in(app, username: str) -> TestClient:  # noqa: ANN001
-    from croupier.store.accounts import find_user, open_session
-
-    with app.state.runtime.db.engine.begin() as conn:
-        token, _ = open_session(conn, find_user(conn, username).user_id)
     client = TestClient(app)
-    client.cookies.set("croupier_session", token)
+    client.cookies.set("croupier_session", session_for(app, username)[0])
     return client
 
 

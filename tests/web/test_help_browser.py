@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import session_for
+
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -57,10 +59,7 @@ def test_the_configuration_page_links_the_documentation(open_page) -> None:  # n
                                   "/help//etc/passwd", "/help/..\\..\\pyproject.toml"])
 def test_raw_traversal_requests_get_nothing(live, path: str) -> None:  # noqa: ANN001
     """Sent byte for byte (a browser or httpx would tidy the dots away first)."""
-    from croupier.store.accounts import find_user, open_session
-
-    with live.app.state.runtime.db.engine.begin() as conn:
-        token, _ = open_session(conn, find_user(conn, "ada").user_id)
+    token, _ = session_for(live.app, "ada")
     host = urlsplit(live.base_url)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
     conn.putrequest("GET", path, skip_accept_encoding=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,50 +15,7 @@ from sqlalchemy import select
 from croupier.store.schema import audit_log
 from croupier.web.security import LoginThrottle
 
-from .conftest import STAFF, make_app
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One seeded app per module; tests use distinct users and players, so order is free."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('http') / 'croupier.db'}")
-    yield app
-    app.state.runtime.close()
-
-
-@pytest.fixture
-def client(app) -> TestClient:  # noqa: ANN001
-    app.state.login_throttle = LoginThrottle()
-    return TestClient(app)  # no lifespan: the module's app stays open between tests
-
-
-@pytest.fixture(scope="module")
-def sessions() -> dict[str, str]:
-    return {}
-
-
-@pytest.fixture
-def as_staff(client: TestClient, sessions: dict[str, str]):  # noqa: ANN201
-    """Sign `client` in as a user, signing in for real once per user and module."""
-    def use(username: str) -> TestClient:
-        if username not in sessions:
-            other = TestClient(client.app)
-            assert sign_in(other, username).status_code == 303
-            sessions[username] = other.cookies["croupier_session"]
-        client.cookies.set("croupier_session", sessions[username])
-        return client
-
-    return use
-
-
-def sign_in(client: TestClient, username: str, password: str | None = None, next_path: str = ""):  # noqa: ANN201
-    form = client.get("/login")
-    token = CSRF.search(form.text).group(1)
-    return client.post("/login", data={"username": username, "password": password or STAFF[username][1],
-                                       "csrf_token": token, "next": next_path}, follow_redirects=False)
-
+from .conftest import CSRF, STAFF, sign_in
 
 def page_csrf(client: TestClient, path: str) -> str:
     return CSRF.search(client.get(path).text).group(1)
