@@ -50,7 +50,8 @@ def reader_for(request: Request | None, staff: Staff | None) -> Reader:
 
 
 def _reader(ctx: Any) -> Reader:  # noqa: ANN401 - a Jinja context
-    return reader_for(ctx.get("request"), ctx.get("staff"))
+    """The page's reader: `render` puts it in the context once; other templates work it out."""
+    return ctx.get("reader") or reader_for(ctx.get("request"), ctx.get("staff"))
 
 
 def _time_tag(moment: datetime, text: str, title: str, cls: str = "") -> Markup:
