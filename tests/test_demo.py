@@ -33,7 +33,7 @@ def test_startup_text_fits_80_columns_without_breaking_what_is_copied(host: str,
     lines = out.getvalue().splitlines()
     assert lines and all(len(line) <= 80 for line in lines), "\n".join(lines)
     for whole in (f"http://{host}:{port}/", f"http://{host}:{port}/docs", token, f"admin / {password}",
-                  "docs/exclusions-and-registers.md"):
+                  "/help/exclusions-and-registers"):
         assert any(whole in line for line in lines), (whole, lines)
     text = " ".join(out.getvalue().split())
     assert f"National registers {', '.join(registers)} answer from empty demo lists" in text

@@ -140,12 +140,12 @@ def print_startup(out: Console, *, host: str, port: int, password: str | None, t
     grid.add_row("Log in as", f"admin / {password}" if password else "admin (existing user, password unchanged)")
     grid.add_row("API docs", base + "/docs")
     grid.add_row("API key", f"{token}\n(scopes: ingest, read)")
-    grid.add_row("Simulation", f"{players:,} players; {days} day{'' if days == 1 else 's'} of history are "
+    grid.add_row("Simulation", f"{players:,} players; {days} day{' of history is' if days == 1 else 's of history are'} "
                                "backfilled first (progress below and on the dashboard), then play goes on "
                                "in real time.")
     grid.add_row("National registers", f"{', '.join(registers)} answer from empty demo lists (nobody simulated "
                                        "is listed), so marketing runs. A real deployment imports the real "
-                                       "lists or opts a market out: see docs/exclusions-and-registers.md")
+                                       "lists or opts a market out: see /help/exclusions-and-registers in the back office")
     out.print(f"[bold]Croupier demo[/] on {base}")
     # one column short of the terminal: a line of exactly its width makes some terminals
     # wrap an empty line after it
