@@ -16,6 +16,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from croupier.compliance.rates import NO_RATES, ExchangeRules, RateTable
+from croupier.models.rg.scorecard import RgModel
 
 if TYPE_CHECKING:
     from croupier.players.config import EngineConfig
@@ -214,6 +215,7 @@ class RulesInForce:
     version: str
     table: Mapping[str, JurisdictionRules]
     rates: RateTable = NO_RATES
+    rg_model: RgModel | None = None   # an operator-trained RG model in force; None: the scorecard
 
     def of(self, code: str | None) -> JurisdictionRules:
         return rules_for(code, self.table)

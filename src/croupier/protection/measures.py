@@ -33,13 +33,17 @@ MEASURES: dict[str, str] = {
     "active_days_30": "days with at least one bet in the last 30 days",
     "active_share_30": "share of the last 30 days (or of the tenure, if shorter) with a bet",
     "active_share_90": "share of the last 90 days (or of the tenure, if shorter) with a bet",
+    "active_days_90": "days with at least one bet in the last 90 days",
     "bets_per_active_day_30": "bets per betting day over the last 30 days",
+    "bets_per_active_day_90": "bets per betting day over the last 90 days",
     "stake_per_active_day_30": "stakes per betting day over the last 30 days (EUR-equivalent)",
+    "stake_per_active_day_90": "stakes per betting day over the last 90 days (EUR-equivalent)",
     "stake_per_bet_30": "mean stake over the last 30 days (EUR-equivalent)",
     "stake_cv_30": "coefficient of variation of single stakes over the last 30 days",
     "stake_trend_30": "log ratio of stakes in the last 15 days to the 15 days before them "
                       "(of the tenure's two halves when shorter); > 0 rising",
     "stakes_30": "total stakes over the last 30 days (EUR-equivalent)",
+    "stakes_90": "total stakes over the last 90 days (EUR-equivalent)",
     "net_loss_30": "stakes minus wins over the last 30 days (EUR-equivalent; negative: player ahead)",
     "net_loss_90": "stakes minus wins over the last 90 days (EUR-equivalent; negative: player ahead)",
     "deposits_30": "approved deposits over the last 30 days (EUR-equivalent)",
@@ -80,13 +84,14 @@ def measures(state: PlayerState, at_us: int, features: FeatureConfig | None = No
     start30, start90 = today - 29, today - 89
     half = today - (span30 // 2) + 1            # the later half of the (tenure-capped) 30 days
     active30 = active90 = 0
-    bets30 = stake30 = win30 = stake90 = win90 = dep30 = dep90 = ndep30 = late30 = sess30 = 0
+    bets30 = bets90 = stake30 = win30 = stake90 = win90 = dep30 = dep90 = ndep30 = late30 = sess30 = 0
     cancels30 = declines30 = early = late_half = 0
     for day, b in state.days.items():
         if day > today or day < start90:
             continue
         if b[BET_N]:
             active90 += 1
+        bets90 += b[BET_N]
         stake90 += b[STAKE]
         win90 += b[WIN]
         dep90 += b[DEP_SUM]
@@ -122,12 +127,16 @@ def measures(state: PlayerState, at_us: int, features: FeatureConfig | None = No
         "active_days_30": float(active30),
         "active_share_30": active30 / span30,
         "active_share_90": active90 / span90,
+        "active_days_90": float(active90),
         "bets_per_active_day_30": bets30 / active30 if active30 else 0.0,
+        "bets_per_active_day_90": bets90 / active90 if active90 else 0.0,
         "stake_per_active_day_30": stake30 / scale / active30 if active30 else 0.0,
+        "stake_per_active_day_90": stake90 / scale / active90 if active90 else 0.0,
         "stake_per_bet_30": stake30 / scale / bets30 if bets30 else 0.0,
         "stake_cv_30": cv,
         "stake_trend_30": math.log((late_half / scale + 1) / (early / scale + 1)) if span30 >= 2 else 0.0,
         "stakes_30": stake30 / scale,
+        "stakes_90": stake90 / scale,
         "net_loss_30": (stake30 - win30) / scale,
         "net_loss_90": (stake90 - win90) / scale,
         "deposits_30": dep30 / scale,
