@@ -140,6 +140,62 @@ class AmlRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
 RiskLevel = Literal["low", "medium", "high", "severe"]
 
 
+Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
+
+
+class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """RG detector thresholds (three cut points = severity 1, 2, 3), per jurisdiction as
+    `rg.markers` (absent: these defaults). Defaults are what BENCHMARKS.md measured;
+    docs/rg-markers.md explains each."""
+
+    baseline_days: int = 30            # the player's own baseline: up to this many days ...
+    recent_days: int = 3               # ... before the recent window of this many (UTC) days
+    min_baseline_days: int = 3         # relative detectors stay silent on a shorter history
+    # loss chasing
+    chase_minutes: int = 30            # a deposit this soon after the last bet ...
+    chase_loss_pct: int = 50           # ... having lost at least this % of the previous deposit since it
+    chase_hours: int = 24              # chase deposits counted over this window
+    chase_counts: Cuts = msgspec.field(default_factory=lambda: [2, 3, 5])
+    chase_rise_pct: int = 150          # rising sizes ending at >= this % of the median: one step more
+    # deposit spike: a deposit (or 24 h of deposits) against the baseline median
+    spike_min_deposits: int = 3
+    spike_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [300, 500, 1000])
+    # session escalation: play time per day (and session length / frequency) against the baseline
+    session_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [200, 300, 500])
+    session_min_minutes_per_day: int = 60
+    session_both_pct: int = 150        # and both frequency and length up by at least this %
+    # withdrawals cancelled or reversed
+    cancel_days: int = 30
+    cancel_counts: Cuts = msgspec.field(default_factory=lambda: [2, 3, 5])
+    # declined or failed deposits
+    decline_hours: int = 24
+    decline_counts: Cuts = msgspec.field(default_factory=lambda: [3, 5, 8])
+    # late-night play (the window is FeatureConfig.late_night_*_hour, local time)
+    late_min_bets: int = 50
+    late_min_days: int = 2             # late play on at least this many of the recent days
+    late_shares_pct: Cuts = msgspec.field(default_factory=lambda: [40, 60, 80])
+    late_over_baseline_pct: int = 20   # and at least this many points above the baseline share
+    # stake variability: coefficient of variation (and mean) against the baseline
+    stake_min_bets: int = 100
+    stake_min_days: int = 2            # recent bets on at least this many days
+    stake_cv_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [150, 200, 300])
+    stake_mean_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [200, 300, 500])
+    # requested limit increases (and removals)
+    limit_days: int = 30
+    limit_counts: Cuts = msgspec.field(default_factory=lambda: [1, 2, 3])
+    # distress in support messages (models.sentiment)
+    distress_threshold_pct: int = 50
+    distress_days: int = 30
+    # decay: severity drops one step per this many days without new evidence
+    decay_days: dict[str, int] = msgspec.field(default_factory=lambda: {
+        "default": 7, "distress": 14, "limit_increase": 14, "withdrawal_reversal": 14})
+    # the risk score adds weight x effective severity per marker: money chased or clawed back
+    # counts 3, play time 2, context (late hours, stake swings) 1, words of distress 4
+    weights: dict[str, int] = msgspec.field(default_factory=lambda: {
+        "default": 3, "session_escalation": 2, "late_night": 1, "stake_variability": 1, "distress": 4})
+
+
+
 class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """RG risk levels and the interventions each one triggers (docs/rg-markers.md).
 
@@ -153,6 +209,7 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     hard_stop_at: RiskLevel | None = "severe"  # deposits blocked pending review
     repeat_after_days: Annotated[int, Meta(ge=1, le=365)] = 7  # the same intervention at most this often
     variants: list[str] = msgspec.field(default_factory=lambda: ["A", "B"])  # safer-play message variants
+    markers: MarkerConfig | None = None        # detector thresholds; None: MarkerConfig's defaults
 
     def __post_init__(self) -> None:
         cuts = self.level_scores

@@ -20,7 +20,8 @@ from croupier.compliance.rules import RgRules
 from croupier.events import Event
 from croupier.players.protection_state import fold_review, InterventionView, ProtectionState
 from croupier.players.state import DAY_US, DEP_N, DEP_SUM, PlayerState
-from croupier.protection.markers import RG_INTERVENTION, DEFAULT_CONFIG, windows, median
+from croupier.protection.detecting import median, windows
+from croupier.protection.markers import DEFAULT_CONFIG, RG_INTERVENTION
 from croupier.protection.risk import RANK, episode_start
 
 KINDS = ("soft", "firm", "human", "hard_stop")

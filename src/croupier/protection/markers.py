@@ -11,28 +11,24 @@ and interventions exactly. docs/rg-markers.md describes every marker.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated
 
-import msgspec
-from msgspec import Meta, Struct
 
 from croupier.events import (
     Deposit, Event, ExclusionRequested, ExclusionStarted, LimitChanged, LimitSet, SessionEnded,
-    SupportMessage, Withdrawal, format_amount, to_minor,
+    SupportMessage, Withdrawal, to_minor,
 )
-from croupier.compliance.rules import RulesInForce
+from croupier.compliance.rules import MarkerConfig, RulesInForce
 from croupier.players.config import FeatureConfig
 from croupier.players.facts import DEPOSIT, DEPOSIT_DECLINED, WITHDRAWAL_CANCELLED
 from croupier.players.protection_state import MarkerView
 from croupier.players.state import (
     BET_N, DAY_US, LATE_BET_N, SESS_N, SESS_SECONDS, STAKE, WIN, PlayerState,
 )
+from croupier.protection.detecting import (
+    HOUR_US, MINUTE_US, Detector, Hit, _recent_count, _sums, grade, median, money, remember_time, windows,
+)
 
-HOUR_US = 3_600_000_000
-MINUTE_US = 60_000_000
 
 # Facts `observe` adds to what `apply` returns (detect turns them into signals).
 RG_MARKER = "rg_marker"              # a marker appeared or got stronger
@@ -42,130 +38,7 @@ RG_INTERVENTION = "rg_intervention"  # an intervention was taken at this event
 MARKERS = ("loss_chasing", "session_escalation", "deposit_spike", "withdrawal_reversal",
            "declined_deposits", "late_night", "stake_variability", "limit_increase", "distress")
 
-Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
-
-
-class MarkerConfig(Struct, forbid_unknown_fields=True):
-    """Detector thresholds (three cut points = severity 1, 2, 3). Defaults are what
-    BENCHMARKS.md measured; docs/rg-markers.md explains each."""
-
-    baseline_days: int = 30            # the player's own baseline: up to this many days ...
-    recent_days: int = 3               # ... before the recent window of this many (UTC) days
-    min_baseline_days: int = 3         # relative detectors stay silent on a shorter history
-    # loss chasing
-    chase_minutes: int = 30            # a deposit this soon after the last bet ...
-    chase_loss_pct: int = 50           # ... having lost at least this % of the previous deposit since it
-    chase_hours: int = 24              # chase deposits counted over this window
-    chase_counts: Cuts = msgspec.field(default_factory=lambda: [2, 3, 5])
-    chase_rise_pct: int = 150          # rising sizes ending at >= this % of the median: one step more
-    # deposit spike: a deposit (or 24 h of deposits) against the baseline median
-    spike_min_deposits: int = 3
-    spike_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [300, 500, 1000])
-    # session escalation: play time per day (and session length / frequency) against the baseline
-    session_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [200, 300, 500])
-    session_min_minutes_per_day: int = 60
-    session_both_pct: int = 150        # and both frequency and length up by at least this %
-    # withdrawals cancelled or reversed
-    cancel_days: int = 30
-    cancel_counts: Cuts = msgspec.field(default_factory=lambda: [2, 3, 5])
-    # declined or failed deposits
-    decline_hours: int = 24
-    decline_counts: Cuts = msgspec.field(default_factory=lambda: [3, 5, 8])
-    # late-night play (the window is FeatureConfig.late_night_*_hour, local time)
-    late_min_bets: int = 50
-    late_min_days: int = 2             # late play on at least this many of the recent days
-    late_shares_pct: Cuts = msgspec.field(default_factory=lambda: [40, 60, 80])
-    late_over_baseline_pct: int = 20   # and at least this many points above the baseline share
-    # stake variability: coefficient of variation (and mean) against the baseline
-    stake_min_bets: int = 100
-    stake_min_days: int = 2            # recent bets on at least this many days
-    stake_cv_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [150, 200, 300])
-    stake_mean_ratios_pct: Cuts = msgspec.field(default_factory=lambda: [200, 300, 500])
-    # requested limit increases (and removals)
-    limit_days: int = 30
-    limit_counts: Cuts = msgspec.field(default_factory=lambda: [1, 2, 3])
-    # distress in support messages (models.sentiment)
-    distress_threshold_pct: int = 50
-    distress_days: int = 30
-    # decay: severity drops one step per this many days without new evidence
-    decay_days: dict[str, int] = msgspec.field(default_factory=lambda: {
-        "default": 7, "distress": 14, "limit_increase": 14, "withdrawal_reversal": 14})
-    # the risk score adds weight x effective severity per marker: money chased or clawed back
-    # counts 3, play time 2, context (late hours, stake swings) 1, words of distress 4
-    weights: dict[str, int] = msgspec.field(default_factory=lambda: {
-        "default": 3, "session_escalation": 2, "late_night": 1, "stake_variability": 1, "distress": 4})
-
-
 DEFAULT_CONFIG = MarkerConfig()
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    severity: int        # 1..3
-    explanation: str
-
-
-Detector = Callable[[PlayerState, Event, int, MarkerConfig, FeatureConfig], "Hit | None"]
-
-
-# --- helpers ---------------------------------------------------------------------------------
-def grade(value: float, cuts: list[int]) -> int:
-    """0 below the first cut point, else 1..3."""
-    return bisect.bisect_right(cuts, value)
-
-
-def money(minor: int, state: PlayerState) -> str:
-    currency = state.currency or "EUR"
-    return f"{float(format_amount(minor, currency)):,.2f} {currency}"
-
-
-def median(values: list[int]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    if not n:
-        return 0.0
-    mid = n // 2
-    return float(ordered[mid]) if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def windows(state: PlayerState, at_us: int, cfg: MarkerConfig) -> tuple[range, range]:
-    """The recent days (today and the days before it) and the baseline days before them,
-    the baseline starting no earlier than the player's first activity."""
-    today = at_us // DAY_US
-    recent = range(today - cfg.recent_days + 1, today + 1)
-    first_day = (state.first_event_us or at_us) // DAY_US
-    start = max(recent.start - cfg.baseline_days, first_day)
-    return recent, range(start, recent.start) if start < recent.start else range(0)
-
-
-def _sum(state: PlayerState, days: range, slot: int) -> int:
-    return _sums(state, days, (slot,))[0]
-
-
-def _sums(state: PlayerState, days: range, slots: tuple[int, ...]) -> list[int]:
-    """Totals of several day-bucket slots over some days, in one pass."""
-    buckets = state.days
-    totals = [0] * len(slots)
-    for day in days:
-        bucket = buckets.get(day)
-        if bucket is not None:
-            for i, slot in enumerate(slots):
-                totals[i] += bucket[slot]
-    return totals
-
-
-def _recent_count(times: list[int], since_us: int) -> int:
-    return len(times) - bisect.bisect_left(times, since_us)
-
-
-def remember_time(times: list, item, keep: int) -> None:  # noqa: ANN001
-    """Insert into an ascending list (late events slot in place), keeping the newest `keep`."""
-    if not times or item >= times[-1]:
-        times.append(item)
-    else:
-        bisect.insort(times, item)
-    if len(times) > keep:
-        del times[: len(times) - keep]
 
 
 # --- detectors -------------------------------------------------------------------------------
@@ -520,12 +393,20 @@ def run_detectors(state: PlayerState, event: Event, at_us: int, names: tuple[str
     return hits
 
 
+def thresholds(state: PlayerState, rules: RulesInForce | None) -> MarkerConfig:
+    """The detector thresholds of the player's jurisdiction in the version in force."""
+    if rules is None:
+        return DEFAULT_CONFIG
+    return rules.of(state.profile.get("jurisdiction")).rg.markers or DEFAULT_CONFIG
+
+
 def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfig, facts: list[str],
-            rules: RulesInForce | None = None, cfg: MarkerConfig = DEFAULT_CONFIG,
+            rules: RulesInForce | None = None, cfg: MarkerConfig | None = None,
             names: tuple[str, ...] | None = None) -> None:
     """Fold an event's RG evidence, run the detectors it can move, decay, re-score and
     intervene under `rules` (the configuration version in force at the event). Mutates the
     state (it is part of the fold); appends facts for `detect`."""
+    cfg = cfg or thresholds(state, rules)
     if names is None:
         names = _EVIDENCE[type(event)](state, event, at_us, cfg, facts)
     raised = False
