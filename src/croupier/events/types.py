@@ -235,6 +235,7 @@ class ExclusionRequested(Event, tag="exclusion.requested", kw_only=True):
     kind: ExclusionKind
     duration: Short | None = None
     scope: Short | None = None
+    reason: Short | None = None         # why: "gambling_harm" when gambling problems are the reason
 
 
 class SupportMessage(Event, tag="support.message", kw_only=True):

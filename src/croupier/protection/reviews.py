@@ -17,7 +17,9 @@ from croupier.protection.rg_cases import close_cases
 from croupier.store.audit import Entry, append
 
 OUTCOMES = ("no_concern", "contacted_player", "limits_agreed", "exclusion_agreed", "hard_stop_kept",
-            "referred_to_support")
+            "referred_to_support", "harm_confirmed")
+# Outcomes in which the officer confirms gambling harm: labels for the operator's RG model.
+HARM_OUTCOMES = frozenset({"harm_confirmed", "exclusion_agreed"})
 
 
 class ReviewRefused(ValueError):

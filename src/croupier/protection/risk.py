@@ -17,7 +17,9 @@ import bisect
 from croupier.compliance.rules import RgRules, RulesInForce, default_rules
 from croupier.events import Event
 from croupier.players.protection_state import MarkerView, ProtectionState
+from croupier.players.config import FeatureConfig
 from croupier.players.state import PlayerState
+from croupier.protection.measures import measures
 from croupier.protection.markers import DEFAULT_CONFIG, RISK_CHANGED, MarkerConfig, effective_severity
 
 LEVELS = ("none", "low", "medium", "high", "severe")
@@ -42,6 +44,20 @@ def risk_score(markers: dict[str, MarkerView], at_us: int, cfg: MarkerConfig = D
             parts.append((weights.get(name, default) * severity, name))
     parts.sort(key=lambda p: (-p[0], p[1]))
     return sum(w for w, _ in parts), [name for _, name in parts]
+
+
+def model_inputs(state: PlayerState, at_us: int, features: FeatureConfig | None = None,
+                 cfg: MarkerConfig = DEFAULT_CONFIG) -> dict[str, float]:
+    """What an RG model scores, as of `at_us`: the absolute measures and each marker's
+    effective severity (`marker:<name>`, absent at 0). Live scoring and the training
+    pipeline call this same function on the same folded state, so a model is trained on
+    exactly what it will see."""
+    inputs = measures(state, at_us, features)
+    for name, marker in state.protection.markers.items():
+        severity = effective_severity(marker, at_us, cfg)
+        if severity > 0:
+            inputs[f"marker:{name}"] = float(severity)
+    return inputs
 
 
 def level_for(score: int, cuts: list[int]) -> str:
