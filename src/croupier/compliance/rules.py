@@ -141,6 +141,10 @@ RiskLevel = Literal["low", "medium", "high", "severe"]
 
 
 Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
+# Where low, medium, high and severe begin on the default scorecard's score, in basis points:
+# the probabilities the old marker points 2, 5, 9 and 14 give an ordinary player
+# (models.rg.default; docs/rg-markers.md, "Levels").
+DEFAULT_SCORE_LEVELS = (600, 1500, 4000, 8000)
 
 
 class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -199,10 +203,17 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
 class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """RG risk levels and the interventions each one triggers (docs/rg-markers.md).
 
-    `level_scores` are the risk scores at which low, medium, high and severe begin; each
-    intervention names the lowest level that triggers it (None: never, in this market)."""
+    `score_levels` are the risk scores (probabilities in basis points, 1/10,000: 1500 is
+    0.15) at which low, medium, high and severe begin. A level comes down only after
+    `calm_days` of normal behaviour (no score at or above the level's threshold), one level
+    at a time; an open RG case holds the player at its level until an officer reviews it.
+    Each intervention names the lowest level that triggers it (None: never, in this market).
 
-    level_scores: list[int] = msgspec.field(default_factory=lambda: [2, 5, 9, 14])
+    `level_scores` (integer marker points) is deprecated: levels are cut from the score. It
+    is kept, still validated, so stored documents that set it parse with their version ids
+    unchanged; it sets nothing now."""
+
+    level_scores: list[int] = msgspec.field(default_factory=lambda: [2, 5, 9, 14])   # deprecated, ignored
     soft_at: RiskLevel | None = "medium"       # safer-play message + a suggested deposit limit
     firm_at: RiskLevel | None = "high"         # promotions paused, reality check forced, limit required
     human_at: RiskLevel | None = "high"        # a case for an RG officer to call the player
@@ -210,12 +221,21 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     repeat_after_days: Annotated[int, Meta(ge=1, le=365)] = 7  # the same intervention at most this often
     variants: list[str] = msgspec.field(default_factory=lambda: ["A", "B"])  # safer-play message variants
     markers: MarkerConfig | None = None        # detector thresholds; None: MarkerConfig's defaults
+    # The score (basis points) at which low, medium, high and severe begin.
+    score_levels: list[int] = msgspec.field(default_factory=lambda: list(DEFAULT_SCORE_LEVELS))
+    # A level comes down one step after this many days without a score at or above its threshold.
+    calm_days: Annotated[int, Meta(ge=1, le=365)] = 30
 
     def __post_init__(self) -> None:
         cuts = self.level_scores
         if len(cuts) != 4 or any(c < 1 for c in cuts) or cuts != sorted(set(cuts)):
             raise msgspec.ValidationError(
                 f"rg.level_scores needs four rising scores >= 1 (low, medium, high, severe), got {cuts}")
+        levels = self.score_levels
+        if len(levels) != 4 or any(not 1 <= c <= 10_000 for c in levels) or levels != sorted(set(levels)):
+            raise msgspec.ValidationError(
+                f"rg.score_levels needs four rising scores in basis points from 1 to 10000 (low, medium, high, "
+                f"severe; 1500 is a probability of 0.15), got {levels}")
         if not self.variants or len(set(self.variants)) != len(self.variants):
             raise msgspec.ValidationError(f"rg.variants needs at least one name and no repeats, got {self.variants}")
 

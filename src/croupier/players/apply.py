@@ -787,7 +787,7 @@ def _unregistered_currency(state: PlayerState, event: Event, at_us: int, facts: 
 RG_DAY = "rg_day"
 _REGISTER_HOLDS = frozenset({"pending", "unavailable", "not_configured"})
 _RG_EVENTS = frozenset({Deposit, Withdrawal, SessionEnded, LimitChanged, LimitSet,
-                        SupportMessage, ExclusionRequested, ExclusionStarted})
+                        SupportMessage, ExclusionRequested, ExclusionStarted, RgReviewed})
 
 
 def _default_rules() -> RulesInForce:

@@ -90,13 +90,25 @@ class ProtectionState(Struct, omit_defaults=True):
     risk_level: str = "none"                    # none, low, medium, high, severe
     risk_since_us: int | None = None
     markers: dict[str, MarkerView] = field(default_factory=dict)
-    risk_history: list[list] = field(default_factory=list)           # [at_us, level, [marker names], score, config version]
+    # [at_us, level, [marker names], marker points, config version, score bp, model version, cause] per change
+    risk_history: list[list] = field(default_factory=list)
     promotions_paused: bool = False
     deposits_blocked: bool = False
-    risk_score: int = 0
+    risk_score: int = 0                         # marker points (weight x severity), for display; levels use risk_bp
     interventions: list[InterventionView] = field(default_factory=list)  # newest last, bounded
     reality_check_forced: bool = False          # firm intervention: reality checks whatever the player chose
-    risk_trail: list[list] = field(default_factory=list)  # [at_us, [[marker, severity, last_us], ...]] on each change
+    # [at_us, behaviour rank, case floor rank, step_us, evidence_us low..severe (4), calm_days] when the
+    # memory that sets the level changed (protection.risk.level_at replays the calm rule from it)
+    risk_trail: list[list] = field(default_factory=list)
+    risk_bp: int = 0                            # the risk score (probability) in basis points, 0..10000
+    risk_model: str = ""                        # the model version that scored it
+    risk_config: str = ""                       # the configuration version in force when it was scored
+    risk_top: list[list] = field(default_factory=list)  # [input, value, log-odds x 100]: what raised it, largest first
+    # behaviour level memory: [rank, step_us, evidence_us for low, medium, high, severe] (0: never)
+    risk_memory: list[int] = field(default_factory=list)
+    peak_level: str = "none"                    # the highest level in the last 90 days, as of the last score
+    peak_us: int | None = None                  # when the player last reached it
+    reviewed_us: int = 0                        # the latest RG officer review
     # AML status (risk.aml): clear, review, restricted or blocked; read by the gate and the ledger
     aml_status: str = "clear"
     aml_since_us: int | None = None
@@ -201,6 +213,7 @@ def fold_review(p: ProtectionState, at_us: int, lift_hard_stop: bool) -> None:
     for view in p.interventions:
         if view.status == "open":
             view.status = "reviewed"
+    p.reviewed_us = max(p.reviewed_us, at_us)
     if lift_hard_stop:
         p.deposits_blocked = False
 

@@ -43,10 +43,13 @@ def variant_for(player_id: str, variants: list[str]) -> str:
 
 def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
     """The interventions the current level calls for that have not been taken recently: the
-    same kind at most once per `repeat_after_days`; one open human case and one hard stop at
-    a time; no soft message when a firm one goes out at the same moment (it carries the
-    suggested limit too)."""
+    same kind at most once per `repeat_after_days`, and again only on fresh evidence (a
+    score at or above the kind's level since the last one: a level held by memory or by an
+    open case does not repeat them); one open human case and one hard stop at a time, and
+    neither again after a review without fresh evidence since it; no soft message when a
+    firm one goes out at the same moment (it carries the suggested limit too)."""
     rank = RANK[p.risk_level]
+    evidence = p.risk_memory[2:6] if len(p.risk_memory) == 6 else None
     out = []
     for kind in KINDS:
         at = threshold(rules, kind)
@@ -56,8 +59,11 @@ def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
             continue
         if kind == "human" and any(i.kind == "human" and i.status == "open" for i in p.interventions):
             continue
+        fresh = evidence[RANK[at] - 1] if evidence is not None else at_us
+        if kind in ("human", "hard_stop") and p.reviewed_us and fresh <= p.reviewed_us:
+            continue
         last = next((i for i in reversed(p.interventions) if i.kind == kind), None)
-        if last is not None and at_us - last.at_us < rules.repeat_after_days * DAY_US:
+        if last is not None and (at_us - last.at_us < rules.repeat_after_days * DAY_US or fresh <= last.at_us):
             continue
         out.append(kind)
     if "soft" in out and "firm" in out:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 
 from croupier.events import (
-    Deposit, Event, ExclusionRequested, ExclusionStarted, LimitChanged, LimitSet, SessionEnded,
+    Deposit, Event, ExclusionRequested, ExclusionStarted, LimitChanged, LimitSet, RgReviewed, SessionEnded,
     SupportMessage, Withdrawal, to_minor,
 )
 from croupier.compliance.rules import MarkerConfig, RulesInForce
@@ -348,12 +348,16 @@ def _session(state: PlayerState, e: Event, at_us: int, cfg: MarkerConfig, facts:
     return _PLAY  # at the end of a session: its length is known then
 
 
+def _reviewed(state: PlayerState, e: Event, at_us: int, cfg: MarkerConfig, facts: list[str]) -> tuple[str, ...]:
+    return ()  # an RG officer's review: no evidence, but the cases it closed no longer hold the level
+
+
 _EVIDENCE: dict[type, Callable[[PlayerState, Event, int, MarkerConfig, list[str]], tuple[str, ...]]] = {
     Deposit: _deposit_evidence, Withdrawal: _withdrawal_evidence,  # type: ignore[dict-item]
     SessionEnded: _session,
     LimitChanged: _limit_changed, LimitSet: _limit_set,  # type: ignore[dict-item]
     SupportMessage: _support,  # type: ignore[dict-item]
-    ExclusionRequested: _exclusion, ExclusionStarted: _exclusion,
+    ExclusionRequested: _exclusion, ExclusionStarted: _exclusion, RgReviewed: _reviewed,
 }
 EVENT_TYPES = frozenset(_EVIDENCE)
 
@@ -414,11 +418,9 @@ def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfi
         raised |= fold_hit(state, name, hit, at_us, cfg)
     if raised:
         facts.append(RG_MARKER)
-    if not state.protection.markers and state.protection.risk_level == "none":
-        return
     from croupier.protection.risk import settle
 
-    settle(state, event, at_us, facts, cfg, rules)
+    settle(state, event, at_us, facts, cfg, rules, features)   # the score weighs play itself, markers or not
 
 
 def observe_play(state: PlayerState, event: Event, at_us: int, features: FeatureConfig,

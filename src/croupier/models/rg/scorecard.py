@@ -24,13 +24,16 @@ Transform = Literal["linear", "log1p"]
 
 
 class Term(Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """One weighted input: `weight` x transform(min(value, cap)), in log-odds."""
+    """One weighted input: `weight` x transform(min(value, cap)), in log-odds. With a
+    `center`, only what lies above it counts: weight x max(0, t(value) - t(center)) (a
+    scorecard's "above an ordinary player", so play below it never lowers the score)."""
 
     input: str                      # a measure name, or "marker:<marker name>"
     weight: float
     transform: Transform = "linear"
     cap: float | None = None
     source: str = ""                # why this weight: the finding or the fit behind it
+    center: float | None = None
 
 
 class RgModel(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -42,6 +45,9 @@ class RgModel(Struct, forbid_unknown_fields=True, omit_defaults=True):
     kind: Literal["scorecard", "logistic", "boosted"] = "scorecard"
     description: str = ""
     trained: dict[str, Any] = field(default_factory=dict)   # provenance of a trained model
+    # Log-odds per severity step of a `marker:<name>` input no term names (None: such inputs
+    # count nothing). The shipped scorecard sets it, so a marker added later counts at once.
+    default_marker_weight: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +89,20 @@ def score(model: RgModel, inputs: dict[str, float]) -> Score:
     parts = []
     for term in model.terms:
         value = inputs.get(term.input, 0.0)
-        x = term.weight * _term_value(term, value)
+        x = _term_value(term, value)
+        if term.center is not None:
+            x = max(0.0, x - _term_value(term, term.center))
+        x *= term.weight
         total += x
         if x > 0:
             parts.append(Contribution(term.input, value, x))
+    if model.default_marker_weight is not None:
+        named = {term.input for term in model.terms}
+        for name, value in inputs.items():
+            if name.startswith("marker:") and name not in named:
+                x = model.default_marker_weight * value
+                total += x
+                if x > 0:
+                    parts.append(Contribution(name, value, x))
     parts.sort(key=lambda c: (-c.log_odds, c.input))
     return Score(sigmoid(total), tuple(parts))
