@@ -46,7 +46,8 @@ def test_the_form_shows_the_markets_values_with_defaults_spelled_out(base) -> No
     assert se["exclusions.reactivation_cooling_hours"] == "24"  # a default
     assert se["marketing.quiet_hours.0"] == se["marketing.quiet_hours.1"] == ""
     assert se["marketing.max_messages_per_day"] == "" and se["marketing.banned"] is False
-    assert [se[f"rg.level_scores.{i}"] for i in range(4)] == ["2", "5", "9", "14"]
+    assert [se[f"rg.score_levels.{i}"] for i in range(4)] == ["600", "1500", "4000", "8000"]
+    assert se["rg.calm_days"] == "30"
     assert (se["rg.soft_at"], se["rg.hard_stop_at"], se["rg.repeat_after_days"]) == ("medium", "severe", "7")
     es = config_form.values(base, "ES")
     assert (es["limits.ceilings.deposit:day"], es["limits.increase_min_interval_days"]) == ("700.00", "90")
@@ -71,7 +72,9 @@ MAPPINGS = [
     ({"marketing__banned": True}, "marketing.banned", True),
     ({"marketing__max_messages_per_day": "3"}, "marketing.max_messages_per_day", 3),
     ({"marketing__quiet_hours__0": "22", "marketing__quiet_hours__1": "8"}, "marketing.quiet_hours", [22, 8]),
-    ({f"rg__level_scores__{i}": v for i, v in enumerate(["3", "6", "10", "15"])}, "rg.level_scores", [3, 6, 10, 15]),
+    ({f"rg__score_levels__{i}": v for i, v in enumerate(["300", "700", "3000", "7000"])}, "rg.score_levels",
+     [300, 700, 3000, 7000]),
+    ({"rg__calm_days": "60"}, "rg.calm_days", 60),
     ({"rg__soft_at": "low"}, "rg.soft_at", "low"),
     ({"rg__firm_at": "never"}, "rg.firm_at", None),
     ({"rg__human_at": "medium"}, "rg.human_at", "medium"),
@@ -134,9 +137,11 @@ INVALID = [
      "leave every one empty"),
     ({"marketing__quiet_hours__0": "ten", "marketing__quiet_hours__1": "8"}, "marketing.quiet_hours", '["ten", "8"]',
      "'ten' is not one"),
-    ({"rg__level_scores__0": "9", "rg__level_scores__2": "2"}, "rg.level_scores", "[9, 5, 2, 14]",
-     "needs four rising scores"),
-    ({"rg__level_scores__3": ""}, "rg.level_scores", '["2", "5", "9", null]', "give all 4 values"),
+    ({"rg__score_levels__0": "9000", "rg__score_levels__2": "200"}, "rg.score_levels", "[9000, 1500, 200, 8000]",
+     "needs four rising scores in basis points"),
+    ({"rg__score_levels__3": "20000"}, "rg.score_levels", "[600, 1500, 4000, 20000]", "from 1 to 10000"),
+    ({"rg__score_levels__3": ""}, "rg.score_levels", '["600", "1500", "4000", null]', "give all 4 values"),
+    ({"rg__calm_days": "0"}, "rg.calm_days", "0", ">= 1"),
     ({"rg__soft_at": "extreme"}, "rg.soft_at", "extreme", "Invalid enum value 'extreme'"),
     ({"rg__firm_at": "critical"}, "rg.firm_at", "critical", "Invalid enum value"),
     ({"rg__human_at": "x"}, "rg.human_at", "x", "Invalid enum value"),
@@ -164,7 +169,7 @@ def test_the_form_and_the_json_editor_refuse_a_value_with_the_same_message(base)
               {"marketing": {"quiet_hours": [22, 25]}}),
              ({"limits__ceilings__deposit_COLON_day": "1e3"}, {"limits": {"ceilings": {"deposit:day": "1e3"}}}),
              ({"rg__repeat_after_days": "0"}, {"rg": {"repeat_after_days": 0}}),
-             ({f"rg__level_scores__{i}": v for i, v in enumerate("4321")}, {"rg": {"level_scores": [4, 3, 2, 1]}})]
+             ({f"rg__score_levels__{i}": v for i, v in enumerate("4321")}, {"rg": {"score_levels": [4, 3, 2, 1]}})]
     for typed, patch in cases:
         with pytest.raises(config_form.FormInvalid) as by_form:
             config_form.apply(base, "DK", _with(base, "DK", **typed))

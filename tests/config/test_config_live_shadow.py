@@ -18,7 +18,7 @@ from croupier.store.schema import audit_log, outbox
 
 from .conftest import audit_of, decisions, make_config_app, se_player, signed_in
 
-PROPOSAL = {"jurisdictions": {"SE": {"min_age": 20, "rg": {"level_scores": [1, 3, 6, 10]}}}}
+PROPOSAL = {"jurisdictions": {"SE": {"min_age": 20, "rg": {"score_levels": [300, 700, 3000, 7000]}}}}
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_a_live_shadow_accumulates_differences_on_the_running_stream(live_app, a
     assert flip["live"] == {"allowed": True, "reasons": ["all_checks_passed"]}
     assert flip["shadow"] == {"allowed": False, "reasons": ["under_age:19<20"]}
 
-    _post(api, _declines("se-older", 3))   # 3 declines: score 3, "low" live, "medium" under the proposal
+    _post(api, _declines("se-older", 3))   # 3 declines: score 0.08, "low" live, "medium" under the proposal
     second = api.get(f"/v1/config/versions/{version}/shadow/results").json()
     assert second["events"] >= first["events"] + 3
     assert {k: second["counts"]["decisions"].get(k) for k in ("now_suppressed", "now_allowed", "only_shadow")} == {

@@ -77,7 +77,7 @@ def test_a_message_cap_in_shadow_counts_its_own_messages_not_the_live_ones() -> 
 
 def test_forgetting_after_a_failed_batch_folds_nothing_twice() -> None:
     live = EngineConfig()
-    rg = proposal({"jurisdictions": {"SE": {"rg": {"level_scores": [1, 3, 6, 10]}}}})
+    rg = proposal({"jurisdictions": {"SE": {"rg": {"score_levels": [300, 700, 3000, 7000]}}}})
     lane = ShadowLane(1, rg.version, rg, live, from_seq=0)
     state, log = new_state("p2"), MemoryLog()
     events = [msgspec.json.decode(msgspec.json.encode(raw), type=StoredEvent) for raw in _events("p2")]

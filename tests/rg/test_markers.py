@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from croupier.players.protection_state import MarkerView
+from croupier.protection.risk import level_at
 from croupier.protection.markers import DEFAULT_CONFIG, effective_severity
 
 from . import Player, at
@@ -240,5 +241,11 @@ def test_markers_decay_away_when_the_behaviour_stops():
     assert "declined_deposits" in p.markers
     p.session(at(9), 10)                                    # eight days without a decline
     assert "declined_deposits" not in p.markers
+    assert p.state.protection.risk_level == "low"           # the marker is gone; the level waits for calm days
+    p.session(at(40), 10)                                   # 30 calm days after the last evidence
     assert p.state.protection.risk_level == "none"
-    assert [h[1] for h in p.state.protection.risk_history] == ["low", "none"]
+    history = p.state.protection.risk_history
+    assert [h[1] for h in history] == ["low", "none"]
+    last_evidence = int(at(5, minutes=10).timestamp()) * 1_000_000   # the marker still scored low at day 5
+    assert history[-1][0] == last_evidence + 30 * 86_400_000_000 and history[-1][7] == "calm"
+    assert level_at(p.state.protection, last_evidence + 30 * 86_400_000_000 - 1) == "low"

@@ -83,7 +83,7 @@ def _declines(f: EventFactory, start: timedelta, n: int) -> list[dict]:
 
 
 def test_an_approved_rg_change_takes_over_at_its_activation_and_replays_exactly(db_url: str):
-    """Sweden's RG cut scores are changed through a real version (proposed by one officer,
+    """Sweden's RG score levels are changed through a real version (proposed by one officer,
     approved by another): events before the activation fact were folded with the presets,
     events after it with the new cut scores, and every level change and intervention
     records the version that produced it. A replay from scratch, starting from the
@@ -101,18 +101,18 @@ def test_an_approved_rg_change_takes_over_at_its_activation_and_replays_exactly(
                                    *_declines(a, timedelta(hours=-4), 3), *_declines(b, timedelta(hours=-4), 3)]).encode())
         presets_version = runtime.engine.config.version
         for pid in ("rg-a", "rg-b"):
-            assert [h[1] for h in runtime.engine.state_of(pid).protection.risk_history] == ["low"]   # score 3 < 5
+            assert [h[1] for h in runtime.engine.state_of(pid).protection.risk_history] == ["low"]   # score 0.08 < 0.15
 
         now_us = time.time_ns() // 1000
         with runtime.db.engine.begin() as conn:
             version = config_store.propose(conn, actor="cleo", in_force=runtime.config, now_us=now_us, patch={
-                "jurisdictions": {"SE": {"rg": {"level_scores": [1, 3, 6, 10]}}}}).version_id
+                "jurisdictions": {"SE": {"rg": {"score_levels": [300, 700, 3000, 7000]}}}}).version_id
             config_store.approve(conn, version, actor="otto", role="compliance_officer",
                                  in_force=runtime.config, now_us=now_us)
         runtime.engine.process_pending()
         assert runtime.engine.config.version == version
 
-        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: score 3
+        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: score 0.08 >= 0.07
         prot = runtime.engine.state_of("rg-a").protection
         assert [(h[1], h[4]) for h in prot.risk_history] == [("low", presets_version), ("medium", version)]
         [soft] = prot.interventions                                      # SE: soft at medium

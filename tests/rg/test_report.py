@@ -69,7 +69,7 @@ def test_report_over_the_api(app_client):  # noqa: ANN001
     import json
 
     calm, chaser = scenario()
-    shift = datetime.now(timezone.utc) - timedelta(days=25) - at(0)
+    shift = datetime.now(timezone.utc) - timedelta(days=60) - at(0)
     events = []
     for e in calm.raw + chaser.raw:
         e = dict(e, occurred_at=(datetime.fromisoformat(e["occurred_at"]) + shift).isoformat())
@@ -81,6 +81,12 @@ def test_report_over_the_api(app_client):  # noqa: ANN001
     assert body["follow_days"] == 7
     soft = [r for r in body["rows"] if r["kind"] == "soft"]
     assert sum(r["interventions"] for r in soft) == 3
-    assert sum(r["acted"] for r in soft) == 1 and sum(r["de_escalated"] for r in soft) == 1
+    # a level comes down only after 30 calm days: nobody is lower a week later
+    assert sum(r["acted"] for r in soft) == 1 and sum(r["de_escalated"] for r in soft) == 0
+    # 31 days on, the calm player (last scored at medium on day 1.25) is down a step; the chaser,
+    # declined until day 9, is still held at medium 31 days after the first message (not after the second)
+    month = app_client.get("/v1/reports/rg-effectiveness", params={"follow_days": 31}).json()
+    soft = [r for r in month["rows"] if r["kind"] == "soft"]
+    assert sum(r["followed_up"] for r in soft) == 3 and sum(r["de_escalated"] for r in soft) == 2
     assert sum(r["messages_allowed"] for r in soft) == 3
     assert app_client.get("/v1/reports/rg-effectiveness", headers={"Authorization": ""}).status_code == 401

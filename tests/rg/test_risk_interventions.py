@@ -13,7 +13,7 @@ from croupier.players.protection_state import MarkerView, ProtectionState
 from croupier.protection import interventions
 from croupier.protection.interventions import due, review, variant_for
 from croupier.protection.markers import DEFAULT_CONFIG
-from croupier.protection.risk import level_at, level_for, risk_score
+from croupier.protection.risk import held, level_at, level_for, risk_score
 
 from . import Player, at
 
@@ -32,8 +32,9 @@ def test_score_is_weighted_severity_and_levels_follow_the_cut_points():
     score, names = risk_score(markers, 0, DEFAULT_CONFIG)
     assert score == 3 * 2 + 1 * 3 + 4 * 2
     assert names == ["distress", "loss_chasing", "late_night"]
-    cuts = RgRules().level_scores
-    assert [level_for(s, cuts) for s in (0, 1, 2, 4, 5, 8, 9, 13, 14, 40)] == [
+    cuts = RgRules().levels                            # basis points of the 0..1 score
+    assert cuts == [600, 1500, 4000, 8000]
+    assert [level_for(s, cuts) for s in (0, 599, 600, 1499, 1500, 3999, 4000, 7999, 8000, 10000)] == [
         "none", "none", "low", "low", "medium", "medium", "high", "high", "severe", "severe"]
 
 
@@ -84,20 +85,39 @@ def test_an_intervention_is_not_repeated_within_the_repeat_window():
     assert [v.kind for v in p.state.protection.interventions] == ["soft", "soft"]
 
 
-def test_promotions_resume_when_the_level_falls_but_the_hard_stop_waits_for_review():
+def review_event(p: Player, when, lift: bool = False) -> None:
+    p.send("croupier.rg_reviewed", when, actor="rita", outcome="no_concern", lift_hard_stop=lift)
+
+
+def test_an_open_case_holds_the_level_until_review_then_memory_brings_it_down_a_step_at_a_time():
     p = Player()
     p.register()
-    declines(p, 1, 8)                                        # severity 3 -> 9: high
-    p.support(at(1.2), "I can't stop, I'm desperate and I borrowed money.")
+    declines(p, 1, 8)                                        # severity 3: high
+    p.support(at(1.2), "I can't stop, I'm desperate and I borrowed money.")   # severe
     prot = p.state.protection
-    assert prot.promotions_paused and prot.deposits_blocked
-    p.session(at(50), 10)                                    # weeks later, markers decayed away
-    assert prot.risk_level == "none"
-    assert not prot.promotions_paused and not prot.reality_check_forced
-    assert prot.deposits_blocked                             # pending review
-    review(prot, 0, lift_hard_stop=True)
-    assert not prot.deposits_blocked
-    assert all(v.status != "open" for v in prot.interventions)
+    assert prot.risk_level == "severe" and prot.promotions_paused and prot.deposits_blocked
+    last_evidence = prot.risk_memory[2 + 3]                  # the last score at or above severe
+    p.session(at(70), 10)                                    # weeks later, markers decayed away
+    prot = p.state.protection
+    assert not prot.markers and prot.risk_bp < RgRules().levels[0]
+    # memory alone is at medium by now (severe and high each came down after 30 calm days), but the
+    # case opened at high holds the player there until an officer reviews it
+    assert [(h[0], h[1], h[7]) for h in prot.risk_history][-1] == (last_evidence + 30 * DAY_US, "high", "calm")
+    assert prot.risk_level == "high" and prot.promotions_paused and prot.deposits_blocked
+    assert held(prot, int(at(70.5).timestamp()) * 1_000_000, RgRules()) == "rg_held_case:high"
+    review_event(p, at(71), lift=True)
+    prot = p.state.protection
+    assert not prot.deposits_blocked and all(v.status != "open" for v in prot.interventions)
+    assert prot.risk_level == "medium" and prot.risk_history[-1][7] == "review"
+    assert level_at(prot, int(at(70.9).timestamp()) * 1_000_000) == "high"
+    assert level_at(prot, last_evidence + 90 * DAY_US - 1) == "medium"
+    assert level_at(prot, last_evidence + 90 * DAY_US) == "low"
+    assert held(prot, int(at(72).timestamp()) * 1_000_000, RgRules()).startswith("rg_held_calm:medium:30d:")
+    assert not prot.promotions_paused and not prot.reality_check_forced   # below firm_at
+    p.session(at(200), 10)
+    assert p.state.protection.risk_level == "none"
+    downs = [(h[0], h[1], h[7]) for h in p.state.protection.risk_history[-2:]]
+    assert downs == [(last_evidence + 90 * DAY_US, "low", "calm"), (last_evidence + 120 * DAY_US, "none", "calm")]
 
 
 def test_jurisdictions_configure_the_levels_of_each_intervention():
@@ -129,6 +149,13 @@ def test_rg_rules_are_validated():
 
     with pytest.raises(msgspec.ValidationError, match="rg.level_scores needs four rising scores"):
         msgspec.json.decode(b'{"level_scores": [5, 2, 9, 14]}', type=RgRules)
+    for bad in ([1500, 600, 4000, 8000], [600, 1500, 4000], [0, 1500, 4000, 8000], [600, 1500, 4000, 10001],
+                [600, 600, 4000, 8000]):
+        with pytest.raises(msgspec.ValidationError, match="rg.score_levels needs four rising scores in basis points"):
+            msgspec.json.decode(msgspec.json.encode({"score_levels": bad}), type=RgRules)
+    assert msgspec.json.decode(b'{"score_levels": [1, 2, 3, 10000]}', type=RgRules).score_levels == [1, 2, 3, 10000]
+    with pytest.raises(msgspec.ValidationError, match="calm_days"):
+        msgspec.json.decode(b'{"calm_days": 0}', type=RgRules)
     with pytest.raises(msgspec.ValidationError, match="soft_at"):
         msgspec.json.decode(b'{"soft_at": "extreme"}', type=RgRules)
 
@@ -166,13 +193,17 @@ def test_safer_play_messages_pass_the_gate_while_promotions_are_paused():
     assert rg and all(d.allowed for d in rg)
 
 
-def test_level_at_reads_history_and_decays_after_the_last_event():
+def test_level_at_follows_memory_between_events():
     p = Player()
     p.register()
     declines(p, 1, 5)
     prot = p.state.protection
     t1 = prot.risk_history[0][0]
+    evidence = prot.risk_memory[2 + 1]                       # the last score at or above medium
     assert level_at(prot, t1 - 1) == "none"
     assert level_at(prot, t1 + DAY_US) == "medium"
-    assert level_at(prot, t1 + 8 * DAY_US) == "low"          # severity 2 -> 1 after a week: score 3
-    assert level_at(prot, t1 + 15 * DAY_US) == "none"
+    assert level_at(prot, t1 + 15 * DAY_US) == "medium"      # the markers decayed; the level did not
+    assert level_at(prot, evidence + 30 * DAY_US - 1) == "medium"
+    assert level_at(prot, evidence + 30 * DAY_US) == "low"   # one step after 30 calm days ...
+    assert level_at(prot, evidence + 60 * DAY_US - 1) == "low"
+    assert level_at(prot, prot.risk_memory[2] + 60 * DAY_US) == "none"   # ... and the next after 30 more

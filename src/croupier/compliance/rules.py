@@ -221,8 +221,10 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     repeat_after_days: Annotated[int, Meta(ge=1, le=365)] = 7  # the same intervention at most this often
     variants: list[str] = msgspec.field(default_factory=lambda: ["A", "B"])  # safer-play message variants
     markers: MarkerConfig | None = None        # detector thresholds; None: MarkerConfig's defaults
-    # The score (basis points) at which low, medium, high and severe begin.
-    score_levels: list[int] = msgspec.field(default_factory=lambda: list(DEFAULT_SCORE_LEVELS))
+    # The score (basis points) at which low, medium, high and severe begin; None (and the
+    # defaults written out, which read back as None so the version id does not move):
+    # DEFAULT_SCORE_LEVELS. Read it through `levels`.
+    score_levels: list[int] | None = None
     # A level comes down one step after this many days without a score at or above its threshold.
     calm_days: Annotated[int, Meta(ge=1, le=365)] = 30
 
@@ -232,12 +234,21 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
             raise msgspec.ValidationError(
                 f"rg.level_scores needs four rising scores >= 1 (low, medium, high, severe), got {cuts}")
         levels = self.score_levels
+        if levels is None:
+            levels = list(DEFAULT_SCORE_LEVELS)
+        elif levels == list(DEFAULT_SCORE_LEVELS):
+            self.score_levels = None
         if len(levels) != 4 or any(not 1 <= c <= 10_000 for c in levels) or levels != sorted(set(levels)):
             raise msgspec.ValidationError(
                 f"rg.score_levels needs four rising scores in basis points from 1 to 10000 (low, medium, high, "
                 f"severe; 1500 is a probability of 0.15), got {levels}")
         if not self.variants or len(set(self.variants)) != len(self.variants):
             raise msgspec.ValidationError(f"rg.variants needs at least one name and no repeats, got {self.variants}")
+
+    @property
+    def levels(self) -> list[int]:
+        """The score (basis points) at which low, medium, high and severe begin."""
+        return self.score_levels if self.score_levels is not None else list(DEFAULT_SCORE_LEVELS)
 
 
 class JurisdictionRules(Struct, forbid_unknown_fields=True, omit_defaults=True):

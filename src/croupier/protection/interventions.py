@@ -44,8 +44,8 @@ def variant_for(player_id: str, variants: list[str]) -> str:
 def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
     """The interventions the current level calls for that have not been taken recently: the
     same kind at most once per `repeat_after_days`, and again only on fresh evidence (a
-    score at or above the kind's level since the last one: a level held by memory or by an
-    open case does not repeat them); one open human case and one hard stop at a time, and
+    score at or above the kind's level after the last one and within the last
+    `repeat_after_days`: a level held by memory or by an open case does not repeat them); one open human case and one hard stop at a time, and
     neither again after a review without fresh evidence since it; no soft message when a
     firm one goes out at the same moment (it carries the suggested limit too)."""
     rank = RANK[p.risk_level]
@@ -63,7 +63,8 @@ def due(p: ProtectionState, rules: RgRules, at_us: int) -> list[str]:
         if kind in ("human", "hard_stop") and p.reviewed_us and fresh <= p.reviewed_us:
             continue
         last = next((i for i in reversed(p.interventions) if i.kind == kind), None)
-        if last is not None and (at_us - last.at_us < rules.repeat_after_days * DAY_US or fresh <= last.at_us):
+        repeat = rules.repeat_after_days * DAY_US
+        if last is not None and (at_us - last.at_us < repeat or fresh <= max(last.at_us, at_us - repeat)):
             continue
         out.append(kind)
     if "soft" in out and "firm" in out:

@@ -252,7 +252,7 @@ def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
         level = LEVELS[max(rank, floor)]
         if level != p.risk_level:
             _record(p, due, level, names, points, in_force.version, "calm")
-    raw = RANK[level_for(p.risk_bp, rg.score_levels)]
+    raw = RANK[level_for(p.risk_bp, rg.levels)]
     memory = observed(memory, raw, at_us)
     p.risk_memory = memory
     floor = case_floor(p)                          # a review folded at this event closed the cases
@@ -321,7 +321,7 @@ def held(p: ProtectionState, at_us: int, rg: RgRules) -> str | None:
     """Why the level at `at_us` stands above what the last score alone reaches: an open RG
     case, or memory (no `calm_days` of calm yet); as a reason code, None when it does not."""
     level = level_at(p, at_us)
-    raw = level_for(p.risk_bp, rg.score_levels)
+    raw = level_for(p.risk_bp, rg.levels)
     if RANK[level] <= RANK[raw]:
         return None
     trail = _trail(p)
@@ -351,8 +351,8 @@ def explain(p: ProtectionState, at_us: int, rg: RgRules | None = None) -> dict[s
 
     return {
         "score": round(p.risk_bp / 10_000, 4), "score_bp": p.risk_bp, "score_text": f"{p.risk_bp / 10_000:.2f}",
-        "level": level, "score_level": level_for(p.risk_bp, rg.score_levels),
-        "score_levels": list(rg.score_levels), "calm_days": rg.calm_days,
+        "level": level, "score_level": level_for(p.risk_bp, rg.levels),
+        "score_levels": rg.levels, "calm_days": rg.calm_days,
         "peak_level": peak, "peak_at": _iso(peak_us),
         "held": None if code is None else {"code": code, "text": text_of(code)},
         "contributions": [{"input": name, "value": value, "log_odds": lo / 100, "share": round(lo / total, 3),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.compliance.document import InvalidDocument, expanded, parse_document
+from croupier.compliance.rules import DEFAULT_SCORE_LEVELS
 
 _INT = re.compile(r"^[+-]?\d{1,9}$")
 KINDS = ("deposit", "loss", "wager", "session_time")
@@ -38,7 +39,7 @@ class Field:
     - kinds: the limit kinds checked (a list),
     - bool: a check box,
     - hours: [start, end) hours, both empty for none,
-    - scores: four rising scores."""
+    - scores: four rising scores (basis points of the risk score)."""
 
     path: str
     label: str
@@ -112,10 +113,15 @@ GROUPS: tuple[Group, ...] = (
                  "(0-23 and 0-24; 22 until 8 crosses midnight). Both empty: no quiet hours.",
                  "hours", unit="hours, local time", nullable=True))),
     Group("rg", "RG thresholds",
-          "The risk scores at which each RG level begins, and the interventions each level triggers.",
-          (Field("rg.level_scores", "Risk scores where each level begins",
-                 "Four rising whole numbers of at least 1: the score at which low, medium, high and "
-                 "severe begin.", "scores", unit="risk score"),
+          "The risk scores at which each RG level begins, how long a level is kept, and the "
+          "interventions each level triggers.",
+          (Field("rg.score_levels", "Risk scores where each level begins",
+                 "Four rising whole numbers from 1 to 10000: the risk score (a probability, in "
+                 "basis points: 1500 is 0.15) at which low, medium, high and severe begin.",
+                 "scores", unit="basis points"),
+           Field("rg.calm_days", "Calm days before a level comes down",
+                 "A level comes down one step only after this many days without a score at or "
+                 "above its threshold (1-365).", "int", unit="days"),
            Field("rg.soft_at", "Safer-play message from",
                  "A safer-play message and a suggested deposit limit: " + _RG_LEVEL_HELP, "level", nullable=True),
            Field("rg.firm_at", "Firm intervention from",
@@ -178,6 +184,10 @@ def _entry(path: str) -> tuple[str, str]:
     return table, key
 
 
+# Settings whose default is "absent" in the document, and what that default is.
+SPELLED_OUT: dict[str, Any] = {"rg.score_levels": list(DEFAULT_SCORE_LEVELS)}
+
+
 def values(document: Mapping[str, Any], market: str) -> dict[str, Any]:
     """The form's inputs for a market of `document`, defaults spelled out: input name ->
     text (a list of checked kinds for `kinds`)."""
@@ -189,6 +199,8 @@ def values(document: Mapping[str, Any], market: str) -> dict[str, Any]:
             value = (_get(rules, table) or {}).get(key)
         else:
             value = _get(rules, f.path)
+        if value is None and f.path in SPELLED_OUT:
+            value = SPELLED_OUT[f.path]
         if f.kind == "kinds":
             out[f.path] = list(value or [])
         elif f.kind == "bool":
