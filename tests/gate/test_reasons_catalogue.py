@@ -20,14 +20,15 @@ from croupier.compliance import gate, reasons
 from croupier.compliance.reasons import CATALOGUE, INTERVENTIONS, duration, explain, explain_all, in_words, sentence
 from croupier.ledger import fx, guards, legs
 from croupier.privacy import tipping_off
-from croupier.protection import interventions, limits_check, markers
+from croupier.protection import interventions, limits_check, markers, risk
 from croupier.web.render import reason as reason_filter, reasons as reasons_filter
 
 SRC = Path(croupier.__file__).parent
 EMITTERS = {gate: "compliance/gate.py", legs: "ledger/legs.py", guards: "ledger/guards.py", fx: "ledger/fx.py",
             limits_check: "protection/limits_check.py", money_of_record: "api/money_of_record.py",
             tipping_off: "privacy/tipping_off.py"}
-DECLARED = sorted({code for module in EMITTERS for code in module.REASON_CODES} | set(markers.MARKERS))
+DECLARED = sorted({code for module in EMITTERS for code in module.REASON_CODES} | set(markers.MARKERS)
+                  | set(risk.REASON_CODES))
 
 # A real code for every parameterised pattern, and the words its parameters must become.
 EXAMPLES = {
@@ -47,6 +48,10 @@ EXAMPLES = {
     "quiet_hours:<start>-<end>": ("quiet_hours:21-9", "quiet hours where the player lives (21:00 to 09:00 their local"),
     "message_cap:<n>/day": ("message_cap:3/day", "already received 3 promotional messages today"),
     "no_consent:<channel>": ("no_consent:sms", "has not given marketing consent for sms"),
+    "rg_held_calm:<level>:<days>d:<until>": ("rg_held_calm:high:30d:2027-01-02",
+                                             "held at high until 2027-01-02: a level comes down one step only "
+                                             "after 30 calm days"),
+    "rg_held_case:<level>": ("rg_held_case:severe", "held at severe by an open RG case until an RG officer"),
     "stale_data:<minutes>min><limit>min": ("stale_data:4577min>60min",
                                            "the player's data was 76 hours old; promotions wait for data under "
                                            "1 hour old"),

@@ -14,6 +14,16 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
     before = app_client.get("/v1/players/p1").json()["protection"]
     assert before["risk_level"] == "severe" and before["deposits_blocked"] is True
     assert before["open_cases"] == 1
+    risk = before["risk"]                                    # the score, the peak and what raised it
+    assert (risk["level"], risk["score_level"], risk["peak_level"], risk["held"]) == ("severe", "severe", "severe", None)
+    assert risk["score"] >= 0.8 and risk["score_text"] == f"{risk['score']:.2f}"
+    assert risk["model_version"] == "scorecard-2026.12" and risk["config_version"]
+    odds = [c["log_odds"] for c in risk["contributions"]]
+    assert odds and odds == sorted(odds, reverse=True) and abs(sum(c["share"] for c in risk["contributions"]) - 1) < 0.01
+    assert any(c["input"] == "marker:distress" and c["text"].startswith("marker distress at severity")
+               for c in risk["contributions"])
+    assert before["risk_history"][0]["model_version"] == "scorecard-2026.12"
+    assert before["risk_history"][0]["cause"] == "score"
 
     runtime = app_client.app.state.runtime
     with runtime.db.engine.begin() as conn:

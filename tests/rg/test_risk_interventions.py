@@ -52,7 +52,12 @@ def test_level_transitions_are_recorded_with_their_markers():
     assert p.state.protection.risk_since_us == history[-1][0]
     changes = p.signals("rg_risk_changed")
     assert [s.detail for s in changes] == ["low", "medium", "severe"]
-    assert "risk medium → severe (score 18)" in changes[-1].explanation
+    prot = p.state.protection
+    assert f"risk medium → severe (score {prot.risk_bp / 10_000:.2f}, marker points 18; peak in 90 days severe)" \
+        in changes[-1].explanation
+    assert prot.risk_bp >= RgRules().levels[3]
+    assert "raised by marker distress at severity 3 (+4.2), marker declined deposits at severity 2 (+2.1)" \
+        in changes[-1].explanation
     assert "5 deposits declined or failed in the last 24 h" in changes[-1].explanation
 
 

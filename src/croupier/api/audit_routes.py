@@ -157,6 +157,10 @@ class WhyAnswer(BaseModel):
     received: bool = Field(description="whether any decision about the action allowed it")
     summary: str = Field(description="the latest decision in one sentence, its reasons in words with their codes")
     decisions: list[WhyDecision] = Field(description="every decision about the action, newest first")
+    risk: dict[str, Any] | None = Field(None, description=(
+        "when a decision was held for RG risk (`rg_risk:*`, `promotions_paused`, `bonus_banned_for_risk:*`): "
+        "the player's risk now: score (0..1), level, the score's own level, the peak level of the last 90 "
+        "days, why the level is held (`held`: code and words) and what raised the score (`contributions`)"))
 
 
 def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[str, Any]:
@@ -215,4 +219,23 @@ def get_audit_export(request: Request, format: Literal["csv", "json"] = "json", 
 def get_why(player_id: str, request: Request, action: str = Query(..., min_length=1,
             description="the action's name: a message template, bonus, mission or tournament"),
             key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
-    return why(request.app.state.runtime.db, player_id, action, aml=sees_aml(request, key))
+    runtime = request.app.state.runtime
+    answer = why(runtime.db, player_id, action, aml=sees_aml(request, key))
+    if any(code.startswith(_RG_REASONS) for d in answer["decisions"] for code in d.get("reasons") or []):
+        answer["risk"] = risk_now(runtime, player_id)
+    return answer
+
+
+_RG_REASONS = ("rg_risk:", "promotions_paused", "bonus_banned_for_risk:")
+
+
+def risk_now(runtime, player_id: str) -> dict[str, Any] | None:  # noqa: ANN001 - Runtime
+    """The player's RG risk explained as of now, under the rules in force (None: no state)."""
+    from croupier.compliance.rules import rules_in_force
+    from croupier.protection.risk import explain
+
+    state = runtime.engine.state_of(player_id)
+    if state is None:
+        return None
+    rg = rules_in_force(runtime.config).of(state.profile.get("jurisdiction")).rg
+    return explain(state.protection, time.time_ns() // 1000, rg)

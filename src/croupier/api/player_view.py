@@ -13,11 +13,12 @@ from croupier.api.money_of_record import money_view
 from croupier.api.runtime import Runtime
 from croupier.compliance.gate import limit_usage
 from croupier.compliance.rates import NO_RATES, RateTable
-from croupier.compliance.rules import rules_for, rules_in_force
+from croupier.compliance.rules import RgRules, rules_for, rules_in_force
 from croupier.engine.react import LIFECYCLE_MESSAGES
 from croupier.events import format_amount
 from croupier.players import compute_features
 from croupier.players.protection_state import active_exclusions
+from croupier.protection.risk import explain as risk_explanation
 from croupier.privacy.tipping_off import decision_for_viewer, timeline_for_viewer
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, outbox
@@ -125,8 +126,10 @@ def _balances(state, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 -
 def _protection(runtime: Runtime, state, now_us: int, aml: bool, money: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
     """The protection view with each money limit's usage from the brand's money of record:
     the figure the wallet view and `/v1/authorize` show."""
+    in_force = rules_in_force(runtime.config)
     view = protection_view(state, now_us, *_register_named(runtime, state), money["figures"],
-                           money["money_of_record"], rules_in_force(runtime.config).rates)
+                           money["money_of_record"], in_force.rates,
+                           in_force.of(state.profile.get("jurisdiction")).rg)
     view["money_of_record"] = money["money_of_record"]
     if not aml:
         view["aml"] = None
@@ -156,14 +159,15 @@ def register_check_view(p, register: str | None, opted_out: bool = False) -> dic
 
 def protection_view(state, now_us: int, register: str | None = None,  # noqa: ANN001 - PlayerState
                     opted_out: bool = False, figures: dict[tuple[str, str], dict[str, str]] | None = None,
-                    mode: str | None = None, rates: RateTable = NO_RATES) -> dict[str, Any]:
+                    mode: str | None = None, rates: RateTable = NO_RATES, rg: RgRules | None = None) -> dict[str, Any]:
     """Limits in force with pending changes, active exclusions, the national register check,
     RG risk with its markers and history, as folded from the log: what the gate sees when it
     decides. `register` is the register the player's market names; `opted_out`, whether the
     rules in force opt the market out of it; `figures` the usage per (limit, currency) from the
     brand's money of record `mode` (`api.money_of_record.money_view`); a limit without one shows
     what the engine folded (converted into the limit's currency at `rates`, as the wallet view
-    converts), unless the ledger keeps the money."""
+    converts), unless the ledger keeps the money. `rg` are the RG rules of the player's market
+    in force (their score levels and calm days explain the level; None: the defaults)."""
     p = state.protection
     limits = []
     for key, view in sorted(p.limits.items()):
@@ -186,12 +190,16 @@ def protection_view(state, now_us: int, register: str | None = None,  # noqa: AN
         "register_check": register_check_view(p, register, opted_out),
         "person_id": p.person_id, "person_evidence": list(p.person_evidence),
         "risk_level": p.risk_level, "risk_since": _iso(p.risk_since_us),
+        "risk": risk_explanation(p, now_us, rg),
         "markers": [{"name": m.name, "severity": m.severity, "first_seen": _iso(m.first_us),
                      "last_seen": _iso(m.last_us), "explanation": m.explanation}
                     for m in sorted(p.markers.values(), key=lambda m: (-m.severity, m.name))],
         "risk_history": [{"at": _iso(entry[0]), "level": entry[1], "markers": list(entry[2]),
                           "score": entry[3] if len(entry) > 3 else None,
-                          "config_version": entry[4] if len(entry) > 4 else None}
+                          "config_version": entry[4] if len(entry) > 4 else None,
+                          "risk_score": entry[5] / 10_000 if len(entry) > 5 else None,
+                          "model_version": entry[6] if len(entry) > 6 else None,
+                          "cause": entry[7] if len(entry) > 7 else None}
                          for entry in reversed(p.risk_history)],
         "interventions": [{"kind": i.kind, "at": _iso(i.at_us), "level": i.level, "markers": list(i.markers),
                            "variant": i.variant, "status": i.status, "config_version": i.config_version or None}

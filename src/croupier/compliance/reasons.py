@@ -179,6 +179,23 @@ def _consent(params: str) -> str | None:
     return f"the player has not given marketing consent for {params.replace('_', ' ')}"
 
 
+_RISK_LEVELS = ("low", "medium", "high", "severe")
+
+
+def _held_calm(params: str) -> str | None:
+    m = re.fullmatch(r"([a-z]{1,10}):(\d{1,3})d:(\d{4}-\d{2}-\d{2})", params)
+    if m is None or m[1] not in _RISK_LEVELS:
+        return None
+    return (f"the risk level is held at {m[1]} until {m[3]}: a level comes down one step only after "
+            f"{m[2]} calm days (no score at or above its threshold), and they have not passed yet")
+
+
+def _held_case(params: str) -> str | None:
+    if params not in _RISK_LEVELS:
+        return None
+    return f"the risk level is held at {params} by an open RG case until an RG officer reviews it"
+
+
 def _register_named(template: str) -> Callable[[str], str | None]:
     def render(params: str) -> str | None:
         return template.format(name=params) if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", params) else None
@@ -278,6 +295,11 @@ _ENTRIES = (
                                "baseline"),
     Entry("limit_increase", "limit increases: requests to raise or remove a limit"),
     Entry("distress", "distress: support messages with words of distress"),
+    # why a risk level stands above what the score alone reaches (protection.risk, memory)
+    Entry("rg_held_calm:<level>:<days>d:<until>", "the risk level is held by memory: a level comes down one step "
+          "only after a period of calm days, which has not passed yet", _held_calm),
+    Entry("rg_held_case:<level>", "the risk level is held by an open RG case until an RG officer reviews it",
+          _held_case),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.
@@ -294,7 +316,8 @@ EXAMPLES = ("unknown_action_kind:jackpot", "under_age:17<18", "excluded:self_exc
             "near_limit:deposit:week:85%", "near_limit:loss:month:no_rate", "kyc:expired", "marketing_banned:NL",
             "bonus_banned:CA-ON", "bonus_first_deposit_only:SE", "bonus_banned_for_risk:medium",
             "promotions_banned_under:25", "quiet_hours:22-8", "message_cap:3/day", "no_consent:sms",
-            "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS")
+            "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS",
+            "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high")
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
 INTERVENTIONS: dict[str, Entry] = {e.head: e for e in _INTERVENTIONS}

@@ -48,6 +48,10 @@ def _markers_text(state: PlayerState, names: list[str] | None = None) -> str:
                      for n in chosen if n in markers)
 
 
+_CAUSE_WORDS = {"calm": "; came down a step after the calm days", "review": "; an RG officer's review closed the case "
+                "that held it", "case": "; held by an open RG case"}
+
+
 def rg_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signal]:
     p, pid, cause = state.protection, state.player_id, event.event_id
     out = []
@@ -56,9 +60,16 @@ def rg_signals(state: PlayerState, event: Event, facts: list[str]) -> list[Signa
         raised = [n for n, m in sorted(p.markers.items()) if m.last_us == at]
         out.append(Signal("rg_marker", pid, cause, _markers_text(state, raised)))
     if RISK_CHANGED in facts and p.risk_history:
-        level, names, score = p.risk_history[-1][1:4]
+        entry = p.risk_history[-1]
+        level, names, points = entry[1:4]
         before = p.risk_history[-2][1] if len(p.risk_history) > 1 else "none"
-        text = f"risk {before} → {level} (score {score})"
+        cause_words = _CAUSE_WORDS.get(entry[7] if len(entry) > 7 else "", "")
+        text = (f"risk {before} → {level} (score {p.risk_bp / 10_000:.2f}, marker points {points}; "
+                f"peak in 90 days {p.peak_level}{cause_words})")
+        if p.risk_top:
+            from croupier.protection.risk import contribution_words
+
+            text += "; raised by " + ", ".join(contribution_words(n, v, lo / 100) for n, v, lo in p.risk_top)
         if names:
             text += ": " + _markers_text(state, names)
         out.append(Signal("rg_risk_changed", pid, cause, text, level))
