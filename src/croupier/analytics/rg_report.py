@@ -56,8 +56,9 @@ def rg_effectiveness(states: Iterable[PlayerState], now_us: int, follow_days: in
                      rules: RulesInForce | None = None) -> list[EffectivenessRow]:
     """Rows per (kind, variant), sorted. `decisions` are gate decision bodies from the audit
     log (`Decision.as_dict()`); only the safer-play ones of RG interventions are counted.
-    `rules` (the configuration in force; None: the presets) cut the later risk levels, so
-    "de-escalated" is judged by today's cut scores."""
+    "De-escalated" is the level `follow_days` later (`level_at`, with the memory rules: a
+    level comes down only after `rg.calm_days`, so judge with `follow_days` above them).
+    `rules` is kept for callers; the calm days come from the version that folded each moment."""
     window = follow_days * DAY_US
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {
         "n": 0, "players": set(), "lag": [], "followed": 0, "down": 0, "acted": 0, "to_action": []})

@@ -24,7 +24,7 @@ def bench_ingest_command(
     shadow: Annotated[str | None, typer.Option(
         "--shadow", help="A JSON merge patch against the configuration in force, proposed and run in shadow "
                          "on the live stream for the whole run, e.g. '{\"jurisdictions\": {\"SE\": "
-                         "{\"rg\": {\"level_scores\": [1, 3, 6, 10]}}}}'.")] = None,
+                         "{\"rg\": {\"score_levels\": [300, 700, 3000, 7000]}}}}'.")] = None,
 ) -> None:
     """Simulated events through the whole pipeline (validate, store durably, features,
     detectors, reactions, gate, audit) on embedded SQLite, on one core; with --shadow, a

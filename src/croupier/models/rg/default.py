@@ -26,9 +26,11 @@ distress at severity 3 near the old "high" (rules.DEFAULT_SCORE_LEVELS). On real
 markers added little beyond how much a player played, so the measures carry most of the
 weight.
 
-The intercept is derived, not chosen: it puts an ordinary player (REFERENCE) at BASE_RATE,
-the share of players with harm the levels are cut around. Change a weight and the intercept
-follows; change anything and change VERSION too (decisions record it). docs/rg-markers.md,
+Each measure counts only above an ordinary player's value (REFERENCE, the term's `center`),
+so quieter play never lowers the score and the explanation lists only what is above the
+ordinary. The intercept is derived, not chosen: it puts an ordinary player at BASE_RATE, the
+share of players with harm the levels are cut around. Change a weight or a center and the
+intercept follows; change anything and change VERSION too (decisions record it). docs/rg-markers.md,
 "The risk score", has the table.
 """
 
