@@ -84,3 +84,26 @@ def test_the_review_form_on_the_player_page(app_client, make_event) -> None:  # 
     assert runtime.engine.state_of("p1").protection.deposits_blocked is False
     page = app_client.get("/players/p1", cookies={"croupier_session": olga_token}, headers=no_key).text
     assert 'id="open-cases"' not in page and 'id="lift_hard_stop"' not in page
+
+
+def test_why_a_promotion_was_held_for_risk_explains_the_risk(app_client, make_event) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    events = make_event.at_severe_risk()
+    events.append(make_event("payment.deposit", timedelta(minutes=-30), transaction_id="p1-ok", amount="100.00",
+                             currency="SEK", status="approved", method="card"))
+    assert app_client.post("/v1/events", content=json.dumps(events)).status_code == 200
+    got = app_client.get("/v1/players/p1/why", params={"action": "first_deposit_thanks"}).json()
+    assert got["received"] is False and "promotions_paused" in got["decisions"][0]["reasons"]
+    risk = got["risk"]
+    assert risk["level"] == "severe" and risk["score"] >= 0.8 and risk["peak_level"] == "severe"
+    assert any(c["input"] == "marker:distress" for c in risk["contributions"])
+    # an action held for no RG reason carries no risk section
+    from conftest import EventFactory
+
+    calm = EventFactory(player_id="p2")
+    assert app_client.post("/v1/events", content=json.dumps([calm.registered()])).status_code == 200
+    welcome = app_client.get("/v1/players/p2/why", params={"action": "welcome"}).json()
+    assert welcome["decisions"] and not any(r.startswith(("rg_risk", "promotions_paused"))
+                                            for d in welcome["decisions"] for r in d["reasons"])
+    assert welcome.get("risk") is None
