@@ -51,11 +51,12 @@ GRAY = "Gray et al. 2012"
 DRAGICEVIC = "Dragicevic et al. 2015"
 MARKERS_SOURCE = "Croupier marker weights (money chased 3, play time 2, context 1, distress 4 points)"
 
-# An ordinary player: bets on a quarter of days, 2.5 bets of 4 EUR per betting day, one product,
-# stakes that vary as a casual bettor's do, no trend, a modest loss, two deposits a month.
+# An ordinary player: bets on a quarter of days, 2.5 bets of 4 EUR per betting day, stakes that
+# vary as a casual bettor's do, no trend, a modest loss, two deposits a month, and two game
+# categories (sports and one casino category: the categories count separately).
 REFERENCE: dict[str, float] = {
     "stake_per_active_day_30": 10.0, "bets_per_active_day_30": 2.5, "active_days_30": 7.5,
-    "active_days_90": 22.5, "stake_cv_30": 0.8, "stake_trend_30": 0.0, "products_30": 1.0,
+    "active_days_90": 22.5, "stake_cv_30": 0.8, "stake_trend_30": 0.0, "products_30": 2.0,
     "net_loss_30": 10.0, "loss_to_deposit_30": 0.5, "deposit_count_30": 2.0,
 }
 
@@ -68,8 +69,9 @@ _MEASURE_TERMS = _centred(
     # intensity
     Term("stake_per_active_day_30", 0.30, "log1p", None,
          f"{LABRIE}; {GRAY}: stakes per betting day set the most involved and the RG-triggered players apart"),
-    Term("bets_per_active_day_30", 0.10, "log1p", None,
-         f"{LABRIE}: bets per betting day (median 2.5); weighed lightly, casino rounds are many by nature"),
+    Term("bets_per_active_day_30", 0.05, "log1p", None,
+         f"{LABRIE}: bets per betting day (median 2.5); weighed lightly: casino rounds are many by nature, and "
+         f"stakes per day carry the intensity"),
     # frequency: days counted over the whole window, so a new player's first day is not daily play
     Term("active_days_30", 0.06, "linear", 30.0,
          f"{LABRIE}; {BRAVERMAN}: the share of days with a bet (median about 23 %), the strongest single sign"),
@@ -81,8 +83,9 @@ _MEASURE_TERMS = _centred(
     Term("stake_trend_30", 0.6, "log1p", 5.0,
          f"{BRAVERMAN}: an increasing trajectory of stakes (only a rise counts)"),
     # breadth
-    Term("products_30", 0.35, "linear", 8.0,
-         f"{CROSS}; {GRAY}: playing more products"),
+    Term("products_30", 0.3, "linear", 8.0,
+         f"{CROSS}; {GRAY}: playing more products (game categories: a bettor who also plays one casino "
+         f"category is ordinary)"),
     # money lost and deposited
     Term("net_loss_30", 0.08, "log1p", None,
          f"{DRAGICEVIC}: larger net losses among players who reported problems"),
