@@ -24,6 +24,7 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
                for c in risk["contributions"])
     assert before["risk_history"][0]["model_version"] == "scorecard-2026.12"
     assert before["risk_history"][0]["cause"] == "score"
+    assert {i["model_version"] for i in before["interventions"]} == {"scorecard-2026.12"}
 
     runtime = app_client.app.state.runtime
     with runtime.db.engine.begin() as conn:

@@ -202,7 +202,8 @@ def protection_view(state, now_us: int, register: str | None = None,  # noqa: AN
                           "cause": entry[7] if len(entry) > 7 else None}
                          for entry in reversed(p.risk_history)],
         "interventions": [{"kind": i.kind, "at": _iso(i.at_us), "level": i.level, "markers": list(i.markers),
-                           "variant": i.variant, "status": i.status, "config_version": i.config_version or None}
+                           "variant": i.variant, "status": i.status, "config_version": i.config_version or None,
+                           "model_version": i.model_version or None}
                           for i in reversed(p.interventions)],
         "open_cases": sum(1 for i in p.interventions if i.status == "open"),
         "promotions_paused": p.promotions_paused, "deposits_blocked": p.deposits_blocked,

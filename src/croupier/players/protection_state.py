@@ -63,6 +63,7 @@ class InterventionView(Struct, omit_defaults=True):
     variant: str = ""
     status: str = "done"                        # human cases: "open" until reviewed
     config_version: str = ""                    # the configuration version whose rules called for it
+    model_version: str = ""                     # the RG model whose score set the level (protection.risk)
 
 
 class RgTrack(Struct, omit_defaults=True):

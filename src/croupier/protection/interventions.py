@@ -92,7 +92,8 @@ def intervene(state: PlayerState, event: Event, at_us: int, rules: RgRules, fact
     for kind in kinds:
         view = InterventionView(kind=kind, at_us=at_us, level=p.risk_level, cause_event_id=event.event_id,
                                 alert_us=alert, markers=list(markers), variant=variant,
-                                status="open" if kind == "human" else "done", config_version=config_version)
+                                status="open" if kind == "human" else "done", config_version=config_version,
+                                model_version=p.risk_model)
         p.interventions.append(view)
         taken.append(view)
     if len(p.interventions) > KEEP:
