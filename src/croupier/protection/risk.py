@@ -250,8 +250,8 @@ def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
     memory, steps = calm_steps(_memory(p), at_us, rg.calm_days * DAY_US)
     for due, rank in steps:                       # calm steps the clock made since the last score
         level = LEVELS[max(rank, floor)]
-        if level != p.risk_level:
-            _record(p, due, level, names, points, in_force.version, "calm")
+        if level != p.risk_level:   # no markers named: they are as of now, not of the moment it fell due
+            _record(p, due, level, [], points, in_force.version, "calm")
     raw = RANK[level_for(p.risk_bp, rg.levels)]
     memory = observed(memory, raw, at_us)
     p.risk_memory = memory
