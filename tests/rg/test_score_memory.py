@@ -208,3 +208,14 @@ def test_level_at_equals_the_fold_at_events_and_between_them(seed: int) -> None:
             assert level_at(final, mid) == expected, (mid, expected)
     assert all(RANK[h[1]] >= 0 for h in history)
     assert isinstance(ProtectionState().risk_bp, int)
+
+
+def test_contributions_read_in_plain_words() -> None:
+    from croupier.protection.risk import contribution_words
+
+    assert contribution_words("stake_per_active_day_30", 412.3, 0.94) == "stakes per betting day 412 EUR (+0.9)"
+    assert contribution_words("active_days_30", 30.0, 1.35) == "betting days 30 of the last 30 (+1.4)"
+    assert contribution_words("stake_trend_30", math.log(3), 0.6) == \
+        "stakes of the last 15 days against the 15 before ×3.0 (+0.6)"
+    assert contribution_words("marker:loss_chasing", 2.0, 2.1) == "marker loss chasing at severity 2 (+2.1)"
+    assert contribution_words("some_new_measure", 1.5, 0.2) == "some new measure 1.50 (+0.2)"
