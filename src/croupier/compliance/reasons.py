@@ -278,6 +278,14 @@ _ENTRIES = (
                                "baseline"),
     Entry("limit_increase", "limit increases: requests to raise or remove a limit"),
     Entry("distress", "distress: support messages with words of distress"),
+    # absolute RG markers (protection.intensity): play in absolute terms, not against the player's past
+    Entry("intensity", "intensity: high stakes or many bets per betting day over the last 30 or 90 days"),
+    Entry("frequency", "frequency: betting on most days over the last 30 and 90 days"),
+    Entry("net_loss", "net loss: large losses (stakes minus wins) over the last 30 or 90 days, and most of the "
+                      "money deposited lost"),
+    Entry("stake_trajectory", "stake trajectory: stakes rising steeply within a month, often with widely "
+                              "varying stakes"),
+    Entry("product_breadth", "product breadth: many kinds of game played in the last 30 days"),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.
