@@ -24,9 +24,9 @@ import math
 from collections.abc import Callable
 
 from croupier.compliance.rules import PERCENTILES, MarkerConfig
-from croupier.events import Event
+from croupier.events import CasinoBet, Event, SportsBetPlaced
 from croupier.players.config import FeatureConfig
-from croupier.players.state import PlayerState
+from croupier.players.state import DAY_US, PlayerState
 from croupier.protection.detecting import Detector, Hit, grade, money
 from croupier.protection.measures import eur_scale, measures
 
@@ -38,8 +38,14 @@ ABSOLUTE = ("intensity", "frequency", "net_loss", "stake_trajectory", "product_b
 _last: tuple = (None, -1, -1, None, {})
 
 
-def play_measures(state: PlayerState, at_us: int, features: FeatureConfig) -> dict[str, float]:
+def play_measures(state: PlayerState, event: Event, at_us: int, features: FeatureConfig) -> dict[str, float]:
+    """The measures the detectors grade. On a day's first bet they are taken as of the end of
+    the day before: the day that has just begun holds one bet, and counting it as a betting
+    day would understate every per-betting-day measure at the very moment (for feeds without
+    sessions, the only moment) they are checked. Otherwise as of the event."""
     global _last
+    if isinstance(event, (CasinoBet, SportsBetPlaced)):
+        at_us = at_us // DAY_US * DAY_US - 1
     held = _last
     if held[0] is state and held[1] == state.event_count and held[2] == at_us and held[3] is features:
         return held[4]
@@ -86,7 +92,7 @@ def intensity(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
               features: FeatureConfig) -> Hit | None:
     """Stakes or bets per betting day over 30 and 90 days above the jurisdiction's cuts (or
     the operator's percentiles). Severity 3 only when the player also plays on most days."""
-    m = play_measures(state, at_us, features)
+    m = play_measures(state, event, at_us, features)
     severity, parts, tops = 0, [], []
     for window in (30, 90):
         days = m[f"active_days_{window}"]
@@ -120,7 +126,7 @@ def frequency(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
     """The share of days with a bet over 30 days (90 beside it), for accounts at least
     `frequency_min_tenure_days` old; at most 1 in the first month or when the daily stakes
     are small, at most 2 unless the stakes per betting day are intensive too."""
-    m = play_measures(state, at_us, features)
+    m = play_measures(state, event, at_us, features)
     tenure = m["tenure_days"]
     if tenure < cfg.frequency_min_tenure_days:
         return None
@@ -155,7 +161,7 @@ def net_loss(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
              features: FeatureConfig) -> Hit | None:
     """Stakes minus wins over 30 and 90 days above the cuts (or the percentiles); one step
     less when the player lost less than `net_loss_min_share_pct` of what they deposited."""
-    m = play_measures(state, at_us, features)
+    m = play_measures(state, event, at_us, features)
     n30, n90 = m["net_loss_30"], m["net_loss_90"]
     severity = max(grade(n30, cfg.net_loss_30_eur), grade(n90, cfg.net_loss_90_eur))
     level, top = _top(cfg, "net_loss_30", n30, lambda c: _eur(c, state, features))
@@ -180,7 +186,7 @@ def stake_trajectory(state: PlayerState, event: Event, at_us: int, cfg: MarkerCo
     """Stakes rising: the later half of the last 30 days (of the tenure, in the first weeks)
     against the earlier half; one step more with highly variable stakes (the increasing,
     variable first month of Braverman & Shaffer 2012). Severity 3 takes both."""
-    m = play_measures(state, at_us, features)
+    m = play_measures(state, event, at_us, features)
     tenure = m["tenure_days"]
     later = m["stakes_later_half_30"]
     if (tenure < cfg.trajectory_min_tenure_days or later < cfg.trajectory_min_stakes_eur
@@ -205,7 +211,7 @@ def product_breadth(state: PlayerState, event: Event, at_us: int, cfg: MarkerCon
                     features: FeatureConfig) -> Hit | None:
     """Many products (game categories, sports one) in 30 days: 1 alone, 2 with intensive
     stakes too (Braverman et al. 2013), never more."""
-    m = play_measures(state, at_us, features)
+    m = play_measures(state, event, at_us, features)
     products = m["products_30"]
     severity = grade(products, cfg.breadth_products)
     if not severity:
