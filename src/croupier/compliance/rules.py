@@ -234,8 +234,8 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # earlier half, one step more with highly variable stakes (Braverman & Shaffer 2012)
     trajectory_ratio_pct: Cuts = msgspec.field(default_factory=lambda: [300, 500, 1000])
     trajectory_min_stakes_eur: int = 500        # in the later half
-    trajectory_min_tenure_days: int = 7
-    trajectory_min_early_days: int = 2          # betting days in the earlier half
+    trajectory_min_tenure_days: int = 14
+    trajectory_min_early_days: int = 3          # betting days in the earlier half
     trajectory_cv_pct: int = 150                # coefficient of variation of stakes x 100
     # product breadth: game categories (sports one) with a bet in 30 days; 1 alone, 2 with intensity
     breadth_products: Cuts = msgspec.field(default_factory=lambda: [4, 5, 7])
