@@ -158,7 +158,9 @@ def test_rising_and_variable_stakes_in_the_first_weeks():
             p.bet(at(d, minutes=i), stake)
     marker = p.markers["stake_trajectory"]
     assert marker.severity == 3
-    assert "the account's first weeks" in marker.explanation and "rising and variable" in marker.explanation
+    assert marker.explanation == ("stakes in the later half of the last 19 days (the account's first weeks) 9.5× "
+                                  "the earlier half (3,825 EUR in the later half); stake variation (CV) 1.68 ≥ "
+                                  "1.50: rising and variable")
     steady = eur_player("steady")
     play(steady, range(20), "20.00", bets=20)           # 400 EUR every day: level
     assert "stake_trajectory" not in steady.markers
