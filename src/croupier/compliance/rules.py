@@ -247,11 +247,11 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
         "intensity": 30, "frequency": 30, "net_loss": 30, "stake_trajectory": 30, "product_breadth": 30})
     # the risk score adds weight x effective severity per marker: money chased or clawed back
     # counts 3, play time 2, context (late hours, stake swings) 1, words of distress 4; the
-    # absolute markers: sustained money (intensity, net loss, rising stakes) 2, frequency and
-    # breadth 1 (they mean harm only beside the others)
+    # absolute markers 1 each: they raise a level together with other evidence (a high roller
+    # is intensive, not harmed; docs/rg-markers.md measures what weight 2 would cost)
     weights: dict[str, int] = msgspec.field(default_factory=lambda: {
         "default": 3, "session_escalation": 2, "late_night": 1, "stake_variability": 1, "distress": 4,
-        "intensity": 2, "frequency": 1, "net_loss": 2, "stake_trajectory": 2, "product_breadth": 1})
+        "intensity": 1, "frequency": 1, "net_loss": 1, "stake_trajectory": 1, "product_breadth": 1})
 
 
 

@@ -34,8 +34,9 @@ ABSOLUTE = ("intensity", "frequency", "net_loss", "stake_trajectory", "product_b
 
 # The last measures computed: the five detectors run on the same (state, event, moment) and
 # share one `measures` call. Keyed on the state object itself (held, so its id cannot be
-# reused), its event count and the moment: a later event or another state recomputes.
-_last: tuple = (None, -1, -1, None, {})
+# reused), its event count and log position, and the moment: a later event or another state
+# recomputes.
+_last: tuple = (None, -1, -1, -1, None, {})
 
 
 def play_measures(state: PlayerState, event: Event, at_us: int, features: FeatureConfig) -> dict[str, float]:
@@ -47,10 +48,11 @@ def play_measures(state: PlayerState, event: Event, at_us: int, features: Featur
     if isinstance(event, (CasinoBet, SportsBetPlaced)):
         at_us = at_us // DAY_US * DAY_US - 1
     held = _last
-    if held[0] is state and held[1] == state.event_count and held[2] == at_us and held[3] is features:
-        return held[4]
+    if (held[0] is state and held[1] == state.event_count and held[2] == state.last_seq and held[3] == at_us
+            and held[4] is features):
+        return held[5]
     found = measures(state, at_us, features)
-    _last = (state, state.event_count, at_us, features, found)
+    _last = (state, state.event_count, state.last_seq, at_us, features, found)
     return found
 
 
