@@ -65,7 +65,7 @@ def test_intensity_grades_stakes_per_betting_day_but_not_to_3_without_frequent_p
     play(p, range(40), "1500.00", every=3)              # 1,500 EUR a betting day, one day in three
     marker = p.markers["intensity"]
     assert marker.severity == 2
-    assert "1,500 EUR staked and 1 bets per betting day over the last 30 days (10 betting days)" in marker.explanation
+    assert "1,500 EUR staked and 1.0 bets per betting day over the last 30 days (10 betting days)" in marker.explanation
     assert "over the last 90 days (13 betting days)" in marker.explanation
     big = eur_player("big")
     play(big, range(40), "4000.00", every=3)            # above the third cut: still 2, said so
@@ -85,9 +85,9 @@ def test_intensity_and_frequency_together_reach_the_strongest_grade():
 
 def test_intensity_counts_bets_per_betting_day_too():
     p = eur_player()
-    play(p, range(10), "0.20", bets=520, every=2)        # 520 spins a betting day
+    play(p, range(10), "0.10", bets=820, every=2)        # 820 spins a betting day
     assert p.markers["intensity"].severity == 2
-    assert "520 bets per betting day" in p.markers["intensity"].explanation
+    assert "82 EUR staked and 820 bets per betting day" in p.markers["intensity"].explanation
 
 
 def test_intensity_in_the_players_currency_with_the_eur_equivalent():

@@ -220,7 +220,7 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # intensity: stakes (or bets) per betting day over 30 and over 90 days
     intensity_min_active_days: int = 4          # betting days in the window before it is graded
     intensity_stake_eur: Cuts = msgspec.field(default_factory=lambda: [300, 1000, 3000])
-    intensity_bets: Cuts = msgspec.field(default_factory=lambda: [200, 500, 1000])
+    intensity_bets: Cuts = msgspec.field(default_factory=lambda: [300, 800, 1500])
     # frequency: share of days with a bet over 30 (tenure-capped) and 90 days
     frequency_min_tenure_days: int = 14         # younger accounts are not graded at all ...
     frequency_full_tenure_days: int = 30        # ... and at most 1 before this tenure

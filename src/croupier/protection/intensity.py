@@ -64,6 +64,10 @@ def _eur(value: float, state: PlayerState, features: FeatureConfig) -> str:
     return f"{money(round(value * eur_scale(state, features)), state)} (≈{value:,.0f} EUR)"
 
 
+def _count(n: float) -> str:
+    return f"{n:,.1f}" if n < 10 else f"{n:,.0f}"
+
+
 def _top(cfg: MarkerConfig, measure: str, value: float, shown: Callable[[float], str]) -> tuple[int, str]:
     """The severity of `value` against the population percentiles of `measure` (0 without
     them), with the words: 'top 2 % of this operator's players (98th percentile 300 EUR, ...)'."""
@@ -102,7 +106,7 @@ def intensity(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
             continue
         stake, bets = m[f"stake_per_active_day_{window}"], m[f"bets_per_active_day_{window}"]
         severity = max(severity, grade(stake, cfg.intensity_stake_eur), grade(bets, cfg.intensity_bets))
-        parts.append(f"{_eur(stake, state, features)} staked and {bets:,.0f} bets per betting day over the last "
+        parts.append(f"{_eur(stake, state, features)} staked and {_count(bets)} bets per betting day over the last "
                      f"{window} days ({days:.0f} betting days)")
         if window == 30:
             for what, measure, value, shown in (
