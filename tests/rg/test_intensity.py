@@ -224,6 +224,17 @@ def test_population_percentiles_grade_when_configured():
             "4,210 players, as of 2026-03-01)") in p.markers["intensity"].explanation
 
 
+def test_the_share_of_days_is_graded_against_the_population_too():
+    config = _with_markers({"population": POPULATION})
+    for cfg, expected in ((None, None), (config, 1)):
+        p = eur_player(config=cfg)
+        play(p, [d for d in range(45) if d % 7 in (0, 2, 4, 5)], "50.00")   # 4 days a week: 57 %
+        found = p.markers.get("frequency")
+        assert (found.severity if found else None) == expected
+    assert ("days active: top 10 % of this operator's players (90th percentile 50 % of days, 4,210 players, "
+            "as of 2026-03-01)") in p.markers["frequency"].explanation
+
+
 def test_population_cuts_are_validated_with_their_path():
     with pytest.raises(InvalidDocument) as err:
         _with_markers({"population": {**POPULATION, "cuts": {"stake_per_active_day_30": [300.0, 200.0, 900.0]}}})

@@ -70,15 +70,16 @@ class Population:
 
 def population(states: Iterable[PlayerState], as_of_us: int, features: FeatureConfig | None = None,
                jurisdiction: str | None = None) -> dict[str | None, Population]:
-    """Per jurisdiction, the measures of the players with a bet in the 30 days before
-    `as_of_us` (of `jurisdiction` only, when given). Pure."""
+    """Per jurisdiction, the measures of the players with a bet in the 30 whole days before
+    the day of `as_of_us` (of `jurisdiction` only, when given). Pure."""
     features = features or FeatureConfig()
+    complete = as_of_us // DAY_US * DAY_US - 1     # whole days, as the markers measure them at a bet
     out: dict[str | None, Population] = {}
     for state in states:
         code = state.profile.get("jurisdiction")
         if jurisdiction is not None and code != jurisdiction:
             continue
-        m = measures(state, as_of_us, features)
+        m = measures(state, complete, features)
         if not m["active_days_30"]:
             continue
         pop = out.get(code)
