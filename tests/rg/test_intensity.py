@@ -98,6 +98,24 @@ def test_intensity_in_the_players_currency_with_the_eur_equivalent():
     assert "15,000.00 SEK (≈1,500 EUR) staked" in text and p.markers["intensity"].severity == 2
 
 
+def test_the_issues_two_heavy_players_are_no_longer_at_none():
+    """81 betting days of 180 with 116,000 EUR staked on live sports and six 1,500 EUR deposits;
+    21,500 EUR of casino stakes in 15 days. The relative markers left both at "none"."""
+    sports = eur_player("sports")
+    betting_days = [d for d in range(180) if d * 81 // 180 != (d + 1) * 81 // 180][:81]
+    for i, d in enumerate(betting_days):
+        if i % 14 == 0 and i // 14 < 6:
+            sports.deposit(at(d, minutes=-5), "1500.00")
+        sports.send("sports.bet_placed", at(d), bet_id=f"sb{d}", amount=f"{116_000 / 81:.2f}", currency="EUR",
+                    live=True, odds="1.90")
+    casino = eur_player("casino")
+    play(casino, range(15), f"{21_500 / 15 / 20:.2f}", bets=20)
+    for p in (sports, casino):
+        assert p.markers["intensity"].severity == 2
+        assert p.state.protection.risk_level != "none"
+    assert "1,432 EUR staked" in sports.markers["intensity"].explanation
+
+
 # --- frequency -------------------------------------------------------------------------------
 def test_frequency_needs_tenure_and_more_than_small_daily_stakes():
     young = eur_player("young")
