@@ -211,6 +211,7 @@ RULES: list[Rule] = [
     Rule("GET", "/v1/players/{player_id}/rg-case", READ, make=lambda w: {"path": f"/v1/players/{w.at_risk()}/rg-case"}),
     Rule("POST", "/v1/players/{player_id}/rg-case/assignment", PROT, make=_assignment),
     Rule("GET", "/v1/rg/queue", READ, make=fixed("/v1/rg/queue")),
+    Rule("GET", "/v1/rg/population", READ, make=fixed("/v1/rg/population")),
     # -- configuration: proposals over a key need admin; approvals a back-office session -----------
     Rule("GET", "/v1/config/versions", READ, make=fixed("/v1/config/versions")),
     Rule("POST", "/v1/config/versions", ADMIN,

@@ -124,6 +124,33 @@ def get_rg_queue(request: Request, min_level: Literal["low", "medium", "high", "
     return {"min_level": min_level, "assigned": assigned, "players": rows}
 
 
+@router.get("/rg/population", summary="Percentiles of the absolute RG measures over this operator's active "
+            "players, and the configuration patch that would make the markers grade against them",
+            description="Computed from the stored player states (players with a bet in the 30 days before now), "
+                        "per jurisdiction. Nothing changes: propose `patch` as a configuration version "
+                        "(`POST /v1/config/versions`, or `croupier rg percentiles --propose`) for a second "
+                        "officer to approve. `jurisdictions` lists every jurisdiction found; `skipped` why one "
+                        "is not in the patch (too few players, not in the configuration).",
+            responses={404: {"description": "`jurisdiction` is not a jurisdiction of the configuration in force"}})
+def get_rg_population(request: Request, jurisdiction: str | None = Query(None, max_length=32),
+                      min_players: int = Query(200, ge=1, le=1_000_000),
+                      _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    import time
+
+    from croupier.compliance.document import in_force_document
+    from croupier.protection import population
+
+    runtime = _runtime(request)
+    known = in_force_document(runtime.config).jurisdictions
+    if jurisdiction is not None and jurisdiction not in known:
+        raise HTTPException(404, detail={"field": "jurisdiction", "value": jurisdiction,
+                                         "message": f"not a jurisdiction of configuration {runtime.config.version}"})
+    now_us = time.time_ns() // 1000
+    with runtime.fresh() as conn:
+        found = population.compute(conn, now_us, runtime.config.features, jurisdiction)
+    return {"config_version": runtime.config.version, **population.report(found, now_us, known, min_players)}
+
+
 @router.get("/stats/dashboard", summary="Live figures: events/s, active players, deposits and GGR today")
 def get_dashboard(request: Request, _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
     with _runtime(request).fresh() as conn:

@@ -300,6 +300,14 @@ _ENTRIES = (
           "only after a period of calm days, which has not passed yet", _held_calm),
     Entry("rg_held_case:<level>", "the risk level is held by an open RG case until an RG officer reviews it",
           _held_case),
+    # absolute RG markers (protection.intensity): play in absolute terms, not against the player's past
+    Entry("intensity", "intensity: high stakes or many bets per betting day over the last 30 or 90 days"),
+    Entry("frequency", "frequency: betting on most days over the last 30 and 90 days"),
+    Entry("net_loss", "net loss: large losses (stakes minus wins) over the last 30 or 90 days, and most of the "
+                      "money deposited lost"),
+    Entry("stake_trajectory", "stake trajectory: stakes rising steeply within a month, often with widely "
+                              "varying stakes"),
+    Entry("product_breadth", "product breadth: many kinds of game played in the last 30 days"),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.

@@ -139,6 +139,32 @@ class AmlRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 RiskLevel = Literal["low", "medium", "high", "severe"]
 
+# The measures (protection.measures) the absolute markers grade against population percentiles.
+POPULATION_MEASURES = ("stake_per_active_day_30", "bets_per_active_day_30", "active_share_30", "net_loss_30")
+PERCENTILES = (90.0, 98.0, 99.5)   # severity 1, 2, 3
+
+
+class PopulationCuts(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The operator's own players' percentiles of some measures, computed by
+    `croupier rg percentiles` from the stored states (players active in the 90 days before
+    `as_of`) and approved like any configuration: the fold grades against them, so a replay
+    grades against the same cuts. `cuts`: measure -> [p90, p98, p99.5] (EUR-equivalent
+    for money, a share 0..1 for active_share_30)."""
+
+    as_of: str                                  # ISO date the states were read
+    players: Annotated[int, Meta(ge=1)]         # players the percentiles are over
+    cuts: dict[str, list[float]] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, values in self.cuts.items():
+            if name not in POPULATION_MEASURES:
+                raise msgspec.ValidationError(
+                    f"rg.markers.population.cuts names {name!r}, not one of {', '.join(POPULATION_MEASURES)}")
+            if len(values) != 3 or any(v < 0 for v in values) or values != sorted(values):
+                raise msgspec.ValidationError(
+                    f"rg.markers.population.cuts needs three rising values >= 0 (p90, p98, p99.5) "
+                    f"for {name}, got {values}")
+
 
 Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
 # Where low, medium, high and severe begin on the default scorecard's score, in basis points:
@@ -190,13 +216,46 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # distress in support messages (models.sentiment)
     distress_threshold_pct: int = 50
     distress_days: int = 30
+    # --- absolute markers (protection.intensity): play in absolute terms, not against the
+    # player's own past. Money in EUR-equivalent major units (protection.measures), so one
+    # threshold serves every currency. Sources of each default: docs/rg-markers.md, "Absolute
+    # markers" (the 2007 cohort's median sports bettor: 23 % of days, 2.5 bets and ~10 EUR per
+    # betting day; the cuts sit far above it, at the heavy tail, LaBrie et al. 2007).
+    # intensity: stakes (or bets) per betting day over 30 and over 90 days
+    intensity_min_active_days: int = 4          # betting days in the window before it is graded
+    intensity_stake_eur: Cuts = msgspec.field(default_factory=lambda: [300, 1000, 3000])
+    intensity_bets: Cuts = msgspec.field(default_factory=lambda: [300, 800, 1500])
+    # frequency: share of days with a bet over 30 (tenure-capped) and 90 days
+    frequency_min_tenure_days: int = 14         # younger accounts are not graded at all ...
+    frequency_full_tenure_days: int = 30        # ... and at most 1 before this tenure
+    frequency_share_pct: Cuts = msgspec.field(default_factory=lambda: [60, 80, 93])
+    frequency_min_stake_eur: int = 20           # per betting day, for severity 2 and above
+    # net loss (stakes minus wins) over 30 and 90 days, and its share of the deposits
+    net_loss_30_eur: Cuts = msgspec.field(default_factory=lambda: [500, 2000, 5000])
+    net_loss_90_eur: Cuts = msgspec.field(default_factory=lambda: [1000, 4000, 10000])
+    net_loss_min_share_pct: int = 50            # lost less than this % of the deposits: one step less
+    # stake trajectory: stakes in the later half of the (tenure-capped) 30 days against the
+    # earlier half, one step more with highly variable stakes (Braverman & Shaffer 2012)
+    trajectory_ratio_pct: Cuts = msgspec.field(default_factory=lambda: [300, 500, 1000])
+    trajectory_min_stakes_eur: int = 500        # in the later half
+    trajectory_min_tenure_days: int = 14
+    trajectory_min_early_days: int = 3          # betting days in the earlier half
+    trajectory_cv_pct: int = 150                # coefficient of variation of stakes x 100
+    # product breadth: game categories (sports one) with a bet in 30 days; 1 alone, 2 with intensity
+    breadth_products: Cuts = msgspec.field(default_factory=lambda: [4, 5, 7])
+    # the operator's own population percentiles, graded beside the thresholds (None: not used)
+    population: PopulationCuts | None = None
     # decay: severity drops one step per this many days without new evidence
     decay_days: dict[str, int] = msgspec.field(default_factory=lambda: {
-        "default": 7, "distress": 14, "limit_increase": 14, "withdrawal_reversal": 14})
+        "default": 7, "distress": 14, "limit_increase": 14, "withdrawal_reversal": 14,
+        "intensity": 30, "frequency": 30, "net_loss": 30, "stake_trajectory": 30, "product_breadth": 30})
     # the risk score adds weight x effective severity per marker: money chased or clawed back
-    # counts 3, play time 2, context (late hours, stake swings) 1, words of distress 4
+    # counts 3, play time 2, context (late hours, stake swings) 1, words of distress 4; the
+    # absolute markers 1 each: they raise a level together with other evidence (a high roller
+    # is intensive, not harmed; docs/rg-markers.md measures what weight 2 would cost)
     weights: dict[str, int] = msgspec.field(default_factory=lambda: {
-        "default": 3, "session_escalation": 2, "late_night": 1, "stake_variability": 1, "distress": 4})
+        "default": 3, "session_escalation": 2, "late_night": 1, "stake_variability": 1, "distress": 4,
+        "intensity": 1, "frequency": 1, "net_loss": 1, "stake_trajectory": 1, "product_breadth": 1})
 
 
 

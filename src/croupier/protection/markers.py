@@ -28,6 +28,7 @@ from croupier.players.state import (
 from croupier.protection.detecting import (
     HOUR_US, MINUTE_US, Detector, Hit, _recent_count, _sums, grade, median, money, remember_time, windows,
 )
+from croupier.protection.intensity import ABSOLUTE, DETECTORS as ABSOLUTE_DETECTORS
 
 
 # Facts `observe` adds to what `apply` returns (detect turns them into signals).
@@ -36,7 +37,8 @@ RISK_CHANGED = "risk_changed"        # the risk level changed
 RG_INTERVENTION = "rg_intervention"  # an intervention was taken at this event
 
 MARKERS = ("loss_chasing", "session_escalation", "deposit_spike", "withdrawal_reversal",
-           "declined_deposits", "late_night", "stake_variability", "limit_increase", "distress")
+           "declined_deposits", "late_night", "stake_variability", "limit_increase", "distress",
+           *ABSOLUTE)  # the absolute markers: protection.intensity
 
 DEFAULT_CONFIG = MarkerConfig()
 
@@ -237,8 +239,9 @@ DETECTORS: dict[str, Detector] = {
     "deposit_spike": deposit_spike, "withdrawal_reversal": withdrawal_reversal,
     "declined_deposits": declined_deposits, "late_night": late_night,
     "stake_variability": stake_variability, "limit_increase": limit_increase, "distress": distress,
+    **ABSOLUTE_DETECTORS,
 }
-_PLAY = ("session_escalation", "late_night", "stake_variability")
+_PLAY = ("session_escalation", "late_night", "stake_variability", *ABSOLUTE)
 
 
 # --- evidence: what each event adds to state.rg ----------------------------------------------
@@ -280,7 +283,7 @@ def _deposit_evidence(state: PlayerState, e: Deposit, at_us: int, cfg: MarkerCon
     chase = int(previous is not None and last_bet is not None and 0 <= at_us - last_bet <= cfg.chase_minutes * MINUTE_US
                 and 100 * lost >= cfg.chase_loss_pct * previous)
     remember_time(rg.deposits, [at_us, minor, lost, chase], KEEP_DEPOSITS)
-    return ("loss_chasing", "deposit_spike", *_PLAY) if chase else ("deposit_spike", "loss_chasing")
+    return ("loss_chasing", "deposit_spike", *_PLAY) if chase else ("deposit_spike", "loss_chasing", *ABSOLUTE)
 
 
 def _withdrawal_evidence(state: PlayerState, e: Withdrawal, at_us: int, cfg: MarkerConfig, facts: list[str]) -> tuple[str, ...]:

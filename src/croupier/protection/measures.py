@@ -42,6 +42,8 @@ MEASURES: dict[str, str] = {
     "stake_cv_30": "coefficient of variation of single stakes over the last 30 days",
     "stake_trend_30": "log ratio of stakes in the last 15 days to the 15 days before them "
                       "(of the tenure's two halves when shorter); > 0 rising",
+    "stakes_later_half_30": "stakes in the later half of the (tenure-capped) 30 days (EUR-equivalent)",
+    "active_days_earlier_half_30": "days with a bet in the earlier half of the (tenure-capped) 30 days",
     "stakes_30": "total stakes over the last 30 days (EUR-equivalent)",
     "stakes_90": "total stakes over the last 90 days (EUR-equivalent)",
     "net_loss_30": "stakes minus wins over the last 30 days (EUR-equivalent; negative: player ahead)",
@@ -85,7 +87,7 @@ def measures(state: PlayerState, at_us: int, features: FeatureConfig | None = No
     half = today - (span30 // 2) + 1            # the later half of the (tenure-capped) 30 days
     active30 = active90 = 0
     bets30 = bets90 = stake30 = win30 = stake90 = win90 = dep30 = dep90 = ndep30 = late30 = sess30 = 0
-    cancels30 = declines30 = early = late_half = 0
+    cancels30 = declines30 = early = late_half = early_days = 0
     for day, b in state.days.items():
         if day > today or day < start90:
             continue
@@ -111,6 +113,7 @@ def measures(state: PlayerState, at_us: int, features: FeatureConfig | None = No
                 late_half += b[STAKE]
             elif day > today - span30:
                 early += b[STAKE]
+                early_days += b[BET_N] > 0
     products = set()
     for key, c in state.cats.items():
         if start30 <= key // N_CATS <= today and c[C_BETS]:
@@ -135,6 +138,8 @@ def measures(state: PlayerState, at_us: int, features: FeatureConfig | None = No
         "stake_per_bet_30": stake30 / scale / bets30 if bets30 else 0.0,
         "stake_cv_30": cv,
         "stake_trend_30": math.log((late_half / scale + 1) / (early / scale + 1)) if span30 >= 2 else 0.0,
+        "stakes_later_half_30": late_half / scale,
+        "active_days_earlier_half_30": float(early_days),
         "stakes_30": stake30 / scale,
         "stakes_90": stake90 / scale,
         "net_loss_30": (stake30 - win30) / scale,
