@@ -141,6 +141,7 @@ RiskLevel = Literal["low", "medium", "high", "severe"]
 
 
 Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
+Cuts3 = tuple[int, int, int]
 
 
 class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -188,8 +189,10 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
     stake_chase_gap_minutes: int = 30  # bets outside a session: the previous bet this recent is the same play
     stake_chase_sports_minutes: int = 30  # sports: a bet this soon after a settled losing bet follows it
     stake_chase_days: int = 7          # chase steps counted over this many UTC days
-    stake_chase_counts: Cuts = msgspec.field(default_factory=lambda: [3, 6, 12])
-    stake_chase_share_pct: Cuts = msgspec.field(default_factory=lambda: [5, 10, 20])  # ... as a % of bets after a loss
+    # (cut points added later are tuples: a default tuple is left out of the stored document,
+    # so a configuration that states rg.markers keeps its version id)
+    stake_chase_counts: Cuts3 = (3, 6, 12)
+    stake_chase_share_pct: Cuts3 = (5, 10, 20)  # ... and as a % of the bets placed after a lost bet
     stake_chase_run: int = 3           # this many steps in a row in one losing run (martingale): one step more
     redeposit_minutes: int = 15        # loss chasing: a deposit this soon after a losing run ...
     redeposit_balance_pct: int = 10    # ... or after the balance was played down below this % of the previous deposit

@@ -510,15 +510,16 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         bucket[C_BETS] += 1
         bucket[C_STAKE] += minor
     state.hours[hour] += 1
-    moments = state.rg.stakes.get(day)  # per-day stake moments for the RG stake-variability marker
+    rg = state.rg
+    moments = rg.stakes.get(day)  # per-day stake moments for the RG stake-variability marker
     if moments is not None:
         moments[0] += 1
         moments[1] += minor
         moments[2] += minor * minor
     else:
-        state.rg.stakes[day] = [1, minor, minor * minor]
+        rg.stakes[day] = [1, minor, minor * minor]
         facts.append(RG_DAY)  # the day's first bet: the RG play detectors are due
-    if state.rg.restake_due and state.life[STAKE] >= state.rg.restake_due:
+    if rg.restake_due and state.life[STAKE] >= rg.restake_due:
         _restaked(state, at_us, facts)  # a cancelled or reversed withdrawal's money is staked again
     if state.last_bet_us is None or at_us >= state.last_bet_us:
         state.last_bet_us = at_us
@@ -542,11 +543,16 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
             # Stake chasing: this bet against the session's last one, if that one lost.
             prev = session.last_stake
             if prev and session.last_won < prev:
-                chain = _chase(state, session.chain, session.chain_from, prev, minor, day, facts, rules)
-                if chain:
-                    session.chain_from = session.chain_from if chain > 1 else prev
-                session.chain = chain
-            else:
+                rec = state.rg.chase.get(day)
+                if rec is not None and minor <= prev:  # no raise: only counted as a bet after a loss
+                    rec[0] += 1
+                    session.chain = 0
+                else:
+                    chain = session.chain = _chase(state, session.chain, session.chain_from, prev, minor, day,
+                                                   facts, rules)
+                    if chain == 1:
+                        session.chain_from = prev
+            elif session.chain:
                 session.chain = 0
             session.last_stake, session.last_won, session.last_bet = minor, 0, e.bet_id
             return
