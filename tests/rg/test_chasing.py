@@ -213,7 +213,8 @@ def _fresh(p: Player, undone: set[str], name: str) -> Player:
 
 def _rg(p: Player) -> dict:
     state = p.state
-    sessions = {k: v[:2] + v[3:] for k, v in msgspec.to_builtins(state.sessions).items()}  # not reset_seq: a log position
+    # not reset_seq (a log position) nor the prev_* fields (what an in-place undo can restore)
+    sessions = {k: v[:2] + v[3:9] for k, v in msgspec.to_builtins(state.sessions).items()}
     return {"rg": msgspec.to_builtins(state.rg), "sessions": sessions,
             "markers": msgspec.to_builtins(state.protection.markers), "life": state.life,
             "level": state.protection.risk_level}
@@ -234,18 +235,34 @@ def _chasing_history(p: Player) -> dict[str, str]:
     ids["sports"] = p.raw[-1]["event_id"]
     play(p, at(0, hours=5), ["2.00", "4.00"], session=None)
     ids["loose"] = p.raw[-1]["event_id"]
+    p.send("session.started", at(0, hours=5, minutes=30), session_id="tail")
+    p.bet(at(0, hours=5, minutes=31), "2.00", "tail")
+    p.bet(at(0, hours=5, minutes=32), "1.00", "tail")             # after a loss, no raise; the session's last
+    ids["tail"] = p.raw[-1]["event_id"]
     return ids
 
 
 def test_a_rollback_leaves_the_counts_of_a_fresh_fold_of_the_surviving_events():
-    for target in ("bet", "win", "last_win", "sports", "loose"):
+    for target in ("bet", "win", "last_win", "sports", "loose", "tail"):
         p = registered()
         ids = _chasing_history(p)
         before = _rg(p)
-        p.send("rollback", at(1), ref_event_id=ids[target], reason="provider error")
+        result = p.send("rollback", at(1), ref_event_id=ids[target], reason="provider error")
         fresh = _fresh(p, {ids[target]}, target)
         assert _rg(p) == _rg(fresh), target
         assert _rg(p) != before, target                           # the event did count
+        # the last bet of an open session, no chase step, is undone in place; the others refold
+        assert ("rebuild" in result.facts) == (target != "tail"), target
+
+
+def test_a_second_rollback_in_the_same_session_refolds():
+    p = registered()
+    ids = _chasing_history(p)
+    first = p.raw[-2]["event_id"]
+    p.send("rollback", at(1), ref_event_id=ids["tail"])
+    result = p.send("rollback", at(1, minutes=1), ref_event_id=first)
+    assert "rebuild" in result.facts
+    assert _rg(p) == _rg(_fresh(p, {ids["tail"], first}, "two"))
 
 
 def test_replaying_the_log_gives_the_same_counts():

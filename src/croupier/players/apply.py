@@ -546,14 +546,16 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
                 rec = state.rg.chase.get(day)
                 if rec is not None and minor <= prev:  # no raise: only counted as a bet after a loss
                     rec[0] += 1
-                    session.chain = 0
+                    session.prev_chain, session.chain = session.chain, 0
                 else:
+                    session.prev_chain = session.chain
                     chain = session.chain = _chase(state, session.chain, session.chain_from, prev, minor, day,
                                                    facts, rules)
                     if chain == 1:
                         session.chain_from = prev
-            elif session.chain:
-                session.chain = 0
+            else:
+                session.prev_chain, session.chain = session.chain, 0
+            session.prev_stake, session.prev_won, session.prev_bet = prev, session.last_won, session.last_bet
             session.last_stake, session.last_won, session.last_bet = minor, 0, e.bet_id
             return
     _loose_bet(state, e.bet_id, minor, at_us, day, facts, rules)

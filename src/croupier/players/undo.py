@@ -7,7 +7,9 @@ declines and the engine refolds the player's log with `rebuild`, which is always
 
 Stake chasing (protection.chasing) compares each bet with the one before it in its play
 sequence, so removing a casino bet, or a win whose bet is no longer the sequence's last, would
-change a comparison already counted: those undos decline and the log is refolded (exact). So
+change a comparison already counted: those undos decline and the log is refolded (exact),
+except for the last bet of an open session that was no chase step and has had no win since
+(the session remembers the bet before it). So
 do a sports bet that was placed right after a settled losing bet, a bet after a cancelled or
 reversed withdrawal whose re-staking is being watched, and an approved deposit the RG
 evidence remembers.
@@ -49,8 +51,8 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
                 config: FeatureConfig) -> bool:
     if _foreign(state, currency):
         return False
-    if any(r[0] <= at_us for r in state.rg.reversals):
-        return False  # it may have re-staked a reversed withdrawal's money (withdrawal_reversal): refold
+    if any(r[0] >= at_us or r[4] >= at_us for r in state.rg.reversals):
+        return False  # counted in a reversed withdrawal's stake mark, or in its re-staking: refold
     if at_us <= state.stamps.get("zone_at", -1):
         return False  # folded under an earlier time zone than today's: refold
     if at_us == state.last_bet_us and state.life[BET_N] > 1 and not _latest_after_removal(state.recent_bet_us, at_us):
@@ -83,16 +85,31 @@ def _open_sessions(state: PlayerState) -> list[OpenSession]:
 
 
 def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, seq: int, config: FeatureConfig) -> bool:
-    if e.currency == state.currency:
-        return False  # it was compared with the bet before it and the next with it (stake chasing): refold
     session = state.sessions.get(e.session_id) if e.session_id else None
     open_run = session is not None and session.started_us >= 0 and e.currency == state.currency
     if open_run and session.reset_seq < 0:
         return False  # the run's start is no longer known: refold
+    rec = None
+    if e.currency == state.currency:
+        # Stake chasing compared it with the bet before it: in place only while it is its open
+        # session's last bet, no chase step, with no win since, and the bet before it known.
+        if (not open_run or session.last_bet != e.bet_id or session.chain or session.reset_seq > seq
+                or session.prev_stake < 0):
+            return False
+        if session.prev_stake and session.prev_won < session.prev_stake:  # counted as a bet after a loss
+            rec = state.rg.chase.get(at_us // DAY_US)
+            if rec is None or rec[0] <= 1:
+                return False  # the day's first: its count was created (and older days pruned) by it
     if not _undo_stake(state, CATEGORY_INDEX[e.game_category], e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
     if open_run and seq > session.reset_seq and session.losing_streak > 0:
         session.losing_streak -= 1  # the bet was part of the current losing run
+    if open_run:
+        if rec is not None:
+            rec[0] -= 1
+        session.last_stake, session.last_won, session.last_bet, session.chain = (
+            session.prev_stake, session.prev_won, session.prev_bet, session.prev_chain)
+        session.prev_stake = -1  # the bet before that one is not known: a second rollback refolds
     return True
 
 
