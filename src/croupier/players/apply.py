@@ -534,28 +534,35 @@ def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
     cat = CATEGORY_INDEX[e.game_category]
     bet_seen(state, e)  # its wins belong to its category, even when the bet is in another currency
     minor = _stake(state, cat, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts)
-    if minor is None:
-        return
+    if minor is not None:
+        chase_bet(state, e, minor, at_us, day, facts, rules)
+
+
+def chase_bet(state: PlayerState, e: CasinoBet, minor: int, at_us: int, day: int, facts: list[str],
+              rules: RulesInForce | None, played: bool = True) -> None:
+    """The bet in its play sequence (its session's, else the player's bets without one), for
+    stake chasing. Also for a bet a rollback undid (`played` False: not in the losing run):
+    what the player did and saw stays in the sequence, so an undo leaves the chase counts alone
+    and a refold (which folds the undone bet here too) gives the same ones."""
     if e.session_id is not None:
         session = state.sessions.get(e.session_id)
         if session is not None and session.started_us >= 0:
-            session.losing_streak += 1
+            if played:
+                session.losing_streak += 1
             # Stake chasing: this bet against the session's last one, if that one lost.
             prev = session.last_stake
             if prev and session.last_won < prev:
                 rec = state.rg.chase.get(day)
                 if rec is not None and minor <= prev:  # no raise: only counted as a bet after a loss
                     rec[0] += 1
-                    session.prev_chain, session.chain = session.chain, 0
+                    session.chain = 0
                 else:
-                    session.prev_chain = session.chain
                     chain = session.chain = _chase(state, session.chain, session.chain_from, prev, minor, day,
                                                    facts, rules)
                     if chain == 1:
                         session.chain_from = prev
-            else:
-                session.prev_chain, session.chain = session.chain, 0
-            session.prev_stake, session.prev_won, session.prev_bet = prev, session.last_won, session.last_bet
+            elif session.chain:
+                session.chain = 0
             session.last_stake, session.last_won, session.last_bet = minor, 0, e.bet_id
             return
     _loose_bet(state, e.bet_id, minor, at_us, day, facts, rules)
@@ -681,8 +688,15 @@ def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
         if session.started_us >= 0:
             session.streak_before_reset, session.losing_streak = session.losing_streak, 0
             session.reset_seq = state.last_seq
-            if session.last_bet == e.bet_id:
-                session.last_won += minor
+    chase_win(state, e, minor)
+
+
+def chase_win(state: PlayerState, e: CasinoWin, minor: int) -> None:
+    """A win on the last bet of its play sequence: that bet did not lose (stake chasing);
+    any win ends the losing run of the bets without a session. Also for undone wins (chase_bet)."""
+    for session in state.sessions.values():
+        if session.last_bet == e.bet_id and session.started_us >= 0:
+            session.last_won += minor
     loose = state.rg.loose
     if loose:
         loose[6] = 0
@@ -868,6 +882,8 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         if event.__struct_config__.tag in ROLLBACKABLE:
             if kind is CasinoBet:  # a win on an undone bet still belongs to its game category
                 bet_seen(state, event)  # type: ignore[arg-type]
+            if kind is CasinoBet or kind is CasinoWin:
+                undone_play(state, event, at_us, config, facts, rules)
             facts.append(SKIPPED)
             return facts
     if kind in MONEY_EVENTS and state.currency is not None and event.currency not in (None, state.currency):
@@ -939,6 +955,24 @@ def _play_names(facts: list[str]) -> tuple[str, ...]:
     return due
 
 
+def undone_play(state: PlayerState, e: CasinoBet | CasinoWin, at_us: int, config: FeatureConfig,
+                facts: list[str], rules: RulesInForce | None) -> None:
+    """A casino bet or win a rollback undid, in its play sequence for stake chasing (see
+    chase_bet), with the detector it makes due, exactly as when it was folded before its rollback."""
+    if e.currency != state.currency:
+        return  # foreign money: an undo of it refolds, and the refold leaves it out
+    minor = to_minor(e.amount, e.currency)
+    if isinstance(e, CasinoWin):
+        if minor:
+            chase_win(state, e, minor)
+        return
+    chase_bet(state, e, minor, at_us, at_us // DAY_US, facts, rules, played=False)
+    if RG_CHASE in facts:
+        while RG_CHASE in facts:
+            facts.remove(RG_CHASE)
+        _rg_observe_play(state, e, at_us, config, facts, rules, (RG_CHASE,))
+
+
 def _default_rules() -> RulesInForce:
     from croupier.compliance.rules import default_rules
     return default_rules()
@@ -985,6 +1019,8 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
         if e.event_id in skipped:
             if isinstance(e, CasinoBet):  # a win on an undone bet still belongs to its game category
                 bet_seen(state, e)
+            if isinstance(e, (CasinoBet, CasinoWin)):
+                undone_play(state, e, at_us, config, [], rules)
             if not state.registered and type(e) in MONEY_EVENTS:
                 _unregistered_currency(state, e, at_us, [])
             state.event_count += 1

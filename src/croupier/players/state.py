@@ -55,12 +55,6 @@ class OpenSession(Struct, array_like=True):
     last_bet: str = ""            # its bet id (its wins find it by this)
     chain: int = 0                # chase steps in a row ending at it (a martingale-like progression)
     chain_from: int = 0           # the stake before the first step of that chain
-    # The bet before it, as it stood when the last bet came, so a rollback of the last bet
-    # can restore it in place (players.undo).
-    prev_stake: int = 0
-    prev_won: int = 0
-    prev_bet: str = ""
-    prev_chain: int = 0
 
 
 class PlayerState(Struct, omit_defaults=True):

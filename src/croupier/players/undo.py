@@ -5,14 +5,12 @@ deposit, latest bet) come back from the short lists of recent times the state ke
 they cannot (or for rarer cases such as withdrawals and settled sports bets), undo
 declines and the engine refolds the player's log with `rebuild`, which is always exact.
 
-Stake chasing (protection.chasing) compares each bet with the one before it in its play
-sequence, so removing a casino bet, or a win whose bet is no longer the sequence's last, would
-change a comparison already counted: those undos decline and the log is refolded (exact),
-except for the last bet of an open session that was no chase step and has had no win since
-(the session remembers the bet before it). So
-do a sports bet that was placed right after a settled losing bet, a bet after a cancelled or
-reversed withdrawal whose re-staking is being watched, and an approved deposit the RG
-evidence remembers.
+Stake chasing (protection.chasing) keeps an undone casino bet or win in its play sequence
+(what the player did and saw; `apply.undone_play` folds it there in a refold too), so their
+undo leaves the chase counts alone. Undos that would change other RG evidence decline and the
+log is refolded (exact): a sports bet placed right after a settled losing bet, a bet counted
+towards a cancelled or reversed withdrawal's re-staking, the day's only bet (it ran the day's
+RG play detectors), and an approved deposit the RG evidence remembers.
 
 One documented approximation: a rolled-back casino bet or win does not revise the
 losing-run flag of a session that has already ended (rtp_sensitivity). While the session is
@@ -89,27 +87,10 @@ def _undo_casino_bet(state: PlayerState, e: CasinoBet, at_us: int, seq: int, con
     open_run = session is not None and session.started_us >= 0 and e.currency == state.currency
     if open_run and session.reset_seq < 0:
         return False  # the run's start is no longer known: refold
-    rec = None
-    if e.currency == state.currency:
-        # Stake chasing compared it with the bet before it: in place only while it is its open
-        # session's last bet, no chase step, with no win since, and the bet before it known.
-        if (not open_run or session.last_bet != e.bet_id or session.chain or session.reset_seq > seq
-                or session.prev_stake < 0):
-            return False
-        if session.prev_stake and session.prev_won < session.prev_stake:  # counted as a bet after a loss
-            rec = state.rg.chase.get(at_us // DAY_US)
-            if rec is None or rec[0] <= 1:
-                return False  # the day's first: its count was created (and older days pruned) by it
     if not _undo_stake(state, CATEGORY_INDEX[e.game_category], e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
     if open_run and seq > session.reset_seq and session.losing_streak > 0:
         session.losing_streak -= 1  # the bet was part of the current losing run
-    if open_run:
-        if rec is not None:
-            rec[0] -= 1
-        session.last_stake, session.last_won, session.last_bet, session.chain = (
-            session.prev_stake, session.prev_won, session.prev_bet, session.prev_chain)
-        session.prev_stake = -1  # the bet before that one is not known: a second rollback refolds
     return True
 
 
@@ -135,11 +116,6 @@ def _undo_casino_win(state: PlayerState, e: CasinoWin, at_us: int, seq: int, con
     if not minor:
         return True
     sessions = _open_sessions(state)
-    last = [s for s in sessions if s.last_bet == e.bet_id]
-    if not last or state.rg.loose:
-        return False  # whether its bet lost may have been read by a later bet (stake chasing): refold
-    for s in last:
-        s.last_won -= minor
     if any(s.reset_seq < 0 for s in sessions):
         return False  # an open run's start is no longer known: refold
     for s in sessions:
