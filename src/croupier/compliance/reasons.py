@@ -285,10 +285,12 @@ _ENTRIES = (
     Entry("money_of_record_platform", "the operator's platform is the wallet of record for this brand, so "
                                       "Croupier's wallet moves no money for it"),
     # RG markers (protection.markers): the marker's own explanation carries the numbers
-    Entry("loss_chasing", "loss chasing: deposits soon after play, having lost much of the deposit before"),
+    Entry("loss_chasing", "loss chasing: deposits soon after play, having lost much of the deposit before, or "
+                          "right after a losing run"),
     Entry("session_escalation", "session escalation: play time per day well above the player's own baseline"),
     Entry("deposit_spike", "deposit spike: a deposit, or a day's deposits, many times the player's usual deposit"),
-    Entry("withdrawal_reversal", "withdrawal reversals: withdrawals the player cancelled, or that were reversed"),
+    Entry("withdrawal_reversal", "withdrawal reversals: withdrawals the player cancelled, or that were reversed, "
+                                 "and whether the money was staked again"),
     Entry("declined_deposits", "declined deposits: several deposits declined or failed in a day"),
     Entry("late_night", "late-night play: much of the recent play in the small hours, the player's local time"),
     Entry("stake_variability", "stake variability: stakes swinging far more, or far higher, than the player's "
@@ -308,6 +310,7 @@ _ENTRIES = (
     Entry("stake_trajectory", "stake trajectory: stakes rising steeply within a month, often with widely "
                               "varying stakes"),
     Entry("product_breadth", "product breadth: many kinds of game played in the last 30 days"),
+    Entry("stake_chasing", "stake chasing: stakes doubled or more right after a losing bet, again and again"),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.

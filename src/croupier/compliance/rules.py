@@ -171,6 +171,7 @@ Cuts = Annotated[list[int], Meta(min_length=3, max_length=3)]
 # the probabilities the old marker points 2, 5, 9 and 14 give an ordinary player
 # (models.rg.default; docs/rg-markers.md, "Levels").
 DEFAULT_SCORE_LEVELS = (600, 1500, 4000, 8000)
+Cuts3 = tuple[int, int, int]
 
 
 class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -213,6 +214,19 @@ class MarkerConfig(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # requested limit increases (and removals)
     limit_days: int = 30
     limit_counts: Cuts = msgspec.field(default_factory=lambda: [1, 2, 3])
+    # chasing within play (protection.chasing, docs/rg-markers.md "Chasing within play")
+    stake_chase_pct: int = 200         # a stake >= this % of the previous bet's, which lost, is a chase step
+    stake_chase_gap_minutes: int = 30  # bets outside a session: the previous bet this recent is the same play
+    stake_chase_sports_minutes: int = 30  # sports: a bet this soon after a settled losing bet follows it
+    stake_chase_days: int = 7          # chase steps counted over this many UTC days
+    # (cut points added later are tuples: a default tuple is left out of the stored document,
+    # so a configuration that states rg.markers keeps its version id)
+    stake_chase_counts: Cuts3 = (3, 6, 12)
+    stake_chase_share_pct: Cuts3 = (5, 10, 20)  # ... and as a % of the bets placed after a lost bet
+    stake_chase_run: int = 3           # this many steps in a row in one losing run (martingale): one step more
+    redeposit_minutes: int = 15        # loss chasing: a deposit this soon after a losing run ...
+    redeposit_balance_pct: int = 10    # ... or after the balance was played down below this % of the previous deposit
+    restake_hours: int = 24            # a cancelled / reversed withdrawal staked again this soon: one step more
     # distress in support messages (models.sentiment)
     distress_threshold_pct: int = 50
     distress_days: int = 30

@@ -383,7 +383,8 @@ def _withdrawal(state: PlayerState, e: Withdrawal, at_us: int, day: int,
         state.withdrawals[e.transaction_id] = ["approved", day, minor]
     elif e.status in ("cancelled", "reversed"):
         _add(state, day, WD_CANCELLED_N, 1)
-        facts.append(WITHDRAWAL_CANCELLED)
+        if known is None or known[0] not in ("cancelled", "reversed"):  # RG evidence once per withdrawal
+            facts.append(WITHDRAWAL_CANCELLED)
         if known is not None and known[0] == "approved":  # money came back: undo the payout
             _add(state, known[1], WD_N, -1)
             _add(state, known[1], WD_SUM, -known[2])
@@ -447,6 +448,9 @@ def _session_ended(state: PlayerState, e: SessionEnded, at_us: int, day: int,
         return
     start_day = session.started_us // DAY_US
     _close_session(state, start_day, session.started_us, at_us, session.losing_streak, config)
+    ended = state.rg.ended_run
+    if not ended or at_us >= ended[0]:  # for re-deposits after a losing run (protection.markers)
+        state.rg.ended_run = [at_us, session.losing_streak]
 
 
 def _close_session(state: PlayerState, start_day: int, start_us: int, end_us: int,
@@ -506,14 +510,17 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         bucket[C_BETS] += 1
         bucket[C_STAKE] += minor
     state.hours[hour] += 1
-    moments = state.rg.stakes.get(day)  # per-day stake moments for the RG stake-variability marker
+    rg = state.rg
+    moments = rg.stakes.get(day)  # per-day stake moments for the RG stake-variability marker
     if moments is not None:
         moments[0] += 1
         moments[1] += minor
         moments[2] += minor * minor
     else:
-        state.rg.stakes[day] = [1, minor, minor * minor]
+        rg.stakes[day] = [1, minor, minor * minor]
         facts.append(RG_DAY)  # the day's first bet: the RG play detectors are due
+    if rg.restake_due and state.life[STAKE] >= rg.restake_due:
+        _restaked(state, at_us, facts)  # a cancelled or reversed withdrawal's money is staked again
     if state.last_bet_us is None or at_us >= state.last_bet_us:
         state.last_bet_us = at_us
     remember(state.recent_bet_us, at_us)
@@ -522,16 +529,127 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
 
 
 def _casino_bet(state: PlayerState, e: CasinoBet, at_us: int, day: int,
-                config: FeatureConfig, facts: list[str]) -> None:
+                config: FeatureConfig, facts: list[str], rules: RulesInForce | None = None) -> None:
     _report_balance(state, e, at_us)
     cat = CATEGORY_INDEX[e.game_category]
     bet_seen(state, e)  # its wins belong to its category, even when the bet is in another currency
-    if _stake(state, cat, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts) is None:
-        return
+    minor = _stake(state, cat, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts)
+    if minor is not None:
+        chase_bet(state, e, minor, at_us, day, facts, rules)
+
+
+def chase_bet(state: PlayerState, e: CasinoBet, minor: int, at_us: int, day: int, facts: list[str],
+              rules: RulesInForce | None, played: bool = True) -> None:
+    """The bet in its play sequence (its session's, else the player's bets without one), for
+    stake chasing. Also for a bet a rollback undid (`played` False: not in the losing run):
+    what the player did and saw stays in the sequence, so an undo leaves the chase counts alone
+    and a refold (which folds the undone bet here too) gives the same ones."""
     if e.session_id is not None:
         session = state.sessions.get(e.session_id)
         if session is not None and session.started_us >= 0:
-            session.losing_streak += 1
+            if played:
+                session.losing_streak += 1
+            # Stake chasing: this bet against the session's last one, if that one lost.
+            prev = session.last_stake
+            if prev and session.last_won < prev:
+                rec = state.rg.chase.get(day)
+                if rec is not None and minor <= prev:  # no raise: only counted as a bet after a loss
+                    rec[0] += 1
+                    session.chain = 0
+                else:
+                    chain = session.chain = _chase(state, session.chain, session.chain_from, prev, minor, day,
+                                                   facts, rules)
+                    if chain == 1:
+                        session.chain_from = prev
+            elif session.chain:
+                session.chain = 0
+            session.last_stake, session.last_won, session.last_bet = minor, 0, e.bet_id
+            return
+    _loose_bet(state, e.bet_id, minor, at_us, day, facts, rules)
+
+
+# --- stake chasing within play (protection.chasing reads what these count) -------------------
+RG_CHASE = "rg_chase"      # a chase step was counted: the stake-chasing detector is due
+RG_RESTAKE = "rg_restake"  # a cancelled or reversed withdrawal's money was staked again
+_MINUTE_US = 60_000_000
+CHASE_DAYS = 32            # days of chase counts kept (the detector's longest window is 30)
+_DEFAULT_MARKERS: list = []
+
+
+def _markers_in_force(state: PlayerState, rules: RulesInForce | None):  # noqa: ANN202
+    """The player's detector thresholds (protection.markers.thresholds), looked up only when
+    a bet needs one: after a lost bet."""
+    if rules is not None:
+        found = rules.of(state.profile.get("jurisdiction")).rg.markers
+        if found is not None:
+            return found
+    if not _DEFAULT_MARKERS:
+        from croupier.compliance.rules import MarkerConfig
+        _DEFAULT_MARKERS.append(MarkerConfig())
+    return _DEFAULT_MARKERS[0]
+
+
+def _chase(state: PlayerState, chain: int, chain_from: int, prev: int, minor: int, day: int,
+           facts: list[str], rules: RulesInForce | None, sports: int = 0) -> int:
+    """Count a bet placed right after a lost one of `prev`; return its chain (the chase steps
+    in a row ending at it, 0 when it is no step). A step: a stake of at least
+    MarkerConfig.stake_chase_pct % of the lost one."""
+    step = minor > prev and 100 * minor >= _markers_in_force(state, rules).stake_chase_pct * prev
+    days = state.rg.chase
+    rec = days.get(day)
+    if rec is None:
+        rec = days[day] = [0, 0, 0, 0, 0, 0, 0, 0]
+        if len(days) > CHASE_DAYS:
+            for old in sorted(days)[: len(days) - CHASE_DAYS]:
+                del days[old]
+    rec[0] += 1
+    if not step:
+        return 0
+    chain += 1
+    if chain == 1:
+        chain_from = prev
+    rec[1] += 1
+    rec[7] += sports
+    if chain > rec[2]:
+        rec[2], rec[3], rec[4] = chain, chain_from, minor
+    if not rec[5] or minor * rec[5] > rec[6] * prev:
+        rec[5], rec[6] = prev, minor
+    facts.append(RG_CHASE)
+    return chain
+
+
+def _loose_bet(state: PlayerState, bet_id: str, minor: int, at_us: int, day: int, facts: list[str],
+               rules: RulesInForce | None) -> None:
+    """A bet outside an open session: the player's last such bet is its play sequence while
+    it came within MarkerConfig.stake_chase_gap_minutes. A late bet (before the last) is left out."""
+    t = state.rg.loose
+    if not t:
+        state.rg.loose = [at_us, minor, 0, bet_id, 0, 0, 1]
+        return
+    if at_us < t[0]:
+        return
+    chain = 0
+    prev = t[1]
+    if t[2] < prev and at_us - t[0] <= _markers_in_force(state, rules).stake_chase_gap_minutes * _MINUTE_US:
+        chain = _chase(state, t[4], t[5], prev, minor, day, facts, rules)
+        if chain == 1:
+            t[5] = prev
+    t[0], t[1], t[2], t[3], t[4] = at_us, minor, 0, bet_id, chain
+    t[6] += 1
+
+
+def _restaked(state: PlayerState, at_us: int, facts: list[str]) -> None:
+    """Lifetime stakes reached a reversed withdrawal's mark: its money is in play again."""
+    rg, staked = state.rg, state.life[STAKE]
+    due = 0
+    for r in rg.reversals:
+        if not r[4]:
+            if staked >= r[3] + r[1]:
+                r[4] = at_us
+            elif not due or r[3] + r[1] < due:
+                due = r[3] + r[1]
+    rg.restake_due = due
+    facts.append(RG_RESTAKE)
 
 
 def bet_seen(state: PlayerState, e: CasinoBet) -> None:
@@ -570,6 +688,20 @@ def _casino_win(state: PlayerState, e: CasinoWin, at_us: int, day: int,
         if session.started_us >= 0:
             session.streak_before_reset, session.losing_streak = session.losing_streak, 0
             session.reset_seq = state.last_seq
+    chase_win(state, e, minor)
+
+
+def chase_win(state: PlayerState, e: CasinoWin, minor: int) -> None:
+    """A win on the last bet of its play sequence: that bet did not lose (stake chasing);
+    any win ends the losing run of the bets without a session. Also for undone wins (chase_bet)."""
+    for session in state.sessions.values():
+        if session.last_bet == e.bet_id and session.started_us >= 0:
+            session.last_won += minor
+    loose = state.rg.loose
+    if loose:
+        loose[6] = 0
+        if loose[3] == e.bet_id:
+            loose[2] += minor
 
 
 def win_category(state: PlayerState, e: CasinoWin) -> int:
@@ -581,7 +713,7 @@ def win_category(state: PlayerState, e: CasinoWin) -> int:
 
 
 def _sports_placed(state: PlayerState, e: SportsBetPlaced, at_us: int, day: int,
-                   config: FeatureConfig, facts: list[str]) -> None:
+                   config: FeatureConfig, facts: list[str], rules: RulesInForce | None = None) -> None:
     _report_balance(state, e, at_us)
     minor = _stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, day, config, facts)
     if minor is not None:
@@ -592,7 +724,14 @@ def _sports_placed(state: PlayerState, e: SportsBetPlaced, at_us: int, day: int,
                 _add(state, early[1], WIN, minor)
                 _add_cat(state, early[1], _SPORTS, C_WIN, minor)
             return
-        state.open_sports[e.bet_id] = [minor, day]
+        loss = state.rg.sports_loss
+        if loss and 0 <= at_us - loss[0] <= _markers_in_force(state, rules).stake_chase_sports_minutes * _MINUTE_US:
+            # The first bet after a settled losing bet: a chase step at >= stake_chase_pct of it.
+            chain = _chase(state, loss[2], loss[3], loss[1], minor, day, facts, rules, 1)
+            state.open_sports[e.bet_id] = [minor, day, chain, (loss[3] if chain > 1 else loss[1]) if chain else 0]
+            state.rg.sports_loss = []
+        else:
+            state.open_sports[e.bet_id] = [minor, day]
         if len(state.open_sports) > PENDING_LIMIT:
             del state.open_sports[next(iter(state.open_sports))]
 
@@ -625,6 +764,10 @@ def _sports_settled(state: PlayerState, e: SportsBetSettled, at_us: int, day: in
             del state.open_sports[next(iter(state.open_sports))]
     if e.outcome == "void" and payout == 0 and placed is not None:
         payout = placed[0]  # a void bet refunds the stake
+    if placed is not None and e.outcome in ("lost", "cashout") and payout < placed[0]:
+        loss = state.rg.sports_loss  # the latest settled losing bet, for stake chasing
+        if not loss or at_us >= loss[0]:
+            state.rg.sports_loss = [at_us, placed[0], *(placed[2:4] if len(placed) > 2 else (0, 0))]
     if payout:
         _add(state, day, WIN, payout)
         _add_cat(state, day, _SPORTS, C_WIN, payout)
@@ -739,11 +882,16 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         if event.__struct_config__.tag in ROLLBACKABLE:
             if kind is CasinoBet:  # a win on an undone bet still belongs to its game category
                 bet_seen(state, event)  # type: ignore[arg-type]
+            if kind is CasinoBet or kind is CasinoWin:
+                undone_play(state, event, at_us, config, facts, rules)
             facts.append(SKIPPED)
             return facts
     if kind in MONEY_EVENTS and state.currency is not None and event.currency not in (None, state.currency):
         event = _in_player_currency(state, event, rules)
-    _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
+    if kind in _WITH_RULES:
+        _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts, rules)
+    else:
+        _APPLY[kind](state, event, at_us, at_us // DAY_US, config, facts)
     if kind is PlayerRegistered:  # screened against the market's national register once stored
         register = (rules or _default_rules()).of(state.profile.get("jurisdiction")).exclusions.register
         protection.fold_registration_check(state.protection, register, at_us)
@@ -751,9 +899,10 @@ def apply(state: PlayerState, event: Event, seq: int, config: FeatureConfig,
         protection.hold_for_register(state.protection, facts, LIFECYCLE)
     if kind in _RG_EVENTS:
         _rg_observe(state, event, at_us, config, facts, rules)
-    elif facts and RG_DAY in facts:
-        facts.remove(RG_DAY)
-        _rg_observe_play(state, event, at_us, config, facts, rules)
+    elif facts:
+        due = _play_names(facts)
+        if due:
+            _rg_observe_play(state, event, at_us, config, facts, rules, due)
     return facts
 
 
@@ -788,6 +937,40 @@ RG_DAY = "rg_day"
 _REGISTER_HOLDS = frozenset({"pending", "unavailable", "not_configured"})
 _RG_EVENTS = frozenset({Deposit, Withdrawal, SessionEnded, LimitChanged, LimitSet,
                         SupportMessage, ExclusionRequested, ExclusionStarted, RgReviewed})
+
+
+_WITH_RULES = frozenset({CasinoBet, SportsBetPlaced})
+_PLAY_FACTS = (RG_DAY, RG_CHASE, RG_RESTAKE)
+
+
+def _play_names(facts: list[str]) -> tuple[str, ...]:
+    """The facts of a bet that make RG detectors due, removed from `facts` (the day's first
+    bet, a chase step, a re-stake; protection.markers.observe_play says which detectors)."""
+    due: tuple[str, ...] = ()
+    for fact in _PLAY_FACTS:
+        if fact in facts:
+            while fact in facts:
+                facts.remove(fact)
+            due += (fact,)
+    return due
+
+
+def undone_play(state: PlayerState, e: CasinoBet | CasinoWin, at_us: int, config: FeatureConfig,
+                facts: list[str], rules: RulesInForce | None) -> None:
+    """A casino bet or win a rollback undid, in its play sequence for stake chasing (see
+    chase_bet), with the detector it makes due, exactly as when it was folded before its rollback."""
+    if e.currency != state.currency:
+        return  # foreign money: an undo of it refolds, and the refold leaves it out
+    minor = to_minor(e.amount, e.currency)
+    if isinstance(e, CasinoWin):
+        if minor:
+            chase_win(state, e, minor)
+        return
+    chase_bet(state, e, minor, at_us, at_us // DAY_US, facts, rules, played=False)
+    if RG_CHASE in facts:
+        while RG_CHASE in facts:
+            facts.remove(RG_CHASE)
+        _rg_observe_play(state, e, at_us, config, facts, rules, (RG_CHASE,))
 
 
 def _default_rules() -> RulesInForce:
@@ -836,6 +1019,8 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
         if e.event_id in skipped:
             if isinstance(e, CasinoBet):  # a win on an undone bet still belongs to its game category
                 bet_seen(state, e)
+            if isinstance(e, (CasinoBet, CasinoWin)):
+                undone_play(state, e, at_us, config, [], rules)
             if not state.registered and type(e) in MONEY_EVENTS:
                 _unregistered_currency(state, e, at_us, [])
             state.event_count += 1

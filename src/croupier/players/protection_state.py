@@ -79,6 +79,21 @@ class RgTrack(Struct, omit_defaults=True):
     distress: list[list[int]] = field(default_factory=list)  # [at_us, score in %] distressed messages
     stakes: dict[int, list[int]] = field(default_factory=dict)  # UTC day -> [bets, sum, sum of squares]
     actions: list[list] = field(default_factory=list)        # [at_us, what] the player's own protective steps
+    # Stake chasing within play (protection.chasing), counted per bet in players.apply:
+    # UTC day -> [bets after a lost bet, chase steps, longest chain, its first stake, its last
+    # stake, the largest step's previous stake, its stake, steps on sports bets]
+    chase: dict[int, list[int]] = field(default_factory=dict)
+    # Bets without an open session: the player's last bet is the play sequence while the next
+    # comes within MarkerConfig.stake_chase_gap_minutes: [at_us, stake, won, bet id, chain,
+    # chain_from, bets since the last win]
+    loose: list = field(default_factory=list)
+    sports_loss: list[int] = field(default_factory=list)     # the latest settled losing sports bet: [at_us, stake, chain, chain_from]
+    ended_run: list[int] = field(default_factory=list)       # the latest ended session: [end_us, its losing run]
+    # Withdrawals cancelled or reversed: [at_us, minor, 0 player / 1 operator, lifetime stakes
+    # then, when that much more was staked (0: not yet)]; restake_due: the lifetime stakes at
+    # which the oldest open one is staked again (0: none open), checked per bet.
+    reversals: list[list[int]] = field(default_factory=list)
+    restake_due: int = 0
 
 
 class ProtectionState(Struct, omit_defaults=True):

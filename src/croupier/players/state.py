@@ -48,6 +48,13 @@ class OpenSession(Struct, array_like=True):
     losing_streak: int = 0        # losing bets since the last win (the current losing run)
     reset_seq: int = 0            # log position of the win that last reset the run; -1 unknown
     streak_before_reset: int = 0  # the run that win ended, so undoing the win can restore it
+    # The session's last bet, for stake chasing (protection.chasing): stakes raised right
+    # after a lost bet. Counted per bet in apply: a few int comparisons.
+    last_stake: int = 0           # its stake (minor units); 0: no bet yet
+    last_won: int = 0             # what it has won so far (a loss: less than its stake)
+    last_bet: str = ""            # its bet id (its wins find it by this)
+    chain: int = 0                # chase steps in a row ending at it (a martingale-like progression)
+    chain_from: int = 0           # the stake before the first step of that chain
 
 
 class PlayerState(Struct, omit_defaults=True):

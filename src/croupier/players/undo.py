@@ -5,6 +5,13 @@ deposit, latest bet) come back from the short lists of recent times the state ke
 they cannot (or for rarer cases such as withdrawals and settled sports bets), undo
 declines and the engine refolds the player's log with `rebuild`, which is always exact.
 
+Stake chasing (protection.chasing) keeps an undone casino bet or win in its play sequence
+(what the player did and saw; `apply.undone_play` folds it there in a refold too), so their
+undo leaves the chase counts alone. Undos that would change other RG evidence decline and the
+log is refolded (exact): a sports bet placed right after a settled losing bet, a bet counted
+towards a cancelled or reversed withdrawal's re-staking, the day's only bet (it ran the day's
+RG play detectors), and an approved deposit the RG evidence remembers.
+
 One documented approximation: a rolled-back casino bet or win does not revise the
 losing-run flag of a session that has already ended (rtp_sensitivity). While the session is
 open the run is restored exactly: each open session remembers the log position of the win
@@ -42,17 +49,24 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
                 config: FeatureConfig) -> bool:
     if _foreign(state, currency):
         return False
+    if any(r[0] >= at_us or r[4] >= at_us for r in state.rg.reversals):
+        return False  # counted in a reversed withdrawal's stake mark, or in its re-staking: refold
     if at_us <= state.stamps.get("zone_at", -1):
         return False  # folded under an earlier time zone than today's: refold
     if at_us == state.last_bet_us and state.life[BET_N] > 1 and not _latest_after_removal(state.recent_bet_us, at_us):
         return False
     day, minor = at_us // DAY_US, to_minor(amount, currency)
+    moments = state.rg.stakes.get(day)  # stake_variability's per-day moments
+    if moments is not None and moments[0] <= 1:
+        return False  # the day's only bet ran the day's RG play detectors: refold
     _add(state, day, BET_N, -1)
     _add(state, day, STAKE, -minor)
     if bonus != "0":
         _add(state, day, BONUS_STAKE, -to_minor(bonus, currency))
     _add_cat(state, day, cat, C_BETS, -1)
     _add_cat(state, day, cat, C_STAKE, -minor)
+    if moments is not None:
+        moments[0], moments[1], moments[2] = moments[0] - 1, moments[1] - minor, moments[2] - minor * minor
     hour = local_hour(state, at_us)
     state.hours[hour] = max(0, state.hours[hour] - 1)
     if is_late_night(hour, config):
@@ -84,6 +98,8 @@ def _undo_sports_bet(state: PlayerState, e: SportsBetPlaced, at_us: int, seq: in
     placed = state.open_sports.get(e.bet_id)
     if e.currency == state.currency and (placed is None or placed[0] < 0):
         return False  # already settled (a void one refunded its stake): refold
+    if placed is not None and len(placed) > 2:
+        return False  # placed right after a settled losing bet: counted for stake chasing, refold
     if not _undo_stake(state, _SPORTS, e.amount, e.bonus_amount, e.currency, at_us, config):
         return False
     state.open_sports.pop(e.bet_id, None)
@@ -147,6 +163,8 @@ def _undo_deposit(state: PlayerState, e: Deposit, at_us: int, seq: int, config: 
         return False
     if e.transaction_id not in state.approved_deposits:
         return False  # not the approval that was counted (or too old to tell): refold
+    if any(d[0] == at_us for d in state.rg.deposits):
+        return False  # RG evidence (loss chasing, spikes) was folded from it: refold
     state.approved_deposits.remove(e.transaction_id)
     minor = to_minor(e.amount, e.currency)
     _add(state, day, DEP_N, -1)

@@ -25,6 +25,7 @@ from croupier.players.protection_state import MarkerView
 from croupier.players.state import (
     BET_N, DAY_US, LATE_BET_N, SESS_N, SESS_SECONDS, STAKE, WIN, PlayerState,
 )
+from croupier.protection.chasing import deposit_flags, reversal_text, stake_chasing
 from croupier.protection.detecting import (
     HOUR_US, MINUTE_US, Detector, Hit, _recent_count, _sums, grade, median, money, remember_time, windows,
 )
@@ -38,7 +39,7 @@ RG_INTERVENTION = "rg_intervention"  # an intervention was taken at this event
 
 MARKERS = ("loss_chasing", "session_escalation", "deposit_spike", "withdrawal_reversal",
            "declined_deposits", "late_night", "stake_variability", "limit_increase", "distress",
-           *ABSOLUTE)  # the absolute markers: protection.intensity
+           "stake_chasing", *ABSOLUTE)  # chasing within play: protection.chasing; absolute: protection.intensity
 
 DEFAULT_CONFIG = MarkerConfig()
 
@@ -58,6 +59,7 @@ def loss_chasing(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig
         or median([d[1] for d in deposits if d[0] <= at_us])
     text = (f"{len(chases)} deposits within {cfg.chase_minutes} min of play after losing "
             f"{money(lost, state)} in {cfg.chase_hours} h")
+    text += deposit_flags(chases, cfg, state)  # right after a losing run or a played-down balance
     sizes = [d[1] for d in chases]
     rising = len(sizes) >= 2 and all(b >= a for a, b in zip(sizes, sizes[1:])) and sizes[-1] > sizes[0]
     if rising and base:
@@ -124,9 +126,13 @@ def withdrawal_reversal(state: PlayerState, event: Event, at_us: int, cfg: Marke
     """Withdrawals cancelled by the player (money back into play) or reversed."""
     count = _recent_count(state.rg.cancels, at_us - cfg.cancel_days * DAY_US)
     severity = grade(count, cfg.cancel_counts)
+    text = f"{count} withdrawals cancelled or reversed in the last {cfg.cancel_days} days"
+    more, restaked = reversal_text(state, at_us, cfg)
+    if restaked and count:  # the money went back into play: one step more
+        severity = min(3, severity + 1)
     if not severity:
         return None
-    return Hit(severity, f"{count} withdrawals cancelled or reversed in the last {cfg.cancel_days} days")
+    return Hit(severity, text + more)
 
 
 def declined_deposits(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,
@@ -239,9 +245,10 @@ DETECTORS: dict[str, Detector] = {
     "deposit_spike": deposit_spike, "withdrawal_reversal": withdrawal_reversal,
     "declined_deposits": declined_deposits, "late_night": late_night,
     "stake_variability": stake_variability, "limit_increase": limit_increase, "distress": distress,
+    "stake_chasing": stake_chasing,
     **ABSOLUTE_DETECTORS,
 }
-_PLAY = ("session_escalation", "late_night", "stake_variability", *ABSOLUTE)
+_PLAY = ("session_escalation", "late_night", "stake_variability", "stake_chasing", *ABSOLUTE)
 
 
 # --- evidence: what each event adds to state.rg ----------------------------------------------
@@ -267,7 +274,7 @@ def note_stake(state: PlayerState, day: int, minor: int) -> bool:
 
 
 def _deposit_evidence(state: PlayerState, e: Deposit, at_us: int, cfg: MarkerConfig,
-                      facts: list[str]) -> tuple[str, ...]:
+                      facts: list[str], features: FeatureConfig | None = None) -> tuple[str, ...]:
     rg = state.rg
     if DEPOSIT_DECLINED in facts:
         remember_time(rg.declines, at_us, KEEP_TIMES)
@@ -282,14 +289,50 @@ def _deposit_evidence(state: PlayerState, e: Deposit, at_us: int, cfg: MarkerCon
     last_bet = state.last_bet_us
     chase = int(previous is not None and last_bet is not None and 0 <= at_us - last_bet <= cfg.chase_minutes * MINUTE_US
                 and 100 * lost >= cfg.chase_loss_pct * previous)
-    remember_time(rg.deposits, [at_us, minor, lost, chase], KEEP_DEPOSITS)
+    run, before = _redeposit(state, e, at_us, minor, cfg, features)
+    if run >= (features.losing_run_bets if features is not None else 3):
+        chase |= 2      # within redeposit_minutes of a losing run
+    if before is not None and previous and 100 * before <= cfg.redeposit_balance_pct * previous:
+        chase |= 4      # ... or of the balance played down
+    entry = [at_us, minor, lost, chase]
+    if chase & 6:
+        entry += [run, -1 if before is None else before]
+    remember_time(rg.deposits, entry, KEEP_DEPOSITS)
     return ("loss_chasing", "deposit_spike", *_PLAY) if chase else ("deposit_spike", "loss_chasing", *ABSOLUTE)
+
+
+def _redeposit(state: PlayerState, e: Deposit, at_us: int, minor: int, cfg: MarkerConfig,
+               features: FeatureConfig | None) -> tuple[int, int | None]:
+    """The losing run (bets since the last win) and the balance just before a deposit made
+    within `redeposit_minutes` of the last bet; (0, None) when it came later."""
+    last_bet, window = state.last_bet_us, cfg.redeposit_minutes * MINUTE_US
+    if last_bet is None or not 0 <= at_us - last_bet <= window:
+        return 0, None
+    rg = state.rg
+    run = max((s.losing_streak for s in state.sessions.values() if s.started_us >= 0), default=0)
+    if rg.ended_run and 0 <= at_us - rg.ended_run[0] <= window:
+        run = max(run, rg.ended_run[1])
+    if rg.loose and 0 <= at_us - rg.loose[0] <= window:
+        run = max(run, rg.loose[6])
+    before = None
+    if e.balance is not None and e.currency == state.currency:   # the balance after the deposit, less it
+        before = max(0, to_minor(e.balance, e.currency) - minor)
+    elif state.balance is not None and state.balance_at_us is not None and 0 <= at_us - state.balance_at_us <= window:
+        before = to_minor(state.balance, state.currency or "EUR")
+    return run, before
 
 
 def _withdrawal_evidence(state: PlayerState, e: Withdrawal, at_us: int, cfg: MarkerConfig, facts: list[str]) -> tuple[str, ...]:
     if WITHDRAWAL_CANCELLED not in facts:
         return ()
-    remember_time(state.rg.cancels, at_us, KEEP_TIMES)
+    rg = state.rg
+    remember_time(rg.cancels, at_us, KEEP_TIMES)
+    if e.currency == state.currency:  # the money back in the account: is it staked again?
+        minor = to_minor(e.amount, e.currency)
+        mark = state.life[STAKE]
+        remember_time(rg.reversals, [at_us, minor, int(e.status == "reversed"), mark, 0], KEEP_TIMES)
+        open_marks = [r[3] + r[1] for r in rg.reversals if not r[4]]
+        rg.restake_due = min(open_marks) if open_marks else 0
     return ("withdrawal_reversal",)
 
 
@@ -415,7 +458,9 @@ def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfi
     state (it is part of the fold); appends facts for `detect`."""
     cfg = cfg or thresholds(state, rules)
     if names is None:
-        names = _EVIDENCE[type(event)](state, event, at_us, cfg, facts)
+        evidence = _EVIDENCE[type(event)]
+        names = (_deposit_evidence(state, event, at_us, cfg, facts, features)  # type: ignore[arg-type]
+                 if evidence is _deposit_evidence else evidence(state, event, at_us, cfg, facts))
     raised = False
     for name, hit in run_detectors(state, event, at_us, names, cfg, features):
         raised |= fold_hit(state, name, hit, at_us, cfg)
@@ -426,7 +471,13 @@ def observe(state: PlayerState, event: Event, at_us: int, features: FeatureConfi
     settle(state, event, at_us, facts, cfg, rules, features)   # the score weighs play itself, markers or not
 
 
+# What a bet can make due (players.apply's facts): the play detectors on a day's first bet (for
+# feeds without session events), stake chasing on a chase step, reversals on a re-stake.
+PLAY_DUE = {"rg_day": _PLAY, "rg_chase": ("stake_chasing",), "rg_restake": ("withdrawal_reversal",)}
+
+
 def observe_play(state: PlayerState, event: Event, at_us: int, features: FeatureConfig,
-                 facts: list[str], rules: RulesInForce | None = None) -> None:
-    """The play detectors, on a day's first bet (for feeds without session events)."""
-    observe(state, event, at_us, features, facts, rules, names=_PLAY)
+                 facts: list[str], rules: RulesInForce | None = None, due: tuple[str, ...] = ("rg_day",)) -> None:
+    """The detectors a bet made due (see PLAY_DUE)."""
+    names = PLAY_DUE[due[0]] if len(due) == 1 else tuple(n for d in due for n in PLAY_DUE[d])
+    observe(state, event, at_us, features, facts, rules, names=names)
