@@ -1,11 +1,11 @@
-"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit`."""
+"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | models`."""
 
 import importlib
 
 from croupier.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers")
+_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "models")
 
 
 def main() -> None:
