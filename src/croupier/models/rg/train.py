@@ -26,7 +26,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -65,6 +65,7 @@ class TrainingResult:
     model: RgModel            # the live candidate (the logistic fit, in the live format)
     report: dict[str, Any]    # everything the model card shows (JSON-ready)
     dataset: Dataset
+    fitted: dict[str, Any] = field(default_factory=dict)   # the scikit-learn estimators and the terms
 
 
 def input_names(samples: Sequence[Sample]) -> list[str]:
@@ -160,6 +161,7 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     samples = dataset.samples
     positives = sum(s.label for s in samples)
@@ -195,11 +197,14 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     model.version = model_version(model)
     p_logistic = [score(model, s.inputs).probability for s in valid]
 
-    boosted = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10, l2_regularization=1.0,
-        monotonic_cst=[0 if n in UNCONSTRAINED else 1 for n in names], early_stopping=False, random_state=seed,
-    ).fit(x_train, y_train)
-    p_boosted = [float(v) for v in boosted.predict_proba(x_valid)[:, 1]]
+    # One thread: on data sets this size, OpenMP's threads cost far more than they save
+    # (tens of times slower on a small machine), and one thread gives the same fit every run.
+    with threadpool_limits(1):
+        boosted = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10, l2_regularization=1.0,
+            monotonic_cst=[0 if n in UNCONSTRAINED else 1 for n in names], early_stopping=False, random_state=seed,
+        ).fit(x_train, y_train)
+        p_boosted = [float(v) for v in boosted.predict_proba(x_valid)[:, 1]]
 
     m_logistic, m_boosted = _metrics(y_valid, p_logistic, levels), _metrics(y_valid, p_boosted, levels)
     by_auc = max((("logistic", m_logistic["auc"] or 0.0), ("boosted", m_boosted["auc"] or 0.0)), key=lambda x: x[1])[0]
@@ -231,7 +236,8 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     model.trained = {"trained_at_us": now_us, "seed": seed, "auc": m_logistic["auc"], "auc_boosted": m_boosted["auc"],
                      "positives": positives, "controls": len(samples) - positives, "split_at_us": split,
                      "gap_days": report.get("gap_days")}
-    return TrainingResult(model, report, dataset)
+    fitted = {"terms": terms, "scaler": scaler, "logistic": logistic, "boosted": boosted}
+    return TrainingResult(model, report, dataset, fitted)
 
 
 def _explain(valid: Sequence[Sample], p: list[float], terms: list[Term], weight_of: dict[str, float],
