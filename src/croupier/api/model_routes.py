@@ -56,7 +56,8 @@ async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
 def _int(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = body.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise HTTPException(422, detail=f"{key} must be an integer from {low} to {high}, got {value!r}")
+        raise HTTPException(422, detail={"field": key, "message": f"must be an integer from {low} to {high}",
+                                         "value": value})
     return value
 
 
@@ -73,7 +74,8 @@ def train_now(runtime: Any, who: Actor, body: dict[str, Any]) -> dict[str, Any]:
         try:
             day = date.fromisoformat(str(body["split_at"]))
         except ValueError:
-            raise HTTPException(422, detail=f"split_at must be a date YYYY-MM-DD, got {body['split_at']!r}") from None
+            raise HTTPException(422, detail={"field": "split_at", "message": "must be a date YYYY-MM-DD",
+                                             "value": body["split_at"]}) from None
         split_us = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()) * 1_000_000
     runtime.refresh_config()
     now_us = _now_us()

@@ -48,6 +48,12 @@ def _page(request: Request, staff: Staff, *, version: str | None = None, status:
                   detail=detail, error=error, can_edit=staff.can("config.edit"), percent=percent, figure=figure)
 
 
+def _said(detail: object) -> str:
+    if isinstance(detail, dict):
+        return f"{detail.get('field') or ''} {detail.get('message', '')}".strip()
+    return str(detail)
+
+
 @router.get(PAGE)
 def models_page(request: Request, version: str | None = None, staff: Staff = Depends(require("rg.view"))) -> Response:
     return _page(request, staff, version=version)
@@ -61,7 +67,7 @@ async def train_form(request: Request, csrf_token: str = Form(""),
         model = await run_in_threadpool(train_now, request.app.state.runtime,
                                         Actor(staff.username, staff.role, "session"), {})
     except HTTPException as exc:
-        return _page(request, staff, status=exc.status_code, error=f"Not trained: {exc.detail}")
+        return _page(request, staff, status=exc.status_code, error=f"Not trained: {_said(exc.detail)}")
     return RedirectResponse(f"{PAGE}?version={path_segment(model['version'])}", status_code=303)
 
 
@@ -73,7 +79,7 @@ async def propose_form(request: Request, version: str, csrf_token: str = Form(""
         proposed = await run_in_threadpool(propose_now, request.app.state.runtime,
                                            Actor(staff.username, staff.role, "session"), version)
     except HTTPException as exc:
-        return _page(request, staff, version=None, status=exc.status_code, error=f"Not proposed: {exc.detail}")
+        return _page(request, staff, version=None, status=exc.status_code, error=f"Not proposed: {_said(exc.detail)}")
     except ConfigRefused as exc:
         return _page(request, staff, version=version, status=exc.status, error=f"Not proposed: {exc.message}")
     return RedirectResponse(f"/config/versions/{path_segment(proposed)}", status_code=303)
