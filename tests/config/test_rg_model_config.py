@@ -44,6 +44,15 @@ def test_a_model_weighing_an_input_the_fold_does_not_compute_is_invalid() -> Non
     with pytest.raises(InvalidDocument) as caught:
         parse_document(body | {"rg_model": bad})
     assert [p.path for p in caught.value.problems] == ["rg_model.terms[1].input"]
+    looping = {"version": "rg-y", "intercept": 0.0, "kind": "boosted", "terms": [{"input": "stakes_30", "weight": 0.0}],
+               "trees": [{"nodes": [{"value": 0.0, "input": "stakes_30", "threshold": 1.0, "left": 0, "right": 1},
+                                    {"value": 0.5}]},
+                         {"nodes": [{"value": 0.0, "input": "stakes_90", "threshold": 1.0, "left": 1, "right": 2},
+                                    {"value": 0.1}, {"value": 0.2}]}]}
+    with pytest.raises(InvalidDocument) as caught:
+        parse_document(body | {"rg_model": looping})
+    assert [p.path for p in caught.value.problems] == ["rg_model.trees[0].nodes[0].left",
+                                                       "rg_model.trees[1].nodes[0].input"]
 
 
 def test_train_list_read_propose_approve_over_the_api(config_app, as_staff) -> None:  # noqa: ANN001
@@ -54,13 +63,14 @@ def test_train_list_read_propose_approve_over_the_api(config_app, as_staff) -> N
     model = trained.json()
     version = model["version"]
     assert model["positives"] == 26 and model["controls"] == 78 and model["auc"] > 0.5
-    assert model["model"]["kind"] == "logistic" and model["report"]["data"]["events"] > 10_000
+    assert model["model"]["kind"] in ("logistic", "boosted") and model["report"]["data"]["events"] > 10_000
 
     listed = cleo.get("/v1/models/rg").json()["models"]
     assert [m["version"] for m in listed] == [version]
     assert set(listed[0]["flagged"]) == {"low", "medium", "high", "severe"}
     card = cleo.get(f"/v1/models/rg/{version}").json()
-    assert card["report"]["models"]["boosted"]["live"] is False
+    live = card["report"]["live"]
+    assert card["report"]["models"][live]["live"] is True and card["model"]["kind"] == live == card["kind"]
     assert cleo.get("/v1/models/rg/rg-nope").status_code == 404
 
     proposed = cleo.post(f"/v1/models/rg/{version}/propose", {"comment": "first trained model"})
@@ -135,7 +145,7 @@ def test_the_cli_trains_and_proposes(sqlite_url: str) -> None:
     assert "proposed as configuration version cfg-" in result.output
     as_json = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--seed", "2", "--json"])
     report = json.loads(as_json.output)
-    assert report["live"] == "logistic" and report["data"]["positives"] == 26
+    assert report["live"] in ("logistic", "boosted") and report["data"]["positives"] == 26
     db = open_database(sqlite_url)
     with db.engine.connect() as conn:
         [pending] = [v for v in config_store.list_versions(conn) if v.status == "proposed"]

@@ -140,7 +140,7 @@ def test_leakage_a_labels_own_activity_never_reaches_its_training_features() -> 
 
 def test_the_logistic_fit_is_exactly_the_live_scorecard() -> None:
     result = train_on_events(constructed_log(harmed=30, others=90, seed=9), EngineConfig(), seed=2)
-    model = result.model
+    model = result.fitted["logistic_model"]
     assert model.kind == "logistic" and model.version.startswith("rg-")
     fitted = result.fitted
     for sample in result.dataset.samples:
@@ -160,6 +160,38 @@ def test_the_logistic_fit_is_exactly_the_live_scorecard() -> None:
     assert score(again, sample.inputs) == score(model, sample.inputs)
 
 
+def test_the_boosted_fit_is_exported_exactly_monotonic_and_explained() -> None:
+    import msgspec
+
+    result = train_on_events(constructed_log(harmed=30, others=90, seed=9), EngineConfig(), seed=2)
+    model, boosted = result.fitted["boosted_model"], result.fitted["boosted"]
+    assert model.kind == "boosted" and model.trees and len(model.trees) == 100
+    assert all(t.weight == 0 for t in model.terms)
+    from threadpoolctl import threadpool_limits
+
+    rows = [[_value(t, s.inputs) for t in result.fitted["terms"]] for s in result.dataset.samples]
+    with threadpool_limits(1):
+        raw = boosted.decision_function(rows)
+    for sample, expected in zip(result.dataset.samples, raw, strict=True):
+        got = score(model, sample.inputs)
+        assert got.probability == pytest.approx(1 / (1 + math.exp(-expected)), abs=1e-9)
+        assert all(c.log_odds > 0 for c in got.contributions)
+    # more play never lowers the score (monotonic constraints), and the rise is explained
+    sample = next(s for s in result.dataset.samples if not s.label)
+    base = score(model, sample.inputs)
+    for name in ("stakes_30", "bets_per_active_day_30", "deposit_count_30", "active_share_30"):
+        more = dict(sample.inputs, **{name: sample.inputs.get(name, 0.0) * 10 + 50})
+        assert score(model, more).probability >= base.probability - 1e-12, name
+    # JSON round trip (the configuration document) keeps the scores
+    again = msgspec.json.decode(msgspec.json.encode(model), type=RgModel)
+    assert score(again, sample.inputs) == base
+    # a live score walks ~100 small trees: well under a millisecond
+    started = time.perf_counter()
+    for _ in range(200):
+        score(model, sample.inputs)
+    assert (time.perf_counter() - started) / 200 < 0.002
+
+
 def _value(term, inputs):  # noqa: ANN001, ANN202
     from croupier.models.rg.scorecard import _term_value
 
@@ -170,7 +202,10 @@ def test_the_report_carries_auc_levels_flagged_shares_calibration_and_explanatio
     result = train_on_events(constructed_log(), EngineConfig(), seed=1,
                              levels=(("low", 0.2), ("medium", 0.4), ("high", 0.6), ("severe", 0.8)))
     report = result.report
-    assert report["live"] == "logistic" and report["best_by_auc"] in ("logistic", "boosted")
+    aucs = {name: report["models"][name]["auc"] for name in ("logistic", "boosted")}
+    assert report["live"] == ("boosted" if aucs["boosted"] > aucs["logistic"] else "logistic")
+    assert result.model.kind == report["live"] and result.model.version == report["version"]
+    assert report["models"][report["live"]]["version"] == report["version"]
     assert report["data"]["label_sources"] == {"exclusion.requested": 16, "croupier.exclusion_started": 5,
                                                "croupier.rg_reviewed": 5}
     for name in ("logistic", "boosted"):
@@ -185,7 +220,7 @@ def test_the_report_carries_auc_levels_flagged_shares_calibration_and_explanatio
         assert 0 <= m["calibration"]["brier"] <= 0.25
     top = report["explanations"][0]
     assert top["top"] and all(c["log_odds"] > 0 for c in top["top"])
-    assert result.model.trained["auc"] == report["models"]["logistic"]["auc"]
+    assert result.model.trained["auc"] == report["models"][report["live"]]["auc"]
     import json
 
     json.dumps(report)   # JSON-ready as stored
@@ -212,4 +247,4 @@ def test_training_end_to_end_on_a_simulated_history_finds_the_problem_gamblers()
     assert report["models"]["boosted"]["auc"] >= 0.7, report["models"]["boosted"]
     medium = next(lv for lv in report["models"]["logistic"]["levels"] if lv["level"] == "medium")
     assert medium["recall"] >= 0.5
-    assert took < 30, took
+    assert took < 60, took      # about 5 s on a small machine

@@ -94,9 +94,9 @@ def _print(report: dict) -> None:
     for name, m in (("logistic", logistic), ("boosted", boosted)):
         auc = "n/a" if m["auc"] is None else f"{m['auc']:.3f}"
         console.print(f"  {name:8} AUC {auc}  Brier {m['calibration']['brier']:.3f}"
-                      + ("  (live)" if m.get("live") else "  (benchmark)"))
-    for lv in logistic["levels"]:
+                      + ("  (live)" if m.get("live") else ""))
+    for lv in report["models"][report["live"]]["levels"]:
         fmt = lambda v: "n/a" if v is None else f"{v:.2f}"   # noqa: E731
         console.print(f"  at {lv['level']:6} (p >= {lv['threshold']:.2f}): precision {fmt(lv['precision'])}, recall "
                       f"{fmt(lv['recall'])}, unlabelled flagged {fmt(lv['unlabelled_flagged_share'])}")
-    console.print("  top inputs: " + ", ".join(f"{t['input']} ({t['weight']:+.2f})" for t in report["top_inputs"][:5]))
+    console.print("  top inputs (logistic weights): " + ", ".join(f"{t['input']} ({t['weight']:+.2f})" for t in report["top_inputs"][:5]))

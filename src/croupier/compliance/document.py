@@ -352,6 +352,22 @@ def _check_rg_model(model: RgModel) -> list[Problem]:
             problems.append(Problem(f"rg_model.terms[{i}].weight", term.weight, "must be a finite number"))
         if term.cap is not None and not math.isfinite(term.cap):
             problems.append(Problem(f"rg_model.terms[{i}].cap", term.cap, "must be a finite number"))
+    named = {t.input for t in model.terms}
+    for k, tree in enumerate(model.trees or ()):
+        if not tree.nodes:
+            problems.append(Problem(f"rg_model.trees[{k}].nodes", [], "a tree needs at least one node"))
+        for j, node in enumerate(tree.nodes):
+            path = f"rg_model.trees[{k}].nodes[{j}]"
+            if not math.isfinite(node.value) or not math.isfinite(node.threshold):
+                problems.append(Problem(f"{path}.value", node.value, "value and threshold must be finite numbers"))
+            if node.input is None:
+                continue
+            if node.input not in named:
+                problems.append(Problem(f"{path}.input", node.input,
+                                        "a split's input must be one of the model's terms (which give its transform)"))
+            if not (j < node.left < len(tree.nodes) and j < node.right < len(tree.nodes)):
+                problems.append(Problem(f"{path}.left", [node.left, node.right],
+                                        "children must be later nodes of the same tree"))
     return problems
 
 

@@ -58,21 +58,24 @@ def store(conn: Connection, result: TrainingResult, *, actor: str, now_us: int) 
         conn.execute(rg_models.delete().where(rg_models.c.version == version))   # the same fit, trained again
     conn.execute(rg_models.insert().values(
         version=version, trained_at_us=now_us, trained_by=actor, kind=result.model.kind,
-        auc=result.report["models"]["logistic"]["auc"], model=msgspec.json.encode(result.model).decode(),
+        auc=result.report["models"][result.report["live"]]["auc"], model=msgspec.json.encode(result.model).decode(),
         report=json.dumps(result.report, sort_keys=True, default=float)))
     append(conn, [Entry(now_us, actor=actor, kind="rg.model_trained", subject=version,
-                        body={"version": version, "auc": result.report["models"]["logistic"]["auc"],
+                        body={"version": version, "kind": result.model.kind,
+                              "auc": result.report["models"][result.report["live"]]["auc"],
                               "positives": result.report["data"]["positives"]})])
 
 
 def _summary(row: Any) -> dict[str, Any]:
     report = json.loads(row.report)
     logistic, boosted = report["models"]["logistic"], report["models"]["boosted"]
+    live = report["models"][report.get("live", "logistic")]
     return {
         "version": row.version, "kind": row.kind, "trained_at_us": row.trained_at_us, "trained_by": row.trained_by,
-        "auc": row.auc, "auc_boosted": boosted["auc"], "brier": logistic["calibration"]["brier"],
+        "auc": row.auc, "auc_logistic": logistic["auc"], "auc_boosted": boosted["auc"],
+        "brier": live["calibration"]["brier"],
         "positives": report["data"]["positives"], "controls": report["data"]["controls"],
-        "flagged": {lv["level"]: lv["unlabelled_flagged_share"] for lv in logistic["levels"]},
+        "flagged": {lv["level"]: lv["unlabelled_flagged_share"] for lv in live["levels"]},
         "top_inputs": [t["input"] for t in report["top_inputs"][:5]],
         "proposed_as": row.proposed_as, "proposed_by": row.proposed_by, "proposed_at_us": row.proposed_at_us,
     }

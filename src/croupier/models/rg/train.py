@@ -8,10 +8,11 @@ Two models are fitted on the label times before the split and validated on those
   scale and the standardisation folded into the intercept, so `scorecard.score` gives the
   fitted log-odds to the last rounding error;
 - a gradient-boosted model (`HistGradientBoostingClassifier`) whose output may only rise
-  with intensity, frequency, losses and markers (monotonic constraints). It is a validation
-  benchmark: its trees are not exported to the live format, so the live model is the
-  logistic one; the report says which of the two validated better.
+  with intensity, frequency, losses and markers (monotonic constraints). Its trees are
+  exported into the live format too (`RgModel.trees`, kind "boosted"), each split's change
+  of value counted to the input it splits on, so its scores explain themselves the same way.
 
+The live candidate is the one with the higher validation AUC (the logistic on a tie).
 The report carries AUC, calibration (reliability bins, Brier score), precision and recall
 at each level threshold, the share of unlabelled players flagged there, the weights, and
 per-player explanations. `train_on_events` runs the whole pipeline on events in memory
@@ -33,7 +34,7 @@ import msgspec
 
 from croupier.events import Event
 from croupier.models.rg.dataset import Dataset, DatasetRefused, Sample, build_dataset
-from croupier.models.rg.scorecard import RgModel, Term, _term_value, score
+from croupier.models.rg.scorecard import RgModel, Term, Tree, TreeNode, _term_value, score
 from croupier.players.config import EngineConfig
 
 # The probability at which each level begins, until the jurisdiction's score levels exist
@@ -44,6 +45,7 @@ MIN_VALIDATION_POSITIVES = 3
 CAP_QUANTILE = 0.995
 CALIBRATION_BINS = 10
 EXPLAIN_TOP = 5
+BOOSTED_TREES = 100       # a live score walks every tree: ~100 small trees keep it well under a millisecond
 # Money and counts enter as log1p (a euro more matters less at 10,000 than at 10), the
 # shares, ratios, trends and marker severities as they are.
 LOG1P_INPUTS = frozenset({
@@ -141,7 +143,8 @@ def _metrics(y: list[int], p: list[float], levels: Sequence[tuple[str, float]]) 
 
 
 def model_version(model: RgModel) -> str:
-    body = msgspec.json.encode({"intercept": model.intercept, "terms": model.terms, "kind": model.kind})
+    body = msgspec.json.encode({"intercept": model.intercept, "terms": model.terms, "kind": model.kind,
+                                "trees": model.trees})
     return "rg-" + hashlib.sha256(body).hexdigest()[:12]
 
 
@@ -192,24 +195,26 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     intercept = float(logistic.intercept_[0] - sum(w * m for w, m in zip(weights, mean, strict=True)))
     live_terms = [Term(t.input, w, t.transform, t.cap, source=f"fitted: standardised coefficient {c:+.3f}")
                   for t, w, c in zip(terms, weights, coef, strict=True) if w != 0.0]
-    model = RgModel(version="", intercept=intercept, terms=live_terms, kind="logistic",
-                    description="logistic regression trained on the operator's own log (croupier models train rg)")
-    model.version = model_version(model)
-    p_logistic = [score(model, s.inputs).probability for s in valid]
+    logistic_model = RgModel(version="", intercept=intercept, terms=live_terms, kind="logistic",
+                             description="logistic regression trained on the operator's own log "
+                                         "(croupier models train rg)")
+    logistic_model.version = model_version(logistic_model)
+    p_logistic = [score(logistic_model, s.inputs).probability for s in valid]
 
     # One thread: on data sets this size, OpenMP's threads cost far more than they save
     # (tens of times slower on a small machine), and one thread gives the same fit every run.
     with threadpool_limits(1):
         boosted = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10, l2_regularization=1.0,
+            max_iter=BOOSTED_TREES, learning_rate=0.1, max_leaf_nodes=8, min_samples_leaf=10, l2_regularization=1.0,
             monotonic_cst=[0 if n in UNCONSTRAINED else 1 for n in names], early_stopping=False, random_state=seed,
         ).fit(x_train, y_train)
-        p_boosted = [float(v) for v in boosted.predict_proba(x_valid)[:, 1]]
+    boosted_model = export_boosted(boosted, terms)
+    p_boosted = [score(boosted_model, s.inputs).probability for s in valid]
 
     m_logistic, m_boosted = _metrics(y_valid, p_logistic, levels), _metrics(y_valid, p_boosted, levels)
-    by_auc = max((("logistic", m_logistic["auc"] or 0.0), ("boosted", m_boosted["auc"] or 0.0)), key=lambda x: x[1])[0]
-    means = {n: float(m) for n, m in zip(names, mean, strict=True)}
-    weight_of = {t.input: t.weight for t in live_terms}
+    live = "boosted" if (m_boosted["auc"] or 0.0) > (m_logistic["auc"] or 0.0) else "logistic"
+    model = boosted_model if live == "boosted" else logistic_model
+    p_live = p_boosted if live == "boosted" else p_logistic
     report: dict[str, Any] = {
         "version": model.version, "trained_at_us": now_us, "seed": seed,
         "data": {
@@ -222,42 +227,65 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
         },
         "inputs": names,
         "models": {
-            "logistic": {**m_logistic, "live": True, "regularisation_c": regularisation},
-            "boosted": {**m_boosted, "live": False,
-                        "note": "validation benchmark: its trees are not exported to the live format"},
+            "logistic": {**m_logistic, "live": live == "logistic", "version": logistic_model.version,
+                         "regularisation_c": regularisation},
+            "boosted": {**m_boosted, "live": live == "boosted", "version": boosted_model.version,
+                        "trees": len(boosted_model.trees or ())},
         },
-        "best_by_auc": by_auc,
-        "live": "logistic",
+        "best_by_auc": live,
+        "live": live,
         "top_inputs": [{"input": t.input, "weight": t.weight, "transform": t.transform, "cap": t.cap}
                        for t in sorted(live_terms, key=lambda t: -abs(t.weight))[:10]],
-        "explanations": _explain(valid, p_logistic, terms, weight_of, means),
+        "explanations": _explain(valid, p_live, model),
         "levels_source": "parameter" if tuple(levels) != DEFAULT_LEVELS else "default thresholds (0.10/0.25/0.50/0.75)",
     }
-    model.trained = {"trained_at_us": now_us, "seed": seed, "auc": m_logistic["auc"], "auc_boosted": m_boosted["auc"],
-                     "positives": positives, "controls": len(samples) - positives, "split_at_us": split,
-                     "gap_days": report.get("gap_days")}
-    fitted = {"terms": terms, "scaler": scaler, "logistic": logistic, "boosted": boosted}
+    model.trained = {"trained_at_us": now_us, "seed": seed, "auc": report["models"][live]["auc"],
+                     "auc_logistic": m_logistic["auc"], "auc_boosted": m_boosted["auc"],
+                     "positives": positives, "controls": len(samples) - positives, "split_at_us": split}
+    fitted = {"terms": terms, "scaler": scaler, "logistic": logistic, "boosted": boosted,
+              "logistic_model": logistic_model, "boosted_model": boosted_model}
     return TrainingResult(model, report, dataset, fitted)
 
 
-def _explain(valid: Sequence[Sample], p: list[float], terms: list[Term], weight_of: dict[str, float],
-             means: dict[str, float]) -> list[dict[str, Any]]:
-    """The validation players with the highest scores and the inputs that raised theirs
-    most, each input's push measured from the training average (weight x (value - mean))."""
+def export_boosted(boosted: Any, terms: list[Term]) -> RgModel:
+    """The fitted HistGradientBoostingClassifier in the live format: its baseline as the
+    intercept, each tree's splits on the named (transformed) inputs, each inner node's value
+    the training-count-weighted mean of its leaves (so a split's change of value is that
+    input's contribution), the inputs' transforms as zero-weight terms."""
+    names = [t.input for t in terms]
+    trees = []
+    for (predictor,) in boosted._predictors:      # one predictor per iteration (binary: one class)
+        nodes = predictor.nodes
+        value = [float(v) for v in nodes["value"]]
+        count = [int(c) for c in nodes["count"]]
+        for i in sorted(range(len(nodes)), key=lambda i: -int(nodes[i]["depth"])):   # leaves up
+            if not nodes[i]["is_leaf"]:
+                left, right = int(nodes[i]["left"]), int(nodes[i]["right"])
+                count[i] = count[left] + count[right]
+                value[i] = (value[left] * count[left] + value[right] * count[right]) / max(1, count[i])
+        trees.append(Tree([TreeNode(value[i]) if nodes[i]["is_leaf"] else
+                           TreeNode(value[i], names[int(nodes[i]["feature_idx"])], float(nodes[i]["num_threshold"]),
+                                    int(nodes[i]["left"]), int(nodes[i]["right"]))
+                           for i in range(len(nodes))]))
+    model = RgModel(version="", intercept=float(boosted._baseline_prediction.ravel()[0]),
+                    terms=[Term(t.input, 0.0, t.transform, t.cap, source="input of the boosted trees") for t in terms],
+                    kind="boosted", trees=trees,
+                    description="gradient-boosted trees, monotonic in intensity, frequency, losses and markers, "
+                                "trained on the operator's own log (croupier models train rg)")
+    model.version = model_version(model)
+    return model
+
+
+def _explain(valid: Sequence[Sample], p: list[float], model: RgModel) -> list[dict[str, Any]]:
+    """The validation players with the highest scores and what raised theirs most: the live
+    model's own contributions (`scorecard.score`), what the back office shows for a player."""
     order = sorted(range(len(valid)), key=lambda i: (-p[i], valid[i].player_id))[:20]
     out = []
     for i in order:
         s = valid[i]
-        parts = []
-        for t in terms:
-            w = weight_of.get(t.input)
-            if not w:
-                continue
-            push = float(w) * (_term_value(t, s.inputs.get(t.input, 0.0)) - means[t.input])
-            if push > 0:
-                parts.append({"input": t.input, "value": s.inputs.get(t.input, 0.0), "log_odds": push})
-        parts.sort(key=lambda c: -c["log_odds"])
-        out.append({"player_id": s.player_id, "label": s.label, "probability": p[i], "top": parts[:EXPLAIN_TOP]})
+        top = [{"input": c.input, "value": c.value, "log_odds": c.log_odds}
+               for c in score(model, s.inputs).contributions[:EXPLAIN_TOP]]
+        out.append({"player_id": s.player_id, "label": s.label, "probability": p[i], "top": top})
     return out
 
 
