@@ -105,7 +105,7 @@ def propose_now(runtime: Any, who: Actor, version: str, comment: str = "") -> st
 
 
 @router.get("/rg", summary="The RG models trained on this operator's log, newest first",
-            description="Each with its validation AUC (logistic, and the boosted benchmark), Brier score, "
+            description="Each with its kind (the better-validated fit), validation AUC (and both fits'), Brier score, "
                         "the share of unlabelled players flagged at each level, its top inputs and the "
                         "configuration version it was proposed as. Needs rg.view.")
 async def list_rg_models(request: Request) -> Any:

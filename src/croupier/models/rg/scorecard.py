@@ -4,7 +4,9 @@ One format serves the shipped scorecard and every model an operator trains on it
 history (`croupier models train rg`): a logistic model over named inputs, each input a
 measure (protection.measures) or a marker's effective severity (`marker:<name>`), with a
 transform and a cap. The score is the logistic of the intercept plus the weighted inputs;
-each term's share of the log-odds is the explanation ("what raised the score"). A model is
+each term's share of the log-odds is the explanation ("what raised the score"). A boosted
+model adds trees over the same named inputs (`RgModel.trees`): each split's change of value
+along the player's path counts to its input. A model is
 data, part of the configuration document, so it goes live only through propose, four-eyes
 approval, shadow and activation, and every level change records the configuration version
 that carries it.
