@@ -99,4 +99,5 @@ def _print(report: dict) -> None:
         fmt = lambda v: "n/a" if v is None else f"{v:.2f}"   # noqa: E731
         console.print(f"  at {lv['level']:6} (p >= {lv['threshold']:.2f}): precision {fmt(lv['precision'])}, recall "
                       f"{fmt(lv['recall'])}, unlabelled flagged {fmt(lv['unlabelled_flagged_share'])}")
-    console.print("  top inputs (logistic weights): " + ", ".join(f"{t['input']} ({t['weight']:+.2f})" for t in report["top_inputs"][:5]))
+    top = ", ".join(f"{t['input']} ({t['weight']:+.2f})" for t in report["top_inputs"][:5])
+    console.print(f"  top inputs (logistic weights): {top}")

@@ -289,8 +289,8 @@ def _explain(valid: Sequence[Sample], p: list[float], model: RgModel) -> list[di
     return out
 
 
-def train_on_events(events: Sequence[Event] | Sequence[tuple[int, Event]], config: EngineConfig, *, seed: int, gap_days: int = 1,
-                    controls_per_positive: int = 3, split_at_us: int | None = None,
+def train_on_events(events: Sequence[Event] | Sequence[tuple[int, Event]], config: EngineConfig, *, seed: int,
+                    gap_days: int = 1, controls_per_positive: int = 3, split_at_us: int | None = None,
                     levels: Sequence[tuple[str, float]] = DEFAULT_LEVELS, min_positives: int = MIN_POSITIVES,
                     now_us: int = 0) -> TrainingResult:
     """The whole pipeline on events in memory (log order), no database: labels, point-in-time
