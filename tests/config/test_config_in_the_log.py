@@ -63,9 +63,9 @@ def test_a_database_approved_before_activations_were_logged_gets_its_fact_on_upg
         for column in ("staff_users.time_zone", "staff_users.locale", "audit_log.recorded_at_us"):   # 0014
             table, name = column.split(".")
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {name}"))
-        for table in ("engine_quarantine", "config_shadow_diffs", "config_shadows"):   # revisions 0013, 0012
+        for table in ("rg_models", "engine_quarantine", "config_shadow_diffs", "config_shadows"):   # 0015, 0013, 0012
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0014_staff_display'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0015_rg_models'"))
     db.dispose()
     db = open_database(sqlite_url)                              # upgrades
     try:

@@ -232,6 +232,12 @@ RULES: list[Rule] = [
     Rule("GET", "/v1/config/versions/{version_id}/shadow/results", READ,
          make=lambda w: {"path": f"/v1/config/versions/{w.shadowed()}/shadow/results"}),
     Rule("GET", "/v1/config", READ, make=fixed("/v1/config")),
+    # -- the operator's RG models: reads as RG data; training and proposing as configuration proposals --
+    Rule("GET", "/v1/models/rg", READ, make=fixed("/v1/models/rg")),
+    Rule("GET", "/v1/models/rg/{version}", READ, succeeds=False, make=fixed("/v1/models/rg/rg-unknown")),  # 404
+    Rule("POST", "/v1/models/rg/train", ADMIN, succeeds=False, make=fixed("/v1/models/rg/train", json={})),  # 422: no labels
+    Rule("POST", "/v1/models/rg/{version}/propose", ADMIN, succeeds=False,   # no such model: 404
+         make=fixed("/v1/models/rg/rg-unknown/propose", json={})),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)

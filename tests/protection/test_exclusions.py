@@ -209,3 +209,23 @@ def test_a_new_account_of_an_excluded_person_is_refused_and_inherits_the_exclusi
     send(runtime, registration("b2", "borealis", "SE", email="anna@example.com"))
     assert not access(runtime, "b2", "login").allowed
     assert [x.kind for x in runtime.engine.state_of("b2").protection.exclusions] == ["self_exclusion"]
+
+
+def test_a_pam_request_for_gambling_harm_carries_its_reason_into_the_exclusion_and_its_fact(runtime):
+    """The reason labels the operator's RG model (models.rg.dataset): the started
+    exclusion's fact must say gambling_harm, as the request did."""
+    from croupier.events import decode_stored
+    from croupier.models.rg.dataset import find_labels
+
+    same_person(runtime, jurisdiction="SE")
+    request = event("exclusion.requested", "a1", "aurora", kind="self_exclusion", duration="P6M",
+                    reason="gambling_harm")
+    send(runtime, request)
+    with runtime.db.engine.connect() as conn:
+        row = conn.execute(select(exclusions)).one()
+        facts = [decode_stored(p) for p in conn.execute(
+            select(events_table.c.payload).where(events_table.c.type == "croupier.exclusion_started")).scalars()]
+    assert row.reason.split(";")[0] == "gambling_harm"
+    assert facts and all(f.reason.split(";")[0] == "gambling_harm" for f in facts)
+    labels = find_labels(facts)
+    assert sorted(labels) == ["a1", "b1"] and {lab.source for lab in labels.values()} == {"croupier.exclusion_started"}

@@ -51,6 +51,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("config version", "ada", "/config/versions/{version}"),
     ("config settings form", "ada", "/config?market=GB"),
     ("reports", "rita", "/reports/rg-effectiveness"),
+    ("rg models", "ada", "/models/rg"),
+    ("rg models officer", "rita", "/models/rg"),
     ("my settings", "sam", "/settings"),
     ("help", "sam", "/help"),
     ("help document", "sam", "/help/integration"),
@@ -76,7 +78,22 @@ def site(live) -> Any:  # noqa: ANN001
     version = do_propose(runtime, Actor("ada", "admin", "session"), comment="layout test",
                          patch={"jurisdictions": {"SE": {"min_age": 20}}})
     live.extra["version"] = version.version_id
+    _trained_model(runtime)
     return live
+
+
+def _trained_model(runtime) -> None:  # noqa: ANN001
+    """A model and its card for the RG models page (trained in memory, kept in the store)."""
+    import time
+
+    from croupier.models.rg import service
+    from croupier.models.rg.train import train_on_events
+    from croupier.players import EngineConfig
+    from rg.training_history import constructed_log
+
+    result = train_on_events(constructed_log(), EngineConfig(), seed=1)
+    with runtime.db.engine.begin() as conn:
+        service.store(conn, result, actor="ada", now_us=time.time_ns() // 1000)
 
 
 def _path(site, path: str) -> str:  # noqa: ANN001

@@ -1,11 +1,11 @@
-"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | rg`."""
+"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | rg | models`."""
 
 import importlib
 
 from croupier.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "rg")
+_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "rg", "models")
 
 
 def main() -> None:

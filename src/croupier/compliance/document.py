@@ -21,6 +21,7 @@ import msgspec
 from croupier.compliance import rates
 from croupier.compliance.rates import ExchangeRules
 from croupier.compliance.rules import ExclusionRules, JurisdictionRules, presets
+from croupier.models.rg.scorecard import RgModel
 from croupier.players.config import EngineConfig
 
 MAX_DOCUMENT_BYTES = 1_000_000
@@ -34,6 +35,9 @@ class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
 
     jurisdictions: dict[str, JurisdictionRules] = msgspec.field(default_factory=dict)
     exchange: ExchangeRules = msgspec.field(default_factory=ExchangeRules)   # hashed only when set: players.config
+    # An operator-trained RG model (`croupier models train rg --propose`); None: the shipped
+    # scorecard. Hashed only when set (players.config), so it goes live like any change.
+    rg_model: RgModel | None = None
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -322,9 +326,49 @@ def parse_document(raw: bytes | str | dict[str, Any]) -> ConfigDocument:
     for code, rules in doc.jurisdictions.items():
         problems.extend(_check_rules(code, rules))
     problems.extend(Problem(f"exchange.{path}", value, message) for path, value, message in rates.problems(doc.exchange))
+    if doc.rg_model is not None:
+        problems.extend(_check_rg_model(doc.rg_model))
     if problems:
         raise InvalidDocument(problems)
     return canonical(doc)
+
+
+def _check_rg_model(model: RgModel) -> list[Problem]:
+    """Every input a model weighs must be one the live fold computes, every number finite."""
+    import math
+
+    from croupier.protection.markers import MARKERS
+    from croupier.protection.measures import MEASURES
+
+    known = set(MEASURES) | {f"marker:{m}" for m in MARKERS}
+    problems = []
+    if not math.isfinite(model.intercept):
+        problems.append(Problem("rg_model.intercept", model.intercept, "must be a finite number"))
+    for i, term in enumerate(model.terms):
+        if term.input not in known:
+            problems.append(Problem(f"rg_model.terms[{i}].input", term.input,
+                                    "not a measure (protection.measures.MEASURES) nor marker:<name> of a known marker"))
+        if not math.isfinite(term.weight):
+            problems.append(Problem(f"rg_model.terms[{i}].weight", term.weight, "must be a finite number"))
+        if term.cap is not None and not math.isfinite(term.cap):
+            problems.append(Problem(f"rg_model.terms[{i}].cap", term.cap, "must be a finite number"))
+    named = {t.input for t in model.terms}
+    for k, tree in enumerate(model.trees or ()):
+        if not tree.nodes:
+            problems.append(Problem(f"rg_model.trees[{k}].nodes", [], "a tree needs at least one node"))
+        for j, node in enumerate(tree.nodes):
+            path = f"rg_model.trees[{k}].nodes[{j}]"
+            if not math.isfinite(node.value) or not math.isfinite(node.threshold):
+                problems.append(Problem(f"{path}.value", node.value, "value and threshold must be finite numbers"))
+            if node.input is None:
+                continue
+            if node.input not in named:
+                problems.append(Problem(f"{path}.input", node.input,
+                                        "a split's input must be one of the model's terms (which give its transform)"))
+            if not (j < node.left < len(tree.nodes) and j < node.right < len(tree.nodes)):
+                problems.append(Problem(f"{path}.left", [node.left, node.right],
+                                        "children must be later nodes of the same tree"))
+    return problems
 
 
 def canonical(doc: ConfigDocument) -> ConfigDocument:

@@ -393,7 +393,8 @@ def rules_in_force(config: EngineConfig) -> RulesInForce:
         return cached[1]
     exchange: ExchangeRules | None = getattr(config, "exchange", None)
     found = RulesInForce(config.version, getattr(config, "jurisdictions", None) or presets(),
-                         RateTable(exchange, config.version) if exchange is not None else NO_RATES)
+                         RateTable(exchange, config.version) if exchange is not None else NO_RATES,
+                         getattr(config, "rg_model", None))
     if len(_IN_FORCE) >= 64:  # versions are few; shadow runs and tests make more, briefly
         _IN_FORCE.clear()
     _IN_FORCE[id(config)] = (config, found)

@@ -66,8 +66,9 @@ _VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
 # Settings added after versions were first stored: left out of the hash while at their
 # default (as `to_builtins` gives it), so every stored version (and every decision's recorded
 # version) keeps its id. The one mechanism for every later addition, the configuration
-# document's own included: `exchange` is compliance's ConfigDocument section (no rates, convert).
-_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}}
+# document's own included: `exchange` is compliance's ConfigDocument section (no rates, convert),
+# `rg_model` its operator-trained RG model (None: the shipped scorecard).
+_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}, "rg_model": None}
 
 
 def money_of_record(config: EngineConfig, brand: str | None) -> MoneyOfRecord:
@@ -85,7 +86,7 @@ def config_version(config: EngineConfig) -> str:
         return cached[1]
     body = msgspec.to_builtins(config, order="sorted")
     for name, default in _ADDED_LATER.items():
-        if body.get(name) == default:
+        if name in body and body[name] == default:
             del body[name]
     version = "cfg-" + hashlib.sha256(msgspec.json.encode(body)).hexdigest()[:12]
     if len(_VERSIONS) >= 256:   # versions are few; shadow runs and tests make more, briefly

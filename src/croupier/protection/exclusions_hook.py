@@ -402,7 +402,7 @@ def _exclusion_requested(conn: Connection, engine: Any, event: ExclusionRequeste
             conn, event.player_id, event.kind, event.duration, now, actor="player",
             source=f"pam:{event.brand}", scope=event.scope if event.scope in ("brand", "operator", "national") else None,
             cause_event_id=event.event_id, brand=event.brand, jurisdiction=jurisdiction,
-            rules=policy.rules_of, lenient=True)
+            rules=policy.rules_of, lenient=True, reason=event.reason)
         stored.extend(outcome.stored)
     except ExclusionRefused as exc:
         audit_store.append(conn, [audit_store.Entry(

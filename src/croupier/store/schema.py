@@ -7,7 +7,7 @@ PostgreSQL, sortable, and free of driver time-zone surprises. Money is integer m
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -479,4 +479,21 @@ config_shadow_diffs = Table(
     Column("event_seq", BigInteger, nullable=False),
     Column("at_us", BigInteger, nullable=False),
     Index("ix_config_shadow_diffs_seq", "shadow_id", "event_seq"),
+)
+
+# Operator-trained RG models (models/rg/service.py): the model in the live format, its
+# report (the model card's figures), and the configuration version it was proposed as.
+rg_models = Table(
+    "rg_models", metadata,
+    Column("version", String(64), primary_key=True),
+    Column("trained_at_us", BigInteger, nullable=False),
+    Column("trained_by", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("auc", Float),
+    Column("model", Text, nullable=False),          # JSON: the RgModel
+    Column("report", Text, nullable=False),         # JSON: the training report
+    Column("proposed_as", String(64)),              # the configuration version proposed with it
+    Column("proposed_by", String(128)),
+    Column("proposed_at_us", BigInteger),
+    Index("ix_rg_models_trained", "trained_at_us"),
 )

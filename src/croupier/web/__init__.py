@@ -18,7 +18,7 @@ from croupier.api import errors as api_errors
 
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
-from croupier.web import help_pages, person_pages, report_pages, rg_forms, settings
+from croupier.web import help_pages, model_pages, person_pages, report_pages, rg_forms, settings
 from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
@@ -53,6 +53,7 @@ def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.include_router(person_pages.router)   # before pages: /players/{id}/person
     app.include_router(rg_forms.router)
     app.include_router(report_pages.router)
+    app.include_router(model_pages.router)
     app.include_router(pages.router)
     app.include_router(config_pages.router)
     app.include_router(help_pages.router)

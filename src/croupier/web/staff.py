@@ -20,6 +20,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("Players", "/players", "players.view"),
     ("RG queue", "/rg", "rg.view"),
     ("Reports", "/reports/rg-effectiveness", "rg.view"),
+    ("RG models", "/models/rg", "rg.view"),
     ("Audit log", "/audit", "audit.view"),
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),

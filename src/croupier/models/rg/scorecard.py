@@ -4,7 +4,9 @@ One format serves the shipped scorecard and every model an operator trains on it
 history (`croupier models train rg`): a logistic model over named inputs, each input a
 measure (protection.measures) or a marker's effective severity (`marker:<name>`), with a
 transform and a cap. The score is the logistic of the intercept plus the weighted inputs;
-each term's share of the log-odds is the explanation ("what raised the score"). A model is
+each term's share of the log-odds is the explanation ("what raised the score"). A boosted
+model adds trees over the same named inputs (`RgModel.trees`): each split's change of value
+along the player's path counts to its input. A model is
 data, part of the configuration document, so it goes live only through propose, four-eyes
 approval, shadow and activation, and every level change records the configuration version
 that carries it.
@@ -36,6 +38,23 @@ class Term(Struct, forbid_unknown_fields=True, omit_defaults=True):
     center: float | None = None
 
 
+class TreeNode(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One node of a boosted model's tree. A split sends the player left when the
+    transformed input (as its Term transforms it) is <= threshold; a leaf (input None) adds
+    its value to the log-odds. An inner node's value is the mean of its leaves over the
+    training players that reached it: what each split changes is that input's contribution."""
+
+    value: float
+    input: str | None = None
+    threshold: float = 0.0
+    left: int = 0
+    right: int = 0
+
+
+class Tree(Struct, forbid_unknown_fields=True):
+    nodes: list[TreeNode]       # nodes[0] is the root; children come after their parent
+
+
 class RgModel(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """A scoring model: the shipped scorecard or one an operator trained."""
 
@@ -48,6 +67,9 @@ class RgModel(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # Log-odds per severity step of a `marker:<name>` input no term names (None: such inputs
     # count nothing). The shipped scorecard sets it, so a marker added later counts at once.
     default_marker_weight: float | None = None
+    # A boosted model's trees (kind "boosted"): each adds a leaf's value to the log-odds; the
+    # terms then name the inputs and their transforms (weight 0 unless a linear part too).
+    trees: list[Tree] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,5 +126,34 @@ def score(model: RgModel, inputs: dict[str, float]) -> Score:
                 total += x
                 if x > 0:
                     parts.append(Contribution(name, value, x))
+    if model.trees:
+        total += _walk_trees(model, inputs, parts)
     parts.sort(key=lambda c: (-c.log_odds, c.input))
     return Score(sigmoid(total), tuple(parts))
+
+
+def _walk_trees(model: RgModel, inputs: dict[str, float], parts: list[Contribution]) -> float:
+    """The trees' log-odds, and each input's share of it (the value changes along the
+    player's path at the splits on that input) merged into `parts`."""
+    values = {t.input: _term_value(t, inputs.get(t.input, 0.0)) for t in model.terms}
+    shares: dict[str, float] = {}
+    total = 0.0
+    for tree in model.trees or ():
+        nodes = tree.nodes
+        node = nodes[0]
+        total += node.value
+        while node.input is not None:
+            child = nodes[node.left] if values.get(node.input, 0.0) <= node.threshold else nodes[node.right]
+            shares[node.input] = shares.get(node.input, 0.0) + child.value - node.value
+            total += child.value - node.value
+            node = child
+    if shares:
+        linear = {c.input: c for c in parts}
+        for name, share in shares.items():
+            before = linear.pop(name, None)
+            x = share + (before.log_odds if before else 0.0)
+            if before:
+                parts.remove(before)
+            if x > 0:
+                parts.append(Contribution(name, inputs.get(name, 0.0), x))
+    return total
