@@ -96,9 +96,9 @@ HARM_PATTERNS: tuple[tuple[str, float], ...] = (("escalating", 0.45), ("steady",
 # Signs of harm that not every harmed player shows (share of harmed players who show each);
 # some show none at all and are told apart, if at all, by how much they play.
 HARM_TELLS: tuple[tuple[str, float], ...] = (
-    ("deposit_chasing", 0.75),   # bigger, quicker deposits after losses
-    ("night", 0.45),             # play drifting to late night local time
-    ("distress", 0.30),          # distressed messages to support
-    ("reversal", 0.35),          # cancelling pending withdrawals to play on
-    ("limit_raise", 0.40),       # asking to raise a deposit limit
+    ("deposit_chasing", 0.6),   # bigger, quicker deposits after losses
+    ("night", 0.35),             # play drifting to late night local time
+    ("distress", 0.20),          # distressed messages to support
+    ("reversal", 0.30),          # cancelling pending withdrawals to play on
+    ("limit_raise", 0.25),       # asking to raise a deposit limit
 )

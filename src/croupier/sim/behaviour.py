@@ -165,6 +165,9 @@ def chores(p: SimPlayer, t: int) -> int:
     if escalation and "limit_raise" in p.tells and p.deposit_limit is not None and rng.random() < 0.1 * escalation:
         request_limit_increase(p, t)
         t += rng.randint(10 * SECOND, 60 * SECOND)
+    elif p.deposit_limit is not None and rng.random() < 0.004:  # healthy players raise limits too
+        request_limit_increase(p, t)
+        t += rng.randint(10 * SECOND, 60 * SECOND)
     elif rng.random() < 0.003:
         set_deposit_limit(p, t, rng.choice(("week", "month")), nice(p.deposit_base * rng.randint(2, 6)))
         t += rng.randint(10 * SECOND, 60 * SECOND)
@@ -212,7 +215,7 @@ def ordinary_sitting(p: SimPlayer, t: int, connection: Connection) -> int:
     archetype = p.archetype
     escalation = p.harm(t)
     if p.open_withdrawals:
-        reverse_chance = 0.1 + 0.8 * escalation if "reversal" in p.tells else 0.03
+        reverse_chance = 0.1 + 0.8 * escalation if "reversal" in p.tells else p.reverses
         if rng.random() < reverse_chance:
             t = cancel_withdrawal(p, t)
     if not p.converts:
@@ -344,8 +347,8 @@ def visits_per_day(p: SimPlayer, t: int) -> float:
 def hours_of(p: SimPlayer, t: int) -> Hours:
     escalation = p.harm(t) if "night" in p.tells else 0.0
     if not escalation:
-        return p.archetype.hours
-    return tuple(a + (b - a) * escalation for a, b in zip(p.archetype.hours, NIGHT_OWL))
+        return p.hours
+    return tuple(a + (b - a) * escalation for a, b in zip(p.hours, NIGHT_OWL))
 
 
 def next_time(p: SimPlayer, after: int, per_day: float) -> int:

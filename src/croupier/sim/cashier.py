@@ -116,7 +116,9 @@ def top_up(p: SimPlayer, t: int) -> int | None:
     """Out of money mid-session: deposit again (returns the time after) or give up (None)."""
     rng = p.rng
     escalation = p.harm(t)
-    chance = p.archetype.redeposit + (0.95 - p.archetype.redeposit) * escalation
+    if "deposit_chasing" not in p.tells:
+        escalation *= 0.4
+    chance = p.redeposit + (0.95 - p.redeposit) * escalation
     if not p.converts or rng.random() >= chance:
         return None
     approved, t = deposit(p, t, deposit_amount(p, t))

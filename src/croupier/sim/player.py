@@ -15,7 +15,7 @@ from heapq import heappop, heappush
 from typing import Any, Callable
 
 from croupier.sim import people
-from croupier.sim.archetypes import ESCALATION_RAMP_DAYS, HARM_PATTERNS, HARM_TELLS, Archetype
+from croupier.sim.archetypes import ESCALATION_RAMP_DAYS, HARM_PATTERNS, HARM_TELLS, NIGHT_OWL, Archetype
 from croupier.sim.casino import Game
 from croupier.sim.clock import DAY, NEVER
 from croupier.sim.emission import EventSink
@@ -169,6 +169,14 @@ class SimPlayer:
         self.cycles = 0  # bonus-hunting or muling rounds done
         self.cycle_goal = 0
         self.resume_at: int | None = None  # when a sitting decided when to come back
+
+        # Habits that look like harm in healthy players too (real populations overlap):
+        # topping up again when the money runs out, night owls (shift workers), taking a
+        # pending withdrawal back, stakes that swing.
+        self.redeposit = min(0.9, archetype.redeposit * rng.lognormvariate(0, 0.6))
+        self.hours = NIGHT_OWL if self.harm_pattern is None and rng.random() < 0.08 else archetype.hours
+        self.reverses = rng.uniform(0.2, 0.5) if rng.random() < 0.1 else 0.03
+        self.nudge = 0.03 if rng.random() < 0.85 else rng.uniform(0.08, 0.2)
 
         # Chasing within play: the chance of doubling the stake right after a losing bet.
         # Some harmed players do it a lot; a few healthy ones now and then.

@@ -130,6 +130,7 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
     stake = plan.stake or current_stake(p, t)
     usual = stake
     chase = 0.0 if plan.stake else chasing(p, t)
+    nudge = p.nudge
     ladder = p.ladder
     rollback_share = p.rollback_share
     cents = CENTS
@@ -215,7 +216,7 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
                 stake = usual
             elif random() < chase and stake < usual * 16:
                 stake = doubled(ladder, stake)
-        if not plan.stake and random() < 0.03:  # nudge the stake up or down a step
+        if not plan.stake and random() < nudge:  # nudge the stake up or down a step
             index = ladder.index(usual) if usual in ladder else p.stake_index
             index = max(p.stake_floor, min(p.stake_ceiling + 3, len(ladder) - 1, index + (1 if random() < 0.5 else -1)))
             stake = usual = ladder[index]
