@@ -17,12 +17,15 @@ from croupier.sim.sportsbook import pick_selection, price, settle
 
 START = datetime(2025, 9, 1, tzinfo=timezone.utc)
 CONFIG = SimConfig(seed=23, players=800, days=30, start=START)
+# Problem gamblers are 4 % of the default mix: their own run has enough of them.
+HARMED = SimConfig(seed=23, players=300, days=30, start=START,
+                   mix=(("problem_gambler", 0.5), ("casual_slots", 0.5)))
 END = START + timedelta(days=30)
 
 
 class Run:
-    def __init__(self) -> None:
-        sim = Simulator(CONFIG)
+    def __init__(self, config: SimConfig = CONFIG) -> None:
+        sim = Simulator(config)
         self.events = list(sim.events())
         self.labels = {label["player_id"]: label for label in sim.labels()}
         self.by_player: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -44,6 +47,11 @@ def run() -> Run:
     return Run()
 
 
+@pytest.fixture(scope="module")
+def harmed_run() -> Run:
+    return Run(HARMED)
+
+
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -59,13 +67,19 @@ def test_every_archetype_appears_with_its_labels(run: Run) -> None:
         assert truth["money_mule"] == (kind == "money_mule")
         assert (truth["ring_id"] is not None) == (kind == "multi_account_ring")
         if truth["escalation_started_at"] is not None:
-            assert kind == "problem_gambler"
+            assert kind == "problem_gambler" and truth["harm_pattern"] == "escalating"
             assert _at(label["registered_at"]) < _at(truth["escalation_started_at"]) < END
+            assert truth["harm_started_at"] == truth["escalation_started_at"]
+        if truth["harm_started_at"] is not None:
+            assert kind == "problem_gambler"
+            assert _at(label["registered_at"]) <= _at(truth["harm_started_at"]) < END
+        assert (truth["harm_pattern"] is not None) == (kind == "problem_gambler")
         if truth["returned_at"] is not None:
             assert _at(truth["churned_at"]) < _at(truth["returned_at"])
-    escalated = [l for l in run.labels.values() if l["labels"]["escalation_started_at"]]
+    harmed = [l for l in run.labels.values() if l["labels"]["harm_started_at"]]
     returned = [l for l in run.labels.values() if l["labels"]["returned_at"]]
-    assert len(escalated) >= 10 and len(returned) >= 5
+    assert len(harmed) >= 10 and len(returned) >= 5
+    assert 0.02 < sum(l["labels"]["problem_gambling"] for l in run.labels.values()) / len(run.labels) < 0.08
 
 
 def test_bets_lie_within_their_session(run: Run) -> None:
@@ -191,7 +205,10 @@ def test_bonus_hunters_play_on_bonus_money_and_cash_out(run: Run) -> None:
     assert sum(e["bonus_amount"] != "0.00" for e in others) < 0.6 * len(others)
 
 
-def test_problem_gamblers_escalate_after_the_labelled_date(run: Run) -> None:
+def test_problem_gamblers_escalate_after_the_labelled_date(harmed_run: Run) -> None:
+    """Escalating problem gamblers; only some show each sign (the night shift, reversed
+    withdrawals, limit raises: HARM_TELLS), so the shifts are over the whole group."""
+    run = harmed_run
     night = {"before": [0, 0], "after": [0, 0]}
     deposits = {"before": 0.0, "after": 0.0}
     days = {"before": 0.0, "after": 0.0}
@@ -225,17 +242,17 @@ def test_problem_gamblers_escalate_after_the_labelled_date(run: Run) -> None:
                                    if e["occurred_at"] >= escalation)
         markers["raise"] += sum(1 for e in run.of(pid, "limit.changed") if e["occurred_at"] >= escalation)
     share = {phase: late / max(1, total) for phase, (late, total) in night.items()}
-    assert share["after"] > 2 * share["before"] and share["after"] > 0.2
+    assert share["after"] > 1.5 * share["before"] and share["after"] > 0.15
     assert deposits["after"] / days["after"] > 3 * deposits["before"] / days["before"]
-    assert sum(sessions["after"]) / len(sessions["after"]) > 2 * sum(sessions["before"]) / len(sessions["before"])
+    assert sum(sessions["after"]) / len(sessions["after"]) > 1.3 * sum(sessions["before"]) / len(sessions["before"])
     assert markers["cancelled"] >= 3 and markers["declined"] >= 20 and markers["raise"] >= 1
     others = [pid for pid in run.players("casual_slots")]
     assert sum(e["status"] == "cancelled" for pid in others for e in run.of(pid, "payment.withdrawal")) < markers["cancelled"]
 
 
-def test_problem_gamblers_write_distressed_messages(run: Run) -> None:
+def test_problem_gamblers_write_distressed_messages(run: Run, harmed_run: Run) -> None:
     moods = Counter()
-    for label in run.labels.values():
+    for label in [*run.labels.values(), *harmed_run.labels.values()]:
         for message in label["support_moods"]:
             moods[(label["archetype"] == "problem_gambler", message["mood"])] += 1
     assert moods[(True, "distressed")] >= 3

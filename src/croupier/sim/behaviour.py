@@ -231,7 +231,7 @@ def ordinary_sitting(p: SimPlayer, t: int, connection: Connection) -> int:
         t = session(p, t, connection, SportsPlay(minutes, live_share=0.35))
     else:
         t = session(p, t, connection, CasinoPlay(minutes))
-    well_up = 2 * max(p.last_deposit, p.deposit_base)
+    well_up = (1.2 if p.kind == "heavy_healthy" else 2) * max(p.last_deposit, p.deposit_base)
     if p.cash > well_up and rng.random() < archetype.cash_out:
         t = request_withdrawal(p, t, p.cash - p.cash * rng.randint(0, 20) // 100)
     return t
