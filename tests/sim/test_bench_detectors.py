@@ -60,6 +60,11 @@ def test_a_small_run_reports_every_figure(small) -> None:  # noqa: ANN001
             assert 0.0 <= s.precision <= 1.0 and 0.0 <= s.recall <= 1.0
             assert s.true_positives <= min(s.flagged, r.positives)
         assert 0.0 <= report.negatives_flagged_medium <= 1.0
+        assert 0.0 <= report.heavy_healthy_flagged_medium <= 1.0
+        assert set(report.by_pattern) == set(r.positives_by_pattern)
+        for pattern_auc, recall in report.by_pattern.values():
+            assert pattern_auc is None or 0.0 <= pattern_auc <= 1.0
+            assert 0.0 <= recall <= 1.0
         assert report.intervened <= r.positives
         assert report.median_days_harm_to_intervention is None or report.median_days_harm_to_intervention >= 0
     assert r.default.model == "default scorecard" and "test-model-1" in r.trained.model

@@ -118,6 +118,8 @@ class ScoreReport:
     auc_at_evaluation: float | None = None     # AUC of the score at the evaluation time
     levels: list[LevelScore] = field(default_factory=list)
     negatives_flagged_medium: float = 0.0      # share of negatives that reached medium or above
+    heavy_healthy_flagged_medium: float = 0.0  # ... among the heavy but healthy players
+    by_pattern: dict[str, tuple[float | None, float]] = field(default_factory=dict)  # pattern -> (AUC at evaluation, recall at medium)
     median_days_harm_to_intervention: float | None = None
     intervened: int = 0                        # positives with an intervention by their evaluation time
     intervened_before_harm: int = 0            # ... whose first one came before their harm started
@@ -170,10 +172,12 @@ class _Truth:
     positives: set[str]
     negatives: set[str]
     harm_us: dict[str, int]
+    pattern: dict[str, str]
+    heavy_healthy: set[str]
 
 
 def _truth(labels: list[dict], bettors: set[str], result: DetectorBench) -> _Truth:
-    positives, negatives, harm_us = set(), set(), {}
+    positives, negatives, harm_us, pattern, heavy = set(), set(), {}, {}, set()
     patterns: Counter = Counter()
     for row in labels:
         pid, lab = row["player_id"], row["labels"]
@@ -187,13 +191,15 @@ def _truth(labels: list[dict], bettors: set[str], result: DetectorBench) -> _Tru
                 continue
             positives.add(pid)
             harm_us[pid] = micros(datetime.fromisoformat(started))
-            patterns[lab.get("harm_pattern") or "escalating"] += 1
+            pattern[pid] = lab.get("harm_pattern") or "escalating"
+            patterns[pattern[pid]] += 1
         else:
             negatives.add(pid)
-            result.heavy_healthy += row["archetype"] == "heavy_healthy"
-    result.positives, result.negatives = len(positives), len(negatives)
+            if row["archetype"] == "heavy_healthy":
+                heavy.add(pid)
+    result.positives, result.negatives, result.heavy_healthy = len(positives), len(negatives), len(heavy)
     result.positives_by_pattern = dict(sorted(patterns.items()))
-    return _Truth(positives, negatives, harm_us)
+    return _Truth(positives, negatives, harm_us, pattern, heavy)
 
 
 def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = None,
@@ -271,6 +277,14 @@ def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = No
     medium = rank[PRIMARY_LEVEL]
     report.negatives_flagged_medium = (sum(1 for p in negatives if peak.get(p, 0) >= medium) / len(negatives)
                                        if negatives else 0.0)
+    heavy = truth.heavy_healthy
+    report.heavy_healthy_flagged_medium = (sum(1 for p in heavy if peak.get(p, 0) >= medium) / len(heavy)
+                                           if heavy else 0.0)
+    negative_scores = [at_evaluation[p] for p in negatives]
+    for name_ in sorted(set(truth.pattern.values())):
+        group = [p for p in positives if truth.pattern[p] == name_]
+        report.by_pattern[name_] = (auc([at_evaluation[p] for p in group], negative_scores),
+                                    sum(1 for p in group if peak.get(p, 0) >= medium) / len(group))
     for pid in positives:
         at = first_intervention.get(pid)
         if at is None:

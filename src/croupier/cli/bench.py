@@ -196,6 +196,10 @@ def bench_detectors_command(
         row(f"≥ {level}: flagged / precision / recall",
             [f"{x.levels[i].flagged:,} / {x.levels[i].precision:.2f} / {x.levels[i].recall:.2f}" for x in reports])
     row("without harm flagged ≥ medium", [f"{x.negatives_flagged_medium:.1%}" for x in reports])
+    row("  of them heavy but healthy", [f"{x.heavy_healthy_flagged_medium:.1%}" for x in reports])
+    for pattern in r.positives_by_pattern:
+        row(f"harmed {pattern}: AUC at evaluation / recall ≥ medium",
+            [f"{fmt(x.by_pattern[pattern][0])} / {x.by_pattern[pattern][1]:.2f}" for x in reports])
     row("harm → first intervention, median days",
         ["n/a" if x.median_days_harm_to_intervention is None else f"{x.median_days_harm_to_intervention:.1f}"
          for x in reports])
