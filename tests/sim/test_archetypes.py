@@ -221,7 +221,7 @@ def test_problem_gamblers_escalate_after_the_labelled_date(harmed_run: Run) -> N
         registered, escalated = _at(run.labels[pid]["registered_at"]), _at(escalation)
         days["before"] += (escalated - registered).total_seconds() / 86400
         days["after"] += (END - escalated).total_seconds() / 86400
-        for bet in run.of(pid, "casino.bet"):
+        for bet in run.of(pid, "casino.bet") if "night" in run.labels[pid]["labels"]["harm_signs"] else ():
             phase = "after" if bet["occurred_at"] >= escalation else "before"
             hour = _at(bet["occurred_at"]).astimezone(run.zone[pid]).hour
             night[phase][0] += hour >= 23 or hour < 5
@@ -237,17 +237,23 @@ def test_problem_gamblers_escalate_after_the_labelled_date(harmed_run: Run) -> N
                 began = opened[event["session_id"]]
                 sessions["after" if began >= escalation else "before"].append(
                     (_at(event["occurred_at"]) - _at(began)).total_seconds())
-        markers["cancelled"] += sum(e["status"] == "cancelled" for e in run.of(pid, "payment.withdrawal"))
         markers["declined"] += sum(e["status"] in ("declined", "failed") for e in run.of(pid, "payment.deposit")
                                    if e["occurred_at"] >= escalation)
         markers["raise"] += sum(1 for e in run.of(pid, "limit.changed") if e["occurred_at"] >= escalation)
     share = {phase: late / max(1, total) for phase, (late, total) in night.items()}
-    assert share["after"] > 1.5 * share["before"] and share["after"] > 0.15
+    assert share["after"] > 2 * share["before"] and share["after"] > 0.2   # those showing the night shift
     assert deposits["after"] / days["after"] > 3 * deposits["before"] / days["before"]
     assert sum(sessions["after"]) / len(sessions["after"]) > 1.3 * sum(sessions["before"]) / len(sessions["before"])
-    assert markers["cancelled"] >= 3 and markers["declined"] >= 20 and markers["raise"] >= 1
-    others = [pid for pid in run.players("casual_slots")]
-    assert sum(e["status"] == "cancelled" for pid in others for e in run.of(pid, "payment.withdrawal")) < markers["cancelled"]
+    assert markers["declined"] >= 20 and markers["raise"] >= 1
+    # Taking a pending withdrawal back to play on: the harmed players who show it (any
+    # pattern) do it far more often than casual players (a few of whom do it too).
+    def cancelled_per_player(pids: list[str]) -> float:
+        return sum(e["status"] == "cancelled" for pid in pids for e in run.of(pid, "payment.withdrawal")) / len(pids)
+
+    reversing = [pid for pid in run.players("problem_gambler") if "reversal" in run.labels[pid]["labels"]["harm_signs"]
+                 and run.labels[pid]["labels"]["harm_started_at"]]
+    assert len(reversing) >= 5
+    assert cancelled_per_player(reversing) > 3 * cancelled_per_player(run.players("casual_slots"))
 
 
 def test_problem_gamblers_write_distressed_messages(run: Run, harmed_run: Run) -> None:

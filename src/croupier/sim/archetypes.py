@@ -71,7 +71,9 @@ ARCHETYPES: dict[str, Archetype] = {a.name: a for a in (
               (0.5, 2.0), (20, 50), 0.0, 25, 1.0, 1.0, 1.0, EVENING),
     # Problem-gambling trajectories (escalating, steady or fluctuating: HARM_PATTERNS); the
     # rates here are the escalating ones' before their escalation.
-    Archetype("problem_gambler", 0.35, 10, (("slots", 7), ("crash", 1), ("live_casino", 1.5)), 0.25,
+    # More products than most (Braverman, LaPlante, Nelson & Shaffer 2013: cross-game play).
+    Archetype("problem_gambler", 0.35, 10, (("slots", 7), ("crash", 1), ("live_casino", 1.5), ("table", 0.7),
+                                            ("other", 0.5), ("poker", 0.3)), 0.25,
               (0.5, 10.0), (20, 150), 0.35, None, 1.0, 0.3, 0.5, spread=0.6),
     Archetype("multi_account_ring", 0.5, 8, (("slots", 6), ("live_casino", 1)), 0.1,
               (0.5, 2.0), (20, 50), 0.2, 10, 1.0, 1.0, 0.8),

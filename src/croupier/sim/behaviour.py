@@ -328,6 +328,9 @@ def schedule_next(p: SimPlayer, t: int) -> int:
         p.churned_at = t
         return next_time(p, t + p.lapse_ms, 2.0)
     candidate = next_time(p, t + 10 * MINUTE, visits_per_day(p, t))
+    surge = p.next_surge(t)
+    if surge is not None and surge < candidate:  # harm takes hold before the next planned visit
+        candidate = min(candidate, next_time(p, surge, visits_per_day(p, surge)))
     if candidate > p.active_until:
         p.stopped = True
         if p.churned_at is None:

@@ -291,6 +291,17 @@ class SimPlayer:
 
     escalation = harm  # the name the older code and tests know
 
+    def next_surge(self, t: int) -> int | None:
+        """When harm next rises after `t` (an escalation, a binge), or None."""
+        if self.harm_pattern == "escalating":
+            at = self.escalation_at
+            return at if at is not None and at > t else None
+        if self.harm_pattern == "fluctuating":
+            self.harm(t)  # the episodes now reach past t
+            i = bisect_right(self._episodes, t)
+            return self._episodes[i] if i % 2 == 0 and i < len(self._episodes) else None
+        return None
+
     def connection(self) -> tuple[str, str, str, str]:
         """(device_id, ip, channel, country) for a sitting."""
         rng = self.rng
