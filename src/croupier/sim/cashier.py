@@ -117,7 +117,7 @@ def top_up(p: SimPlayer, t: int) -> int | None:
     rng = p.rng
     escalation = p.harm(t)
     if "deposit_chasing" not in p.tells:
-        escalation *= 0.4
+        escalation = 0.0  # tops up like anybody else
     chance = p.redeposit + (0.95 - p.redeposit) * escalation
     if not p.converts or rng.random() >= chance:
         return None

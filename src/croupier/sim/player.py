@@ -173,7 +173,7 @@ class SimPlayer:
         # Habits that look like harm in healthy players too (real populations overlap):
         # topping up again when the money runs out, night owls (shift workers), taking a
         # pending withdrawal back, stakes that swing.
-        self.redeposit = min(0.9, archetype.redeposit * rng.lognormvariate(0, 0.6))
+        self.redeposit = min(0.9, archetype.redeposit * rng.lognormvariate(0, 0.9))
         self.hours = NIGHT_OWL if self.harm_pattern is None and rng.random() < 0.08 else archetype.hours
         self.reverses = rng.uniform(0.2, 0.5) if rng.random() < 0.1 else 0.03
         self.nudge = 0.03 if rng.random() < 0.85 else rng.uniform(0.08, 0.2)
