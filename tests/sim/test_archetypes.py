@@ -17,12 +17,15 @@ from croupier.sim.sportsbook import pick_selection, price, settle
 
 START = datetime(2025, 9, 1, tzinfo=timezone.utc)
 CONFIG = SimConfig(seed=23, players=800, days=30, start=START)
+# Problem gamblers are 4 % of the default mix: their own run has enough of them.
+HARMED = SimConfig(seed=23, players=300, days=30, start=START,
+                   mix=(("problem_gambler", 0.5), ("casual_slots", 0.5)))
 END = START + timedelta(days=30)
 
 
 class Run:
-    def __init__(self) -> None:
-        sim = Simulator(CONFIG)
+    def __init__(self, config: SimConfig = CONFIG) -> None:
+        sim = Simulator(config)
         self.events = list(sim.events())
         self.labels = {label["player_id"]: label for label in sim.labels()}
         self.by_player: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -44,6 +47,11 @@ def run() -> Run:
     return Run()
 
 
+@pytest.fixture(scope="module")
+def harmed_run() -> Run:
+    return Run(HARMED)
+
+
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -59,13 +67,19 @@ def test_every_archetype_appears_with_its_labels(run: Run) -> None:
         assert truth["money_mule"] == (kind == "money_mule")
         assert (truth["ring_id"] is not None) == (kind == "multi_account_ring")
         if truth["escalation_started_at"] is not None:
-            assert kind == "problem_gambler"
+            assert kind == "problem_gambler" and truth["harm_pattern"] == "escalating"
             assert _at(label["registered_at"]) < _at(truth["escalation_started_at"]) < END
+            assert truth["harm_started_at"] == truth["escalation_started_at"]
+        if truth["harm_started_at"] is not None:
+            assert kind == "problem_gambler"
+            assert _at(label["registered_at"]) <= _at(truth["harm_started_at"]) < END
+        assert (truth["harm_pattern"] is not None) == (kind == "problem_gambler")
         if truth["returned_at"] is not None:
             assert _at(truth["churned_at"]) < _at(truth["returned_at"])
-    escalated = [l for l in run.labels.values() if l["labels"]["escalation_started_at"]]
+    harmed = [l for l in run.labels.values() if l["labels"]["harm_started_at"]]
     returned = [l for l in run.labels.values() if l["labels"]["returned_at"]]
-    assert len(escalated) >= 10 and len(returned) >= 5
+    assert len(harmed) >= 10 and len(returned) >= 5
+    assert 0.02 < sum(l["labels"]["problem_gambling"] for l in run.labels.values()) / len(run.labels) < 0.08
 
 
 def test_bets_lie_within_their_session(run: Run) -> None:
@@ -191,7 +205,10 @@ def test_bonus_hunters_play_on_bonus_money_and_cash_out(run: Run) -> None:
     assert sum(e["bonus_amount"] != "0.00" for e in others) < 0.6 * len(others)
 
 
-def test_problem_gamblers_escalate_after_the_labelled_date(run: Run) -> None:
+def test_problem_gamblers_escalate_after_the_labelled_date(harmed_run: Run) -> None:
+    """Escalating problem gamblers; only some show each sign (the night shift, reversed
+    withdrawals, limit raises: HARM_TELLS), so the shifts are over the whole group."""
+    run = harmed_run
     night = {"before": [0, 0], "after": [0, 0]}
     deposits = {"before": 0.0, "after": 0.0}
     days = {"before": 0.0, "after": 0.0}
@@ -204,7 +221,7 @@ def test_problem_gamblers_escalate_after_the_labelled_date(run: Run) -> None:
         registered, escalated = _at(run.labels[pid]["registered_at"]), _at(escalation)
         days["before"] += (escalated - registered).total_seconds() / 86400
         days["after"] += (END - escalated).total_seconds() / 86400
-        for bet in run.of(pid, "casino.bet"):
+        for bet in run.of(pid, "casino.bet") if "night" in run.labels[pid]["labels"]["harm_signs"] else ():
             phase = "after" if bet["occurred_at"] >= escalation else "before"
             hour = _at(bet["occurred_at"]).astimezone(run.zone[pid]).hour
             night[phase][0] += hour >= 23 or hour < 5
@@ -220,22 +237,28 @@ def test_problem_gamblers_escalate_after_the_labelled_date(run: Run) -> None:
                 began = opened[event["session_id"]]
                 sessions["after" if began >= escalation else "before"].append(
                     (_at(event["occurred_at"]) - _at(began)).total_seconds())
-        markers["cancelled"] += sum(e["status"] == "cancelled" for e in run.of(pid, "payment.withdrawal"))
         markers["declined"] += sum(e["status"] in ("declined", "failed") for e in run.of(pid, "payment.deposit")
                                    if e["occurred_at"] >= escalation)
         markers["raise"] += sum(1 for e in run.of(pid, "limit.changed") if e["occurred_at"] >= escalation)
     share = {phase: late / max(1, total) for phase, (late, total) in night.items()}
-    assert share["after"] > 2 * share["before"] and share["after"] > 0.2
+    assert share["after"] > 2 * share["before"] and share["after"] > 0.2   # those showing the night shift
     assert deposits["after"] / days["after"] > 3 * deposits["before"] / days["before"]
-    assert sum(sessions["after"]) / len(sessions["after"]) > 2 * sum(sessions["before"]) / len(sessions["before"])
-    assert markers["cancelled"] >= 3 and markers["declined"] >= 20 and markers["raise"] >= 1
-    others = [pid for pid in run.players("casual_slots")]
-    assert sum(e["status"] == "cancelled" for pid in others for e in run.of(pid, "payment.withdrawal")) < markers["cancelled"]
+    assert sum(sessions["after"]) / len(sessions["after"]) > 1.3 * sum(sessions["before"]) / len(sessions["before"])
+    assert markers["declined"] >= 20 and markers["raise"] >= 1
+    # Taking a pending withdrawal back to play on: the harmed players who show it (any
+    # pattern) do it far more often than casual players (a few of whom do it too).
+    def cancelled_per_player(pids: list[str]) -> float:
+        return sum(e["status"] == "cancelled" for pid in pids for e in run.of(pid, "payment.withdrawal")) / len(pids)
+
+    reversing = [pid for pid in run.players("problem_gambler") if "reversal" in run.labels[pid]["labels"]["harm_signs"]
+                 and run.labels[pid]["labels"]["harm_started_at"]]
+    assert len(reversing) >= 5
+    assert cancelled_per_player(reversing) > 3 * cancelled_per_player(run.players("casual_slots"))
 
 
-def test_problem_gamblers_write_distressed_messages(run: Run) -> None:
+def test_problem_gamblers_write_distressed_messages(run: Run, harmed_run: Run) -> None:
     moods = Counter()
-    for label in run.labels.values():
+    for label in [*run.labels.values(), *harmed_run.labels.values()]:
         for message in label["support_moods"]:
             moods[(label["archetype"] == "problem_gambler", message["mood"])] += 1
     assert moods[(True, "distressed")] >= 3

@@ -1,11 +1,28 @@
-"""The RG detector benchmark: the simulator's players through the engine's core (apply ->
-detect -> react -> gate, exactly as live), scored against the simulator's ground truth.
+"""The RG risk benchmark: the simulator's players through the engine's core (apply -> detect
+-> react -> gate, exactly as live), scored against the simulator's ground truth.
 
-A player counts as a problem gambler once their escalation has started
-(`escalation_started_at` is set); problem gamblers whose escalation still lies ahead are
-left out of both sides, since nothing distinguishes them yet. "Flagged at L" means the risk
-level reached L or above at some point in the run. The product code never reads the labels:
-only this module does, after the run.
+Who counts. Players who placed at least one bet in the run (the research cohorts the
+measures come from are all bettors; accounts that never played would only pad the
+negatives with zeros). **Positives**: problem gamblers whose harm has started within the run
+(`harm_started_at` set: the escalation for escalating ones, registration for steady ones,
+the first binge for fluctuating ones); problem gamblers whose harm still lies ahead are left
+out of both sides, since nothing distinguishes them yet. **Negatives**: everybody else,
+heavy but healthy players included.
+
+When. Each player is evaluated at an *evaluation time*: for positives, just before their
+first self-exclusion given for gambling reasons (`exclusion.requested` with
+`reason: "gambling_harm"`, the label an operator trains on), or the end of the run; for
+everybody else the end of the run. Nothing a player does after their evaluation time
+counts: the score, the levels reached and the interventions are taken up to it.
+
+What. The AUC of the score (Mann-Whitney: the chance that a random positive scores above a
+random negative, ties counting half), for the highest score a player reached and for the
+score at the evaluation time; precision and recall of "risk level reached L or above" for
+each level; the share of negatives flagged at medium or above; the median days from the
+start of harm to the first intervention. The same figures for a model trained on a separate
+simulated history (another seed), run live through `RulesInForce.rg_model`.
+
+The product never reads the labels: only this module does, after the run.
 """
 
 from __future__ import annotations
@@ -13,19 +30,54 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import msgspec
 
-from croupier.events import Event, SupportMessage, parse_batch
+from croupier.events import CasinoBet, Event, ExclusionRequested, SportsBetPlaced, SupportMessage, parse_batch
 from croupier.players import EngineConfig, PlayerState, micros, new_state
 
 DAY_US = 86_400_000_000
 LEVELS = ("low", "medium", "high", "severe")
-MATURE_DAYS = 7           # recall is also quoted over escalations at least this old at the end
 PRIMARY_LEVEL = "medium"   # the level the headline precision / recall is quoted at (soft intervention)
+GAMBLING_HARM = "gambling_harm"
+DEFAULT_START = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+Progress = Callable[[str, int, int], None]
+
+
+def live_score(state: PlayerState) -> float:
+    """The player's RG score as the live fold left it: `protection.risk_bp` (the calibrated
+    0..1 score in basis points) as a probability when the state carries it, else the marker
+    score `risk_score` (an integer, not a probability: fine for the AUC, which only ranks).
+    The one place the benchmark reads the score."""
+    protection = state.protection
+    bp = getattr(protection, "risk_bp", None)
+    if bp is not None:
+        return bp / 10_000
+    return float(protection.risk_score)
+
+
+def auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """Area under the ROC curve by the rank (Mann-Whitney U) formula, ties counting half;
+    None when either side is empty."""
+    n_pos, n_neg = len(positives), len(negatives)
+    if not n_pos or not n_neg:
+        return None
+    scored = sorted([(s, 1) for s in positives] + [(s, 0) for s in negatives])
+    rank_sum = 0.0
+    i = 0
+    while i < len(scored):
+        j = i
+        while j < len(scored) and scored[j][0] == scored[i][0]:
+            j += 1
+        mean_rank = (i + 1 + j) / 2   # ranks i+1 .. j share their mean
+        rank_sum += mean_rank * sum(label for _, label in scored[i:j])
+        i = j
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 class MemoryLog:
@@ -54,7 +106,28 @@ class LevelScore:
     true_positives: int
     precision: float
     recall: float
-    recall_mature: float = 0.0     # among problem gamblers escalating >= MATURE_DAYS before the end
+
+
+@dataclass
+class ScoreReport:
+    """One scoring model's figures over one simulated history."""
+
+    model: str                                 # "default scorecard" or the trained model's version
+    core_seconds: float = 0.0                  # CPU for the engine pass
+    auc_max: float | None = None               # AUC of each player's highest score up to evaluation
+    auc_at_evaluation: float | None = None     # AUC of the score at the evaluation time
+    levels: list[LevelScore] = field(default_factory=list)
+    negatives_flagged_medium: float = 0.0      # share of negatives that reached medium or above
+    heavy_healthy_flagged_medium: float = 0.0  # ... among the heavy but healthy players
+    by_pattern: dict[str, tuple[float | None, float]] = field(default_factory=dict)  # pattern -> (AUC at evaluation, recall at medium)
+    median_days_harm_to_intervention: float | None = None
+    intervened: int = 0                        # positives with an intervention by their evaluation time
+    intervened_before_harm: int = 0            # ... whose first one came before their harm started
+    days_to_intervention: list[float] = field(default_factory=list)
+    marker_rates: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (positives, negatives)
+    interventions: dict[str, int] = field(default_factory=dict)                # kind -> count
+    rg_messages: int = 0
+    rg_messages_allowed: int = 0
 
 
 @dataclass
@@ -62,22 +135,21 @@ class DetectorBench:
     players: int = 0
     days: int = 0
     seed: int = 0
+    train_seed: int | None = None
     events: int = 0
-    core_seconds: float = 0.0
-    problem_gamblers: int = 0          # escalation started within the run
-    problem_pending: int = 0           # labelled, escalation not started yet (left out)
-    problem_mature: int = 0            # escalation started >= MATURE_DAYS before the end
-    others: int = 0
-    levels: list[LevelScore] = field(default_factory=list)
-    median_days_to_intervention: float | None = None
-    intervened_after_escalation: int = 0
-    intervened_before_escalation: int = 0
-    days_to_intervention: list[float] = field(default_factory=list)
-    marker_rates: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (PG share, other share)
-    interventions: Counter = field(default_factory=Counter)                    # kind -> count
-    rg_messages: int = 0
-    rg_messages_allowed: int = 0
-    sentiment: dict[str, tuple[int, int]] = field(default_factory=dict)        # mood -> (messages, flagged distressed)
+    simulate_seconds: float = 0.0
+    positives: int = 0                         # harm started within the run
+    positives_by_pattern: dict[str, int] = field(default_factory=dict)
+    positives_excluded: int = 0                # ... who self-excluded for gambling reasons (evaluated then)
+    pending: int = 0                           # problem gamblers whose harm lies ahead (left out)
+    negatives: int = 0
+    heavy_healthy: int = 0                     # negatives among them
+    non_bettors: int = 0                       # players who never bet (left out)
+    default: ScoreReport | None = None
+    trained: ScoreReport | None = None
+    trained_note: str = ""                     # why there is no trained model's report, or how it was trained
+    train_seconds: float = 0.0
+    sentiment: dict[str, tuple[int, int]] = field(default_factory=dict)   # mood -> (messages, flagged distressed)
     distress_precision: float = 0.0
     distress_recall: float = 0.0
 
@@ -95,98 +167,200 @@ def simulated_events(players: int, days: int, seed: int, start: datetime) -> tup
     return events, list(sim.labels())
 
 
-def bench_detectors(players: int, days: int, seed: int = 11, start: datetime | None = None,
-                    progress: Callable[[str, int, int], None] | None = None) -> DetectorBench:
-    from croupier.engine.step import step
-    from croupier.models.sentiment import score
+@dataclass
+class _Truth:
+    positives: set[str]
+    negatives: set[str]
+    harm_us: dict[str, int]
+    pattern: dict[str, str]
+    heavy_healthy: set[str]
 
-    start = start or datetime(2026, 1, 5, tzinfo=timezone.utc)
-    result = DetectorBench(players=players, days=days, seed=seed)
-    events, labels = simulated_events(players, days, seed, start)
-    result.events = len(events)
+
+def _truth(labels: list[dict], bettors: set[str], result: DetectorBench) -> _Truth:
+    positives, negatives, harm_us, pattern, heavy = set(), set(), {}, {}, set()
+    patterns: Counter = Counter()
+    for row in labels:
+        pid, lab = row["player_id"], row["labels"]
+        if pid not in bettors:
+            result.non_bettors += 1
+            continue
+        if lab["problem_gambling"]:
+            started = lab.get("harm_started_at") or lab.get("escalation_started_at")
+            if started is None:
+                result.pending += 1
+                continue
+            positives.add(pid)
+            harm_us[pid] = micros(datetime.fromisoformat(started))
+            pattern[pid] = lab.get("harm_pattern") or "escalating"
+            patterns[pattern[pid]] += 1
+        else:
+            negatives.add(pid)
+            if row["archetype"] == "heavy_healthy":
+                heavy.add(pid)
+    result.positives, result.negatives, result.heavy_healthy = len(positives), len(negatives), len(heavy)
+    result.positives_by_pattern = dict(sorted(patterns.items()))
+    return _Truth(positives, negatives, harm_us, pattern, heavy)
+
+
+def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = None,
+               progress: Progress | None = None) -> ScoreReport:
+    """Fold every event through the engine's core with the shipped scorecard, or with
+    `rg_model` in force, and score it against `truth`."""
+    from croupier.compliance.rules import RulesInForce, presets
+    from croupier.engine.step import step
+    from croupier.protection.markers import MARKERS
+
     config = EngineConfig()
+    rules = RulesInForce(config.version, presets(), rg_model=rg_model) if rg_model is not None else None
+    report = ScoreReport(model=name)
     log = MemoryLog()
     states: dict[str, PlayerState] = {}
-    peak: dict[str, int] = {}                          # player -> highest level rank reached
-    level_first: dict[tuple[str, int], int] = {}       # (player, rank) -> first time reached
+    rank = {level: i for i, level in enumerate(("none", *LEVELS))}
+    peak: dict[str, int] = {}
+    best: dict[str, float] = {}
+    at_evaluation: dict[str, float] = {}         # positives who self-excluded: the score just before
+    done: set[str] = set()                       # evaluated already: later events do not count
     first_intervention: dict[str, int] = {}
     fired: dict[str, set[str]] = defaultdict(set)
-    rank = {name: i for i, name in enumerate(("none", *LEVELS))}
-    texts: dict[str, SupportMessage] = {}
+    interventions: Counter = Counter()
     cpu = time.process_time()
+    total = len(events)
     for seq, event in enumerate(events, 1):
         log.add(seq, event)
-        if isinstance(event, SupportMessage):
-            texts[event.event_id] = event
         pid = event.player_id
         state = states.get(pid)
         if state is None:
             state = states[pid] = new_state(pid)
-        at_us = micros(event.occurred_at)
-        r = step(state, event, seq, at_us, config, log)
-        states[pid] = r.state
+        if pid in done:
+            states[pid] = step(state, event, seq, micros(event.occurred_at), config, log, rules).state
+            continue
+        if isinstance(event, ExclusionRequested) and event.reason == GAMBLING_HARM and pid in truth.positives:
+            at_evaluation[pid] = live_score(state)
+            done.add(pid)
+            states[pid] = step(state, event, seq, micros(event.occurred_at), config, log, rules).state
+            continue
+        r = step(state, event, seq, micros(event.occurred_at), config, log, rules)
+        state = states[pid] = r.state
+        s = live_score(state)
+        if s > best.get(pid, 0.0):
+            best[pid] = s
         for signal in r.signals:
             if signal.name == "rg_risk_changed":
-                level = rank[signal.detail]
+                level = rank.get(signal.detail, 0)
                 if level > peak.get(pid, 0):
                     peak[pid] = level
-                    for k in range(1, level + 1):
-                        level_first.setdefault((pid, k), at_us)
             elif signal.name == "rg_intervention":
-                first_intervention.setdefault(pid, at_us)
-                result.interventions[signal.detail] += 1
+                first_intervention.setdefault(pid, r.at_us)
+                interventions[signal.detail] += 1
             elif signal.name == "rg_marker":
-                fired[pid].update(n for n in r.state.protection.markers)
+                fired[pid].update(state.protection.markers)
         for d in r.decisions:
             if d.proposal.purpose == "safer_play":
-                result.rg_messages += 1
-                result.rg_messages_allowed += d.allowed
+                report.rg_messages += 1
+                report.rg_messages_allowed += d.allowed
         if progress and seq % 20_000 == 0:
-            progress("engine", seq, len(events))
-    result.core_seconds = time.process_time() - cpu
+            progress(f"engine ({name})", seq, total)
+    report.core_seconds = time.process_time() - cpu
 
-    positives, others = set(), set()
-    escalation: dict[str, int] = {}
-    for row in labels:
-        pid, lab = row["player_id"], row["labels"]
-        if lab["problem_gambling"]:
-            if lab["escalation_started_at"] is None:
-                result.problem_pending += 1
-                continue
-            positives.add(pid)
-            escalation[pid] = micros(datetime.fromisoformat(lab["escalation_started_at"]))
-        else:
-            others.add(pid)
-    result.problem_gamblers, result.others = len(positives), len(others)
-    end_us = micros(start + timedelta(days=days))
-    mature = {p for p in positives if escalation[p] <= end_us - MATURE_DAYS * DAY_US}
-    result.problem_mature = len(mature)
-    for name in LEVELS:
-        k = rank[name]
-        flagged = {p for p in positives | others if peak.get(p, 0) >= k}
+    positives, negatives = truth.positives, truth.negatives
+    for pid in positives | negatives:
+        if pid not in at_evaluation:
+            at_evaluation[pid] = live_score(states[pid]) if pid in states else 0.0
+    report.auc_max = auc([best.get(p, 0.0) for p in positives], [best.get(p, 0.0) for p in negatives])
+    report.auc_at_evaluation = auc([at_evaluation[p] for p in positives], [at_evaluation[p] for p in negatives])
+    for level in LEVELS:
+        k = rank[level]
+        flagged = {p for p in positives | negatives if peak.get(p, 0) >= k}
         tp = len(flagged & positives)
-        result.levels.append(LevelScore(name, len(flagged), tp, tp / len(flagged) if flagged else 0.0,
-                                        tp / len(positives) if positives else 0.0,
-                                        len(flagged & mature) / len(mature) if mature else 0.0))
+        report.levels.append(LevelScore(level, len(flagged), tp, tp / len(flagged) if flagged else 0.0,
+                                        tp / len(positives) if positives else 0.0))
+    medium = rank[PRIMARY_LEVEL]
+    report.negatives_flagged_medium = (sum(1 for p in negatives if peak.get(p, 0) >= medium) / len(negatives)
+                                       if negatives else 0.0)
+    heavy = truth.heavy_healthy
+    report.heavy_healthy_flagged_medium = (sum(1 for p in heavy if peak.get(p, 0) >= medium) / len(heavy)
+                                           if heavy else 0.0)
+    negative_scores = [at_evaluation[p] for p in negatives]
+    for name_ in sorted(set(truth.pattern.values())):
+        group = [p for p in positives if truth.pattern[p] == name_]
+        report.by_pattern[name_] = (auc([at_evaluation[p] for p in group], negative_scores),
+                                    sum(1 for p in group if peak.get(p, 0) >= medium) / len(group))
     for pid in positives:
         at = first_intervention.get(pid)
         if at is None:
             continue
-        delta = (at - escalation[pid]) / DAY_US
-        result.days_to_intervention.append(round(delta, 2))
-        if delta >= 0:
-            result.intervened_after_escalation += 1
-        else:
-            result.intervened_before_escalation += 1
-    after = [d for d in result.days_to_intervention if d >= 0]
-    result.median_days_to_intervention = statistics.median(after) if after else None
-    from croupier.protection.markers import MARKERS
+        report.intervened += 1
+        delta = (at - truth.harm_us[pid]) / DAY_US
+        report.days_to_intervention.append(round(delta, 2))
+        report.intervened_before_harm += delta < 0
+    after = [d for d in report.days_to_intervention if d >= 0]
+    report.median_days_harm_to_intervention = statistics.median(after) if after else None
+    for name_ in MARKERS:
+        pos = sum(1 for p in positives if name_ in fired.get(p, ()))
+        neg = sum(1 for p in negatives if name_ in fired.get(p, ()))
+        report.marker_rates[name_] = (pos / max(1, len(positives)), neg / max(1, len(negatives)))
+    report.interventions = dict(interventions)
+    return report
 
-    for name in MARKERS:
-        pg = sum(1 for p in positives if name in fired.get(p, ()))
-        ot = sum(1 for p in others if name in fired.get(p, ()))
-        result.marker_rates[name] = (pg / max(1, len(positives)), ot / max(1, len(others)))
 
+def train_model(players: int, days: int, train_seed: int, start: datetime,
+                progress: Progress | None = None) -> tuple[Any, str]:
+    """Train the operator's RG model on a separate simulated history (seed `train_seed`)
+    with the training pipeline `croupier models train rg` runs; returns (model, note)."""
+    from croupier.models.rg.train import train_on_events   # the training pipeline (imported when asked for)
+
+    if progress:
+        progress(f"simulating the training history (seed {train_seed})", 0, 1)
+    events, _ = simulated_events(players, days, train_seed, start)   # labels: only the log's own exclusions
+    if progress:
+        progress("training", 0, 1)
+    trained = train_on_events(events, EngineConfig(), seed=train_seed)
+    model = trained.model
+    return model, f"trained on seed {train_seed} ({len(events):,} events), model {model.version}"
+
+
+def bench_detectors(players: int, days: int, seed: int = 7, start: datetime | None = None,
+                    progress: Progress | None = None, *, model: Any = None, train_seed: int | None = None,
+                    trained: bool = False) -> DetectorBench:
+    """The benchmark over a `players` x `days` history of seed `seed`: the shipped scorecard,
+    and a trained model beside it when `model` is given (an `RgModel`) or `trained` is set
+    (one is trained on seed `train_seed`, which must differ from `seed`)."""
+    from croupier.models.sentiment import score
+
+    if (trained or model is not None) and train_seed is not None and train_seed == seed:
+        raise ValueError(f"the training seed must differ from the report seed (both {seed}): a model scored "
+                         "on the history it was trained on flatters itself")
+    if trained and train_seed is None:
+        raise ValueError("a trained model needs a training seed (train_seed) different from the report seed")
+    start = start or DEFAULT_START
+    result = DetectorBench(players=players, days=days, seed=seed, train_seed=train_seed)
+    cpu = time.process_time()
+    if progress:
+        progress(f"simulating (seed {seed})", 0, 1)
+    events, labels = simulated_events(players, days, seed, start)
+    result.simulate_seconds = time.process_time() - cpu
+    result.events = len(events)
+    bettors = {e.player_id for e in events if isinstance(e, (CasinoBet, SportsBetPlaced))}
+    truth = _truth(labels, bettors, result)
+    excluded = {e.player_id for e in events if isinstance(e, ExclusionRequested) and e.reason == GAMBLING_HARM}
+    result.positives_excluded = len(excluded & truth.positives)
+
+    result.default = run_engine(events, truth, "default scorecard", None, progress)
+    if trained and model is None:
+        cpu = time.process_time()
+        try:
+            model, result.trained_note = train_model(players, days, train_seed, start, progress)  # type: ignore[arg-type]
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not exc.name.startswith("croupier.models.rg"):
+                raise
+            result.trained_note = "the training pipeline (croupier.models.rg.train) is not in this build"
+        result.train_seconds = time.process_time() - cpu
+    elif model is not None:
+        result.trained_note = f"model {model.version} as given"
+    if model is not None:
+        result.trained = run_engine(events, truth, f"trained model {model.version}", model, progress)
+
+    texts = {e.event_id: e for e in events if isinstance(e, SupportMessage)}
     moods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in labels:
         for item in row["support_moods"]:

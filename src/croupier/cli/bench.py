@@ -133,40 +133,91 @@ def bench_wallet_command(
 
 @bench_app.command("detectors")
 def bench_detectors_command(
-    players: Annotated[int, typer.Option("--players", help="Simulated players.")] = 1_000,
-    days: Annotated[int, typer.Option("--days", help="Simulated days.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Simulator seed.")] = 7,
+    players: Annotated[int, typer.Option("--players", help="Simulated players.")] = 3_000,
+    days: Annotated[int, typer.Option("--days", help="Simulated days.")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Simulator seed of the history the figures are reported on.")] = 7,
+    train_seed: Annotated[int, typer.Option(
+        "--train-seed", help="Simulator seed of the separate history the trained model learns from "
+                             "(must differ from --seed).")] = 11,
+    trained: Annotated[bool, typer.Option(
+        "--trained/--no-trained", help="Also train the operator's RG model on the --train-seed history "
+                                       "(the `croupier models train rg` pipeline) and report it beside the "
+                                       "default scorecard.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON document.")] = False,
 ) -> None:
-    """The RG risk markers on the simulator's labelled problem gamblers: precision, recall
-    and the days from the start of escalation to the first intervention."""
-    from croupier.bench import machine
-    from croupier.bench.detectors import MATURE_DAYS, PRIMARY_LEVEL, bench_detectors
+    """The RG risk score against the simulator's ground truth: AUC, precision and recall per
+    level, the share of players without harm flagged, and the days from the start of harm to
+    the first intervention; for the default scorecard and (--trained) a model trained on a
+    separate simulated history."""
+    import dataclasses
+    import json
+    import sys
 
+    from croupier.bench import machine
+    from croupier.bench.detectors import bench_detectors
+
+    if train_seed == seed:
+        console.print(f"[red]--train-seed must differ from --seed (both {seed})[/]: a model scored on the history "
+                      "it was trained on flatters itself. Pick another training seed.")
+        raise typer.Exit(2)
+    if as_json:
+        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained)
+        document = {"command": f"croupier bench detectors --players {players} --days {days} --seed {seed} "
+                               f"--train-seed {train_seed}" + (" --trained" if trained else ""),
+                    "machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    **dataclasses.asdict(r)}
+        for report in (document["default"], document["trained"]):
+            if report is not None:
+                report.pop("days_to_intervention", None)
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("simulating", total=None)
-        r = bench_detectors(players, days, seed,
-                            progress=lambda phase, n, total: bar.update(task, description=phase, completed=n, total=total))
-    console.print(f"\n[bold]croupier bench detectors[/] --players {players} --days {days} --seed {seed}")
+        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained,
+                            progress=lambda phase, n, total: bar.update(task, description=phase, completed=n,
+                                                                        total=total))
+    console.print(f"\n[bold]croupier bench detectors[/] --players {players} --days {days} --seed {seed} "
+                  f"--train-seed {train_seed}" + (" --trained" if trained else ""))
     console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
-    console.print(f"events: {r.events:,} through apply → detect → react → gate in {r.core_seconds:.1f} s CPU "
-                  f"({r.events / max(r.core_seconds, 1e-9):,.0f} events/s, in memory)")
-    console.print(f"problem gamblers with escalation started: {r.problem_gamblers} "
-                  f"({r.problem_mature} at least {MATURE_DAYS} days before the end; {r.problem_pending} "
-                  f"not escalated yet, left out); other players: {r.others:,}")
-    table = Table("risk level reached", "flagged", "true pos.", "precision", "recall", f"recall (≥{MATURE_DAYS} d)")
-    for s in r.levels:
-        marker = " ←" if s.level == PRIMARY_LEVEL else ""
-        table.add_row(f"≥ {s.level}{marker}", f"{s.flagged:,}", str(s.true_positives), f"{s.precision:.2f}",
-                      f"{s.recall:.2f}", f"{s.recall_mature:.2f}")
+    console.print(f"events: {r.events:,} simulated in {r.simulate_seconds:.1f} s CPU")
+    patterns = ", ".join(f"{n} {k}" for k, n in r.positives_by_pattern.items())
+    console.print(f"players who bet: {r.positives + r.negatives + r.pending:,} ({r.non_bettors:,} who never bet "
+                  f"left out); harmed within the run: {r.positives} ({patterns}; {r.positives_excluded} later "
+                  f"self-excluded for gambling reasons); harm still ahead, left out: {r.pending}; without harm: "
+                  f"{r.negatives:,} ({r.heavy_healthy} heavy but healthy)")
+    reports = [x for x in (r.default, r.trained) if x is not None]
+    table = Table("", *[x.model for x in reports])
+    def row(label: str, values: list[str]) -> None:
+        table.add_row(label, *values)
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    row("AUC, highest score by evaluation", [fmt(x.auc_max) for x in reports])
+    row("AUC, score at evaluation", [fmt(x.auc_at_evaluation) for x in reports])
+    for i, level in enumerate(("low", "medium", "high", "severe")):
+        row(f"≥ {level}: flagged / precision / recall",
+            [f"{x.levels[i].flagged:,} / {x.levels[i].precision:.2f} / {x.levels[i].recall:.2f}" for x in reports])
+    row("without harm flagged ≥ medium", [f"{x.negatives_flagged_medium:.1%}" for x in reports])
+    row("  of them heavy but healthy", [f"{x.heavy_healthy_flagged_medium:.1%}" for x in reports])
+    for pattern in r.positives_by_pattern:
+        row(f"harmed {pattern}: AUC at evaluation / recall ≥ medium",
+            [f"{fmt(x.by_pattern[pattern][0])} / {x.by_pattern[pattern][1]:.2f}" for x in reports])
+    row("harm → first intervention, median days",
+        ["n/a" if x.median_days_harm_to_intervention is None else f"{x.median_days_harm_to_intervention:.1f}"
+         for x in reports])
+    row("harmed with an intervention by evaluation", [f"{x.intervened} of {r.positives}" for x in reports])
+    row("engine CPU", [f"{x.core_seconds:.1f} s ({r.events / max(x.core_seconds, 1e-9):,.0f} events/s)"
+                       for x in reports])
     console.print(table)
-    median = "n/a" if r.median_days_to_intervention is None else f"{r.median_days_to_intervention:.1f}"
-    console.print(f"  escalation → first intervention: median {median} days over {r.intervened_after_escalation} "
-                  f"problem gamblers ({r.intervened_before_escalation} had one before their escalation)")
-    console.print(f"  interventions: {dict(r.interventions)}; safer-play messages {r.rg_messages:,}, "
-                  f"allowed by the gate {r.rg_messages_allowed:,}")
-    markers = Table("marker", "problem gamblers", "others")
-    for name, (pg, other) in r.marker_rates.items():
-        markers.add_row(name, f"{pg:.0%}", f"{other:.1%}")
+    if r.trained is None:
+        console.print(f"  trained model: not run ({r.trained_note or 'add --trained'})")
+    else:
+        console.print(f"  trained model: {r.trained_note}; training took {r.train_seconds:.1f} s CPU")
+    d = r.default
+    assert d is not None
+    console.print(f"  interventions (default scorecard): {d.interventions}; safer-play messages "
+                  f"{d.rg_messages:,}, allowed by the gate {d.rg_messages_allowed:,}")
+    markers = Table("marker (default scorecard)", "harmed", "without harm")
+    for name, (pos, neg) in d.marker_rates.items():
+        markers.add_row(name, f"{pos:.0%}", f"{neg:.1%}")
     console.print(markers)
     moods = ", ".join(f"{m} {flagged}/{n}" for m, (n, flagged) in r.sentiment.items())
     console.print(f"  sentiment on the run's support messages (flagged distressed / messages): {moods}; "

@@ -22,6 +22,9 @@ from croupier.sim.support import CHANNELS, MOODS, support_text
 
 Sitting = Callable[[SimPlayer, int, Connection], int]
 
+GAMBLING_HARM = "gambling_harm"  # the `reason` of an exclusion given for gambling problems
+_OTHER_REASONS = (None, None, "taking_a_break", "other", "moving_abroad")  # healthy players' own reasons
+
 _EXCLUSIONS = {  # kind -> (ISO 8601 duration or "indefinite", length in ms)
     "timeout": (("P1D", DAY), ("P7D", 7 * DAY)),
     "cooling_off": (("P30D", 30 * DAY),),
@@ -59,8 +62,8 @@ def register(p: SimPlayer, t: int) -> None:
     }, deliver_at=deliver_at)
     p.bonus_offer = 100  # the welcome offer
 
-    if p.kind == "problem_gambler":
-        p.escalation_at = t + int(rng.uniform(1.5, 10) * DAY)
+    if p.harm_pattern is not None:
+        p.start_harm(t)
     elif p.kind == "churner":
         p.lapse_at = t + int(rng.uniform(2, 7) * DAY)
         p.lapse_ms = int(rng.uniform(10, 21) * DAY)
@@ -141,7 +144,7 @@ def login(p: SimPlayer, t: int, connection: Connection) -> int | None:
 def chores(p: SimPlayer, t: int) -> int:
     """The occasional non-gaming things: profile, consent, support, limits, exclusions."""
     rng = p.rng
-    escalation = p.escalation(t)
+    escalation = p.harm(t)
     if rng.random() < 0.004:
         field = rng.choice(("phone", "email", "last_name"))
         if field == "phone":
@@ -156,9 +159,13 @@ def chores(p: SimPlayer, t: int) -> int:
         p.emit(t, "player.consent_changed", {"channel": rng.choice(("email", "sms", "push")),
                                              "granted": rng.random() < 0.3})
         t += rng.randint(5 * SECOND, 30 * SECOND)
-    if rng.random() < 0.012 + 0.08 * escalation:
-        t = write_to_support(p, t, escalation)
-    if p.kind == "problem_gambler" and escalation and p.deposit_limit is not None and rng.random() < 0.1 * escalation:
+    distress = escalation if "distress" in p.tells else 0.0
+    if rng.random() < 0.012 + 0.08 * distress:
+        t = write_to_support(p, t, distress)
+    if escalation and "limit_raise" in p.tells and p.deposit_limit is not None and rng.random() < 0.1 * escalation:
+        request_limit_increase(p, t)
+        t += rng.randint(10 * SECOND, 60 * SECOND)
+    elif p.deposit_limit is not None and rng.random() < 0.004:  # healthy players raise limits too
         request_limit_increase(p, t)
         t += rng.randint(10 * SECOND, 60 * SECOND)
     elif rng.random() < 0.003:
@@ -166,8 +173,11 @@ def chores(p: SimPlayer, t: int) -> int:
         t += rng.randint(10 * SECOND, 60 * SECOND)
     if rng.random() < 0.0015:
         t = request_exclusion(p, t, rng.choice(("timeout", "timeout", "cooling_off", "panic")))
-    elif escalation and rng.random() < 0.012 * escalation:
-        t = request_exclusion(p, t, "self_exclusion")
+    elif escalation and rng.random() < p.exit_rate * escalation:
+        # The label an operator trains on: a self-exclusion or closure for gambling reasons.
+        t = request_exclusion(p, t, "self_exclusion", GAMBLING_HARM)
+    elif p.harm_pattern is None and rng.random() < 0.0003:
+        t = request_exclusion(p, t, "self_exclusion", rng.choice(_OTHER_REASONS))
     return t
 
 
@@ -185,10 +195,15 @@ def write_to_support(p: SimPlayer, t: int, escalation: float) -> int:
     return t + rng.randint(MINUTE, 5 * MINUTE)
 
 
-def request_exclusion(p: SimPlayer, t: int, kind: str) -> int:
+def request_exclusion(p: SimPlayer, t: int, kind: str, reason: str | None = None) -> int:
     duration, length = p.rng.choice(_EXCLUSIONS[kind])
     scope = "operator" if kind == "self_exclusion" and p.rng.random() < 0.6 else "brand"
-    p.emit(t, "exclusion.requested", {"kind": kind, "duration": duration, "scope": scope})
+    fields = {"kind": kind, "duration": duration, "scope": scope}
+    if reason is not None:
+        fields["reason"] = reason
+    p.emit(t, "exclusion.requested", fields)
+    if reason == GAMBLING_HARM and p.harm_exit_at is None:
+        p.harm_exit_at = t
     p.excluded_until = NEVER if length >= NEVER else t + length
     return t + SECOND
 
@@ -198,9 +213,9 @@ def ordinary_sitting(p: SimPlayer, t: int, connection: Connection) -> int:
     """Top up if needed, play a session, cash out when well ahead."""
     rng = p.rng
     archetype = p.archetype
-    escalation = p.escalation(t)
+    escalation = p.harm(t)
     if p.open_withdrawals:
-        reverse_chance = 0.1 + 0.8 * escalation if p.kind == "problem_gambler" else 0.03
+        reverse_chance = 0.1 + 0.8 * escalation if "reversal" in p.tells else p.reverses
         if rng.random() < reverse_chance:
             t = cancel_withdrawal(p, t)
     if not p.converts:
@@ -212,11 +227,11 @@ def ordinary_sitting(p: SimPlayer, t: int, connection: Connection) -> int:
         if not approved and p.cash + p.bonus < p.min_stake * 5:
             return t
     minutes = session_minutes(p, t)
-    if rng.random() < archetype.sports_share:
+    if rng.random() < p.sports_share:
         t = session(p, t, connection, SportsPlay(minutes, live_share=0.35))
     else:
         t = session(p, t, connection, CasinoPlay(minutes))
-    well_up = 2 * max(p.last_deposit, p.deposit_base)
+    well_up = (1.2 if p.kind == "heavy_healthy" else 2) * max(p.last_deposit, p.deposit_base)
     if p.cash > well_up and rng.random() < archetype.cash_out:
         t = request_withdrawal(p, t, p.cash - p.cash * rng.randint(0, 20) // 100)
     return t
@@ -292,8 +307,8 @@ def _stake_near(p: SimPlayer, target: int) -> int:
 
 
 def session_minutes(p: SimPlayer, t: int) -> float:
-    base = p.archetype.session_minutes
-    escalation = p.escalation(t)
+    base = p.archetype.session_minutes * p.session_scale
+    escalation = p.harm(t)
     if escalation:
         base += (ESCALATED_SESSION_MINUTES - base) * escalation
     minutes = max(1.0, base * p.rng.lognormvariate(0, 0.6))
@@ -313,6 +328,9 @@ def schedule_next(p: SimPlayer, t: int) -> int:
         p.churned_at = t
         return next_time(p, t + p.lapse_ms, 2.0)
     candidate = next_time(p, t + 10 * MINUTE, visits_per_day(p, t))
+    surge = p.next_surge(t)
+    if surge is not None and surge < candidate:  # harm takes hold before the next planned visit
+        candidate = min(candidate, next_time(p, surge, visits_per_day(p, surge)))
     if candidate > p.active_until:
         p.stopped = True
         if p.churned_at is None:
@@ -322,16 +340,18 @@ def schedule_next(p: SimPlayer, t: int) -> int:
 
 
 def visits_per_day(p: SimPlayer, t: int) -> float:
-    base = p.archetype.visits_per_day
-    escalation = p.escalation(t)
-    return base + (ESCALATED_VISITS_PER_DAY - base) * escalation if escalation else base
+    base = p.visit_rate
+    escalation = p.harm(t)
+    if not escalation:
+        return base
+    return max(base, base + (ESCALATED_VISITS_PER_DAY - base) * escalation)
 
 
 def hours_of(p: SimPlayer, t: int) -> Hours:
-    escalation = p.escalation(t)
+    escalation = p.harm(t) if "night" in p.tells else 0.0
     if not escalation:
-        return p.archetype.hours
-    return tuple(a + (b - a) * escalation for a, b in zip(p.archetype.hours, NIGHT_OWL))
+        return p.hours
+    return tuple(a + (b - a) * escalation for a, b in zip(p.hours, NIGHT_OWL))
 
 
 def next_time(p: SimPlayer, after: int, per_day: float) -> int:

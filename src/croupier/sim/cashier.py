@@ -71,7 +71,7 @@ def deposit(p: SimPlayer, t: int, want: int, instrument: tuple[str, str] | None 
         p.advance(t)
     _payday(p, t)
     short_of_funds = want > p.funds and p.kind != "money_mule"  # a mule's cards are not theirs
-    if short_of_funds or rng.random() < 0.02 + 0.1 * p.escalation(t):
+    if short_of_funds or rng.random() < 0.02 + 0.1 * p.harm(t):
         status = "declined" if short_of_funds or rng.random() < 0.7 else "failed"
         p.emit(t, "payment.deposit", {**base, "status": status, **p.balances()})
         return False, t + rng.randint(5 * SECOND, 40 * SECOND)
@@ -105,8 +105,8 @@ def deposit_amount(p: SimPlayer, t: int) -> int:
     """What the player reaches for: their usual amount, escalating when chasing losses."""
     rng = p.rng
     want = p.deposit_base * rng.uniform(0.7, 1.4)
-    escalation = p.escalation(t)
-    if escalation:
+    escalation = p.harm(t)
+    if escalation and "deposit_chasing" in p.tells:
         recent = sum(1 for when, _ in p.deposits if when > t - DAY)
         want *= (1 + escalation) * 1.35 ** min(recent, 8)
     return nice(int(want))
@@ -115,8 +115,10 @@ def deposit_amount(p: SimPlayer, t: int) -> int:
 def top_up(p: SimPlayer, t: int) -> int | None:
     """Out of money mid-session: deposit again (returns the time after) or give up (None)."""
     rng = p.rng
-    escalation = p.escalation(t)
-    chance = p.archetype.redeposit + (0.95 - p.archetype.redeposit) * escalation
+    escalation = p.harm(t)
+    if "deposit_chasing" not in p.tells:
+        escalation = 0.0  # tops up like anybody else
+    chance = p.redeposit + (0.95 - p.redeposit) * escalation
     if not p.converts or rng.random() >= chance:
         return None
     approved, t = deposit(p, t, deposit_amount(p, t))

@@ -10,15 +10,16 @@ from croupier.sim.archetypes import ARCHETYPES
 # Share of *accounts* per archetype. Rings are drawn as whole rings of 2-5 accounts, so
 # their share is the expected share of ring accounts, not of rings.
 DEFAULT_MIX: tuple[tuple[str, float], ...] = (
-    ("casual_slots", 0.38),
+    ("casual_slots", 0.37),
     ("live_casino", 0.10),
-    ("sports_bettor", 0.20),
-    ("high_roller", 0.03),
+    ("sports_bettor", 0.21),
+    ("high_roller", 0.02),
+    ("heavy_healthy", 0.03),
     ("bonus_hunter", 0.06),
-    ("problem_gambler", 0.05),
+    ("problem_gambler", 0.04),
     ("multi_account_ring", 0.05),
     ("money_mule", 0.02),
-    ("churner", 0.11),
+    ("churner", 0.10),
 )
 
 DEFAULT_BRANDS: tuple[str, ...] = ("aurora", "nordlys", "solstice")

@@ -25,6 +25,10 @@ def label(player: SimPlayer, clock: int) -> dict[str, Any]:
         "labels": {
             "problem_gambling": player.kind == "problem_gambler",
             "escalation_started_at": when(player.escalation_at),
+            "harm_started_at": when(player.harm_at),
+            "harm_pattern": player.harm_pattern,
+            "harm_signs": sorted(player.tells),
+            "gambling_harm_exclusion_at": when(player.harm_exit_at),
             "bonus_abuser": player.kind == "bonus_hunter",
             "ring_id": player.ring.ring_id if player.ring is not None else None,
             "money_mule": player.kind == "money_mule",

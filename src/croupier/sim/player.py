@@ -7,13 +7,15 @@ does not change when other players are added or the run is sliced differently.
 
 from __future__ import annotations
 
+import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any, Callable
 
 from croupier.sim import people
-from croupier.sim.archetypes import ESCALATION_RAMP_DAYS, Archetype
+from croupier.sim.archetypes import ESCALATION_RAMP_DAYS, HARM_PATTERNS, HARM_TELLS, NIGHT_OWL, Archetype
 from croupier.sim.casino import Game
 from croupier.sim.clock import DAY, NEVER
 from croupier.sim.emission import EventSink
@@ -105,19 +107,39 @@ class SimPlayer:
         self.bonus_offer = 0  # match percentage offered on the next deposit (0 = none)
         ladder = stake_ladder(self.currency)
         self.ladder = ladder
+
+        # The player's own habits, drawn around the archetype's medians (archetypes.py).
+        kind = archetype.name
+        self.harm_pattern: str | None = None
+        if kind == "problem_gambler":
+            self.harm_pattern = rng.choices([n for n, _ in HARM_PATTERNS], [w for _, w in HARM_PATTERNS])[0]
+        self.visit_rate = archetype.visits_per_day * rng.lognormvariate(0, archetype.spread)
+        self.session_scale = rng.lognormvariate(0, 0.4)
+        self.sports_bets = archetype.sports_bets * rng.lognormvariate(0, 0.45)
+        self.sports_share = archetype.sports_share
+        if kind == "heavy_healthy":  # a heavy bettor of the sportsbook or of the casino
+            self.sports_share = 0.9 if rng.random() < 0.5 else 0.1
         low, high = archetype.stake_eur
-        self.stake_floor = _ladder_index(ladder, from_eur(low, self.currency))
-        self.stake_ceiling = _ladder_index(ladder, from_eur(high, self.currency))
-        self.stake_index = rng.randint(self.stake_floor, self.stake_ceiling)
+        median, sigma = math.sqrt(low * high), math.log(high / low) / 2.563  # p10..p90 -> lognormal
+        usual = median * rng.lognormvariate(0, sigma)
+        if self.harm_pattern == "steady":  # heavy from the first day: more often, bigger
+            self.visit_rate *= 3.0
+            usual *= 2
+        self.stake_index = _ladder_index(ladder, from_eur(usual, self.currency))
+        self.stake_floor = max(0, self.stake_index - 2)
+        self.stake_ceiling = min(len(ladder) - 1, self.stake_index + 2)
         self.min_stake = ladder[0]
         dlow, dhigh = archetype.deposit_eur
         self.deposit_base = from_eur(rng.uniform(dlow, dhigh), self.currency)
+        if self.harm_pattern == "steady":
+            self.deposit_base = from_eur(rng.uniform(dlow, dhigh) * 4, self.currency)
         self.last_deposit = 0
         # Money outside the casino: what the player's bank will let them deposit. It comes
         # back on payday; chasing losses past it is what produces declined deposits.
         self.pay_period = 7 * DAY
-        # Problem gamblers reach further: overdrafts, credit cards, borrowed money.
-        reach = (5.0, 10.0) if archetype.name == "problem_gambler" else (2.5, 6.0)
+        # Problem gamblers reach further: overdrafts, credit cards, borrowed money; heavy
+        # healthy players simply have the money.
+        reach = {"problem_gambler": (5.0, 10.0), "heavy_healthy": (8.0, 16.0)}.get(kind, (2.5, 6.0))
         self.salary = int(self.deposit_base * rng.uniform(*reach))
         self.funds = int(self.salary * rng.uniform(0.5, 1.5))
         self.payday = registered_at + int(rng.uniform(0, 7) * DAY)
@@ -148,8 +170,43 @@ class SimPlayer:
         self.cycle_goal = 0
         self.resume_at: int | None = None  # when a sitting decided when to come back
 
+        # Habits that look like harm in healthy players too (real populations overlap):
+        # topping up again when the money runs out, night owls (shift workers), taking a
+        # pending withdrawal back, stakes that swing.
+        self.redeposit = min(0.9, archetype.redeposit * rng.lognormvariate(0, 0.9))
+        self.hours = NIGHT_OWL if self.harm_pattern is None and rng.random() < 0.08 else archetype.hours
+        self.reverses = rng.uniform(0.2, 0.5) if rng.random() < 0.1 else 0.03
+        self.nudge = 0.03 if rng.random() < 0.85 else rng.uniform(0.08, 0.2)
+
+        # Chasing within play: the chance of doubling the stake right after a losing bet.
+        # Some harmed players do it a lot; a few healthy ones now and then.
+        self.chase = 0.0
+        if self.harm_pattern is not None:
+            if rng.random() < 0.55:
+                self.chase = rng.uniform(0.2, 0.6)
+        elif kind not in ("bonus_hunter", "money_mule") and rng.random() < 0.08:
+            self.chase = rng.uniform(0.05, 0.25)
+        self.sports_lost = False  # the latest sports bet to settle was lost
+        self.last_sports_stake = 0
+
+        # Harm: which signs this player shows, how intense (steady), how likely to stop
+        # and self-exclude for gambling reasons, and when it starts (set at registration).
+        self.tells: frozenset[str] = frozenset()
+        self.harm_level = 0.0
+        self.exit_rate = 0.0
+        self.harm_at: int | None = None
+        self._episodes: list[int] = []  # fluctuating: boundaries, binges start at even indices
+        self._episode_rng: random.Random | None = None
+        if self.harm_pattern is not None:
+            self.tells = frozenset(name for name, share in HARM_TELLS if rng.random() < share)
+            self.harm_level = rng.uniform(0.4, 0.85)
+            # Braverman & Shaffer 2012: 73 % of the high-risk cluster later closed their account
+            # for gambling reasons; here about that share ever will, at a pace set by harm.
+            self.exit_rate = rng.uniform(0.008, 0.04) if rng.random() < 0.75 else 0.0
+
         # Ground truth.
         self.escalation_at: int | None = None
+        self.harm_exit_at: int | None = None  # first self-exclusion given for gambling reasons
         self.lapse_at: int | None = None
         self.lapse_ms = 0
         self.churned_at: int | None = None
@@ -198,11 +255,52 @@ class SimPlayer:
         return None if wake >= NEVER else wake
 
     # --- derived state ----------------------------------------------------------------------
-    def escalation(self, t: int) -> float:
-        """0 before a problem gambler's escalation, rising to 1 over a few days after it."""
-        if self.escalation_at is None or t < self.escalation_at:
+    def start_harm(self, t: int) -> None:
+        """Fix when harm begins, at registration (time `t`)."""
+        pattern = self.harm_pattern
+        if pattern == "escalating":
+            self.escalation_at = self.harm_at = t + int(self.rng.uniform(1.5, 25) * DAY)
+        elif pattern == "steady":
+            self.harm_at = t
+        elif pattern == "fluctuating":
+            self._episode_rng = random.Random(f"croupier-sim/{self.index}/{self.rng.random()}/episodes")
+            self.harm_at = t + int(self._episode_rng.uniform(0.5, 10) * DAY)
+            self._episodes = [self.harm_at]
+
+    def harm(self, t: int) -> float:
+        """How intensely harm drives the player's play at `t`, 0..1: 0 for players without
+        harm; escalating: 0 before the escalation, rising to 1 over a few days after it;
+        steady: a constant level from registration; fluctuating: high in binges, low between."""
+        pattern = self.harm_pattern
+        if pattern is None:
             return 0.0
-        return min(1.0, 0.3 + (t - self.escalation_at) / (ESCALATION_RAMP_DAYS * DAY))
+        if pattern == "steady":
+            return self.harm_level
+        if pattern == "escalating":
+            if self.escalation_at is None or t < self.escalation_at:
+                return 0.0
+            return min(1.0, 0.3 + (t - self.escalation_at) / (ESCALATION_RAMP_DAYS * DAY))
+        episodes = self._episodes
+        if not episodes or t < episodes[0]:
+            return 0.0
+        rng = self._episode_rng
+        while episodes[-1] <= t and rng is not None:  # binge 2-14 days, then 4-25 quieter days
+            span = rng.uniform(2, 14) if len(episodes) % 2 else rng.uniform(4, 25)
+            episodes.append(episodes[-1] + int(span * DAY))
+        return 1.0 if bisect_right(episodes, t) % 2 else 0.2
+
+    escalation = harm  # the name the older code and tests know
+
+    def next_surge(self, t: int) -> int | None:
+        """When harm next rises after `t` (an escalation, a binge), or None."""
+        if self.harm_pattern == "escalating":
+            at = self.escalation_at
+            return at if at is not None and at > t else None
+        if self.harm_pattern == "fluctuating":
+            self.harm(t)  # the episodes now reach past t
+            i = bisect_right(self._episodes, t)
+            return self._episodes[i] if i % 2 == 0 and i < len(self._episodes) else None
+        return None
 
     def connection(self) -> tuple[str, str, str, str]:
         """(device_id, ip, channel, country) for a sitting."""

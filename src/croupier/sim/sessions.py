@@ -7,6 +7,7 @@ so it keeps state in locals and formats amounts inline.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Protocol
 
 from croupier.sim.cashier import schedule_rollback, top_up
@@ -87,9 +88,25 @@ def _pick_game(p: SimPlayer, category: str, low_volatility: bool) -> Game:
 
 
 def current_stake(p: SimPlayer, t: int) -> int:
-    """The player's usual stake; problem gamblers climb the ladder as they escalate."""
-    index = p.stake_index + round(3 * p.escalation(t))
+    """The player's usual stake; escalating and fluctuating problem gamblers climb the
+    ladder as harm deepens (steady ones start high and stay there)."""
+    if p.harm_pattern is None or p.harm_pattern == "steady":
+        return p.ladder[p.stake_index]
+    index = p.stake_index + round(3 * p.harm(t))
     return p.ladder[min(index, len(p.ladder) - 1)]
+
+
+def doubled(ladder: tuple[int, ...], stake: int) -> int:
+    """The smallest ladder stake of at least twice `stake` (the top of the ladder at most)."""
+    return ladder[min(bisect_left(ladder, 2 * stake), len(ladder) - 1)]
+
+
+def chasing(p: SimPlayer, t: int) -> float:
+    """The chance of doubling up after a losing bet at `t` (escalating problem gamblers
+    only chase once their escalation has begun)."""
+    if not p.chase or (p.harm_pattern == "escalating" and not p.harm(t)):
+        return 0.0
+    return p.chase
 
 
 def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rounds_left: int,
@@ -111,6 +128,9 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
     table = PAYTABLES["slots_low" if category == "slots" and (plan.low_volatility or game.volatility == "low")
                       else category] if not crash else None
     stake = plan.stake or current_stake(p, t)
+    usual = stake
+    chase = 0.0 if plan.stake else chasing(p, t)
+    nudge = p.nudge
     ladder = p.ladder
     rollback_share = p.rollback_share
     cents = CENTS
@@ -191,10 +211,15 @@ def _play_game(p: SimPlayer, t: int, stop: int, session_id: str, game: Game, rou
                 return t + gap_low + int(random() * gap_span), rounds_left - 1, True
         rounds_left -= 1
         t += gap_low + int(random() * gap_span)
-        if not plan.stake and random() < 0.03:  # nudge the stake up or down a step
-            index = ladder.index(stake) if stake in ladder else p.stake_index
-            index = max(p.stake_floor, min(len(ladder) - 1, index + (1 if random() < 0.5 else -1)))
-            stake = ladder[index]
+        if chase:  # chasing: double up after a loss (up to four times running), back after a win
+            if payout >= stake:
+                stake = usual
+            elif random() < chase and stake < usual * 16:
+                stake = doubled(ladder, stake)
+        if not plan.stake and random() < nudge:  # nudge the stake up or down a step
+            index = ladder.index(usual) if usual in ladder else p.stake_index
+            index = max(p.stake_floor, min(p.stake_ceiling + 3, len(ladder) - 1, index + (1 if random() < 0.5 else -1)))
+            stake = usual = ladder[index]
     p.last_active = t
     return t, rounds_left, rounds_left <= 0
 
@@ -209,13 +234,21 @@ class SportsPlay:
     def __call__(self, p: SimPlayer, t: int, session_id: str) -> int:
         rng = p.rng
         end = t + int(self.minutes * MINUTE)
-        bets = 1 + min(7, int(rng.expovariate(0.6)))
+        extra = max(0.05, p.sports_bets - 1)
+        bets = 1 + min(15, int(rng.expovariate(1 / extra)))
+        ladder = p.ladder
+        top = len(ladder) - 1
         for n in range(bets):
             if n and t > end:
                 break
             p.advance(t)
-            stake = current_stake(p, t) * rng.choice((1, 1, 2, 2, 4, 5))
-            stake = min(stake, p.ladder[-1])
+            usual = current_stake(p, t)
+            if p.sports_lost and p.last_sports_stake and rng.random() < chasing(p, t):
+                stake = doubled(ladder, p.last_sports_stake)  # chasing the last settled loss
+            else:
+                index = bisect_left(ladder, usual) + rng.choice((-1, 0, 0, 0, 1, 1, 2))
+                stake = ladder[max(0, min(top, index))]
+            p.sports_lost = False
             if p.cash + p.bonus < stake:
                 stake = p.cash + p.bonus
                 if stake < p.min_stake * 5:
@@ -236,6 +269,7 @@ class SportsPlay:
                 "currency": p.currency, "odds": selection.odds, "sport": selection.sport,
                 "market": selection.market, "live": selection.live, **p.balances(),
             })
+            p.last_sports_stake = stake
             outcome, payout = settle(rng, selection, stake)
             p.later(t + selection.settles_after_ms, _settle_bet, (bet_id, outcome, payout, bonus_part, stake))
             t += rng.randint(20 * SECOND, 150 * SECOND)
@@ -248,6 +282,7 @@ def _settle_bet(p: SimPlayer, t: int, payload: tuple[str, str, int, int, int]) -
     to_bonus = payout * bonus_part // stake if stake and p.wager_left > 0 else 0
     p.bonus += to_bonus
     p.cash += payout - to_bonus
+    p.sports_lost = outcome == "lost"
     p.emit(t, "sports.bet_settled", {"bet_id": bet_id, "outcome": outcome, "payout": _amount(payout),
                                      "currency": p.currency, **p.balances()})
 
