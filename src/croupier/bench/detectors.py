@@ -119,6 +119,9 @@ class ScoreReport:
     levels: list[LevelScore] = field(default_factory=list)
     negatives_flagged_medium: float = 0.0      # share of negatives that reached medium or above
     heavy_healthy_flagged_medium: float = 0.0  # ... among the heavy but healthy players
+    # The highest score players without harm reached, at these percentiles (basis points): the
+    # score levels that would flag 10 %, 5 %, 1 % and 0.3 % of them (how score_levels are set).
+    negative_peaks_bp: dict[str, int] = field(default_factory=dict)
     by_pattern: dict[str, tuple[float | None, float]] = field(default_factory=dict)  # pattern -> (AUC at evaluation, recall at medium)
     median_days_harm_to_intervention: float | None = None
     intervened: int = 0                        # positives with an intervention by their evaluation time
@@ -277,6 +280,10 @@ def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = No
     medium = rank[PRIMARY_LEVEL]
     report.negatives_flagged_medium = (sum(1 for p in negatives if peak.get(p, 0) >= medium) / len(negatives)
                                        if negatives else 0.0)
+    ranked = sorted(best.get(p, 0.0) for p in negatives)
+    if ranked:
+        report.negative_peaks_bp = {f"p{q:g}": round(10_000 * ranked[min(len(ranked) - 1, int(q / 100 * len(ranked)))])
+                                    for q in (90, 95, 99, 99.7)}
     heavy = truth.heavy_healthy
     report.heavy_healthy_flagged_medium = (sum(1 for p in heavy if peak.get(p, 0) >= medium) / len(heavy)
                                            if heavy else 0.0)

@@ -196,6 +196,8 @@ def bench_detectors_command(
         row(f"≥ {level}: flagged / precision / recall",
             [f"{x.levels[i].flagged:,} / {x.levels[i].precision:.2f} / {x.levels[i].recall:.2f}" for x in reports])
     row("without harm flagged ≥ medium", [f"{x.negatives_flagged_medium:.1%}" for x in reports])
+    row("highest score without harm, p90 / p95 / p99 / p99.7",
+        [" / ".join(f"{v / 10_000:.3f}" for v in x.negative_peaks_bp.values()) for x in reports])
     row("  of them heavy but healthy", [f"{x.heavy_healthy_flagged_medium:.1%}" for x in reports])
     for pattern in r.positives_by_pattern:
         row(f"harmed {pattern}: AUC at evaluation / recall ≥ medium",
