@@ -37,6 +37,7 @@ from typing import Any
 
 import msgspec
 
+from croupier.compliance.rules import DEFAULT_SCORE_LEVELS
 from croupier.events import CasinoBet, Event, ExclusionRequested, SportsBetPlaced, SupportMessage, parse_batch
 from croupier.players import EngineConfig, PlayerState, micros, new_state
 
@@ -80,6 +81,30 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def calibration(positives: Sequence[float], negatives: Sequence[float],
+                cuts: Sequence[int] = DEFAULT_SCORE_LEVELS) -> dict[str, Any]:
+    """How well scores (probabilities) read as the chance of harm: the Platt fit
+    P(harm) = sigmoid(a + b x logit(score)) over both groups, and per level band (cut at
+    `cuts`, basis points) the players, their mean score and the share of them harmed."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    scores = np.clip(np.array([*positives, *negatives], dtype=float), 1e-6, 1 - 1e-6)
+    harmed = np.array([1] * len(positives) + [0] * len(negatives))
+    out: dict[str, Any] = {"bands": []}
+    if len(positives) and len(negatives):
+        fit = LogisticRegression(C=1e6, max_iter=1000).fit(np.log(scores / (1 - scores)).reshape(-1, 1), harmed)
+        out["platt"] = [round(float(fit.intercept_[0]), 3), round(float(fit.coef_[0][0]), 3)]
+    edges = [0.0, *(c / 10_000 for c in cuts), 1.01]
+    for name, lo, hi in zip(("none", *LEVELS), edges, edges[1:]):
+        inside = (scores >= lo) & (scores < hi)
+        if inside.any():
+            out["bands"].append({"level": name, "players": int(inside.sum()),
+                                 "mean_score": round(float(scores[inside].mean()), 4),
+                                 "harmed_share": round(float(harmed[inside].mean()), 4)})
+    return out
+
+
 class MemoryLog:
     """The engine's PlayerLog over events held in memory (rollbacks and late registrations)."""
 
@@ -119,6 +144,10 @@ class ScoreReport:
     levels: list[LevelScore] = field(default_factory=list)
     negatives_flagged_medium: float = 0.0      # share of negatives that reached medium or above
     heavy_healthy_flagged_medium: float = 0.0  # ... among the heavy but healthy players
+    # Is the score at evaluation a probability? The Platt fit of harm on its log-odds ([a, b]:
+    # [0, 1] calibrated, b < 1 overconfident) and, per level band, its mean against the share
+    # harmed.
+    calibration: dict[str, Any] = field(default_factory=dict)
     # The highest score players without harm reached, at these percentiles (basis points): the
     # score levels that would flag 10 %, 5 %, 1 % and 0.3 % of them (how score_levels are set).
     negative_peaks_bp: dict[str, int] = field(default_factory=dict)
@@ -288,6 +317,7 @@ def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = No
     report.heavy_healthy_flagged_medium = (sum(1 for p in heavy if peak.get(p, 0) >= medium) / len(heavy)
                                            if heavy else 0.0)
     negative_scores = [at_evaluation[p] for p in negatives]
+    report.calibration = calibration([at_evaluation[p] for p in positives], negative_scores)
     for name_ in sorted(set(truth.pattern.values())):
         group = [p for p in positives if truth.pattern[p] == name_]
         report.by_pattern[name_] = (auc([at_evaluation[p] for p in group], negative_scores),
@@ -328,10 +358,12 @@ def train_model(players: int, days: int, train_seed: int, start: datetime,
 
 def bench_detectors(players: int, days: int, seed: int = 7, start: datetime | None = None,
                     progress: Progress | None = None, *, model: Any = None, train_seed: int | None = None,
-                    trained: bool = False) -> DetectorBench:
+                    trained: bool = False, raw_scorecard: bool = False) -> DetectorBench:
     """The benchmark over a `players` x `days` history of seed `seed`: the shipped scorecard,
     and a trained model beside it when `model` is given (an `RgModel`) or `trained` is set
-    (one is trained on seed `train_seed`, which must differ from `seed`)."""
+    (one is trained on seed `train_seed`, which must differ from `seed`). With `raw_scorecard`
+    the scorecard is scored before its calibration (models.rg.default.RAW_SCORECARD): its
+    report's `calibration.platt` is then the fit models.rg.default.CALIBRATION holds."""
     from croupier.models.sentiment import score
 
     if (trained or model is not None) and train_seed is not None and train_seed == seed:
@@ -352,7 +384,12 @@ def bench_detectors(players: int, days: int, seed: int = 7, start: datetime | No
     excluded = {e.player_id for e in events if isinstance(e, ExclusionRequested) and e.reason == GAMBLING_HARM}
     result.positives_excluded = len(excluded & truth.positives)
 
-    result.default = run_engine(events, truth, "default scorecard", None, progress)
+    if raw_scorecard:
+        from croupier.models.rg.default import RAW_SCORECARD
+
+        result.default = run_engine(events, truth, "default scorecard before calibration", RAW_SCORECARD, progress)
+    else:
+        result.default = run_engine(events, truth, "default scorecard", None, progress)
     if trained and model is None:
         cpu = time.process_time()
         try:

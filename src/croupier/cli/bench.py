@@ -143,6 +143,10 @@ def bench_detectors_command(
         "--trained/--no-trained", help="Also train the operator's RG model on the --train-seed history "
                                        "(the `croupier models train rg` pipeline) and report it beside the "
                                        "default scorecard.")] = False,
+    raw_scorecard: Annotated[bool, typer.Option(
+        "--raw-scorecard", help="Score with the shipped scorecard before its calibration: the calibration "
+                                "line then shows the fit the scorecard's calibration holds (refit it on "
+                                "--seed 11 after changing a weight).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON document.")] = False,
 ) -> None:
     """The RG risk score against the simulator's ground truth: AUC, precision and recall per
@@ -161,9 +165,10 @@ def bench_detectors_command(
                       "it was trained on flatters itself. Pick another training seed.")
         raise typer.Exit(2)
     if as_json:
-        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained)
+        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained, raw_scorecard=raw_scorecard)
         document = {"command": f"croupier bench detectors --players {players} --days {days} --seed {seed} "
-                               f"--train-seed {train_seed}" + (" --trained" if trained else ""),
+                               f"--train-seed {train_seed}" + (" --trained" if trained else "")
+                               + (" --raw-scorecard" if raw_scorecard else ""),
                     "machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     **dataclasses.asdict(r)}
         for report in (document["default"], document["trained"]):
@@ -173,11 +178,12 @@ def bench_detectors_command(
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("simulating", total=None)
-        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained,
+        r = bench_detectors(players, days, seed, train_seed=train_seed, trained=trained, raw_scorecard=raw_scorecard,
                             progress=lambda phase, n, total: bar.update(task, description=phase, completed=n,
                                                                         total=total))
     console.print(f"\n[bold]croupier bench detectors[/] --players {players} --days {days} --seed {seed} "
-                  f"--train-seed {train_seed}" + (" --trained" if trained else ""))
+                  f"--train-seed {train_seed}" + (" --trained" if trained else "")
+                  + (" --raw-scorecard" if raw_scorecard else ""))
     console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
     console.print(f"events: {r.events:,} simulated in {r.simulate_seconds:.1f} s CPU")
     patterns = ", ".join(f"{n} {k}" for k, n in r.positives_by_pattern.items())
@@ -199,6 +205,12 @@ def bench_detectors_command(
     row("highest score without harm, p90 / p95 / p99 / p99.7",
         [" / ".join(f"{v / 10_000:.3f}" for v in x.negative_peaks_bp.values()) for x in reports])
     row("  of them heavy but healthy", [f"{x.heavy_healthy_flagged_medium:.1%}" for x in reports])
+    row("calibration at evaluation: Platt a, b (0, 1 = calibrated)",
+        [", ".join(f"{v:+.2f}" for v in x.calibration.get("platt", ())) or "n/a" for x in reports])
+    for band in ("none", "low", "medium", "high", "severe"):
+        row(f"  score band {band}: players / mean score / harmed",
+            [next((f"{b['players']:,} / {b['mean_score']:.3f} / {b['harmed_share']:.3f}"
+                   for b in x.calibration.get("bands", ()) if b["level"] == band), "-") for x in reports])
     for pattern in r.positives_by_pattern:
         row(f"harmed {pattern}: AUC at evaluation / recall ≥ medium",
             [f"{fmt(x.by_pattern[pattern][0])} / {x.by_pattern[pattern][1]:.2f}" for x in reports])

@@ -352,6 +352,12 @@ def _check_rg_model(model: RgModel) -> list[Problem]:
             problems.append(Problem(f"rg_model.terms[{i}].weight", term.weight, "must be a finite number"))
         if term.cap is not None and not math.isfinite(term.cap):
             problems.append(Problem(f"rg_model.terms[{i}].cap", term.cap, "must be a finite number"))
+        if term.group and term.group not in model.group_caps:
+            problems.append(Problem(f"rg_model.terms[{i}].group", term.group,
+                                    f"no such group in rg_model.group_caps ({', '.join(sorted(model.group_caps)) or 'none'})"))
+    for group, cap in model.group_caps.items():
+        if not (math.isfinite(cap) and cap > 0):
+            problems.append(Problem(f"rg_model.group_caps.{group}", cap, "must be a finite number above 0 (log-odds)"))
     named = {t.input for t in model.terms}
     for k, tree in enumerate(model.trees or ()):
         if not tree.nodes:

@@ -4,7 +4,10 @@ One format serves the shipped scorecard and every model an operator trains on it
 history (`croupier models train rg`): a logistic model over named inputs, each input a
 measure (protection.measures) or a marker's effective severity (`marker:<name>`), with a
 transform and a cap. The score is the logistic of the intercept plus the weighted inputs;
-each term's share of the log-odds is the explanation ("what raised the score"). A boosted
+each term's share of the log-odds is the explanation ("what raised the score"). Terms may
+form groups whose sum is bounded softly (`RgModel.group_caps`): the shipped scorecard bounds
+how much sheer volume of play adds, so heavy play alone is worth a look, never an
+intervention, while heavier play still ranks above lighter play. A boosted
 model adds trees over the same named inputs (`RgModel.trees`): each split's change of value
 along the player's path counts to its input. A model is
 data, part of the configuration document, so it goes live only through propose, four-eyes
@@ -36,6 +39,7 @@ class Term(Struct, forbid_unknown_fields=True, omit_defaults=True):
     cap: float | None = None
     source: str = ""                # why this weight: the finding or the fit behind it
     center: float | None = None
+    group: str = ""                 # a group named in RgModel.group_caps bounds this term's sum with its peers
 
 
 class TreeNode(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -70,6 +74,10 @@ class RgModel(Struct, forbid_unknown_fields=True, omit_defaults=True):
     # A boosted model's trees (kind "boosted"): each adds a leaf's value to the log-odds; the
     # terms then name the inputs and their transforms (weight 0 unless a linear part too).
     trees: list[Tree] | None = None
+    # Soft bounds on what a group of terms adds (log-odds): a group whose terms sum to s > 0
+    # adds cap x tanh(s / cap) instead (about s while small, never more than cap, and still
+    # rising with s, so the group keeps ranking players). Each term keeps its share of it.
+    group_caps: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +116,17 @@ def sigmoid(x: float) -> float:
 def score(model: RgModel, inputs: dict[str, float]) -> Score:
     """The model's probability for these inputs, with the terms that raised it."""
     total = model.intercept
-    parts = []
+    terms: list[tuple[Term, float, float]] = []      # (term, raw input, log-odds)
     for term in model.terms:
         value = inputs.get(term.input, 0.0)
         x = _term_value(term, value)
         if term.center is not None:
             x = max(0.0, x - _term_value(term, term.center))
-        x *= term.weight
+        terms.append((term, value, x * term.weight))
+    if model.group_caps:
+        terms = _bounded(terms, model.group_caps)
+    parts = []
+    for term, value, x in terms:
         total += x
         if x > 0:
             parts.append(Contribution(term.input, value, x))
@@ -130,6 +142,17 @@ def score(model: RgModel, inputs: dict[str, float]) -> Score:
         total += _walk_trees(model, inputs, parts)
     parts.sort(key=lambda c: (-c.log_odds, c.input))
     return Score(sigmoid(total), tuple(parts))
+
+
+def _bounded(terms: list[tuple[Term, float, float]], caps: dict[str, float]) -> list[tuple[Term, float, float]]:
+    """Each capped group's positive sum s brought to cap x tanh(s / cap), every term of the
+    group scaled by the same factor so the explanation keeps their shares."""
+    sums: dict[str, float] = {}
+    for term, _, x in terms:
+        if term.group in caps:
+            sums[term.group] = sums.get(term.group, 0.0) + x
+    factor = {g: caps[g] * math.tanh(s / caps[g]) / s for g, s in sums.items() if s > 0 and caps[g] > 0}
+    return [(t, v, x * factor.get(t.group, 1.0)) for t, v, x in terms]
 
 
 def _walk_trees(model: RgModel, inputs: dict[str, float], parts: list[Contribution]) -> float:

@@ -12,10 +12,18 @@ Two models are fitted on the label times before the split and validated on those
   exported into the live format too (`RgModel.trees`, kind "boosted"), each split's change
   of value counted to the input it splits on, so its scores explain themselves the same way.
 
+Both are fitted on a case-control sample (each labelled player with a few matched
+controls), whose share of labelled players is far above the population's. Their intercepts
+are then corrected for it (prior correction, King & Zeng 2001: add logit(population share)
+- logit(sample share)), so the live score reads as the chance of harm in the operator's own
+population; it changes no ranking. The population share is the labelled players over the
+players in the log.
+
 The live candidate is the one with the higher validation AUC (the logistic on a tie).
 The report carries AUC, calibration (reliability bins, Brier score), precision and recall
 at each level threshold, the share of unlabelled players flagged there, the weights, and
-per-player explanations. `train_on_events` runs the whole pipeline on events in memory
+per-player explanations. Calibration and precision weigh each validation control up to the
+population's share of labelled players (the sample's controls stand for many players). `train_on_events` runs the whole pipeline on events in memory
 (no database): the benchmark calls it.
 
 No clock: the training time comes in as `now_us`.
@@ -32,14 +40,16 @@ from typing import Any
 
 import msgspec
 
+from croupier.compliance.rules import DEFAULT_SCORE_LEVELS
 from croupier.events import Event
 from croupier.models.rg.dataset import Dataset, DatasetRefused, Sample, build_dataset
 from croupier.models.rg.scorecard import RgModel, Term, Tree, TreeNode, _term_value, score
 from croupier.players.config import EngineConfig
 
-# The probability at which each level begins, until the jurisdiction's score levels exist
-# in the configuration: pass `levels` to use those instead.
-DEFAULT_LEVELS: tuple[tuple[str, float], ...] = (("low", 0.10), ("medium", 0.25), ("high", 0.50), ("severe", 0.75))
+# The probability at which each level begins: the default jurisdiction rules' score levels
+# (rg.score_levels); pass `levels` to report at a jurisdiction's own.
+DEFAULT_LEVELS: tuple[tuple[str, float], ...] = tuple(
+    zip(("low", "medium", "high", "severe"), (bp / 10_000 for bp in DEFAULT_SCORE_LEVELS), strict=True))
 MIN_POSITIVES = 20
 MIN_VALIDATION_POSITIVES = 3
 CAP_QUANTILE = 0.995
@@ -110,7 +120,8 @@ def _auc(y: list[int], p: list[float]) -> float | None:
     return float(roc_auc_score(y, p)) if 0 < sum(y) < len(y) else None
 
 
-def _calibration(y: list[int], p: list[float]) -> dict[str, Any]:
+def _calibration(y: list[int], p: list[float], w: list[float]) -> dict[str, Any]:
+    """Reliability bins and the Brier score, each player weighing `w`."""
     from sklearn.metrics import brier_score_loss
 
     bins = []
@@ -118,28 +129,53 @@ def _calibration(y: list[int], p: list[float]) -> dict[str, Any]:
         lo, hi = b / CALIBRATION_BINS, (b + 1) / CALIBRATION_BINS
         idx = [i for i, v in enumerate(p) if lo <= v < hi or (b == CALIBRATION_BINS - 1 and v == 1.0)]
         if idx:
-            bins.append({"from": lo, "to": hi, "n": len(idx), "mean_predicted": sum(p[i] for i in idx) / len(idx),
-                         "observed": sum(y[i] for i in idx) / len(idx)})
-    return {"brier": float(brier_score_loss(y, p)) if y else None, "bins": bins}
+            weight = sum(w[i] for i in idx)
+            bins.append({"from": lo, "to": hi, "n": len(idx), "mean_predicted": sum(p[i] * w[i] for i in idx) / weight,
+                         "observed": sum(y[i] * w[i] for i in idx) / weight})
+    return {"brier": float(brier_score_loss(y, p, sample_weight=w)) if y else None, "bins": bins}
 
 
-def _levels(y: list[int], p: list[float], levels: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+def _levels(y: list[int], p: list[float], w: list[float], levels: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
     out = []
     positives = sum(y)
     negatives = len(y) - positives
     for name, threshold in levels:
         flagged = [i for i, v in enumerate(p) if v >= threshold]
         tp = sum(y[i] for i in flagged)
+        weighted = sum(w[i] for i in flagged)
         out.append({"level": name, "threshold": threshold, "flagged": len(flagged), "true_positives": tp,
-                    "precision": tp / len(flagged) if flagged else None,
+                    "precision": sum(w[i] * y[i] for i in flagged) / weighted if flagged else None,
+                    "sample_precision": tp / len(flagged) if flagged else None,
                     "recall": tp / positives if positives else None,
                     "unlabelled_flagged_share": (len(flagged) - tp) / negatives if negatives else None})
     return out
 
 
-def _metrics(y: list[int], p: list[float], levels: Sequence[tuple[str, float]]) -> dict[str, Any]:
-    return {"auc": _auc(y, p), "calibration": _calibration(y, p), "levels": _levels(y, p, levels),
+def _metrics(y: list[int], p: list[float], levels: Sequence[tuple[str, float]], population_share: float) -> dict[str, Any]:
+    w = population_weights(y, population_share)
+    return {"auc": _auc(y, p), "calibration": _calibration(y, p, w), "levels": _levels(y, p, w, levels),
             "n": len(y), "positives": sum(y)}
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def population_weights(y: Sequence[int], population_share: float) -> list[float]:
+    """Weights that bring a case-control sample to the population's share of labelled
+    players: 1 for each labelled player, the same weight above 1 for each control."""
+    positives = sum(y)
+    controls = len(y) - positives
+    if not positives or not controls:
+        return [1.0] * len(y)
+    control_weight = positives * (1 - population_share) / (population_share * controls)
+    return [1.0 if label else control_weight for label in y]
+
+
+def prior_shift(population_share: float, sample_share: float) -> float:
+    """The log-odds to add to a model fitted on a sample with `sample_share` labelled so it
+    scores at the population's `population_share` (King & Zeng 2001)."""
+    return logit(population_share) - logit(sample_share)
 
 
 def model_version(model: RgModel) -> str:
@@ -183,6 +219,8 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
             f"the time split leaves {n_train} labelled players (of {len(train)} samples) before it and {n_valid} "
             f"(of {len(valid)}) after it: each side needs at least {MIN_VALIDATION_POSITIVES} labelled players "
             f"and some controls (move the split date)")
+    population_share = min(0.5, max(1, len(dataset.labels)) / max(1, dataset.players))
+    shift = prior_shift(population_share, n_train / len(train))
     names = input_names(samples)
     terms = _terms(train, names)
     x_train, x_valid = np.array(_matrix(train, terms)), np.array(_matrix(valid, terms))
@@ -192,7 +230,7 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     logistic = LogisticRegression(C=regularisation, max_iter=5000).fit(scaler.transform(x_train), y_train)
     coef, scale, mean = logistic.coef_[0], scaler.scale_, scaler.mean_
     weights = [float(c / s) for c, s in zip(coef, scale, strict=True)]
-    intercept = float(logistic.intercept_[0] - sum(w * m for w, m in zip(weights, mean, strict=True)))
+    intercept = float(logistic.intercept_[0] - sum(w * m for w, m in zip(weights, mean, strict=True))) + shift
     live_terms = [Term(t.input, w, t.transform, t.cap, source=f"fitted: standardised coefficient {c:+.3f}")
                   for t, w, c in zip(terms, weights, coef, strict=True) if w != 0.0]
     logistic_model = RgModel(version="", intercept=intercept, terms=live_terms, kind="logistic",
@@ -208,10 +246,11 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
             max_iter=BOOSTED_TREES, learning_rate=0.1, max_leaf_nodes=8, min_samples_leaf=10, l2_regularization=1.0,
             monotonic_cst=[0 if n in UNCONSTRAINED else 1 for n in names], early_stopping=False, random_state=seed,
         ).fit(x_train, y_train)
-    boosted_model = export_boosted(boosted, terms)
+    boosted_model = export_boosted(boosted, terms, shift)
     p_boosted = [score(boosted_model, s.inputs).probability for s in valid]
 
-    m_logistic, m_boosted = _metrics(y_valid, p_logistic, levels), _metrics(y_valid, p_boosted, levels)
+    m_logistic = _metrics(y_valid, p_logistic, levels, population_share)
+    m_boosted = _metrics(y_valid, p_boosted, levels, population_share)
     live = "boosted" if (m_boosted["auc"] or 0.0) > (m_logistic["auc"] or 0.0) else "logistic"
     model = boosted_model if live == "boosted" else logistic_model
     p_live = p_boosted if live == "boosted" else p_logistic
@@ -225,6 +264,8 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
             "split_at_us": split, "train": {"positives": n_train, "controls": len(train) - n_train},
             "validation": {"positives": n_valid, "controls": len(valid) - n_valid},
         },
+        "prior": {"population_share": population_share, "sample_share": n_train / len(train),
+                  "intercept_shift": shift},
         "inputs": names,
         "models": {
             "logistic": {**m_logistic, "live": live == "logistic", "version": logistic_model.version,
@@ -237,7 +278,8 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
         "top_inputs": [{"input": t.input, "weight": t.weight, "transform": t.transform, "cap": t.cap}
                        for t in sorted(live_terms, key=lambda t: -abs(t.weight))[:10]],
         "explanations": _explain(valid, p_live, model),
-        "levels_source": "parameter" if tuple(levels) != DEFAULT_LEVELS else "default thresholds (0.10/0.25/0.50/0.75)",
+        "levels_source": "parameter" if tuple(levels) != DEFAULT_LEVELS else ("the default rg.score_levels ("
+                          + "/".join(f"{t:.2f}" for _, t in DEFAULT_LEVELS) + ")"),
     }
     model.trained = {"trained_at_us": now_us, "seed": seed, "auc": report["models"][live]["auc"],
                      "auc_logistic": m_logistic["auc"], "auc_boosted": m_boosted["auc"],
@@ -247,9 +289,9 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
     return TrainingResult(model, report, dataset, fitted)
 
 
-def export_boosted(boosted: Any, terms: list[Term]) -> RgModel:
-    """The fitted HistGradientBoostingClassifier in the live format: its baseline as the
-    intercept, each tree's splits on the named (transformed) inputs, each inner node's value
+def export_boosted(boosted: Any, terms: list[Term], shift: float = 0.0) -> RgModel:
+    """The fitted HistGradientBoostingClassifier in the live format: its baseline (plus the
+    prior correction `shift`) as the intercept, each tree's splits on the named (transformed) inputs, each inner node's value
     the training-count-weighted mean of its leaves (so a split's change of value is that
     input's contribution), the inputs' transforms as zero-weight terms."""
     names = [t.input for t in terms]
@@ -267,7 +309,7 @@ def export_boosted(boosted: Any, terms: list[Term]) -> RgModel:
                            TreeNode(value[i], names[int(nodes[i]["feature_idx"])], float(nodes[i]["num_threshold"]),
                                     int(nodes[i]["left"]), int(nodes[i]["right"]))
                            for i in range(len(nodes))]))
-    model = RgModel(version="", intercept=float(boosted._baseline_prediction.ravel()[0]),
+    model = RgModel(version="", intercept=float(boosted._baseline_prediction.ravel()[0]) + shift,
                     terms=[Term(t.input, 0.0, t.transform, t.cap, source="input of the boosted trees") for t in terms],
                     kind="boosted", trees=trees,
                     description="gradient-boosted trees, monotonic in intensity, frequency, losses and markers, "
