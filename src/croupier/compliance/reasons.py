@@ -196,6 +196,14 @@ def _held_case(params: str) -> str | None:
     return f"the risk level is held at {params} by an open RG case until an RG officer reviews it"
 
 
+def _look(params: str) -> str | None:
+    name, _, severity = params.partition(":")
+    if name not in ("intensity", "frequency", "net_loss") or severity not in ("1", "2", "3"):
+        return None
+    return (f"the risk level is at least low because the {name.replace('_', ' ')} marker is at severity {severity}: "
+            f"a player among the heaviest for how much they play is worth a look even if nothing changed")
+
+
 def _register_named(template: str) -> Callable[[str], str | None]:
     def render(params: str) -> str | None:
         return template.format(name=params) if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", params) else None
@@ -302,6 +310,8 @@ _ENTRIES = (
           "only after a period of calm days, which has not passed yet", _held_calm),
     Entry("rg_held_case:<level>", "the risk level is held by an open RG case until an RG officer reviews it",
           _held_case),
+    Entry("rg_look:<marker>:<severity>", "the risk level is at least low because an absolute marker of how much "
+          "the player plays (intensity, frequency, net loss) reached the jurisdiction's rg.look_severity", _look),
     # absolute RG markers (protection.intensity): play in absolute terms, not against the player's past
     Entry("intensity", "intensity: high stakes or many bets per betting day over the last 30 or 90 days"),
     Entry("frequency", "frequency: betting on most days over the last 30 and 90 days"),
@@ -328,7 +338,7 @@ EXAMPLES = ("unknown_action_kind:jackpot", "under_age:17<18", "excluded:self_exc
             "bonus_banned:CA-ON", "bonus_first_deposit_only:SE", "bonus_banned_for_risk:medium",
             "promotions_banned_under:25", "quiet_hours:22-8", "message_cap:3/day", "no_consent:sms",
             "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS",
-            "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high")
+            "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high", "rg_look:intensity:2")
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
 INTERVENTIONS: dict[str, Entry] = {e.head: e for e in _INTERVENTIONS}

@@ -282,6 +282,10 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     at a time; an open RG case holds the player at its level until an officer reviews it.
     Each intervention names the lowest level that triggers it (None: never, in this market).
 
+    Heavy play alone is bounded in the score (models.rg.default), so a player among the
+    heaviest (an absolute marker of volume at `look_severity`) is put at least at low: worth
+    a look, no intervention.
+
     `level_scores` (integer marker points) is deprecated: levels are cut from the score. It
     is kept, still validated, so stored documents that set it parse with their version ids
     unchanged; it sets nothing now."""
@@ -300,6 +304,10 @@ class RgRules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     score_levels: list[int] | None = None
     # A level comes down one step after this many days without a score at or above its threshold.
     calm_days: Annotated[int, Meta(ge=1, le=365)] = 30
+    # An absolute marker of volume (intensity, frequency, net loss: LOOK_MARKERS) at this
+    # severity or above puts the player at least at "low", worth a look, whatever the score
+    # (severity 2 is the top 2 % of the population, or the absolute thresholds); None: off.
+    look_severity: Annotated[int, Meta(ge=1, le=3)] | None = 2
 
     def __post_init__(self) -> None:
         cuts = self.level_scores

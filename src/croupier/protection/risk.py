@@ -53,7 +53,10 @@ TRAIL_LEN = 9                  # [at_us, rank, floor, step_us, evidence x4, calm
 # Why a level stands above what the score alone says (compliance.reasons has the words).
 HELD_CALM = "rg_held_calm"     # rg_held_calm:<level>:<calm days>d:<until, YYYY-MM-DD>
 HELD_CASE = "rg_held_case"     # rg_held_case:<level>
-REASON_CODES = (f"{HELD_CALM}:<level>:<days>d:<until>", f"{HELD_CASE}:<level>")
+LOOK = "rg_look"               # rg_look:<marker>:<severity>
+REASON_CODES = (f"{HELD_CALM}:<level>:<days>d:<until>", f"{HELD_CASE}:<level>", f"{LOOK}:<marker>:<severity>")
+# The absolute markers of volume that put a player at least at low (RgRules.look_severity).
+LOOK_MARKERS = ("intensity", "frequency", "net_loss")
 
 
 def rg_rules(state: PlayerState, rules: RulesInForce | None = None) -> RgRules:
@@ -99,6 +102,22 @@ def model_inputs(state: PlayerState, at_us: int, features: FeatureConfig | None 
 def level_for(score_bp: int, cuts: list[int]) -> str:
     """The level a score (basis points) reaches on its own: at or above a threshold is in."""
     return LEVELS[bisect.bisect_right(cuts, score_bp)]
+
+
+def look_marker(p: ProtectionState, at_us: int, rg: RgRules, cfg: MarkerConfig = DEFAULT_CONFIG) -> tuple[str, int] | None:
+    """The strongest absolute marker of volume at or above `rg.look_severity` (it puts the
+    player at least at low), as (name, severity); None when there is none or it is off."""
+    if rg.look_severity is None:
+        return None
+    found = [(effective_severity(p.markers[name], at_us, cfg), name) for name in LOOK_MARKERS if name in p.markers]
+    best = max(((sev, name) for sev, name in found if sev >= rg.look_severity), default=None, key=lambda x: (x[0], x[1]))
+    return (best[1], best[0]) if best else None
+
+
+def raw_rank(p: ProtectionState, at_us: int, rg: RgRules, cfg: MarkerConfig = DEFAULT_CONFIG) -> int:
+    """The level the present alone reaches: the score's, at least low with a look marker."""
+    rank = RANK[level_for(p.risk_bp, rg.levels)]
+    return max(rank, 1) if rank < 1 and look_marker(p, at_us, rg, cfg) else rank
 
 
 # --- memory: pure functions of (memory, score, time) ------------------------------------------
@@ -252,8 +271,7 @@ def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
         level = LEVELS[max(rank, floor)]
         if level != p.risk_level:   # no markers named: they are as of now, not of the moment it fell due
             _record(p, due, level, [], points, in_force.version, "calm")
-    raw = RANK[level_for(p.risk_bp, rg.levels)]
-    memory = observed(memory, raw, at_us)
+    memory = observed(memory, raw_rank(p, at_us, rg, cfg), at_us)
     p.risk_memory = memory
     floor = case_floor(p)                          # a review folded at this event closed the cases
     level = LEVELS[max(memory[0], floor)]
@@ -318,12 +336,15 @@ def _day(us: int) -> str:
 
 
 def held(p: ProtectionState, at_us: int, rg: RgRules) -> str | None:
-    """Why the level at `at_us` stands above what the last score alone reaches: an open RG
-    case, or memory (no `calm_days` of calm yet); as a reason code, None when it does not."""
+    """Why the level at `at_us` stands above what the last score alone reaches: a look
+    marker (low), an open RG case, or memory (no `calm_days` of calm yet); as a reason code,
+    None when it does not."""
     level = level_at(p, at_us)
-    raw = level_for(p.risk_bp, rg.levels)
-    if RANK[level] <= RANK[raw]:
+    if RANK[level] <= RANK[level_for(p.risk_bp, rg.levels)]:
         return None
+    look = look_marker(p, at_us, rg)
+    if level == "low" and look is not None:
+        return f"{LOOK}:{look[0]}:{look[1]}"
     trail = _trail(p)
     i = bisect.bisect_right([t[0] for t in trail], at_us)
     entry = trail[i - 1] if i else None
