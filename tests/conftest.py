@@ -156,12 +156,13 @@ class EventFactory:
         return self("player.registered", at, **base)
 
     def at_severe_risk(self, **registration: Any) -> list[dict[str, Any]]:
-        """A registration, five declined deposits and a distressed support message: severe
-        RG risk (a hard stop and a case for an RG officer) under the default rules."""
+        """A registration, eight declined deposits within two hours and a distressed support
+        message: severe RG risk (a hard stop and a case for an RG officer) under the default
+        rules and the shipped scorecard."""
         pid = self.player_id
         events = [self.registered(timedelta(hours=-3), **registration)]
         events += [self("payment.deposit", timedelta(hours=-2, minutes=i * 5), transaction_id=f"{pid}-d{i}",
-                        amount="100.00", currency="SEK", status="declined") for i in range(5)]
+                        amount="100.00", currency="SEK", status="declined") for i in range(8)]
         events.append(self("support.message", timedelta(hours=-1), ticket_id="t1", channel="chat", language="en",
                            text="Please help me, I lost control and I'm desperate."))
         return events

@@ -11,12 +11,30 @@ from typing import Any
 
 import msgspec
 
+from croupier.compliance.document import ConfigDocument, effective
+from croupier.compliance.rules import presets
 from croupier.engine.step import StepResult, step
 from croupier.events import Event, StoredEvent
 from croupier.players import EngineConfig, PlayerState, micros, new_state
 
 UTC = timezone.utc
 START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)   # a Monday, 19:00 in Stockholm
+
+
+# Score levels cut where one marker's steps land under the shipped scorecard: a declined-
+# deposits marker at severity 1, 2 and 3 scores 7, 16 and 33 basis points, and with distress
+# at 3 beside it 73 % or more. The scripted tests of levels, memory and interventions step
+# through every level with a few events in Sweden under these levels (jurisdictions set their
+# own: rg.score_levels).
+SCRIPTED_LEVELS = [5, 12, 25, 7000]
+
+
+def scripted_config(**rg: Any) -> EngineConfig:
+    """The presets with Sweden's RG rules at SCRIPTED_LEVELS (and any other `rg` fields)."""
+    rules = presets()
+    se = rules["SE"]
+    se = msgspec.structs.replace(se, rg=msgspec.structs.replace(se.rg, score_levels=SCRIPTED_LEVELS, **rg))
+    return effective(ConfigDocument(jurisdictions={**rules, "SE": se}))
 
 
 def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:

@@ -15,7 +15,7 @@ from croupier.protection.interventions import due, review, variant_for
 from croupier.protection.markers import DEFAULT_CONFIG
 from croupier.protection.risk import held, level_at, level_for, risk_score
 
-from . import Player, at
+from . import SCRIPTED_LEVELS, Player, at, scripted_config
 
 DAY_US = 86_400_000_000
 
@@ -39,10 +39,10 @@ def test_score_is_weighted_severity_and_levels_follow_the_cut_points():
 
 
 def test_level_transitions_are_recorded_with_their_markers():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
-    declines(p, 1, 3)                                        # declined_deposits 1 -> score 3: low
-    declines(p, 1.1, 2)                                      # 5 declines: severity 2 -> 6: medium
+    declines(p, 1, 3)                                        # declined_deposits 1 -> 7 bp: low
+    declines(p, 1.1, 2)                                      # 5 declines: severity 2 -> 16 bp: medium
     p.support(at(1.2), "I'm desperate, I can't stop and I borrowed money for this.")  # + distress
     history = p.state.protection.risk_history
     assert [h[1] for h in history] == ["low", "medium", "severe"]
@@ -55,14 +55,14 @@ def test_level_transitions_are_recorded_with_their_markers():
     prot = p.state.protection
     assert f"risk medium → severe (score {prot.risk_bp / 10_000:.2f}, marker points 18; peak in 90 days severe)" \
         in changes[-1].explanation
-    assert prot.risk_bp >= RgRules().levels[3]
-    assert "raised by marker distress at severity 3 (+4.2), marker declined deposits at severity 2 (+2.1)" \
+    assert prot.risk_bp >= SCRIPTED_LEVELS[3]
+    assert "raised by marker distress at severity 3 (+7.5), marker declined deposits at severity 2 (+1.5)" \
         in changes[-1].explanation
     assert "5 deposits declined or failed in the last 24 h" in changes[-1].explanation
 
 
 def test_interventions_by_level_with_their_state_effects_and_messages():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 5)                                        # medium: soft
     kinds = [v.kind for v in p.state.protection.interventions]
@@ -81,7 +81,7 @@ def test_interventions_by_level_with_their_state_effects_and_messages():
 
 
 def test_an_intervention_is_not_repeated_within_the_repeat_window():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 5)
     declines(p, 2, 5)                                        # still medium the next day
@@ -95,7 +95,7 @@ def review_event(p: Player, when, lift: bool = False) -> None:
 
 
 def test_an_open_case_holds_the_level_until_review_then_memory_brings_it_down_a_step_at_a_time():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 8)                                        # severity 3: high
     p.support(at(1.2), "I can't stop, I'm desperate and I borrowed money.")   # severe
@@ -104,12 +104,13 @@ def test_an_open_case_holds_the_level_until_review_then_memory_brings_it_down_a_
     last_evidence = prot.risk_memory[2 + 3]                  # the last score at or above severe
     p.session(at(70), 10)                                    # weeks later, markers decayed away
     prot = p.state.protection
-    assert not prot.markers and prot.risk_bp < RgRules().levels[0]
+    assert not prot.markers and prot.risk_bp < SCRIPTED_LEVELS[0]
     # memory alone is at medium by now (severe and high each came down after 30 calm days), but the
     # case opened at high holds the player there until an officer reviews it
     assert [(h[0], h[1], h[7]) for h in prot.risk_history][-1] == (last_evidence + 30 * DAY_US, "high", "calm")
     assert prot.risk_level == "high" and prot.promotions_paused and prot.deposits_blocked
-    assert held(prot, int(at(70.5).timestamp()) * 1_000_000, RgRules()) == "rg_held_case:high"
+    se = scripted_config().jurisdictions["SE"].rg
+    assert held(prot, int(at(70.5).timestamp()) * 1_000_000, se) == "rg_held_case:high"
     review_event(p, at(71), lift=True)
     prot = p.state.protection
     assert not prot.deposits_blocked and all(v.status != "open" for v in prot.interventions)
@@ -117,7 +118,7 @@ def test_an_open_case_holds_the_level_until_review_then_memory_brings_it_down_a_
     assert level_at(prot, int(at(70.9).timestamp()) * 1_000_000) == "high"
     assert level_at(prot, last_evidence + 90 * DAY_US - 1) == "medium"
     assert level_at(prot, last_evidence + 90 * DAY_US) == "low"
-    assert held(prot, int(at(72).timestamp()) * 1_000_000, RgRules()).startswith("rg_held_calm:medium:30d:")
+    assert held(prot, int(at(72).timestamp()) * 1_000_000, se).startswith("rg_held_calm:medium:30d:")
     assert not prot.promotions_paused and not prot.reality_check_forced   # below firm_at
     p.session(at(200), 10)
     assert p.state.protection.risk_level == "none"
@@ -129,8 +130,9 @@ def test_jurisdictions_configure_the_levels_of_each_intervention():
     """The fold takes the RG rules from the configuration it is given (an approved document's
     table), not from the presets; each level change and intervention records its version."""
     strict = JurisdictionRules(code="XX", name="Strict", currency="EUR",
-                               rg=RgRules(soft_at="low", firm_at="medium", human_at="medium", hard_stop_at=None))
-    config = effective(ConfigDocument(jurisdictions={"SE": presets()["SE"], "XX": strict}))
+                               rg=RgRules(soft_at="low", firm_at="medium", human_at="medium", hard_stop_at=None,
+                                          score_levels=SCRIPTED_LEVELS))
+    config = effective(ConfigDocument(jurisdictions={"SE": scripted_config().jurisdictions["SE"], "XX": strict}))
     lax = Player("lax", jurisdiction="SE", config=config)
     tight = Player("tight", jurisdiction="XX", config=config)
     for p in (lax, tight):
@@ -179,7 +181,7 @@ def test_message_variant_is_stable_per_player_and_both_are_used():
 
 
 def test_safer_play_messages_pass_the_gate_while_promotions_are_paused():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 8)
     p.support(at(1.2), "I can't stop, I'm desperate and I borrowed money.")
@@ -199,7 +201,7 @@ def test_safer_play_messages_pass_the_gate_while_promotions_are_paused():
 
 
 def test_level_at_follows_memory_between_events():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 5)
     prot = p.state.protection

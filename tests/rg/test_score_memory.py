@@ -11,7 +11,9 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from croupier.compliance.rules import RgRules
-from croupier.models.rg.default import BASE_RATE, DEFAULT_SCORECARD, REFERENCE, VERSION
+from croupier.models.rg.default import (
+    BASE_RATE, CALIBRATION, DEFAULT_SCORECARD, RAW_SCORECARD, REFERENCE, VERSION, VOLUME, VOLUME_CAP,
+)
 from croupier.models.rg.scorecard import RgModel, Term, score
 from croupier.players.protection_state import ProtectionState
 from croupier.protection.measures import MEASURES
@@ -19,7 +21,7 @@ from croupier.protection.risk import (
     calm_steps, explain, level_at, observed, peak_at, RANK,
 )
 
-from . import Player, at
+from . import Player, at, scripted_config
 
 DAY_US = 86_400_000_000
 INPUTS = sorted({t.input for t in DEFAULT_SCORECARD.terms})
@@ -33,10 +35,16 @@ def test_every_term_names_a_measure_or_a_marker_and_its_source() -> None:
     assert DEFAULT_SCORECARD.version == VERSION and DEFAULT_SCORECARD.kind == "scorecard"
 
 
-def test_an_ordinary_player_scores_the_base_rate_and_a_quiet_one_no_less() -> None:
-    assert abs(score(DEFAULT_SCORECARD, REFERENCE).probability - BASE_RATE) < 1e-6
-    assert score(DEFAULT_SCORECARD, dict.fromkeys(REFERENCE, 0.0)).probability == score(DEFAULT_SCORECARD, {}).probability
-    assert score(DEFAULT_SCORECARD, {}).basis_points == round(BASE_RATE * 10_000)
+def test_an_ordinary_player_scores_the_base_rate_before_calibration_and_a_quiet_one_no_less() -> None:
+    assert abs(score(RAW_SCORECARD, REFERENCE).probability - BASE_RATE) < 1e-6
+    for model in (RAW_SCORECARD, DEFAULT_SCORECARD):
+        assert score(model, dict.fromkeys(REFERENCE, 0.0)).probability == score(model, {}).probability
+        assert score(model, REFERENCE).probability == score(model, {}).probability
+    assert score(DEFAULT_SCORECARD, {}).basis_points == 3          # calibrated: an ordinary player is rarely harmed
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
 
 
 values = st.floats(min_value=0, max_value=1e6, allow_nan=False)
@@ -52,18 +60,47 @@ def test_the_score_is_a_probability_and_never_falls_as_any_input_rises(inputs, n
     high = score(DEFAULT_SCORECARD, higher)
     assert 0.0 <= low.probability <= 1.0 and 0 <= low.basis_points <= 10_000
     assert high.probability >= low.probability - 1e-12
+    # the shipped scorecard is the raw one with the calibration folded in: one scale, one shift
+    raw = score(RAW_SCORECARD, inputs).probability
+    if 1e-9 < raw < 1 - 1e-9 and 1e-9 < low.probability < 1 - 1e-9:
+        a, b = CALIBRATION
+        assert math.isclose(_logit(low.probability), a + b * _logit(raw), abs_tol=0.02)
 
 
-def test_heavier_play_scores_higher_and_the_explanation_names_it_largest_first() -> None:
+def test_heavier_play_scores_higher_but_volume_alone_stays_below_medium() -> None:
     heavy = dict(REFERENCE, stake_per_active_day_30=412.0, active_days_30=30.0, active_days_90=80.0,
                  products_30=3.0)
     result = score(DEFAULT_SCORECARD, heavy)
-    assert result.probability > 0.3
+    assert result.probability > score(DEFAULT_SCORECARD, REFERENCE).probability * 5
     odds = [c.log_odds for c in result.contributions]
     assert odds == sorted(odds, reverse=True) and all(x > 0 for x in odds)
     assert {c.input for c in result.contributions} == {"stake_per_active_day_30", "active_days_30",
                                                       "active_days_90", "products_30"}
     assert result.contributions[0].input == "active_days_30"       # daily play is the strongest sign
+    # however heavy, volume adds at most its cap: heavier still ranks higher, but never medium alone
+    extreme = dict(heavy, stake_per_active_day_30=1e6, bets_per_active_day_30=5000.0, net_loss_30=1e6,
+                   **{"marker:intensity": 3.0, "marker:frequency": 3.0, "marker:net_loss": 3.0})
+    bigger = score(DEFAULT_SCORECARD, extreme)
+    assert result.probability < bigger.probability < RgRules().levels[1] / 10_000
+    volume = sum(c.log_odds for c in bigger.contributions if c.input != "products_30")
+    assert volume < DEFAULT_SCORECARD.group_caps[VOLUME] and DEFAULT_SCORECARD.group_caps[VOLUME] <= VOLUME_CAP
+    # ... while signs beyond volume (losing what is deposited, depositing often, chasing) reach it
+    harmed = dict(extreme, loss_to_deposit_30=1.0, deposit_count_30=25.0,
+                  **{"marker:loss_chasing": 3.0, "marker:stake_chasing": 2.0})
+    assert score(DEFAULT_SCORECARD, harmed).probability >= RgRules().levels[1] / 10_000
+
+
+def test_a_group_cap_bounds_the_sum_softly_and_keeps_each_terms_share() -> None:
+    model = RgModel(version="g", intercept=0.0, terms=[Term("active_days_30", 1.0, group="v"),
+                                                        Term("products_30", 1.0, group="v"),
+                                                        Term("stake_cv_30", 1.0)], group_caps={"v": 2.0})
+    small = score(model, {"active_days_30": 0.1, "products_30": 0.1})
+    assert math.isclose(sum(c.log_odds for c in small.contributions), 2.0 * math.tanh(0.1), rel_tol=1e-9)
+    big = score(model, {"active_days_30": 30.0, "products_30": 10.0, "stake_cv_30": 1.0})
+    parts = {c.input: c.log_odds for c in big.contributions}
+    assert math.isclose(parts["active_days_30"] + parts["products_30"], 2.0 * math.tanh(20.0))
+    assert math.isclose(parts["active_days_30"] / parts["products_30"], 3.0)   # shares kept
+    assert parts["stake_cv_30"] == 1.0                                          # outside the group: as is
 
 
 def test_a_marker_no_term_names_counts_at_the_default_weight() -> None:
@@ -98,7 +135,7 @@ def _us(day: float) -> int:
 
 
 def test_a_level_is_held_after_the_markers_decay_until_the_calm_days_pass_then_drops_one_step() -> None:
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 5)                                               # severity 2: medium (no RG case)
     prot = p.state.protection
@@ -108,7 +145,7 @@ def test_a_level_is_held_after_the_markers_decay_until_the_calm_days_pass_then_d
         p.session(at(day), 10)
         assert p.state.protection.risk_level == "medium"
     assert not p.state.protection.markers
-    said = explain(p.state.protection, _us(30.5), RgRules())
+    said = explain(p.state.protection, _us(30.5), scripted_config().jurisdictions["SE"].rg)
     until = (at(0) + (evidence + 30 * DAY_US - _us(0)) * __import__("datetime").timedelta(microseconds=1)).date()
     assert said["held"]["code"] == f"rg_held_calm:medium:30d:{until.isoformat()}"
     assert f"held at medium until {until.isoformat()}" in said["held"]["text"] and said["score_level"] == "none"
@@ -120,7 +157,7 @@ def test_a_level_is_held_after_the_markers_decay_until_the_calm_days_pass_then_d
 
 
 def test_the_peak_is_kept_for_90_days() -> None:
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 5)
     reached = p.state.protection.risk_history[-1][0]
@@ -135,14 +172,14 @@ def test_the_peak_is_kept_for_90_days() -> None:
 
 
 def test_an_open_case_keeps_the_level_until_review() -> None:
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 8)                                               # high: a human case opens
     assert [v.kind for v in p.state.protection.interventions if v.status == "open"] == ["human"]
     p.session(at(150), 10)
     prot = p.state.protection
     assert prot.risk_level == "high" and prot.risk_memory[0] == 0  # memory came all the way down; the case holds
-    assert explain(prot, _us(151), RgRules())["held"]["code"] == "rg_held_case:high"
+    assert explain(prot, _us(151), scripted_config().jurisdictions["SE"].rg)["held"]["code"] == "rg_held_case:high"
     assert level_at(prot, _us(151)) == "high"
     p.send("croupier.rg_reviewed", at(152), actor="rita", outcome="no_concern", lift_hard_stop=False)
     prot = p.state.protection
@@ -157,7 +194,7 @@ SETTLED = {"payment.deposit", "session.ended", "support.message", "croupier.rg_r
 
 def _scripted(seed: int) -> tuple[Player, list[int]]:
     rng = random.Random(seed)
-    p = Player(f"p{seed}")
+    p = Player(f"p{seed}", config=scripted_config())
     p.register()
     times = []
     day = 1.0
@@ -182,7 +219,7 @@ def test_level_at_equals_the_fold_at_events_and_between_them(seed: int) -> None:
     p, _ = _scripted(seed)
     # refold event by event: after each, level_at(now) is the fold's level; and the final
     # state's level_at between events is what the fold recorded for that stretch
-    q = Player(p.player_id)
+    q = Player(p.player_id, config=p.config)
     fold_levels = []
     for body in p.raw:
         fields = {k: v for k, v in body.items() if k not in ("type", "player_id", "brand", "occurred_at")}
