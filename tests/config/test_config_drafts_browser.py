@@ -64,7 +64,7 @@ def test_a_draft_is_fixed_submitted_shadowed_on_the_live_stream_and_approved(bro
 
     # fixed: the draft's id follows its new content
     cleo.locator("#draft-mode-patch").check()
-    cleo.locator("#draft-document").fill(json.dumps({"jurisdictions": {"SE": {"rg": {"score_levels": [300, 700, 3000, 7000]}}}}))
+    cleo.locator("#draft-document").fill(json.dumps({"jurisdictions": {"SE": {"rg": {"score_levels": [5, 6, 3000, 7000]}}}}))
     cleo.get_by_role("button", name="Save draft").click()
     expect(cleo.locator("#flash")).to_have_text("Draft saved.")
     version = cleo.locator("#version-id").inner_text()

@@ -18,7 +18,9 @@ from croupier.store.schema import audit_log, outbox
 
 from .conftest import audit_of, decisions, make_config_app, se_player, signed_in
 
-PROPOSAL = {"jurisdictions": {"SE": {"min_age": 20, "rg": {"score_levels": [300, 700, 3000, 7000]}}}}
+# Sweden at 18 -> 20, and RG score levels low enough that one declined-deposits marker step
+# (7 bp under the shipped scorecard) is medium
+PROPOSAL = {"jurisdictions": {"SE": {"min_age": 20, "rg": {"score_levels": [5, 6, 3000, 7000]}}}}
 
 
 @pytest.fixture
@@ -67,14 +69,14 @@ def test_a_live_shadow_accumulates_differences_on_the_running_stream(live_app, a
     assert flip["live"] == {"allowed": True, "reasons": ["all_checks_passed"]}
     assert flip["shadow"] == {"allowed": False, "reasons": ["under_age:19<20"]}
 
-    _post(api, _declines("se-older", 3))   # 3 declines: score 0.08, "low" live, "medium" under the proposal
+    _post(api, _declines("se-older", 3))   # 3 declines: 7 bp, "none" live, "medium" under the proposal
     second = api.get(f"/v1/config/versions/{version}/shadow/results").json()
     assert second["events"] >= first["events"] + 3
     assert {k: second["counts"]["decisions"].get(k) for k in ("now_suppressed", "now_allowed", "only_shadow")} == {
         "now_suppressed": 1, "now_allowed": None, "only_shadow": 1}
     assert second["counts"]["players"] == {"newly_flagged": {"medium": 1}, "unflagged": {}}
     [player] = second["players"]
-    assert (player["player_id"], player["live"], player["shadow"]) == ("se-older", "low", "medium")
+    assert (player["player_id"], player["live"], player["shadow"]) == ("se-older", "none", "medium")
     safer = next(d for d in second["decisions"] if d["change"] == "only_shadow")
     assert (safer["player_id"], safer["name"], safer["live"]) == ("se-older", "rg_safer_play", None)
     detail = otto.get(f"/v1/config/versions/{version}").json()
@@ -87,7 +89,7 @@ def test_a_live_shadow_accumulates_differences_on_the_running_stream(live_app, a
     assert any(d["name"] == "welcome" and d["allowed"] for d in decisions(live_app, "se-young"))
     assert "rg_safer_play" not in {d["name"] for d in live}
     older = runtime.engine.state_of("se-older").protection
-    assert older.risk_level == "low" and older.interventions == []
+    assert older.risk_level == "none" and older.interventions == []
     with runtime.db.engine.connect() as conn:                  # nothing audited or queued under the proposal
         assert conn.execute(select(audit_log.c.seq).where(audit_log.c.kind == "gate.decision",
                                                           audit_log.c.config_version == version)).all() == []

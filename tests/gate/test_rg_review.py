@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from croupier.models.rg.default import VERSION
 from croupier.store import states
 from croupier.store.accounts import create_key, create_user
 
@@ -17,14 +18,14 @@ def test_a_review_lifts_the_hard_stop_and_closes_the_case(app_client, make_event
     risk = before["risk"]                                    # the score, the peak and what raised it
     assert (risk["level"], risk["score_level"], risk["peak_level"], risk["held"]) == ("severe", "severe", "severe", None)
     assert risk["score"] >= 0.8 and risk["score_text"] == f"{risk['score']:.2f}"
-    assert risk["model_version"] == "scorecard-2026.12" and risk["config_version"]
+    assert risk["model_version"] == VERSION and risk["config_version"]
     odds = [c["log_odds"] for c in risk["contributions"]]
     assert odds and odds == sorted(odds, reverse=True) and abs(sum(c["share"] for c in risk["contributions"]) - 1) < 0.01
     assert any(c["input"] == "marker:distress" and c["text"].startswith("marker distress at severity")
                for c in risk["contributions"])
-    assert before["risk_history"][0]["model_version"] == "scorecard-2026.12"
+    assert before["risk_history"][0]["model_version"] == VERSION
     assert before["risk_history"][0]["cause"] == "score"
-    assert {i["model_version"] for i in before["interventions"]} == {"scorecard-2026.12"}
+    assert {i["model_version"] for i in before["interventions"]} == {VERSION}
 
     runtime = app_client.app.state.runtime
     with runtime.db.engine.begin() as conn:

@@ -9,7 +9,7 @@ from croupier.players.protection_state import MarkerView
 from croupier.protection.risk import level_at
 from croupier.protection.markers import DEFAULT_CONFIG, effective_severity
 
-from . import Player, at
+from . import Player, at, scripted_config
 
 
 def baseline_days(p: Player, days: int = 10, minutes: float = 10, bets: int = 20, stake: str = "10.00") -> None:
@@ -231,7 +231,7 @@ def test_severity_decays_one_step_per_period_without_evidence():
 
 
 def test_markers_decay_away_when_the_behaviour_stops():
-    p = Player()
+    p = Player(config=scripted_config())
     p.register()
     for i in range(3):
         p.deposit(at(1, hours=i), "100.00", status="declined")

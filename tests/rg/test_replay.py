@@ -100,28 +100,29 @@ def test_an_approved_rg_change_takes_over_at_its_activation_and_replays_exactly(
         runtime.ingest(json.dumps([a.registered(timedelta(hours=-5)), b.registered(timedelta(hours=-5)),
                                    *_declines(a, timedelta(hours=-4), 3), *_declines(b, timedelta(hours=-4), 3)]).encode())
         presets_version = runtime.engine.config.version
-        for pid in ("rg-a", "rg-b"):
-            assert [h[1] for h in runtime.engine.state_of(pid).protection.risk_history] == ["low"]   # score 0.08 < 0.15
+        for pid in ("rg-a", "rg-b"):                                     # 7 bp: below the presets' low (600)
+            prot = runtime.engine.state_of(pid).protection
+            assert prot.risk_history == [] and 0 < prot.risk_bp < 600
 
         now_us = time.time_ns() // 1000
         with runtime.db.engine.begin() as conn:
             version = config_store.propose(conn, actor="cleo", in_force=runtime.config, now_us=now_us, patch={
-                "jurisdictions": {"SE": {"rg": {"score_levels": [300, 700, 3000, 7000]}}}}).version_id
+                "jurisdictions": {"SE": {"rg": {"score_levels": [5, 12, 25, 7000]}}}}).version_id
             config_store.approve(conn, version, actor="otto", role="compliance_officer",
                                  in_force=runtime.config, now_us=now_us)
         runtime.engine.process_pending()
         assert runtime.engine.config.version == version
 
-        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: score 0.08 >= 0.07
+        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: 7 bp >= 5
+        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-2), 1)).encode())   # severity 2: 16 bp >= 12
         prot = runtime.engine.state_of("rg-a").protection
-        assert [(h[1], h[4]) for h in prot.risk_history] == [("low", presets_version), ("medium", version)]
+        assert [(h[1], h[4]) for h in prot.risk_history] == [("low", version), ("medium", version)]
         [soft] = prot.interventions                                      # SE: soft at medium
         assert (soft.kind, soft.config_version) == ("soft", version)
         [safer] = [d for d in decisions_of(runtime, "rg-a") if d["name"] == "rg_safer_play"]
         assert safer["config_version"] == version and safer["allowed"]
-        # b had no RG evidence since: its level is still the one the presets gave it
-        assert [(h[1], h[4]) for h in runtime.engine.state_of("rg-b").protection.risk_history] == [
-            ("low", presets_version)]
+        # b had no RG evidence since: it stands where the presets left it
+        assert runtime.engine.state_of("rg-b").protection.risk_history == []
         with runtime.db.engine.connect() as conn:
             seqs = dict(conn.execute(select(events.c.player_id, func.max(events.c.seq)).group_by(events.c.player_id)).all())
             [activated_at] = conn.execute(select(events.c.seq).where(events.c.player_id == CONFIG_STREAM)).scalars()

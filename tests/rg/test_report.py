@@ -1,14 +1,17 @@
 """The RG effectiveness report on a scripted scenario: two players given a soft
-intervention; one sets a deposit limit and calms down, the other keeps chasing."""
+intervention; one sets a deposit limit and calms down, the other keeps chasing (Sweden at
+the scripted score levels, where one declined-deposits marker's steps reach low and medium)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from croupier.analytics import rg_effectiveness
 from croupier.protection.interventions import variant_for
 
-from . import Player, at
+from . import Player, at, scripted_config
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -20,7 +23,7 @@ def declines(p: Player, day: float, n: int) -> None:
 
 
 def scenario() -> tuple[Player, Player]:
-    calm, chaser = Player("calm"), Player("chaser")
+    calm, chaser = Player("calm", config=scripted_config()), Player("chaser", config=scripted_config())
     for p in (calm, chaser):
         p.register()
         declines(p, 1, 3)                                 # alert: low at day 1 + 20 min
@@ -65,9 +68,18 @@ def test_recent_interventions_are_not_judged_yet_and_decisions_are_counted():
     assert sum(r.messages_allowed for r in rows) == sum(1 for d in decisions if d["purpose"] == "safer_play")
 
 
-def test_report_over_the_api(app_client):  # noqa: ANN001
+@pytest.fixture
+def scripted_client(db_url: str):  # noqa: ANN201
+    """The app with Sweden at the scripted score levels."""
+    from tests.conftest import client_for
+
+    yield from client_for(db_url, scripted_config())
+
+
+def test_report_over_the_api(scripted_client):  # noqa: ANN001
     import json
 
+    app_client = scripted_client
     calm, chaser = scenario()
     shift = datetime.now(timezone.utc) - timedelta(days=60) - at(0)
     events = []
