@@ -52,6 +52,7 @@ EXAMPLES = {
                                              "held at high until 2027-01-02: a level comes down one step only "
                                              "after 30 calm days"),
     "rg_held_case:<level>": ("rg_held_case:severe", "held at severe by an open RG case until an RG officer"),
+    "rg_look:<marker>:<severity>": ("rg_look:intensity:2", "because the intensity marker is at severity 2"),
     "stale_data:<minutes>min><limit>min": ("stale_data:4577min>60min",
                                            "the player's data was 76 hours old; promotions wait for data under "
                                            "1 hour old"),
