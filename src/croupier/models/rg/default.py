@@ -69,7 +69,11 @@ CROSS = "Braverman et al. 2013"
 GRAY = "Gray et al. 2012"
 DRAGICEVIC = "Dragicevic et al. 2015"
 HAEFELI = "Haefeli, Lischer & Schwarz 2011"
-MARKERS_SOURCE = "Croupier RG marker, relative to the player's own recent past"
+# What each kind of marker compares play with (protection.markers, .intensity, .chasing).
+MARKER_KINDS = {"relative": "RG marker against the player's own recent past",
+                "absolute": "absolute RG marker, against thresholds and the population",
+                "play": "RG marker within play, bet to bet",
+                "words": "RG marker on what the player writes to support (the sentiment model)"}
 
 # An ordinary player: bets on a quarter of days, 2.5 bets of 4 EUR per betting day, stakes that
 # vary as a casual bettor's do, no trend, a modest loss, two deposits a month, two game
@@ -124,29 +128,29 @@ _MEASURE_TERMS = _centred(
 # points (money chased or clawed back 3, play time 2, context 1, distress 4) at MARKER_POINT
 # each, the money markers a little above, the absolute markers of volume at half (they grade
 # what the volume measures already count), and distress far above: the player's own words.
-_MARKERS: dict[str, tuple[float, str, str]] = {
-    "loss_chasing": (0.7, "", "deposits soon after losses, growing from one chase to the next"),
-    "deposit_spike": (0.7, "", "deposits far above the player's usual"),
-    "withdrawal_reversal": (0.7, "", "withdrawals cancelled or reversed to play on"),
-    "declined_deposits": (0.75, "", "repeated declined deposits: trying to deposit more than the means allow"),
-    "limit_increase": (0.85, "", "raising or removing a limit the player set"),
-    "session_escalation": (0.6, "", "sessions growing far beyond the player's usual"),
-    "late_night": (0.6, "", "a shift of play into the night"),
-    "stake_variability": (0.5, "", "stakes far more erratic than the player's usual"),
-    "distress": (2.5, "", f"{HAEFELI}: what players wrote to the operator set those who later self-excluded apart; "
+_MARKERS: dict[str, tuple[float, str, str, str]] = {
+    "loss_chasing": (0.7, "", "relative", "deposits soon after losses, growing from one chase to the next"),
+    "deposit_spike": (0.7, "", "relative", "deposits far above the player's usual"),
+    "withdrawal_reversal": (0.7, "", "relative", "withdrawals cancelled or reversed to play on"),
+    "declined_deposits": (0.75, "", "relative", "repeated declined deposits: trying to deposit more than the means allow"),
+    "limit_increase": (0.85, "", "relative", "raising or removing a limit the player set"),
+    "session_escalation": (0.6, "", "relative", "sessions growing far beyond the player's usual"),
+    "late_night": (0.6, "", "relative", "a shift of play into the night"),
+    "stake_variability": (0.5, "", "relative", "stakes far more erratic than the player's usual"),
+    "distress": (2.5, "", "words", f"{HAEFELI}: what players wrote to the operator set those who later self-excluded apart; "
                           f"distress in the player's own words is the most direct sign there is, so at severity 3 "
                           f"it reaches medium on its own"),
-    "stake_chasing": (0.7, "", "doubling the stake right after losing bets"),
-    "stake_trajectory": (0.6, "", f"{BRAVERMAN}: stakes rising over the first weeks or a later month"),
-    "product_breadth": (0.5, "", f"{CROSS}: many products at once"),
-    "intensity": (MARKER_POINT, VOLUME, f"{LABRIE}: stakes and bets per betting day graded against thresholds"),
-    "frequency": (MARKER_POINT, VOLUME, f"{LABRIE}: share of days with a bet graded against thresholds"),
-    "net_loss": (MARKER_POINT, VOLUME, f"{DRAGICEVIC}: net loss graded against thresholds"),
+    "stake_chasing": (0.7, "", "play", "doubling the stake right after losing bets"),
+    "stake_trajectory": (0.6, "", "absolute", f"{BRAVERMAN}: stakes rising over the first weeks or a later month"),
+    "product_breadth": (0.5, "", "absolute", f"{CROSS}: many products at once"),
+    "intensity": (MARKER_POINT, VOLUME, "absolute", f"{LABRIE}: stakes and bets per betting day graded against thresholds"),
+    "frequency": (MARKER_POINT, VOLUME, "absolute", f"{LABRIE}: share of days with a bet graded against thresholds"),
+    "net_loss": (MARKER_POINT, VOLUME, "absolute", f"{DRAGICEVIC}: net loss graded against thresholds"),
 }
 DEFAULT_MARKER_POINTS = 2   # a marker no term names (one added later) counts between context and money
 
-_MARKER_TERMS = tuple(Term(f"marker:{name}", weight, "linear", 3.0, f"{MARKERS_SOURCE}: {why}", group=group)
-                      for name, (weight, group, why) in _MARKERS.items())
+_MARKER_TERMS = tuple(Term(f"marker:{name}", weight, "linear", 3.0, f"{MARKER_KINDS[kind]}: {why}", group=group)
+                      for name, (weight, group, kind, why) in _MARKERS.items())
 
 
 def logit(p: float) -> float:
@@ -189,3 +193,26 @@ DEFAULT_SCORECARD = msgspec.structs.replace(
                 "variability, trajectory, breadth, deposits, late play and the RG markers, weighted from "
                 "published findings and calibrated on a simulated history (docs/rg-markers.md)",
 )
+
+
+def scorecard_markdown() -> str:
+    """The shipped scorecard's terms as the markdown table docs/rg-markers.md shows
+    (scripts/generate_docs.py writes it there; a test holds the two equal)."""
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:g}"
+
+    shipped = {t.input: t.weight for t in DEFAULT_SCORECARD.terms}
+    rows = ["| input | group | weight (raw) | weight (calibrated) | transform | center | cap | source |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for t in RAW_SCORECARD.terms:
+        rows.append(f"| `{t.input}` | {t.group or '-'} | {num(t.weight)} | {num(shipped[t.input])} | {t.transform} | "
+                    f"{num(t.center)} | {num(t.cap)} | {t.source} |")
+    rows.append(f"| any other `marker:<name>` | - | {num(RAW_SCORECARD.default_marker_weight)} | "
+                f"{num(DEFAULT_SCORECARD.default_marker_weight)} | linear |  |  | `default_marker_weight`: a marker "
+                f"added later counts at once, until a term names it |")
+    a, b = CALIBRATION
+    rows += ["", f"Intercept: raw {RAW_SCORECARD.intercept:g} (an ordinary player at {BASE_RATE:g}), calibrated "
+                 f"{DEFAULT_SCORECARD.intercept:g} = {a:g} + {b:g} × raw. The {VOLUME} group adds at most "
+                 f"{VOLUME_CAP:g} raw ({DEFAULT_SCORECARD.group_caps[VOLUME]:g} calibrated) log-odds: "
+                 f"cap × tanh(sum / cap)."]
+    return "\n".join(rows) + "\n"
