@@ -248,3 +248,34 @@ def test_training_end_to_end_on_a_simulated_history_finds_the_problem_gamblers()
     medium = next(lv for lv in report["models"]["logistic"]["levels"] if lv["level"] == "medium")
     assert medium["recall"] >= 0.5
     assert took < 60, took      # about 5 s on a small machine
+
+
+def test_prior_correction_puts_the_probabilities_on_the_populations_scale_and_keeps_the_ranking() -> None:
+    """Three controls per labelled player in the sample, but one labelled player in eleven in
+    the log: both fits' intercepts move by logit(1/11) - logit(sample share); nothing else."""
+    from croupier.models.rg.train import population_weights, prior_shift
+
+    result = train_on_events(constructed_log(harmed=30, others=300, seed=9), EngineConfig(), seed=2)
+    prior = result.report["prior"]
+    assert prior["population_share"] == pytest.approx(30 / 330)
+    assert 0.2 < prior["sample_share"] < 0.3
+    shift = prior["intercept_shift"]
+    assert shift == pytest.approx(prior_shift(30 / 330, prior["sample_share"])) and shift < -1
+    fitted = result.fitted
+    model = fitted["logistic_model"]
+    for sample in result.dataset.samples[:20]:
+        row = [[_value(t, sample.inputs) for t in fitted["terms"]]]
+        expected = fitted["logistic"].decision_function(fitted["scaler"].transform(row))[0] + shift
+        got = model.intercept + sum(t.weight * _value(t, sample.inputs) for t in model.terms)
+        assert got == pytest.approx(expected, abs=1e-9)
+    boosted = fitted["boosted_model"]
+    sample = result.dataset.samples[0]
+    raw = fitted["boosted"].decision_function([[_value(t, sample.inputs) for t in fitted["terms"]]])[0]
+    assert math.log(score(boosted, sample.inputs).probability / (1 - score(boosted, sample.inputs).probability)) \
+        == pytest.approx(raw + shift, abs=1e-6)
+    # the weights that bring the sample to the population's share
+    y = [1, 0, 0, 0] * 5
+    w = population_weights(y, 0.1)
+    assert sum(wi * yi for wi, yi in zip(w, y)) / sum(w) == pytest.approx(0.1)
+    for m in result.report["models"].values():
+        assert all(lv["precision"] is None or lv["precision"] <= lv["sample_precision"] + 1e-12 for lv in m["levels"])
