@@ -67,6 +67,10 @@ def test_a_small_run_reports_every_figure(small) -> None:  # noqa: ANN001
             assert 0.0 <= recall <= 1.0
         assert report.intervened <= r.positives
         assert report.median_days_harm_to_intervention is None or report.median_days_harm_to_intervention >= 0
+        bands = report.calibration["bands"]
+        assert sum(b["players"] for b in bands) == r.positives + r.negatives
+        assert [b["level"] for b in bands] == [lv for lv in ("none", *LEVELS) if lv in {b["level"] for b in bands}]
+        assert len(report.calibration["platt"]) == 2
     assert r.default.model == "default scorecard" and "test-model-1" in r.trained.model
     assert r.default.auc_max > 0.5                        # the scorecard sees something
 
@@ -89,3 +93,23 @@ def test_json_output() -> None:
     assert {"auc_max", "auc_at_evaluation", "levels", "negatives_flagged_medium",
             "median_days_harm_to_intervention"} <= set(default)
     assert document["command"].startswith("croupier bench detectors --players 80 --days 5 --seed 3")
+
+
+def test_calibration_reads_a_calibrated_score_as_such() -> None:
+    """Scores drawn as the true chance of harm fit a ≈ 0, b ≈ 1; doubled log-odds fit b ≈ 0.5."""
+    import math
+    import random
+
+    from croupier.bench.detectors import calibration
+
+    rng = random.Random(5)
+    scores = [1 / (1 + math.exp(-rng.gauss(-3, 1.5))) for _ in range(20_000)]
+    harmed = [rng.random() < s for s in scores]
+    pos, neg = [s for s, h in zip(scores, harmed) if h], [s for s, h in zip(scores, harmed) if not h]
+    a, b = calibration(pos, neg)["platt"]
+    assert abs(a) < 0.15 and abs(b - 1) < 0.08
+    sharp = lambda s: 1 / (1 + math.exp(-2 * math.log(s / (1 - s))))   # noqa: E731  overconfident
+    _, b2 = calibration([sharp(s) for s in pos], [sharp(s) for s in neg])["platt"]
+    assert abs(b2 - 0.5) < 0.05
+    bands = calibration(pos, neg)["bands"]
+    assert all(abs(band["mean_score"] - band["harmed_share"]) < 0.05 for band in bands if band["players"] > 500)
