@@ -47,7 +47,7 @@ def test_the_form_shows_the_markets_values_with_defaults_spelled_out(base) -> No
     assert se["marketing.quiet_hours.0"] == se["marketing.quiet_hours.1"] == ""
     assert se["marketing.max_messages_per_day"] == "" and se["marketing.banned"] is False
     assert [se[f"rg.score_levels.{i}"] for i in range(4)] == ["600", "1500", "4000", "8000"]
-    assert se["rg.calm_days"] == "30"
+    assert se["rg.calm_days"] == "30" and se["rg.look_severity"] == "2"
     assert (se["rg.soft_at"], se["rg.hard_stop_at"], se["rg.repeat_after_days"]) == ("medium", "severe", "7")
     es = config_form.values(base, "ES")
     assert (es["limits.ceilings.deposit:day"], es["limits.increase_min_interval_days"]) == ("700.00", "90")
@@ -75,6 +75,8 @@ MAPPINGS = [
     ({f"rg__score_levels__{i}": v for i, v in enumerate(["300", "700", "3000", "7000"])}, "rg.score_levels",
      [300, 700, 3000, 7000]),
     ({"rg__calm_days": "60"}, "rg.calm_days", 60),
+    ({"rg__look_severity": "3"}, "rg.look_severity", 3),
+    ({"rg__look_severity": ""}, "rg.look_severity", None),
     ({"rg__soft_at": "low"}, "rg.soft_at", "low"),
     ({"rg__firm_at": "never"}, "rg.firm_at", None),
     ({"rg__human_at": "medium"}, "rg.human_at", "medium"),
@@ -142,6 +144,7 @@ INVALID = [
     ({"rg__score_levels__3": "20000"}, "rg.score_levels", "[600, 1500, 4000, 20000]", "from 1 to 10000"),
     ({"rg__score_levels__3": ""}, "rg.score_levels", '["600", "1500", "4000", null]', "give all 4 values"),
     ({"rg__calm_days": "0"}, "rg.calm_days", "0", ">= 1"),
+    ({"rg__look_severity": "4"}, "rg.look_severity", "4", "<= 3"),
     ({"rg__soft_at": "extreme"}, "rg.soft_at", "extreme", "Invalid enum value 'extreme'"),
     ({"rg__firm_at": "critical"}, "rg.firm_at", "critical", "Invalid enum value"),
     ({"rg__human_at": "x"}, "rg.human_at", "x", "Invalid enum value"),

@@ -122,6 +122,10 @@ GROUPS: tuple[Group, ...] = (
            Field("rg.calm_days", "Calm days before a level comes down",
                  "A level comes down one step only after this many days without a score at or "
                  "above its threshold (1-365).", "int", unit="days"),
+           Field("rg.look_severity", "Heaviest players worth a look from severity",
+                 "An intensity, frequency or net-loss marker at this severity (1-3; 2 is the top 2 % of "
+                 "players) puts the player at least at low, whatever the score. Empty: off.",
+                 "int", unit="severity", nullable=True),
            Field("rg.soft_at", "Safer-play message from",
                  "A safer-play message and a suggested deposit limit: " + _RG_LEVEL_HELP, "level", nullable=True),
            Field("rg.firm_at", "Firm intervention from",
@@ -185,7 +189,7 @@ def _entry(path: str) -> tuple[str, str]:
 
 
 # Settings whose default is "absent" in the document, and what that default is.
-SPELLED_OUT: dict[str, Any] = {"rg.score_levels": list(DEFAULT_SCORE_LEVELS)}
+SPELLED_OUT: dict[str, Any] = {"rg.score_levels": list(DEFAULT_SCORE_LEVELS), "rg.look_severity": 2}
 
 
 def values(document: Mapping[str, Any], market: str) -> dict[str, Any]:
