@@ -60,12 +60,13 @@ def test_a_database_approved_before_activations_were_logged_gets_its_fact_on_upg
                              now_us=now_us)
         # as the database stood before revision 0011: the approval, and no fact in the log
         conn.execute(events.delete().where(events.c.player_id == CONFIG_STREAM))
-        for column in ("staff_users.time_zone", "staff_users.locale", "audit_log.recorded_at_us"):   # 0014
+        for column in ("players.risk_bp",                                                          # 0016
+                       "staff_users.time_zone", "staff_users.locale", "audit_log.recorded_at_us"):   # 0014
             table, name = column.split(".")
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {name}"))
         for table in ("rg_models", "engine_quarantine", "config_shadow_diffs", "config_shadows"):   # 0015, 0013, 0012
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0015_rg_models'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0016_player_risk_score'"))
     db.dispose()
     db = open_database(sqlite_url)                              # upgrades
     try:

@@ -67,6 +67,7 @@ def _assign(client, headers: dict, assignee: str | None, reason: str = ""):  # n
 def test_take_assign_reassign_unassign_with_history_audit_and_queue(app_client, as_staff):
     queue = app_client.get("/v1/rg/queue", params={"assigned": "none"}, headers=as_staff()).json()["players"]
     assert [r["player_id"] for r in queue] == ["p1"] and queue[0]["case"]["assignee"] is None
+    assert queue[0]["risk_level"] == "severe" and queue[0]["risk_score"] >= 0.8
     case_id = queue[0]["case"]["case_id"]
 
     taken = _assign(app_client, as_staff("rita"), "rita")

@@ -24,6 +24,7 @@ def test_the_queue_the_panel_and_a_review(open_page, live) -> None:  # noqa: ANN
     page.goto("/rg")
     row = page.locator('#rg-table tr[data-player="rg-erik-1"]')
     expect(row).to_contain_text("severe")
+    expect(row.locator("td.num")).to_have_text("0.85")              # the score beside the level
     row.get_by_role("link", name="rg-erik-1").click()
 
     panel = page.locator("#protection")

@@ -282,6 +282,8 @@ def _player_row(r, pii: bool) -> dict[str, Any]:  # noqa: ANN001 - a players row
     row = dict(r._mapping)
     row["risk_level"] = RISK_LEVELS[row.pop("risk_rank", None) or 0]
     row["risk_since"] = _iso(row.pop("risk_since_us", None))
+    bp = row.pop("risk_bp", None)
+    row["risk_score"] = None if bp is None else round(bp / 10_000, 4)
     row["registered_at"] = _iso(row.pop("registered_at_us"))
     row["last_event_at"] = _iso(row.pop("last_event_at_us"))
     if not pii:

@@ -64,6 +64,7 @@ players = Table(
     Column("last_event_at_us", BigInteger),
     Column("risk_rank", Integer),           # 0 none .. 4 severe, for the RG officer's queue
     Column("risk_since_us", BigInteger),
+    Column("risk_bp", Integer),             # the RG risk score in basis points (protection.risk_bp)
     Index("ix_players_email", "email"),
     Index("ix_players_risk", "risk_rank", "risk_since_us"),
     Index("ix_players_last_name", "last_name"),

@@ -114,7 +114,7 @@ def _search_row(s: PlayerState, stage: str | None) -> dict[str, Any]:
             "lifecycle_stage": stage, "registered_at_us": s.registered_us,
             "last_event_at_us": s.last_event_us,
             "risk_rank": RISK_LEVELS.index(s.protection.risk_level) if s.protection.risk_level in RISK_LEVELS else 0,
-            "risk_since_us": s.protection.risk_since_us}
+            "risk_since_us": s.protection.risk_since_us, "risk_bp": s.protection.risk_bp}
 
 
 def clear(conn: Connection) -> None:
