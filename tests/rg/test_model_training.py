@@ -220,6 +220,9 @@ def test_the_report_carries_auc_levels_flagged_shares_calibration_and_explanatio
         assert 0 <= m["calibration"]["brier"] <= 0.25
     top = report["explanations"][0]
     assert top["top"] and all(c["log_odds"] > 0 for c in top["top"])
+    live = report["live_inputs"]
+    assert live and [t["mean_log_odds"] for t in live] == sorted((t["mean_log_odds"] for t in live), reverse=True)
+    assert all(t["mean_log_odds"] > 0 and 0 < t["raised_share"] <= 1 for t in live)
     assert result.model.trained["auc"] == report["models"][report["live"]]["auc"]
     import json
 

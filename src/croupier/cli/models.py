@@ -101,3 +101,5 @@ def _print(report: dict) -> None:
                       f"{fmt(lv['recall'])}, unlabelled flagged {fmt(lv['unlabelled_flagged_share'])}")
     top = ", ".join(f"{t['input']} ({t['weight']:+.2f})" for t in report["top_inputs"][:5])
     console.print(f"  top inputs (logistic weights): {top}")
+    live = ", ".join(f"{t['input']} (+{t['mean_log_odds']:.2f})" for t in report.get("live_inputs", [])[:5])
+    console.print(f"  what raises the live {report['live']} model's scores (mean log-odds): {live}")

@@ -277,6 +277,7 @@ def fit(dataset: Dataset, *, seed: int, split_at_us: int | None = None,
         "live": live,
         "top_inputs": [{"input": t.input, "weight": t.weight, "transform": t.transform, "cap": t.cap}
                        for t in sorted(live_terms, key=lambda t: -abs(t.weight))[:10]],
+        "live_inputs": _live_inputs(valid, model),
         "explanations": _explain(valid, p_live, model),
         "levels_source": "parameter" if tuple(levels) != DEFAULT_LEVELS else ("the default rg.score_levels ("
                           + "/".join(f"{t:.2f}" for _, t in DEFAULT_LEVELS) + ")"),
@@ -316,6 +317,20 @@ def export_boosted(boosted: Any, terms: list[Term], shift: float = 0.0) -> RgMod
                                 "trained on the operator's own log (croupier models train rg)")
     model.version = model_version(model)
     return model
+
+
+def _live_inputs(valid: Sequence[Sample], model: RgModel, top: int = 10) -> list[dict[str, Any]]:
+    """What raises the live model's scores, whichever fit it is: each input's mean positive
+    log-odds over the validation players, and the share of them it raised; largest first."""
+    total: Counter = Counter()
+    raised: Counter = Counter()
+    for s in valid:
+        for c in score(model, s.inputs).contributions:
+            total[c.input] += c.log_odds
+            raised[c.input] += 1
+    n = max(1, len(valid))
+    ranked = sorted(total, key=lambda name: (-total[name], name))[:top]
+    return [{"input": name, "mean_log_odds": total[name] / n, "raised_share": raised[name] / n} for name in ranked]
 
 
 def _explain(valid: Sequence[Sample], p: list[float], model: RgModel) -> list[dict[str, Any]]:
