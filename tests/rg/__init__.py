@@ -22,7 +22,7 @@ START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)   # a Monday, 19:00 in Stockholm
 
 
 # Score levels cut where one marker's steps land under the shipped scorecard: a declined-
-# deposits marker at severity 1, 2 and 3 scores 7, 16 and 33 basis points, and with distress
+# deposits marker at severity 1, 2 and 3 scores 7, 15 and 31 basis points, and with distress
 # at 3 beside it 73 % or more. The scripted tests of levels, memory and interventions step
 # through every level with a few events in Sweden under these levels (jurisdictions set their
 # own: rg.score_levels).

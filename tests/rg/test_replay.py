@@ -114,7 +114,7 @@ def test_an_approved_rg_change_takes_over_at_its_activation_and_replays_exactly(
         assert runtime.engine.config.version == version
 
         runtime.ingest(json.dumps(_declines(a, timedelta(hours=-3), 1)).encode())   # still severity 1: 7 bp >= 5
-        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-2), 1)).encode())   # severity 2: 16 bp >= 12
+        runtime.ingest(json.dumps(_declines(a, timedelta(hours=-2), 1)).encode())   # severity 2: 15 bp >= 12
         prot = runtime.engine.state_of("rg-a").protection
         assert [(h[1], h[4]) for h in prot.risk_history] == [("low", version), ("medium", version)]
         [soft] = prot.interventions                                      # SE: soft at medium

@@ -42,7 +42,7 @@ def test_level_transitions_are_recorded_with_their_markers():
     p = Player(config=scripted_config())
     p.register()
     declines(p, 1, 3)                                        # declined_deposits 1 -> 7 bp: low
-    declines(p, 1.1, 2)                                      # 5 declines: severity 2 -> 16 bp: medium
+    declines(p, 1.1, 2)                                      # 5 declines: severity 2 -> 15 bp: medium
     p.support(at(1.2), "I'm desperate, I can't stop and I borrowed money for this.")  # + distress
     history = p.state.protection.risk_history
     assert [h[1] for h in history] == ["low", "medium", "severe"]

@@ -61,7 +61,7 @@ VOLUME = "volume"
 VOLUME_CAP = 2.0            # raw log-odds sheer volume of play adds at most
 # Platt scaling of the raw log-odds, p = sigmoid(A + B x raw), fitted at each player's
 # evaluation time on the simulator's seed 11 (3,000 players x 60 days).
-CALIBRATION = (-4.50, 0.995)
+CALIBRATION = (-4.54, 1.0)
 
 LABRIE = "LaBrie et al. 2007"
 BRAVERMAN = "Braverman & Shaffer 2012"
