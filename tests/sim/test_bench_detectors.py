@@ -89,3 +89,13 @@ def test_json_output() -> None:
     assert {"auc_max", "auc_at_evaluation", "levels", "negatives_flagged_medium",
             "median_days_harm_to_intervention"} <= set(default)
     assert document["command"].startswith("croupier bench detectors --players 80 --days 5 --seed 3")
+
+
+def test_a_history_too_small_to_train_on_reports_the_scorecard_and_why() -> None:
+    r = bench_detectors(60, 3, seed=5, start=START, train_seed=6, trained=True)
+    assert r.default is not None and r.trained is None
+    assert r.trained_note.startswith("not trained on seed 6") and "too few labelled players" in r.trained_note
+    result = CliRunner().invoke(app, ["bench", "detectors", "--players", "60", "--days", "3", "--trained"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "trained model: not run (not trained on seed 11" in output and "too few labelled players" in output
