@@ -182,6 +182,25 @@ def test_nul_in_a_json_body_or_form_is_refused_wherever_it_is(app_client):
     assert "NUL" in problem["message"]
 
 
+@pytest.mark.parametrize("raw, field, text", [
+    (b'{"seed": 1e400}', "seed", "1e400"),
+    (b'{"seed": NaN}', "seed", "NaN"),
+    (b'{"comment": "Infinity and NaN in a string are words", "seed": -Infinity}', "seed", "-Infinity"),
+])
+def test_a_non_finite_json_number_is_a_422_naming_it_not_a_500(app_client, raw, field, text):
+    """Python's decoder takes NaN, Infinity and 1e400 (as inf); an answer echoing one could
+    not be written (500), and a stored one could never be read back as JSON."""
+    headers = {**_admin(app_client), "X-Croupier-Actor": "nobody", "Content-Type": "application/json"}
+    problem = _problem(app_client.post("/v1/models/rg/train", content=raw, headers=headers))
+    assert problem["field"] == field and problem["value"] == text and "finite number" in problem["message"]
+    nested = b'{"draft": true, "patch": {"jurisdictions": {"SE": {"rg": [1, 2e999]}}}}'
+    problem = _problem(app_client.post("/v1/config/versions", content=nested, headers=headers))
+    assert problem["field"] == "patch.jurisdictions.SE.rg[1]" and problem["value"] == "2e999"
+    # large but finite numbers, and the words in strings, are the routes' own business
+    answer = app_client.post("/v1/models/rg/train", content=b'{"seed": 1e300, "comment": "NaN"}', headers=headers)
+    assert answer.status_code != 500 and "finite number" not in answer.text
+
+
 # -- body size --------------------------------------------------------------------------------
 def test_a_body_over_its_route_class_limit_is_a_413_before_it_is_read(app_client):
     big = b'{"transaction_id": "t", "amount": "1.00", "currency": "EUR", "x": "' + b"y" * (70 * 2**20) + b'"}'
