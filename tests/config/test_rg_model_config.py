@@ -100,6 +100,22 @@ def test_training_needs_config_edit_and_enough_labels(config_app, as_staff) -> N
     assert as_staff("cleo").post("/v1/models/rg/train", {"sneaky": 1}).status_code == 400
 
 
+def test_a_wrong_type_or_bad_json_is_named_before_anything_trains(config_app, as_staff) -> None:  # noqa: ANN001
+    cleo = as_staff("cleo")
+    for body, field, value in (({"propose": "yes"}, "propose", "yes"), ({"propose": 1}, "propose", 1),
+                               ({"comment": ["x"]}, "comment", ["x"])):
+        answer = cleo.post("/v1/models/rg/train", body)
+        assert answer.status_code == 422, answer.text        # not the "too few labelled players" refusal
+        assert answer.json()["detail"] == {"field": field, "message": answer.json()["detail"]["message"],
+                                           "value": value}
+    assert "must be true or false" in cleo.post("/v1/models/rg/train", {"propose": "yes"}).json()["detail"]["message"]
+    answer = cleo.post("/v1/models/rg/rg-nope/propose", {"comment": 7})
+    assert answer.status_code == 422 and answer.json()["detail"]["field"] == "comment"
+    broken = cleo.client.post("/v1/models/rg/train", content=b'{"seed": 1,', headers={
+        "X-CSRF-Token": cleo.csrf, "Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["detail"].startswith("the body is not valid JSON (")
+
+
 def test_the_back_office_page_trains_and_proposes(config_app, as_staff) -> None:  # noqa: ANN001
     _log(config_app)
     cleo = as_staff("cleo")
