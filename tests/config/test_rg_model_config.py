@@ -149,13 +149,23 @@ def test_the_cli_trains_and_proposes(sqlite_url: str) -> None:
     from croupier.compliance import config_store
     from croupier.store import open_database
 
+    from croupier.store.accounts import create_user
+
     db = open_database(sqlite_url)
     with db.engine.begin() as conn:
         append_facts(conn, constructed_log())
+        create_user(conn, "cleo", "cleo-password-01", "compliance_officer")
+        create_user(conn, "carl", "carl-password-01", "crm_manager")
     db.dispose()
     runner = CliRunner()
+    # a proposal names a real officer with config.edit (four eyes compare the approver with them)
+    nobody = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--propose"])
+    assert nobody.exit_code == 2 and "--as" in nobody.output
+    for name in ("ghost", "carl"):
+        refused = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--propose", "--as", name])
+        assert refused.exit_code == 2 and f"'{name}' is not an enabled staff user with config.edit" in refused.output
     result = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--seed", "2", "--propose",
-                                 "--actor", "cleo"])
+                                 "--as", "cleo"])
     assert result.exit_code == 0, result.output
     assert "26 labelled players, 78 matched controls" in result.output
     assert "proposed as configuration version cfg-" in result.output
@@ -166,6 +176,7 @@ def test_the_cli_trains_and_proposes(sqlite_url: str) -> None:
     with db.engine.connect() as conn:
         [pending] = [v for v in config_store.list_versions(conn) if v.status == "proposed"]
         document = config_store.get_version(conn, pending.version_id).document
+        assert pending.proposed_by == "cleo"
     db.dispose()
     assert document["rg_model"]["version"] == report["version"]
     assert isinstance(msgspec.convert(document, ConfigDocument).rg_model, RgModel)
