@@ -61,6 +61,12 @@ def test_the_back_office_panel(app_client, make_event) -> None:  # noqa: ANN001
     assert 'id="protection"' in html and 'id="excluded-badge"' in html
     assert 'data-limit="deposit:day"' in html and "SEK\xa0900.00 from" in re.sub(r"<[^>]+>", "", html)   # Babel: code, no-break space
     assert 'id="risk-level"' in html  # a compliance officer sees the risk level
+    # and the score, on the same 0-1 scale as the thresholds the levels begin at
+    from croupier.compliance.rules import RgRules
+
+    score = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.split('id="risk-score"')[1].split('id="risk-peak"')[0]))
+    cuts = " / ".join(f"{bp / 10_000:.2f}" for bp in RgRules().levels)
+    assert f"levels begin at {cuts};" in score and "basis points" not in score
     # each change of risk level names the configuration version that produced it
     assert '<th scope="col">Config version</th>' in html.split('id="risk-history"')[1].split("</table>")[0]
 
