@@ -88,6 +88,9 @@ def test_take_assign_reassign_unassign_with_history_audit_and_queue(app_client, 
     assert everyone[0]["case"]["assignee"] == "tom"
     me = app_client.get("/v1/rg/queue", params={"assigned": "me"}, headers=as_staff())
     assert me.status_code == 400 and me.json()["detail"]["field"] == "assigned"       # a key is nobody
+    typo = app_client.get("/v1/rg/queue", params={"assigned": "tomm"}, headers=as_staff())
+    assert typo.status_code == 422 and typo.json()["detail"]["field"] == "assigned"   # not an empty queue
+    assert typo.json()["detail"]["value"] == "tomm" and "no staff user" in typo.json()["detail"]["message"]
 
     released = _assign(app_client, as_staff("olga"), None)
     assert released.status_code == 200 and released.json()["assignee"] is None
