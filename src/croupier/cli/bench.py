@@ -142,7 +142,9 @@ def bench_detectors_command(
     trained: Annotated[bool, typer.Option(
         "--trained/--no-trained", help="Also train the operator's RG model on the --train-seed history "
                                        "(the `croupier models train rg` pipeline) and report it beside the "
-                                       "default scorecard.")] = False,
+                                       "default scorecard. Training needs 20 gambling-harm exclusions in that "
+                                       "history: the default size has them; a small run (a thousand players "
+                                       "over a month) says it could not train.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON document.")] = False,
 ) -> None:
     """The RG risk score against the simulator's ground truth: AUC, precision and recall per
