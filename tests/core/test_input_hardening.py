@@ -201,6 +201,20 @@ def test_a_non_finite_json_number_is_a_422_naming_it_not_a_500(app_client, raw, 
     assert answer.status_code != 500 and "finite number" not in answer.text
 
 
+@pytest.mark.parametrize("value", ["yes", "false", 1, 0])
+def test_a_protective_switch_takes_only_true_or_false(app_client, value):
+    """Lifting a hard stop and removing a limit are read from JSON booleans only: a lax
+    reading took "yes" (and 1) for true and lifted a player's hard stop."""
+    headers = {**_admin(app_client), "X-Croupier-Actor": "nobody"}
+    problem = _problem(app_client.post("/v1/players/p1/rg-review", headers=headers,
+                                       json={"outcome": "no_concern", "lift_hard_stop": value}))
+    assert problem["field"] == "lift_hard_stop" and problem["value"] == value
+    assert problem["message"].startswith("must be true or false")
+    problem = _problem(app_client.post("/v1/players/p1/limits", headers=headers,
+                                       json={"kind": "deposit", "period": "day", "remove": value}))
+    assert problem["field"] == "remove" and problem["message"].startswith("must be true or false")
+
+
 # -- body size --------------------------------------------------------------------------------
 def test_a_body_over_its_route_class_limit_is_a_413_before_it_is_read(app_client):
     big = b'{"transaction_id": "t", "amount": "1.00", "currency": "EUR", "x": "' + b"y" * (70 * 2**20) + b'"}'
