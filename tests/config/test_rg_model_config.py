@@ -103,7 +103,9 @@ def test_training_needs_config_edit_and_enough_labels(config_app, as_staff) -> N
 def test_a_wrong_type_or_bad_json_is_named_before_anything_trains(config_app, as_staff) -> None:  # noqa: ANN001
     cleo = as_staff("cleo")
     for body, field, value in (({"propose": "yes"}, "propose", "yes"), ({"propose": 1}, "propose", 1),
-                               ({"comment": ["x"]}, "comment", ["x"])):
+                               ({"comment": ["x"]}, "comment", ["x"]), ({"split_at": 20260301}, "split_at", 20260301),
+                               ({"split_at": "20260301"}, "split_at", "20260301"),
+                               ({"split_at": "2026-W09-1"}, "split_at", "2026-W09-1")):
         answer = cleo.post("/v1/models/rg/train", body)
         assert answer.status_code == 422, answer.text        # not the "too few labelled players" refusal
         assert answer.json()["detail"] == {"field": field, "message": answer.json()["detail"]["message"],

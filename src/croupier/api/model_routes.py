@@ -9,6 +9,7 @@ token, or an `admin` key with `X-Croupier-Actor` naming the staff member.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime, timezone
 from typing import Any
@@ -87,7 +88,10 @@ def train_now(runtime: Any, who: Actor, body: dict[str, Any]) -> dict[str, Any]:
     split_us = None
     if body.get("split_at") is not None:
         try:
-            day = date.fromisoformat(str(body["split_at"]))
+            text = body["split_at"]
+            if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):   # not 20260301, 2026-W09-1
+                raise ValueError(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise HTTPException(422, detail={"field": "split_at", "message": "must be a date YYYY-MM-DD",
                                              "value": body["split_at"]}) from None
