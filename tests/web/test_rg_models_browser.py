@@ -34,6 +34,7 @@ def test_train_read_and_propose_from_the_back_office(open_page, live) -> None:  
     expect(admin.locator('#levels-table tr[data-level="medium"]')).to_be_visible()
     expect(admin.locator("#calibration-table tbody tr").first).to_be_visible()
     expect(admin.locator("#explanations-table tbody tr").first).to_be_visible()
+    expect(admin.locator("#live-inputs-table tbody tr").first).to_be_visible()       # what raises the live fit
     version = admin.locator("#models-table tbody tr").first.get_attribute("data-version")
     assert version and version.startswith("rg-")
 
