@@ -94,11 +94,11 @@ class Live:
         assert not result.rejected, result.rejected
 
 
-def make_app(url: str):  # noqa: ANN201
+def make_app(url: str, config: Any = None):  # noqa: ANN201
     from croupier.api import create_app
     from croupier.store.accounts import create_user
 
-    app = create_app(url, background=False)
+    app = create_app(url, config, background=False)
     with app.state.runtime.db.engine.begin() as conn:
         for username, (role, password) in STAFF.items():
             create_user(conn, username, password, role)

@@ -14,11 +14,22 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from rg import at
+from rg import at, scripted_config
 from rg.test_report import scenario
 
 pytestmark = pytest.mark.browser
 PAGE = "/reports/rg-effectiveness"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """This module's back office runs Sweden at the scripted score levels the scenario steps
+    through (tests/rg)."""
+    from web.conftest import Live, make_app, serving
+
+    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('report') / 'croupier.db'}", scripted_config())
+    with serving(app) as base_url:
+        yield Live(base_url, app)
 
 
 def scenario_events() -> list[dict]:
