@@ -56,7 +56,11 @@ def _nested(node: Node, vocab: Vocabulary) -> str:
 def label(ident: Identifier) -> tuple[str, bool]:
     """The identifier's name in words and whether it is plural ("slots bets", True)."""
     text = _LABELS.get(ident.name) or (_LABELS.get("_".join(ident.name.split("_")[:-1])) if ident.window else None)
-    text = text or re.split(r" \(|, |: ", ident.text)[0].strip() or ident.name.replace("_", " ")
+    if not text:
+        head, _, tail = re.sub(r" \([^)]*\)", "", ident.text).partition(": ")
+        if "_" in head and tail:                 # "x_sum / y_sum: what it means": the words, not the formula
+            head = tail
+        text = re.split(r" \(|, |: ", head)[0].strip() or ident.name.replace("_", " ")
     head = next((w for w in text.split(" ") if w not in _MODIFIERS), "")
     plural = head.endswith("s") and head not in _SINGULAR
     category = re.fullmatch(r"(.*) in category (\w+)", text)
