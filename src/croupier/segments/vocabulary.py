@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 
 from msgspec import Struct, field
 
@@ -77,7 +78,7 @@ def catalogue_identifiers() -> dict[str, Identifier]:
 
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Mapping[str, Identifier]:
-    """The catalogue and the protection identifiers (built once; do not mutate)."""
+    """The catalogue and the protection identifiers (built once, read-only)."""
     from croupier.segments.protection import PROTECTION
 
     out = catalogue_identifiers()
@@ -85,4 +86,4 @@ def default_vocabulary() -> Mapping[str, Identifier]:
     if clash:
         raise RuntimeError(f"protection identifiers clash with catalogue features: {', '.join(clash)}")
     out.update(PROTECTION)
-    return out
+    return MappingProxyType(out)
