@@ -60,19 +60,22 @@ def _catalogue_values(name: str) -> tuple[str, ...]:
 
 
 def _catalogue_bounds(kind: str) -> tuple[Decimal | None, Decimal | None]:
-    if kind == "ratio":
-        return Decimal(0), None                 # most ratios are shares (0..1); rtp and a few may exceed 1
-    if kind in WHOLE:
+    if kind == "ratio" or kind in WHOLE:        # most ratios are shares (0..1); rtp and a few may exceed 1
         return Decimal(0), None
     return None, None
+
+
+# Catalogue types that are not kinds of their own: how they compare.
+_CATALOGUE_KINDS = {"minutes": "number", "hours": "number", "count": "integer"}
 
 
 def catalogue_identifiers() -> dict[str, Identifier]:
     """Every catalogue feature as an identifier (its type is its kind)."""
     out: dict[str, Identifier] = {}
     for f in CATALOGUE:
-        low, high = _catalogue_bounds(f.type)
-        out[f.name] = Identifier(f.name, f.type, f.definition, f.window, _catalogue_values(f.name), low, high)
+        kind = _CATALOGUE_KINDS.get(f.type, f.type)
+        low, high = _catalogue_bounds(kind)
+        out[f.name] = Identifier(f.name, kind, f.definition, f.window, _catalogue_values(f.name), low, high)
     return out
 
 
