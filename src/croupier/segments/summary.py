@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from croupier.players.state import CATEGORIES
 from croupier.segments.definition import All, AnyOf, Condition, Node, Not, Scalar
 from croupier.segments.vocabulary import Identifier, Vocabulary, default_vocabulary
 
@@ -18,7 +19,7 @@ _LABELS = {
     "net_deposit": "deposits minus withdrawals", "registered_at": "registration time",
     "session_mean_seconds": "mean session duration", "inflow_sum": "money in counted by deposit limits",
     "bonus_stake_share_30d": "share of stakes paid with bonus funds in the last 30 days",
-    "unmatched_rollbacks": "unmatched rollbacks", "exchange_rates_version": "exchange-rate configuration version",
+    "unmatched_rollbacks": "unmatched rollbacks", "session_minutes_avg_last5": "average minutes of the last 5 sessions", "exchange_rates_version": "exchange-rate configuration version",
 }
 # Words before the noun that says whether a label is plural ("approved deposits").
 _MODIFIERS = {"approved", "casino", "successful", "payment", "manual", "wallet", "total", "bonus", "live", "the",
@@ -85,9 +86,10 @@ def _condition(c: Condition, ident: Identifier) -> str:
         if not yes:
             text = "do not " + text if text.startswith("have ") else f"do not match {ident.name}"
         return "who " + re.split(r" \(", text)[0]
-    ago = kind == "days" and ident.text.startswith("whole days since ")
-    if ago:
-        what, be = ident.text[len("whole days since "):].split(" (")[0].removeprefix("the "), "was"
+    since = _since(ident)
+    ago = since is not None
+    if since is not None:
+        what, be = since, "was"
     words = [_word(v, kind) for v in items]
     if op == "between":
         tail = f"between {words[0]} and {words[1]}"
@@ -101,6 +103,18 @@ def _condition(c: Condition, ident: Identifier) -> str:
     if ago:
         return f"whose {what} was {tail} {'day' if tail.endswith(' 1') else 'days'} ago"
     return f"whose {what} {be} {tail}"
+
+
+def _since(ident: Identifier) -> str | None:
+    """For a days-since identifier, what it counts from ("latest slots bet"), else None."""
+    if ident.kind != "days":
+        return None
+    category = re.fullmatch(r"days_since_last_bet_(\w+)", ident.name)
+    if category and category.group(1) in CATEGORIES:
+        return f"latest {category.group(1).replace('_', ' ')} bet"
+    if ident.text.startswith("whole days since "):
+        return ident.text[len("whole days since "):].split(" (")[0].removeprefix("the ")
+    return None
 
 
 def _word(v: Scalar, kind: str) -> str:
