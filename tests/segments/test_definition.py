@@ -119,3 +119,13 @@ def test_text_to_json_to_text_is_exact(node: object) -> None:
     via_json = from_json(to_json(parse(text)))
     assert to_text(via_json) == text
     assert to_text(from_json(to_builtins(parse(text)))) == text      # the decoded form an API hands over
+
+
+def test_hostile_nesting_in_json_is_refused_not_a_crash() -> None:
+    from croupier.segments import SegmentError, load_json
+
+    condition = '{"feature": "deposit_sum_30d", "op": ">", "value": 1}'
+    for n in (80, 5_000):
+        with pytest.raises(SegmentError, match="64 levels") as caught:
+            load_json('{"not": ' * n + condition + "}" * n)
+        assert caught.value.problems[0].path == "$"

@@ -113,3 +113,15 @@ def test_the_grammar_is_printed_in_the_docs() -> None:
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "segments.md").read_text()
     assert GRAMMAR.strip() in doc
+
+
+def test_hostile_nesting_is_refused_with_a_position_not_a_crash() -> None:
+    from croupier.segments import SegmentError, parse
+    from croupier.segments.definition import MAX_DEPTH
+
+    parse("not " * (MAX_DEPTH - 2) + "deposit_sum_30d > 1")            # deep but allowed
+    for n in (MAX_DEPTH + 5, 20_000):
+        with pytest.raises(SegmentError, match=f"at most {MAX_DEPTH} levels") as caught:
+            parse("not " * n + "deposit_sum_30d > 1")
+        assert caught.value.problems[0].line == 1 and caught.value.problems[0].column > 1
+    assert to_text(parse("(" * 5_000 + "a > 1" + ")" * 5_000)) == "a > 1"   # parentheses alone add no level

@@ -79,11 +79,34 @@ def from_json(data: bytes | str | Any) -> Node:
             data = _DECODER.decode(data)
         except msgspec.DecodeError as exc:
             raise SegmentError([Problem(f"not valid JSON: {exc}", path="$")]) from None
+        except RecursionError:     # the decoder's own bound on nesting
+            raise SegmentError([Problem(f"groups nested far deeper than {MAX_DEPTH} levels", path="$")]) from None
+    deepest = json_depth(data)
+    if deepest > MAX_DEPTH:
+        raise SegmentError([Problem(f"groups nested {deepest} deep; at most {MAX_DEPTH} levels", path="$")])
     problems: list[Problem] = []
     node = _node(data, "$", problems)
     if problems or node is None:
         raise SegmentError(problems)
     return node
+
+
+# How deep groups may nest: far beyond any real definition, and well inside what the
+# recursive readers (validation, evaluation, text) can walk.
+MAX_DEPTH = 64
+
+
+def json_depth(data: Any) -> int:
+    """How deeply objects and lists nest in decoded JSON, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(obj, dict):
+            stack.extend((v, depth + 1) for v in obj.values())
+        elif isinstance(obj, list):
+            stack.extend((v, depth + 1) for v in obj)
+    return deepest
 
 
 def _node(obj: Any, path: str, problems: list[Problem]) -> Node | None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from croupier.segments.definition import All, AnyOf, Condition, Node, Not, Scalar
+from croupier.segments.definition import MAX_DEPTH, All, AnyOf, Condition, Node, Not, Scalar
 from croupier.segments.errors import Problem, SegmentError
 
 GRAMMAR = r"""
@@ -89,8 +89,24 @@ def parse_located(text: str) -> tuple[Node, Locations]:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
         raise SegmentError([_syntax_problem(exc, text)]) from None
+    deepest, where = _depth(tree)
+    if deepest > MAX_DEPTH:
+        raise SegmentError([Problem(f"groups and \"not\" nested {deepest} deep; at most {MAX_DEPTH} levels",
+                                    line=where[0], column=where[1])])
     locations: Locations = []
     return _build(tree.children[0], locations), locations
+
+
+def _depth(tree: Tree) -> tuple[int, Location]:
+    """How deeply groups and negations nest in a parse tree, and where the deepest begins
+    (counted without recursion: a hostile text may nest thousands deep)."""
+    deepest, where, stack = 0, (1, 1), [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, (getattr(node.meta, "line", 1) or 1, getattr(node.meta, "column", 1) or 1)
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return deepest, where
 
 
 def _syntax_problem(exc: UnexpectedInput, text: str) -> Problem:
