@@ -80,6 +80,13 @@ def test_counts_rates_and_percentages(reader: Reader, expected_count: str, expec
     assert fmt.count(None, reader) == fmt.EMPTY and fmt.percent(None, reader) == fmt.EMPTY
 
 
+def test_minutes_keep_two_decimals_in_the_readers_digits() -> None:
+    assert fmt.minutes(45.5, EN) == "45.50 min"
+    assert fmt.minutes(1234.25, DE) == "1.234,25 min"
+    assert fmt.minutes(46, SV) == "46,00 min"
+    assert fmt.minutes(None, EN) == fmt.EMPTY
+
+
 def test_percent_keeps_the_locales_sign_position_and_takes_digits() -> None:
     assert fmt.percent("0.05", EN) == "5.0%"
     assert fmt.percent(Decimal("1.5"), EN, digits=0) == "150%"

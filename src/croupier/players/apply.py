@@ -523,6 +523,11 @@ def _stake(state: PlayerState, cat: int, amount: str, bonus: str, currency: str,
         _restaked(state, at_us, facts)  # a cancelled or reversed withdrawal's money is staked again
     if state.last_bet_us is None or at_us >= state.last_bet_us:
         state.last_bet_us = at_us
+    last_days = state.last_cat_bet_day
+    if not last_days:
+        last_days.extend([-1] * N_CATS)
+    if day > last_days[cat]:
+        last_days[cat] = day
     remember(state.recent_bet_us, at_us)
     _activity(state, at_us, config, facts)
     return minor

@@ -29,7 +29,7 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (("1d", 1), ("7d", 7), ("30d", 30)
 @dataclass(frozen=True)
 class Feature:
     name: str
-    type: str          # integer | money | ratio | seconds | days | timestamp | string
+    type: str          # integer | money | ratio | seconds | minutes | days | timestamp | string
     window: str | None
     definition: str
 
@@ -93,10 +93,18 @@ def _catalogue() -> list[Feature]:
         ("days_since_registration", "days", "whole days since registration"),
         ("days_since_first_deposit", "days", "whole days since the first deposit"),
         ("days_since_last_login", "days", "whole days since the latest successful login"),
-        ("days_since_last_bet", "days", "whole days since the latest bet"),
+        ("days_since_last_bet", "days", "whole days since the latest bet (elapsed 24-hour periods since its occurred_at)"),
+        *((f"days_since_last_bet_{cat}", "days",
+           f"UTC calendar days from the day of the latest bet in category {cat} (by occurred_at, rolled-back "
+           f"bets left out) to the as-of day: 0 the same day, 1 the day after (null: never bet in {cat})")
+          for cat in CATEGORIES),
         ("days_since_last_deposit", "days", "whole days since the latest approved deposit"),
         ("session_median_seconds", "seconds", "median duration of the 100 sessions that ended last (by the end's occurred_at)"),
         ("session_last5_mean_seconds", "seconds", "mean duration of the 5 sessions that ended last (by the end's occurred_at; equal end times: the longer counts as later)"),
+        ("session_minutes_avg_last5", "minutes", "mean duration in minutes, 2 decimals, of the 5 sessions that ended last "
+         "(fewer if fewer; null: none ended). A session's duration is the whole seconds from its session.started to its "
+         "session.ended occurred_at; \"last\" is by the end's occurred_at (equal end times: the longer counts as later); "
+         "a session whose start never arrived is not counted"),
         ("bet_to_deposit_ratio_30d", "ratio", "average stake over 30 days divided by average deposit over 30 days"),
         ("bonus_stake_share_30d", "ratio", "bonus_stake_sum_30d / stake_sum_30d: how much play runs on bonus funds (bonus uptake)"),
         ("tod_night_share", "ratio", "share of lifetime bets placed 00:00-06:00 local time"),
@@ -142,6 +150,30 @@ def _ts(us: int | None) -> str | None:
 
 def _days_since(us: int | None, as_of_us: int) -> int | None:
     return None if us is None else max(0, (as_of_us - us) // DAY_US)
+
+
+_CATEGORY_IDLE = tuple(f"days_since_last_bet_{cat}" for cat in CATEGORIES)
+
+
+def _days_since_category_bets(state: PlayerState, today: int) -> dict[str, int | None]:
+    """Calendar days (UTC) since each category's last bet day: a whole day boundary, so an
+    "idle 14 days" condition changes only at midnight UTC and a daily sweep sees it exactly."""
+    last = state.last_cat_bet_day
+    if not last:
+        return dict.fromkeys(_CATEGORY_IDLE)
+    return {name: (max(0, today - day) if day >= 0 else None) for name, day in zip(_CATEGORY_IDLE, last)}
+
+
+def _minutes_avg(seconds: list[int]) -> float | None:
+    """Mean of whole-second durations in minutes, rounded half-even to 2 decimals (exact:
+    the rounding is done on the integer seconds, not on a float quotient)."""
+    if not seconds:
+        return None
+    hundredths, rest = divmod(sum(seconds) * 100, len(seconds) * 60)
+    twice = 2 * rest
+    if twice > len(seconds) * 60 or (twice == len(seconds) * 60 and hundredths % 2):
+        hundredths += 1
+    return hundredths / 100
 
 
 def _score(value: float, cuts: list[int], higher_is_better: bool = True) -> int:
@@ -251,9 +283,11 @@ def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -
         "days_since_first_deposit": _days_since(state.first_deposit_us, as_of_us),
         "days_since_last_login": _days_since(state.last_login_us, as_of_us),
         "days_since_last_bet": _days_since(state.last_bet_us, as_of_us),
+        **_days_since_category_bets(state, today),
         "days_since_last_deposit": _days_since(state.last_deposit_us, as_of_us),
         "session_median_seconds": int(statistics.median(durations)) if durations else None,
         "session_last5_mean_seconds": sum(durations[-5:]) // len(durations[-5:]) if durations else None,
+        "session_minutes_avg_last5": _minutes_avg(durations[-5:]),
         "bet_to_deposit_ratio_30d": (
             round((v30[STAKE] / v30[BET_N]) / (v30[DEP_SUM] / v30[DEP_N]), 4)
             if v30[BET_N] and v30[DEP_N] and v30[DEP_SUM] else None),

@@ -79,6 +79,9 @@ class PlayerState(Struct, omit_defaults=True):
     last_withdrawal_minor: int | None = None
     last_login_us: int | None = None
     last_bet_us: int | None = None
+    # UTC day of the latest bet per category (index as CATEGORIES; -1: none), by occurred_at.
+    # Empty until the first bet: eight small ints, not a list of bets (see `last_category_days`).
+    last_cat_bet_day: list[int] = field(default_factory=list)
     last_activity_us: int | None = None
     first_activity_us: int | None = None
     last_session_us: int | None = None
@@ -129,6 +132,27 @@ class PlayerState(Struct, omit_defaults=True):
         if len(self.session_ends) < len(self.session_durations):
             # A state saved before session end times were kept: its sessions rank oldest.
             self.session_ends[:0] = [0] * (len(self.session_durations) - len(self.session_ends))
+        if not self.last_cat_bet_day and any(self.life_cats[C_BETS::3]):
+            # A state saved before the per-category last bet day was kept: derived from the buckets.
+            self.last_cat_bet_day = last_category_days(self)
+
+
+def last_category_days(state: PlayerState) -> list[int]:
+    """Per category, the latest UTC day with a bet in the kept day buckets. A category with
+    lifetime bets but none in the kept days last saw one before the horizon: it gets the day
+    before the oldest kept day, so its "days since" is a lower bound (at least KEEP_DAYS),
+    exact enough for any idle threshold up to KEEP_DAYS. Only for states saved before
+    `last_cat_bet_day` existed; the fold keeps that field exact."""
+    out = [-1] * N_CATS
+    for key, bucket in state.cats.items():
+        cat, day = key % N_CATS, key // N_CATS
+        if bucket[C_BETS] > 0 and day > out[cat]:
+            out[cat] = day
+    horizon = (min(state.days) - 1) if state.days else -1
+    for cat in range(N_CATS):
+        if out[cat] < 0 and state.life_cats[cat * 3 + C_BETS] > 0:
+            out[cat] = horizon
+    return out
 
 
 def new_state(player_id: str) -> PlayerState:

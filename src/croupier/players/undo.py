@@ -28,7 +28,7 @@ from croupier.players.apply import _add, _add_cat, is_late_night, local_hour, mi
 from croupier.players.config import FeatureConfig
 from croupier.players.state import (
     BET_N, BONUS_STAKE, C_BETS, C_STAKE, C_WIN, CATEGORY_INDEX, DAY_US, DEP_DECLINED_N,
-    DEP_N, DEP_SUM, FIRST_ACTIVITY, LATE_BET_N, STAKE, WIN, OpenSession, PlayerState,
+    DEP_N, DEP_SUM, FIRST_ACTIVITY, LATE_BET_N, N_CATS, STAKE, WIN, OpenSession, PlayerState,
 )
 
 _SPORTS = CATEGORY_INDEX["sports"]
@@ -59,6 +59,9 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
     moments = state.rg.stakes.get(day)  # stake_variability's per-day moments
     if moments is not None and moments[0] <= 1:
         return False  # the day's only bet ran the day's RG play detectors: refold
+    last_day = _category_last_day_without(state, cat, day)
+    if last_day is _UNKNOWN:
+        return False
     _add(state, day, BET_N, -1)
     _add(state, day, STAKE, -minor)
     if bonus != "0":
@@ -71,11 +74,35 @@ def _undo_stake(state: PlayerState, cat: int, amount: str, bonus: str, currency:
     state.hours[hour] = max(0, state.hours[hour] - 1)
     if is_late_night(hour, config):
         _add(state, day, LATE_BET_N, -1)
+    if last_day is not None:
+        state.last_cat_bet_day[cat] = last_day
     if at_us in state.recent_bet_us:
         state.recent_bet_us.remove(at_us)
     if at_us == state.last_bet_us:
         state.last_bet_us = state.recent_bet_us[-1] if state.recent_bet_us else None
     return True
+
+
+_UNKNOWN = -2
+
+
+def _category_last_day_without(state: PlayerState, cat: int, day: int) -> int | None:
+    """The category's last bet day once one bet of `day` is undone: None when unchanged,
+    -1 when none is left, _UNKNOWN when the one before is older than the kept day buckets
+    (the undo declines and the log is refolded)."""
+    last = state.last_cat_bet_day
+    if not last or last[cat] != day:
+        return None
+    bucket = state.cats.get(day * N_CATS + cat)
+    if bucket is None:
+        return _UNKNOWN
+    if bucket[C_BETS] > 1:
+        return None
+    earlier = max((key // N_CATS for key, b in state.cats.items()
+                   if key % N_CATS == cat and b[C_BETS] > 0 and key // N_CATS != day), default=-1)
+    if earlier < 0 and state.life_cats[cat * 3 + C_BETS] > 1:
+        return _UNKNOWN
+    return earlier
 
 
 def _open_sessions(state: PlayerState) -> list[OpenSession]:

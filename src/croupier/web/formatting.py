@@ -9,6 +9,8 @@ A value this module cannot read is shown as it is, never dropped or guessed at."
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -168,6 +170,17 @@ def count(value: Any, reader: Reader = DEFAULT_READER) -> str:  # noqa: ANN401
     if number is None:
         return str(value)
     return format_decimal(number, locale=reader.locale, decimal_quantization=False)
+
+
+def minutes(value: Any, reader: Reader = DEFAULT_READER) -> str:  # noqa: ANN401
+    """A duration in minutes as a feature holds it (a number with two decimals), in the
+    reader's digits: 45.5 -> "45.50 min"."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = f"{value:.2f}"
+    number = to_decimal(value)
+    if number is None:
+        return EMPTY if value is None or value == "" else str(value)
+    return format_decimal(number, format="#,##0.00", locale=reader.locale) + " min"
 
 
 def percent(value: Any, reader: Reader = DEFAULT_READER, digits: int = 1) -> str:  # noqa: ANN401

@@ -49,6 +49,8 @@ def show(feature: Feature, value: Any, currency: str | None, reader: Reader = DE
         return fmt.moment_text(moment, reader) if moment else str(value)
     if feature.type == "seconds":
         return f"{fmt.count(value, reader)} s"
+    if feature.type == "minutes":
+        return fmt.minutes(value, reader)
     if feature.type == "days":
         return f"{fmt.count(value, reader)} d"
     if feature.type == "integer" and isinstance(value, int):
