@@ -134,6 +134,11 @@ def test_features_equal_the_raw_computation_for_every_player(run):
     by_raw = {pid for pid, (idle, minutes) in raw.items() if _member(idle, minutes)}
     assert by_engine == by_raw
     assert len(by_raw) >= 3
+    # ... and as a CRM manager writes it, in the segment language (docs/segments.md)
+    from croupier.segments import parse_valid, predicate
+
+    seed = predicate(parse_valid(f"days_since_last_bet_slots >= {IDLE_DAYS} and session_minutes_avg_last5 > {LONG_MINUTES}"))
+    assert {pid for pid, f in engine.items() if seed(f)} == by_raw
     # Not a vacuous run: many slots players on both sides of each condition, and rollbacks of slots bets.
     slots = [v for v in raw.values() if v[0] is not None]
     assert sum(v[0] >= IDLE_DAYS for v in slots) >= 20 and sum(v[0] < IDLE_DAYS for v in slots) >= 50
