@@ -253,9 +253,8 @@ def from_json(data: bytes | str | Any) -> Journey:
 def _shape_problem(text: str, raw: Any) -> Problem:
     """msgspec's 'Expected `int`, got `str` - at `$.version`' as a located problem."""
     message, _, where = text.rpartition(" - at `")
-    if not message:
-        return Problem("$", _plain(text))
-    path = where.rstrip("`")
+    path = where.rstrip("`") if message else "$"
+    message = message or text
     name = message.split("`")[1] if message.count("`") >= 2 else ""
     if message.startswith("Object contains unknown field"):
         path, message = f"{path}.{name}", f"unknown field {name!r}: see docs/journeys.md for the fields of this part"

@@ -88,6 +88,7 @@ class _Check:
         self.j = journey
         self.vocab = vocabulary
         self.found: list[Problem] = []
+        self.graph_broken = False               # an unknown or repeated step id: the flow is checked once fixed
 
     def add(self, path: str, message: str, value: Any = UNSET, suggestions: Iterable[str] = ()) -> None:
         self.found.append(Problem(path, message, value=value, suggestions=tuple(suggestions)))
@@ -280,6 +281,7 @@ class _Check:
         seen: dict[str, int] = {}
         for i, step in enumerate(steps):
             if self.name(f"$.steps[{i}].id", step.id, "the step id", STEP_ID) and step.id in seen:
+                self.graph_broken = True
                 self.add(f"$.steps[{i}].id", f"step id {step.id!r} is used twice (first by $.steps[{seen[step.id]}]): "
                                              f"ids are unique in a journey", step.id)
             seen.setdefault(step.id, i)
@@ -289,10 +291,12 @@ class _Check:
             self.step(step, at)
             for field, target in _targets(step):
                 if target is not None and target not in ids:
+                    self.graph_broken = True
                     close = difflib.get_close_matches(target, sorted(ids), n=3, cutoff=0.5)
                     hint = f"; did you mean {_either(close)}?" if close else ""
                     self.add(f"{at}.{field}", f"no step has the id {target!r}{hint}", target, close)
             if i == len(steps) - 1 and getattr(step, "next", "") is None:
+                self.graph_broken = True
                 self.add(at, f"the last step {step.id!r} has no \"next\": the journey would fall off its end; "
                              f"add an exit step or name the next step", step.id)
 
@@ -364,13 +368,12 @@ class _Check:
 
     def flow(self) -> None:
         steps = self.j.steps
-        if not steps:
+        if not steps or self.graph_broken:
             return
         edges = graph(self.j)
         index = {}
         for i, s in enumerate(steps):
             index.setdefault(s.id, i)
-        edges = {k: tuple(t for t in v if t in edges) for k, v in edges.items()}
         reached = _reach(steps[0].id, edges)
         for step_id, i in index.items():
             if step_id not in reached:
