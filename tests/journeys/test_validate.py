@@ -292,3 +292,16 @@ def test_a_vocabulary_can_be_given() -> None:
     from croupier.segments import default_vocabulary
     vocab = {**default_vocabulary(), "days_since_last_bet_slots": Identifier("days_since_last_bet_slots", "days")}
     assert problems(from_json(doc), vocab) == []
+
+
+def test_conflicts_between_journeys_switched_on_together() -> None:
+    from croupier.journeys import conflicts, template, templates
+
+    assert conflicts(list(templates().values())) == []
+    welcome = template("welcome")
+    tied = from_json({**copy.deepcopy(VALID), "key": "welcome_b", "group": "onboarding", "priority": 50})
+    service = from_json({**copy.deepcopy(VALID), "key": "kyc", "purpose": "service", "group": "onboarding",
+                         "priority": 50, "steps": [{"kind": "exit", "id": "done"}], "goals": []})
+    found = conflicts([welcome, service, tied, welcome])
+    assert [(p.path, p.value) for p in found] == [("$[2].priority", 50), ("$[3].key", "welcome")]
+    assert "'welcome_b' and 'welcome' are both promotional in group 'onboarding' with priority 50" in found[0].message

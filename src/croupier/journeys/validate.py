@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -74,6 +74,30 @@ def problems(journey: Journey, vocabulary: Vocabulary | None = None) -> list[Pro
     check.exits()
     check.reentry()
     return check.found
+
+
+def conflicts(journeys: Sequence[Journey]) -> list[Problem]:
+    """Problems between journeys switched on together (paths index the list): a key used twice,
+    and promotional journeys of one group with equal priorities, which would leave the winner to
+    the tie rule (the key that sorts first) rather than to a decision."""
+    found: list[Problem] = []
+    keys: dict[str, int] = {}
+    ranks: dict[tuple[str, int], int] = {}
+    for i, j in enumerate(journeys):
+        if j.key in keys:
+            found.append(Problem(f"$[{i}].key", f"the key {j.key!r} is switched on twice (also $[{keys[j.key]}]): "
+                                                f"one version of a journey runs at a time", value=j.key))
+            continue
+        keys[j.key] = i
+        if j.purpose != "promotional":
+            continue
+        other = ranks.setdefault((j.group, j.priority), i)
+        if other != i:
+            found.append(Problem(f"$[{i}].priority", f"{j.key!r} and {journeys[other].key!r} are both promotional "
+                                                     f"in group {j.group!r} with priority {j.priority}: give them "
+                                                     f"different priorities so that the one that should win does",
+                                 value=j.priority))
+    return found
 
 
 def condition_tree(condition: Condition, vocabulary: Vocabulary | None = None) -> Node:
