@@ -102,6 +102,10 @@ class _Linear(_Step, kw_only=True):
     next: str | None = None                     # the step after; absent: the next one in the list
 
 
+class _Action(_Linear, kw_only=True):
+    when: Condition | None = None               # checked right before the step: false skips it (goes to next)
+
+
 class Wait(_Linear, tag="wait", kw_only=True):
     """Wait this long (a timer fact in the log, so a restart loses nothing)."""
 
@@ -140,7 +144,7 @@ class Split(_Step, tag="split", kw_only=True):
     variants: tuple[Variant, ...]
 
 
-class Send(_Linear, tag="send", kw_only=True):
+class Send(_Action, tag="send", kw_only=True):
     """Send a message (delivered by the channels work, through the arbiter and the gate)."""
 
     channel: str                                # email | sms | push | inbox | popup
@@ -150,20 +154,20 @@ class Send(_Linear, tag="send", kw_only=True):
     personalise: tuple[str, ...] = ()           # player values the template receives, e.g. favourite_category_90d
 
 
-class Bonus(_Linear, tag="bonus", kw_only=True):
+class Bonus(_Action, tag="bonus", kw_only=True):
     """Propose a bonus from a template: a gate-checked proposal recorded in the audit log."""
 
     template: str
 
 
-class Tag(_Linear, tag="tag", kw_only=True):
+class Tag(_Action, tag="tag", kw_only=True):
     """Set or clear a tag on the player."""
 
     tag: str
     action: Literal["set", "clear"] = "set"
 
 
-class Task(_Linear, tag="task", kw_only=True):
+class Task(_Action, tag="task", kw_only=True):
     """Create a task for staff in a queue (a VIP host, an RG officer...)."""
 
     queue: str                                  # vip_host | rg_officer | aml_analyst | support | retention

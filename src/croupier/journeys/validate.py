@@ -22,7 +22,7 @@ from croupier.journeys.durations import DAY, HOUR, MINUTE, Duration, DurationErr
 from croupier.journeys.errors import JourneyError, Problem
 from croupier.journeys.event_types import EVENT_PREFIX, PROTECTIVE, event_fields, event_types
 from croupier.players import STAGES
-from croupier.segments import Identifier, SegmentError, default_vocabulary, load_json, parse_valid
+from croupier.segments import PROTECTION, Identifier, SegmentError, default_vocabulary, load_json, parse_valid
 from croupier.segments.definition import Node
 from croupier.segments.errors import Problem as SegmentProblem
 
@@ -326,6 +326,8 @@ class _Check:
 
     def step(self, step: Step, at: str) -> None:
         promotional = self.j.purpose == "promotional"
+        if isinstance(step, (Send, Bonus, Tag, Task)):
+            self.condition(f"{at}.when", step.when)
         if isinstance(step, Wait):
             self.duration(f"{at}.duration", step.duration, "wait")
         elif isinstance(step, WaitForEvent):
@@ -348,8 +350,16 @@ class _Check:
                                           f"{self.j.purpose.replace('_', '-')} journey sends no promotions (they would "
                                           f"pass the arbiter and the gate as {self.j.purpose.replace('_', '-')} "
                                           f"contact); move it to a promotional journey", step.purpose)
+            elif step.purpose == "safer_play" and self.j.purpose != "safer_play":
+                self.add(f"{at}.purpose", f"a safer-play message in a {self.j.purpose} journey: safer-play contact "
+                                          f"bypasses the contact caps, so only a safer_play journey sends it",
+                         step.purpose)
             for k, name in enumerate(step.personalise):
-                if name not in self.vocab:
+                if name in PROTECTION:
+                    self.add(f"{at}.personalise[{k}]", f"{name} is protection or risk state: it is never passed to a "
+                                                       f"message template; personalise with catalogue features",
+                             name)
+                elif name not in self.vocab:
                     close = difflib.get_close_matches(name, list(self.vocab), n=3, cutoff=0.6)
                     hint = f"; did you mean {_either(close)}?" if close else ""
                     self.add(f"{at}.personalise[{k}]", f"unknown feature {name!r}{hint}", name, close)
