@@ -66,6 +66,7 @@ def test_the_valid_journey_is_valid() -> None:
 CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str, Any]] = [
     # identity
     ("key", top(key="Welcome Journey"), "$.key", "is not a valid name", "Welcome Journey"),
+    ("key with a line break", top(key="welcome\n"), "$.key", "is not a valid name", "welcome\n"),
     ("name", top(name="  "), "$.name", "1 to 200 characters", "  "),
     ("version", top(version=0), "$.version", "versions count from 1", 0),
     ("group", top(group="On Boarding"), "$.group", "is not a valid name", "On Boarding"),

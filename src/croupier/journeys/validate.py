@@ -120,7 +120,7 @@ class _Check:
     # --- pieces ---------------------------------------------------------------------------
 
     def name(self, path: str, value: str, what: str, pattern: re.Pattern[str] = KEY) -> bool:
-        if pattern.match(value):
+        if pattern.fullmatch(value):
             return True
         shape = "lower-case letters, digits and _" if pattern is KEY else "lower-case letters, digits, _ and -"
         if pattern is TEMPLATE:
@@ -196,7 +196,7 @@ class _Check:
                  value, close)
 
     def time_of_day(self, path: str, value: str) -> None:
-        if not TIME_OF_DAY.match(value):
+        if not TIME_OF_DAY.fullmatch(value):
             self.add(path, f"{value!r} is not a time of day: write HH:MM on the 24-hour clock, e.g. \"09:30\"", value)
 
     def segment_id(self, path: str, value: int) -> None:
