@@ -294,10 +294,10 @@ def test_planned_event_types_are_accepted() -> None:
 
 def test_a_vocabulary_can_be_given() -> None:
     doc = copy.deepcopy(VALID)
-    doc["steps"][4]["condition"] = "days_since_last_bet_slots >= 14"
+    doc["steps"][4]["condition"] = "operator_loyalty_score >= 14"        # a feature the catalogue has not
     assert [p.path for p in problems(from_json(doc))] == ["$.steps[4].condition"]
     from croupier.segments import default_vocabulary
-    vocab = {**default_vocabulary(), "days_since_last_bet_slots": Identifier("days_since_last_bet_slots", "days")}
+    vocab = {**default_vocabulary(), "operator_loyalty_score": Identifier("operator_loyalty_score", "integer")}
     assert problems(from_json(doc), vocab) == []
 
 
