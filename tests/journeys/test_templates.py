@@ -56,7 +56,8 @@ def test_second_deposit_starts_at_the_first_and_tests_the_channel() -> None:
 
 def test_abandoned_deposit_waits_ten_minutes_for_the_deposit() -> None:
     j = template("abandoned_deposit")
-    assert isinstance(j.trigger, EventTrigger) and is_planned(j.trigger.event)
+    assert isinstance(j.trigger, EventTrigger) and j.trigger.event == "frontend.deposit_started"
+    assert not is_planned(j.trigger.event)                       # a protocol type (docs/protocol.md)
     wait, = _kinds(j, WaitForEvent)
     assert wait.event == "payment.deposit" and seconds(wait.timeout) == 600
     popup, = _kinds(j, Send)

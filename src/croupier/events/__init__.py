@@ -12,6 +12,7 @@ from croupier.events.types import (
     Deposit, Event, ExchangeUsed, ExclusionRequested, KycStatusChanged, LimitChanged, MessageFeedback,
     PlayerLogin, PlayerLogout, PlayerRegistered, PlayerUpdated, Reported, Rollback, SessionEnded,
     SessionStarted, SportsBetPlaced, SportsBetSettled, SupportMessage, Withdrawal,
+    FRONTEND_TYPES, CashierOpened, DepositStarted, ExitIntent, FrontendSignal, GameLaunched, Idle,
 )
 from croupier.events.validate import (
     MAX_BATCH, MAX_DEPTH, BatchError, BatchTooLarge, EventError, ParsedBatch, Rejection, decode_stored, encode_fact,
@@ -19,6 +20,7 @@ from croupier.events.validate import (
 )
 
 __all__ = [
+    "FRONTEND_TYPES", "CashierOpened", "DepositStarted", "ExitIntent", "FrontendSignal", "GameLaunched", "Idle",
     "CONFIG_STREAM", "ConfigActivated",
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",

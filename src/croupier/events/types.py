@@ -255,17 +255,58 @@ class Rollback(Event, tag="rollback", kw_only=True):
     reason: Short | None = None
 
 
+class FrontendSignal(Event, kw_only=True):
+    """A signal from the casino front end, so journeys can react within the session (a
+    cashier opened, a deposit started and not completed, a game launched, the player idle or
+    about to leave). Signals move no money and no feature of play: they are triggers and
+    waits for journeys (docs/journeys.md), kept in the log like every event."""
+
+    page: Short | None = None               # where in the front end: "cashier", "lobby", a game page
+    session_id: Id | None = None
+
+
+class CashierOpened(FrontendSignal, tag="frontend.cashier_opened", kw_only=True):
+    pass
+
+
+class DepositStarted(FrontendSignal, tag="frontend.deposit_started", kw_only=True):
+    """The player began a deposit in the cashier. `transaction_id` is the one the payment
+    events will carry, so "started and not completed" is a deposit started with no
+    `payment.deposit` of that id approved within the journey's wait."""
+
+    transaction_id: Id
+    amount: Amount | None = None            # with `currency`, when the player entered one
+    currency: Currency | None = None
+    method: Short | None = None
+
+
+class GameLaunched(FrontendSignal, tag="frontend.game_launched", kw_only=True):
+    game_id: Id
+    game_category: GameCategory | Literal["sports"] | None = None
+    provider: Short | None = None
+
+
+class Idle(FrontendSignal, tag="frontend.idle", kw_only=True):
+    idle_seconds: Annotated[int, Meta(ge=0, le=86_400, description="seconds without interaction")]
+
+
+class ExitIntent(FrontendSignal, tag="frontend.exit_intent", kw_only=True):
+    pass
+
+
+FRONTEND_TYPES: tuple[type[Event], ...] = (CashierOpened, DepositStarted, GameLaunched, Idle, ExitIntent)
 INBOUND_TYPES: tuple[type[Event], ...] = (
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
-    ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+    ExclusionRequested, SupportMessage, MessageFeedback, Rollback, *FRONTEND_TYPES,
 )
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union of tagged structs
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+    CashierOpened, DepositStarted, GameLaunched, Idle, ExitIntent,
 ]
 TYPE_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INBOUND_TYPES)
 # Events whose effects a `rollback` may undo.
@@ -402,6 +443,7 @@ StoredEvent = Union[  # noqa: UP007
     KycStatusChanged, Deposit, Withdrawal, Chargeback, SessionStarted, SessionEnded,
     CasinoBet, CasinoWin, SportsBetPlaced, SportsBetSettled, LimitChanged,
     ExclusionRequested, SupportMessage, MessageFeedback, Rollback,
+    CashierOpened, DepositStarted, GameLaunched, Idle, ExitIntent,
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
 ]

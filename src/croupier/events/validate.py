@@ -19,7 +19,7 @@ import msgspec
 
 from croupier.events.money import AmountError, bounded_minor, exponent, to_minor
 from croupier.events.types import (
-    INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, StoredEvent, Event, LimitChanged, PlayerRegistered,
+    INBOUND_TYPES, TYPE_NAMES, AnyEvent, CasinoBet, DepositStarted, StoredEvent, Event, LimitChanged, PlayerRegistered,
     PlayerUpdated, Rollback, SportsBetPlaced, SportsBetSettled,
 )
 
@@ -301,7 +301,13 @@ def _check_settlement(event: SportsBetSettled) -> None:
         raise EventError("currency", "is required when payout or balance is given")
 
 
+def _check_deposit_started(event: DepositStarted) -> None:
+    if event.amount is not None and event.currency is None:
+        raise EventError("currency", "is required with an amount")
+
+
 _EXTRA_CHECKS: dict[type, Callable[[Any], None]] = {
+    DepositStarted: _check_deposit_started,
     CasinoBet: _check_stake, SportsBetPlaced: _check_stake, PlayerRegistered: _check_profile,
     PlayerUpdated: _check_profile, LimitChanged: _check_limit, Rollback: _check_rollback,
     SportsBetSettled: _check_settlement,

@@ -3,8 +3,9 @@ read of each event, as `event.<field>` identifiers beside the player's values.
 
 Three sources: the protocol v1 types producers send (`croupier.events.TYPE_NAMES`),
 Croupier's own facts about a player (`croupier.events.FACT_NAMES`), and the types the
-engagement work adds that do not exist in the protocol yet (`PLANNED`: front-end signals and
-engine facts). A journey may name a planned type today; it fires once the protocol carries it."""
+engagement work adds that do not exist in the protocol yet (`PLANNED`: the engine's facts
+about segments, stages and risk levels). The front-end signals (`frontend.*`) are protocol
+types. A journey may name a planned type today; it fires once the protocol carries it."""
 
 from __future__ import annotations
 
@@ -33,19 +34,6 @@ def _planned() -> dict[str, dict[str, Identifier]]:
 
     e = EVENT_PREFIX
     return {
-        # Front-end signals from the casino page (issue: "a cashier opened, a deposit started and
-        # not completed, a game launched, and idle or exit-intent signals").
-        "frontend.cashier_opened": ids(Identifier(f"{e}page", "string", "the page the cashier was opened from")),
-        "frontend.deposit_started": ids(
-            Identifier(f"{e}amount", "money", "the amount the player entered"),
-            Identifier(f"{e}currency", "string", "its currency"),
-            Identifier(f"{e}method", "string", "the payment method chosen")),
-        "frontend.game_launched": ids(
-            Identifier(f"{e}game_id", "string", "the game launched"),
-            Identifier(f"{e}game_category", "string", "its category", values=CATEGORIES),
-            Identifier(f"{e}provider", "string", "its provider")),
-        "frontend.idle": ids(Identifier(f"{e}idle_seconds", "seconds", "seconds without interaction")),
-        "frontend.exit_intent": ids(Identifier(f"{e}page", "string", "the page the player was leaving")),
         # Facts the engine will write (segments, lifecycle and risk changes).
         "croupier.segment_entered": ids(Identifier(f"{e}segment_id", "integer", "the segment entered")),
         "croupier.segment_left": ids(Identifier(f"{e}segment_id", "integer", "the segment left")),

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from croupier.events import (
     CasinoBet, CasinoWin, Chargeback, ConsentChanged, Deposit, Event, ExclusionRequested,
-    KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
+    FRONTEND_TYPES, KycStatusChanged, LimitChanged, MessageFeedback, PlayerLogin, PlayerLogout,
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
@@ -859,6 +859,8 @@ _APPLY: dict[type, Callable[..., None]] = {
     ExclusionEnded: _exclusion_ended, PersonLinked: _person_linked, RealityCheck: _reality_check,
     RgReviewed: _rg_reviewed, BonusCredited: _bonus_credited, BonusConverted: _bonus_converted,
     WalletAdjusted: _wallet_adjusted, AmlStatusChanged: _aml_status, RegisterScreened: _register_screened,
+    # front-end signals move no money and no feature of play: journeys react to them (docs/journeys.md)
+    **dict.fromkeys(FRONTEND_TYPES, _ignore),
 }
 
 
