@@ -113,27 +113,56 @@ def sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A model's terms ready to score: (input, weight, cap, log1p?, transformed center, group)."""
+
+    terms: tuple[tuple[str, float, float | None, bool, float | None, str], ...]
+    named: frozenset[str]
+
+
+_PLANS: dict[int, tuple[RgModel, _Plan]] = {}
+
+
+def _plan(model: RgModel) -> _Plan:
+    """The model's plan, made once per model object (the live fold scores on every RG event:
+    a model is data and is not changed once it scores)."""
+    hit = _PLANS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    plan = _Plan(tuple((t.input, t.weight, t.cap, t.transform == "log1p",
+                        None if t.center is None else _term_value(t, t.center), t.group) for t in model.terms),
+                 frozenset(t.input for t in model.terms))
+    if len(_PLANS) >= 64:
+        _PLANS.clear()
+    _PLANS[id(model)] = (model, plan)
+    return plan
+
+
 def score(model: RgModel, inputs: dict[str, float]) -> Score:
     """The model's probability for these inputs, with the terms that raised it."""
+    plan = _plan(model)
     total = model.intercept
-    terms: list[tuple[Term, float, float]] = []      # (term, raw input, log-odds)
-    for term in model.terms:
-        value = inputs.get(term.input, 0.0)
-        x = _term_value(term, value)
-        if term.center is not None:
-            x = max(0.0, x - _term_value(term, term.center))
-        terms.append((term, value, x * term.weight))
+    terms: list[tuple[str, float, float, str]] = []      # (input, raw value, log-odds, group): non-zero ones
+    for name, weight, cap, log, center, group in plan.terms:
+        value = inputs.get(name, 0.0)
+        x = value if cap is None or value < cap else cap
+        if log:
+            x = math.log1p(x if x > 0.0 else 0.0)
+        if center is not None:
+            x = x - center if x > center else 0.0
+        if x:
+            terms.append((name, value, x * weight, group))
     if model.group_caps:
         terms = _bounded(terms, model.group_caps)
     parts = []
-    for term, value, x in terms:
+    for name, value, x, _ in terms:
         total += x
         if x > 0:
-            parts.append(Contribution(term.input, value, x))
+            parts.append(Contribution(name, value, x))
     if model.default_marker_weight is not None:
-        named = {term.input for term in model.terms}
         for name, value in inputs.items():
-            if name.startswith("marker:") and name not in named:
+            if name.startswith("marker:") and name not in plan.named:
                 x = model.default_marker_weight * value
                 total += x
                 if x > 0:
@@ -144,15 +173,17 @@ def score(model: RgModel, inputs: dict[str, float]) -> Score:
     return Score(sigmoid(total), tuple(parts))
 
 
-def _bounded(terms: list[tuple[Term, float, float]], caps: dict[str, float]) -> list[tuple[Term, float, float]]:
+def _bounded(terms: list[tuple[str, float, float, str]], caps: dict[str, float]) -> list[tuple[str, float, float, str]]:
     """Each capped group's positive sum s brought to cap x tanh(s / cap), every term of the
     group scaled by the same factor so the explanation keeps their shares."""
     sums: dict[str, float] = {}
-    for term, _, x in terms:
-        if term.group in caps:
-            sums[term.group] = sums.get(term.group, 0.0) + x
+    for _, _, x, group in terms:
+        if group in caps:
+            sums[group] = sums.get(group, 0.0) + x
     factor = {g: caps[g] * math.tanh(s / caps[g]) / s for g, s in sums.items() if s > 0 and caps[g] > 0}
-    return [(t, v, x * factor.get(t.group, 1.0)) for t, v, x in terms]
+    if not factor:
+        return terms
+    return [(n, v, x * factor.get(g, 1.0), g) for n, v, x, g in terms]
 
 
 def _walk_trees(model: RgModel, inputs: dict[str, float], parts: list[Contribution]) -> float:
