@@ -207,3 +207,20 @@ def test_a_stored_document_that_was_altered_is_refused(config_app, as_staff) -> 
             assert "altered" in str(exc)
         else:
             raise AssertionError("an altered document was accepted")
+
+
+def test_the_start_configuration_s_link_leads_to_the_configuration_page(config_app, as_staff) -> None:  # noqa: ANN001
+    """Decisions and the risk history name the start configuration (file or defaults) until a
+    version is approved; it is no stored version, so its link opens the configuration page."""
+    from croupier.api.config_routes import in_force
+
+    cleo = as_staff("cleo")
+    start_id = in_force(config_app.state.runtime)[0]
+    found = cleo.get(f"/config/versions/{start_id}", follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == "/config#active"
+    page = cleo.get(f"/config/versions/{start_id}")
+    assert page.status_code == 200 and f'id="active-version">{start_id}<' in page.text
+    missing = cleo.get("/config/versions/cfg-000000000000")
+    assert missing.status_code == 404
+    assert "no configuration version cfg-000000000000" in missing.text
+    assert "start configuration" in missing.text

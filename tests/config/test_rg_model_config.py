@@ -100,6 +100,24 @@ def test_training_needs_config_edit_and_enough_labels(config_app, as_staff) -> N
     assert as_staff("cleo").post("/v1/models/rg/train", {"sneaky": 1}).status_code == 400
 
 
+def test_a_wrong_type_or_bad_json_is_named_before_anything_trains(config_app, as_staff) -> None:  # noqa: ANN001
+    cleo = as_staff("cleo")
+    for body, field, value in (({"propose": "yes"}, "propose", "yes"), ({"propose": 1}, "propose", 1),
+                               ({"comment": ["x"]}, "comment", ["x"]), ({"split_at": 20260301}, "split_at", 20260301),
+                               ({"split_at": "20260301"}, "split_at", "20260301"),
+                               ({"split_at": "2026-W09-1"}, "split_at", "2026-W09-1")):
+        answer = cleo.post("/v1/models/rg/train", body)
+        assert answer.status_code == 422, answer.text        # not the "too few labelled players" refusal
+        assert answer.json()["detail"] == {"field": field, "message": answer.json()["detail"]["message"],
+                                           "value": value}
+    assert "must be true or false" in cleo.post("/v1/models/rg/train", {"propose": "yes"}).json()["detail"]["message"]
+    answer = cleo.post("/v1/models/rg/rg-nope/propose", {"comment": 7})
+    assert answer.status_code == 422 and answer.json()["detail"]["field"] == "comment"
+    broken = cleo.client.post("/v1/models/rg/train", content=b'{"seed": 1,', headers={
+        "X-CSRF-Token": cleo.csrf, "Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["detail"].startswith("the body is not valid JSON (")
+
+
 def test_the_back_office_page_trains_and_proposes(config_app, as_staff) -> None:  # noqa: ANN001
     _log(config_app)
     cleo = as_staff("cleo")
@@ -133,13 +151,23 @@ def test_the_cli_trains_and_proposes(sqlite_url: str) -> None:
     from croupier.compliance import config_store
     from croupier.store import open_database
 
+    from croupier.store.accounts import create_user
+
     db = open_database(sqlite_url)
     with db.engine.begin() as conn:
         append_facts(conn, constructed_log())
+        create_user(conn, "cleo", "cleo-password-01", "compliance_officer")
+        create_user(conn, "carl", "carl-password-01", "crm_manager")
     db.dispose()
     runner = CliRunner()
+    # a proposal names a real officer with config.edit (four eyes compare the approver with them)
+    nobody = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--propose"])
+    assert nobody.exit_code == 2 and "--as" in nobody.output
+    for name in ("ghost", "carl"):
+        refused = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--propose", "--as", name])
+        assert refused.exit_code == 2 and f"'{name}' is not an enabled staff user with config.edit" in refused.output
     result = runner.invoke(app, ["models", "train", "rg", "--db", sqlite_url, "--seed", "2", "--propose",
-                                 "--actor", "cleo"])
+                                 "--as", "cleo"])
     assert result.exit_code == 0, result.output
     assert "26 labelled players, 78 matched controls" in result.output
     assert "proposed as configuration version cfg-" in result.output
@@ -150,6 +178,7 @@ def test_the_cli_trains_and_proposes(sqlite_url: str) -> None:
     with db.engine.connect() as conn:
         [pending] = [v for v in config_store.list_versions(conn) if v.status == "proposed"]
         document = config_store.get_version(conn, pending.version_id).document
+        assert pending.proposed_by == "cleo"
     db.dispose()
     assert document["rg_model"]["version"] == report["version"]
     assert isinstance(msgspec.convert(document, ConfigDocument).rg_model, RgModel)

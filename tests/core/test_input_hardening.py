@@ -182,6 +182,39 @@ def test_nul_in_a_json_body_or_form_is_refused_wherever_it_is(app_client):
     assert "NUL" in problem["message"]
 
 
+@pytest.mark.parametrize("raw, field, text", [
+    (b'{"seed": 1e400}', "seed", "1e400"),
+    (b'{"seed": NaN}', "seed", "NaN"),
+    (b'{"comment": "Infinity and NaN in a string are words", "seed": -Infinity}', "seed", "-Infinity"),
+])
+def test_a_non_finite_json_number_is_a_422_naming_it_not_a_500(app_client, raw, field, text):
+    """Python's decoder takes NaN, Infinity and 1e400 (as inf); an answer echoing one could
+    not be written (500), and a stored one could never be read back as JSON."""
+    headers = {**_admin(app_client), "X-Croupier-Actor": "nobody", "Content-Type": "application/json"}
+    problem = _problem(app_client.post("/v1/models/rg/train", content=raw, headers=headers))
+    assert problem["field"] == field and problem["value"] == text and "finite number" in problem["message"]
+    nested = b'{"draft": true, "patch": {"jurisdictions": {"SE": {"rg": [1, 2e999]}}}}'
+    problem = _problem(app_client.post("/v1/config/versions", content=nested, headers=headers))
+    assert problem["field"] == "patch.jurisdictions.SE.rg[1]" and problem["value"] == "2e999"
+    # large but finite numbers, and the words in strings, are the routes' own business
+    answer = app_client.post("/v1/models/rg/train", content=b'{"seed": 1e300, "comment": "NaN"}', headers=headers)
+    assert answer.status_code != 500 and "finite number" not in answer.text
+
+
+@pytest.mark.parametrize("value", ["yes", "false", 1, 0])
+def test_a_protective_switch_takes_only_true_or_false(app_client, value):
+    """Lifting a hard stop and removing a limit are read from JSON booleans only: a lax
+    reading took "yes" (and 1) for true and lifted a player's hard stop."""
+    headers = {**_admin(app_client), "X-Croupier-Actor": "nobody"}
+    problem = _problem(app_client.post("/v1/players/p1/rg-review", headers=headers,
+                                       json={"outcome": "no_concern", "lift_hard_stop": value}))
+    assert problem["field"] == "lift_hard_stop" and problem["value"] == value
+    assert problem["message"].startswith("must be true or false")
+    problem = _problem(app_client.post("/v1/players/p1/limits", headers=headers,
+                                       json={"kind": "deposit", "period": "day", "remove": value}))
+    assert problem["field"] == "remove" and problem["message"].startswith("must be true or false")
+
+
 # -- body size --------------------------------------------------------------------------------
 def test_a_body_over_its_route_class_limit_is_a_413_before_it_is_read(app_client):
     big = b'{"transaction_id": "t", "amount": "1.00", "currency": "EUR", "x": "' + b"y" * (70 * 2**20) + b'"}'

@@ -61,6 +61,12 @@ def test_the_back_office_panel(app_client, make_event) -> None:  # noqa: ANN001
     assert 'id="protection"' in html and 'id="excluded-badge"' in html
     assert 'data-limit="deposit:day"' in html and "SEK\xa0900.00 from" in re.sub(r"<[^>]+>", "", html)   # Babel: code, no-break space
     assert 'id="risk-level"' in html  # a compliance officer sees the risk level
+    # and the score, on the same 0-1 scale as the thresholds the levels begin at
+    from croupier.compliance.rules import RgRules
+
+    score = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.split('id="risk-score"')[1].split('id="risk-peak"')[0]))
+    cuts = " / ".join(f"{bp / 10_000:.2f}" for bp in RgRules().levels)
+    assert f"levels begin at {cuts};" in score and "basis points" not in score
     # each change of risk level names the configuration version that produced it
     assert '<th scope="col">Config version</th>' in html.split('id="risk-history"')[1].split("</table>")[0]
 
@@ -110,3 +116,31 @@ def _panel_shows_the_register_check(app_client, make_event) -> None:  # noqa: AN
     html = app_client.get("/players/p2", **page).text
     assert 'data-register-check="not_configured"' in html and 'id="register-badge"' in html
     assert "<code>register_not_configured</code>" in html and "Waiting for the answer: welcome" in html
+
+
+def test_a_pending_change_whose_time_has_come_shows_as_the_limit_in_force(app_client, make_event) -> None:  # noqa: ANN001
+    """The fold promotes a pending change at the player's next limit event; until then the
+    panel must still show it as the limit (the checks count against it), not as pending."""
+    now = make_event.now
+    app_client.post("/v1/events", content=json.dumps([make_event.registered(timedelta(days=-5))]))
+    common = {"player_id": "p1", "brand": "aurora"}
+    facts = [
+        LimitSet(event_id="lim-1", kind="deposit", period="week", amount="500.00", currency="SEK",
+                 effective_at=now - timedelta(days=4), occurred_at=now - timedelta(days=4), **common),
+        LimitSet(event_id="lim-2", kind="deposit", period="week", amount="900.00", currency="SEK",
+                 effective_at=now - timedelta(hours=1), change="increase", occurred_at=now - timedelta(days=3),
+                 **common),
+        LimitSet(event_id="lim-3", kind="loss", period="day", amount="50.00", currency="SEK",
+                 effective_at=now - timedelta(days=4), occurred_at=now - timedelta(days=4), **common),
+        LimitSet(event_id="lim-4", kind="loss", period="day", change="removal",
+                 effective_at=now - timedelta(hours=1), occurred_at=now - timedelta(days=3), **common),
+    ]
+    runtime = app_client.app.state.runtime
+    with runtime.db.engine.begin() as conn:
+        stored = append_facts(conn, facts)
+    runtime.engine.submit(stored)
+
+    [limit] = app_client.get("/v1/players/p1").json()["protection"]["limits"]   # the removed one is gone
+    assert limit["key"] == "deposit:week" and limit["pending"] is None
+    assert limit["current"]["amount"] == "900.00"
+    assert limit["current"]["in_force_since"].startswith((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))

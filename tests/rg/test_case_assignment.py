@@ -89,6 +89,9 @@ def test_take_assign_reassign_unassign_with_history_audit_and_queue(app_client, 
     assert everyone[0]["case"]["assignee"] == "tom"
     me = app_client.get("/v1/rg/queue", params={"assigned": "me"}, headers=as_staff())
     assert me.status_code == 400 and me.json()["detail"]["field"] == "assigned"       # a key is nobody
+    typo = app_client.get("/v1/rg/queue", params={"assigned": "tomm"}, headers=as_staff())
+    assert typo.status_code == 422 and typo.json()["detail"]["field"] == "assigned"   # not an empty queue
+    assert typo.json()["detail"]["value"] == "tomm" and "no staff user" in typo.json()["detail"]["message"]
 
     released = _assign(app_client, as_staff("olga"), None)
     assert released.status_code == 200 and released.json()["assignee"] is None
@@ -120,3 +123,20 @@ def test_the_review_closes_the_case_and_its_assignment(app_client, as_staff):
     closed = _assign(app_client, as_staff("olga"), "tom")
     assert closed.status_code == 409 and "closed" in closed.json()["detail"]["error"]
     assert app_client.get("/v1/players/nobody/rg-case", headers=as_staff()).status_code == 404
+
+
+def test_a_case_the_score_opened_without_a_marker_says_so(sqlite_url):
+    """The score weighs how much and how the player plays, so a case can open with no marker
+    fired; its history and the queue say so instead of leaving the reason blank."""
+    from croupier.players.protection_state import InterventionView
+    from croupier.protection.rg_cases import case_id_for, history
+    from croupier.store import open_database
+
+    db = open_database(sqlite_url)
+    case = InterventionView(kind="human", at_us=1_790_000_000_000_000, level="high", cause_event_id="e1",
+                            alert_us=1_789_990_000_000_000, status="open")
+    with db.reader.connect() as conn:
+        [opened] = history(conn, "p1", case_id_for("p1", case), case)
+    db.dispose()
+    assert opened["action"] == "opened"
+    assert opened["detail"] == "high risk: the score alone, no marker (how much and how the player plays)"

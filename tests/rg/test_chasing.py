@@ -182,6 +182,7 @@ def test_a_reversed_withdrawal_staked_again_within_hours_fires_and_says_so():
     play(p, at(0, hours=2), ["100.00"] * 5, gap_minutes=10)      # 500.00 back in play 1 h 20 min later
     marker = p.markers["withdrawal_reversal"]
     assert marker.severity == 1
+    assert marker.explanation.startswith("1 withdrawal cancelled or reversed in the last 30 days (0 cancelled")
     assert "0 cancelled by the player, 1 reversed; 500.00 SEK" in marker.explanation
     assert "reversed 500.00 SEK withdrawal and staked it within 2 h" in marker.explanation
 

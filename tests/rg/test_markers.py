@@ -202,6 +202,8 @@ def test_requested_limit_increases_inbound_and_as_croupier_facts():
     p.send("croupier.limit_set", at(3, minutes=1), kind="deposit", period="week", amount="2000.00",
            currency="SEK", change="increase", effective_at=at(4).isoformat())
     assert p.markers["limit_increase"].severity == 1
+    assert p.markers["limit_increase"].explanation == ("1 request to raise or remove a limit (deposit:week) in the "
+                                                       "last 30 days")
     p.send("croupier.limit_set", at(5), kind="loss", period="day", change="removal", effective_at=at(6).isoformat())
     marker = p.markers["limit_increase"]
     assert marker.severity == 2

@@ -104,11 +104,14 @@ def test_the_command_prints_and_proposes_them_for_a_second_officer(stored) -> No
     population_patch = report["patch"]["jurisdictions"]["SE"]["rg"]["markers"]["population"]
     assert population_patch["players"] == 12 and population_patch["as_of"] == report["as_of"]
     code, out = _cli("rg", "percentiles", "--db", url, "--jurisdiction", "SE")
-    assert code == 0 and "p99.5" in out and "not proposed: SE: 12 players, fewer than 200" in out
+    assert code == 0 and "p99.5" in out and "left out of a proposal (--propose): SE: 12 players, fewer than 200" in out
+    # the whole measure name and the cuts as proposed, even on a pipe 80 columns wide
+    assert "stake_per_active_day_30" in out and "1094.5" in out and "…" not in out
 
     assert _cli("rg", "percentiles", "--db", url, "--propose")[0] != 0          # who proposes?
     code, out = _cli("rg", "percentiles", "--db", url, "--propose", "--as", "cleo", "--min-players", "5")
     assert code == 0, out
+    assert "left out of a proposal" not in out and "proposed configuration version" in " ".join(out.split())
     with runtime.db.engine.begin() as conn:
         [version] = [v for v in config_store.list_versions(conn) if v.status == "proposed"]
         version = config_store.get_version(conn, version.version_id)

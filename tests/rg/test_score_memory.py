@@ -250,7 +250,7 @@ def test_level_at_equals_the_fold_at_events_and_between_them(seed: int) -> None:
 def test_contributions_read_in_plain_words() -> None:
     from croupier.protection.risk import contribution_words
 
-    assert contribution_words("stake_per_active_day_30", 412.3, 0.94) == "stakes per betting day 412 EUR (+0.9)"
+    assert contribution_words("stake_per_active_day_30", 412.3, 0.94) == "stakes per betting day ≈412 EUR (+0.9)"
     assert contribution_words("active_days_30", 30.0, 1.35) == "betting days 30 of the last 30 (+1.4)"
     assert contribution_words("stake_trend_30", math.log(3), 0.6) == \
         "stakes of the last 15 days against the 15 before ×3.0 (+0.6)"

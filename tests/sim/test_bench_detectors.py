@@ -113,3 +113,13 @@ def test_calibration_reads_a_calibrated_score_as_such() -> None:
     assert abs(b2 - 0.5) < 0.05
     bands = calibration(pos, neg)["bands"]
     assert all(abs(band["mean_score"] - band["harmed_share"]) < 0.05 for band in bands if band["players"] > 500)
+
+
+def test_a_history_too_small_to_train_on_reports_the_scorecard_and_why() -> None:
+    r = bench_detectors(60, 3, seed=5, start=START, train_seed=6, trained=True)
+    assert r.default is not None and r.trained is None
+    assert r.trained_note.startswith("not trained on seed 6") and "too few labelled players" in r.trained_note
+    result = CliRunner().invoke(app, ["bench", "detectors", "--players", "60", "--days", "3", "--trained"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "trained model: not run (not trained on seed 11" in output and "too few labelled players" in output

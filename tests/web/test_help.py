@@ -137,6 +137,16 @@ def test_configuration_pages_link_the_documentation_instead_of_naming_files(app)
         assert not re.search(r"docs/[a-z-]+\.md", text), template.name
 
 
+def test_every_help_anchor_the_pages_link_is_a_heading_there(app) -> None:  # noqa: ANN001
+    client = _signed_in(app, "ada")
+    found = set()
+    for template in (ROOT / "src/croupier/web/templates").rglob("*.html"):
+        found |= set(re.findall(r'href="/help/([a-z-]+)#([a-z0-9-]+)"', template.read_text(encoding="utf-8")))
+    assert ("rg-markers", "the-operators-own-model-model-card") in found
+    for page, anchor in sorted(found):
+        assert f'id="{anchor}"' in client.get(f"/help/{page}").text, (page, anchor)
+
+
 def test_a_built_wheel_carries_the_documentation(tmp_path: Path) -> None:
     """`pip wheel .` from a copy of the tree: the build hook (setup.py) puts docs/ into the
     package, where an installed Croupier finds it."""

@@ -27,11 +27,14 @@ def test_train_read_and_propose_from_the_back_office(open_page, live) -> None:  
     admin.goto("/models/rg")
     admin.get_by_role("button", name="Train on the log now").click()
     expect(admin.locator("#models-table tbody tr")).to_have_count(1)
+    expect(admin.locator("#models-table thead th")).to_have_count(10)
+    expect(admin.locator("#models-table thead th.num")).to_have_count(4)       # AUC, both AUCs, Brier, counts
     card = admin.locator("#model-card")
     expect(card).to_contain_text("26 labelled players used")
     expect(admin.locator('#levels-table tr[data-level="medium"]')).to_be_visible()
     expect(admin.locator("#calibration-table tbody tr").first).to_be_visible()
     expect(admin.locator("#explanations-table tbody tr").first).to_be_visible()
+    expect(admin.locator("#live-inputs-table tbody tr").first).to_be_visible()       # what raises the live fit
     version = admin.locator("#models-table tbody tr").first.get_attribute("data-version")
     assert version and version.startswith("rg-")
 

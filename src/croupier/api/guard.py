@@ -8,7 +8,11 @@
   In the path also other control characters, `\\` and `.` or `..` as a segment (decoded from
   `%2E`): ids in URLs never hold them (docs/protocol.md, "Player ids"), and a write must not
   create a record no URL can reach;
-- JSON nested deeper than MAX_DEPTH levels: 422 (a recursive decoder would fail on it).
+- JSON nested deeper than MAX_DEPTH levels: 422 (a recursive decoder would fail on it);
+- a JSON number that is not finite: the `NaN` and `Infinity` literals Python's decoder takes
+  though JSON has none, and numbers beyond a double's range such as `1e400`: 422 naming the
+  field (a route that echoed the value in its answer failed with a 500, and one that stored it
+  kept a value no JSON answer can carry).
 
 POST /v1/events keeps its own rule for bodies: an event with a NUL or nested too deep is
 rejected alone and the rest of the batch is stored (events.validate); its size is capped here.
@@ -41,6 +45,10 @@ _DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 # `\u0000` preceded by an even number of backslashes: the escape itself, not an escaped backslash.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+# What a non-finite number can look like in a body: a literal, or an exponent of 3+ digits.
+_NON_FINITE = re.compile(rb"NaN|Infinity|[eE][+-]?0*[1-9][0-9]{2,}")
+_NON_FINITE_MESSAGE = ("must be a finite number: JSON has no NaN or Infinity, and this number is beyond the range "
+                       "of a double")
 
 
 def body_limit(path: str) -> tuple[str, int]:
@@ -137,6 +145,40 @@ def _body_problem(body: bytes, content_type: bytes) -> dict[str, Any] | None:
     if b"\\u0000" in body and _JSON_NUL.search(body):
         field, value = _json_nul(body)
         return {"field": field, "message": _NUL_MESSAGE, "value": value}
+    if _NON_FINITE.search(body):
+        found = _json_non_finite(body)
+        if found is not None:
+            return {"field": found[0], "message": _NON_FINITE_MESSAGE, "value": found[1]}
+    return None
+
+
+class _NonFinite(str):
+    """The text of a non-finite number, kept where the decoder met it."""
+
+
+def _non_finite_float(text: str) -> Any:
+    value = float(text)
+    return value if value - value == 0 else _NonFinite(text)   # inf - inf and nan - nan are nan
+
+
+def _json_non_finite(body: bytes) -> tuple[str | None, str] | None:
+    """(path, text) of the first non-finite number in a JSON body; None if there is none or
+    the body is not JSON (the route says so)."""
+    import json
+
+    try:
+        root = json.loads(body, parse_constant=_NonFinite, parse_float=_non_finite_float)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    stack: list[tuple[str, Any]] = [("", root)]
+    while stack:
+        path, obj = stack.pop()
+        if isinstance(obj, _NonFinite):
+            return path or None, str(obj)
+        if isinstance(obj, dict):
+            stack.extend((f"{path}.{key}" if path else key, value) for key, value in reversed(list(obj.items())))
+        elif isinstance(obj, list):
+            stack.extend((f"{path}[{i}]", value) for i, value in reversed(list(enumerate(obj))))
     return None
 
 

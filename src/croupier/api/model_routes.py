@@ -9,6 +9,7 @@ token, or an `admin` key with `X-Croupier-Actor` naming the staff member.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime, timezone
 from typing import Any
@@ -43,8 +44,8 @@ async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
         return {}
     try:
         body = await request.json()
-    except ValueError:
-        body = None
+    except ValueError as exc:
+        raise HTTPException(400, detail=f"the body is not valid JSON ({exc}); send a JSON object") from None
     if not isinstance(body, dict):
         raise HTTPException(400, detail="the body must be a JSON object")
     unknown = set(body) - allowed
@@ -61,6 +62,20 @@ def _int(body: dict[str, Any], key: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _bool(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise HTTPException(422, detail={"field": key, "message": "must be true or false", "value": value})
+    return value
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HTTPException(422, detail={"field": key, "message": "must be a string", "value": value})
+    return value or ""
+
+
 def train_now(runtime: Any, who: Actor, body: dict[str, Any]) -> dict[str, Any]:
     """Train on the log, keep the model; with `propose`, propose it too. Shared with the back office."""
     from croupier.models.rg import service
@@ -69,10 +84,14 @@ def train_now(runtime: Any, who: Actor, body: dict[str, Any]) -> dict[str, Any]:
     seed = _int(body, "seed", 0, 0, 2**31 - 1)
     gap_days = _int(body, "gap_days", 1, 1, 365)
     controls = _int(body, "controls_per_positive", 3, 1, 20)
+    propose, comment = _bool(body, "propose"), _text(body, "comment")
     split_us = None
     if body.get("split_at") is not None:
         try:
-            day = date.fromisoformat(str(body["split_at"]))
+            text = body["split_at"]
+            if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):   # not 20260301, 2026-W09-1
+                raise ValueError(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise HTTPException(422, detail={"field": "split_at", "message": "must be a date YYYY-MM-DD",
                                              "value": body["split_at"]}) from None
@@ -86,8 +105,8 @@ def train_now(runtime: Any, who: Actor, body: dict[str, Any]) -> dict[str, Any]:
         except TrainingRefused as exc:
             raise HTTPException(422, detail=str(exc)) from None
     version = result.model.version
-    if body.get("propose"):
-        propose_now(runtime, who, version, str(body.get("comment") or ""))
+    if propose:
+        propose_now(runtime, who, version, comment)
     with runtime.db.reader.connect() as conn:
         return service.get_model(conn, version)
 
@@ -160,10 +179,9 @@ async def train_rg_model(request: Request) -> Any:
              description="Needs config.edit: a session with X-CSRF-Token, or an `admin` key with X-Croupier-Actor.")
 async def propose_rg_model(version: str, request: Request) -> Any:
     who = await actor(request, "config.edit")
-    body = await _body(request, {"comment"})
+    comment = _text(await _body(request, {"comment"}), "comment")
     try:
-        proposed = await run_in_threadpool(propose_now, request.app.state.runtime, who, version,
-                                           str(body.get("comment") or ""))
+        proposed = await run_in_threadpool(propose_now, request.app.state.runtime, who, version, comment)
     except ConfigRefused as exc:
         return refused(exc)
     return JSONResponse({"model": version, "config_version": proposed, "status": "proposed"}, status_code=201)

@@ -173,6 +173,13 @@ def protection_view(state, now_us: int, register: str | None = None,  # noqa: AN
     for key, view in sorted(p.limits.items()):
         current = view if (view.amount_minor is not None or view.minutes is not None) else None
         pending = view.pending
+        if pending is not None and pending.effective_us <= now_us:
+            # its time has come: it is the limit in force (as limits_in_force and every check
+            # read it), though the fold promotes it only at the player's next limit event
+            current = None if (pending.amount_minor is None and pending.minutes is None) else pending
+            pending = None
+            if current is None:
+                continue
         row = {"key": key, "kind": view.kind, "period": view.period,
                "current": _limit_row(state, current, now_us, key, figures, mode, rates) if current is not None else None,
                "pending": None}

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from croupier.api.auth import Actor, actor
 from croupier.api.player_view import queue_rows, rg_queue
@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1", tags=["protection"])
 class ReviewRequest(BaseModel):
     outcome: str = Field(description=f"one of: {', '.join(OUTCOMES)}")
     note: str = Field("", max_length=4000)
-    lift_hard_stop: bool = False
+    # strict: "yes", "false" or 1 are refused, not read as true or false (it lifts a hard stop)
+    lift_hard_stop: StrictBool = False
 
 
 def review_player(runtime: Any, player_id: str, reviewer: str, request: ReviewRequest,

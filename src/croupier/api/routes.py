@@ -113,12 +113,22 @@ def get_player_events(player_id: str, request: Request, limit: int = Query(100, 
                         "and when), or null. `assigned`: empty for every player at `min_level` or above, `none` "
                         "for open cases nobody works, or a staff username for that officer's open cases "
                         "whatever the level now.",
-            responses={400: {"description": "`assigned=me` names nobody over an API key"}})
+            responses={400: {"description": "`assigned=me` names nobody over an API key"},
+                       422: {"description": "`assigned` names no staff user"}})
 def get_rg_queue(request: Request, min_level: Literal["low", "medium", "high", "severe"] = "medium",
                  assigned: str = Query("", max_length=128), limit: int = Query(100, ge=1, le=1000),
                  _key=Depends(require_scope("read"))) -> dict[str, Any]:  # noqa: ANN001
+    officer = assigned.strip()
+    if officer not in ("", "none", "me"):
+        from croupier.store.accounts import find_user
+
+        with _runtime(request).db.reader.connect() as conn:
+            if find_user(conn, officer) is None:   # a typo would read as "nothing assigned"
+                raise HTTPException(422, detail={"field": "assigned", "value": assigned,
+                                                 "message": "no staff user by this name: send a staff username, "
+                                                            "none (open cases nobody works) or nothing"})
     try:
-        rows = case_queue(_runtime(request), min_level=min_level, assigned=assigned.strip(), limit=limit)
+        rows = case_queue(_runtime(request), min_level=min_level, assigned=officer, limit=limit)
     except ValueError as exc:
         raise HTTPException(400, detail={"error": str(exc), "field": "assigned", "value": assigned}) from None
     return {"min_level": min_level, "assigned": assigned, "players": rows}

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 from sqlalchemy import Connection
 
 from croupier.api import money_of_record as money
@@ -121,7 +121,7 @@ class LimitBody(BaseModel):
     amount: AmountStr | None = None
     currency: CurrencyStr | None = None
     minutes: Annotated[int, Field(ge=1, le=525_600)] | None = None
-    remove: bool = False
+    remove: StrictBool = False   # strict: "no" or 0 are refused, not read as false (or "yes" as a removal)
     source: Literal["player", "operator", "regulator"] = Field(
         "player", description="'player': the player's own limit (scope ingest); 'operator' or 'regulator': imposed "
                               "(scope protection; the player may lower it, never raise or remove it)")

@@ -343,15 +343,19 @@ def run_engine(events: list[Event], truth: _Truth, name: str, rg_model: Any = No
 def train_model(players: int, days: int, train_seed: int, start: datetime,
                 progress: Progress | None = None) -> tuple[Any, str]:
     """Train the operator's RG model on a separate simulated history (seed `train_seed`)
-    with the training pipeline `croupier models train rg` runs; returns (model, note)."""
-    from croupier.models.rg.train import train_on_events   # the training pipeline (imported when asked for)
+    with the training pipeline `croupier models train rg` runs; returns (model, note), the
+    model None with the reason when the history is too small to train on."""
+    from croupier.models.rg.train import TrainingRefused, train_on_events   # imported when asked for
 
     if progress:
         progress(f"simulating the training history (seed {train_seed})", 0, 1)
     events, _ = simulated_events(players, days, train_seed, start)   # labels: only the log's own exclusions
     if progress:
         progress("training", 0, 1)
-    trained = train_on_events(events, EngineConfig(), seed=train_seed)
+    try:
+        trained = train_on_events(events, EngineConfig(), seed=train_seed)
+    except TrainingRefused as exc:
+        return None, f"not trained on seed {train_seed} ({len(events):,} events): {exc}"
     model = trained.model
     return model, f"trained on seed {train_seed} ({len(events):,} events), model {model.version}"
 

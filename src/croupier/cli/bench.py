@@ -142,7 +142,9 @@ def bench_detectors_command(
     trained: Annotated[bool, typer.Option(
         "--trained/--no-trained", help="Also train the operator's RG model on the --train-seed history "
                                        "(the `croupier models train rg` pipeline) and report it beside the "
-                                       "default scorecard.")] = False,
+                                       "default scorecard. Training needs 20 gambling-harm exclusions in that "
+                                       "history: the default size has them; a small run (a thousand players "
+                                       "over a month) says it could not train.")] = False,
     raw_scorecard: Annotated[bool, typer.Option(
         "--raw-scorecard", help="Score with the shipped scorecard before its calibration: the calibration "
                                 "line then shows the fit the scorecard's calibration holds (refit it on "

@@ -34,7 +34,10 @@ def train_rg(
                                               "labels before it.")] = None,
     propose: Annotated[bool, typer.Option("--propose", help="Propose the configuration in force with this "
                                           "model (four-eyes approval, shadow, activation follow).")] = False,
-    actor: Annotated[str, typer.Option("--actor", help="Who trains (and proposes), for the audit.")] = "cli",
+    actor: Annotated[str, typer.Option(
+        "--actor", "--as", help="Who trains, for the audit. With --propose: the staff user proposing (an enabled "
+                                "user whose role has config.edit; the four-eyes rule keeps them from approving "
+                                "it).")] = "cli",
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
 ) -> None:
     """Train the RG model on the log: labels (gambling-harm exclusions, harm-confirming RG
@@ -54,8 +57,12 @@ def train_rg(
         except ValueError:
             raise typer.BadParameter(f"--split must be a date YYYY-MM-DD, got {split!r}") from None
         split_us = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()) * 1_000_000
+    if propose and actor == "cli":
+        raise typer.BadParameter("name the staff user proposing with --as (or --actor)", param_hint="--as")
     database = open_database(db)
     try:
+        if propose:
+            _check_proposer(database, actor)
         with database.reader.connect() as conn:
             stored = config_store.active_version(conn)
         in_force = stored.config() if stored is not None else read_config(config)
@@ -84,6 +91,19 @@ def train_rg(
                           "(four-eyes), may shadow it, and it activates")
     finally:
         database.dispose()
+
+
+def _check_proposer(database, name: str) -> None:  # noqa: ANN001
+    """A proposal names a real officer: four eyes compare the approver with the proposer, so a
+    made-up name would let the officer who trained approve their own model."""
+    from croupier.privacy import can
+    from croupier.store.accounts import find_user
+
+    with database.reader.connect() as conn:
+        user = find_user(conn, name)
+    if user is None or user.disabled or not can(user.role, "config.edit"):
+        console.print(f"[red]error:[/] {name!r} is not an enabled staff user with config.edit; nothing was trained")
+        raise typer.Exit(2)
 
 
 def _print(report: dict) -> None:

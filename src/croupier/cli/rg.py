@@ -78,7 +78,7 @@ def percentiles(
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        _print(report)
+        _print(report, propose)
     if not propose:
         return
     if not report["patch"]:
@@ -102,15 +102,25 @@ def percentiles(
                   "office), and it can run in shadow first")
 
 
-def _print(report: dict) -> None:  # noqa: ANN001
-    table = Table("jurisdiction", "players", "measure", "measured", "p90", "p98", "p99.5",
-                  title=f"RG population percentiles as of {report['as_of']}")
+def _figure(value: float) -> str:
+    """A cut as it is proposed (already rounded to its measure's digits), without a float's tail."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _print(report: dict, propose: bool = False) -> None:  # noqa: ANN001
+    table = Table(title=f"RG population percentiles as of {report['as_of']}",
+                  caption="money (stakes, net loss) in EUR-equivalent major units, as the markers grade it")
+    table.add_column("jurisdiction")
+    for heading in ("players", "measure", "measured", "p90", "p98", "p99.5"):
+        table.add_column(heading, justify="left" if heading == "measure" else "right")
     for row in report["jurisdictions"]:
         first = True
         for measure, cuts in row["cuts"].items():
             table.add_row(row["jurisdiction"] or "-" if first else "", str(row["players"]) if first else "",
-                          measure, str(row["measured"][measure]), *(f"{c:g}" for c in cuts))
+                          measure, str(row["measured"][measure]), *(_figure(c) for c in cuts))
             first = False
-    console.print(table)
+    # at its natural width: on a pipe or a narrow terminal rich would cut the measure names
+    # (what rg.markers.population holds) and the figures short with an ellipsis
+    Console(width=max(console.width, 120)).print(table)
     for note in report["skipped"]:
-        console.print(f"not proposed: {note}")
+        console.print(f"{'not proposed' if propose else 'left out of a proposal (--propose)'}: {note}")

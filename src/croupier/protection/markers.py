@@ -126,7 +126,7 @@ def withdrawal_reversal(state: PlayerState, event: Event, at_us: int, cfg: Marke
     """Withdrawals cancelled by the player (money back into play) or reversed."""
     count = _recent_count(state.rg.cancels, at_us - cfg.cancel_days * DAY_US)
     severity = grade(count, cfg.cancel_counts)
-    text = f"{count} withdrawals cancelled or reversed in the last {cfg.cancel_days} days"
+    text = f"{count} withdrawal{'' if count == 1 else 's'} cancelled or reversed in the last {cfg.cancel_days} days"
     more, restaked = reversal_text(state, at_us, cfg)
     if restaked and count:  # the money went back into play: one step more
         severity = min(3, severity + 1)
@@ -218,7 +218,8 @@ def limit_increase(state: PlayerState, event: Event, at_us: int, cfg: MarkerConf
     if not severity:
         return None
     kinds = ", ".join(sorted({u[1] for u in ups}))
-    return Hit(severity, f"{len(ups)} requests to raise or remove a limit ({kinds}) in the last {cfg.limit_days} days")
+    return Hit(severity, f"{len(ups)} request{'' if len(ups) == 1 else 's'} to raise or remove a limit ({kinds}) in "
+                         f"the last {cfg.limit_days} days")
 
 
 def distress(state: PlayerState, event: Event, at_us: int, cfg: MarkerConfig,

@@ -194,7 +194,7 @@ def case_view(conn: Connection, player_id: str, case: InterventionView) -> dict[
 
 def history(conn: Connection, player_id: str, case_id: str, case: InterventionView) -> list[dict[str, Any]]:
     opened = {"at": _iso(case.at_us), "actor": "engine", "action": "opened",
-              "detail": f"{case.level} risk: {', '.join(case.markers) or 'no markers named'}"}
+              "detail": f"{case.level} risk: {', '.join(case.markers) or 'the score alone, no marker (how much and how the player plays)'}"}
     rows = conn.execute(select(audit_log).where(audit_log.c.player_id == player_id,
                                                 audit_log.c.kind.in_((ASSIGNED, REVIEWED)),
                                                 audit_log.c.at_us >= case.at_us)

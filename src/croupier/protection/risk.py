@@ -289,7 +289,8 @@ def settle(state: PlayerState, event: Event, at_us: int, facts: list[str],
 
 # --- explanations ------------------------------------------------------------------------------
 def _money(v: float) -> str:
-    return f"{v:,.0f} EUR" if abs(v) >= 10 else f"{v:,.2f} EUR"
+    """EUR-equivalent (a scale, not an exchange rate: protection.measures), so marked ≈."""
+    return f"≈{v:,.0f} EUR" if abs(v) >= 10 else f"≈{v:,.2f} EUR"
 
 
 def _count(v: float) -> str:
@@ -320,7 +321,7 @@ INPUT_WORDS: dict[str, tuple[str, Any]] = {
 
 
 def contribution_words(name: str, value: float, log_odds: float) -> str:
-    """One term in plain words: "stakes per betting day 412 EUR (+0.9)"."""
+    """One term in plain words: "stakes per betting day ≈412 EUR (+0.9)"."""
     if name.startswith("marker:"):
         text = f"marker {name[7:].replace('_', ' ')} at severity {value:.0f}"
     elif name in INPUT_WORDS:

@@ -184,8 +184,14 @@ def _version_page(request: Request, staff: Staff, version_id: str, *, status: in
                   settings: config_form.FormView | None = None, settings_error: str = "") -> Response:
     detail = shadow_for_viewer(version_detail(_runtime(request), version_id), staff.can("aml.view"))
     if detail is None:
+        if version_id == in_force(_runtime(request))[0]:
+            # the start configuration (file or defaults) is in force but is no stored version:
+            # decisions and the risk history link to it, and the configuration page shows it
+            return RedirectResponse("/config#active", status_code=303)
         return render(request, "error.html", staff, status=404, title="Not found", heading="No such version",
-                      message=f"There is no configuration version {version_id}.")
+                      message=f"There is no configuration version {version_id}. Decisions made before the first "
+                              "approved version name the start configuration (a file or the defaults), which is "
+                              "not stored as a version.")
     if settings is None and detail["status"] == "draft" and detail["proposed_by"] == staff.username:
         settings = config_form.view(detail["document"], market, comment=detail["comment"])
     own = detail["proposed_by"] == staff.username
