@@ -1,11 +1,12 @@
-"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | rg | models`."""
+"""Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | rg | models | segments`."""
 
 import importlib
 
 from croupier.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "rg", "models")
+_COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "rg", "models",
+                    "segments")
 
 
 def main() -> None:

@@ -238,3 +238,32 @@ def bench_detectors_command(
     moods = ", ".join(f"{m} {flagged}/{n}" for m, (n, flagged) in r.sentiment.items())
     console.print(f"  sentiment on the run's support messages (flagged distressed / messages): {moods}; "
                   f"distress precision {r.distress_precision:.2f}, recall {r.distress_recall:.2f}")
+
+
+@bench_app.command("segments")
+def bench_segments_command(
+    players: Annotated[int, typer.Option("--players", min=1, help="Synthetic players in the columnar copy.")] = 1_000_000,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Timed runs of each segment (the median is reported).")] = 5,
+) -> None:
+    """Batch segment membership in DuckDB: a 3-condition promotional segment's count, left-out
+    counts and 100-player sample, and the seed segment's, over synthetic players' values."""
+    from croupier.bench import machine
+    from croupier.bench.segments import bench_segments
+
+    with console.status("generating the synthetic players' values in the columnar copy…"):
+        r = bench_segments(players, runs)
+    console.print(f"\n[bold]croupier bench segments[/] --players {players} --runs {runs}")
+    console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC   "
+                  f"DuckDB threads: {r.threads}")
+    console.print(f"copy: {r.players:,} players' values generated in DuckDB in {r.build_seconds:.2f} s")
+    table = Table()
+    for name in ("segment", "members", "left out", "sample", "median ms", "best ms", "ceiling ms (hand SQL)"):
+        table.add_column(name, justify="left" if name == "segment" else "right")
+    for t in r.timings:
+        table.add_row(t.name, f"{t.count:,}", f"{t.left_out:,}", str(t.sample), f"{t.median_ms:.1f}",
+                      f"{t.best_ms:.1f}", f"{t.by_hand_ms:.1f}")
+    Console(width=max(console.width, 120)).print(table)
+    for t in r.timings:
+        console.print(f"  {t.name}: {t.text}")
+    console.print(f"  the pure evaluator agrees on the first {r.checked_rows:,} players: {'yes' if r.agree else 'NO'}")
+    console.print("  budget (DESIGN.md): segment count + sample over 1 M players < 1 s")
