@@ -159,3 +159,27 @@ def test_promotional_answers_leave_out_held_players_and_count_them_by_reason() -
 def test_an_empty_copy_answers_zero() -> None:
     copy = build([], 0, VOCAB)
     assert count(copy, parse_valid("count >= 1", VOCAB), promotional=True, sample=5, vocabulary=VOCAB).count == 0
+
+
+def test_a_stale_copy_answers_while_a_fresh_one_is_built() -> None:
+    from croupier.players import EngineConfig
+    from croupier.segments.batch import Batch
+
+    loads: list[int] = []
+
+    def load():  # noqa: ANN202
+        loads.append(1)
+        return [], EngineConfig()
+
+    clock = iter(range(1, 100))
+    batch = Batch(load, max_age_seconds=0.0, clock_us=lambda: next(clock))
+    first = batch.copy()
+    assert (first.at_us, len(loads)) == (1, 1)
+    stale = batch.copy()                     # too old: answered from, and rebuilt behind the answer
+    assert stale is first
+    batch.wait(5)
+    assert len(loads) == 2 and batch.copy(refresh=True).at_us == 3 and len(loads) == 3
+    batch.close()
+    fresh = Batch(load, max_age_seconds=60.0)
+    assert fresh.copy() is fresh.copy() and len(loads) == 4
+    fresh.close()

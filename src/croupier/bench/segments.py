@@ -91,6 +91,36 @@ class SegmentsBench:
     checked_rows: int = 0
     agree: bool = True
     threads: int = 0
+    states: int = 0                       # simulated players whose real copy was built
+    states_build_seconds: float = 0.0
+    states_agree: bool = True             # batch == evaluator over their real values, for each segment
+    states_members: dict[str, int] = field(default_factory=dict)
+
+
+def bench_copy_from_states(out: SegmentsBench, players: int, days: int) -> None:
+    """Build the real copy from simulated players' states (the Python pass), and check batch
+    membership against the pure evaluator over their real values."""
+    from croupier.bench.gate import _states
+    from croupier.segments.batch import build_from_states, members, player_values, promotion_hold
+
+    states, config, _ = _states(players, days)
+    at_us = time.time_ns() // 1000
+    start = time.perf_counter()
+    copy = build_from_states(states, at_us, config)
+    out.states, out.states_build_seconds = len(states), time.perf_counter() - start
+    vocab = default_vocabulary()
+    texts = {"3 conditions": THREE, "protection": "excluded = false and rg.level < medium and aml.status = clear",
+             "no bet in 3 days": "days_since_last_bet >= 3 or days_since_last_bet is not set",
+             "not (deposits)": "not (deposit_sum_30d >= 50.00 and deposit_count_30d between 2 and 6)"}
+    values = {s.player_id: player_values(s, at_us, config) for s in states}
+    held = {s.player_id: promotion_hold(s, config, at_us) for s in states}
+    for name, text in texts.items():
+        node = parse_valid(text, vocab)
+        want = sorted(pid for pid, v in values.items() if held[pid] is None and matches(node, v))
+        got = members(copy, node, promotional=True, limit=len(states) + 1)
+        out.states_members[name] = len(got)
+        out.states_agree = out.states_agree and got == want
+    copy.close()
 
 
 def synthetic_copy(players: int) -> Copy:
@@ -121,7 +151,8 @@ def _timed(fn: Any, runs: int) -> tuple[Any, list[float]]:
     return result, times
 
 
-def bench_segments(players: int = 1_000_000, runs: int = 5, check_rows: int = 20_000) -> SegmentsBench:
+def bench_segments(players: int = 1_000_000, runs: int = 5, check_rows: int = 20_000, states: int = 0,
+                   days: int = 30) -> SegmentsBench:
     start = time.perf_counter()
     copy = synthetic_copy(players)
     built = time.perf_counter() - start
@@ -151,4 +182,6 @@ def bench_segments(players: int = 1_000_000, runs: int = 5, check_rows: int = 20
         out.agree = out.agree and want == [r[0] for r in got]
     out.checked_rows = len(rows)
     copy.close()
+    if states:
+        bench_copy_from_states(out, states, days)
     return out

@@ -10,10 +10,12 @@ it is a Python pass over the player states; evaluating a definition is one SQL s
 
 A promotional segment leaves out the players with a `left_out` reason (answers say how many
 and why); a service or safer-play segment does not. `Batch` keeps a copy and rebuilds it
-when it is older than `max_age_seconds`, or on demand."""
+when it is older than `max_age_seconds` (in the background, answering from the last copy
+meanwhile), or on demand."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -85,21 +87,23 @@ def column_type(kind: str, seen: set[type]) -> str:
 
 
 def _cell(value: Any, kind: str) -> str | None:
-    """A value as the text DuckDB casts into the column (exact for numbers)."""
+    """A value as the text DuckDB casts into the column (exact for numbers; a value that is
+    not of the column's kind, such as a money string that is not a number, becomes NULL)."""
     if value is None:
         return None
+    t = type(value)
+    if t is str:
+        return value if kind != BOOLEAN else None      # TRY_CAST makes a non-number NULL
+    if t is bool:
+        return ("true" if value else "false") if kind == BOOLEAN else None
     if kind == BOOLEAN:
-        return ("true" if value else "false") if isinstance(value, bool) else None
-    if kind == DOUBLE:
-        return repr(float(value)) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else None
-    if kind in (BIGINT, DECIMAL):
-        if isinstance(value, bool):
-            return None
-        try:
-            number = Decimal(value) if isinstance(value, (str, int, Decimal)) else None
-        except InvalidOperation:
-            return None
-        return None if number is None or not number.is_finite() else format(number, "f")
+        return None
+    if t is int:
+        return str(value)
+    if t is float:
+        return repr(value) if kind == DOUBLE else (format(Decimal(repr(value)), "f") if value == value else None)
+    if t is Decimal:
+        return None if not value.is_finite() else (repr(float(value)) if kind == DOUBLE else format(value, "f"))
     return str(value)
 
 
@@ -134,18 +138,20 @@ def build(rows: Iterable[tuple[str, Mapping[str, Any], str | None]], at_us: int,
     raw: dict[str, list[Any]] = {n: [] for n in names}
     ids: list[str] = []
     holds: list[str | None] = []
+    columns_in_order = [raw[n] for n in names]
     for player_id, values, hold in rows:
         ids.append(player_id)
         holds.append(hold)
-        for n in names:
-            raw[n].append(values.get(n))
+        get = values.get
+        for n, column in zip(names, columns_in_order):
+            column.append(get(n))
     columns = {n: column_type(vocab[n].kind, {type(v) for v in raw[n] if v is not None}) for n in names}
     arrays: dict[str, np.ndarray] = {"c0": np.array(ids, dtype=object), "c1": np.array(holds, dtype=object)}
     selects = [f"CAST(c0 AS VARCHAR) AS {quote(PLAYER)}", f"CAST(c1 AS VARCHAR) AS {quote(LEFT_OUT)}"]
     for i, n in enumerate(names, start=2):
         kind = columns[n]
-        arrays[f"c{i}"] = np.array([_cell(v, kind) for v in raw[n]], dtype=object)
-        selects.append(f"CAST(c{i} AS {_SQL_TYPES[kind]}) AS {quote(n)}")
+        arrays[f"c{i}"] = np.array([None if v is None else _cell(v, kind) for v in raw[n]], dtype=object)
+        selects.append(f"TRY_CAST(c{i} AS {_SQL_TYPES[kind]}) AS {quote(n)}")
     connection = duckdb.connect(":memory:")
     if ids:
         connection.register("incoming", arrays)
@@ -228,8 +234,10 @@ def all_members(copy: Copy, node: Node, *, promotional: bool, chunk: int = 10_00
 
 
 class Batch:
-    """The copy a process answers from: rebuilt from `load()` (player states and the
-    configuration in force) when older than `max_age_seconds`, or when asked to."""
+    """The copy a process answers from, built from `load()` (player states and the
+    configuration in force). A copy older than `max_age_seconds` is rebuilt in the
+    background while answers keep coming from it (each says its `at_us`); the first copy,
+    and one asked for with `refresh`, is built before answering."""
 
     def __init__(self, load: Callable[[], tuple[Iterable[PlayerState], EngineConfig]],
                  max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
@@ -237,21 +245,45 @@ class Batch:
         self._load, self.max_age_seconds, self._clock_us = load, max_age_seconds, clock_us
         self._copy: Copy | None = None
         self._building = threading.Lock()
+        self._background: threading.Thread | None = None
 
-    def copy(self, refresh: bool = False) -> Copy:
-        current = self._copy
-        if not refresh and current is not None and time.monotonic() - current.built < self.max_age_seconds:
-            return current
-        with self._building:              # one build at a time; the others wait and share it
-            current = self._copy
-            if not refresh and current is not None and time.monotonic() - current.built < self.max_age_seconds:
-                return current
+    def _fresh(self, copy: Copy | None) -> bool:
+        return copy is not None and time.monotonic() - copy.built < self.max_age_seconds
+
+    def _build(self) -> Copy:
+        with self._building:              # one build at a time; a caller waiting for one shares it
             states, config = self._load()
             fresh = build_from_states(states, self._clock_us(), config)
             self._copy = fresh
         return fresh
 
+    def copy(self, refresh: bool = False) -> Copy:
+        current = self._copy
+        if refresh or current is None:
+            if not refresh:
+                with self._building:
+                    if self._copy is not None:
+                        return self._copy
+            return self._build()
+        if not self._fresh(current) and (self._background is None or not self._background.is_alive()):
+            self._background = threading.Thread(target=self._rebuild_quietly, name="croupier-segment-copy",
+                                                daemon=True)
+            self._background.start()
+        return current
+
+    def _rebuild_quietly(self) -> None:
+        try:
+            self._build()
+        except Exception:  # the next request tries again; answers keep coming from the last copy
+            logging.getLogger("croupier").exception("rebuilding the segments' batch copy failed")
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background rebuild in flight (tests, shutdown)."""
+        if self._background is not None:
+            self._background.join(timeout)
+
     def close(self) -> None:
+        self.wait(timeout=30)
         if self._copy is not None:
             self._copy.close()
             self._copy = None
