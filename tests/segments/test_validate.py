@@ -105,3 +105,12 @@ def test_a_vocabulary_can_be_a_plain_mapping_of_kinds() -> None:
     assert "use one of bronze, gold" in problem.message
     with pytest.raises(ValueError, match="unknown kind 'colour'"):
         vocabulary_of({"x": "colour"})
+
+
+def test_a_tree_built_in_code_is_checked_too() -> None:
+    from croupier.segments import All, Condition
+
+    with pytest.raises(SegmentError) as caught:
+        validate(All((Condition("bet_count_30d", "~", 1), Condition("rg.level", ">=", "meduim"))))
+    assert [(p.path, p.message.split(":")[0]) for p in caught.value.problems] == [
+        ("$.all[0].feature", "unknown operator '~'"), ("$.all[1].value", "unknown value 'meduim' for rg.level")]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from croupier.segments.definition import All, AnyOf, Condition, Node, Not, Scalar
+from croupier.segments.definition import All, Condition, Node, Not, Scalar
 from croupier.segments.vocabulary import NUMERIC, Identifier, Vocabulary, default_vocabulary
 
 Predicate = Callable[[Mapping[str, Any]], bool]

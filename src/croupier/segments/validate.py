@@ -6,13 +6,13 @@ the JSON form, with "did you mean" suggestions for unknown identifiers and value
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from croupier.segments.definition import COMPARISONS, Condition, Node, Scalar, conditions, from_json
+from croupier.segments.definition import COMPARISONS, OPS, Condition, Node, Scalar, conditions, from_json
 from croupier.segments.errors import Problem, SegmentError
-from croupier.segments.language import Location, literal, parse_located
+from croupier.segments.language import literal, parse_located
 from croupier.segments.vocabulary import NUMERIC, WHOLE, Identifier, Vocabulary, default_vocabulary
 
 # Where a problem is: (condition index, its JSON path, part) -> Problem fields; part is None
@@ -73,6 +73,8 @@ def _check(node: Node, vocabulary: Vocabulary | None, locate: Locate) -> None:
 
 
 def _condition(c: Condition, vocab: Vocabulary, at: Callable[[Part], dict[str, Any]]) -> list[Problem]:
+    if c.op not in OPS:                         # a tree built in code rather than read
+        return [Problem(f"unknown operator {c.op!r}: use one of {', '.join(OPS)}", identifier=c.feature, **at(None))]
     ident = vocab.get(c.feature)
     if ident is None:
         close = tuple(difflib.get_close_matches(c.feature, list(vocab), n=3, cutoff=0.6))
@@ -142,7 +144,3 @@ def _either(names: tuple[str, ...] | list[str]) -> str:
     quoted = [repr(n) for n in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
-
-def level_rank(ident: Identifier) -> Mapping[str, int]:
-    """A level's words -> their order (0 lowest)."""
-    return {w: i for i, w in enumerate(ident.values)}
