@@ -183,3 +183,55 @@ def test_a_stale_copy_answers_while_a_fresh_one_is_built() -> None:
     fresh = Batch(load, max_age_seconds=60.0)
     assert fresh.copy() is fresh.copy() and len(loads) == 4
     fresh.close()
+
+
+def test_the_copy_of_simulated_players_states_gives_the_evaluators_members(tmp_path) -> None:  # noqa: ANN001
+    """Real values (money as decimal strings, ratios as floats, protection levels, limits):
+    the copy built from the states of simulated players picks, for each definition, exactly
+    the players the evaluator picks, and the left-out reasons are the gate's."""
+    from datetime import datetime, timedelta, timezone
+
+    import msgspec
+
+    from croupier.api import Runtime
+    from croupier.segments.batch import build_from_states, player_values, promotion_hold
+    from croupier.sim import SimConfig, Simulator
+    from croupier.sim.registers import configure_simulated_registers
+
+    now = datetime.now(timezone.utc)
+    sim = Simulator(SimConfig(seed=5, players=150, days=20, start=(now - timedelta(days=20)).replace(microsecond=0)))
+    runtime = Runtime(f"sqlite:///{tmp_path / 'sim.db'}")
+    try:
+        configure_simulated_registers(runtime, actor="tests")
+        events = list(sim.events_until(now))
+        for start in range(0, len(events), 5_000):
+            runtime.ingest(msgspec.json.encode(events[start:start + 5_000]))
+        states, config = list(runtime.engine.states.values()), runtime.config
+    finally:
+        runtime.close()
+    at_us = int(now.timestamp() * 1_000_000)
+    copy = build_from_states(states, at_us, config)
+    values = {s.player_id: player_values(s, at_us, config) for s in states}
+    held = {s.player_id: promotion_hold(s, config, at_us) for s in states}
+    texts = ["deposit_sum_30d >= 50.00 and bet_count_30d >= 10", "not (deposit_avg_30d > 20.5)",
+             "rtp_30d between 0.9 and 1.1 or late_night_share_30d > 0.1", "rg.level >= low or rg.score > 0.05",
+             "favourite_category_30d in (\"slots\", \"live_casino\") and days_since_last_bet is set",
+             "limits.deposit.set = true or excluded = true", "lifecycle_stage != \"active\" and not rg.markers >= 1"]
+    sizes = []
+    try:
+        for text in texts:
+            node = parse_valid(text)
+            for promotional in (False, True):
+                want = sorted(p for p, v in values.items() if matches(node, v) and (not promotional or held[p] is None))
+                assert members(copy, node, promotional=promotional, limit=1000) == want, text
+                sizes.append(len(want))
+        assert sum(0 < n < len(states) for n in sizes) >= 8      # the definitions split the population
+        assert 0 < sum(r is not None for r in held.values()) < len(states)
+        answer = count(copy, parse_valid("bet_count_lifetime >= 0"), promotional=True)
+        expected: dict[str, int] = {}
+        for p, reason in held.items():
+            if reason is not None and values[p].get("bet_count_lifetime") is not None:
+                expected[reason] = expected.get(reason, 0) + 1
+        assert answer.left_out == expected and answer.count == sum(1 for r in held.values() if r is None)
+    finally:
+        copy.close()

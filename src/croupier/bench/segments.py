@@ -112,6 +112,8 @@ def bench_copy_from_states(out: SegmentsBench, players: int, days: int) -> None:
     texts = {"3 conditions": THREE, "protection": "excluded = false and rg.level < medium and aml.status = clear",
              "no bet in 3 days": "days_since_last_bet >= 3 or days_since_last_bet is not set",
              "not (deposits)": "not (deposit_sum_30d >= 50.00 and deposit_count_30d between 2 and 6)"}
+    if "days_since_last_bet_slots" in vocab and "session_minutes_avg_last5" in vocab:
+        texts["seed segment"] = SEED
     values = {s.player_id: player_values(s, at_us, config) for s in states}
     held = {s.player_id: promotion_hold(s, config, at_us) for s in states}
     for name, text in texts.items():
