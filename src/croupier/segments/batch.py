@@ -130,7 +130,7 @@ class Copy:
 def build(rows: Iterable[tuple[str, Mapping[str, Any], str | None]], at_us: int,
           vocabulary: Vocabulary | None = None) -> Copy:
     """A copy from (player_id, values, left_out reason) rows: every identifier of the
-    vocabulary gets a column, missing values are NULL."""
+    vocabulary that some player has a value for gets a column, missing values are NULL."""
     vocab = default_vocabulary() if vocabulary is None else vocabulary
     names = list(vocab)
     if PLAYER in vocab or LEFT_OUT in vocab:
@@ -145,6 +145,9 @@ def build(rows: Iterable[tuple[str, Mapping[str, Any], str | None]], at_us: int,
         get = values.get
         for n, column in zip(names, columns_in_order):
             column.append(get(n))
+    # an identifier no player has a value for gets no column: the SQL reads it as missing,
+    # which is what a column of NULLs would say, without holding one
+    names = [n for n in names if any(v is not None for v in raw[n])] if ids else names
     columns = {n: column_type(vocab[n].kind, {type(v) for v in raw[n] if v is not None}) for n in names}
     arrays: dict[str, np.ndarray] = {"c0": np.array(ids, dtype=object), "c1": np.array(holds, dtype=object)}
     selects = [f"CAST(c0 AS VARCHAR) AS {quote(PLAYER)}", f"CAST(c1 AS VARCHAR) AS {quote(LEFT_OUT)}"]
