@@ -54,6 +54,10 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "The back office's default locale for figures and dates (`en`, `en_GB`, `sv`, `de`, … any "
            "locale Babel knows) for staff who chose none on *My settings*.",
            "`en`", "`croupier.web.mount_back_office` (every server, the workers of `serve --workers N` included)"),
+    EnvVar("CROUPIER_SEGMENT_COPY_SECONDS",
+           "How old, in seconds, the columnar copy of every player's values that segment counts, previews "
+           "and member lists read may be before a request rebuilds it (see segments.md, batch membership).",
+           "`5`", "`croupier.api.segment_routes` (every server)"),
     EnvVar("CROUPIER_NATS_URL", "The NATS server `croupier consume` reads events from.",
            "`nats://127.0.0.1:4222`"),
     EnvVar("CROUPIER_API_KEY", "API key (ingest scope) that `croupier simulate --to URL` sends events with.",

@@ -169,6 +169,16 @@ def _version(suffix: str = "", *, draft: bool = True, **kw: Any) -> Callable[[Wo
     return lambda w: {"path": f"/v1/config/versions/{w.version(draft)}{suffix}", **kw}
 
 
+def _segment(suffix: str = "", **kw: Any) -> Callable[[World], Request]:
+    """A segment of its own, made by olga (a compliance officer may edit segments)."""
+    def make(w: World) -> Request:
+        answer = w.client.post("/v1/segments", headers=w.staff, json={
+            "name": f"segment {w.n()}", "purpose": "safer_play", "text": "limits.deposit.closeness >= 0.8"})
+        assert answer.status_code == 201, answer.text
+        return {"path": f"/v1/segments/{answer.json()['segment_id']}{suffix}", **kw}
+    return make
+
+
 MONEY = {"transaction_id": "t", "amount": "1.00", "currency": "SEK"}
 
 RULES: list[Rule] = [
@@ -238,6 +248,14 @@ RULES: list[Rule] = [
     Rule("POST", "/v1/models/rg/train", ADMIN, succeeds=False, make=fixed("/v1/models/rg/train", json={})),  # 422: no labels
     Rule("POST", "/v1/models/rg/{version}/propose", ADMIN, succeeds=False,   # no such model: 404
          make=fixed("/v1/models/rg/rg-unknown/propose", json={})),
+    Rule("POST", "/v1/segments", ADMIN, make=lambda w: {"path": "/v1/segments", "json": {
+        "name": f"new segment {w.n()}", "text": "bet_count_30d >= 1"}}),
+    Rule("GET", "/v1/segments", READ, make=fixed("/v1/segments")),
+    Rule("POST", "/v1/segments/preview", READ, make=fixed("/v1/segments/preview", json={"text": "bet_count_30d >= 1"})),
+    Rule("GET", "/v1/segments/{segment_id}", READ, make=_segment()),
+    Rule("PUT", "/v1/segments/{segment_id}", ADMIN, make=_segment(json={"description": "edited"})),
+    Rule("DELETE", "/v1/segments/{segment_id}", ADMIN, make=_segment()),
+    Rule("GET", "/v1/segments/{segment_id}/members", READ, make=_segment("/members")),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)

@@ -238,3 +238,43 @@ def bench_detectors_command(
     moods = ", ".join(f"{m} {flagged}/{n}" for m, (n, flagged) in r.sentiment.items())
     console.print(f"  sentiment on the run's support messages (flagged distressed / messages): {moods}; "
                   f"distress precision {r.distress_precision:.2f}, recall {r.distress_recall:.2f}")
+
+
+@bench_app.command("segments")
+def bench_segments_command(
+    players: Annotated[int, typer.Option("--players", min=1, help="Synthetic players in the columnar copy.")] = 1_000_000,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Timed runs of each segment (the median is reported).")] = 5,
+    states: Annotated[int, typer.Option(
+        "--states", min=0, help="Also build the real copy from this many simulated players' states (the Python "
+                                "pass over compute_features and the gate) and check it against the evaluator; "
+                                "0 skips it.")] = 1_000,
+    days: Annotated[int, typer.Option("--days", min=1, help="Days of simulated history behind those states.")] = 30,
+) -> None:
+    """Batch segment membership in DuckDB: a 3-condition promotional segment's count, left-out
+    counts and 100-player sample, and the seed segment's, over synthetic players' values."""
+    from croupier.bench import machine
+    from croupier.bench.segments import bench_segments
+
+    with console.status("generating the synthetic players' values in the columnar copy…"):
+        r = bench_segments(players, runs, states=states, days=days)
+    console.print(f"\n[bold]croupier bench segments[/] --players {players} --runs {runs} --states {states} "
+                  f"--days {days}")
+    console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC   "
+                  f"DuckDB threads: {r.threads}")
+    console.print(f"copy: {r.players:,} players' values generated in DuckDB in {r.build_seconds:.2f} s")
+    table = Table()
+    for name in ("segment", "members", "left out", "sample", "median ms", "best ms", "ceiling ms (hand SQL)"):
+        table.add_column(name, justify="left" if name == "segment" else "right")
+    for t in r.timings:
+        table.add_row(t.name, f"{t.count:,}", f"{t.left_out:,}", str(t.sample), f"{t.median_ms:.1f}",
+                      f"{t.best_ms:.1f}", f"{t.by_hand_ms:.1f}")
+    Console(width=max(console.width, 120)).print(table)
+    for t in r.timings:
+        console.print(f"  {t.name}: {t.text}")
+    console.print(f"  the pure evaluator agrees on the first {r.checked_rows:,} players: {'yes' if r.agree else 'NO'}")
+    console.print("  budget (DESIGN.md): segment count + sample over 1 M players < 1 s")
+    if r.states:
+        per = r.states_build_seconds / r.states * 1e6
+        console.print(f"real copy from {r.states:,} simulated states: built in {r.states_build_seconds:.2f} s "
+                      f"({per:,.0f} µs per player: ~{per * 1_000_000 / 1e6 / 60:,.1f} min for 1 M players, one core); "
+                      f"members {r.states_members}; batch equals the evaluator: {'yes' if r.states_agree else 'NO'}")

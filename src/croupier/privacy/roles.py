@@ -18,6 +18,7 @@ PERMISSIONS = {
     "persons.manage": "link two accounts into one person by hand, and unlink a wrong link",
     "aml.view": "see players' AML status and its history",
     "aml.edit": "set a player's AML status (clear, review, restricted, blocked)",
+    "segments.edit": "create, edit and archive segments",
     "config.view": "see engine and jurisdiction configuration",
     "config.edit": "propose configuration changes",
     "users.manage": "create and disable staff users",
@@ -27,11 +28,11 @@ PERMISSIONS = {
 _GRANTS: dict[str, set[str]] = {
     "admin": set(PERMISSIONS),
     "crm_manager": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
-                    "config.view"},
+                    "config.view", "segments.edit"},
     "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
                            "decisions.view", "audit.view", "config.view", "config.edit", "rg.view",
                            "rg.review", "rg.assign", "protection.edit", "persons.manage",
-                           "aml.view", "aml.edit"},
+                           "aml.view", "aml.edit", "segments.edit"},
     # An RG officer works the cases a lead (a compliance officer) assigns, or takes them.
     "rg_officer": {"dashboard.view", "players.view", "players.pii", "events.view", "rg.view", "rg.review"},
     "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",

@@ -498,3 +498,37 @@ rg_models = Table(
     Column("proposed_at_us", BigInteger),
     Index("ix_rg_models_trained", "trained_at_us"),
 )
+
+# --- Segments (issue 10): definitions over the feature catalogue (croupier.segments) -------
+# One row per segment, its latest version; every edit (archiving too) adds a row to
+# segment_versions, so a segment's id stays while its history is kept whole.
+segments = Table(
+    "segments", metadata,
+    Column("segment_id", SeqType, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("purpose", String(16), nullable=False),           # promotional, service, safer_play
+    Column("definition", Text, nullable=False),              # the JSON form (croupier.segments.to_json)
+    Column("text", Text, nullable=False),                    # the canonical text (croupier.segments.to_text)
+    Column("created_by", String(128), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Index("ix_segments_name", "name"),
+)
+
+segment_versions = Table(
+    "segment_versions", metadata,
+    Column("segment_id", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("edited_by", String(128), nullable=False),
+    Column("edited_at_us", BigInteger, nullable=False),
+)

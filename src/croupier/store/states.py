@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,3 +120,19 @@ def _search_row(s: PlayerState, stage: str | None) -> dict[str, Any]:
 def clear(conn: Connection) -> None:
     conn.execute(player_state.delete())
     conn.execute(players.delete())
+
+
+def all_states(conn: Connection, chunk: int = _CHUNK) -> Iterator[PlayerState]:
+    """Every saved player state, in player id order, read a chunk at a time (the batch copy
+    of segments reads them all)."""
+    after: str | None = None
+    while True:
+        stmt = select(player_state.c.player_id, player_state.c.state).order_by(player_state.c.player_id).limit(chunk)
+        if after is not None:
+            stmt = stmt.where(player_state.c.player_id > after)
+        rows = conn.execute(stmt).all()
+        for _, blob in rows:
+            yield decode(blob)
+        if len(rows) < chunk:
+            return
+        after = rows[-1][0]
