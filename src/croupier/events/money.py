@@ -103,6 +103,10 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_amount(minor: int, currency: str) -> str:
-    """Minor units as the protocol's decimal string, e.g. 1050 SEK -> '10.50'."""
+    """Minor units as the protocol's decimal string, e.g. 1050 SEK -> '10.50' (integer
+    arithmetic: a player's features format hundreds of amounts on every read)."""
     exp = exponent(currency)
-    return f"{to_decimal(minor, currency):.{exp}f}"
+    if not exp:
+        return str(minor)
+    whole, fraction = divmod(-minor if minor < 0 else minor, 10 ** exp)
+    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{exp}d}"

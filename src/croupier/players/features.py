@@ -183,34 +183,54 @@ def _score(value: float, cuts: list[int], higher_is_better: bool = True) -> int:
     return 1 + sum(value <= c for c in cuts)
 
 
+# The day windows, shortest first (WINDOWS lists them so, then lifetime).
+_SPANS: tuple[tuple[str, int], ...] = tuple((w, span) for w, span in WINDOWS if span is not None)
+# For a bucket `age` days before the as-of day, the shortest window that holds it.
+_SHORTEST: tuple[int, ...] = tuple(next(k for k, (_, span) in enumerate(_SPANS) if age < span)
+                                   for age in range(_SPANS[-1][1]))
+
+
+def _window_sums(state: PlayerState, today: int) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
+    """Each window's sums of the day buckets, of the category buckets, and its active days,
+    in one pass: a bucket is added to the shortest window holding it, and each window then
+    adds the one inside it (the windows are nested, all ending today)."""
+    n, longest = len(_SPANS), _SPANS[-1][1]
+    vecs = [[0] * METRICS for _ in range(n)]
+    cvecs = [[0] * (N_CATS * 3) for _ in range(n)]
+    days_active = [0] * n
+    shortest = _SHORTEST
+    for day, bucket in state.days.items():
+        age = today - day
+        if 0 <= age < longest:
+            k = shortest[age]
+            vec = vecs[k]
+            for i in range(METRICS):
+                vec[i] += bucket[i]
+            if bucket[BET_N] or bucket[DEP_N] or bucket[SESS_N] or bucket[LOGIN_N]:
+                days_active[k] += 1
+    for key, bucket in state.cats.items():
+        age = today - key // N_CATS
+        if 0 <= age < longest:
+            cvec, base = cvecs[shortest[age]], (key % N_CATS) * 3
+            cvec[base] += bucket[0]
+            cvec[base + 1] += bucket[1]
+            cvec[base + 2] += bucket[2]
+    for k in range(1, n):
+        vecs[k] = [a + b for a, b in zip(vecs[k], vecs[k - 1])]
+        cvecs[k] = [a + b for a, b in zip(cvecs[k], cvecs[k - 1])]
+        days_active[k] += days_active[k - 1]
+    sums = {w: vecs[k] for k, (w, _) in enumerate(_SPANS)}
+    cat_sums = {w: cvecs[k] for k, (w, _) in enumerate(_SPANS)}
+    sums["lifetime"], cat_sums["lifetime"] = list(state.life), list(state.life_cats)
+    return sums, cat_sums, {w: days_active[k] for k, (w, _) in enumerate(_SPANS)}
+
+
 def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -> dict[str, Any]:
     """Every catalogue feature for `state` as of `as_of_us` (microseconds since the epoch, UTC)."""
     currency = state.currency
     money = (lambda m: format_amount(m, currency)) if currency else (lambda m: None if m is None else str(m))
     today = as_of_us // DAY_US
-    sums: dict[str, list[int]] = {}
-    cat_sums: dict[str, list[int]] = {}
-    active: dict[str, int] = {}
-    for wname, span in WINDOWS:
-        if span is None:
-            sums[wname] = list(state.life)
-            cat_sums[wname] = list(state.life_cats)
-            continue
-        first = today - span + 1
-        vec, cvec, days_active = [0] * METRICS, [0] * (N_CATS * 3), 0
-        for day, bucket in state.days.items():
-            if first <= day <= today:
-                for i in range(METRICS):
-                    vec[i] += bucket[i]
-                if bucket[BET_N] or bucket[DEP_N] or bucket[SESS_N] or bucket[LOGIN_N]:
-                    days_active += 1
-        for key, bucket in state.cats.items():
-            if first <= key // N_CATS <= today:
-                base = (key % N_CATS) * 3
-                cvec[base] += bucket[0]
-                cvec[base + 1] += bucket[1]
-                cvec[base + 2] += bucket[2]
-        sums[wname], cat_sums[wname], active[wname] = vec, cvec, days_active
+    sums, cat_sums, active = _window_sums(state, today)
     wallet = _wallet_sums(state, today)
 
     f: dict[str, Any] = {}
