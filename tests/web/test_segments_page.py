@@ -116,7 +116,7 @@ def test_permissions_and_csrf(app) -> None:  # noqa: ANN001
     assert made.status_code == 303
     path = made.headers["location"]
 
-    aud, aud_csrf = signed(app, "aud")        # an auditor reads players, but may not edit segments
+    aud, aud_csrf = signed(app, "aud")        # an auditor reads segments, but may not edit them
     assert aud.get("/segments").status_code == 200
     assert 'id="new-segment"' not in aud.get("/segments").text
     page = aud.get(path)
@@ -127,8 +127,13 @@ def test_permissions_and_csrf(app) -> None:  # noqa: ANN001
         refused = aud.post(target, data={"csrf_token": aud_csrf, **data}, follow_redirects=False)
         assert refused.status_code == 403 and "segments.edit" in refused.text
 
-    rita, _ = signed(app, "rita")             # an RG officer reads players too
-    assert rita.get("/segments").status_code == 200
+    for username in ("rita", "sam"):          # an RG officer and a support agent have no decisions.view
+        other, other_csrf = signed(app, username)
+        for refused in (other.get("/segments"), other.get(path),
+                        other.get(f"/bo/api/segments/{path.rsplit('/', 1)[1]}/members.csv"),
+                        other.post("/bo/api/segments/preview", json={"text": "bet_count_30d >= 1"},
+                                   headers={"X-CSRF-Token": other_csrf})):
+            assert refused.status_code == 403 and "decisions.view" in refused.text
 
     forged = carl.post(path, data={"csrf_token": "not-the-token", "name": "Bettors", "text": "bet_count_30d >= 9"},
                        follow_redirects=False)

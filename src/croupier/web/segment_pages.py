@@ -3,8 +3,10 @@ a live preview as the text changes (member count, a sample of players, the summa
 the players a promotional segment leaves out by reason, or every problem with its line and
 column), its versions and its members as CSV.
 
-Reading needs `players.view` (a segment is a list of players, and its sample links to their
-player-360 pages); creating, editing and archiving need `segments.edit`. Every change is the
+Reading needs `decisions.view`: a segment shows which players the compliance gate would hold
+back and why, which is what gate decisions show (every role with it also has `players.view`,
+which the sample's links to player-360 pages need). Creating, editing and archiving need
+`segments.edit`. Every change is the
 API's own operation (`croupier.api.segment_routes`), audited the same way."""
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from croupier.web.staff import Staff, check_csrf, require
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/segments"
-READ = "players.view"
+READ = "decisions.view"
 EDIT = "segments.edit"
 PREVIEW_SAMPLE = 20
 PURPOSE_WORDS = {
