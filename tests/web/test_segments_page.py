@@ -50,6 +50,10 @@ def test_create_list_edit_archive(app) -> None:  # noqa: ANN001
                                    "description": "anyone who deposited", "text": "deposit_sum_30d >= 200"},
                        follow_redirects=False)
     assert edited.status_code == 303
+    unchanged = carl.post(path, data={"csrf_token": csrf, "name": "Depositors", "purpose": "service",
+                                      "description": "anyone who deposited", "text": "deposit_sum_30d >= 200"},
+                          follow_redirects=False)
+    assert unchanged.status_code == 303           # the form saved again as it was: no third version
     page = carl.get(path).text
     assert re.findall(r'<tr data-version="(\d+)">', page) == ["2", "1"]
     assert "deposit_sum_30d &gt;= 200" in page

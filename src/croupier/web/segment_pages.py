@@ -125,8 +125,12 @@ async def edit_form(request: Request, segment_id: str, csrf_token: str = Form(""
     check_csrf(staff, csrf_token)
     segment = _found(request, segment_id)
     values = {"name": name, "description": description, "purpose": purpose, "text": text}
+    saved = _values(segment)
+    changed = {k: v for k, v in values.items() if v.strip() != saved[k].strip()}
+    if not changed and not segment.archived:     # the form as it was: no new version
+        return RedirectResponse(f"{PAGE}/{segment.segment_id}", status_code=303)
     try:
-        await run_in_threadpool(api.revise_now, request.app.state.runtime, _who(staff), segment_id, dict(values))
+        await run_in_threadpool(api.revise_now, request.app.state.runtime, _who(staff), segment_id, changed or values)
     except api.Refused as exc:
         return _form_page(request, staff, segment=segment, values=values, status=422,
                           error="Not saved: fix the problems below.", problems=exc.problems)
