@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from croupier.api.config_routes import Actor, do_propose
+from croupier.api.segment_routes import create_now
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1366, 768), "de
 NARROW = 900   # at or below this width the navigation sits behind the Menu button (croupier.css)
 
 # Every back-office page: (name, user signed in or None, path). "{version}" is a configuration
-# version the module proposes. The player-360 appears once per tab (the hash opens it).
+# version the module proposes, "{segment}" a segment it creates. The player-360 appears once per tab (the hash opens it).
 PAGES: list[tuple[str, str | None, str]] = [
     ("login", None, "/login"),
     ("dashboard", "ada", "/"),
@@ -53,6 +54,10 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("reports", "rita", "/reports/rg-effectiveness"),
     ("rg models", "ada", "/models/rg"),
     ("rg models officer", "rita", "/models/rg"),
+    ("segments", "carl", "/segments"),
+    ("new segment", "carl", "/segments/new"),
+    ("segment", "carl", "/segments/{segment}"),
+    ("segment read-only", "aud", "/segments/{segment}"),
     ("my settings", "sam", "/settings"),
     ("help", "sam", "/help"),
     ("help document", "sam", "/help/integration"),
@@ -78,6 +83,9 @@ def site(live) -> Any:  # noqa: ANN001
     version = do_propose(runtime, Actor("ada", "admin", "session"), comment="layout test",
                          patch={"jurisdictions": {"SE": {"min_age": 20}}})
     live.extra["version"] = version.version_id
+    segment = create_now(runtime, Actor("carl", "crm_manager", "session"),
+                         {"name": "Recent depositors", "purpose": "promotional", "text": "deposit_sum_30d >= 1"})
+    live.extra["segment"] = str(segment.segment_id)
     _trained_model(runtime)
     return live
 
@@ -97,7 +105,7 @@ def _trained_model(runtime) -> None:  # noqa: ANN001
 
 
 def _path(site, path: str) -> str:  # noqa: ANN001
-    return path.replace("{version}", site.extra["version"])
+    return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"])
 
 
 FAILING = "/test-only/"   # pages that answer 500 on purpose

@@ -113,8 +113,14 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 class _Invalid(Exception):
+    """What is wrong with a request's body: each problem's field, message and, for a
+    definition, its position and suggestions."""
+
     def __init__(self, problems: list[dict[str, Any]]) -> None:
         self.problems = problems
+
+
+Refused = _Invalid
 
 
 def _problem(field: str | None, message: str, value: Any = None) -> _Invalid:
@@ -278,19 +284,14 @@ def _refused(exc: _Invalid) -> Response:
     return invalid(exc.problems)
 
 
-@router.post("", summary="Create a segment (name, purpose, definition as text or JSON)", status_code=201,
-             openapi_extra=_WRITE_BODY)
-async def create_segment(request: Request) -> Response:
-    who = await actor(request, "segments.edit")
-    try:
-        body = await _body(request, _WRITE_KEYS)
-        name = _string(body, "name", MAX_NAME, True)
-        description = _string(body, "description", MAX_DESCRIPTION, False) or ""
-        purpose = _purpose(body)
-        node = definition_of(body)
-    except _Invalid as exc:
-        return _refused(exc)
-    runtime = request.app.state.runtime
+def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> StoredSegment:
+    """Create a segment from a write body (name, description, purpose, text or definition),
+    audited as `segment.created`: the API's operation, also the back office's. Raises
+    `Refused` (the problems, each with its position) or HTTPException (409: the name is taken)."""
+    name = _string(body, "name", MAX_NAME, True)
+    description = _string(body, "description", MAX_DESCRIPTION, False) or ""
+    purpose = _purpose(body)
+    node = definition_of(body)
     now_us = _now_us()
     with runtime.db.engine.begin() as conn:
         if segment_store.active_named(conn, name) is not None:   # type: ignore[arg-type]
@@ -299,6 +300,18 @@ async def create_segment(request: Request) -> Response:
                                       definition=to_json(node).decode(), text=to_text(node), actor=who.username,
                                       now_us=now_us)
         _audit(conn, who, "segment.created", stored, now_us)
+    return stored
+
+
+@router.post("", summary="Create a segment (name, purpose, definition as text or JSON)", status_code=201,
+             openapi_extra=_WRITE_BODY)
+async def create_segment(request: Request) -> Response:
+    who = await actor(request, "segments.edit")
+    try:
+        body = await _body(request, _WRITE_KEYS)
+        stored = create_now(request.app.state.runtime, who, body)
+    except _Invalid as exc:
+        return _refused(exc)
     return _json(view(stored, versions=[segment_store.SegmentVersion(
         1, stored.name, stored.description, stored.purpose, stored.definition, stored.text, False,
         stored.updated_by, stored.updated_at_us)]), 201)
@@ -315,28 +328,30 @@ def list_segments(request: Request, archived: bool = False,
     return _json({"segments": [view(s) for s in found]})
 
 
+def preview_now(runtime: Any, body: dict[str, Any], aml: bool) -> dict[str, Any]:
+    """Count and sample an unsaved definition (a preview body) over the batch copy; `aml`:
+    whether the reader sees AML reasons among the left-out. Raises `Refused`."""
+    purpose = _purpose(body)
+    node = definition_of(body)
+    sample = body.get("sample", 20)
+    if not isinstance(sample, int) or isinstance(sample, bool) or not 0 <= sample <= MAX_SAMPLE:
+        raise _problem("sample", f"must be a whole number from 0 to {MAX_SAMPLE}", sample)
+    refresh = body.get("refresh", False)
+    if not isinstance(refresh, bool):
+        raise _problem("refresh", "must be true or false", refresh)
+    answer = count(batch_of(runtime).copy(refresh=refresh), node, promotional=purpose == "promotional", sample=sample)
+    return answer_view(node, purpose, answer, aml)
+
+
 @router.post("/preview", summary="Count and sample the players an unsaved definition matches, with the "
              "players a promotional segment leaves out, by reason", openapi_extra=_PREVIEW_BODY)
 async def preview_segment(request: Request, key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
     try:
         body = await _body(request, _PREVIEW_KEYS)
-        purpose = _purpose(body)
-        node = definition_of(body)
-        sample = body.get("sample", 20)
-        if not isinstance(sample, int) or isinstance(sample, bool) or not 0 <= sample <= MAX_SAMPLE:
-            raise _problem("sample", f"must be a whole number from 0 to {MAX_SAMPLE}", sample)
-        refresh = body.get("refresh", False)
-        if not isinstance(refresh, bool):
-            raise _problem("refresh", "must be true or false", refresh)
+        result = await run_in_threadpool(preview_now, request.app.state.runtime, body, sees_aml(request, key))
     except _Invalid as exc:
         return _refused(exc)
-    batch = batch_of(request.app.state.runtime)
-
-    def run() -> Answer:
-        return count(batch.copy(refresh=refresh), node, promotional=purpose == "promotional", sample=sample)
-
-    answer = await run_in_threadpool(run)
-    return _json(answer_view(node, purpose, answer, sees_aml(request, key)))
+    return _json(result)
 
 
 @router.get("/{segment_id}", summary="A segment: the definition in words, text and JSON, and every version")
@@ -347,27 +362,23 @@ def get_segment(segment_id: str, request: Request, _key=Depends(require_scope("r
     return _json(view(found, versions=history))
 
 
-@router.put("/{segment_id}", summary="Edit a segment: a new version under the same id", openapi_extra=_WRITE_BODY)
-async def update_segment(segment_id: str, request: Request) -> Response:
-    who = await actor(request, "segments.edit")
-    try:
-        body = await _body(request, _WRITE_KEYS)
-        changes: dict[str, Any] = {}
-        if "name" in body:
-            changes["name"] = _string(body, "name", MAX_NAME, True)
-        if "description" in body:
-            changes["description"] = _string(body, "description", MAX_DESCRIPTION, False) or ""
-        if "purpose" in body:
-            changes["purpose"] = _purpose(body)
-        if "text" in body or "definition" in body:
-            node = definition_of(body)
-            changes["definition"], changes["text"] = to_json(node).decode(), to_text(node)
-        if not changes:
-            raise _problem(None, "send at least one of name, description, purpose, text or definition")
-    except _Invalid as exc:
-        return _refused(exc)
+def revise_now(runtime: Any, who: Actor, segment_id: str, body: dict[str, Any]) -> StoredSegment:
+    """A new version of a segment with any of a write body's fields, audited as
+    `segment.updated`. Raises `Refused`, or HTTPException (404, 409: archived, name taken)."""
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["name"] = _string(body, "name", MAX_NAME, True)
+    if "description" in body:
+        changes["description"] = _string(body, "description", MAX_DESCRIPTION, False) or ""
+    if "purpose" in body:
+        changes["purpose"] = _purpose(body)
+    if "text" in body or "definition" in body:
+        node = definition_of(body)
+        changes["definition"], changes["text"] = to_json(node).decode(), to_text(node)
+    if not changes:
+        raise _problem(None, "send at least one of name, description, purpose, text or definition")
     now_us = _now_us()
-    with request.app.state.runtime.db.engine.begin() as conn:
+    with runtime.db.engine.begin() as conn:
         current = _found(conn, segment_id, for_update=True)
         if current.archived:
             raise HTTPException(409, detail=f"segment {segment_id} is archived; create a new one")
@@ -377,6 +388,31 @@ async def update_segment(segment_id: str, request: Request) -> Response:
                 raise HTTPException(409, detail=f"a segment named {changes['name']!r} exists: choose another name")
         stored = segment_store.revise(conn, current, actor=who.username, now_us=now_us, **changes)
         _audit(conn, who, "segment.updated", stored, now_us)
+    return stored
+
+
+def archive_now(runtime: Any, who: Actor, segment_id: str) -> StoredSegment:
+    """Archive a segment (audited as `segment.archived`); an archived one is answered as it is."""
+    now_us = _now_us()
+    with runtime.db.engine.begin() as conn:
+        current = _found(conn, segment_id, for_update=True)
+        if current.archived:
+            return current
+        stored = segment_store.revise(conn, current, actor=who.username, now_us=now_us, archived=True)
+        _audit(conn, who, "segment.archived", stored, now_us)
+    return stored
+
+
+@router.put("/{segment_id}", summary="Edit a segment: a new version under the same id", openapi_extra=_WRITE_BODY)
+async def update_segment(segment_id: str, request: Request) -> Response:
+    who = await actor(request, "segments.edit")
+    runtime = request.app.state.runtime
+    try:
+        body = await _body(request, _WRITE_KEYS)
+        stored = revise_now(runtime, who, segment_id, body)
+    except _Invalid as exc:
+        return _refused(exc)
+    with runtime.db.reader.connect() as conn:
         history = segment_store.versions(conn, stored.segment_id)
     return _json(view(stored, versions=history))
 
@@ -384,14 +420,7 @@ async def update_segment(segment_id: str, request: Request) -> Response:
 @router.delete("/{segment_id}", summary="Archive a segment (kept with its versions; no longer listed or used)")
 async def archive_segment(segment_id: str, request: Request) -> Response:
     who = await actor(request, "segments.edit")
-    now_us = _now_us()
-    with request.app.state.runtime.db.engine.begin() as conn:
-        current = _found(conn, segment_id, for_update=True)
-        if current.archived:
-            return _json(view(current))
-        stored = segment_store.revise(conn, current, actor=who.username, now_us=now_us, archived=True)
-        _audit(conn, who, "segment.archived", stored, now_us)
-    return _json(view(stored))
+    return _json(view(archive_now(request.app.state.runtime, who, segment_id)))
 
 
 def _csv(ids: Iterator[str]) -> Iterator[str]:

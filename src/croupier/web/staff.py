@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("RG queue", "/rg", "rg.view"),
     ("Reports", "/reports/rg-effectiveness", "rg.view"),
     ("RG models", "/models/rg", "rg.view"),
+    ("Segments", "/segments", "decisions.view"),
     ("Audit log", "/audit", "audit.view"),
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),

@@ -1,0 +1,194 @@
+"""Segments in the back office: the list, and a segment's page with its definition as text,
+a live preview as the text changes (member count, a sample of players, the summary in words,
+the players a promotional segment leaves out by reason, or every problem with its line and
+column), its versions and its members as CSV.
+
+Reading needs `decisions.view`: a segment shows which players the compliance gate would hold
+back and why, which is what gate decisions show (every role with it also has `players.view`,
+which the sample's links to player-360 pages need). Creating, editing and archiving need
+`segments.edit`. Every change is the
+API's own operation (`croupier.api.segment_routes`), audited the same way."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from croupier.api import segment_routes as api
+from croupier.api.auth import Actor
+from croupier.segments import load_json, summarise
+from croupier.segments.batch import all_members
+from croupier.store import segments as segment_store
+from croupier.web.render import render
+from croupier.web.security import tokens_match
+from croupier.web.staff import Staff, check_csrf, require
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/segments"
+READ = "decisions.view"
+EDIT = "segments.edit"
+PREVIEW_SAMPLE = 20
+PURPOSE_WORDS = {
+    "promotional": "promotional: leaves out the players the compliance gate would hold back",
+    "service": "service: operational messages, nobody left out",
+    "safer_play": "safer play: safer-play messages, nobody left out",
+}
+
+
+def _who(staff: Staff) -> Actor:
+    return Actor(staff.username, staff.role, "session")
+
+
+def _summary(definition: str) -> str:
+    return summarise(load_json(definition))
+
+
+@router.get(PAGE)
+def segments_page(request: Request, archived: bool = False, staff: Staff = Depends(require(READ))) -> Response:
+    with request.app.state.runtime.db.reader.connect() as conn:
+        found = segment_store.listing(conn, archived=archived)
+    rows = [{"s": s, "summary": _summary(s.definition)} for s in found]
+    return render(request, "segments.html", staff, page=PAGE, title="Segments", rows=rows, archived=archived,
+                  can_edit=staff.can(EDIT))
+
+
+def _form_page(request: Request, staff: Staff, *, segment: segment_store.StoredSegment | None,
+               values: dict[str, str], status: int = 200, error: str | None = None,
+               problems: list[dict[str, Any]] | None = None) -> Response:
+    history: list[segment_store.SegmentVersion] = []
+    if segment is not None:
+        with request.app.state.runtime.db.reader.connect() as conn:
+            history = segment_store.versions(conn, segment.segment_id)
+    editable = staff.can(EDIT) and (segment is None or not segment.archived)
+    title = "New segment" if segment is None else f"Segment {segment.name}"
+    return render(request, "segment.html", staff, status=status, page=PAGE, title=title, segment=segment,
+                  values=values, versions=list(reversed(history)), editable=editable, error=error,
+                  problems=problems or [], purposes=PURPOSE_WORDS,
+                  summary=_summary(segment.definition) if segment is not None else None)
+
+
+def _values(segment: segment_store.StoredSegment | None) -> dict[str, str]:
+    if segment is None:
+        return {"name": "", "description": "", "purpose": "promotional", "text": ""}
+    return {"name": segment.name, "description": segment.description, "purpose": segment.purpose,
+            "text": segment.text}
+
+
+def _found(request: Request, segment_id: str) -> segment_store.StoredSegment:
+    with request.app.state.runtime.db.reader.connect() as conn:
+        return api._found(conn, segment_id)
+
+
+@router.get(PAGE + "/new")
+def new_segment_page(request: Request, staff: Staff = Depends(require(EDIT))) -> Response:
+    return _form_page(request, staff, segment=None, values=_values(None))
+
+
+def _said(detail: object) -> str:
+    if isinstance(detail, dict):
+        return f"{detail.get('field') or ''} {detail.get('message', '')}".strip()
+    return str(detail)
+
+
+@router.post(PAGE + "/new")
+async def create_form(request: Request, csrf_token: str = Form(""), name: str = Form(""),
+                      description: str = Form(""), purpose: str = Form("promotional"), text: str = Form(""),
+                      staff: Staff = Depends(require(EDIT))) -> Response:
+    check_csrf(staff, csrf_token)
+    values = {"name": name, "description": description, "purpose": purpose, "text": text}
+    try:
+        stored = await run_in_threadpool(api.create_now, request.app.state.runtime, _who(staff), dict(values))
+    except api.Refused as exc:
+        return _form_page(request, staff, segment=None, values=values, status=422,
+                          error="Not saved: fix the problems below.", problems=exc.problems)
+    except HTTPException as exc:
+        return _form_page(request, staff, segment=None, values=values, status=exc.status_code,
+                          error=f"Not saved: {_said(exc.detail)}.")
+    return RedirectResponse(f"{PAGE}/{stored.segment_id}", status_code=303)
+
+
+@router.get(PAGE + "/{segment_id}")
+def segment_page(request: Request, segment_id: str, staff: Staff = Depends(require(READ))) -> Response:
+    segment = _found(request, segment_id)
+    return _form_page(request, staff, segment=segment, values=_values(segment))
+
+
+@router.post(PAGE + "/{segment_id}")
+async def edit_form(request: Request, segment_id: str, csrf_token: str = Form(""), name: str = Form(""),
+                    description: str = Form(""), purpose: str = Form("promotional"), text: str = Form(""),
+                    staff: Staff = Depends(require(EDIT))) -> Response:
+    check_csrf(staff, csrf_token)
+    segment = _found(request, segment_id)
+    values = {"name": name, "description": description, "purpose": purpose, "text": text}
+    saved = _values(segment)
+    changed = {k: v for k, v in values.items() if v.strip() != saved[k].strip()}
+    if not changed and not segment.archived:     # the form as it was: no new version
+        return RedirectResponse(f"{PAGE}/{segment.segment_id}", status_code=303)
+    try:
+        await run_in_threadpool(api.revise_now, request.app.state.runtime, _who(staff), segment_id, changed or values)
+    except api.Refused as exc:
+        return _form_page(request, staff, segment=segment, values=values, status=422,
+                          error="Not saved: fix the problems below.", problems=exc.problems)
+    except HTTPException as exc:
+        return _form_page(request, staff, segment=segment, values=values, status=exc.status_code,
+                          error=f"Not saved: {_said(exc.detail)}.")
+    return RedirectResponse(f"{PAGE}/{segment.segment_id}", status_code=303)
+
+
+@router.post(PAGE + "/{segment_id}/archive")
+async def archive_form(request: Request, segment_id: str, csrf_token: str = Form(""),
+                       staff: Staff = Depends(require(EDIT))) -> Response:
+    check_csrf(staff, csrf_token)
+    stored = await run_in_threadpool(api.archive_now, request.app.state.runtime, _who(staff), segment_id)
+    return RedirectResponse(f"{PAGE}/{stored.segment_id}", status_code=303)
+
+
+# -- JSON for the page's script ----------------------------------------------------------------
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.post("/bo/api/segments/preview")
+async def preview_json(request: Request, staff: Staff = Depends(require(READ))) -> Response:
+    """The live preview: `{"text", "purpose"}` with the session's CSRF token in X-CSRF-Token;
+    the API's preview answer (`POST /v1/segments/preview`), or 422 with every problem."""
+    if not tokens_match(staff.csrf_token, request.headers.get("x-csrf-token")):
+        return JSONResponse({"detail": "send the session's CSRF token in the X-CSRF-Token header"},
+                            status_code=403, headers=_NO_STORE)
+    raw = await request.body()
+    try:
+        body = json.loads(raw, parse_float=Decimal) if raw.strip() else None
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict) or set(body) - {"text", "purpose"}:
+        return JSONResponse({"detail": "send a JSON object with `text` and `purpose`"}, status_code=400,
+                            headers=_NO_STORE)
+    body = {"text": body.get("text", ""), "purpose": body.get("purpose", "promotional"), "sample": PREVIEW_SAMPLE}
+    try:
+        result = await run_in_threadpool(api.preview_now, request.app.state.runtime, body, staff.can("aml.view"))
+    except api.Refused as exc:
+        refused = api._json({"problems": exc.problems}, 422)
+        refused.headers.update(_NO_STORE)
+        return refused
+    response = api._json(result)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@router.get("/bo/api/segments/{segment_id}/members.csv")
+def members_csv(request: Request, segment_id: str, staff: Staff = Depends(require(READ))) -> Response:
+    """Every member now, as CSV (the API's `GET /v1/segments/{id}/members?format=csv`)."""
+    runtime = request.app.state.runtime
+    found = _found(request, segment_id)
+    if found.archived:
+        raise HTTPException(409, detail=f"segment {segment_id} is archived: it has no members")
+    copy = api.batch_of(runtime).copy()
+    ids = all_members(copy, load_json(found.definition), promotional=found.purpose == "promotional")
+    filename = f"segment-{found.segment_id}-v{found.version}.csv"
+    return StreamingResponse(api._csv(ids), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"', **_NO_STORE})
+
