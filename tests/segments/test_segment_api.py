@@ -78,6 +78,10 @@ def test_a_segment_lives_through_create_read_edit_archive(world) -> None:  # noq
     assert body["text"] == "bet_count_slots_30d >= 5 and stake_slots_30d > 10.10"
     assert '"value":10.10' in edited.text                      # the number as written, not a float
     assert [v["text"] for v in body["versions"]] == [SLOTS, body["text"]]
+    # the same definition spaced and bracketed otherwise, and the same purpose: no new version
+    same = client.put(f"/v1/segments/{sid}", headers=staff, json={
+        "text": "(bet_count_slots_30d>=5)   and\n  stake_slots_30d >  10.10", "purpose": "service"})
+    assert same.status_code == 200 and same.json()["version"] == 2, same.text
 
     listed = client.get("/v1/segments").json()["segments"]
     assert [s["segment_id"] for s in listed] == [sid]

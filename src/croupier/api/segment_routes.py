@@ -364,7 +364,9 @@ def get_segment(segment_id: str, request: Request, _key=Depends(require_scope("r
 
 def revise_now(runtime: Any, who: Actor, segment_id: str, body: dict[str, Any]) -> StoredSegment:
     """A new version of a segment with any of a write body's fields, audited as
-    `segment.updated`. Raises `Refused`, or HTTPException (404, 409: archived, name taken)."""
+    `segment.updated`; an edit that changes nothing (the same name, description, purpose and
+    canonical definition, however the text was spaced) makes no version and is not audited.
+    Raises `Refused`, or HTTPException (404, 409: archived, name taken)."""
     changes: dict[str, Any] = {}
     if "name" in body:
         changes["name"] = _string(body, "name", MAX_NAME, True)
@@ -382,6 +384,9 @@ def revise_now(runtime: Any, who: Actor, segment_id: str, body: dict[str, Any]) 
         current = _found(conn, segment_id, for_update=True)
         if current.archived:
             raise HTTPException(409, detail=f"segment {segment_id} is archived; create a new one")
+        changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not changes:
+            return current
         if "name" in changes:
             other = segment_store.active_named(conn, changes["name"])
             if other is not None and other.segment_id != current.segment_id:
