@@ -5,6 +5,8 @@ typo's position and "did you mean", saves, and finds the segment in the list."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -46,6 +48,8 @@ def test_type_preview_fix_save_and_list(open_page) -> None:  # noqa: ANN001
     expect(page.locator("#segment-text-problems li")).to_have_count(0)
     expect(page.locator("#preview-count")).to_have_text("1")
     expect(page.locator("#preview-sample a")).to_have_text(["se-anna-1"])
+    # when the copy was taken, in the reader's locale and time zone, not as raw ISO
+    expect(page.locator("#preview-status")).to_have_text(re.compile(r"^As of \w{3} \d{1,2}, \d{4}, .+ UTC\.$"))
 
     page.get_by_role("button", name="Create segment").click()
     expect(page.locator("h1")).to_have_text("Recent depositors")

@@ -44,6 +44,20 @@
     form.setAttribute("data-state", "invalid");
   }
 
+  // An ISO time in the reader's locale and time zone (My settings), as the pages' own times are.
+  function readerTime(iso) {
+    var root = document.documentElement;
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) return iso;
+    try {
+      return when.toLocaleString(root.getAttribute("data-locale") || undefined,
+        {timeZone: root.getAttribute("data-time-zone") || "UTC", year: "numeric", month: "short", day: "numeric",
+         hour: "numeric", minute: "2-digit", second: "2-digit", timeZoneName: "short"});
+    } catch (e) {
+      return iso;
+    }
+  }
+
   function showAnswer(answer) {
     clear(problems);
     text.removeAttribute("aria-invalid");
@@ -70,7 +84,7 @@
       sampleList.appendChild(li);
     });
     if (!answer.sample.length) item(sampleList, "no player matches now");
-    status.textContent = "As of " + answer.as_of + ".";
+    status.textContent = "As of " + readerTime(answer.as_of) + ".";
     form.setAttribute("data-state", "ok");
   }
 
