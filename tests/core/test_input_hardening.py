@@ -235,7 +235,8 @@ def test_a_body_over_its_route_class_limit_is_a_413_before_it_is_read(app_client
 
 
 def test_a_live_server_refuses_a_huge_wallet_body_without_reading_it(sqlite_url):
-    """Over a real socket: 70 MiB announced, 1 MiB sent, and the 413 comes back at once."""
+    """Over a real socket: 70 MiB announced and none of it sent, and the 413 comes back at once;
+    the body sent after it finds the connection closed or ignored, never read."""
     import uvicorn
 
     from croupier.api import create_app
@@ -257,8 +258,11 @@ def test_a_live_server_refuses_a_huge_wallet_body_without_reading_it(sqlite_url)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
             conn.sendall(f"POST /v1/wallet/p1/deposits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
                          f"Content-Type: application/json\r\nContent-Length: {70 * 2**20}\r\n\r\n".encode())
-            conn.sendall(b"{" + b" " * 2**20)
-            answer = conn.recv(4096).decode()
+            answer = conn.recv(4096).decode()        # before any of the body: decided from the header
+            try:
+                conn.sendall(b"{" + b" " * 2**20)
+            except (BrokenPipeError, ConnectionResetError):
+                pass                                   # the server closed without reading it
         assert answer.startswith("HTTP/1.1 413"), answer
         assert "64 KiB" in answer
     finally:
