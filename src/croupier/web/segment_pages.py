@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -24,6 +25,7 @@ from croupier.api.auth import Actor
 from croupier.segments import load_json, summarise
 from croupier.segments.batch import all_members
 from croupier.store import segments as segment_store
+from croupier.store.segments import StoredSegment
 from croupier.web.render import render
 from croupier.web.security import tokens_match
 from croupier.web.staff import Staff, check_csrf, require
@@ -72,7 +74,7 @@ def _form_page(request: Request, staff: Staff, *, segment: segment_store.StoredS
                   summary=_summary(segment.definition) if segment is not None else None)
 
 
-def _values(segment: segment_store.StoredSegment | None) -> dict[str, str]:
+def _values(segment: StoredSegment | None) -> dict[str, str]:
     if segment is None:
         return {"name": "", "description": "", "purpose": "promotional", "text": ""}
     return {"name": segment.name, "description": segment.description, "purpose": segment.purpose,
@@ -95,21 +97,28 @@ def _said(detail: object) -> str:
     return str(detail)
 
 
+async def _save(request: Request, staff: Staff, segment: StoredSegment | None, values: dict[str, str],
+                save: Callable[..., StoredSegment], *args: Any) -> Response:
+    """Run a save (`api.create_now` or `api.revise_now`, the API's own code) and open the
+    segment, or give the form back with what was typed and why it was refused."""
+    try:
+        stored = await run_in_threadpool(save, request.app.state.runtime, _who(staff), *args, dict(values))
+    except api.Refused as exc:
+        return _form_page(request, staff, segment=segment, values=values, status=422,
+                          error="Not saved: fix the problems below.", problems=exc.problems)
+    except HTTPException as exc:
+        return _form_page(request, staff, segment=segment, values=values, status=exc.status_code,
+                          error=f"Not saved: {_said(exc.detail)}.")
+    return RedirectResponse(f"{PAGE}/{stored.segment_id}", status_code=303)
+
+
 @router.post(PAGE + "/new")
 async def create_form(request: Request, csrf_token: str = Form(""), name: str = Form(""),
                       description: str = Form(""), purpose: str = Form("promotional"), text: str = Form(""),
                       staff: Staff = Depends(require(EDIT))) -> Response:
     check_csrf(staff, csrf_token)
     values = {"name": name, "description": description, "purpose": purpose, "text": text}
-    try:
-        stored = await run_in_threadpool(api.create_now, request.app.state.runtime, _who(staff), dict(values))
-    except api.Refused as exc:
-        return _form_page(request, staff, segment=None, values=values, status=422,
-                          error="Not saved: fix the problems below.", problems=exc.problems)
-    except HTTPException as exc:
-        return _form_page(request, staff, segment=None, values=values, status=exc.status_code,
-                          error=f"Not saved: {_said(exc.detail)}.")
-    return RedirectResponse(f"{PAGE}/{stored.segment_id}", status_code=303)
+    return await _save(request, staff, None, values, api.create_now)
 
 
 @router.get(PAGE + "/{segment_id}")
@@ -125,19 +134,8 @@ async def edit_form(request: Request, segment_id: str, csrf_token: str = Form(""
     check_csrf(staff, csrf_token)
     segment = _found(request, segment_id)
     values = {"name": name, "description": description, "purpose": purpose, "text": text}
-    saved = _values(segment)
-    changed = {k: v for k, v in values.items() if v.strip() != saved[k].strip()}
-    if not changed and not segment.archived:     # the form as it was: no new version
-        return RedirectResponse(f"{PAGE}/{segment.segment_id}", status_code=303)
-    try:
-        await run_in_threadpool(api.revise_now, request.app.state.runtime, _who(staff), segment_id, changed or values)
-    except api.Refused as exc:
-        return _form_page(request, staff, segment=segment, values=values, status=422,
-                          error="Not saved: fix the problems below.", problems=exc.problems)
-    except HTTPException as exc:
-        return _form_page(request, staff, segment=segment, values=values, status=exc.status_code,
-                          error=f"Not saved: {_said(exc.detail)}.")
-    return RedirectResponse(f"{PAGE}/{segment.segment_id}", status_code=303)
+    # the form as it was (the same canonical definition however spaced) makes no new version: revise_now
+    return await _save(request, staff, segment, values, api.revise_now, segment_id)
 
 
 @router.post(PAGE + "/{segment_id}/archive")
