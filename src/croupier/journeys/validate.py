@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -262,31 +262,31 @@ class _Check:
         unknown = isinstance(t, EventTrigger) and event is None
         self.condition(f"{at}.condition", t.condition, event, "unknown" if unknown else "no")
 
+    def days(self, at: str, days: Sequence[Any], every: str, needed_by: str, noun: str, example: str,
+             wrong: Callable[[Any], str | None]) -> None:
+        """A schedule's weekdays or month days: needed (and each valid, none twice) exactly
+        when it runs every `needed_by`."""
+        field = at.rsplit(".", 1)[-1]
+        if every != needed_by:
+            if days:
+                self.add(at, f"\"{field}\" applies to every {needed_by} only, not every {every}", list(days))
+            return
+        if not days:
+            self.add(at, f"every {needed_by} needs \"{field}\", e.g. {example}")
+        for i, day in enumerate(days):
+            problem = wrong(day)
+            if problem:
+                self.add(f"{at}[{i}]", problem, day)
+        if len(set(days)) != len(days):
+            self.add(at, f"a {noun} is listed twice", list(days))
+
     def schedule(self, t: Schedule, at: str) -> None:
         self.time_of_day(f"{at}.at", t.at)
         self.timezone(f"{at}.timezone", t.timezone)
-        if t.every == "week":
-            if not t.weekdays:
-                self.add(f"{at}.weekdays", "every week needs \"weekdays\", e.g. [\"mon\", \"thu\"]")
-            for i, day in enumerate(t.weekdays):
-                if day not in WEEKDAYS:
-                    self.add(f"{at}.weekdays[{i}]", f"unknown weekday {day!r}: use {', '.join(WEEKDAYS)}", day)
-            if len(set(t.weekdays)) != len(t.weekdays):
-                self.add(f"{at}.weekdays", "a weekday is listed twice", list(t.weekdays))
-        elif t.weekdays:
-            self.add(f"{at}.weekdays", f"\"weekdays\" applies to every week only, not every {t.every}",
-                     list(t.weekdays))
-        if t.every == "month":
-            if not t.month_days:
-                self.add(f"{at}.month_days", "every month needs \"month_days\", e.g. [1, 15]")
-            for i, day in enumerate(t.month_days):
-                if not 1 <= day <= 28:
-                    self.add(f"{at}.month_days[{i}]", f"day {day} is not in every month: use 1 to 28", day)
-            if len(set(t.month_days)) != len(t.month_days):
-                self.add(f"{at}.month_days", "a day is listed twice", list(t.month_days))
-        elif t.month_days:
-            self.add(f"{at}.month_days", f"\"month_days\" applies to every month only, not every {t.every}",
-                     list(t.month_days))
+        self.days(f"{at}.weekdays", t.weekdays, t.every, "week", "weekday", "[\"mon\", \"thu\"]",
+                  lambda day: None if day in WEEKDAYS else f"unknown weekday {day!r}: use {', '.join(WEEKDAYS)}")
+        self.days(f"{at}.month_days", t.month_days, t.every, "month", "day", "[1, 15]",
+                  lambda day: None if 1 <= day <= 28 else f"day {day} is not in every month: use 1 to 28")
         if t.segment_id is not None:
             self.segment_id(f"{at}.segment_id", t.segment_id)
         elif t.condition is None:
