@@ -3,7 +3,6 @@ ratios given as floats, levels by their order, and what a definition reads."""
 
 from __future__ import annotations
 
-import timeit
 from decimal import Decimal
 
 import pytest
@@ -104,15 +103,16 @@ def test_reads_lists_every_identifier_once() -> None:
     assert reads(node) == frozenset({"a", "b.c", "d"})
 
 
-def test_cost() -> None:
-    """The per-evaluation cost stated in segments.evaluate: a 3-condition `and`."""
+def test_a_predicate_compiled_once_answers_as_matches_for_every_player() -> None:
+    """The compiled predicate (what batch and real-time membership call per player) and
+    `matches` agree on players who match, miss one condition each, or lack values. (Its cost
+    is measured by `croupier bench segments`, not asserted here: tests do not time.)"""
     node = parse_valid("deposit_sum_30d >= 100.00 and bet_count_slots_30d >= 5 and rg.level < medium")
     check = predicate(node)
-    values = {"deposit_sum_30d": "150.00", "bet_count_slots_30d": 7, "rg.level": "low"}
-    assert check(values) and matches(node, values)
-    runs = 20_000
-    per_call = min(timeit.repeat(lambda: check(values), number=runs, repeat=3)) / runs
-    assert per_call < 20e-6   # about 0.7 µs here; a generous bound for slow shared runners
+    player = {"deposit_sum_30d": "150.00", "bet_count_slots_30d": 7, "rg.level": "low"}
+    players = [player, {**player, "deposit_sum_30d": "99.99"}, {**player, "bet_count_slots_30d": 4},
+               {**player, "rg.level": "medium"}, {}, {"bet_count_slots_30d": 9}]
+    assert [check(p) for p in players] == [matches(node, p) for p in players] == [True] + [False] * 5
 
 
 @pytest.mark.parametrize("text", ["x >= 1", "x is set"])

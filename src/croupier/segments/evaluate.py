@@ -12,8 +12,8 @@ Cost, measured with timeit (best of 5 runs of 100,000 calls, CPython 3.11, one c
 shared development machine) for `deposit_sum_30d >= 100.00 and bet_count_slots_30d >= 5
 and rg.level < medium` compiled once: about 0.5 µs per evaluation when every condition
 holds (the money string becomes a Decimal), 0.3 µs when the first fails, 0.13 µs when the
-values are missing; `matches()` adds about 0.1 µs to find the compiled predicate
-(tests/segments/test_evaluate.py::test_cost keeps a generous bound)."""
+values are missing; `matches()` adds about 0.1 µs to find the compiled predicate. Measured
+by hand, not by a test (tests do not time)."""
 
 from __future__ import annotations
 
