@@ -5,7 +5,6 @@ the logistic fit exported exactly into the live format, the report, and refusals
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -185,11 +184,12 @@ def test_the_boosted_fit_is_exported_exactly_monotonic_and_explained() -> None:
     # JSON round trip (the configuration document) keeps the scores
     again = msgspec.json.decode(msgspec.json.encode(model), type=RgModel)
     assert score(again, sample.inputs) == base
-    # a live score walks ~100 small trees: well under a millisecond
-    started = time.perf_counter()
-    for _ in range(200):
-        score(model, sample.inputs)
-    assert (time.perf_counter() - started) / 200 < 0.002
+    # a live score walks at most BOOSTED_TREES trees of at most 8 leaves (what keeps it cheap
+    # on every RG event; its time is measured by `croupier bench detectors`, not here)
+    from croupier.models.rg.train import BOOSTED_TREES
+
+    assert 0 < len(model.trees or ()) <= BOOSTED_TREES
+    assert all(sum(node.input is None for node in tree.nodes) <= 8 for tree in model.trees or ())
 
 
 def _value(term, inputs):  # noqa: ANN001, ANN202
@@ -241,16 +241,13 @@ def test_training_end_to_end_on_a_simulated_history_finds_the_problem_gamblers()
     """A few hundred simulated players; problem gamblers self-exclude for gambling harm ten
     days into their escalation (the simulator's ground truth, appended here)."""
     events = list(history(players=300, days=60, seed=3))
-    started = time.monotonic()
     result = train_on_events(events, EngineConfig(), seed=7)
-    took = time.monotonic() - started
     report = result.report
     assert report["data"]["positives"] >= 20
     assert report["models"]["logistic"]["auc"] >= 0.75, report["models"]["logistic"]
     assert report["models"]["boosted"]["auc"] >= 0.7, report["models"]["boosted"]
     medium = next(lv for lv in report["models"]["logistic"]["levels"] if lv["level"] == "medium")
     assert medium["recall"] >= 0.5
-    assert took < 60, took      # about 5 s on a small machine
 
 
 def test_prior_correction_puts_the_probabilities_on_the_populations_scale_and_keeps_the_ranking() -> None:
