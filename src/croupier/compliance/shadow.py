@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from croupier.compliance.actions import Decision
 from croupier.compliance.rules import rules_in_force
-from croupier.events import CONFIG_STREAM
+from croupier.events import LOG_STREAMS
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, new_state
 from croupier.store import Database
 from croupier.store.schema import events
@@ -162,7 +162,7 @@ def run_shadow(db: Database, live: EngineConfig, proposed: EngineConfig, *, last
     from_seq, to_seq = span["from_seq"], span["to_seq"]
     with db.reader.connect() as conn:
         rows = conn.execute(select(events.c.player_id, func.count()).where(
-            events.c.seq >= from_seq, events.c.seq <= to_seq, events.c.player_id != CONFIG_STREAM)
+            events.c.seq >= from_seq, events.c.seq <= to_seq, events.c.player_id.not_in(sorted(LOG_STREAMS)))
             .group_by(events.c.player_id)
             .order_by(events.c.player_id)).all()
         window_events = sum(n for _, n in rows)

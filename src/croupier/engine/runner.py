@@ -19,6 +19,7 @@ an event therefore depends on its log position alone, live, after a restart and 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -41,11 +42,12 @@ from croupier.compliance.rules import rules_in_force
 from croupier.engine.shadow import ShadowLane
 from croupier.engine.step import step
 from croupier.events import (
-    CONFIG_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event, SportsBetPlaced, SportsBetSettled,
-    decode_stored, to_minor,
+    CONFIG_STREAM, LOG_STREAMS, SEGMENT_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event,
+    SegmentActivated, SegmentEntered, SegmentLeft, SportsBetPlaced, SportsBetSettled, decode_stored, to_minor,
 )
-from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, new_state
+from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, moment, new_state
 from croupier.players.facts import SKIPPED
+from croupier.segments.live import EMPTY as NO_SEGMENTS, Change, LiveSegments
 from croupier.store import Database
 from croupier.store import audit as audit_store
 from croupier.store import eventlog, lease, outbox, quarantine as quarantine_store, states as state_store
@@ -196,6 +198,7 @@ class Engine:
         with db.engine.begin() as conn:
             self.cursor = self._load_cursor(conn)
             self._snapshot_config = self._config_at(conn, self.cursor)
+            self._snapshot_live = self.live = live_at(conn, self.cursor)
         self._follow(self._snapshot_config)
         self.snapshot_cursor = self.cursor
         self._dirty: dict[str, PlayerState] = {}
@@ -213,7 +216,8 @@ class Engine:
         self.background_flush = False
         self.processed_total = 0
         from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
-        self.after_batch, self.on_tick = [after_batch], [tick]
+        from croupier.segments.realtime import tick as segment_sweep  # what time alone changes
+        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep]
         self.shadows: list[ShadowLane] = []
         self.load_shadows()
 
@@ -233,6 +237,7 @@ class Engine:
             if held and not self.leader:
                 self.cursor = self.snapshot_cursor = self._load_cursor(conn)
                 self._snapshot_config = self._config_at(conn, self.cursor)
+                self._snapshot_live = live_at(conn, self.cursor)
                 self.quarantined = quarantine_store.positions(conn)
                 self._forget_unsnapshotted()
         self.leader = held
@@ -374,10 +379,10 @@ class Engine:
         totals = [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
                    "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()]
         self._dirty, self._minutes, self._totals = {}, defaultdict(int), {}
-        return snap, minutes, totals, self.cursor, self.config
+        return snap, minutes, totals, self.cursor, self.config, self.live
 
     def _write_snapshot(self, prepared: tuple[Any, ...]) -> None:
-        snap, minutes, totals, cursor, _ = prepared
+        snap, minutes, totals, cursor = prepared[:4]
         with self.db.engine.begin() as conn:
             state_store.write(conn, snap)
             upsert(conn, minute_counts, minutes, keys=("minute",), increment=("events",))
@@ -386,9 +391,10 @@ class Engine:
             upsert(conn, engine_cursor, [{"name": self.name, "seq": cursor}], keys=("name",))
 
     def _snapshot_saved(self, prepared: tuple[Any, ...]) -> None:
-        cursor, config = prepared[3], prepared[4]
+        cursor, config, live = prepared[3], prepared[4], prepared[5]
         self.snapshot_cursor = cursor
         self._snapshot_config = config
+        self._snapshot_live = live
         self._last_snapshot = time.monotonic()
         self.stall = None
         if self.cursor < cursor:   # a batch failed (and rewound) while this was written: resume from it
@@ -460,6 +466,7 @@ class Engine:
             upsert(conn, engine_cursor, [{"name": self.name, "seq": 0}], keys=("name",))
             self.snapshot_cursor = 0
             self._snapshot_config = self.start_config
+            self._snapshot_live = NO_SEGMENTS
             self._forget_unsnapshotted()
 
     # -- internals ----------------------------------------------------------------------
@@ -507,6 +514,7 @@ class Engine:
         self._totals.clear()
         self.cursor = self.snapshot_cursor
         self._follow(self._snapshot_config)
+        self.live = self._snapshot_live
         for lane in self.shadows:
             lane.forget()
 
@@ -595,7 +603,7 @@ class Engine:
                         hint = None
                         break
                     merge_reports(report, done)
-                    self._snapshot_saved((None, None, None, self.cursor, self.config))
+                    self._snapshot_saved((None, None, None, self.cursor, self.config, self.live))
                     break
         finally:
             self._isolating = False
@@ -619,9 +627,9 @@ class Engine:
 
     def _process_batch(self, items: Sequence[tuple[int, Event | None, int]]) -> BatchReport:
         config, rules, states, dirty, lanes = self.config, self.rules, self.states, self._dirty, self.shadows
-        missing = {e.player_id for _, e, _ in items if e is not None} - states.keys()
-        missing.discard(CONFIG_STREAM)
+        missing = {e.player_id for _, e, _ in items if e is not None} - states.keys() - LOG_STREAMS
         activated = False
+        changes: list[tuple[str, str, Change]] = []   # (player, brand, change) for the membership facts
         if missing:
             with self.db.reader.connect() as conn:
                 states.update(state_store.load(conn, missing))
@@ -641,13 +649,17 @@ class Engine:
                     for lane in lanes:
                         lane.follow_live(config)
                     continue
+                if pid == SEGMENT_STREAM:  # a segment went live or was switched off from here on
+                    self.live = follow_segments(self.live, event)
+                    activated = True
+                    continue
                 state = states.get(pid)
                 if state is None:
                     state = states[pid] = new_state(pid)
                 if lanes:  # proposals in shadow see the state as it was before the event
                     for lane in lanes:
                         lane.before(state, seq)
-                result = step(state, event, seq, received_us, config, log, rules)
+                result = step(state, event, seq, received_us, config, log, rules, self.live)
                 if lanes:
                     for lane in lanes:
                         lane.after(result, event, seq, received_us, log)
@@ -656,6 +668,8 @@ class Engine:
                 dirty[pid] = result.state
                 if result.decisions:
                     decisions.extend(result.decisions)
+                if result.segments:
+                    changes.extend((pid, event.brand, c) for c in result.segments)
                 minutes[received_us // MINUTE_US] += 1
                 undone = result.undone
                 if result.facts and SKIPPED in result.facts:
@@ -682,6 +696,8 @@ class Engine:
                 self._record(conn, decisions, report)
         self.cursor = items[-1][0]
         self.processed_total += len(items)
+        if changes:
+            self._write_memberships(changes)
         kept = [item for item in items if item[1] is not None]
         for hook in self.after_batch:
             hook(self, kept)
@@ -690,6 +706,18 @@ class Engine:
         elif not self.background_flush:
             self.flush_if_due()
         return report
+
+    def _write_memberships(self, changes: list[tuple[str, str, Change]]) -> None:
+        """Write the batch's segment entries and exits to the log and fold them (journeys
+        trigger on them). Their ids derive from segment, version, player and cause, so a
+        batch retried or replayed writes nothing twice."""
+        from croupier.ingest.facts import append_facts   # ingest imports the engine
+
+        facts = [membership_fact(pid, brand, c) for pid, brand, c in changes]
+        with self.db.engine.begin() as conn:
+            stored = append_facts(conn, facts)
+        if stored:
+            self.submit(stored)
 
     def _record(self, conn: Connection, decisions: list[Decision], report: BatchReport) -> None:
         """Audit every decision and queue the allowed ones, skipping decisions already
@@ -727,6 +755,31 @@ def _compare_with_audit(conn: Connection, decisions: Iterable[Decision]) -> list
         if recorded["allowed"] != d.allowed or recorded["reasons"] != list(d.reasons):
             mismatched.append(subject)
     return mismatched
+
+
+def follow_segments(live: LiveSegments, fact: Event) -> LiveSegments:
+    """The live segments after an activation or deactivation fact."""
+    if isinstance(fact, SegmentActivated):
+        return live.activated(fact)
+    return live.deactivated(getattr(fact, "segment_id"))
+
+
+def live_at(conn: Connection, seq: int) -> LiveSegments:
+    """The segments live just after log position `seq`: every activation and deactivation
+    up to it, folded in log order."""
+    live = NO_SEGMENTS
+    for _, payload, _ in eventlog.player_history(conn, SEGMENT_STREAM, seq):
+        live = follow_segments(live, decode_stored(payload))
+    return live
+
+
+def membership_fact(player_id: str, brand: str, change: Change) -> Event:
+    kind, cls = ("entered", SegmentEntered) if change.entered else ("left", SegmentLeft)
+    digest = hashlib.sha256(f"{change.segment_id}|{change.version}|{kind}|{player_id}|{change.cause_event_id}"
+                            .encode()).hexdigest()[:32]
+    return cls(event_id=f"seg:{change.segment_id}:{kind}:{digest}", player_id=player_id, brand=brand or "croupier",
+               occurred_at=moment(change.at_us), actor="engine", segment_id=change.segment_id,
+               version=change.version, cause_event_id=change.cause_event_id)
 
 
 def _before(rows: Sequence[tuple[int, str, int]], seq: int | None) -> int:

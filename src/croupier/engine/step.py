@@ -12,6 +12,7 @@ from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
 from croupier.players import EngineConfig, PlayerState, apply, facts as fact, micros, rebuild, undo
+from croupier.segments.live import EMPTY, Change, LiveSegments, update as update_segments
 
 
 class PlayerLog(Protocol):
@@ -30,19 +31,22 @@ class StepResult:
     decisions: list[Decision]
     undone: Event | None = None   # the event a rollback reverted
     at_us: int = 0                # the event's occurred_at in microseconds
+    segments: list[Change] | None = None   # live segments entered or left
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
-         log: PlayerLog, rules: RulesInForce | None = None) -> StepResult:
+         log: PlayerLog, rules: RulesInForce | None = None, live: LiveSegments = EMPTY) -> StepResult:
     """Process one event; the log is only read for rollbacks and late registrations.
     `rules` is `rules_in_force(config)`, which the engine builds once per configuration
-    version rather than once per event."""
+    version rather than once per event; `live` the segments live at this log position."""
     if rules is None:
         rules = rules_in_force(config)
     at_us = micros(event.occurred_at)
     facts = apply(state, event, seq, config.features, at_us, rules)
     if not facts:  # most events (bets, wins, logins) change features and nothing else
-        return StepResult(state, facts, [], [], None, at_us)
+        changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
+                                   config.features) if live or state.segments else None)
+        return StepResult(state, facts, [], [], None, at_us, changes or None)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -55,6 +59,8 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
                 facts.append(fact.REBUILD)
     if fact.REBUILD in facts:
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
+    changes = update_segments(state, live, event.__struct_config__.tag, True, at_us, event.event_id, config.features) \
+        if live or state.segments else None
     signals = detect(state, event, facts)
     decisions = []
     if signals:
@@ -62,4 +68,4 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
             decision = decide(proposal, state, config, received_us, at_us)
             record_sent(state, decision)   # daily caps count what was let through
             decisions.append(decision)
-    return StepResult(state, facts, signals, decisions, undone, at_us)
+    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None)

@@ -8,7 +8,7 @@ times) live in `validate.py`. Unknown fields are allowed: the raw JSON is what t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import Meta, Struct
@@ -434,9 +434,61 @@ class RegisterScreened(Fact, tag="croupier.register_screened", kw_only=True):
     checked_at: Timestamp               # when the register was asked (the fact's time is its cause's)
 
 
+SEGMENT_STREAM = "croupier.segments"  # the player_id of segment activations: they belong to no player
+# Streams of the log that belong to no player (what player listings and datasets leave out).
+LOG_STREAMS = frozenset({CONFIG_STREAM, SEGMENT_STREAM})
+SegmentId = Annotated[int, Meta(ge=1)]
+
+
+class SegmentActivated(Fact, tag="croupier.segment_activated", kw_only=True):
+    """A segment's version went live for real-time membership (or a live segment's new
+    version replaced its old one). A fact of the whole log (`player_id` is SEGMENT_STREAM),
+    like a configuration activation: which definitions decide membership depends on the
+    log position alone, live, after a restart and in replay. `definition` is the segment's
+    JSON form (docs/segments.md)."""
+
+    segment_id: SegmentId
+    version: Annotated[int, Meta(ge=1)]
+    name: Short
+    purpose: Literal["promotional", "service", "safer_play"] = "promotional"
+    definition: dict[str, Any]
+
+
+class SegmentDeactivated(Fact, tag="croupier.segment_deactivated", kw_only=True):
+    """A live segment was switched off: from this position on nobody is its member, and no
+    `croupier.segment_left` is written for that (the segment ended, not the players' match)."""
+
+    segment_id: SegmentId
+
+
+class SegmentMembership(Fact, kw_only=True):
+    segment_id: SegmentId
+    version: Annotated[int, Meta(ge=1)]
+    cause_event_id: Id                   # the event (or sweep) whose fold changed the match
+
+
+class SegmentEntered(SegmentMembership, tag="croupier.segment_entered", kw_only=True):
+    """The player came to match a live segment, at `occurred_at` (the time of its cause).
+    Written by the engine after the fold that changed the match; its id derives from the
+    segment, the version, the player and the cause, so a replay or a retry cannot double it.
+    Journeys trigger on it."""
+
+
+class SegmentLeft(SegmentMembership, tag="croupier.segment_left", kw_only=True):
+    """The player stopped matching a live segment (see `croupier.segment_entered`)."""
+
+
+class SegmentSweep(Fact, tag="croupier.segment_sweep", kw_only=True):
+    """A timer fact: the player's live segments are evaluated again as of `occurred_at`,
+    for conditions that change with time alone ("idle 14 days") or a segment that just went
+    live. The scheduled sweep writes one for each player whose membership the evaluation
+    would change; folding it makes the change, so a replay makes the same one."""
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
-                                           AmlStatusChanged, RegisterScreened)
+                                           AmlStatusChanged, RegisterScreened, SegmentActivated, SegmentDeactivated,
+                                           SegmentEntered, SegmentLeft, SegmentSweep)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
@@ -446,5 +498,6 @@ StoredEvent = Union[  # noqa: UP007
     CashierOpened, DepositStarted, GameLaunched, Idle, ExitIntent,
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
+    SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft, SegmentSweep,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

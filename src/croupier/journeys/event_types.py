@@ -4,7 +4,7 @@ read of each event, as `event.<field>` identifiers beside the player's values.
 Three sources: the protocol v1 types producers send (`croupier.events.TYPE_NAMES`),
 Croupier's own facts about a player (`croupier.events.FACT_NAMES`), and the types the
 engagement work adds that do not exist in the protocol yet (`PLANNED`: the engine's facts
-about segments, stages and risk levels). The front-end signals (`frontend.*`) are protocol
+about lifecycle stages and risk levels). The front-end signals (`frontend.*`) are protocol
 types. A journey may name a planned type today; it fires once the protocol carries it."""
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from typing import Any
 
 import msgspec.inspect as mi
 
-from croupier.events.types import INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, Event
+from croupier.events.types import (
+    INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, Event, SegmentActivated, SegmentDeactivated, SegmentSweep,
+)
 from croupier.players import STAGES
 from croupier.players.state import CATEGORIES
 from croupier.segments import RISK_LEVELS, Identifier
 
 EVENT_PREFIX = "event."
+# Facts of the whole log (configuration and segment activations), not of a player, and the
+# sweep's timer (its effect is a segment_entered / segment_left a journey can trigger on).
+_NOT_PLAYERS = (ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentSweep)
 _MONEY_FIELDS = frozenset({"amount", "bonus_amount", "payout"})
 _SKIPPED = frozenset({"event_id", "player_id", "occurred_at", "balance", "bonus_balance", "exchange", "transaction_id", "bet_id",
                       "session_id", "instrument_id", "device_id", "ip", "email", "phone", "first_name", "last_name",
@@ -34,9 +39,7 @@ def _planned() -> dict[str, dict[str, Identifier]]:
 
     e = EVENT_PREFIX
     return {
-        # Facts the engine will write (segments, lifecycle and risk changes).
-        "croupier.segment_entered": ids(Identifier(f"{e}segment_id", "integer", "the segment entered")),
-        "croupier.segment_left": ids(Identifier(f"{e}segment_id", "integer", "the segment left")),
+        # Facts the engine will write (lifecycle and risk changes).
         "croupier.stage_changed": ids(
             Identifier(f"{e}from", "string", "the stage before", values=STAGES),
             Identifier(f"{e}to", "string", "the stage after", values=STAGES)),
@@ -98,7 +101,7 @@ def _fields_of(cls: type[Event]) -> dict[str, Identifier]:
 def _all() -> Mapping[str, Mapping[str, Identifier]]:
     out: dict[str, Mapping[str, Identifier]] = {}
     for cls in (*INBOUND_TYPES, *INTERNAL_TYPES):
-        if cls is ConfigActivated:             # a fact of the whole log (player_id CONFIG_STREAM), not of a player
+        if cls in _NOT_PLAYERS:
             continue
         out[cls.__struct_config__.tag] = MappingProxyType(_fields_of(cls))  # type: ignore[index]
     for name, fields in PLANNED.items():

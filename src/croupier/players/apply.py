@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -28,7 +28,8 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
-    AmlStatusChanged, BonusConverted, BonusCredited, RegisterScreened, WalletAdjusted,
+    AmlStatusChanged, BonusConverted, BonusCredited, RegisterScreened, SegmentEntered, SegmentLeft, SegmentSweep,
+    WalletAdjusted,
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
@@ -58,6 +59,11 @@ def micros(moment: datetime) -> int:
     """Aware datetime -> integer microseconds since the epoch (exact, no float)."""
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment(us: int) -> datetime:
+    """Integer microseconds since the epoch -> aware UTC datetime (exact: `micros`' inverse)."""
+    return _EPOCH + timedelta(microseconds=us)
 
 
 _HOUR_US = 3_600_000_000
@@ -861,6 +867,8 @@ _APPLY: dict[type, Callable[..., None]] = {
     WalletAdjusted: _wallet_adjusted, AmlStatusChanged: _aml_status, RegisterScreened: _register_screened,
     # front-end signals move no money and no feature of play: journeys react to them (docs/journeys.md)
     **dict.fromkeys(FRONTEND_TYPES, _ignore),
+    # segment membership is folded by the engine's step (segments.live), not here
+    SegmentEntered: _ignore, SegmentLeft: _ignore, SegmentSweep: _ignore,
 }
 
 
@@ -1041,4 +1049,5 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
     state.unmatched_rollbacks = len(undone - present)
     if previous is not None:
         protection.carry_gate_counts(previous.protection, state.protection)
+        state.segments = previous.segments   # the step evaluates them again after a rebuild
     return state

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timezone
 from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from croupier.events import exponent, format_amount
@@ -190,11 +191,13 @@ _SHORTEST: tuple[int, ...] = tuple(next(k for k, (_, span) in enumerate(_SPANS) 
                                    for age in range(_SPANS[-1][1]))
 
 
-def _window_sums(state: PlayerState, today: int) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
-    """Each window's sums of the day buckets, of the category buckets, and its active days,
-    in one pass: a bucket is added to the shortest window holding it, and each window then
-    adds the one inside it (the windows are nested, all ending today)."""
-    n, longest = len(_SPANS), _SPANS[-1][1]
+def _window_sums(state: PlayerState, today: int, upto: int = len(_SPANS) - 1
+                 ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
+    """Each day window's sums of the day buckets, of the category buckets, and its active
+    days, up to window `upto` (an index into _SPANS), in one pass: a bucket is added to the
+    shortest window holding it, and each window then adds the one inside it (the windows are
+    nested, all ending today). Lifetime needs no pass: the state keeps its totals."""
+    n, longest = upto + 1, _SPANS[upto][1]
     vecs = [[0] * METRICS for _ in range(n)]
     cvecs = [[0] * (N_CATS * 3) for _ in range(n)]
     days_active = [0] * n
@@ -219,122 +222,236 @@ def _window_sums(state: PlayerState, today: int) -> tuple[dict[str, list[int]], 
         vecs[k] = [a + b for a, b in zip(vecs[k], vecs[k - 1])]
         cvecs[k] = [a + b for a, b in zip(cvecs[k], cvecs[k - 1])]
         days_active[k] += days_active[k - 1]
-    sums = {w: vecs[k] for k, (w, _) in enumerate(_SPANS)}
-    cat_sums = {w: cvecs[k] for k, (w, _) in enumerate(_SPANS)}
-    sums["lifetime"], cat_sums["lifetime"] = list(state.life), list(state.life_cats)
-    return sums, cat_sums, {w: days_active[k] for k, (w, _) in enumerate(_SPANS)}
+    names = [w for w, _ in _SPANS[:n]]
+    return dict(zip(names, vecs)), dict(zip(names, cvecs)), dict(zip(names, days_active))
+
+
+_SPAN_INDEX = {w: k for k, (w, _) in enumerate(_SPANS)}
+
+
+class _Sums(dict):  # type: ignore[type-arg]
+    """Window -> sums, filled on first use: a present window is a plain dict look-up."""
+
+    def __init__(self, reading: _Reading, part: int):
+        super().__init__()
+        self.reading, self.part = reading, part
+
+    def __missing__(self, wname: str) -> Any:
+        self.reading.run_pass(wname)
+        return dict.__getitem__(self, wname)
+
+
+class _Reading:
+    """What the features of one state as of one moment share, each computed at most once
+    and only when a feature asks for it: the window sums (the costly pass over the day
+    buckets, run over the longest window asked for), the wallet sums, the ended sessions
+    per window and the RFM scores."""
+
+    __slots__ = ("state", "as_of_us", "config", "today", "money", "v", "c", "a", "_wallet", "_rfm", "_ended")
+
+    def __init__(self, state: PlayerState, as_of_us: int, config: FeatureConfig):
+        self.state, self.as_of_us, self.config = state, as_of_us, config
+        self.today = as_of_us // DAY_US
+        currency = state.currency
+        self.money = (lambda m: format_amount(m, currency)) if currency else (lambda m: None if m is None else str(m))
+        self.v, self.c, self.a = _Sums(self, 0), _Sums(self, 1), _Sums(self, 2)
+        dict.__setitem__(self.v, "lifetime", state.life)
+        dict.__setitem__(self.c, "lifetime", state.life_cats)
+        self._wallet: dict[str, list[int]] | None = None
+        self._rfm: tuple[int, int, int] | None = None
+        self._ended: dict[str, int] = {}
+
+    def run_pass(self, wname: str) -> None:
+        for target, found in zip((self.v, self.c, self.a), _window_sums(self.state, self.today, _SPAN_INDEX[wname])):
+            target.update(found)
+
+    def wallet(self, wname: str) -> list[int]:
+        if self._wallet is None:
+            self._wallet = _wallet_sums(self.state, self.today)
+        return self._wallet[wname]
+
+    def ended(self, wname: str) -> int:
+        """Sessions started in the window that have ended (the mean's denominator)."""
+        n = self._ended.get(wname)
+        if n is None:
+            n = self._ended[wname] = self.v[wname][SESS_N] - _open_sessions_started(self.state, wname, self.today)
+        return n
+
+    def rfm(self) -> tuple[int, int, int]:
+        if self._rfm is None:
+            state, config = self.state, self.config
+            currency = state.currency
+            v90 = self.v["90d"]
+            scale = config.rfm.monetary_scale.get(currency or "", 1)
+            net90_major = (v90[DEP_SUM] - v90[WD_SUM]) / (10 ** exponent(currency)) / scale if currency else 0
+            last_activity_days = _days_since(state.last_activity_us, self.as_of_us)
+            recency = 1 if last_activity_days is None else _score(last_activity_days, config.rfm.recency_days, False)
+            self._rfm = (recency, _score(self.a["30d"], config.rfm.frequency_days),
+                         _score(net90_major, config.rfm.monetary))
+        return self._rfm
+
+
+Extract = Callable[[_Reading], Any]
+
+
+def _money_or_none(r: _Reading, minor: int | None) -> str | None:
+    return r.money(minor) if minor is not None else None
+
+
+def _window_extractors(w: str) -> dict[str, Extract]:
+    """Every feature of window `w`, by name."""
+    out: dict[str, Extract] = {
+        f"deposit_count_{w}": lambda r: r.v[w][DEP_N],
+        f"deposit_sum_{w}": lambda r: r.money(r.v[w][DEP_SUM]),
+        f"deposit_avg_{w}": lambda r: r.money(r.v[w][DEP_SUM] // r.v[w][DEP_N]) if r.v[w][DEP_N] else None,
+        f"deposit_declined_count_{w}": lambda r: r.v[w][DEP_DECLINED_N],
+        f"withdrawal_count_{w}": lambda r: r.v[w][WD_N],
+        f"withdrawal_sum_{w}": lambda r: r.money(r.v[w][WD_SUM]),
+        f"withdrawal_avg_{w}": lambda r: r.money(r.v[w][WD_SUM] // r.v[w][WD_N]) if r.v[w][WD_N] else None,
+        f"withdrawal_cancelled_count_{w}": lambda r: r.v[w][WD_CANCELLED_N],
+        f"net_deposit_{w}": lambda r: _signed(r.money, r.v[w][DEP_SUM] - r.v[w][WD_SUM]),
+        f"chargeback_count_{w}": lambda r: r.v[w][CHARGEBACK_N],
+        f"bet_count_{w}": lambda r: r.v[w][BET_N],
+        f"stake_sum_{w}": lambda r: r.money(r.v[w][STAKE]),
+        f"bonus_stake_sum_{w}": lambda r: r.money(r.v[w][BONUS_STAKE]),
+        f"win_sum_{w}": lambda r: r.money(r.v[w][WIN]),
+        f"ggr_{w}": lambda r: _signed(r.money, r.v[w][STAKE] - r.v[w][WIN]),
+        f"session_count_{w}": lambda r: r.v[w][SESS_N],
+        f"session_mean_seconds_{w}": lambda r: (r.v[w][SESS_SECONDS] // r.ended(w)) if r.ended(w) > 0 else None,
+        f"login_count_{w}": lambda r: r.v[w][LOGIN_N],
+        f"late_night_share_{w}": lambda r: _ratio(r.v[w][LATE_BET_N], r.v[w][BET_N]),
+        f"rtp_{w}": lambda r: _ratio(r.v[w][WIN], r.v[w][STAKE]),
+        f"bonus_credit_count_{w}": lambda r: r.wallet(w)[BONUS_N],
+        f"bonus_credit_sum_{w}": lambda r: r.money(r.wallet(w)[BONUS_SUM]),
+        f"bonus_conversion_count_{w}": lambda r: r.wallet(w)[CONV_N],
+        f"bonus_conversion_sum_{w}": lambda r: r.money(r.wallet(w)[CONV_SUM]),
+        f"adjustment_count_{w}": lambda r: r.wallet(w)[ADJ_N],
+        f"adjustment_net_{w}": lambda r: _signed(r.money, r.wallet(w)[ADJ_IN] - r.wallet(w)[ADJ_OUT]),
+        f"inflow_sum_{w}": lambda r: r.money(r.v[w][DEP_SUM] + r.wallet(w)[BONUS_SUM] + r.wallet(w)[ADJ_IN]),
+    }
+    if w != "lifetime":
+        out[f"active_days_{w}"] = lambda r: r.a[w]
+    for i, cat in enumerate(CATEGORIES):
+        b, s, n = i * 3 + C_BETS, i * 3 + C_STAKE, i * 3 + C_WIN
+        out[f"bet_count_{cat}_{w}"] = lambda r, b=b: r.c[w][b]
+        out[f"stake_{cat}_{w}"] = lambda r, s=s: r.money(r.c[w][s])
+        out[f"win_{cat}_{w}"] = lambda r, n=n: r.money(r.c[w][n])
+        out[f"ggr_{cat}_{w}"] = lambda r, s=s, n=n: _signed(r.money, r.c[w][s] - r.c[w][n])
+    out[f"favourite_category_{w}"] = lambda r: _favourite(r.c[w])
+    return out
+
+
+def _favourite(c: list[int]) -> str | None:
+    best, best_stake = None, 0
+    for i, cat in enumerate(CATEGORIES):
+        stake = c[i * 3 + C_STAKE]
+        if stake > best_stake:
+            best, best_stake = cat, stake
+    return best
+
+
+def _hours_share(first: int, last: int) -> Extract:
+    return lambda r: _ratio(sum(r.state.hours[first:last]), sum(r.state.hours))
+
+
+def _bet_to_deposit(r: _Reading) -> float | None:
+    v30 = r.v["30d"]
+    if v30[BET_N] and v30[DEP_N] and v30[DEP_SUM]:
+        return round((v30[STAKE] / v30[BET_N]) / (v30[DEP_SUM] / v30[DEP_N]), 4)
+    return None
+
+
+def _category_idle(index: int) -> Extract:
+    def idle(r: _Reading) -> int | None:
+        last = r.state.last_cat_bet_day
+        day = last[index] if last else -1
+        return max(0, r.today - day) if day >= 0 else None
+    return idle
+
+
+def _rfm_score(r: _Reading) -> str:
+    recency, frequency, monetary = r.rfm()
+    return f"{recency}{frequency}{monetary}"
+
+
+def _scalar_extractors() -> dict[str, Extract]:
+    def since(attr: str) -> Extract:
+        return lambda r: _days_since(getattr(r.state, attr), r.as_of_us)
+
+    return {
+        "currency": lambda r: r.state.currency,
+        "registered_at": lambda r: _ts(r.state.registered_us),
+        "first_deposit_at": lambda r: _ts(r.state.first_deposit_us),
+        "first_deposit_amount": lambda r: _money_or_none(r, r.state.first_deposit_minor),
+        "last_deposit_at": lambda r: _ts(r.state.last_deposit_us),
+        "last_deposit_amount": lambda r: _money_or_none(r, r.state.last_deposit_minor),
+        "last_withdrawal_at": lambda r: _ts(r.state.last_withdrawal_us),
+        "last_withdrawal_amount": lambda r: _money_or_none(r, r.state.last_withdrawal_minor),
+        "days_since_registration": since("registered_us"),
+        "days_since_first_deposit": since("first_deposit_us"),
+        "days_since_last_login": since("last_login_us"),
+        "days_since_last_bet": since("last_bet_us"),
+        **{name: _category_idle(i) for i, name in enumerate(_CATEGORY_IDLE)},
+        "days_since_last_deposit": since("last_deposit_us"),
+        "session_median_seconds": lambda r: (int(statistics.median(r.state.session_durations))
+                                             if r.state.session_durations else None),
+        "session_last5_mean_seconds": lambda r: (sum(r.state.session_durations[-5:]) // len(r.state.session_durations[-5:])
+                                                 if r.state.session_durations else None),
+        "session_minutes_avg_last5": lambda r: _minutes_avg(r.state.session_durations[-5:]),
+        "bet_to_deposit_ratio_30d": _bet_to_deposit,
+        "bonus_stake_share_30d": lambda r: _ratio(r.v["30d"][BONUS_STAKE], r.v["30d"][STAKE]),
+        "tod_night_share": _hours_share(0, 6),
+        "tod_morning_share": _hours_share(6, 12),
+        "tod_afternoon_share": _hours_share(12, 18),
+        "tod_evening_share": _hours_share(18, 24),
+        "peak_local_hour": lambda r: (max(range(24), key=lambda h: r.state.hours[h]) if sum(r.state.hours) else None),
+        "rfm_recency": lambda r: r.rfm()[0],
+        "rfm_frequency": lambda r: r.rfm()[1],
+        "rfm_monetary": lambda r: r.rfm()[2],
+        "rfm_score": _rfm_score,
+        "rtp_sensitivity": lambda r: _ratio(r.state.sessions_after_losing_run, r.state.sessions_ended),
+        "lifecycle_stage": lambda r: lifecycle_stage(r.state, r.as_of_us, r.config.lifecycle),
+        "failed_logins": lambda r: r.state.failed_logins,
+        "device_count": lambda r: len(r.state.devices),
+        "foreign_currency_events": lambda r: r.state.foreign_currency_events,
+        "converted_currency_events": lambda r: r.state.converted_currency_events,
+        "exchange_rates_version": lambda r: r.state.exchange_version,
+        "unmatched_rollbacks": lambda r: r.state.unmatched_rollbacks,
+        "last_bonus_credit_at": lambda r: _ts(r.state.last_bonus_us),
+        "days_since_last_bonus_credit": since("last_bonus_us"),
+        "bonus_to_deposit_ratio_30d": lambda r: _ratio(r.wallet("30d")[BONUS_SUM], r.v["30d"][DEP_SUM]),
+        "bonus_conversion_share_90d": lambda r: _ratio(r.wallet("90d")[CONV_SUM], r.wallet("90d")[BONUS_SUM]),
+    }
+
+
+def _extractors() -> dict[str, Extract]:
+    found: dict[str, Extract] = {}
+    for wname, _ in WINDOWS:
+        found.update(_window_extractors(wname))
+    found.update(_scalar_extractors())
+    return {f.name: found[f.name] for f in CATALOGUE}   # exactly the catalogue, in its order
+
+
+# Every catalogue feature's extractor: one definition each, read by both functions below.
+EXTRACTORS: dict[str, Extract] = _extractors()
 
 
 def compute_features(state: PlayerState, as_of_us: int, config: FeatureConfig) -> dict[str, Any]:
     """Every catalogue feature for `state` as of `as_of_us` (microseconds since the epoch, UTC)."""
-    currency = state.currency
-    money = (lambda m: format_amount(m, currency)) if currency else (lambda m: None if m is None else str(m))
-    today = as_of_us // DAY_US
-    sums, cat_sums, active = _window_sums(state, today)
-    wallet = _wallet_sums(state, today)
+    reading = _Reading(state, as_of_us, config)
+    reading.run_pass("90d")   # every window is read: one pass over the longest
+    return {name: extract(reading) for name, extract in EXTRACTORS.items()}
 
-    f: dict[str, Any] = {}
-    for wname, _ in WINDOWS:
-        v, c = sums[wname], cat_sums[wname]
-        f[f"deposit_count_{wname}"] = v[DEP_N]
-        f[f"deposit_sum_{wname}"] = money(v[DEP_SUM])
-        f[f"deposit_avg_{wname}"] = money(v[DEP_SUM] // v[DEP_N]) if v[DEP_N] else None
-        f[f"deposit_declined_count_{wname}"] = v[DEP_DECLINED_N]
-        f[f"withdrawal_count_{wname}"] = v[WD_N]
-        f[f"withdrawal_sum_{wname}"] = money(v[WD_SUM])
-        f[f"withdrawal_avg_{wname}"] = money(v[WD_SUM] // v[WD_N]) if v[WD_N] else None
-        f[f"withdrawal_cancelled_count_{wname}"] = v[WD_CANCELLED_N]
-        f[f"net_deposit_{wname}"] = _signed(money, v[DEP_SUM] - v[WD_SUM])
-        f[f"chargeback_count_{wname}"] = v[CHARGEBACK_N]
-        f[f"bet_count_{wname}"] = v[BET_N]
-        f[f"stake_sum_{wname}"] = money(v[STAKE])
-        f[f"bonus_stake_sum_{wname}"] = money(v[BONUS_STAKE])
-        f[f"win_sum_{wname}"] = money(v[WIN])
-        f[f"ggr_{wname}"] = _signed(money, v[STAKE] - v[WIN])
-        f[f"session_count_{wname}"] = v[SESS_N]
-        f[f"session_mean_seconds_{wname}"] = None  # filled below from ended sessions
-        f[f"login_count_{wname}"] = v[LOGIN_N]
-        f[f"late_night_share_{wname}"] = _ratio(v[LATE_BET_N], v[BET_N])
-        f[f"rtp_{wname}"] = _ratio(v[WIN], v[STAKE])
-        w = wallet[wname]
-        f[f"bonus_credit_count_{wname}"] = w[BONUS_N]
-        f[f"bonus_credit_sum_{wname}"] = money(w[BONUS_SUM])
-        f[f"bonus_conversion_count_{wname}"] = w[CONV_N]
-        f[f"bonus_conversion_sum_{wname}"] = money(w[CONV_SUM])
-        f[f"adjustment_count_{wname}"] = w[ADJ_N]
-        f[f"adjustment_net_{wname}"] = _signed(money, w[ADJ_IN] - w[ADJ_OUT])
-        f[f"inflow_sum_{wname}"] = money(v[DEP_SUM] + w[BONUS_SUM] + w[ADJ_IN])
-        if wname in active:
-            f[f"active_days_{wname}"] = active[wname]
-        best, best_stake = None, 0
-        for i, cat in enumerate(CATEGORIES):
-            bets, stake, win = c[i * 3 + C_BETS], c[i * 3 + C_STAKE], c[i * 3 + C_WIN]
-            f[f"bet_count_{cat}_{wname}"] = bets
-            f[f"stake_{cat}_{wname}"] = money(stake)
-            f[f"win_{cat}_{wname}"] = money(win)
-            f[f"ggr_{cat}_{wname}"] = _signed(money, stake - win)
-            if stake > best_stake:
-                best, best_stake = cat, stake
-        f[f"favourite_category_{wname}"] = best
-        ended = v[SESS_N] - _open_sessions_started(state, wname, today)
-        f[f"session_mean_seconds_{wname}"] = (v[SESS_SECONDS] // ended) if ended > 0 else None
 
-    durations = state.session_durations
-    v30, v90 = sums["30d"], sums["90d"]
-    bets_total = sum(state.hours)
-    night = sum(state.hours[0:6]); morning = sum(state.hours[6:12])
-    afternoon = sum(state.hours[12:18]); evening = sum(state.hours[18:24])
-    last_activity_days = _days_since(state.last_activity_us, as_of_us)
-    scale = config.rfm.monetary_scale.get(currency or "", 1)
-    net90_major = (v90[DEP_SUM] - v90[WD_SUM]) / (10 ** exponent(currency)) / scale if currency else 0
-    recency = 1 if last_activity_days is None else _score(last_activity_days, config.rfm.recency_days, False)
-    frequency = _score(active["30d"], config.rfm.frequency_days)
-    monetary = _score(net90_major, config.rfm.monetary)
-    f.update({
-        "currency": currency,
-        "registered_at": _ts(state.registered_us),
-        "first_deposit_at": _ts(state.first_deposit_us),
-        "first_deposit_amount": money(state.first_deposit_minor) if state.first_deposit_minor is not None else None,
-        "last_deposit_at": _ts(state.last_deposit_us),
-        "last_deposit_amount": money(state.last_deposit_minor) if state.last_deposit_minor is not None else None,
-        "last_withdrawal_at": _ts(state.last_withdrawal_us),
-        "last_withdrawal_amount": money(state.last_withdrawal_minor) if state.last_withdrawal_minor is not None else None,
-        "days_since_registration": _days_since(state.registered_us, as_of_us),
-        "days_since_first_deposit": _days_since(state.first_deposit_us, as_of_us),
-        "days_since_last_login": _days_since(state.last_login_us, as_of_us),
-        "days_since_last_bet": _days_since(state.last_bet_us, as_of_us),
-        **_days_since_category_bets(state, today),
-        "days_since_last_deposit": _days_since(state.last_deposit_us, as_of_us),
-        "session_median_seconds": int(statistics.median(durations)) if durations else None,
-        "session_last5_mean_seconds": sum(durations[-5:]) // len(durations[-5:]) if durations else None,
-        "session_minutes_avg_last5": _minutes_avg(durations[-5:]),
-        "bet_to_deposit_ratio_30d": (
-            round((v30[STAKE] / v30[BET_N]) / (v30[DEP_SUM] / v30[DEP_N]), 4)
-            if v30[BET_N] and v30[DEP_N] and v30[DEP_SUM] else None),
-        "bonus_stake_share_30d": _ratio(v30[BONUS_STAKE], v30[STAKE]),
-        "tod_night_share": _ratio(night, bets_total),
-        "tod_morning_share": _ratio(morning, bets_total),
-        "tod_afternoon_share": _ratio(afternoon, bets_total),
-        "tod_evening_share": _ratio(evening, bets_total),
-        "peak_local_hour": max(range(24), key=lambda h: state.hours[h]) if bets_total else None,
-        "rfm_recency": recency,
-        "rfm_frequency": frequency,
-        "rfm_monetary": monetary,
-        "rfm_score": f"{recency}{frequency}{monetary}",
-        "rtp_sensitivity": _ratio(state.sessions_after_losing_run, state.sessions_ended),
-        "lifecycle_stage": lifecycle_stage(state, as_of_us, config.lifecycle),
-        "failed_logins": state.failed_logins,
-        "device_count": len(state.devices),
-        "foreign_currency_events": state.foreign_currency_events,
-        "converted_currency_events": state.converted_currency_events,
-        "exchange_rates_version": state.exchange_version,
-        "unmatched_rollbacks": state.unmatched_rollbacks,
-        "last_bonus_credit_at": _ts(state.last_bonus_us),
-        "days_since_last_bonus_credit": _days_since(state.last_bonus_us, as_of_us),
-        "bonus_to_deposit_ratio_30d": _ratio(wallet["30d"][BONUS_SUM], v30[DEP_SUM]),
-        "bonus_conversion_share_90d": _ratio(wallet["90d"][CONV_SUM], wallet["90d"][BONUS_SUM]),
-    })
-    return f
+def feature_values(state: PlayerState, as_of_us: int, config: FeatureConfig,
+                   names: Iterable[str]) -> dict[str, Any]:
+    """Only the named catalogue features (unknown names are left out): what real-time segment
+    membership reads on an event, at a fraction of `compute_features`' cost, since the
+    window pass covers only the longest window named and the rest runs only when a named
+    feature needs it. Each value equals `compute_features(...)[name]`."""
+    reading = _Reading(state, as_of_us, config)
+    extractors = EXTRACTORS
+    return {name: extractors[name](reading) for name in names if name in extractors}
 
 
 def _wallet_sums(state: PlayerState, today: int) -> dict[str, list[int]]:

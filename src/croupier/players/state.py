@@ -127,6 +127,9 @@ class PlayerState(Struct, omit_defaults=True):
     last_bonus_us: int | None = None
     protection: ProtectionState = field(default_factory=ProtectionState)
     rg: RgTrack = field(default_factory=RgTrack)   # evidence for the RG risk markers (protection.markers)
+    # Live segments the player matches: segment id -> when they entered (us). Folded by the
+    # engine's step from the live segments at each log position (segments.live).
+    segments: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.session_ends) < len(self.session_durations):

@@ -156,9 +156,10 @@ def build_dataset(events: Sequence[Event] | Sequence[tuple[int, Event]], feature
     for i, item in enumerate(events, 1):
         seq, event = item if isinstance(item, tuple) else (i, item)
         by_player[event.player_id].append((seq, event))
-    from croupier.events import CONFIG_STREAM
+    from croupier.events import LOG_STREAMS
 
-    by_player.pop(CONFIG_STREAM, None)
+    for stream in LOG_STREAMS:
+        by_player.pop(stream, None)
     labels = find_labels(e for history in by_player.values() for _, e in history)
     spans = _spans(by_player)
     dataset = Dataset([], labels, len(by_player))
