@@ -256,6 +256,8 @@ RULES: list[Rule] = [
     Rule("PUT", "/v1/segments/{segment_id}", ADMIN, make=_segment(json={"description": "edited"})),
     Rule("DELETE", "/v1/segments/{segment_id}", ADMIN, make=_segment()),
     Rule("GET", "/v1/segments/{segment_id}/members", READ, make=_segment("/members")),
+    Rule("POST", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
+    Rule("DELETE", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)

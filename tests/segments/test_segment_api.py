@@ -202,3 +202,49 @@ def test_hostile_bodies_get_a_clear_4xx(world, raw: bytes) -> None:  # noqa: ANN
     for path, headers in (("/v1/segments/preview", {}), ("/v1/segments", staff)):
         answer = client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
         assert 400 <= answer.status_code < 500, (path, raw[:40], answer.text)
+
+
+def test_a_segment_goes_live_follows_edits_and_is_switched_off(world) -> None:  # noqa: ANN001
+    """Live: real-time membership as the engine folds it (the definition's match, so the
+    self-excluded cid is a member here; the gate holds promotions to her), a new version goes
+    live when a live segment is edited, archiving switches it off, each step audited."""
+    client, staff = world
+    sid = client.post("/v1/segments", headers=staff, json={"name": "Slots regulars",
+                                                           "text": "bet_count_slots_lifetime >= 6"}).json()["segment_id"]
+    assert client.get(f"/v1/segments/{sid}").json()["live_version"] is None
+    assert client.get(f"/v1/segments/{sid}/members?source=live").status_code == 409
+    assert client.post(f"/v1/segments/{sid}/live").status_code == 403          # a read key cannot
+    made = client.post(f"/v1/segments/{sid}/live", headers=staff)
+    assert made.status_code == 200 and made.json()["live_version"] == 1, made.text
+    engine = client.app.state.runtime.engine
+    engine.process_pending()     # the engine's idle tick (a server's loop runs it): the sweep takes everyone in
+    live = client.get(f"/v1/segments/{sid}/members?source=live").json()
+    assert (live["source"], live["version"], live["members"]) == ("live", 1, ["ann", "bea", "cid"])
+    assert set(live["entered"]) == {"ann", "bea", "cid"}
+    page = client.get(f"/v1/segments/{sid}/members?source=live&limit=2").json()
+    assert page["members"] == ["ann", "bea"] and page["next"] == "bea"
+    assert client.get(f"/v1/segments/{sid}/members?source=live&after=bea").json()["members"] == ["cid"]
+    exported = client.get(f"/v1/segments/{sid}/members?source=live&format=csv")
+    assert exported.text.split() == ["player_id", "ann", "bea", "cid"]
+    assert client.get(f"/v1/segments/{sid}/members?source=everything").status_code == 422
+
+    edited = client.put(f"/v1/segments/{sid}", headers=staff, json={"text": "bet_count_slots_lifetime >= 7"})
+    assert edited.json()["live_version"] == 2
+    engine.process_pending()
+    assert client.get(f"/v1/segments/{sid}/members?source=live").json()["members"] == ["bea", "cid"]
+    listed = {s["segment_id"]: s["live_version"] for s in client.get("/v1/segments").json()["segments"]}
+    assert listed[sid] == 2
+    assert client.post(f"/v1/segments/{sid}/live", headers=staff).json()["live_version"] == 2   # already: no change
+
+    off = client.delete(f"/v1/segments/{sid}/live", headers=staff)
+    assert off.status_code == 200 and off.json()["live_version"] is None
+    assert client.get(f"/v1/segments/{sid}/members?source=live").status_code == 409
+    client.post(f"/v1/segments/{sid}/live", headers=staff)
+    client.delete(f"/v1/segments/{sid}", headers=staff)                               # archived: switched off
+    assert client.get(f"/v1/segments/{sid}").json()["live_version"] is None
+    assert client.post(f"/v1/segments/{sid}/live", headers=staff).status_code == 409
+    with client.app.state.runtime.db.reader.connect() as conn:
+        kinds = [k for (k,) in conn.execute(select(audit_log.c.kind).where(audit_log.c.subject == str(sid))
+                                            .order_by(audit_log.c.seq))]
+    assert kinds == ["segment.created", "segment.live", "segment.updated", "segment.off", "segment.live",
+                     "segment.archived"]

@@ -33,6 +33,7 @@ from croupier.players import EngineConfig, PlayerState
 from croupier.privacy.tipping_off import neutral_reasons
 from croupier.segments import All, AnyOf, Node, Not, SegmentError, load_json, parse_valid, summarise, to_json, to_text
 from croupier.segments.batch import DEFAULT_MAX_AGE_SECONDS, Answer, Batch, all_members, count, members
+from croupier.segments.realtime import go_live, live_versions, realtime_members, switch_off
 from croupier.store import audit as audit_store
 from croupier.store import segments as segment_store
 from croupier.store.segments import PURPOSES, StoredSegment
@@ -227,11 +228,13 @@ def _string(body: dict[str, Any], key: str, limit: int, required: bool) -> str |
     return value
 
 
-def view(s: StoredSegment, *, versions: list[segment_store.SegmentVersion] | None = None) -> dict[str, Any]:
+def view(s: StoredSegment, *, versions: list[segment_store.SegmentVersion] | None = None,
+         live: int | None = None) -> dict[str, Any]:
+    """`live`: the version live for real-time membership (None: not live)."""
     node = load_json(s.definition)
     out: dict[str, Any] = {
         "segment_id": s.segment_id, "version": s.version, "name": s.name, "description": s.description,
-        "purpose": s.purpose, "archived": s.archived, "text": s.text, "summary": summarise(node),
+        "purpose": s.purpose, "archived": s.archived, "live_version": live, "text": s.text, "summary": summarise(node),
         "definition": msgspec.Raw(s.definition.encode()),
         "created_by": s.created_by, "created_at": _iso(s.created_at_us),
         "updated_by": s.updated_by, "updated_at": _iso(s.updated_at_us),
@@ -325,7 +328,8 @@ def list_segments(request: Request, archived: bool = False,
         return invalid([{"field": "purpose", "message": f"must be one of {', '.join(PURPOSES)}", "value": purpose}])
     with request.app.state.runtime.db.reader.connect() as conn:
         found = segment_store.listing(conn, archived=archived, purpose=purpose)
-    return _json({"segments": [view(s) for s in found]})
+        live = live_versions(conn)
+    return _json({"segments": [view(s, live=live.get(s.segment_id)) for s in found]})
 
 
 def preview_now(runtime: Any, body: dict[str, Any], aml: bool) -> dict[str, Any]:
@@ -359,7 +363,8 @@ def get_segment(segment_id: str, request: Request, _key=Depends(require_scope("r
     with request.app.state.runtime.db.reader.connect() as conn:
         found = _found(conn, segment_id)
         history = segment_store.versions(conn, found.segment_id)
-    return _json(view(found, versions=history))
+        live = live_versions(conn).get(found.segment_id)
+    return _json(view(found, versions=history, live=live))
 
 
 def revise_now(runtime: Any, who: Actor, segment_id: str, body: dict[str, Any]) -> StoredSegment:
@@ -393,6 +398,9 @@ def revise_now(runtime: Any, who: Actor, segment_id: str, body: dict[str, Any]) 
                 raise HTTPException(409, detail=f"a segment named {changes['name']!r} exists: choose another name")
         stored = segment_store.revise(conn, current, actor=who.username, now_us=now_us, **changes)
         _audit(conn, who, "segment.updated", stored, now_us)
+        facts = go_live(conn, stored, actor=who.username, now_us=now_us, reason="edited while live") \
+            if stored.segment_id in live_versions(conn) else []
+    _to_engine(runtime, facts)
     return stored
 
 
@@ -405,7 +413,43 @@ def archive_now(runtime: Any, who: Actor, segment_id: str) -> StoredSegment:
             return current
         stored = segment_store.revise(conn, current, actor=who.username, now_us=now_us, archived=True)
         _audit(conn, who, "segment.archived", stored, now_us)
+        facts = switch_off(conn, stored.segment_id, actor=who.username, now_us=now_us, reason="archived")
+    _to_engine(runtime, facts)
     return stored
+
+
+def _to_engine(runtime: Any, facts: list[Any]) -> None:
+    """Hand activation facts just committed to the engine, so membership follows at once."""
+    if facts:
+        runtime.engine.submit(facts)
+
+
+def go_live_now(runtime: Any, who: Actor, segment_id: str) -> tuple[StoredSegment, int]:
+    """Put a segment's current version live for real-time membership, audited as
+    `segment.live`; returns the segment and its live version. Raises HTTPException (404,
+    409: archived)."""
+    now_us = _now_us()
+    with runtime.db.engine.begin() as conn:
+        current = _found(conn, segment_id, for_update=True)
+        if current.archived:
+            raise HTTPException(409, detail=f"segment {segment_id} is archived: it cannot go live")
+        facts = go_live(conn, current, actor=who.username, now_us=now_us)
+        if facts:
+            _audit(conn, who, "segment.live", current, now_us)
+    _to_engine(runtime, facts)
+    return current, current.version
+
+
+def switch_off_now(runtime: Any, who: Actor, segment_id: str) -> StoredSegment:
+    """Switch a segment's real-time membership off, audited as `segment.off`."""
+    now_us = _now_us()
+    with runtime.db.engine.begin() as conn:
+        current = _found(conn, segment_id, for_update=True)
+        facts = switch_off(conn, current.segment_id, actor=who.username, now_us=now_us)
+        if facts:
+            _audit(conn, who, "segment.off", current, now_us)
+    _to_engine(runtime, facts)
+    return current
 
 
 @router.put("/{segment_id}", summary="Edit a segment: a new version under the same id", openapi_extra=_WRITE_BODY)
@@ -419,7 +463,23 @@ async def update_segment(segment_id: str, request: Request) -> Response:
         return _refused(exc)
     with runtime.db.reader.connect() as conn:
         history = segment_store.versions(conn, stored.segment_id)
-    return _json(view(stored, versions=history))
+        live = live_versions(conn).get(stored.segment_id)
+    return _json(view(stored, versions=history, live=live))
+
+
+@router.post("/{segment_id}/live", summary="Put a segment live: real-time membership, entries and exits written "
+             "to the log as croupier.segment_entered / segment_left (journeys trigger on them)")
+async def segment_live(segment_id: str, request: Request) -> Response:
+    who = await actor(request, "segments.edit")
+    stored, version = go_live_now(request.app.state.runtime, who, segment_id)
+    return _json(view(stored, live=version))
+
+
+@router.delete("/{segment_id}/live", summary="Switch a segment's real-time membership off (no exits are written: "
+               "the segment ended, not the players' match)")
+async def segment_off(segment_id: str, request: Request) -> Response:
+    who = await actor(request, "segments.edit")
+    return _json(view(switch_off_now(request.app.state.runtime, who, segment_id)))
 
 
 @router.delete("/{segment_id}", summary="Archive a segment (kept with its versions; no longer listed or used)")
@@ -451,16 +511,23 @@ def get_members(segment_id: str, request: Request,
                                           description="the cursor: `next` of the previous page"),
                 format: str | None = Query(None, pattern="^(json|csv)$", description="csv: every member, streamed"),
                 refresh: bool = Query(False, description="rebuild the batch copy first"),
+                source: str = Query("batch", pattern="^(batch|live)$", description=(
+                    "batch: the definition over the batch copy (a promotional segment leaves out who the gate "
+                    "would hold back); live: the real-time members of a live segment, as the engine folded them "
+                    "(the definition's match, with when each entered)")),
                 _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
     runtime = request.app.state.runtime
     with runtime.db.reader.connect() as conn:
         found = _found(conn, segment_id)
+        live = live_versions(conn).get(found.segment_id)
     if found.archived:
         raise HTTPException(409, detail=f"segment {segment_id} is archived: it has no members")
+    wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    if source == "live":
+        return _live_members(runtime, found, live, after, limit, wants_csv)
     node = load_json(found.definition)
     promotional = found.purpose == "promotional"
     copy = batch_of(runtime).copy(refresh=refresh)
-    wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:
         filename = f"segment-{found.segment_id}-v{found.version}.csv"
         return StreamingResponse(_csv(all_members(copy, node, promotional=promotional)), media_type="text/csv",
@@ -470,3 +537,23 @@ def get_members(segment_id: str, request: Request,
     page = page[:limit]
     return _json({"segment_id": found.segment_id, "version": found.version, "members": page,
                   "next": page[-1] if more else None, "as_of": _iso(copy.at_us)})
+
+
+def _live_members(runtime: Any, found: StoredSegment, live: int | None, after: str | None, limit: int,
+                  wants_csv: bool) -> Response:
+    if live is None:
+        raise HTTPException(409, detail=f"segment {found.segment_id} is not live: put it live "
+                                        f"(POST /v1/segments/{found.segment_id}/live) for real-time members")
+    as_of = _now_us()
+    with runtime.fresh() as conn:
+        found_members = realtime_members(conn, found.segment_id)
+    if wants_csv:
+        filename = f"segment-{found.segment_id}-v{live}-live.csv"
+        return StreamingResponse(_csv(pid for pid, _ in found_members), media_type="text/csv",
+                                 headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rest = [m for m in found_members if after is None or m[0] > after]
+    page = rest[:limit]
+    return _json({"segment_id": found.segment_id, "version": live, "source": "live",
+                  "members": [pid for pid, _ in page],
+                  "entered": {pid: _iso(at) for pid, at in page},
+                  "next": page[-1][0] if len(rest) > limit else None, "as_of": _iso(as_of)})
