@@ -161,14 +161,19 @@ async def publish_form(request: Request, journey_id: str, csrf_token: str = Form
     except api.Refused as exc:
         return _editor(request, staff, journey=journey, text=text, status=422,
                        error=f"Version {version} was not published: fix the problems below and save a new version.",
-                       problems_found=[{"path": p.get("path") or p.get("field"), "message": p["message"]}
-                                       for p in exc.problems])
+                       problems_found=None if version == journey.latest_version else _unplaced(exc.problems))
     except HTTPException as exc:
         found = exc.detail.get("problems", []) if isinstance(exc.detail, dict) else []
         return _editor(request, staff, journey=journey, text=text, status=exc.status_code,
                        error=f"Version {version} was not published: {_said(exc.detail)}",
-                       problems_found=found or None)
+                       problems_found=_unplaced(found) if found else None)
     return RedirectResponse(f"{PAGE}/{journey.journey_id}", status_code=303)
+
+
+def _unplaced(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Problems of a version other than the one in the editor: their paths, no place in its text."""
+    return [{"path": p.get("path") or p.get("field"), "message": p["message"], "line": None, "column": None}
+            for p in found]
 
 
 @router.post(PAGE + "/{journey_id}/pause")
