@@ -21,7 +21,7 @@ from croupier.journeys import (
 WIDTH, HEIGHT = 200, 64         # a box
 GAP_X, GAP_Y = 36, 56           # between boxes, between rows
 MARGIN = 24
-LOOP_ROOM = 72                  # on the right, for arrows that go back up
+LOOP_ROOM = 96                  # on the right, for arrows that go back up or past rows
 MAX_CHARS = 28
 
 
@@ -175,7 +175,7 @@ def svg(journey: Journey) -> str:
         + _text(tx + WIDTH / 2, ty + 42, _cut(what), "node-detail") + "</g>"]
     if order:
         sx, sy = where[order[0]]
-        arrows.append(_arrow((tx, ty), (sx, sy), False, "", "trigger", order[0]))
+        arrows.append(_arrow((tx, ty), (sx, sy), False, "", "trigger", order[0], loop=False, lane=0))
 
     for name in order:
         step = first[name]
@@ -194,8 +194,10 @@ def svg(journey: Journey) -> str:
         for target, label in _labels(step, edges[name]):
             if target not in where:
                 continue
-            arrows.append(_arrow((x, y), where[target], (name, target) in back or where[target][1] <= y,
-                                 label, name, target))
+            up = (name, target) in back or where[target][1] <= y
+            skips = where[target][1] > y + HEIGHT + GAP_Y     # past a row: round the side, not through boxes
+            arrows.append(_arrow((x, y), where[target], up or skips, label, name, target, loop=up,
+                                 lane=len(arrows)))
     for name in missing:
         x, y = where[name]
         boxes.append(f'<g class="node missing" data-missing="{escape(name)}"><title>{escape(f"no step {name!r}")}</title>'
@@ -208,19 +210,21 @@ def svg(journey: Journey) -> str:
     return "".join(out)
 
 
-def _arrow(source: tuple[float, float], target: tuple[float, float], up: bool, label: str, src: str,
-           dst: str) -> str:
+def _arrow(source: tuple[float, float], target: tuple[float, float], side: bool, label: str, src: str,
+           dst: str, *, loop: bool, lane: int) -> str:
+    """An arrow from a box to another: straight down to the next row, or round the right-hand
+    side (`side`: back up a loop, or down past rows), each in a lane of its own."""
     (sx, sy), (tx, ty) = source, target
-    if up:      # round the right-hand side, back up to the target
+    if side:
         x0, y0, x3, y3 = sx + WIDTH, sy + HEIGHT / 2, tx + WIDTH, ty + HEIGHT / 2
-        reach = max(x0, x3) + LOOP_ROOM - 12
+        reach = max(x0, x3) + 24 + (lane % 4) * 12
         x1, y1, x2, y2 = reach, y0, reach, y3
     else:
         x0, y0, x3, y3 = sx + WIDTH / 2, sy + HEIGHT, tx + WIDTH / 2, ty
         x1, y1, x2, y2 = x0, y0 + GAP_Y / 2, x3, y3 - GAP_Y / 2
     d = f"M{x0:.0f},{y0:.0f} C{x1:.0f},{y1:.0f} {x2:.0f},{y2:.0f} {x3:.0f},{y3:.0f}"
     mx, my = (x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8
-    cls = "edge loop" if up else "edge"
+    cls = "edge loop" if loop else "edge"
     parts = [f'<g class="{cls}" data-from="{escape(src)}" data-to="{escape(dst)}" data-label="{escape(label)}">'
              f'<path d="{d}" marker-end="url(#arrow)"/>']
     if label:
