@@ -126,16 +126,16 @@ def test_a_definition_without_a_journeys_shape_is_refused_at_its_path(world) -> 
     assert both.status_code == 422 and "one of the two" in both.text
     unknown = client.post("/v1/journeys", headers=staff, json={"template": "welcom"})
     assert unknown.status_code == 422 and unknown.json()["detail"]["value"] == "welcom"
-    client.post("/v1/journeys", headers=staff, json=short())
+    jid = client.post("/v1/journeys", headers=staff, json=short()).json()["journey_id"]
     taken = client.post("/v1/journeys", headers=staff, json=short(name="another"))
     assert taken.status_code == 409 and "welcome_short" in taken.text
-    rekey = client.put("/v1/journeys/1", headers=staff, json=short(key="other_key"))
+    rekey = client.put(f"/v1/journeys/{jid}", headers=staff, json=short(key="other_key"))
     assert rekey.status_code == 422 and rekey.json()["detail"]["field"] == "definition.key"
-    missing = client.post("/v1/journeys/1/publish", headers=staff, json={"version": 9})
+    missing = client.post(f"/v1/journeys/{jid}/publish", headers=staff, json={"version": 9})
     assert missing.status_code == 404 and "no version 9" in missing.text
-    no_version = client.post("/v1/journeys/1/publish", headers=staff, json={"version": "2"})
+    no_version = client.post(f"/v1/journeys/{jid}/publish", headers=staff, json={"version": "2"})
     assert no_version.status_code == 422 and no_version.json()["detail"]["field"] == "version"
-    draft_pause = client.post("/v1/journeys/1/pause", headers=staff)
+    draft_pause = client.post(f"/v1/journeys/{jid}/pause", headers=staff)
     assert draft_pause.status_code == 409 and "only a live journey" in draft_pause.text
 
 
