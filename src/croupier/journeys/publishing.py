@@ -153,10 +153,15 @@ def publish(conn: Connection, journey_id: int, version: int, actor: str, now_us:
     journey runs at a time). Validates the definition fully and checks it against the other live
     journeys. Publishing the version already live changes nothing. Raises JourneyNotFound,
     JourneyError (every problem of the definition), JourneyConflict, JourneyStateError (archived)."""
+    seen = store.get(conn, journey_id)
+    if seen is None:
+        raise JourneyNotFound(f"no journey {journey_id}")
+    stored_version = store.version(conn, journey_id, version)       # versions never change once stored
+    groups = {seen.group} if stored_version is None else {seen.group, definition_of(stored_version).group}
+    store.lock_groups(conn, groups)           # before this journey's own row: one order for every publish
     current = _found(conn, journey_id)
     if current.status == "archived":
         raise JourneyStateError(f"journey {journey_id} is archived; create a new one")
-    stored_version = store.version(conn, journey_id, version)
     if stored_version is None:
         raise JourneyNotFound(f"journey {journey_id} has no version {version}: its versions are 1 to "
                               f"{current.latest_version}")

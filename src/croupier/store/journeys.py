@@ -86,6 +86,14 @@ def listing(conn: Connection, *, archived: bool = False, status: str | None = No
     return [_stored(r) for r in conn.execute(stmt)]
 
 
+def lock_groups(conn: Connection, groups: set[str]) -> None:
+    """Lock every journey row of these groups, in id order (PostgreSQL; SQLite serialises
+    writers anyway): two publishes in one group then run one after the other, so the second
+    sees the first live when it checks for conflicts."""
+    conn.execute(select(journeys.c.journey_id).where(journeys.c.group.in_(sorted(groups)))
+                 .order_by(journeys.c.journey_id).with_for_update()).all()
+
+
 def version(conn: Connection, journey_id: int, number: int) -> JourneyVersion | None:
     row = conn.execute(select(journey_versions).where(journey_versions.c.journey_id == journey_id,
                                                       journey_versions.c.version == number)).first()
