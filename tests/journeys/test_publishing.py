@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import _empty_all_tables  # tests/conftest.py
 from croupier.journeys import from_json, publishing, template, to_builtins
 from croupier.store import journeys as store
 from croupier.store import open_database
@@ -20,6 +21,7 @@ def _journey(key: str):  # noqa: ANN202
 
 @pytest.mark.postgres
 def test_concurrent_publishes_in_one_group_cannot_both_go_live(postgres_url: str) -> None:
+    _empty_all_tables(postgres_url)          # the server is shared by the session's tests
     db = open_database(postgres_url)
     now = time.time_ns() // 1000
     with db.engine.begin() as conn:
