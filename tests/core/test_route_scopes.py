@@ -179,6 +179,29 @@ def _segment(suffix: str = "", **kw: Any) -> Callable[[World], Request]:
     return make
 
 
+def _journey_definition(w: World) -> dict[str, Any]:
+    """A ready-made journey under a key and priority of its own (no two conflict)."""
+    from croupier.journeys import template, to_builtins
+
+    return to_builtins(template("vip_escalation")) | {"key": f"journey_{w.n()}", "priority": w.n()}
+
+
+def _journey(suffix: str = "", *, live: bool = False, edit: bool = False, **kw: Any) -> Callable[[World], Request]:
+    """A journey of its own, made by olga; live if asked; `edit`: the request sends it renamed."""
+    def make(w: World) -> Request:
+        definition = _journey_definition(w)
+        answer = w.client.post("/v1/journeys", headers=w.staff, json={"definition": definition})
+        assert answer.status_code == 201, answer.text
+        jid = answer.json()["journey_id"]
+        if live:
+            published = w.client.post(f"/v1/journeys/{jid}/publish", headers=w.staff, json={"version": 1})
+            assert published.status_code == 200, published.text
+        if edit:
+            kw["json"] = {"definition": definition | {"name": "renamed"}}
+        return {"path": f"/v1/journeys/{jid}{suffix}", **kw}
+    return make
+
+
 MONEY = {"transaction_id": "t", "amount": "1.00", "currency": "SEK"}
 
 RULES: list[Rule] = [
@@ -258,6 +281,15 @@ RULES: list[Rule] = [
     Rule("GET", "/v1/segments/{segment_id}/members", READ, make=_segment("/members")),
     Rule("POST", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
     Rule("DELETE", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
+    Rule("POST", "/v1/journeys", ADMIN,
+         make=lambda w: {"path": "/v1/journeys", "json": {"definition": _journey_definition(w)}}),
+    Rule("GET", "/v1/journeys", READ, make=fixed("/v1/journeys")),
+    Rule("GET", "/v1/journeys/templates", READ, make=fixed("/v1/journeys/templates")),
+    Rule("GET", "/v1/journeys/{journey_id}", READ, make=_journey()),
+    Rule("PUT", "/v1/journeys/{journey_id}", ADMIN, make=_journey(edit=True)),
+    Rule("POST", "/v1/journeys/{journey_id}/publish", ADMIN, make=_journey("/publish", json={"version": 1})),
+    Rule("POST", "/v1/journeys/{journey_id}/pause", ADMIN, make=_journey("/pause", live=True)),
+    Rule("POST", "/v1/journeys/{journey_id}/archive", ADMIN, make=_journey("/archive")),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)

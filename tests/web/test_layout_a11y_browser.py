@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from croupier.api.config_routes import Actor, do_propose
+from croupier.api.journey_routes import create_now as journey_create_now
 from croupier.api.segment_routes import create_now
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1366, 768), "de
 NARROW = 900   # at or below this width the navigation sits behind the Menu button (croupier.css)
 
 # Every back-office page: (name, user signed in or None, path). "{version}" is a configuration
-# version the module proposes, "{segment}" a segment it creates. The player-360 appears once per tab (the hash opens it).
+# version the module proposes, "{segment}" a segment it creates, "{journey}" a journey. The player-360 appears once per tab (the hash opens it).
 PAGES: list[tuple[str, str | None, str]] = [
     ("login", None, "/login"),
     ("dashboard", "ada", "/"),
@@ -58,6 +59,10 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new segment", "carl", "/segments/new"),
     ("segment", "carl", "/segments/{segment}"),
     ("segment read-only", "aud", "/segments/{segment}"),
+    ("journeys", "carl", "/journeys"),
+    ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
+    ("journey", "carl", "/journeys/{journey}"),
+    ("journey read-only", "aud", "/journeys/{journey}"),
     ("my settings", "sam", "/settings"),
     ("help", "sam", "/help"),
     ("help document", "sam", "/help/integration"),
@@ -86,6 +91,8 @@ def site(live) -> Any:  # noqa: ANN001
     segment = create_now(runtime, Actor("carl", "crm_manager", "session"),
                          {"name": "Recent depositors", "purpose": "promotional", "text": "deposit_sum_30d >= 1"})
     live.extra["segment"] = str(segment.segment_id)
+    journey = journey_create_now(runtime, Actor("carl", "crm_manager", "session"), {"template": "second_deposit"})
+    live.extra["journey"] = str(journey.journey_id)
     _trained_model(runtime)
     return live
 
@@ -105,7 +112,8 @@ def _trained_model(runtime) -> None:  # noqa: ANN001
 
 
 def _path(site, path: str) -> str:  # noqa: ANN001
-    return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"])
+    return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"]) \
+        .replace("{journey}", site.extra["journey"])
 
 
 FAILING = "/test-only/"   # pages that answer 500 on purpose

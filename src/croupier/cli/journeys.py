@@ -1,9 +1,13 @@
-"""`croupier journeys …`: check journey definitions and print the ready-made ones
-(docs/journeys.md). Storage, publishing and the engine that runs journeys come later."""
+"""`croupier journeys …`: check journey definitions and print the ready-made ones, and on a
+database list, show, create and publish stored journeys (docs/journeys.md). Creating and
+publishing are staff actions (`--as` names an enabled user with journeys.edit or
+journeys.publish), audited like the API's; they run `croupier.journeys.publishing`."""
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +15,14 @@ import typer
 from rich.console import Console
 
 from croupier.cli.app import app
+from croupier.cli.common import DbOption
 
 console = Console()
-journeys_app = typer.Typer(help="Journeys: check definitions, print the ready-made ones.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Journeys: check definitions, print the ready-made ones; list, show, create and "
+                                "publish stored journeys.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+AsOption = Annotated[str, typer.Option("--as", help="The staff user acting (an enabled user whose role has the "
+                                                    "permission); recorded in the audit log.")]
 app.add_typer(journeys_app, name="journeys")
 
 
@@ -59,3 +68,140 @@ def templates_command(key: Annotated[str | None, typer.Argument(help="Print this
         console.print(f"[red]no ready-made journey {key!r}[/]; there are: {', '.join(TEMPLATE_KEYS)}")
         raise typer.Exit(2)
     sys.stdout.write(to_json(template(key)).decode() + "\n")
+
+
+def _staff(conn, username: str, permission: str) -> str:  # noqa: ANN001
+    from croupier.privacy import can
+    from croupier.store.accounts import find_user
+
+    user = find_user(conn, username)
+    if user is None or user.disabled or not can(user.role, permission):
+        console.print(f"[red]error:[/] {username!r} is not an enabled staff user with {permission}")
+        raise typer.Exit(2)
+    return user.username
+
+
+def _print_problems(problems) -> None:  # noqa: ANN001
+    for problem in problems:
+        console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+
+
+@journeys_app.command("list")
+def list_command(archived: Annotated[bool, typer.Option("--archived", help="Include archived journeys.")] = False,
+                 as_json: JsonOption = False, db: DbOption = None) -> None:
+    """The stored journeys: status, group, priority, live and latest version."""
+    from croupier.store import journeys as store
+    from croupier.store import open_database
+
+    with open_database(db).reader.connect() as conn:
+        found = store.listing(conn, archived=archived)
+    if as_json:
+        print(json.dumps([{"journey_id": j.journey_id, "key": j.key, "name": j.name, "status": j.status,
+                           "purpose": j.purpose, "group": j.group, "priority": j.priority,
+                           "live_version": j.live_version, "latest_version": j.latest_version} for j in found],
+                         indent=2))
+        return
+    if not found:
+        console.print("no journeys")
+        return
+    for j in found:
+        live = "-" if j.live_version is None else str(j.live_version)
+        console.print(f"{j.journey_id:>5}  {j.key:24} {j.status:9} {j.group:14} {j.priority:>5}  live {live:>3}  "
+                      f"latest {j.latest_version:>3}  {j.name}", markup=False, highlight=False)
+
+
+@journeys_app.command("show")
+def show_command(journey_id: Annotated[int, typer.Argument(help="The journey's id.")],
+                 version: Annotated[int | None, typer.Option("--version", help="This version (default: the "
+                                                                                 "latest).")] = None,
+                 db: DbOption = None) -> None:
+    """A stored journey: its status and versions, then the definition (JSON) of one version,
+    with its problems if it has any."""
+    from croupier.journeys import from_json, problems
+    from croupier.store import journeys as store
+    from croupier.store import open_database
+
+    with open_database(db).reader.connect() as conn:
+        found = store.get(conn, journey_id)
+        if found is None:
+            console.print(f"[red]error:[/] no journey {journey_id}")
+            raise typer.Exit(2)
+        history = store.versions(conn, journey_id)
+    wanted = found.latest_version if version is None else version
+    chosen = next((v for v in history if v.version == wanted), None)
+    if chosen is None:
+        console.print(f"[red]error:[/] journey {journey_id} has no version {wanted}")
+        raise typer.Exit(2)
+    err = Console(stderr=True)
+    live = "never published" if found.live_version is None else f"version {found.live_version}"
+    err.print(f"{found.name} (journey {found.journey_id}, key {found.key}): {found.status}, live: {live}",
+              markup=False, highlight=False)
+    for v in history:
+        err.print(f"  version {v.version} by {v.created_by}{': ' + v.note if v.note else ''}", markup=False,
+                  highlight=False)
+    found_problems = problems(from_json(chosen.definition))
+    if found_problems:
+        err.print(f"version {wanted} has {len(found_problems)} problem(s):")
+        for problem in found_problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+    sys.stdout.write(chosen.definition + "\n")
+
+
+@journeys_app.command("create")
+def create_command(file: Annotated[Path, typer.Argument(help="A journey definition (JSON; - reads standard "
+                                                             "input).", allow_dash=True)],
+                   as_user: AsOption, note: Annotated[str, typer.Option("--note", help="What it is for.")] = "",
+                   db: DbOption = None) -> None:
+    """Store a journey (a draft, version 1) from a definition file. A definition with problems
+    is stored too, and its problems listed: `publish` refuses it until a version has none."""
+    from croupier.journeys import JourneyError, from_json, problems
+    from croupier.journeys import publishing
+    from croupier.store import open_database
+
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    try:
+        journey = from_json(text)
+    except JourneyError as exc:
+        console.print(f"[red]not stored[/]: {len(exc.problems)} problem(s)")
+        _print_problems(exc.problems)
+        raise typer.Exit(1) from None
+    with open_database(db).engine.begin() as conn:
+        actor = _staff(conn, as_user, "journeys.edit")
+        try:
+            made = publishing.create(conn, journey, actor, time.time_ns() // 1000, note=note)
+        except JourneyError as exc:
+            console.print(f"[red]not stored[/]: {len(exc.problems)} problem(s)")
+            _print_problems(exc.problems)
+            raise typer.Exit(1) from None
+        except publishing.JourneyStateError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    console.print(f"created journey [bold]{made.journey_id}[/] ({made.key}), version 1, draft")
+    left = problems(journey)
+    if left:
+        console.print(f"{len(left)} problem(s) to fix before publishing:")
+        _print_problems(left)
+
+
+@journeys_app.command("publish")
+def publish_command(journey_id: Annotated[int, typer.Argument(help="The journey's id.")],
+                    version: Annotated[int, typer.Argument(help="The version to put live.", min=1)],
+                    as_user: AsOption, db: DbOption = None) -> None:
+    """Put a version of a stored journey live: validated fully and checked against the live
+    journeys (equal priorities in a group are refused). Exits 1 when refused."""
+    from croupier.journeys import JourneyError
+    from croupier.journeys import publishing
+    from croupier.store import open_database
+
+    try:
+        with open_database(db).engine.begin() as conn:
+            actor = _staff(conn, as_user, "journeys.publish")
+            done = publishing.publish(conn, journey_id, version, actor, time.time_ns() // 1000)
+    except (JourneyError, publishing.JourneyConflict) as exc:
+        console.print(f"[red]not published[/]: {len(exc.problems)} problem(s)")
+        _print_problems(exc.problems)
+        raise typer.Exit(1) from None
+    except (publishing.JourneyNotFound, publishing.JourneyStateError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"journey {done.journey_id} ({done.key}) is live at version {done.live_version}")

@@ -19,6 +19,8 @@ PERMISSIONS = {
     "aml.view": "see players' AML status and its history",
     "aml.edit": "set a player's AML status (clear, review, restricted, blocked)",
     "segments.edit": "create, edit and archive segments",
+    "journeys.edit": "create journeys and save new versions of them",
+    "journeys.publish": "publish a journey's version, pause and archive journeys",
     "config.view": "see engine and jurisdiction configuration",
     "config.edit": "propose configuration changes",
     "users.manage": "create and disable staff users",
@@ -28,11 +30,11 @@ PERMISSIONS = {
 _GRANTS: dict[str, set[str]] = {
     "admin": set(PERMISSIONS),
     "crm_manager": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",
-                    "config.view", "segments.edit"},
+                    "config.view", "segments.edit", "journeys.edit", "journeys.publish"},
     "compliance_officer": {"dashboard.view", "players.view", "players.pii", "events.view",
                            "decisions.view", "audit.view", "config.view", "config.edit", "rg.view",
                            "rg.review", "rg.assign", "protection.edit", "persons.manage",
-                           "aml.view", "aml.edit", "segments.edit"},
+                           "aml.view", "aml.edit", "segments.edit", "journeys.edit", "journeys.publish"},
     # An RG officer works the cases a lead (a compliance officer) assigns, or takes them.
     "rg_officer": {"dashboard.view", "players.view", "players.pii", "events.view", "rg.view", "rg.review"},
     "aml_analyst": {"dashboard.view", "players.view", "players.pii", "events.view", "decisions.view",

@@ -22,6 +22,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("Reports", "/reports/rg-effectiveness", "rg.view"),
     ("RG models", "/models/rg", "rg.view"),
     ("Segments", "/segments", "decisions.view"),
+    ("Journeys", "/journeys", "config.view"),
     ("Audit log", "/audit", "audit.view"),
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),

@@ -1,0 +1,303 @@
+"""Journeys over the API: create (a JSON definition, or a ready-made journey by its key), list,
+read (with every version and the problems of the latest), edit (a new version when the
+definition changed), publish a version, pause, archive, and the ready-made journeys.
+
+Reads need the `read` scope. Creating and editing are staff actions with `journeys.edit`;
+publishing, pausing and archiving with `journeys.publish` (a back-office session with its
+CSRF token, or an `admin` key with `X-Croupier-Actor` naming the staff member), each
+recorded in the audit log by `croupier.journeys.publishing`. A definition that is not a
+journey's shape is refused with 422; one with other problems is saved as a draft and refused
+when it is published: every problem comes back at once, each with its JSON path (`field`),
+message, the value found there and, inside a condition written as text, its line and column."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from croupier.api.auth import Actor, actor, require_scope
+from croupier.api.errors import invalid
+from croupier.journeys import TEMPLATE_KEYS, Journey, JourneyError, Problem, from_json, problems, template, templates
+from croupier.journeys import publishing
+from croupier.store import journeys as journey_store
+from croupier.store.journeys import STATUSES, StoredJourney
+
+router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_WRITE_KEYS = {"definition", "template", "note"}
+_WRITE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "`{\"definition\": {...}, \"note\": \"...\"}`, or `{\"template\": \"welcome\"}` "
+                                     "to start from a ready-made journey (create only); a bare definition is "
+                                     "read as `{\"definition\": ...}`",
+    "properties": {"definition": {"type": "object", "description": "the journey's JSON form (docs/journeys.md); "
+                                                                   "its `version` is set by Croupier"},
+                   "template": {"type": "string", "enum": list(TEMPLATE_KEYS)},
+                   "note": {"type": "string", "maxLength": publishing.MAX_NOTE,
+                            "description": "what this version changes"}}}}}}}
+_PUBLISH_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["version"],
+    "properties": {"version": {"type": "integer", "minimum": 1, "description": "the version to put live"}}}}}}}
+
+
+class Refused(Exception):
+    """What is wrong with a request: each problem's field, message and value (and position)."""
+
+    def __init__(self, found: list[dict[str, Any]]) -> None:
+        self.problems = found
+
+
+def _iso(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    """JSON with definitions kept exact (their numbers as written, never through a float)."""
+    return Response(_ENCODER.encode(payload), status_code=status, media_type="application/json")
+
+
+def problem_view(p: Problem, prefix: str = "definition") -> dict[str, Any]:
+    """A journey problem as the API answers it: `field` is its path in the request body."""
+    out: dict[str, Any] = {"field": f"{prefix}{p.path[1:]}" if p.path.startswith("$") else p.path,
+                           "path": p.path, "message": p.message,
+                           "value": None if p.value is msgspec.UNSET else p.value}
+    if p.line is not None:
+        out["line"], out["column"] = p.line, p.column
+    if p.suggestions:
+        out["suggestions"] = list(p.suggestions)
+    return out
+
+
+def _refused_problems(exc: JourneyError) -> Refused:
+    return Refused([problem_view(p) for p in exc.problems])
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw, parse_float=Decimal) if raw.strip() else None
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(400, detail=f"the body is not valid JSON ({exc}); send a JSON object") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, detail="the body must be a JSON object")
+    return body
+
+
+def journey_of(body: dict[str, Any], *, creating: bool) -> tuple[Journey, str]:
+    """The definition (and the version note) a write body sends. Raises Refused."""
+    if "definition" not in body and "template" not in body:
+        body = {"definition": body}             # a bare definition
+    unknown = sorted(set(body) - _WRITE_KEYS)
+    if unknown:
+        raise Refused([{"field": unknown[0], "message": f"is not a field this operation takes; it takes "
+                                                        f"{', '.join(sorted(_WRITE_KEYS))}", "value": None}])
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise Refused([{"field": "note", "message": "must be a string", "value": note}])
+    if ("definition" in body) == ("template" in body):
+        raise Refused([{"field": None, "message": "send `definition` (the journey's JSON form) or `template` (the key "
+                                                  "of a ready-made journey), one of the two", "value": None}])
+    if "template" in body:
+        key = body["template"]
+        if not creating:
+            raise Refused([{"field": "template", "message": "a new version is sent as `definition`", "value": key}])
+        if key not in TEMPLATE_KEYS:
+            raise Refused([{"field": "template", "message": f"no ready-made journey {key!r}: use one of "
+                                                            f"{', '.join(TEMPLATE_KEYS)}", "value": key}])
+        return template(key), note or f"from the ready-made journey {key}"
+    definition = body["definition"]
+    if not isinstance(definition, dict):
+        raise Refused([{"field": "definition", "message": "must be a JSON object: the journey's JSON form",
+                        "value": definition}])
+    try:
+        return from_json(definition), note
+    except JourneyError as exc:
+        raise _refused_problems(exc) from None
+
+
+def version_view(v: journey_store.JourneyVersion) -> dict[str, Any]:
+    return {"version": v.version, "definition": msgspec.Raw(v.definition.encode()), "created_by": v.created_by,
+            "created_at": _iso(v.created_at_us), "note": v.note}
+
+
+def view(j: StoredJourney, *, versions: list[journey_store.JourneyVersion] | None = None,
+         latest: journey_store.JourneyVersion | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "journey_id": j.journey_id, "key": j.key, "name": j.name, "purpose": j.purpose, "group": j.group,
+        "priority": j.priority, "status": j.status, "latest_version": j.latest_version,
+        "live_version": j.live_version, "created_by": j.created_by, "created_at": _iso(j.created_at_us),
+        "updated_by": j.updated_by, "updated_at": _iso(j.updated_at_us),
+    }
+    if latest is not None:
+        out["problems"] = [problem_view(p) for p in problems(publishing.definition_of(latest))]
+    if versions is not None:
+        out["versions"] = [version_view(v) for v in versions]
+    return out
+
+
+def _journey_id(journey_id: str) -> int:
+    if not journey_id.isdigit() or len(journey_id) > 18:
+        raise HTTPException(404, detail=f"no journey {journey_id!r}: journey ids are whole numbers")
+    return int(journey_id)
+
+
+def full_view(conn: Any, journey_id: int) -> dict[str, Any]:
+    found = journey_store.get(conn, journey_id)
+    if found is None:
+        raise HTTPException(404, detail=f"no journey {journey_id}")
+    history = journey_store.versions(conn, journey_id)
+    return view(found, versions=history, latest=history[-1])
+
+
+def _run(runtime: Any, change: Any) -> Any:
+    """Run a change in a transaction, its refusals as the API answers them."""
+    try:
+        with runtime.db.engine.begin() as conn:
+            return change(conn)
+    except JourneyError as exc:
+        raise _refused_problems(exc) from None
+    except publishing.JourneyNotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    except publishing.JourneyConflict as exc:
+        raise HTTPException(409, detail={"message": str(exc), "problems": [problem_view(p) for p in exc.problems]}) \
+            from None
+    except publishing.JourneyStateError as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+
+
+def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> StoredJourney:
+    """Create a journey from a write body (the API's operation, also the back office's).
+    Raises Refused or HTTPException (409: the key is taken)."""
+    journey, note = journey_of(body, creating=True)
+    return _run(runtime, lambda conn: publishing.create(conn, journey, who.principal, _now_us(),
+                                                        on_behalf_of=who.on_behalf_of, note=note))
+
+
+def revise_now(runtime: Any, who: Actor, journey_id: int, body: dict[str, Any]) -> tuple[StoredJourney, bool]:
+    """A new version from a write body, unless the definition is the latest one. Raises
+    Refused or HTTPException (404, 409: archived)."""
+    journey, note = journey_of(body, creating=False)
+    return _run(runtime, lambda conn: publishing.revise(conn, journey_id, journey, who.principal, _now_us(),
+                                                        on_behalf_of=who.on_behalf_of, note=note))
+
+
+def publish_now(runtime: Any, who: Actor, journey_id: int, version: Any) -> StoredJourney:
+    """Put a version live. Raises Refused (every problem of the definition) or HTTPException
+    (404; 409: archived, or a conflict with a live journey, its problems in `detail`)."""
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise Refused([{"field": "version", "message": "must be a version number (1, 2, ...)", "value": version}])
+    return _run(runtime, lambda conn: publishing.publish(conn, journey_id, version, who.principal, _now_us(),
+                                                         on_behalf_of=who.on_behalf_of))
+
+
+def pause_now(runtime: Any, who: Actor, journey_id: int) -> StoredJourney:
+    return _run(runtime, lambda conn: publishing.pause(conn, journey_id, who.principal, _now_us(),
+                                                       on_behalf_of=who.on_behalf_of))
+
+
+def archive_now(runtime: Any, who: Actor, journey_id: int) -> StoredJourney:
+    return _run(runtime, lambda conn: publishing.archive(conn, journey_id, who.principal, _now_us(),
+                                                         on_behalf_of=who.on_behalf_of))
+
+
+def _answer(runtime: Any, journey_id: int, status: int = 200, **extra: Any) -> Response:
+    with runtime.db.reader.connect() as conn:
+        return _json({**full_view(conn, journey_id), **extra}, status)
+
+
+@router.get("/templates", summary="The ready-made journeys an operator switches on (or copies and adjusts)")
+def list_templates(_key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    return _json({"templates": [{"key": key, "name": j.name, "purpose": j.purpose, "group": j.group,
+                                 "priority": j.priority, "description": j.description, "definition": j}
+                                for key, j in templates().items()]})
+
+
+@router.post("", summary="Create a journey (a draft, version 1) from a definition or a ready-made journey",
+             status_code=201, openapi_extra=_WRITE_BODY)
+async def create_journey(request: Request) -> Response:
+    who = await actor(request, "journeys.edit")
+    runtime = request.app.state.runtime
+    try:
+        made = await run_in_threadpool(create_now, runtime, who, _body(await request.body()))
+    except Refused as exc:
+        return invalid(exc.problems)
+    return _answer(runtime, made.journey_id, 201)
+
+
+@router.get("", summary="List journeys (not the archived ones unless `archived=true`; or those of one `status`)")
+def list_journeys(request: Request, archived: bool = False,
+                  status: str | None = Query(None, description="only journeys in this status"),
+                  _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    if status is not None and status not in STATUSES:
+        return invalid([{"field": "status", "message": f"must be one of {', '.join(STATUSES)}", "value": status}])
+    with request.app.state.runtime.db.reader.connect() as conn:
+        found = journey_store.listing(conn, archived=archived, status=status)
+    return _json({"journeys": [view(j) for j in found]})
+
+
+@router.get("/{journey_id}", summary="A journey: its status, live version, every version and the problems of "
+            "the latest")
+def get_journey(journey_id: str, request: Request, _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    return _answer(request.app.state.runtime, _journey_id(journey_id))
+
+
+@router.put("/{journey_id}", summary="Edit a journey: a new version (none when the definition is unchanged)",
+            openapi_extra=_WRITE_BODY)
+async def update_journey(journey_id: str, request: Request) -> Response:
+    who = await actor(request, "journeys.edit")
+    runtime = request.app.state.runtime
+    number = _journey_id(journey_id)
+    try:
+        _, changed = await run_in_threadpool(revise_now, runtime, who, number, _body(await request.body()))
+    except Refused as exc:
+        return invalid(exc.problems)
+    return _answer(runtime, number, changed=changed)
+
+
+@router.post("/{journey_id}/publish", summary="Publish a version: validated, checked against the live journeys, "
+             "then live", openapi_extra=_PUBLISH_BODY)
+async def publish_journey(journey_id: str, request: Request) -> Response:
+    who = await actor(request, "journeys.publish")
+    runtime = request.app.state.runtime
+    number = _journey_id(journey_id)
+    body = _body(await request.body())
+    unknown = sorted(set(body) - {"version"})
+    if unknown:
+        return invalid([{"field": unknown[0], "message": "is not a field this operation takes; it takes version",
+                         "value": None}])
+    try:
+        await run_in_threadpool(publish_now, runtime, who, number, body.get("version"))
+    except Refused as exc:
+        return invalid(exc.problems)
+    return _answer(runtime, number)
+
+
+@router.post("/{journey_id}/pause", summary="Pause a live journey (its live version is kept)")
+async def pause_journey(journey_id: str, request: Request) -> Response:
+    who = await actor(request, "journeys.publish")
+    runtime = request.app.state.runtime
+    number = _journey_id(journey_id)
+    await run_in_threadpool(pause_now, runtime, who, number)
+    return _answer(runtime, number)
+
+
+@router.post("/{journey_id}/archive", summary="Archive a journey (a live one stops; kept with its versions)")
+async def archive_journey(journey_id: str, request: Request) -> Response:
+    who = await actor(request, "journeys.publish")
+    runtime = request.app.state.runtime
+    number = _journey_id(journey_id)
+    await run_in_threadpool(archive_now, runtime, who, number)
+    return _answer(runtime, number)
+
