@@ -7,7 +7,7 @@ PostgreSQL, sortable, and free of driver time-zone surprises. Money is integer m
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -531,4 +531,35 @@ segment_versions = Table(
     Column("archived", Boolean, nullable=False),
     Column("edited_by", String(128), nullable=False),
     Column("edited_at_us", BigInteger, nullable=False),
+)
+
+# --- Staff task queue (issue 10): work for a person (croupier.tasks) -------------------------
+# A journey's task step or a staff member puts a task in a queue; staff take it and close it
+# with an outcome. `origin_id` is deterministic from the cause, unique: creating the same
+# task again (a replay, a retry) finds the one there. Every change is also in the audit log.
+staff_tasks = Table(
+    "staff_tasks", metadata,
+    Column("task_id", SeqType, primary_key=True, autoincrement=True),
+    Column("origin_id", String(128), nullable=False, unique=True),
+    Column("queue", String(32), nullable=False),             # croupier.journeys.QUEUES
+    Column("player_id", String(128), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False),         # rank in croupier.tasks.PRIORITIES
+    Column("due_at_us", BigInteger),
+    Column("status", String(16), nullable=False),             # open, taken, done, cancelled
+    Column("source_kind", String(16), nullable=False),        # journey, manual
+    Column("source_id", String(256), nullable=False),         # "key/vN/step", or the staff member
+    Column("created_by", String(128), nullable=False),        # the audit's actor for task.created
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("taken_by", String(128)),
+    Column("taken_at_us", BigInteger),
+    Column("completed_by", String(128)),                      # who closed it (done or cancelled)
+    Column("completed_at_us", BigInteger),
+    Column("outcome", String(32)),                            # done: one of the queue's outcomes
+    Column("note", Text),                                     # done: the note; cancelled: the reason
+    Column("updated_at_us", BigInteger, nullable=False),
+    Index("ix_staff_tasks_status_due", "status", "due_at_us"),
+    Index("ix_staff_tasks_player", "player_id", "created_at_us"),
+    Index("ix_staff_tasks_taken_by", "taken_by", "status"),
 )
