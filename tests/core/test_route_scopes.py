@@ -179,6 +179,19 @@ def _segment(suffix: str = "", **kw: Any) -> Callable[[World], Request]:
     return make
 
 
+def _task(suffix: str = "", *, taken: bool = False, **kw: Any) -> Callable[[World], Request]:
+    """A task of its own in the VIP host queue, made (and taken, if asked) by olga."""
+    def make(w: World) -> Request:
+        answer = w.client.post("/v1/tasks", headers=w.staff, json={
+            "queue": "vip_host", "player_id": f"p{w.n()}", "title": "call", "reason": "scope test"})
+        assert answer.status_code == 201, answer.text
+        task_id = answer.json()["task_id"]
+        if taken:
+            assert w.client.post(f"/v1/tasks/{task_id}/take", headers=w.staff).status_code == 200
+        return {"path": f"/v1/tasks/{task_id}{suffix}", **kw}
+    return make
+
+
 MONEY = {"transaction_id": "t", "amount": "1.00", "currency": "SEK"}
 
 RULES: list[Rule] = [
@@ -256,6 +269,16 @@ RULES: list[Rule] = [
     Rule("PUT", "/v1/segments/{segment_id}", ADMIN, make=_segment(json={"description": "edited"})),
     Rule("DELETE", "/v1/segments/{segment_id}", ADMIN, make=_segment()),
     Rule("GET", "/v1/segments/{segment_id}/members", READ, make=_segment("/members")),
+    # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
+    Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
+    Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {
+        "queue": "support", "player_id": f"p{w.n()}", "title": "call back", "reason": "ticket"}}),
+    Rule("GET", "/v1/tasks/{task_id}", READ, make=_task()),
+    Rule("POST", "/v1/tasks/{task_id}/take", ADMIN, make=_task("/take")),
+    Rule("POST", "/v1/tasks/{task_id}/release", ADMIN, make=_task("/release", taken=True)),
+    Rule("POST", "/v1/tasks/{task_id}/complete", ADMIN, make=_task("/complete", taken=True,
+                                                                    json={"outcome": "contacted"})),
+    Rule("POST", "/v1/tasks/{task_id}/cancel", ADMIN, make=_task("/cancel", json={"reason": "not needed"})),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)
