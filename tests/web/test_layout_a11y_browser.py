@@ -41,6 +41,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("player-360 messages", "ada", "/players/se-anna-1#tab-messages"),
     ("player-360 aml", "ada", "/players/se-anna-1#tab-aml"),
     ("player-360 audit", "ada", "/players/se-anna-1#tab-audit"),
+    ("player-360 tasks", "ada", "/players/se-anna-1#tab-tasks"),
     ("player-360 unregistered", "aud", "/players/ghost-7"),
     ("player-360 rg officer", "rita", "/players/se-anna-1#tab-protection"),
     ("player-360 older events", "ada", "/players/busy-3?before_seq=999999#timeline"),
@@ -58,6 +59,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new segment", "carl", "/segments/new"),
     ("segment", "carl", "/segments/{segment}"),
     ("segment read-only", "aud", "/segments/{segment}"),
+    ("tasks", "carl", "/tasks"),
+    ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),
     ("help", "sam", "/help"),
     ("help document", "sam", "/help/integration"),
@@ -86,8 +89,29 @@ def site(live) -> Any:  # noqa: ANN001
     segment = create_now(runtime, Actor("carl", "crm_manager", "session"),
                          {"name": "Recent depositors", "purpose": "promotional", "text": "deposit_sum_30d >= 1"})
     live.extra["segment"] = str(segment.segment_id)
+    _tasks(runtime)
     _trained_model(runtime)
     return live
+
+
+def _tasks(runtime) -> None:  # noqa: ANN001
+    """Tasks for the queue and the player's Tasks tab: overdue and open, taken, done."""
+    import time
+
+    from croupier.tasks import Source, service
+
+    now = time.time_ns() // 1000
+    with runtime.db.engine.begin() as conn:
+        made = [service.create_task(conn, origin_id=f"layout-{i}", queue=queue, player_id="se-anna-1", title=title,
+                                    detail="from the layout test", priority=priority, due_at_us=now + hours * 3_600_000_000,
+                                    source=Source.journey("vip_escalation", 1, "host"), now_us=now)[0]
+                for i, (queue, title, priority, hours) in enumerate((
+                    ("vip_host", "Welcome call", "high", -2), ("support", "Call back about the bonus", "normal", 4),
+                    ("retention", "Win back offer", "low", 24)))]
+        service.take(conn, made[1].task_id, actor="carl", role="crm_manager", now_us=now)
+        service.take(conn, made[2].task_id, actor="sam", role="support_agent", now_us=now)
+        service.complete(conn, made[2].task_id, outcome="offer_made", note="10% reload", actor="sam",
+                         role="support_agent", now_us=now)
 
 
 def _trained_model(runtime) -> None:  # noqa: ANN001
