@@ -64,16 +64,18 @@ def test_a_database_approved_before_activations_were_logged_gets_its_fact_on_upg
                        "staff_users.time_zone", "staff_users.locale", "audit_log.recorded_at_us"):   # 0014
             table, name = column.split(".")
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {name}"))
-        for table in ("segment_versions", "segments",                                               # 0017
+        for table in ("staff_tasks",                                                                # 0019
+                      "segment_versions", "segments",                                               # 0017
                       "rg_models", "engine_quarantine", "config_shadow_diffs", "config_shadows"):   # 0015, 0013, 0012
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0017_segments'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0019_staff_tasks'"))
     db.dispose()
     db = open_database(sqlite_url)                              # upgrades
     try:
         [(_, fact)] = _activations(db)
         assert fact.version == version and fact.actor == "otto"
-        assert {"segments", "segment_versions", "rg_models"} <= set(sa.inspect(db.engine).get_table_names())
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"staff_tasks", "segments", "segment_versions", "rg_models"} <= tables
         engine = Engine(db, EngineConfig())
         engine.process_pending()
         assert engine.config.version == version

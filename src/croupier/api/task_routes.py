@@ -155,7 +155,7 @@ def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> tuple[StoredTa
     """A task made by hand from a create body, audited as `task.created` with the reason: the
     API's operation, also the back office's. Raises Invalid or TaskRefused."""
     queue = body.get("queue")
-    if queue not in QUEUES:
+    if not isinstance(queue, str) or queue not in QUEUES:
         raise Invalid("queue", f"must be one of {', '.join(QUEUES)}", queue)
     player_id = _text(body, "player_id", 128, required=True)
     title = _text(body, "title", 200, required=True)
@@ -169,7 +169,7 @@ def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> tuple[StoredTa
     origin = f"manual:{key}" if key else f"manual:{uuid.uuid4().hex}"
     with runtime.db.engine.begin() as conn:
         return service.create_task(
-            conn, origin_id=origin, queue=queue, player_id=player_id, title=title, detail=detail,  # type: ignore[arg-type]
+            conn, origin_id=origin, queue=queue, player_id=player_id, title=title, detail=detail,
             priority=priority, due_at_us=due_at_us, source=Source.manual(who.username), now_us=_now_us(),
             actor=who.principal, attribution={"reason": reason, "created_for": who.username, **who.attribution()})
 

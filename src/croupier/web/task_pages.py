@@ -82,7 +82,8 @@ def tasks_page(request: Request, queue: str = Query("", max_length=32), status: 
         found = task_store.listing(conn, filters, limit=PAGE_SIZE + 1)
     here = request.url.path + ("?" + request.url.query if request.url.query else "")
     return render(request, "tasks.html", staff, page=PAGE, title="Tasks", rows=rows(found[:PAGE_SIZE], staff),
-                  more=len(found) > PAGE_SIZE, queue=queue, status_filter=status, mine=mine, player_id=player_id.strip(),
+                  more=len(found) > PAGE_SIZE, queue=queue, status_filter=status, mine=mine,
+                  player_id=player_id.strip(),
                   queues=[(q, QUEUE_WORDS[q]) for q in _queues(staff)], statuses=STATUS_CHOICES,
                   outcomes=OUTCOMES, priorities=PRIORITIES, due_choices=DUE_CHOICES, here=here,
                   can_work=staff.can(WORK))
