@@ -176,3 +176,15 @@ def test_listing_filters_and_pages_in_due_order(db) -> None:  # noqa: ANN001
         assert ids(statuses=("taken",)) == ids(assignee="sam") == ids(player_id="p2") == [late.task_id]
         assert ids(assignee="none", hidden_queues=("aml_analyst",)) == [soon.task_id, none.task_id]
     assert task_store.parse_cursor("x.1") is None and task_store.parse_cursor("1") is None
+
+
+def test_a_move_written_over_a_colleagues_earlier_one_is_refused(db) -> None:  # noqa: ANN001
+    """Two staff press Take at once: the second write finds the task no longer as it read it."""
+    with db.engine.begin() as conn:
+        task, _ = make(conn, "race")
+        stale = task_store.get(conn, task.task_id)
+        service.take(conn, task.task_id, actor="sam", role="support_agent", now_us=T0 + 1)
+        with pytest.raises(TaskRefused, match="changed meanwhile") as refused:
+            service._change(conn, stale, status="taken", taken_by="rita", taken_at_us=T0 + 2, updated_at_us=T0 + 2)
+        assert refused.value.status == 409
+        assert task_store.get(conn, task.task_id).taken_by == "sam"

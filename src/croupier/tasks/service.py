@@ -67,6 +67,14 @@ def _current(conn: Connection, task_id: int, role: str) -> StoredTask:
     return task
 
 
+def _change(conn: Connection, current: StoredTask, **values: Any) -> StoredTask:  # noqa: ANN401
+    """Write a move; a colleague's move that came first (a race to take) is a 409, not a crash."""
+    try:
+        return task_store.change(conn, current, **values)
+    except RuntimeError:
+        raise TaskRefused("the task changed meanwhile: reload it and try again") from None
+
+
 def _principal(actor: str, principal: str | None) -> tuple[str, dict[str, str]]:
     """The audit's actor (an API key when one acted for the staff member) and the attribution."""
     if principal is None or principal == actor:
@@ -80,7 +88,7 @@ def take(conn: Connection, task_id: int, *, actor: str, role: str, now_us: int,
     current = _current(conn, task_id, role)
     status = plan("take", status=current.status, queue=current.queue, taken_by=current.taken_by, actor=actor,
                   role=role)
-    task = task_store.change(conn, current, status=status, taken_by=actor, taken_at_us=now_us, updated_at_us=now_us)
+    task = _change(conn, current, status=status, taken_by=actor, taken_at_us=now_us, updated_at_us=now_us)
     who, attribution = _principal(actor, principal)
     _audit(conn, TAKEN, task, actor=who, now_us=now_us, extra={"taken_by": actor, **attribution})
     return task
@@ -92,7 +100,7 @@ def release(conn: Connection, task_id: int, *, actor: str, role: str, now_us: in
     current = _current(conn, task_id, role)
     status = plan("release", status=current.status, queue=current.queue, taken_by=current.taken_by, actor=actor,
                   role=role)
-    task = task_store.change(conn, current, status=status, taken_by=None, taken_at_us=None, updated_at_us=now_us)
+    task = _change(conn, current, status=status, taken_by=None, taken_at_us=None, updated_at_us=now_us)
     who, attribution = _principal(actor, principal)
     _audit(conn, RELEASED, task, actor=who, now_us=now_us,
            extra={"released_by": actor, "was_taken_by": current.taken_by, **attribution})
@@ -114,7 +122,7 @@ def complete(conn: Connection, task_id: int, *, outcome: str, note: str, actor: 
     current = _current(conn, task_id, role)
     status = plan("complete", status=current.status, queue=current.queue, taken_by=current.taken_by, actor=actor,
                   role=role, outcome=outcome)
-    task = task_store.change(conn, current, status=status, completed_by=actor, completed_at_us=now_us,
+    task = _change(conn, current, status=status, completed_by=actor, completed_at_us=now_us,
                              outcome=outcome, note=note, updated_at_us=now_us)
     who, attribution = _principal(actor, principal)
     _audit(conn, COMPLETED, task, actor=who, now_us=now_us,
@@ -131,7 +139,7 @@ def cancel(conn: Connection, task_id: int, *, reason: str, actor: str, role: str
     current = _current(conn, task_id, role)
     status = plan("cancel", status=current.status, queue=current.queue, taken_by=current.taken_by, actor=actor,
                   role=role)
-    task = task_store.change(conn, current, status=status, completed_by=actor, completed_at_us=now_us,
+    task = _change(conn, current, status=status, completed_by=actor, completed_at_us=now_us,
                              note=reason, updated_at_us=now_us)
     who, attribution = _principal(actor, principal)
     _audit(conn, CANCELLED, task, actor=who, now_us=now_us, extra={"cancelled_by": actor, "reason": reason,
