@@ -280,11 +280,11 @@ def test_the_layout_without_scripts_keeps_everything_reachable(browser, open_pag
         expect(page.locator("#nav-toggle")).to_be_hidden()
         expect(page.locator("#logout")).to_be_visible()
         panels = page.locator(".tab-panel")
-        expect(panels).to_have_count(6)
-        for i in range(6):
+        expect(panels).to_have_count(7)
+        for i in range(7):
             expect(panels.nth(i)).to_be_visible()
         expect(page.locator("[role=tab]")).to_have_count(0)
-        expect(page.locator(".tab-list a")).to_have_count(6)
+        expect(page.locator(".tab-list a")).to_have_count(7)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0019_staff_tasks"
-down_revision = "0017_segments"
+down_revision = "0018_journeys"
 branch_labels = None
 depends_on = None
 
