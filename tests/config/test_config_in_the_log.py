@@ -64,17 +64,19 @@ def test_a_database_approved_before_activations_were_logged_gets_its_fact_on_upg
                        "staff_users.time_zone", "staff_users.locale", "audit_log.recorded_at_us"):   # 0014
             table, name = column.split(".")
             conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {name}"))
-        for table in ("journey_versions", "journeys",                                               # 0018
+        for table in ("staff_tasks",                                                                # 0019
+                      "journey_versions", "journeys",                                               # 0018
                       "segment_versions", "segments",                                               # 0017
                       "rg_models", "engine_quarantine", "config_shadow_diffs", "config_shadows"):   # 0015, 0013, 0012
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0018_journeys'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006' WHERE version_num = '0019_staff_tasks'"))
     db.dispose()
     db = open_database(sqlite_url)                              # upgrades
     try:
         [(_, fact)] = _activations(db)
         assert fact.version == version and fact.actor == "otto"
-        assert {"journeys", "journey_versions", "segments", "segment_versions", "rg_models"} <= set(sa.inspect(db.engine).get_table_names())
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"staff_tasks", "journeys", "journey_versions", "segments", "segment_versions", "rg_models"} <= tables
         engine = Engine(db, EngineConfig())
         engine.process_pending()
         assert engine.config.version == version

@@ -199,6 +199,18 @@ def _journey(suffix: str = "", *, live: bool = False, edit: bool = False, **kw: 
         if edit:
             kw["json"] = {"definition": definition | {"name": "renamed"}}
         return {"path": f"/v1/journeys/{jid}{suffix}", **kw}
+
+
+def _task(suffix: str = "", *, taken: bool = False, **kw: Any) -> Callable[[World], Request]:
+    """A task of its own in the VIP host queue, made (and taken, if asked) by olga."""
+    def make(w: World) -> Request:
+        answer = w.client.post("/v1/tasks", headers=w.staff, json={
+            "queue": "vip_host", "player_id": f"p{w.n()}", "title": "call", "reason": "scope test"})
+        assert answer.status_code == 201, answer.text
+        task_id = answer.json()["task_id"]
+        if taken:
+            assert w.client.post(f"/v1/tasks/{task_id}/take", headers=w.staff).status_code == 200
+        return {"path": f"/v1/tasks/{task_id}{suffix}", **kw}
     return make
 
 
@@ -290,6 +302,16 @@ RULES: list[Rule] = [
     Rule("POST", "/v1/journeys/{journey_id}/publish", ADMIN, make=_journey("/publish", json={"version": 1})),
     Rule("POST", "/v1/journeys/{journey_id}/pause", ADMIN, make=_journey("/pause", live=True)),
     Rule("POST", "/v1/journeys/{journey_id}/archive", ADMIN, make=_journey("/archive")),
+    # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
+    Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
+    Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {
+        "queue": "support", "player_id": f"p{w.n()}", "title": "call back", "reason": "ticket"}}),
+    Rule("GET", "/v1/tasks/{task_id}", READ, make=_task()),
+    Rule("POST", "/v1/tasks/{task_id}/take", ADMIN, make=_task("/take")),
+    Rule("POST", "/v1/tasks/{task_id}/release", ADMIN, make=_task("/release", taken=True)),
+    Rule("POST", "/v1/tasks/{task_id}/complete", ADMIN, make=_task("/complete", taken=True,
+                                                                    json={"outcome": "contacted"})),
+    Rule("POST", "/v1/tasks/{task_id}/cancel", ADMIN, make=_task("/cancel", json={"reason": "not needed"})),
     # -- the rest of the API: who may call it (the body is not the point here) ---------------------
     *(Rule("POST", f"/v1/wallet/{{player_id}}/{what}", ING, make=fixed(f"/v1/wallet/p0/{what}", json={}),
            succeeds=False)

@@ -184,7 +184,7 @@ def test_load_older_events_in_place(open_page) -> None:  # noqa: ANN001
 def test_support_agent_sees_only_players_and_is_refused_elsewhere(open_page) -> None:  # noqa: ANN001
     page = open_page("sam")
     page.goto("/players")
-    expect(page.locator("nav.sidebar a")).to_have_text(["Players", "Help"])
+    expect(page.locator("nav.sidebar a")).to_have_text(["Players", "Tasks", "Help"])
     for path, permission in (("/audit", "audit.view"), ("/users", "users.manage"), ("/", "dashboard.view")):
         response = page.goto(path)
         assert response.status == 403, path
@@ -203,7 +203,7 @@ def test_auditor_sees_masked_contact_details(open_page) -> None:  # noqa: ANN001
     expect(page.locator('[data-profile="email"]')).to_have_text("a***@example.se")
     expect(page.locator('[data-profile="phone"]')).to_have_text("***67")
     assert "anna.berg@example.se" not in page.content()
-    expect(page.locator("nav.sidebar a")).to_have_text(["Dashboard", "Players", "RG queue", "Reports", "RG models",
+    expect(page.locator("nav.sidebar a")).to_have_text(["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models",
                                                         "Segments", "Journeys", "Audit log", "Configuration", "Help"])
 
 

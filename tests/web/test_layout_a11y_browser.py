@@ -42,6 +42,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("player-360 messages", "ada", "/players/se-anna-1#tab-messages"),
     ("player-360 aml", "ada", "/players/se-anna-1#tab-aml"),
     ("player-360 audit", "ada", "/players/se-anna-1#tab-audit"),
+    ("player-360 tasks", "ada", "/players/se-anna-1#tab-tasks"),
     ("player-360 unregistered", "aud", "/players/ghost-7"),
     ("player-360 rg officer", "rita", "/players/se-anna-1#tab-protection"),
     ("player-360 older events", "ada", "/players/busy-3?before_seq=999999#timeline"),
@@ -63,6 +64,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
     ("journey", "carl", "/journeys/{journey}"),
     ("journey read-only", "aud", "/journeys/{journey}"),
+    ("tasks", "carl", "/tasks"),
+    ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),
     ("help", "sam", "/help"),
     ("help document", "sam", "/help/integration"),
@@ -93,8 +96,29 @@ def site(live) -> Any:  # noqa: ANN001
     live.extra["segment"] = str(segment.segment_id)
     journey = journey_create_now(runtime, Actor("carl", "crm_manager", "session"), {"template": "second_deposit"})
     live.extra["journey"] = str(journey.journey_id)
+    _tasks(runtime)
     _trained_model(runtime)
     return live
+
+
+def _tasks(runtime) -> None:  # noqa: ANN001
+    """Tasks for the queue and the player's Tasks tab: overdue and open, taken, done."""
+    import time
+
+    from croupier.tasks import Source, service
+
+    now = time.time_ns() // 1000
+    with runtime.db.engine.begin() as conn:
+        made = [service.create_task(conn, origin_id=f"layout-{i}", queue=queue, player_id="se-anna-1", title=title,
+                                    detail="from the layout test", priority=priority, due_at_us=now + hours * 3_600_000_000,
+                                    source=Source.journey("vip_escalation", 1, "host"), now_us=now)[0]
+                for i, (queue, title, priority, hours) in enumerate((
+                    ("vip_host", "Welcome call", "high", -2), ("support", "Call back about the bonus", "normal", 4),
+                    ("retention", "Win back offer", "low", 24)))]
+        service.take(conn, made[1].task_id, actor="carl", role="crm_manager", now_us=now)
+        service.take(conn, made[2].task_id, actor="sam", role="support_agent", now_us=now)
+        service.complete(conn, made[2].task_id, outcome="offer_made", note="10% reload", actor="sam",
+                         role="support_agent", now_us=now)
 
 
 def _trained_model(runtime) -> None:  # noqa: ANN001
@@ -264,11 +288,11 @@ def test_the_layout_without_scripts_keeps_everything_reachable(browser, open_pag
         expect(page.locator("#nav-toggle")).to_be_hidden()
         expect(page.locator("#logout")).to_be_visible()
         panels = page.locator(".tab-panel")
-        expect(panels).to_have_count(6)
-        for i in range(6):
+        expect(panels).to_have_count(7)
+        for i in range(7):
             expect(panels.nth(i)).to_be_visible()
         expect(page.locator("[role=tab]")).to_have_count(0)
-        expect(page.locator(".tab-list a")).to_have_count(6)
+        expect(page.locator(".tab-list a")).to_have_count(7)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
@@ -335,7 +359,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     page = open_page("ada")
     page.goto("/players/se-anna-1")
     tabs = page.get_by_role("tablist").get_by_role("tab")
-    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Messages", "AML", "Audit"])
+    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
     profile, activity = tabs.nth(0), tabs.nth(1)
     expect(profile).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_have_count(1)            # only the open one is shown
@@ -351,12 +375,12 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(page.locator("#profile")).to_be_hidden()
     assert page.url.endswith("#tab-activity")
     page.keyboard.press("End")
-    expect(tabs.nth(5)).to_be_focused()
+    expect(tabs.nth(6)).to_be_focused()
     expect(page.locator("#player-audit")).to_be_visible()
     page.keyboard.press("ArrowRight")   # wraps around
     expect(profile).to_be_focused()
     page.keyboard.press("ArrowLeft")
-    expect(tabs.nth(5)).to_be_focused()
+    expect(tabs.nth(6)).to_be_focused()
     page.keyboard.press("Home")
     expect(profile).to_be_focused()
     # Tab from the selected tab goes into its panel
@@ -374,7 +398,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(activity).to_have_attribute("aria-selected", "true")
     expect(page.locator("#timeline")).to_be_in_viewport()
     page.goto("/players/se-anna-1#decisions")
-    expect(tabs.nth(3)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(4)).to_have_attribute("aria-selected", "true")
     # an in-page link to a section in another tab opens that tab
     page.goto("/players/busy-3?before_seq=999999#timeline")
     page.get_by_role("link", name="Back to the newest events").click()
@@ -385,16 +409,16 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
 def test_roles_see_only_their_tabs(open_page) -> None:  # noqa: ANN001
     sam = open_page("sam")   # support agent: no decisions, no AML, no audit, no RG
     sam.goto("/players/se-anna-1")
-    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection"])
+    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
     expect(sam.locator("[data-summary=risk]")).to_have_count(0)
     expect(sam.locator("[data-summary=aml]")).to_have_count(0)
     rita = open_page("rita")   # RG officer: risk, but no AML or audit
     rita.goto("/players/se-anna-1")
-    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection"])
+    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
     expect(rita.locator("[data-summary=risk]")).to_contain_text("none")
     aud = open_page("aud")
     aud.goto("/players/se-anna-1#tab-audit")
-    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Messages", "AML", "Audit"])
+    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
     rows = aud.locator("#player-audit-table tbody tr[data-kind]")
     assert rows.count() >= 1
     expect(aud.locator("#player-audit-link")).to_have_attribute("href", "/audit?player_id=se-anna-1")

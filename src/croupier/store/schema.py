@@ -7,7 +7,8 @@ PostgreSQL, sortable, and free of driver time-zone surprises. Money is integer m
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table, Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -533,34 +534,6 @@ segment_versions = Table(
     Column("edited_at_us", BigInteger, nullable=False),
 )
 
-# --- Journeys (issue 10): lifecycle journey definitions at rest (croupier.journeys) ----------
-# One row per journey (its key never changes); every saved definition is a row of
-# journey_versions. `status` is draft (never published), live, paused or archived;
-# `live_version` is the version the engine runs while live (and the one paused, kept).
-journeys = Table(
-    "journeys", metadata,
-    Column("journey_id", SeqType, primary_key=True, autoincrement=True),
-    Column("key", String(64), nullable=False),
-    Column("name", String(200), nullable=False),             # of the latest version
-    Column("purpose", String(16), nullable=False),           # of the latest version
-    Column("group", String(64), nullable=False),             # of the latest version
-    Column("priority", Integer, nullable=False),             # of the latest version
-    Column("status", String(16), nullable=False),            # draft, live, paused, archived
-    Column("latest_version", Integer, nullable=False),
-    Column("live_version", Integer, nullable=True),
-    Column("created_by", String(128), nullable=False),
-    Column("created_at_us", BigInteger, nullable=False),
-    Column("updated_by", String(128), nullable=False),
-    Column("updated_at_us", BigInteger, nullable=False),
-    UniqueConstraint("key", name="uq_journeys_key"),
-)
-
-journey_versions = Table(
-    "journey_versions", metadata,
-    Column("journey_id", BigInteger, primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("definition", Text, nullable=False),              # the JSON form (croupier.journeys.to_json)
-    Column("created_by", String(128), nullable=False),
-    Column("created_at_us", BigInteger, nullable=False),
-    Column("note", Text, nullable=False),                    # what changed, in the editor's words
+    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table, Text,
+    UniqueConstraint,
 )

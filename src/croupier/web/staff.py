@@ -19,6 +19,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("Dashboard", "/", "dashboard.view"),
     ("Players", "/players", "players.view"),
     ("RG queue", "/rg", "rg.view"),
+    ("Tasks", "/tasks", "players.view"),
     ("Reports", "/reports/rg-effectiveness", "rg.view"),
     ("RG models", "/models/rg", "rg.view"),
     ("Segments", "/segments", "decisions.view"),
