@@ -227,6 +227,8 @@ def test_too_few_players_gives_no_verdict() -> None:
     rng = random.Random(7)
     rows = _rows("journey", 20, 0.9, rng) + _rows("control", 20, 0.0, rng)
     assert measure(rows, {"journey": 1, "control": 1}, "control").comparison("journey").verdict == "too few players"
+    empty = measure([Observation("journey", True)], {"journey": 1, "control": 1}, "control", min_players=0)
+    assert empty.comparison("journey").verdict == "too few players" and empty.comparison("journey").effects == ()
 
 
 def test_cuped_in_the_report_uses_the_pre_period() -> None:

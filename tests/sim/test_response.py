@@ -52,7 +52,10 @@ def test_a_sure_response_brings_lapsed_players_back_to_deposit() -> None:
     ids = [label["player_id"] for label in sim.labels()]
     truth = true_effect(config, ids, at)
     assert truth.effect > 0.5
-    assert all(truth.treated[pid] >= truth.untreated[pid] for pid in ids)  # a response only adds deposits
+    # A response adds a deposit; it costs one only when the cashier declines the response's
+    # deposit and the life it changed then skips one the player would have made.
+    lost = sum(1 for pid in ids if truth.untreated[pid] and not truth.treated[pid])
+    assert lost <= len(ids) // 50
 
 
 def test_contacts_are_checked() -> None:

@@ -401,9 +401,10 @@ def _verdict(arm: str, n_t: int, control: str, n_c: int, srm: SrmCheck, effects:
         return "sample ratio mismatch", (
             f"the players did not split as configured (chi-square {srm.statistic:.2f}, p = {srm.p_value:.2g}, "
             f"below {srm.threshold}): fix the assignment or the data before reading any uplift")
-    if n_t < min_players or n_c < min_players:
+    needed = max(min_players, 2)  # a variance needs two players
+    if n_t < needed or n_c < needed or not effects:
         return "too few players", (
-            f"{arm} has {n_t} and {control} {n_c} players; each needs at least {min_players}")
+            f"{arm} has {n_t} and {control} {n_c} players; each needs at least {needed}")
     cs = next(e for e in effects if e.metric == primary).cuped.absolute_cs
     if cs.low > 0:
         return "better", f"the 95 % confidence sequence of {primary} uplift lies above zero ({cs.low} to {cs.high})"
