@@ -4,6 +4,7 @@ and decide when to come back. Archetypes with their own logic get their own sitt
 
 from __future__ import annotations
 
+import random
 from typing import Callable
 
 from croupier.sim.archetypes import (
@@ -14,6 +15,7 @@ from croupier.sim.cashier import (
     set_deposit_limit,
 )
 from croupier.sim.clock import DAY, HOUR, MINUTE, NEVER, SECOND, local
+from croupier.sim.config import Response
 from croupier.sim.money import from_eur, nice
 from croupier.sim import people
 from croupier.sim.player import SimPlayer
@@ -42,6 +44,25 @@ def wake(p: SimPlayer, now: int) -> int | None:
         else:
             visit(p, now)
     return p.next_wake()
+
+
+def receive(p: SimPlayer, at: int, response: Response, seed: int) -> bool:
+    """A promotional message reaches `p` at `at`; returns whether they respond to it.
+
+    The decision and its timing come from a stream of their own (seed, player, time), so a
+    player who does not respond, or is not of the responding archetype, lives exactly the
+    life they would have lived without the message."""
+    if p.kind != response.archetype:
+        return False
+    rng = random.Random(f"croupier-sim/{seed}/response/{p.player_id}/{at}")
+    if rng.random() >= response.lift:
+        return False
+    by = at + int(rng.uniform(0.05, 0.9) * response.window_days * DAY)
+    by = max(by, p.last_active + MINUTE)  # not inside a sitting already played out
+    p.respond_by = by if p.respond_by is None else min(p.respond_by, by)
+    p.next_visit = min(p.next_visit, by)
+    p.stopped = False  # a lapsed player can be won back
+    return True
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -97,6 +118,7 @@ def _birth_date(p: SimPlayer, t: int) -> str:
 # --- a visit ----------------------------------------------------------------------------------
 def visit(p: SimPlayer, now: int) -> None:
     rng = p.rng
+    responding, p.respond_by = p.respond_by is not None, None
     if p.stopped:
         p.next_visit = NEVER
         return
@@ -117,6 +139,8 @@ def visit(p: SimPlayer, now: int) -> None:
     if t < p.excluded_until:
         p.next_visit = NEVER if p.excluded_until >= NEVER else next_time(p, p.excluded_until, 1.0)
         return
+    if responding:  # came back for the message: deposit first, then play as usual
+        _, t = deposit(p, t, deposit_amount(p, t))
     t = SITTINGS.get(p.kind, ordinary_sitting)(p, t, connection)
     if rng.random() < 0.65:
         t += rng.randint(2 * SECOND, 30 * SECOND)

@@ -26,6 +26,34 @@ DEFAULT_BRANDS: tuple[str, ...] = ("aurora", "nordlys", "solstice")
 
 
 @dataclass(frozen=True)
+class Response:
+    """A real behavioural response to a promotional message, for measuring campaigns.
+
+    A player of `archetype` who receives a message (`Simulator.contact`) responds with
+    probability `lift`: they come back within `window_days` (at their next visit, brought
+    forward to a time drawn uniformly in 5-90 % of the window, so it lands inside it) and
+    deposit their usual amount through the ordinary cashier, which may still decline it.
+    Players of other archetypes, and those who do not respond, go on exactly as if no
+    message had been sent: the draw uses its own random stream, never the player's.
+
+    The true effect on "deposited within the window" is therefore at most `lift` (less the
+    players who would have deposited anyway, or whose deposit is declined);
+    `croupier.sim.response.true_effect` measures it exactly by running the world twice."""
+
+    archetype: str
+    lift: float
+    window_days: float = 7.0
+
+    def __post_init__(self) -> None:
+        if self.archetype not in ARCHETYPES:
+            raise ValueError(f"unknown archetype {self.archetype!r} for the response; known: {sorted(ARCHETYPES)}")
+        if not 0.0 <= self.lift <= 1.0:
+            raise ValueError(f"the response's lift is a probability in [0, 1], got {self.lift}")
+        if not self.window_days > 0:
+            raise ValueError(f"the response window must be positive, got {self.window_days} days")
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """Everything that decides a simulated run; the same config gives the same bytes."""
 
@@ -38,6 +66,7 @@ class SimConfig:
     rollback_share: float = 0.002  # share of bets/wins/deposits later undone by a rollback
     mix: tuple[tuple[str, float], ...] = DEFAULT_MIX
     brands: tuple[str, ...] = DEFAULT_BRANDS
+    response: Response | None = None  # how players respond to Simulator.contact; None: nobody does
 
     def __post_init__(self) -> None:
         if self.players < 1:

@@ -169,6 +169,7 @@ class SimPlayer:
         self.cycles = 0  # bonus-hunting or muling rounds done
         self.cycle_goal = 0
         self.resume_at: int | None = None  # when a sitting decided when to come back
+        self.respond_by: int | None = None  # a message brought the next visit forward (config.Response)
 
         # Habits that look like harm in healthy players too (real populations overlap):
         # topping up again when the money runs out, night owls (shift workers), taking a
