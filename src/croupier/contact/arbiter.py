@@ -8,10 +8,12 @@ the request, the player's contact memory (contact.memory), the policy in force
 player's time zone, so a replay of the log decides exactly as live did.
 
 The rules, in order:
-- safer-play and transactional (service) messages pass at once: no cap, fatigue or quiet
-  hours holds them (contact.bypass:<purpose>); they are not counted either;
 - a message whose expiry has come is dropped (contact.expired): a time-limited offer is
-  never delivered after it expires;
+  never delivered after it expires (whatever its purpose: a message that set an expiry
+  means nothing after it);
+- safer-play and transactional (service) messages pass at once: no cap, fatigue or quiet
+  hours holds them (contact.bypass:<purpose>); they are not counted either (the engine
+  records only promotional contacts in the memory);
 - caps per local day and Monday-to-Sunday week across every source and channel, caps per
   channel per local day, fatigue and quiet hours hold a promotional message;
 - a held message waits until the earliest moment nothing holds it (quiet hours end, the
@@ -233,11 +235,11 @@ def arbitrate(request: ContactRequest, memory: ContactMemory, policy: ContactPol
     IANA name; None: the policy's default_timezone). `market_quiet_hours` are the player's
     market's quiet hours ([start_hour, end_hour) local, JurisdictionRules.marketing.quiet_hours):
     the gate suppresses a promotional message in them, so the arbiter makes it wait instead."""
-    if request.purpose in BYPASS:
-        return Verdict("send", (f"contact.bypass:{request.purpose}",))
     expires = request.expires_at_us
     if expires is not None and at_us >= expires:
         return Verdict("drop", ("contact.expired",))
+    if request.purpose in BYPASS:
+        return Verdict("send", (f"contact.bypass:{request.purpose}",))
     zone = zone_of(local_tz or policy.default_timezone)
     contacts = memory.contacts
     dated = [(local(c.at_us, zone).date(), c) for c in contacts]
