@@ -15,7 +15,9 @@ The rules, in order:
   hours holds them (contact.bypass:<purpose>); they are not counted either (the engine
   records only promotional contacts in the memory);
 - caps per local day and Monday-to-Sunday week across every source and channel, caps per
-  channel per local day, fatigue and quiet hours hold a promotional message;
+  channel per local day, fatigue and quiet hours hold a promotional message; without a
+  daily cap a day still holds at most MAX_CONTACTS (the memory's size, so every count the
+  arbiter makes is exact);
 - a held message waits until the earliest moment nothing holds it (quiet hours end, the
   next local day or week, the end of a fatigue pause), unless its expiry comes first
   (dropped: contact.expired), or a cap or fatigue would keep it past `max_wait_hours` after
@@ -38,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from msgspec import Struct
 
-from croupier.contact.memory import Contact, ContactMemory, record
+from croupier.contact.memory import MAX_CONTACTS, Contact, ContactMemory, record
 from croupier.contact.policy import ContactPolicy, Fatigue, minute_of
 
 HOUR_US = 3_600_000_000
@@ -141,10 +143,11 @@ def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def _wall(day: date, minute: int, zone: tzinfo) -> list[int]:
+@lru_cache(maxsize=16384)
+def _wall(day: date, minute: int, zone: tzinfo) -> tuple[int, ...]:
     """The instants whose local clock reads `minute` (after midnight) on `day`: one, two
     when the clocks go back over it, and the instant just after the jump when they go
-    forward over it (a time that never happened there)."""
+    forward over it (a time that never happened there). Cached: players share their zones."""
     day, minute = (day + timedelta(days=1), 0) if minute >= 1440 else (day, minute)
     found = []
     for fold in (0, 1):
@@ -155,7 +158,7 @@ def _wall(day: date, minute: int, zone: tzinfo) -> list[int]:
             found.append(at)
     if not found:   # skipped by a jump forward: the wall time, read at the offset before the jump
         found.append(_us(datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)))
-    return found
+    return tuple(found)
 
 
 def _next_wall(after_us: int, day: date, minute: int, zone: tzinfo, days: Iterable[int] = (0, 1, 2)) -> int:
@@ -178,27 +181,36 @@ def _fatigued(contacts: tuple[Contact, ...], fatigue: Fatigue, at_us: int) -> bo
     return not any(c.engaged for c in contacts[judged - fatigue.after_ignored:])
 
 
-def _holds(request: ContactRequest, dated: list[tuple[date, Contact]], contacts: tuple[Contact, ...],
-           policy: ContactPolicy, at_us: int, zone: tzinfo,
-           windows: list[tuple[int, int, str]]) -> list[tuple[str, int | None]]:
+def _midnight(day: date, zone: tzinfo) -> int:
+    """The instant `day` begins in `zone` (the first, if the clocks go back over midnight; the
+    jump, if they go forward over it)."""
+    return min(_wall(day, 0, zone))
+
+
+def _holds(request: ContactRequest, contacts: tuple[Contact, ...], policy: ContactPolicy, at_us: int,
+           zone: tzinfo, windows: list[tuple[int, int, str]]) -> list[tuple[str, int | None]]:
     """(code, when it lifts; None: not by time alone) for everything holding `request` at `at_us`."""
     now = local(at_us, zone)
     today = now.date()
     monday = today - timedelta(days=today.weekday())
-    next_day = next_week = None
-    day_n = sum(1 for d, _ in dated if d == today)
-    week_n = sum(1 for d, _ in dated if monday <= d <= today)
+    day_start, next_day = _midnight(today, zone), _midnight(today + timedelta(days=1), zone)
+    week_start, next_week = _midnight(monday, zone), _midnight(monday + timedelta(days=7), zone)
+    day_n = week_n = channel_n = 0
+    for c in contacts:
+        if week_start <= c.at_us < next_week:
+            week_n += 1
+            if day_start <= c.at_us < next_day:
+                day_n += 1
+                channel_n += c.channel == request.channel
     holds: list[tuple[str, int | None]] = []
-    if policy.per_day is not None and day_n >= policy.per_day:
-        next_day = _next_wall(at_us, today, 0, zone, (1, 2))
-        holds.append((f"contact.cap_day:{policy.per_day}", next_day))
+    per_day = MAX_CONTACTS if policy.per_day is None else min(policy.per_day, MAX_CONTACTS)
+    if day_n >= per_day:
+        holds.append((f"contact.cap_day:{per_day}", next_day))
     if policy.per_week is not None and week_n >= policy.per_week:
-        next_week = _next_wall(at_us, monday, 0, zone, (7, 8))
         holds.append((f"contact.cap_week:{policy.per_week}", next_week))
     channel_cap = policy.per_channel_day.get(request.channel)
-    if channel_cap is not None and sum(1 for d, c in dated if d == today and c.channel == request.channel) >= channel_cap:
-        holds.append((f"contact.cap_channel_day:{request.channel}:{channel_cap}",
-                      next_day or _next_wall(at_us, today, 0, zone, (1, 2))))
+    if channel_cap is not None and channel_n >= channel_cap:
+        holds.append((f"contact.cap_channel_day:{request.channel}:{channel_cap}", next_day))
     fatigue = policy.fatigue
     if fatigue is not None and _fatigued(contacts, fatigue, at_us):
         code = f"contact.fatigue:{fatigue.after_ignored}"
@@ -207,8 +219,7 @@ def _holds(request: ContactRequest, dated: list[tuple[date, Contact]], contacts:
             if at_us < until:
                 holds.append((code, until))
         elif fatigue.reduce_to_per_week is not None and week_n >= fatigue.reduce_to_per_week:
-            lifts = next_week or _next_wall(at_us, monday, 0, zone, (7, 8))
-            holds.append((code, lifts if fatigue.reduce_to_per_week > 0 else None))
+            holds.append((code, next_week if fatigue.reduce_to_per_week > 0 else None))
     minute = now.hour * 60 + now.minute
     for start, end, said in windows:
         inside = start <= minute < end if start < end else (minute >= start or minute < end)
@@ -242,13 +253,12 @@ def arbitrate(request: ContactRequest, memory: ContactMemory, policy: ContactPol
         return Verdict("send", (f"contact.bypass:{request.purpose}",))
     zone = zone_of(local_tz or policy.default_timezone)
     contacts = memory.contacts
-    dated = [(local(c.at_us, zone).date(), c) for c in contacts]
     windows = _windows(request, policy, market_quiet_hours)
     seen: list[str] = []
     quiet_only = True
     t: int | None = at_us
     for _ in range(MAX_STEPS):
-        holds = _holds(request, dated, contacts, policy, t, zone, windows)
+        holds = _holds(request, contacts, policy, t, zone, windows)
         if not holds:
             break
         for code, _ in holds:

@@ -50,7 +50,8 @@ class ContactPolicy(Struct, forbid_unknown_fields=True, frozen=True):
     """How many promotional contacts one player gets, when, and what happens to the rest.
     Caps count every source (journeys, campaigns, missions, VIP outreach) and channel
     together, per calendar day and per Monday-to-Sunday week of the player's own time zone
-    (`default_timezone` for a player without one). None: no such cap."""
+    (`default_timezone` for a player without one). None: no such cap (a day still holds at
+    most MAX_CONTACTS, the number of contacts a player's memory keeps)."""
 
     per_day: Count | None = 2
     per_week: Count | None = 7
