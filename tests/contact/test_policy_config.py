@@ -104,3 +104,28 @@ def test_every_code_is_said_in_words(code: str) -> None:
     head = code.split(":", 1)[0]
     assert head in CATALOGUE and CATALOGUE[head].pattern == code
     assert explain(head).known
+
+
+# -- the documentation ----------------------------------------------------------------------
+def _leaves(tree: dict[str, Any], prefix: str = "contact") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and key != "per_channel_day":
+            out.update(_leaves(value, f"{prefix}.{key}"))
+        else:
+            out[f"{prefix}.{key}"] = value
+    return out
+
+
+def test_every_key_is_documented_with_its_default() -> None:
+    """docs/configuration.md has a row per key of the section, and the row gives its default."""
+    import json
+
+    text = (SRC.parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()
+            if line.startswith("| `contact.")}
+    for path, default in _leaves(to_builtins(DEFAULT_POLICY)).items():
+        row = next((key for key in rows if f"`{path}`" in key or (path.endswith(".end") and
+                                                                   f"`{path[:-4]}.start`, `.end`" in key)), None)
+        assert row is not None, f"{path} has no row in docs/configuration.md"
+        assert json.dumps(default) in rows[row], (path, rows[row])
