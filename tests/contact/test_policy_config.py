@@ -129,3 +129,12 @@ def test_every_key_is_documented_with_its_default() -> None:
                                                                    f"`{path[:-4]}.start`, `.end`" in key)), None)
         assert row is not None, f"{path} has no row in docs/configuration.md"
         assert json.dumps(default) in rows[row], (path, rows[row])
+
+
+def test_the_contact_package_is_pure() -> None:
+    """No storage, web or clock: the arbiter imports only itself, msgspec and the standard library."""
+    for path in sorted((SRC / "contact").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import) (croupier\.(?!contact)|sqlalchemy|fastapi|starlette)", text,
+                             re.MULTILINE), path.name
+        assert "time.time" not in text and "datetime.now" not in text and "utcnow" not in text, path.name
