@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 import croupier
 from croupier.api import money_of_record
+from croupier import contact
 from croupier.compliance import gate, reasons
 from croupier.compliance.reasons import CATALOGUE, INTERVENTIONS, duration, explain, explain_all, in_words, sentence
 from croupier.ledger import fx, guards, legs
@@ -28,7 +29,7 @@ EMITTERS = {gate: "compliance/gate.py", legs: "ledger/legs.py", guards: "ledger/
             limits_check: "protection/limits_check.py", money_of_record: "api/money_of_record.py",
             tipping_off: "privacy/tipping_off.py"}
 DECLARED = sorted({code for module in EMITTERS for code in module.REASON_CODES} | set(markers.MARKERS)
-                  | set(risk.REASON_CODES))
+                  | set(risk.REASON_CODES) | set(contact.REASON_CODES))
 
 # A real code for every parameterised pattern, and the words its parameters must become.
 EXAMPLES = {
@@ -53,6 +54,12 @@ EXAMPLES = {
                                              "after 30 calm days"),
     "rg_held_case:<level>": ("rg_held_case:severe", "held at severe by an open RG case until an RG officer"),
     "rg_look:<marker>:<severity>": ("rg_look:intensity:2", "because the intensity marker is at severity 2"),
+    "contact.bypass:<purpose>": ("contact.bypass:safer_play", "a safer-play message: it passes the contact arbiter"),
+    "contact.cap_day:<n>": ("contact.cap_day:2", "has had 2 promotional contacts today (their local day)"),
+    "contact.cap_week:<n>": ("contact.cap_week:1", "has had 1 promotional contact this week (Monday to Sunday"),
+    "contact.cap_channel_day:<channel>:<n>": ("contact.cap_channel_day:sms:1", "1 promotional contact by sms today"),
+    "contact.fatigue:<ignored>": ("contact.fatigue:5", "opened or clicked none of their last 5 promotional contacts"),
+    "contact.quiet_hours:<start>-<end>": ("contact.quiet_hours:21:00-09:00", "(21:00 to 09:00 their local time)"),
     "stale_data:<minutes>min><limit>min": ("stale_data:4577min>60min",
                                            "the player's data was 76 hours old; promotions wait for data under "
                                            "1 hour old"),

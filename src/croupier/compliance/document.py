@@ -1,5 +1,5 @@
-"""The configuration document: engine thresholds, the jurisdiction rules table and the
-exchange rates.
+"""The configuration document: engine thresholds, the jurisdiction rules table, the
+exchange rates and the contact policy.
 
 Pure (no SQL, no clock): the document type and its version hash, its validation with a path
 for every problem, canonical and effective forms, the JSON merge patch and the diff between
@@ -21,6 +21,8 @@ import msgspec
 from croupier.compliance import rates
 from croupier.compliance.rates import ExchangeRules
 from croupier.compliance.rules import ExclusionRules, JurisdictionRules, presets
+from croupier.contact import policy as contact_policy
+from croupier.contact.policy import DEFAULT_POLICY, ContactPolicy
 from croupier.models.rg.scorecard import RgModel
 from croupier.players.config import EngineConfig
 
@@ -38,6 +40,10 @@ class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
     # An operator-trained RG model (`croupier models train rg --propose`); None: the shipped
     # scorecard. Hashed only when set (players.config), so it goes live like any change.
     rg_model: RgModel | None = None
+    # The contact arbiter's caps, quiet hours and fatigue (contact.policy, docs/contact-policy.md);
+    # None: the defaults (DEFAULT_POLICY). Hashed only when set, and the defaults written out
+    # read back as None (`canonical`), so a document keeps its version id until the policy changes.
+    contact: ContactPolicy | None = None
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -328,6 +334,9 @@ def parse_document(raw: bytes | str | dict[str, Any]) -> ConfigDocument:
     problems.extend(Problem(f"exchange.{path}", value, message) for path, value, message in rates.problems(doc.exchange))
     if doc.rg_model is not None:
         problems.extend(_check_rg_model(doc.rg_model))
+    if doc.contact is not None:
+        problems.extend(Problem(f"contact.{path}", value, message)
+                        for path, value, message in contact_policy.problems(doc.contact))
     if problems:
         raise InvalidDocument(problems)
     return canonical(doc)
@@ -379,9 +388,14 @@ def _check_rg_model(model: RgModel) -> list[Problem]:
 
 def canonical(doc: ConfigDocument) -> ConfigDocument:
     """min_age entries that only repeat a jurisdiction's own min_age are dropped: the
-    jurisdiction table is where a market's minimum age lives."""
+    jurisdiction table is where a market's minimum age lives. A contact policy equal to the
+    defaults reads as none (the defaults), so writing them out moves no version id."""
     kept = {k: v for k, v in doc.min_age.items() if k not in doc.jurisdictions}
-    return msgspec.structs.replace(doc, min_age=kept) if kept != doc.min_age else doc
+    if kept != doc.min_age:
+        doc = msgspec.structs.replace(doc, min_age=kept)
+    if doc.contact is not None and doc.contact == DEFAULT_POLICY:
+        doc = msgspec.structs.replace(doc, contact=None)
+    return doc
 
 
 def effective(doc: ConfigDocument) -> ConfigDocument:
@@ -414,7 +428,10 @@ def expanded(document: dict[str, Any] | ConfigDocument) -> dict[str, Any]:
     """A document with every default spelled out (stored documents leave the jurisdiction
     rules' defaults out), for diffs and for reading."""
     doc = document if isinstance(document, ConfigDocument) else msgspec.convert(document, ConfigDocument)
-    return _expand(doc)
+    out = _expand(doc)
+    if out.get("contact") is None:   # no section: the defaults in force, spelled out
+        out["contact"] = _expand(DEFAULT_POLICY)
+    return out
 
 
 def in_force_document(config: EngineConfig) -> ConfigDocument:

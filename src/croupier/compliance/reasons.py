@@ -1,6 +1,6 @@
 """Reason codes in plain words: one catalogue for everything Croupier says "no" (or "note") with.
 
-The gate (`compliance.gate`), the ledger's refusals (`ledger`, `protection.limits_check`,
+The gate (`compliance.gate`), the contact arbiter (`contact.arbiter`), the ledger's refusals (`ledger`, `protection.limits_check`,
 `api.money_of_record`), the neutral AML hold (`privacy.tipping_off`), the RG markers
 (`protection.markers`) and interventions (`protection.interventions`) speak in codes, some
 with parameters (`stale_data:4577min>60min`). Codes are for regulators, integrators and
@@ -215,6 +215,47 @@ def _unknown_kind(params: str) -> str | None:
             "enrolment, or reward)")
 
 
+def _contacts(n: int) -> str:
+    return _plural(n, "promotional contact")
+
+
+def _contact_bypass(params: str) -> str | None:
+    words = {"safer_play": "a safer-play message", "transactional": "a transactional message",
+             "service": "a service message"}.get(params)
+    return None if words is None else (f"{words}: it passes the contact arbiter's caps, fatigue and quiet hours at "
+                                       "once (the compliance gate still decides)")
+
+
+def _contact_cap(window: str) -> Callable[[str], str | None]:
+    def render(params: str) -> str | None:
+        if not re.fullmatch(r"\d{1,6}", params):
+            return None
+        return f"the player has had {_contacts(int(params))} {window}, the cap, across every source and channel"
+    return render
+
+
+def _contact_channel(params: str) -> str | None:
+    m = re.fullmatch(r"([a-z_]{1,32}):(\d{1,6})", params)
+    if m is None:
+        return None
+    return f"the player has had {_contacts(int(m[2]))} by {m[1]} today (their local day), that channel's daily cap"
+
+
+def _contact_fatigue(params: str) -> str | None:
+    if not re.fullmatch(r"\d{1,6}", params):
+        return None
+    return (f"the player opened or clicked none of their last {_contacts(int(params))}; fewer contacts go to them "
+            "until they engage again")
+
+
+def _contact_quiet(params: str) -> str | None:
+    m = re.fullmatch(r"([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)", params)
+    if m is None:
+        return None
+    return (f"it was quiet hours where the player lives ({m[1]}:{m[2]} to {m[3]}:{m[4]} their local time); the "
+            "message waits until they end, it is not dropped")
+
+
 # -- the catalogue -------------------------------------------------------------------------
 _ENTRIES = (
     # the gate's verdict
@@ -321,6 +362,27 @@ _ENTRIES = (
                               "varying stakes"),
     Entry("product_breadth", "product breadth: many kinds of game played in the last 30 days"),
     Entry("stake_chasing", "stake chasing: stakes doubled or more right after a losing bet, again and again"),
+    # the contact arbiter (contact.arbiter): before the gate, for every promotional contact of every source
+    Entry("contact.clear", "within every contact cap, outside quiet hours and not held by fatigue: the contact "
+                           "arbiter let it go on to the compliance gate"),
+    Entry("contact.bypass:<purpose>", "a safer-play or transactional message: it passes the contact arbiter's caps, "
+                                      "fatigue and quiet hours at once (the compliance gate still decides)",
+          _contact_bypass),
+    Entry("contact.lower_priority", "another contact of higher priority (or as high and expiring sooner) took the "
+                                    "last place under a cap at the same moment"),
+    Entry("contact.expired", "a time-limited message whose expiry came before it could go out: it is never "
+                             "delivered after it expires"),
+    Entry("contact.cap_day:<n>", "the player has had the day's cap of promotional contacts (their local day), "
+                                 "across every source and channel", _contact_cap("today (their local day)")),
+    Entry("contact.cap_week:<n>", "the player has had the week's cap of promotional contacts (Monday to Sunday, "
+                                  "their local time), across every source and channel",
+          _contact_cap("this week (Monday to Sunday, their local time)")),
+    Entry("contact.cap_channel_day:<channel>:<n>", "the player has had the day's cap of promotional contacts on "
+                                                   "this channel (their local day)", _contact_channel),
+    Entry("contact.fatigue:<ignored>", "the player ignored their last promotional contacts (no open, no click); "
+                                       "fewer contacts go to them until they engage again", _contact_fatigue),
+    Entry("contact.quiet_hours:<start>-<end>", "it was quiet hours where the player lives; the message waits "
+                                               "until they end, it is not dropped", _contact_quiet),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.
@@ -338,7 +400,9 @@ EXAMPLES = ("unknown_action_kind:jackpot", "under_age:17<18", "excluded:self_exc
             "bonus_banned:CA-ON", "bonus_first_deposit_only:SE", "bonus_banned_for_risk:medium",
             "promotions_banned_under:25", "quiet_hours:22-8", "message_cap:3/day", "no_consent:sms",
             "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS",
-            "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high", "rg_look:intensity:2")
+            "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high", "rg_look:intensity:2",
+            "contact.bypass:safer_play", "contact.cap_day:2", "contact.cap_week:7", "contact.cap_channel_day:sms:1",
+            "contact.fatigue:5", "contact.quiet_hours:21:00-09:00")
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
 INTERVENTIONS: dict[str, Entry] = {e.head: e for e in _INTERVENTIONS}

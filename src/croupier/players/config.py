@@ -67,8 +67,10 @@ _VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
 # default (as `to_builtins` gives it), so every stored version (and every decision's recorded
 # version) keeps its id. The one mechanism for every later addition, the configuration
 # document's own included: `exchange` is compliance's ConfigDocument section (no rates, convert),
-# `rg_model` its operator-trained RG model (None: the shipped scorecard).
-_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}, "rg_model": None}
+# `rg_model` its operator-trained RG model (None: the shipped scorecard), `contact` the contact
+# arbiter's policy (None: its defaults).
+_ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}, "rg_model": None,
+                                   "contact": None}
 
 
 def money_of_record(config: EngineConfig, brand: str | None) -> MoneyOfRecord:
