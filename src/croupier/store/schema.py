@@ -534,6 +534,66 @@ segment_versions = Table(
     Column("edited_at_us", BigInteger, nullable=False),
 )
 
-    BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData, SmallInteger, String, Table, Text,
-    UniqueConstraint,
+# --- Journeys (issue 10): lifecycle journey definitions at rest (croupier.journeys) ----------
+# One row per journey (its key never changes); every saved definition is a row of
+# journey_versions. `status` is draft (never published), live, paused or archived;
+# `live_version` is the version the engine runs while live (and the one paused, kept).
+journeys = Table(
+    "journeys", metadata,
+    Column("journey_id", SeqType, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),             # of the latest version
+    Column("purpose", String(16), nullable=False),           # of the latest version
+    Column("group", String(64), nullable=False),             # of the latest version
+    Column("priority", Integer, nullable=False),             # of the latest version
+    Column("status", String(16), nullable=False),            # draft, live, paused, archived
+    Column("latest_version", Integer, nullable=False),
+    Column("live_version", Integer, nullable=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    UniqueConstraint("key", name="uq_journeys_key"),
+)
+
+journey_versions = Table(
+    "journey_versions", metadata,
+    Column("journey_id", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", Text, nullable=False),              # the JSON form (croupier.journeys.to_json)
+    Column("created_by", String(128), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),                    # what changed, in the editor's words
+)
+
+
+# --- Staff task queue (issue 10): work for a person (croupier.tasks) -------------------------
+# A journey's task step or a staff member puts a task in a queue; staff take it and close it
+# with an outcome. `origin_id` is deterministic from the cause, unique: creating the same
+# task again (a replay, a retry) finds the one there. Every change is also in the audit log.
+staff_tasks = Table(
+    "staff_tasks", metadata,
+    Column("task_id", SeqType, primary_key=True, autoincrement=True),
+    Column("origin_id", String(128), nullable=False, unique=True),
+    Column("queue", String(32), nullable=False),             # croupier.journeys.QUEUES
+    Column("player_id", String(128), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False),         # rank in croupier.tasks.PRIORITIES
+    Column("due_at_us", BigInteger),
+    Column("status", String(16), nullable=False),             # open, taken, done, cancelled
+    Column("source_kind", String(16), nullable=False),        # journey, manual
+    Column("source_id", String(256), nullable=False),         # "key/vN/step", or the staff member
+    Column("created_by", String(128), nullable=False),        # the audit's actor for task.created
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("taken_by", String(128)),
+    Column("taken_at_us", BigInteger),
+    Column("completed_by", String(128)),                      # who closed it (done or cancelled)
+    Column("completed_at_us", BigInteger),
+    Column("outcome", String(32)),                            # done: one of the queue's outcomes
+    Column("note", Text),                                     # done: the note; cancelled: the reason
+    Column("updated_at_us", BigInteger, nullable=False),
+    Index("ix_staff_tasks_status_due", "status", "due_at_us"),
+    Index("ix_staff_tasks_player", "player_id", "created_at_us"),
+    Index("ix_staff_tasks_taken_by", "taken_by", "status"),
 )
