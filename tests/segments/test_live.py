@@ -14,7 +14,7 @@ from croupier.events import SegmentActivated, parse_event
 from croupier.players import EngineConfig, compute_features, micros, new_state
 from croupier.players.features import feature_values
 from croupier.segments import parse_valid, protection_values, to_builtins
-from croupier.segments.live import EMPTY, SWEEP, TOUCHES, LiveSegments, evaluate, update, would_change
+from croupier.segments.live import EMPTY, SWEEP, TOUCHES, LiveSegments, evaluate, rg_mark, update, would_change
 from croupier.sim import SimConfig, Simulator
 from tests.sim.test_seed_segment_features import PlayerLog
 
@@ -62,11 +62,12 @@ def folded() -> dict[str, Any]:
         at_us = micros(event.occurred_at)
         checked = tag in TOUCHES and seq % 3 == 0
         before = _values(state, at_us) if checked else None
+        mark = rg_mark(state)
         result = step(state, event, seq, at_us, CONFIG, log)
         states[pid] = result.state
         if before is not None and not result.facts:
             after = _values(result.state, at_us)
-            changed.append((tag, {k for k in after if before.get(k) != after[k]}))
+            changed.append((tag, {k for k in after if before.get(k) != after[k]}, rg_mark(result.state) != mark))
         if seq % 97 == 0:
             kept.append(_copy(result.state))
     return {"changed": changed, "states": kept}
@@ -75,15 +76,17 @@ def folded() -> dict[str, Any]:
 def test_an_event_type_names_every_identifier_its_fold_can_change(folded) -> None:  # noqa: ANN001
     """TOUCHES is what lets an event evaluate only some segments: over a simulated run (late
     events and rollbacks included), every identifier whose value an event changed, as of the
-    event's own time, is one its type names, unless its fold reported a fact (then every
-    segment is evaluated)."""
+    event's own time, is one its type names, or an RG identifier when the fold moved the RG
+    risk, unless its fold reported a fact (then every segment is evaluated)."""
     seen: set[str] = set()
-    for tag, changed in folded["changed"]:
-        prefixes = TOUCHES[tag]
+    moved = 0
+    for tag, changed, rg_moved in folded["changed"]:
+        prefixes = (*TOUCHES[tag], "rg.") if rg_moved else TOUCHES[tag]
+        moved += rg_moved
         missed = sorted(k for k in changed if not (prefixes and k.startswith(prefixes)))
         assert not missed, f"{tag} changed {missed} but TOUCHES[{tag!r}] does not name them"
         seen |= changed
-    assert len(folded["changed"]) > 2_000
+    assert len(folded["changed"]) > 2_000 and moved > 0
     assert {"bet_count_slots_1d", "days_since_last_bet_slots", "session_minutes_avg_last5", "login_count_7d"} <= seen
 
 
@@ -104,12 +107,17 @@ def test_features_on_demand_equal_the_catalogue(folded) -> None:  # noqa: ANN001
 def test_an_event_evaluates_only_the_segments_reading_what_it_can_change() -> None:
     live = live_of("bet_count_slots_1d >= 1", "deposit_count_30d >= 1", "excluded = true",
                    "session_count_7d >= 1 and deposit_count_30d >= 1", "rg.level >= low")
-    ids = lambda found: [s.segment_id for s in found]  # noqa: E731
-    assert ids(live.affected("casino.bet")) == [1, 5]        # a bet cannot exclude anyone; it can raise RG risk
-    assert ids(live.affected("payment.deposit")) == [2, 4, 5]
-    assert ids(live.affected("session.started")) == [4, 5]
+    ids = lambda plan: [s.segment_id for s in plan.segments]  # noqa: E731
+    # A bet cannot exclude anyone, and a risk level it raises is a fact its fold reports
+    # (then every segment is evaluated, whatever the type).
+    assert ids(live.affected("casino.bet")) == [1]
+    assert ids(live.affected("payment.deposit")) == [2, 4]
+    assert ids(live.affected("session.started")) == [4]
     assert ids(live.affected("frontend.idle")) == []
     assert ids(live.affected("player.updated")) == [1, 2, 3, 4, 5]   # not named: every segment
+    plan = live.affected("payment.deposit")
+    assert (plan.features, plan.protection) == (("deposit_count_30d", "session_count_7d"), ())
+    assert live.all().protection == ("excluded", "rg.level")
 
 
 def test_players_enter_and_leave_as_their_values_change() -> None:

@@ -249,16 +249,22 @@ def bench_segments_command(
                                 "pass over compute_features and the gate) and check it against the evaluator; "
                                 "0 skips it.")] = 1_000,
     days: Annotated[int, typer.Option("--days", min=1, help="Days of simulated history behind those states.")] = 30,
+    live: Annotated[int, typer.Option(
+        "--live", min=0, help="Also time real-time membership: a simulated stream folded with this many live "
+                              "segments and with none; 0 skips it.")] = 100,
+    live_players: Annotated[int, typer.Option("--live-players", min=1,
+                                              help="Simulated players behind that stream.")] = 2_000,
 ) -> None:
     """Batch segment membership in DuckDB: a 3-condition promotional segment's count, left-out
-    counts and 100-player sample, and the seed segment's, over synthetic players' values."""
+    counts and 100-player sample, and the seed segment's, over synthetic players' values; and
+    real-time membership's cost per event with `--live` live segments."""
     from croupier.bench import machine
     from croupier.bench.segments import bench_segments
 
     with console.status("generating the synthetic players' values in the columnar copy…"):
         r = bench_segments(players, runs, states=states, days=days)
     console.print(f"\n[bold]croupier bench segments[/] --players {players} --runs {runs} --states {states} "
-                  f"--days {days}")
+                  f"--days {days} --live {live} --live-players {live_players}")
     console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC   "
                   f"DuckDB threads: {r.threads}")
     console.print(f"copy: {r.players:,} players' values generated in DuckDB in {r.build_seconds:.2f} s")
@@ -278,3 +284,20 @@ def bench_segments_command(
         console.print(f"real copy from {r.states:,} simulated states: built in {r.states_build_seconds:.2f} s "
                       f"({per:,.0f} µs per player: ~{per * 1_000_000 / 1e6 / 60:,.1f} min for 1 M players, one core); "
                       f"members {r.states_members}; batch equals the evaluator: {'yes' if r.states_agree else 'NO'}")
+    if live:
+        _print_realtime(live, live_players, days)
+
+
+def _print_realtime(live: int, players: int, days: int) -> None:
+    from croupier.bench.realtime import bench_realtime
+
+    with console.status(f"folding a simulated stream with {live} live segments and with none…"):
+        r = bench_realtime(players, days, live)
+    extra = r.live_us - r.plain_us
+    console.print(f"real-time membership: {r.events:,} events of {r.players:,} simulated players ({days} days), "
+                  f"{r.segments} live segments, {r.changes:,} entries and exits")
+    console.print(f"  step per event: {r.plain_us:.1f} µs without live segments, {r.live_us:.1f} µs with them: "
+                  f"+{extra:.1f} µs per event ({extra / r.plain_us:+.0%})")
+    console.print("  extra per event by type: " + ", ".join(f"{k} {v:+.1f} µs" for k, v in list(r.by_type.items())[:8]))
+    console.print(f"  sweep: {r.sweep_us:.0f} µs per player to evaluate all {r.segments} segments "
+                  f"(~{r.sweep_us * 1e6 / 1e6 / 60:,.1f} min per 1 M players, one core)")

@@ -12,7 +12,7 @@ from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
 from croupier.players import EngineConfig, PlayerState, apply, facts as fact, micros, rebuild, undo
-from croupier.segments.live import EMPTY, Change, LiveSegments, update as update_segments
+from croupier.segments.live import EMPTY, Change, LiveSegments, rg_mark, update as update_segments
 
 
 class PlayerLog(Protocol):
@@ -42,10 +42,12 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     if rules is None:
         rules = rules_in_force(config)
     at_us = micros(event.occurred_at)
+    segments = bool(live or state.segments)
+    mark = rg_mark(state) if segments else None
     facts = apply(state, event, seq, config.features, at_us, rules)
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
-                                   config.features) if live or state.segments else None)
+                                   config.features, rg_mark(state) != mark) if segments else None)
         return StepResult(state, facts, [], [], None, at_us, changes or None)
     undone = None
     if fact.ROLLBACK in facts:
@@ -60,7 +62,7 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     if fact.REBUILD in facts:
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
     changes = update_segments(state, live, event.__struct_config__.tag, True, at_us, event.event_id, config.features) \
-        if live or state.segments else None
+        if segments else None
     signals = detect(state, event, facts)
     decisions = []
     if signals:

@@ -12,7 +12,10 @@ Which segments an event can change: a frequent event type names the identifiers 
 change (`TOUCHES`, prefixes of identifiers); only the segments reading one of them are
 evaluated, and only the features they read are computed (`players.features.feature_values`).
 Any other event, and any event whose fold reported a fact (a registration, a first deposit,
-an RG marker, an exclusion...), evaluates every live segment. A test holds `TOUCHES` to the
+an RG marker or risk level change, an exclusion...), evaluates every live segment. The RG
+identifiers are no frequent type's business either: the step compares what they read before
+and after the fold (`rg_mark`), and when the fold moved the risk, the segments reading it are
+evaluated too. A test holds `TOUCHES` to the
 fold: over simulated runs, every identifier whose value an event changes (at the event's
 own time) is one the event's type names.
 
@@ -45,13 +48,14 @@ from croupier.segments.validate import load_json
 _PLAY = ("bet_count_", "stake_", "bonus_stake_", "win_", "ggr_", "rtp_", "late_night_share_", "favourite_category_",
          "active_days_", "days_since_last_bet", "tod_", "peak_local_hour", "rfm_", "lifecycle_stage",
          "bet_to_deposit_ratio_30d", "bonus_stake_share_30d", "currency", "foreign_currency_events",
-         "converted_currency_events", "exchange_rates_version", "session_mean_seconds_", "limits.", "rg.")
+         "converted_currency_events", "exchange_rates_version", "session_mean_seconds_", "limits.loss.closeness",
+         "limits.wager.closeness")
 _MONEY = ("deposit_", "withdrawal_", "net_deposit_", "inflow_sum_", "first_deposit_", "last_deposit_",
           "last_withdrawal_", "days_since_first_deposit", "days_since_last_deposit", "active_days_", "rfm_",
           "lifecycle_stage", "bet_to_deposit_ratio_30d", "bonus_to_deposit_ratio_30d", "currency",
-          "foreign_currency_events", "converted_currency_events", "exchange_rates_version", "limits.", "rg.")
+          "foreign_currency_events", "converted_currency_events", "exchange_rates_version", "limits.deposit.closeness")
 _SESSION = ("session_", "login_count_", "active_days_", "days_since_last_login", "rtp_sensitivity", "rfm_",
-            "lifecycle_stage", "device_count", "failed_logins", "limits.", "rg.")
+            "lifecycle_stage", "device_count", "failed_logins", "limits.session_time.closeness")
 TOUCHES: Mapping[str, tuple[str, ...]] = {
     "casino.bet": _PLAY, "casino.win": _PLAY, "sports.bet_placed": _PLAY, "sports.bet_settled": _PLAY,
     "payment.deposit": _MONEY, "payment.withdrawal": _MONEY,
@@ -75,14 +79,30 @@ class LiveSegment:
     definition: Node
     predicate: Predicate = field(repr=False, compare=False)
     features: tuple[str, ...]      # the catalogue features it reads (computed per evaluation)
-    protection: bool               # whether it reads protection identifiers
+    protection: tuple[str, ...]    # the protection identifiers it reads
     reads: frozenset[str]
 
     @classmethod
     def of(cls, segment_id: int, version: int, name: str, purpose: str, definition: Node) -> LiveSegment:
         names = reads(definition)
         return cls(segment_id, version, name, purpose, definition, predicate(definition),
-                   tuple(sorted(n for n in names if n in EXTRACTORS)), any(n in PROTECTION for n in names), names)
+                   tuple(sorted(n for n in names if n in EXTRACTORS)),
+                   tuple(sorted(n for n in names if n in PROTECTION)), names)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Segments to evaluate together, and the values they read (worked out once per event type)."""
+
+    segments: tuple[LiveSegment, ...]
+    features: tuple[str, ...]
+    protection: tuple[str, ...]
+
+    @classmethod
+    def of(cls, segments: Iterable[LiveSegment]) -> Plan:
+        chosen = tuple(segments)
+        return cls(chosen, tuple(sorted({n for s in chosen for n in s.features})),
+                   tuple(sorted({n for s in chosen for n in s.protection})))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +124,8 @@ class LiveSegments:
 
     def __init__(self, segments: Mapping[int, LiveSegment] | None = None):
         self.segments: dict[int, LiveSegment] = dict(segments or {})
-        self._all = tuple(self.segments[k] for k in sorted(self.segments))
-        self._by_tag: dict[str, tuple[LiveSegment, ...]] = {}
+        self._all = Plan.of(self.segments[k] for k in sorted(self.segments))
+        self._by_tag: dict[str, Plan] = {}
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -123,55 +143,56 @@ class LiveSegments:
     def deactivated(self, segment_id: int) -> LiveSegments:
         return LiveSegments({k: v for k, v in self.segments.items() if k != segment_id})
 
-    def all(self) -> tuple[LiveSegment, ...]:
+    def all(self) -> Plan:
         return self._all
 
-    def affected(self, tag: str) -> tuple[LiveSegment, ...]:
+    def affected(self, tag: str, rg_moved: bool = False) -> Plan:
         """The live segments an event of type `tag` can change (every one for a type
-        `TOUCHES` does not name)."""
-        found = self._by_tag.get(tag)
+        `TOUCHES` does not name), with what they read; `rg_moved`: the fold also moved the
+        RG risk (score, level, markers, interventions), so the segments reading it too."""
+        key = tag + "+rg" if rg_moved else tag
+        found = self._by_tag.get(key)
         if found is None:
             prefixes = TOUCHES.get(tag)
             if prefixes is None:
                 found = self._all
             else:
-                found = tuple(s for s in self._all if any(n.startswith(prefixes) for n in s.reads)) if prefixes else ()
-            self._by_tag[tag] = found
+                prefixes = (*prefixes, "rg.") if rg_moved else prefixes
+                found = Plan.of(s for s in self._all.segments if prefixes and any(n.startswith(prefixes) for n in s.reads))
+            self._by_tag[key] = found
         return found
 
 
 EMPTY = LiveSegments()
 
 
-def values_for(state: PlayerState, segments: Iterable[LiveSegment], at_us: int,
-               config: FeatureConfig) -> dict[str, Any]:
-    """What `segments` read of the player at `at_us`: only their features, and the
-    protection values when one of them reads any."""
-    chosen = list(segments)
-    names: set[str] = set()
-    for s in chosen:
-        names.update(s.features)
-    values = feature_values(state, at_us, config, names)
-    if any(s.protection for s in chosen):
-        values.update(protection_values(state, at_us))
+def values_for(state: PlayerState, plan: Plan, at_us: int, config: FeatureConfig) -> dict[str, Any]:
+    """What the plan's segments read of the player at `at_us`, and nothing else."""
+    values = feature_values(state, at_us, config, plan.features)
+    if plan.protection:
+        values.update(protection_values(state, at_us, plan.protection))
     return values
 
 
-def evaluate(state: PlayerState, segments: Iterable[LiveSegment], at_us: int,
-             config: FeatureConfig) -> dict[int, bool]:
-    """Whether the player matches each of `segments` at `at_us` (nothing is changed)."""
-    chosen = list(segments)
-    if not chosen:
+def evaluate(state: PlayerState, plan: Plan, at_us: int, config: FeatureConfig) -> dict[int, bool]:
+    """Whether the player matches each of the plan's segments at `at_us` (nothing is changed)."""
+    if not plan.segments:
         return {}
-    values = values_for(state, chosen, at_us, config)
-    return {s.segment_id: s.predicate(values) for s in chosen}
+    values = values_for(state, plan, at_us, config)
+    return {s.segment_id: s.predicate(values) for s in plan.segments}
+
+
+def rg_mark(state: PlayerState) -> tuple[int, str, int, bool, int]:
+    """What the RG identifiers read, compared before and after a fold (`update`'s `rg_moved`)."""
+    p = state.protection
+    return p.risk_bp, p.risk_level, len(p.markers), p.promotions_paused, len(p.interventions)
 
 
 def update(state: PlayerState, live: LiveSegments, tag: str, reported: bool, at_us: int, cause_event_id: str,
-           config: FeatureConfig) -> list[Change]:
+           config: FeatureConfig, rg_moved: bool = False) -> list[Change]:
     """Move the player in and out of the live segments an event of type `tag` can have
-    changed (all of them when the fold `reported` a fact, or for a sweep); returns the
-    changes, in segment id order. Memberships of segments no longer live are dropped
+    changed (all of them when the fold `reported` a fact, or for a sweep; with `rg_moved`
+    those reading the RG risk too); returns the changes, in segment id order. Memberships of segments no longer live are dropped
     without a change: the segment ended, not the player's match."""
     members = state.segments
     if members and any(k not in live.segments for k in members):
@@ -179,11 +200,11 @@ def update(state: PlayerState, live: LiveSegments, tag: str, reported: bool, at_
             del members[k]
     if not live:
         return []
-    chosen = live.all() if reported or tag == SWEEP else live.affected(tag)
-    if not chosen:
+    plan = live.all() if reported or tag == SWEEP else live.affected(tag, rg_moved)
+    if not plan.segments:
         return []
     changes = []
-    for segment_id, now in evaluate(state, chosen, at_us, config).items():
+    for segment_id, now in evaluate(state, plan, at_us, config).items():
         if now == (segment_id in members):
             continue
         if now:

@@ -10,6 +10,7 @@ Days-ago identifiers count whole days between the action and `at_us`; they are m
 from __future__ import annotations
 
 from decimal import Decimal
+from collections.abc import Callable, Iterable
 from typing import Any, get_args
 
 from croupier.events.types import AmlStatus, KycStatus, LimitKind
@@ -62,36 +63,51 @@ def _identifiers() -> dict[str, Identifier]:
 PROTECTION: dict[str, Identifier] = _identifiers()
 
 
-def protection_values(state: PlayerState, at_us: int) -> dict[str, Any]:
-    """Every PROTECTION identifier's value for `state` at `at_us` (microseconds since the
-    epoch, UTC); None where there is no value (never happened, or a limit whose usage needs
-    an exchange rate the state does not carry)."""
+def protection_values(state: PlayerState, at_us: int, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The PROTECTION identifiers' values for `state` at `at_us` (microseconds since the epoch,
+    UTC): every one, or only `names` (what real-time membership reads); None where there is
+    no value (never happened, or a limit whose usage needs an exchange rate the state does
+    not carry)."""
     p = state.protection
     actions = state.rg.actions
-    out: dict[str, Any] = {
-        "rg.level": p.risk_level,
-        "rg.score": (Decimal(p.risk_bp) / 10000).quantize(_RATIO_PLACES),
-        "rg.markers": len(p.markers),
-        "rg.promotions_paused": p.promotions_paused,
-        "rg.intervention_days_ago": _days_ago(p.interventions[-1].at_us if p.interventions else None, at_us),
-        "aml.status": p.aml_status,
-        "kyc.status": state.kyc_status,
-        "excluded": bool(active_exclusions(p, at_us)),
-        "protection.limit_set_days_ago": _days_ago(_latest(actions, "limit:"), at_us),
-        "protection.timeout_days_ago": _days_ago(_latest(actions, "exclusion:timeout"), at_us),
-        "protection.exclusion_days_ago": _days_ago(_latest(actions, "exclusion:"), at_us),
-    }
-    in_force = limits_in_force(p, at_us)
-    for kind in LIMIT_KINDS:
+    wanted = PROTECTION.keys() if names is None else [n for n in names if n in PROTECTION]
+    out: dict[str, Any] = {}
+    in_force = None
+    for name in wanted:
+        simple = _SIMPLE.get(name)
+        if simple is not None:
+            out[name] = simple(state, p, actions, at_us)
+            continue
+        if in_force is None:
+            in_force = limits_in_force(p, at_us)
+        kind, what = name[len("limits."):].rsplit(".", 1)
         views = [v for v in in_force.values() if v.kind == kind]
-        out[f"limits.{kind}.set"] = bool(views)
+        if what == "set":
+            out[name] = bool(views)
+            continue
         closeness: Decimal | None = None
         for view in views:
             share = _share(state, view.kind, view.period, view.amount_minor, view.minutes, view.currency, at_us)
             if share is not None and (closeness is None or share > closeness):
                 closeness = share
-        out[f"limits.{kind}.closeness"] = closeness
+        out[name] = closeness
     return out
+
+
+_SIMPLE: dict[str, Callable[[PlayerState, Any, list[list[Any]], int], Any]] = {
+    "rg.level": lambda s, p, a, at: p.risk_level,
+    "rg.score": lambda s, p, a, at: (Decimal(p.risk_bp) / 10000).quantize(_RATIO_PLACES),
+    "rg.markers": lambda s, p, a, at: len(p.markers),
+    "rg.promotions_paused": lambda s, p, a, at: p.promotions_paused,
+    "rg.intervention_days_ago": lambda s, p, a, at: _days_ago(p.interventions[-1].at_us if p.interventions else None,
+                                                              at),
+    "aml.status": lambda s, p, a, at: p.aml_status,
+    "kyc.status": lambda s, p, a, at: s.kyc_status,
+    "excluded": lambda s, p, a, at: bool(active_exclusions(p, at)),
+    "protection.limit_set_days_ago": lambda s, p, a, at: _days_ago(_latest(a, "limit:"), at),
+    "protection.timeout_days_ago": lambda s, p, a, at: _days_ago(_latest(a, "exclusion:timeout"), at),
+    "protection.exclusion_days_ago": lambda s, p, a, at: _days_ago(_latest(a, "exclusion:"), at),
+}
 
 
 def _share(state: PlayerState, kind: str, period: str, amount_minor: int | None, minutes: int | None,
