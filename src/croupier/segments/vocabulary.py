@@ -116,16 +116,13 @@ PROTECTION_GROUP = "Protection and risk"
 
 
 def grouped(vocabulary: Vocabulary) -> list[tuple[str, list[Identifier]]]:
-    """The vocabulary in the builder's groups, each sorted by name; empty groups left out.
-    Protection identifiers are the dotted names (`rg.level`, `limits.deposit.set`): the
-    catalogue's names never have a dot, which is what keeps the two apart."""
+    """The vocabulary in the builder's groups, each sorted by name; empty groups left out."""
+    from croupier.segments.protection import PROTECTION
+
     by_window = dict(GROUPS)
     out: dict[str, list[Identifier]] = {title: [] for _, title in GROUPS}
     out[PROTECTION_GROUP] = []
     for ident in vocabulary.values():
-        if "." in ident.name:
-            title = PROTECTION_GROUP
-        else:
-            title = by_window.get(ident.window, by_window[None])
+        title = PROTECTION_GROUP if ident.name in PROTECTION else by_window.get(ident.window, by_window[None])
         out[title].append(ident)
     return [(title, sorted(idents, key=lambda i: i.name)) for title, idents in out.items() if idents]

@@ -1,7 +1,8 @@
 """Segments in the back office: the list, and a segment's page with its definition as a
-click-through builder and as text (kept in step both ways), a live preview as either changes (member count, a sample of players, the summary in words,
-the players a promotional segment leaves out by reason, or every problem with its line and
-column), its versions and its members as CSV.
+click-through builder and as text (kept in step both ways), a live preview as either
+changes (member count, a sample of players, the summary in words, the players a promotional
+segment leaves out by reason, or every problem with its line and column), its versions and
+its members as CSV.
 
 Reading needs `decisions.view`: a segment shows which players the compliance gate would hold
 back and why, which is what gate decisions show (every role with it also has `players.view`,

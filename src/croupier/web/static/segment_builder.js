@@ -229,7 +229,7 @@
     box.appendChild(list);
     var actions = el("div", { "class": "builder-actions" });
     var addCond = el("button", { type: "button", "class": "btn btn-small", id: g.id + "-add", "data-role": "add-condition",
-                                 "aria-label": "Add a condition to " + name.toLowerCase() }, "Add condition");
+                                 "aria-label": "Add condition to " + name.toLowerCase() }, "Add condition");
     addCond.addEventListener("click", function () {
       var c = self.condition();
       g.parts.push(c);
@@ -237,7 +237,7 @@
       document.getElementById(c.id + "-find").focus();
     });
     var addGroup = el("button", { type: "button", "class": "btn btn-small", id: g.id + "-add-group", "data-role": "add-group",
-                                  "aria-label": "Add a group to " + name.toLowerCase() }, "Add group");
+                                  "aria-label": "Add group to " + name.toLowerCase() }, "Add group");
     addGroup.addEventListener("click", function () {
       var inner = self.group("any", [self.condition()]);
       g.parts.push(inner);

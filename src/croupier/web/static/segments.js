@@ -132,7 +132,7 @@
     var sent = null;
     if (source === "builder") {
       var made = builder.definition();
-      if (made.json === null) { waiting = false; return; }    // incomplete: builderChanged said why
+      if (made.json === null) { waiting = false; submitWhenSynced = false; return; }  // builderChanged said why
       if (made.json === "") text.value = "";
       // the JSON form as the builder wrote it, its numbers with the digits typed
       else sent = '{"purpose":' + JSON.stringify(purpose.value) + ',"definition":' + made.json + "}";
@@ -152,6 +152,7 @@
         if (source === "text") drawBuilder(null);
         else { clear(builderNote); builderArea.setAttribute("data-state", "ok"); }
       }
+      if (submitWhenSynced) { submitWhenSynced = false; send(); }   // the server says what an empty form lacks
       return;
     }
     waiting = true;
