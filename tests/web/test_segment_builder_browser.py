@@ -27,7 +27,9 @@ from sim.test_seed_segment_features import IDLE_DAYS, LONG_MINUTES, RUN, raw_val
 from .conftest import STAFF, Live
 from .test_layout_a11y_browser import _axe
 
-pytestmark = pytest.mark.browser
+# The module's server ingests a simulated run first (~160,000 events): on a busy machine that
+# alone can take minutes, counted against whichever test sets it up.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 SEED_TEXT = f"days_since_last_bet_slots >= {IDLE_DAYS} and session_minutes_avg_last5 > {LONG_MINUTES}"
 
