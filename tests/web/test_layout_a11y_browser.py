@@ -192,6 +192,9 @@ def _goto(page, path: str) -> None:  # noqa: ANN001
     if page.url.split("#")[0].endswith(path.split("#")[0]):
         page.goto("about:blank")
     page.goto(path)
+    if path.startswith("/segments/"):   # the builder is drawn by script: check it as drawn
+        expect(page.locator("#segment-builder [data-part=condition]").first).to_be_attached()
+        expect(page.locator("#segment-builder")).to_have_attribute("data-state", "ok")
 
 
 TABLE_PROBLEMS = """() => {

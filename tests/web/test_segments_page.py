@@ -148,3 +148,43 @@ def test_permissions_and_csrf(app) -> None:  # noqa: ANN001
     assert TestClient(app).get("/segments", follow_redirects=False).status_code == 303
     assert TestClient(app).get(f"/bo/api/segments/{path.rsplit('/', 1)[1]}/members.csv").status_code == 401
     assert carl.get("/segments/999999").status_code == 404
+
+
+def test_the_builder_vocabulary_and_a_preview_of_the_builders_json_form(app) -> None:  # noqa: ANN001
+    from croupier.segments import default_vocabulary
+
+    carl, csrf = signed(app, "carl")
+    vocabulary = carl.get("/bo/api/segments/vocabulary")
+    assert vocabulary.status_code == 200
+    names = [i["name"] for g in vocabulary.json()["groups"] for i in g["identifiers"]]
+    assert sorted(names) == sorted(default_vocabulary())      # the package's vocabulary, not a copy
+    assert TestClient(app).get("/bo/api/segments/vocabulary").status_code == 401
+
+    def preview(body: bytes):  # noqa: ANN202
+        return carl.post("/bo/api/segments/preview", content=body,
+                         headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+
+    # the builder's JSON form, its numbers as typed: answered with the canonical text and the exact tree
+    made = preview(b'{"purpose": "service", "definition": {"all": [{"feature": "deposit_sum_30d", "op": ">=", '
+                   b'"value": 200.50}, {"not": {"any": [{"feature": "excluded", "op": "=", "value": true}]}}]}}')
+    assert made.status_code == 200, made.text
+    body = made.json()
+    assert body["text"] == "deposit_sum_30d >= 200.50 and not excluded = true"
+    assert body["count"] == 1 and body["sample"] == ["se-anna-1"]
+    assert body["summary"].startswith("players whose sum of approved deposits in the last 30 days is at least 200.50")
+    assert body["tree"] == {"all": [{"feature": "deposit_sum_30d", "op": ">=", "value": "200.50"},
+                                    {"not": {"feature": "excluded", "op": "=", "value": True}}]}
+    # a text's answer carries its tree too, for the builder to draw
+    assert preview(b'{"text": "rg.level >= medium"}').json()["tree"] == {"feature": "rg.level", "op": ">=",
+                                                                         "value": "medium"}
+    # a value the vocabulary refuses: the problems at the canonical text's line and column, and that text
+    refused = preview(b'{"definition": {"feature": "deposit_count_30d", "op": "between", "value": [-1, 5]}}')
+    assert refused.status_code == 422
+    assert refused.json()["text"] == "deposit_count_30d between -1 and 5"
+    problem = refused.json()["problems"][0]
+    assert (problem["line"], problem["column"]) == (1, 27) and "below the smallest value" in problem["message"]
+    # a shape that is no definition: where, by JSON path
+    bad = preview(b'{"definition": {"all": []}}')
+    assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "definition.all"
+    assert preview(b'{"definition": {"feature": "excluded", "op": "=", "value": true}, "text": "excluded = true"}'
+                   ).status_code == 400                     # one of the two

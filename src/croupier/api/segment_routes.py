@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -81,8 +81,10 @@ def copy_seconds() -> float:
     return max(0.0, seconds)
 
 
-def batch_of(runtime: Any) -> Batch:
-    """The runtime's batch copy, made on first use."""
+def batch_of(runtime: Any, clock_us: Callable[[], int] | None = None) -> Batch:
+    """The runtime's batch copy, made on first use. `clock_us` (microseconds since the epoch)
+    sets the moment copies are taken as of, for a replayed or simulated history read as of its
+    own end; the wall clock otherwise. Only the call that makes the batch can set it."""
     batch = getattr(runtime, "segment_batch", None)
     if batch is None:
         with _batches_lock:
@@ -93,7 +95,8 @@ def batch_of(runtime: Any) -> Batch:
                         with runtime.fresh() as conn:   # every event processed here is in the snapshot
                             yield from all_states(conn)
                     return states(), runtime.config
-                batch = runtime.segment_batch = Batch(load, copy_seconds())
+                clock = {} if clock_us is None else {"clock_us": clock_us}
+                batch = runtime.segment_batch = Batch(load, copy_seconds(), **clock)
     return batch
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from croupier.segments.definition import COMPARISONS, OPS, Condition, Node, Scalar, conditions, from_json
 from croupier.segments.errors import Problem, SegmentError
 from croupier.segments.language import literal, parse_located
-from croupier.segments.vocabulary import NUMERIC, WHOLE, Identifier, Vocabulary, default_vocabulary
+from croupier.segments.vocabulary import NUMERIC, OPS_BY_KIND, WHOLE, Identifier, Vocabulary, default_vocabulary
 
 # Where a problem is: (condition index, its JSON path, part) -> Problem fields; part is None
 # for the identifier, "value" for a comparison's value, an index for a list's item.
@@ -24,11 +24,6 @@ _KIND_WORDS = {
     "integer": "a whole number", "seconds": "a whole number of seconds", "days": "a whole number of days",
     "number": "a number", "ratio": "a number", "money": "an amount such as 100 or 25.50 (no quotes)",
     "string": "a quoted string", "level": "one of its levels", "boolean": "true or false",
-}
-_OPS_BY_KIND = {
-    "string": ("=", "!=", "in", "not_in", "is_set", "is_not_set"),
-    "boolean": ("=", "!=", "is_set", "is_not_set"),
-    "timestamp": ("is_set", "is_not_set"),
 }
 _OP_WORDS = {"not_in": "not in", "is_set": "is set", "is_not_set": "is not set"}
 
@@ -80,7 +75,7 @@ def _condition(c: Condition, vocab: Vocabulary, at: Callable[[Part], dict[str, A
         close = tuple(difflib.get_close_matches(c.feature, list(vocab), n=3, cutoff=0.6))
         hint = f"; did you mean {_either(close)}?" if close else "; see the feature catalogue (GET /v1/features)"
         return [Problem(f"unknown feature {c.feature!r}{hint}", identifier=c.feature, suggestions=close, **at(None))]
-    allowed = _OPS_BY_KIND.get(ident.kind)
+    allowed = OPS_BY_KIND.get(ident.kind)
     if allowed is not None and c.op not in allowed:
         ops = ", ".join(_OP_WORDS.get(o, o) for o in allowed)
         why = "; compare a days_since_... feature instead" if ident.kind == "timestamp" else ""

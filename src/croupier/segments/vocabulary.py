@@ -12,6 +12,7 @@ from types import MappingProxyType
 from msgspec import Struct, field
 
 from croupier.players import CATALOGUE, STAGES
+from croupier.segments.definition import OPS
 from croupier.players.state import CATEGORIES
 
 # integer, days and seconds are whole numbers; number and ratio any number; money a decimal
@@ -36,6 +37,19 @@ class Identifier(Struct, frozen=True, omit_defaults=True):
 
 
 Vocabulary = Mapping[str, Identifier]
+
+# The operators each kind allows (kinds not listed allow every operator): strings and
+# booleans have no order, and a timestamp is only known or not (compare a days_since_...).
+OPS_BY_KIND: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "string": ("=", "!=", "in", "not_in", "is_set", "is_not_set"),
+    "boolean": ("=", "!=", "is_set", "is_not_set"),
+    "timestamp": ("is_set", "is_not_set"),
+})
+
+
+def ops_for(kind: str) -> tuple[str, ...]:
+    """The operators a condition on an identifier of `kind` may use, in the order of OPS."""
+    return OPS_BY_KIND.get(kind, OPS)
 
 
 def vocabulary_of(kinds: Mapping[str, str | Identifier]) -> dict[str, Identifier]:
@@ -90,3 +104,25 @@ def default_vocabulary() -> Mapping[str, Identifier]:
         raise RuntimeError(f"protection identifiers clash with catalogue features: {', '.join(clash)}")
     out.update(PROTECTION)
     return MappingProxyType(out)
+
+
+# The builder's groups of identifiers: catalogue features by the window they count over
+# (facts about the player first), then the protection and risk identifiers.
+GROUPS = (
+    (None, "Player facts"), ("1d", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"), ("lifetime", "Lifetime"),
+)
+PROTECTION_GROUP = "Protection and risk"
+
+
+def grouped(vocabulary: Vocabulary) -> list[tuple[str, list[Identifier]]]:
+    """The vocabulary in the builder's groups, each sorted by name; empty groups left out."""
+    from croupier.segments.protection import PROTECTION
+
+    by_window = dict(GROUPS)
+    out: dict[str, list[Identifier]] = {title: [] for _, title in GROUPS}
+    out[PROTECTION_GROUP] = []
+    for ident in vocabulary.values():
+        title = PROTECTION_GROUP if ident.name in PROTECTION else by_window.get(ident.window, by_window[None])
+        out[title].append(ident)
+    return [(title, sorted(idents, key=lambda i: i.name)) for title, idents in out.items() if idents]

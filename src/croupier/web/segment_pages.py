@@ -1,7 +1,8 @@
-"""Segments in the back office: the list, and a segment's page with its definition as text,
-a live preview as the text changes (member count, a sample of players, the summary in words,
-the players a promotional segment leaves out by reason, or every problem with its line and
-column), its versions and its members as CSV.
+"""Segments in the back office: the list, and a segment's page with its definition as a
+click-through builder and as text (kept in step both ways), a live preview as either
+changes (member count, a sample of players, the summary in words, the players a promotional
+segment leaves out by reason, or every problem with its line and column), its versions and
+its members as CSV.
 
 Reading needs `decisions.view`: a segment shows which players the compliance gate would hold
 back and why, which is what gate decisions show (every role with it also has `players.view`,
@@ -22,7 +23,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 
 from croupier.api import segment_routes as api
 from croupier.api.auth import Actor
-from croupier.segments import load_json, summarise
+from croupier.segments import SegmentError, exact_tree, from_json, load_json, parse, summarise, to_text, vocabulary_view
 from croupier.segments.batch import all_members
 from croupier.store import segments as segment_store
 from croupier.store.segments import StoredSegment
@@ -150,10 +151,23 @@ async def archive_form(request: Request, segment_id: str, csrf_token: str = Form
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
+@router.get("/bo/api/segments/vocabulary")
+def vocabulary_json(staff: Staff = Depends(require(READ))) -> Response:
+    """What the builder offers: every identifier a segment can read (the feature catalogue and
+    the protection identifiers, `croupier.segments.default_vocabulary`), in groups, with each
+    one's kind, definition, allowed values and operators."""
+    return JSONResponse(vocabulary_view(), headers={"Cache-Control": "private, max-age=300"})
+
+
 @router.post("/bo/api/segments/preview")
 async def preview_json(request: Request, staff: Staff = Depends(require(READ))) -> Response:
-    """The live preview: `{"text", "purpose"}` with the session's CSRF token in X-CSRF-Token;
-    the API's preview answer (`POST /v1/segments/preview`), or 422 with every problem."""
+    """The live preview: `{"text", "purpose"}`, or `{"definition", "purpose"}` with the JSON
+    form the builder made, and the session's CSRF token in X-CSRF-Token. The answer is the
+    API's preview (`POST /v1/segments/preview`: count, sample, left out by reason, `text`,
+    `summary`, `definition`) plus `tree`, the definition with exact numbers for the builder;
+    or 422 with every problem. A definition is previewed as its canonical text, so its
+    problems carry line and column and the answer's `text` (422 too) is what the page's
+    text editor then shows."""
     if not tokens_match(staff.csrf_token, request.headers.get("x-csrf-token")):
         return JSONResponse({"detail": "send the session's CSRF token in the X-CSRF-Token header"},
                             status_code=403, headers=_NO_STORE)
@@ -162,17 +176,27 @@ async def preview_json(request: Request, staff: Staff = Depends(require(READ))) 
         body = json.loads(raw, parse_float=Decimal) if raw.strip() else None
     except (ValueError, RecursionError):
         body = None
-    if not isinstance(body, dict) or set(body) - {"text", "purpose"}:
-        return JSONResponse({"detail": "send a JSON object with `text` and `purpose`"}, status_code=400,
-                            headers=_NO_STORE)
-    body = {"text": body.get("text", ""), "purpose": body.get("purpose", "promotional"), "sample": PREVIEW_SAMPLE}
+    if (not isinstance(body, dict) or set(body) - {"text", "definition", "purpose"}
+            or ("text" in body and "definition" in body)):
+        return JSONResponse({"detail": "send a JSON object with `text` or `definition`, and `purpose`"},
+                            status_code=400, headers=_NO_STORE)
+    text = body.get("text", "")
+    if "definition" in body:
+        try:
+            text = to_text(from_json(body["definition"]))
+        except SegmentError as exc:
+            return _no_store(api._json({"problems": [api._segment_problem(p, "definition") for p in exc.problems]},
+                                       422))
+    body = {"text": text, "purpose": body.get("purpose", "promotional"), "sample": PREVIEW_SAMPLE}
     try:
         result = await run_in_threadpool(api.preview_now, request.app.state.runtime, body, staff.can("aml.view"))
     except api.Refused as exc:
-        refused = api._json({"problems": exc.problems}, 422)
-        refused.headers.update(_NO_STORE)
-        return refused
-    response = api._json(result)
+        return _no_store(api._json({"problems": exc.problems, "text": text}, 422))
+    result["tree"] = exact_tree(parse(result["text"]))   # the canonical text: the same tree
+    return _no_store(api._json(result))
+
+
+def _no_store(response: Response) -> Response:
     response.headers.update(_NO_STORE)
     return response
 
