@@ -10,6 +10,7 @@ and a retried or replayed pass proposes nothing twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Union
 
 from croupier.compliance import Proposal
@@ -173,6 +174,13 @@ REASONS: dict[str, str] = {
 }
 
 
+_MOMENTS = frozenset({"wait", "reentry_cooldown"})
+
+
+def _moment(at_us: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=at_us)).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One decision about a player and a journey: what (`kind`), why (`reason`, a code of
@@ -192,6 +200,8 @@ class Record:
     def words(self) -> str:
         """The decision in a sentence, for staff."""
         code, _, param = self.reason.partition(":")
+        if code in _MOMENTS and param.isdigit():
+            param = _moment(int(param))
         text = REASONS.get(code, code).format(param)
         where = f" at step {self.step_id!r}" if self.step_id else ""
         return f"{self.journey_key} v{self.version}{where}: {self.kind.replace('_', ' ')}, because {text}"
