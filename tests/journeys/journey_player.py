@@ -124,8 +124,7 @@ class Player:
         return self.event("player.registered", at, **{**base, **fields})
 
     def deposit(self, at: datetime | timedelta, amount: str = "50.00", status: str = "approved") -> Outcome:
-        self._n += 0
-        return self.event("payment.deposit", at, transaction_id=f"{self.player_id}-tx{len(self.outcomes)}",
+        return self.event("payment.deposit", at, transaction_id=f"{self.player_id}-tx{self._n + 1}",
                           amount=amount, currency="EUR", status=status)
 
     # -- reading --------------------------------------------------------------------------------

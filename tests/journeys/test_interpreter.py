@@ -401,3 +401,31 @@ def test_values_are_read_once_per_pass_and_only_those_needed() -> None:
 
     advance(live, state, Occurrence("payment.deposit", "d1", fields), values_of, 1_000, "p1")
     assert asked == [frozenset({"deposit_count_lifetime"})]
+
+
+def test_a_player_who_takes_a_time_out_leaves_a_promotional_journey_at_the_next_step() -> None:
+    """The ready-made exit condition reads the protection state at the step: a time-out
+    taken after entering ends the journey before the offer."""
+    p = welcome_player()
+    p.register()
+    p.event("exclusion.requested", 2 * HOUR, kind="timeout", duration="P7D")
+    p.until(START + 5 * DAY)
+    assert p.templates_sent() == ["welcome"] and p.actions(BonusAction) == []
+    (left,) = p.kinds("exited")
+    assert left.reason.startswith("exit_when:excluded = true") and left.step_id == "deposited"
+
+
+def test_an_exit_condition_that_holds_at_entry_keeps_the_player_out() -> None:
+    p = Player(live_of("vip_escalation"))
+    p.register(START - DAY)
+    p.event("exclusion.requested", START - HOUR, kind="timeout", duration="P7D")
+    out = p.deposit(START, amount="6000.00")
+    assert out.actions == () and [r.reason.split(":")[0] for r in out.records] == ["exit_when"]
+    assert "vip_escalation" not in p.journeys.history      # a refused entry is not an entry
+
+
+def test_every_reason_reads_as_a_sentence() -> None:
+    from croupier.journeys.run import REASONS, Record
+    for code in REASONS:
+        words = Record("exited", "welcome", f"{code}:x", 0, "e1", 1, step_id="s").words()
+        assert words.startswith("welcome v1 at step 's': exited, because ") and "{" not in words

@@ -23,7 +23,8 @@ from tests.journeys.journey_player import (
 )
 
 
-def promo(key: str, priority: int, event: str = "player.login", group: str = "retention", **fields: object):  # noqa: ANN201
+def promo(key: str, priority: int, event: str = "player.login", group: str = "retention",
+          **fields: object):  # noqa: ANN201
     """A promotional journey: a message, a wait of 3 days, a second message, exit."""
     return journey(key=key, name=key, group=group, priority=priority, trigger={"kind": "event", "event": event},
                    steps=[{"kind": "send", "id": "first", "channel": "email", "template": f"{key}_first"},

@@ -211,13 +211,12 @@ class _Pass:
                     return refuse(f"reentry_cooldown:{until}", until_us=until)
         preempted: list[str] = []
         if c.promotional:
-            for other_key in sorted(state.runs):
-                other = self.live.version(other_key, state.runs[other_key].version)
-                if other is None:
-                    continue
-                if other.safer_play:
-                    return refuse(f"safer_play_active:{other_key}")
-                if other.promotional and other.journey.group == c.journey.group:
+            others = [(k, self.live.version(k, state.runs[k].version)) for k in sorted(state.runs)]
+            safer = next((k for k, other in others if other is not None and other.safer_play), None)
+            if safer is not None:
+                return refuse(f"safer_play_active:{safer}")
+            for other_key, other in others:
+                if other is not None and other.promotional and other.journey.group == c.journey.group:
                     if c.journey.priority > other.journey.priority:
                         preempted.append(other_key)
                     else:

@@ -16,8 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 from croupier.journeys.definition import (
-    Branch, Condition, EventTrigger, Journey, SegmentEntered, SegmentLeft, Send, Split, StageChanged, Step, Tag, Task,
-    Bonus, WaitForEvent, from_json, successors,
+    Bonus, Branch, Condition, EventTrigger, Journey, SegmentEntered, SegmentLeft, Send, StageChanged, Step, Tag, Task,
+    WaitForEvent, from_json, successors,
 )
 from croupier.journeys.durations import seconds
 from croupier.journeys.event_types import EVENT_PREFIX, event_fields
