@@ -429,3 +429,19 @@ def test_every_reason_reads_as_a_sentence() -> None:
     for code in REASONS:
         words = Record("exited", "welcome", f"{code}:x", 0, "e1", 1, step_id="s").words()
         assert words.startswith("welcome v1 at step 's': exited, because ") and "{" not in words
+
+
+def test_an_event_or_fact_becomes_an_occurrence_and_starts_a_segment_journey() -> None:
+    from croupier.events import SegmentEntered
+    from croupier.journeys.run import concerns, occurrence_of
+    fact = SegmentEntered(event_id="se1", player_id="p1", brand="aurora", occurred_at=START, segment_id=7,
+                          version=2, cause_event_id="e9")
+    o = occurrence_of(fact)
+    assert (o.type, o.event_id, o.fields["segment_id"], o.fields.get("version"), o.fields.get("nope")) == (
+        "croupier.segment_entered", "se1", 7, 2, None)
+    j = journey(key="seg", trigger={"kind": "segment_entered", "segment_id": 7})
+    live = live_of(j)
+    assert concerns(live, JourneyState(), "croupier.segment_entered")
+    assert not concerns(live, JourneyState(), "casino.bet")
+    out = advance(live, JourneyState(), o, lambda names: {}, micros(START), "p1")
+    assert [s.template for s in out.of(SendAction)] == ["hello"]

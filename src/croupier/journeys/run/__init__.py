@@ -9,7 +9,7 @@ themselves read the journey definitions."""
 
 from croupier.journeys.run.happenings import FIRED, TIMER, Fired, Happening, Occurrence, Timer, occurrence_of
 from croupier.journeys.run.ids import entry_id, step_cause, timer_id
-from croupier.journeys.run.interpreter import ValuesOf, advance
+from croupier.journeys.run.interpreter import ValuesOf, advance, concerns
 from croupier.journeys.run.live import EMPTY, Check, CompiledGoal, CompiledJourney, LiveJourneys, compile_journey
 from croupier.journeys.run.outcome import (
     GATE_PURPOSE, KINDS, NOTHING, REASONS, Action, BonusAction, Outcome, Record, SendAction, TagAction, TaskAction,
@@ -21,5 +21,5 @@ __all__ = [
     "EMPTY", "FIRED", "GATE_PURPOSE", "KINDS", "NOTHING", "REASONS", "TIMER", "Action", "BonusAction", "Check",
     "CompiledGoal", "CompiledJourney", "Fired", "Happening", "History", "JourneyState", "LiveJourneys",
     "Occurrence", "Outcome", "Record", "Run", "SendAction", "TagAction", "TaskAction", "Timer", "TimerAction",
-    "ValuesOf", "advance", "compile_journey", "entry_id", "occurrence_of", "step_cause", "timer_id",
+    "ValuesOf", "advance", "compile_journey", "concerns", "entry_id", "occurrence_of", "step_cause", "timer_id",
 ]

@@ -53,9 +53,7 @@ def advance(live: LiveJourneys, state: JourneyState, happening: Happening, value
     player's current values (catalogue features and protection identifiers) for `names`;
     `segments` the live segments the player is a member of now (a schedule's audience)."""
     if isinstance(happening, Occurrence):
-        t = happening.type
-        if not (live.started_by(t) or (state.history and live.has_goal_on(t))
-                or any(r.event == t for r in state.runs.values())):
+        if not concerns(live, state, happening.type):
             return NOTHING
     elif not state.runs and isinstance(happening, Timer):
         pass_ = _Pass(live, state, values_of, at_us, player_id, happening.event_id)
@@ -70,6 +68,14 @@ def advance(live: LiveJourneys, state: JourneyState, happening: Happening, value
     else:
         p.fired(happening, segments)
     return p.outcome()
+
+
+def concerns(live: LiveJourneys, state: JourneyState, type_: str) -> bool:
+    """Whether an event of `type_` can do anything to the player's journeys (start one,
+    convert a goal, end a wait): the engine asks this first, and builds the `Occurrence` and
+    the values only when it can."""
+    return bool(live.started_by(type_) or (state.history and live.has_goal_on(type_))
+                or (state.runs and any(r.event == type_ for r in state.runs.values())))
 
 
 class _Pass:
