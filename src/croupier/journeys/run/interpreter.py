@@ -52,15 +52,9 @@ def advance(live: LiveJourneys, state: JourneyState, happening: Happening, value
     the order to take them and the records of every decision. `values_of(names)` returns the
     player's current values (catalogue features and protection identifiers) for `names`;
     `segments` the live segments the player is a member of now (a schedule's audience)."""
-    if isinstance(happening, Occurrence):
-        if not concerns(live, state, happening.type):
-            return NOTHING
-    elif not state.runs and isinstance(happening, Timer):
-        pass_ = _Pass(live, state, values_of, at_us, player_id, happening.event_id)
-        pass_.record("ignored", happening.journey_key, "stale_timer", step_id=happening.step_id,
-                     entry_id=happening.entry_id)
-        return pass_.outcome()
-    p = _Pass(live, state, values_of, at_us, player_id, getattr(happening, "event_id", ""))
+    if isinstance(happening, Occurrence) and not concerns(live, state, happening.type):
+        return NOTHING
+    p = _Pass(live, state, values_of, at_us, player_id, happening.event_id)
     if isinstance(happening, Occurrence):
         p.occurrence(happening)
     elif isinstance(happening, Timer):
