@@ -198,18 +198,25 @@ def publish_now(runtime: Any, who: Actor, journey_id: int, version: Any) -> Stor
     (404; 409: archived, or a conflict with a live journey, its problems in `detail`)."""
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise Refused([{"field": "version", "message": "must be a version number (1, 2, ...)", "value": version}])
-    return _run(runtime, lambda conn: publishing.publish(conn, journey_id, version, who.principal, _now_us(),
-                                                         on_behalf_of=who.on_behalf_of))
+    return _followed(runtime, _run(runtime, lambda conn: publishing.publish(
+        conn, journey_id, version, who.principal, _now_us(), on_behalf_of=who.on_behalf_of)))
 
 
 def pause_now(runtime: Any, who: Actor, journey_id: int) -> StoredJourney:
-    return _run(runtime, lambda conn: publishing.pause(conn, journey_id, who.principal, _now_us(),
-                                                       on_behalf_of=who.on_behalf_of))
+    return _followed(runtime, _run(runtime, lambda conn: publishing.pause(conn, journey_id, who.principal, _now_us(),
+                                                                          on_behalf_of=who.on_behalf_of)))
 
 
 def archive_now(runtime: Any, who: Actor, journey_id: int) -> StoredJourney:
-    return _run(runtime, lambda conn: publishing.archive(conn, journey_id, who.principal, _now_us(),
-                                                         on_behalf_of=who.on_behalf_of))
+    return _followed(runtime, _run(runtime, lambda conn: publishing.archive(
+        conn, journey_id, who.principal, _now_us(), on_behalf_of=who.on_behalf_of)))
+
+
+def _followed(runtime: Any, stored: StoredJourney) -> StoredJourney:
+    """The engine reads the publication (or pause) from the log at once, so the next event
+    already meets the journey as it now is."""
+    runtime.engine.process_pending()
+    return stored
 
 
 def _answer(runtime: Any, journey_id: int, status: int = 200, **extra: Any) -> Response:

@@ -42,11 +42,13 @@ from croupier.compliance.rules import rules_in_force
 from croupier.engine.shadow import ShadowLane
 from croupier.engine.step import step
 from croupier.events import (
-    CONFIG_STREAM, LOG_STREAMS, SEGMENT_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event,
+    CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event,
+    JourneyActivated,
     SegmentActivated, SegmentEntered, SegmentLeft, SportsBetPlaced, SportsBetSettled, decode_stored, to_minor,
 )
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, moment, new_state
 from croupier.players.facts import SKIPPED
+from croupier.journeys.run import EMPTY as NO_JOURNEYS, LiveJourneys, Outcome
 from croupier.segments.live import EMPTY as NO_SEGMENTS, Change, LiveSegments
 from croupier.store import Database
 from croupier.store import audit as audit_store
@@ -199,6 +201,7 @@ class Engine:
             self.cursor = self._load_cursor(conn)
             self._snapshot_config = self._config_at(conn, self.cursor)
             self._snapshot_live = self.live = live_at(conn, self.cursor)
+            self._snapshot_journeys = self.journeys = journeys_at(conn, self.cursor)
         self._follow(self._snapshot_config)
         self.snapshot_cursor = self.cursor
         self._dirty: dict[str, PlayerState] = {}
@@ -217,7 +220,8 @@ class Engine:
         self.processed_total = 0
         from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
         from croupier.segments.realtime import tick as segment_sweep  # what time alone changes
-        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep]
+        from croupier.journeys.engine_shell import tick as journey_timers
+        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep, journey_timers]
         self.shadows: list[ShadowLane] = []
         self.load_shadows()
 
@@ -238,6 +242,7 @@ class Engine:
                 self.cursor = self.snapshot_cursor = self._load_cursor(conn)
                 self._snapshot_config = self._config_at(conn, self.cursor)
                 self._snapshot_live = live_at(conn, self.cursor)
+                self._snapshot_journeys = journeys_at(conn, self.cursor)
                 self.quarantined = quarantine_store.positions(conn)
                 self._forget_unsnapshotted()
         self.leader = held
@@ -379,7 +384,7 @@ class Engine:
         totals = [{"day": d, "currency": c, "deposits_minor": v[0], "deposit_count": v[1],
                    "stakes_minor": v[2], "wins_minor": v[3]} for (d, c), v in self._totals.items()]
         self._dirty, self._minutes, self._totals = {}, defaultdict(int), {}
-        return snap, minutes, totals, self.cursor, self.config, self.live
+        return snap, minutes, totals, self.cursor, self.config, self.live, self.journeys
 
     def _write_snapshot(self, prepared: tuple[Any, ...]) -> None:
         snap, minutes, totals, cursor = prepared[:4]
@@ -391,10 +396,10 @@ class Engine:
             upsert(conn, engine_cursor, [{"name": self.name, "seq": cursor}], keys=("name",))
 
     def _snapshot_saved(self, prepared: tuple[Any, ...]) -> None:
-        cursor, config, live = prepared[3], prepared[4], prepared[5]
+        cursor, config, live, journeys = prepared[3:7]
         self.snapshot_cursor = cursor
         self._snapshot_config = config
-        self._snapshot_live = live
+        self._snapshot_live, self._snapshot_journeys = live, journeys
         self._last_snapshot = time.monotonic()
         self.stall = None
         if self.cursor < cursor:   # a batch failed (and rewound) while this was written: resume from it
@@ -466,7 +471,7 @@ class Engine:
             upsert(conn, engine_cursor, [{"name": self.name, "seq": 0}], keys=("name",))
             self.snapshot_cursor = 0
             self._snapshot_config = self.start_config
-            self._snapshot_live = NO_SEGMENTS
+            self._snapshot_live, self._snapshot_journeys = NO_SEGMENTS, NO_JOURNEYS
             self._forget_unsnapshotted()
 
     # -- internals ----------------------------------------------------------------------
@@ -514,7 +519,7 @@ class Engine:
         self._totals.clear()
         self.cursor = self.snapshot_cursor
         self._follow(self._snapshot_config)
-        self.live = self._snapshot_live
+        self.live, self.journeys = self._snapshot_live, self._snapshot_journeys
         for lane in self.shadows:
             lane.forget()
 
@@ -603,7 +608,7 @@ class Engine:
                         hint = None
                         break
                     merge_reports(report, done)
-                    self._snapshot_saved((None, None, None, self.cursor, self.config, self.live))
+                    self._snapshot_saved((None, None, None, self.cursor, self.config, self.live, self.journeys))
                     break
         finally:
             self._isolating = False
@@ -630,6 +635,7 @@ class Engine:
         missing = {e.player_id for _, e, _ in items if e is not None} - states.keys() - LOG_STREAMS
         activated = False
         changes: list[tuple[str, str, Change]] = []   # (player, brand, change) for the membership facts
+        journeyed: list[tuple[str, str, Outcome]] = []  # (player, brand, outcome) for tasks, timers, records
         if missing:
             with self.db.reader.connect() as conn:
                 states.update(state_store.load(conn, missing))
@@ -653,13 +659,17 @@ class Engine:
                     self.live = follow_segments(self.live, event)
                     activated = True
                     continue
+                if pid == JOURNEY_STREAM:  # a journey published, paused or archived from here on
+                    self.journeys = follow_journeys(self.journeys, event)
+                    activated = True
+                    continue
                 state = states.get(pid)
                 if state is None:
                     state = states[pid] = new_state(pid)
                 if lanes:  # proposals in shadow see the state as it was before the event
                     for lane in lanes:
                         lane.before(state, seq)
-                result = step(state, event, seq, received_us, config, log, rules, self.live)
+                result = step(state, event, seq, received_us, config, log, rules, self.live, self.journeys)
                 if lanes:
                     for lane in lanes:
                         lane.after(result, event, seq, received_us, log)
@@ -670,6 +680,8 @@ class Engine:
                     decisions.extend(result.decisions)
                 if result.segments:
                     changes.extend((pid, event.brand, c) for c in result.segments)
+                if result.journeys:
+                    journeyed.append((pid, event.brand, result.journeys))
                 minutes[received_us // MINUTE_US] += 1
                 undone = result.undone
                 if result.facts and SKIPPED in result.facts:
@@ -698,6 +710,9 @@ class Engine:
         self.processed_total += len(items)
         if changes:
             self._write_memberships(changes)
+        if journeyed:
+            from croupier.journeys.engine_shell import carry_out   # it imports the store and the task queue
+            carry_out(self, journeyed)
         kept = [item for item in items if item[1] is not None]
         for hook in self.after_batch:
             hook(self, kept)
@@ -755,6 +770,22 @@ def _compare_with_audit(conn: Connection, decisions: Iterable[Decision]) -> list
         if recorded["allowed"] != d.allowed or recorded["reasons"] != list(d.reasons):
             mismatched.append(subject)
     return mismatched
+
+
+def follow_journeys(live: LiveJourneys, fact: Event) -> LiveJourneys:
+    """The live journeys after a publication, a pause or an archiving."""
+    if isinstance(fact, JourneyActivated):
+        return live.activated(fact.definition)
+    return live.deactivated(getattr(fact, "key"))
+
+
+def journeys_at(conn: Connection, seq: int) -> LiveJourneys:
+    """The journeys live just after log position `seq` (every version ever activated is
+    kept: players finish on the version they entered)."""
+    live = NO_JOURNEYS
+    for _, payload, _ in eventlog.player_history(conn, JOURNEY_STREAM, seq):
+        live = follow_journeys(live, decode_stored(payload))
+    return live
 
 
 def follow_segments(live: LiveSegments, fact: Event) -> LiveSegments:

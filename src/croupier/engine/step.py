@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from croupier.compliance import Decision, decide, record_sent
+from croupier.compliance import Decision, Proposal, decide, record_sent
 from croupier.compliance.rules import RulesInForce, rules_in_force
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
 from croupier.players import EngineConfig, PlayerState, apply, facts as fact, micros, rebuild, undo
+from croupier.engine.journeys import proposals as journey_proposals, run_journeys
+from croupier.journeys.run import EMPTY as NO_JOURNEYS, LiveJourneys, Outcome
 from croupier.segments.live import EMPTY, Change, LiveSegments, rg_mark, update as update_segments
 
 
@@ -32,13 +34,16 @@ class StepResult:
     undone: Event | None = None   # the event a rollback reverted
     at_us: int = 0                # the event's occurred_at in microseconds
     segments: list[Change] | None = None   # live segments entered or left
+    journeys: Outcome | None = None        # what the live journeys did (tasks and timers are the shell's)
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
-         log: PlayerLog, rules: RulesInForce | None = None, live: LiveSegments = EMPTY) -> StepResult:
+         log: PlayerLog, rules: RulesInForce | None = None, live: LiveSegments = EMPTY,
+         journeys: LiveJourneys = NO_JOURNEYS) -> StepResult:
     """Process one event; the log is only read for rollbacks and late registrations.
     `rules` is `rules_in_force(config)`, which the engine builds once per configuration
-    version rather than once per event; `live` the segments live at this log position."""
+    version rather than once per event; `live` and `journeys` the segments and journeys
+    live at this log position."""
     if rules is None:
         rules = rules_in_force(config)
     at_us = micros(event.occurred_at)
@@ -48,7 +53,11 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
                                    config.features, rg_mark(state) != mark) if segments else None)
-        return StepResult(state, facts, [], [], None, at_us, changes or None)
+        if not (journeys or state.journeys):
+            return StepResult(state, facts, [], [], None, at_us, changes or None)
+        outcome = run_journeys(state, event, journeys, config.features, at_us)
+        decisions = _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
+        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -63,11 +72,20 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
     changes = update_segments(state, live, event.__struct_config__.tag, True, at_us, event.event_id, config.features) \
         if segments else None
+    outcome = run_journeys(state, event, journeys, config.features, at_us) if journeys or state.journeys else None
     signals = detect(state, event, facts)
+    decisions = _decided(state, react(state, signals), config, received_us, at_us) if signals else []
+    if outcome:
+        decisions += _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
+    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None)
+
+
+def _decided(state: PlayerState, proposals: Iterable[Proposal], config: EngineConfig, received_us: int,
+             at_us: int) -> list[Decision]:
+    """The gate's decision on each proposal, in order."""
     decisions = []
-    if signals:
-        for proposal in react(state, signals):
-            decision = decide(proposal, state, config, received_us, at_us)
-            record_sent(state, decision)   # daily caps count what was let through
-            decisions.append(decision)
-    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None)
+    for proposal in proposals:
+        decision = decide(proposal, state, config, received_us, at_us)
+        record_sent(state, decision)   # daily caps count what was let through
+        decisions.append(decision)
+    return decisions

@@ -5,7 +5,8 @@ from croupier.events.money import (
 )
 from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
-    CONFIG_STREAM, LOG_STREAMS, SEGMENT_STREAM, ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft,
+    CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, ConfigActivated, JourneyActivated,
+    JourneyDeactivated, JourneyTimer, SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft,
     SegmentMembership, SegmentSweep,
     FACT_NAMES, INTERNAL_TYPES, AmlStatusChanged, AnyFact, BonusConverted, BonusCredited, LedgerFact,
     WalletAdjusted, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
@@ -22,7 +23,8 @@ from croupier.events.validate import (
 
 __all__ = [
     "FRONTEND_TYPES", "CashierOpened", "DepositStarted", "ExitIntent", "FrontendSignal", "GameLaunched", "Idle",
-    "CONFIG_STREAM", "LOG_STREAMS", "SEGMENT_STREAM", "ConfigActivated", "SegmentActivated", "SegmentDeactivated", "SegmentEntered",
+    "CONFIG_STREAM", "JOURNEY_STREAM", "JourneyActivated", "JourneyDeactivated", "JourneyTimer", "LOG_STREAMS",
+    "SEGMENT_STREAM", "ConfigActivated", "SegmentActivated", "SegmentDeactivated", "SegmentEntered",
     "SegmentLeft", "SegmentMembership", "SegmentSweep",
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",

@@ -435,8 +435,9 @@ class RegisterScreened(Fact, tag="croupier.register_screened", kw_only=True):
 
 
 SEGMENT_STREAM = "croupier.segments"  # the player_id of segment activations: they belong to no player
+JOURNEY_STREAM = "croupier.journeys"  # the player_id of journey activations
 # Streams of the log that belong to no player (what player listings and datasets leave out).
-LOG_STREAMS = frozenset({CONFIG_STREAM, SEGMENT_STREAM})
+LOG_STREAMS = frozenset({CONFIG_STREAM, SEGMENT_STREAM, JOURNEY_STREAM})
 SegmentId = Annotated[int, Meta(ge=1)]
 
 
@@ -485,10 +486,38 @@ class SegmentSweep(Fact, tag="croupier.segment_sweep", kw_only=True):
     would change; folding it makes the change, so a replay makes the same one."""
 
 
+class JourneyActivated(Fact, tag="croupier.journey_activated", kw_only=True):
+    """A journey's version went live (published), on the log's journey stream
+    (`player_id` JOURNEY_STREAM): from this position on players enter it. Players already in
+    an older version finish on theirs. `definition` is the journey's JSON (docs/journeys.md)."""
+
+    key: Short
+    version: Annotated[int, Meta(ge=1)]
+    definition: dict[str, Any]
+
+
+class JourneyDeactivated(Fact, tag="croupier.journey_deactivated", kw_only=True):
+    """A live journey was paused or archived: nobody enters it from here on, and players in
+    it leave at their next step (docs/journeys.md, How a journey runs)."""
+
+    key: Short
+
+
+class JourneyTimer(Fact, tag="croupier.journey_timer", kw_only=True):
+    """A journey's wait ended for the player: written when due (`occurred_at` is the due
+    time), its id derived from the journey, entry and step, so a restart or a retry writes
+    it once. A timer for a step the player has left changes nothing."""
+
+    journey_key: Short
+    entry_id: Id
+    step_id: Short
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
                                            AmlStatusChanged, RegisterScreened, SegmentActivated, SegmentDeactivated,
-                                           SegmentEntered, SegmentLeft, SegmentSweep)
+                                           SegmentEntered, SegmentLeft, SegmentSweep, JourneyActivated,
+                                           JourneyDeactivated, JourneyTimer)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
@@ -499,5 +528,6 @@ StoredEvent = Union[  # noqa: UP007
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
     SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft, SegmentSweep,
+    JourneyActivated, JourneyDeactivated, JourneyTimer,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

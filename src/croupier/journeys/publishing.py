@@ -19,7 +19,9 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
-from croupier.journeys.definition import Journey, from_json, to_json
+from croupier.events import JOURNEY_STREAM, JourneyActivated, JourneyDeactivated
+from croupier.journeys.definition import Journey, from_json, to_builtins, to_json
+from croupier.players import moment
 from croupier.journeys.errors import JourneyError, Problem
 from croupier.journeys.validate import conflicts, problems
 from croupier.store import audit as audit_store
@@ -178,7 +180,24 @@ def publish(conn: Connection, journey_id: int, version: int, actor: str, now_us:
     stored = store.set_status(conn, current, status="live", live_version=version, actor=actor, now_us=now_us)
     _audit(conn, "journey.published", stored, actor, now_us, on_behalf_of, version=version,
            replaced_version=previous)
+    _in_the_log(conn, JourneyActivated(event_id=f"journey:{journey_id}:{version}:on:{now_us}",
+                                       player_id=JOURNEY_STREAM, brand="croupier", occurred_at=moment(now_us),
+                                       actor=actor, key=journey.key, version=version,
+                                       definition=to_builtins(journey) | {"version": version}))
     return stored
+
+
+def _in_the_log(conn: Connection, fact: Any) -> None:
+    """The engine follows journeys by the log: a publication, pause or archiving is a fact
+    there, in this transaction (the engine picks it up as soon as it reads the log)."""
+    from croupier.ingest.facts import append_facts   # ingest imports the engine, which imports journeys
+
+    append_facts(conn, [fact])
+
+
+def _stopped(conn: Connection, journey_id: int, key: str, actor: str, now_us: int) -> None:
+    _in_the_log(conn, JourneyDeactivated(event_id=f"journey:{journey_id}:off:{now_us}", player_id=JOURNEY_STREAM,
+                                         brand="croupier", occurred_at=moment(now_us), actor=actor, key=key))
 
 
 def pause(conn: Connection, journey_id: int, actor: str, now_us: int, *,
@@ -193,6 +212,7 @@ def pause(conn: Connection, journey_id: int, actor: str, now_us: int, *,
     stored = store.set_status(conn, current, status="paused", live_version=current.live_version, actor=actor,
                               now_us=now_us)
     _audit(conn, "journey.paused", stored, actor, now_us, on_behalf_of, version=current.live_version)
+    _stopped(conn, journey_id, current.key, actor, now_us)
     return stored
 
 
@@ -206,4 +226,6 @@ def archive(conn: Connection, journey_id: int, actor: str, now_us: int, *,
     stored = store.set_status(conn, current, status="archived", live_version=current.live_version, actor=actor,
                               now_us=now_us)
     _audit(conn, "journey.archived", stored, actor, now_us, on_behalf_of, previous_status=current.status)
+    if current.status == "live":
+        _stopped(conn, journey_id, current.key, actor, now_us)
     return stored

@@ -28,8 +28,8 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
-    AmlStatusChanged, BonusConverted, BonusCredited, RegisterScreened, SegmentEntered, SegmentLeft, SegmentSweep,
-    WalletAdjusted,
+    AmlStatusChanged, BonusConverted, BonusCredited, JourneyTimer, RegisterScreened, SegmentEntered, SegmentLeft,
+    SegmentSweep, WalletAdjusted,
 )
 from croupier.players import protection_state as protection
 from croupier.players.config import FeatureConfig
@@ -869,6 +869,8 @@ _APPLY: dict[type, Callable[..., None]] = {
     **dict.fromkeys(FRONTEND_TYPES, _ignore),
     # segment membership is folded by the engine's step (segments.live), not here
     SegmentEntered: _ignore, SegmentLeft: _ignore, SegmentSweep: _ignore,
+    # and journeys by the step's interpreter (journeys.run)
+    JourneyTimer: _ignore,
 }
 
 
@@ -1050,4 +1052,5 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
     if previous is not None:
         protection.carry_gate_counts(previous.protection, state.protection)
         state.segments = previous.segments   # the step evaluates them again after a rebuild
+        state.journeys, state.tags = previous.journeys, previous.tags   # folded by the step, not from the log
     return state

@@ -12,6 +12,7 @@ from typing import Any
 
 from msgspec import Struct, field
 
+from croupier.players.journey_state import JourneyState
 from croupier.players.protection_state import ProtectionState, RgTrack
 
 # Core metric slots of a day bucket (and of the lifetime totals).
@@ -130,6 +131,10 @@ class PlayerState(Struct, omit_defaults=True):
     # Live segments the player matches: segment id -> when they entered (us). Folded by the
     # engine's step from the live segments at each log position (segments.live).
     segments: dict[int, int] = field(default_factory=dict)
+    # Where the player is in the live journeys and what is kept of those they left
+    # (journeys.run: the interpreter folds it), and the tags journeys set: tag -> when (us).
+    journeys: JourneyState = field(default_factory=JourneyState)
+    tags: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.session_ends) < len(self.session_durations):

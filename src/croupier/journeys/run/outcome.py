@@ -217,5 +217,8 @@ class Outcome:
     def of(self, kind: type) -> list[Any]:
         return [a for a in self.actions if isinstance(a, kind)]
 
+    def __bool__(self) -> bool:
+        return bool(self.actions or self.records)
+
 
 NOTHING = Outcome()

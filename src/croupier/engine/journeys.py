@@ -1,0 +1,49 @@
+"""Journeys in the engine's step: the event (or a journey's timer) moves the player through
+the live journeys (`journeys.run.advance`), reading the player's values as they are now;
+sends and bonuses become proposals for the gate, tags are folded here, and what the shell
+must do outside the fold (create staff tasks, write timer facts when due) goes back with
+the step's result. Pure: the same log makes the same journeys, live and in replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from croupier.events import Event, JourneyTimer
+from croupier.journeys.run import (
+    NOTHING, BonusAction, LiveJourneys, Outcome, SendAction, TagAction, Timer, advance, concerns, occurrence_of,
+)
+from croupier.players import PlayerState
+from croupier.players.config import FeatureConfig
+from croupier.players.features import feature_values
+from croupier.segments.protection import protection_values
+
+
+def run_journeys(state: PlayerState, event: Event, live: LiveJourneys, config: FeatureConfig, at_us: int) -> Outcome:
+    """The player's journeys after `event` (mutates `state.journeys`)."""
+    if isinstance(event, JourneyTimer):
+        happening: Any = Timer(event.journey_key, event.entry_id, event.step_id, at_us, event.event_id)
+    else:
+        tag = event.__struct_config__.tag
+        if not concerns(live, state.journeys, tag):
+            return NOTHING
+        happening = occurrence_of(event)
+
+    def values_of(names: frozenset[str]) -> dict[str, Any]:
+        values = feature_values(state, at_us, config, names)
+        values.update(protection_values(state, at_us, names))
+        return values
+
+    return advance(live, state.journeys, happening, values_of, at_us, state.player_id, segments=state.segments.keys())
+
+
+def proposals(state: PlayerState, outcome: Outcome, at_us: int) -> Iterable[Any]:
+    """The gate's proposals of an outcome, in order; tags are set on the state as they come."""
+    for action in outcome.actions:
+        if isinstance(action, (SendAction, BonusAction)):
+            yield action.proposal(state.player_id)
+        elif isinstance(action, TagAction):
+            if action.set:
+                state.tags.setdefault(action.tag, at_us)
+            else:
+                state.tags.pop(action.tag, None)
