@@ -36,6 +36,7 @@ from croupier.privacy.tipping_off import neutral_reasons
 from croupier.segments import All, AnyOf, Node, Not, SegmentError, load_json, parse_valid, summarise, to_json, to_text
 from croupier.segments.batch import DEFAULT_MAX_AGE_SECONDS, Answer, Batch, all_members, count, members
 from croupier.segments.dry_run import DEFAULT_SAMPLE as DRY_RUN_SAMPLE
+from croupier.segments.dry_run import MAX_DAYS as MAX_DRY_RUN_DAYS
 from croupier.segments.dry_run import as_dict as dry_run_view
 from croupier.segments.dry_run import dry_run
 from croupier.segments.realtime import go_live, live_versions, realtime_members, switch_off
@@ -72,7 +73,6 @@ _PREVIEW_BODY = {"requestBody": {"required": True, "content": {"application/json
     "properties": {**_DEFINITION_SCHEMA,
                    "sample": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLE, "default": 20},
                    "refresh": {"type": "boolean", "description": "rebuild the batch copy first"}}}}}}}
-MAX_DRY_RUN_DAYS = 90      # the longest window a dry run replays
 _DRY_RUN_KEYS = {"since", "until", "text", "definition", "purpose", "sample"}
 _DRY_RUN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": False, "required": ["since"],

@@ -28,6 +28,7 @@ from croupier.segments.live import Change, LiveSegment, LiveSegments
 from croupier.store import Database
 
 DAY = DAY_US
+MAX_DAYS = 90          # the longest window the API, the CLI and the back office replay
 MAX_SAMPLE = 1_000
 DEFAULT_SAMPLE = 50
 UNSAVED = 1            # the id an unsaved definition is replayed under (ids live only in the replay)
