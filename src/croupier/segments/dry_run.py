@@ -58,6 +58,8 @@ class DryRun:
     left: int = 0
     in_at_end: int = 0
     players_entered: int = 0
+    # UTC date -> count, every date of the window (an event stamped before the window, such
+    # as a fact dated back to a registration, is counted on its own date)
     entries_per_day: dict[str, int] = field(default_factory=dict)
     exits_per_day: dict[str, int] = field(default_factory=dict)
     held_back: dict[str, int] = field(default_factory=dict)
@@ -127,7 +129,7 @@ def dry_run(db: Database, definition: Node, *, since_us: int, until_us: int, con
     entries.sort(key=lambda e: (e.at_us, e.player_id))
     report.entered = len(entries)
     report.players_entered = len(entrants)
-    report.entries_per_day, report.exits_per_day = days, exits
+    report.entries_per_day, report.exits_per_day = dict(sorted(days.items())), dict(sorted(exits.items()))
     report.held_back = dict(sorted(held.items(), key=lambda kv: (-kv[1], kv[0])))
     report.sample = entries[:max(0, sample)]
     return report
@@ -152,8 +154,9 @@ def as_dict(report: DryRun, *, shown: Any = None) -> dict[str, Any]:
         "cut": scope.cut,
         "already_in": report.already_in, "entered": report.entered, "players_entered": report.players_entered,
         "left": report.left, "in_at_end": report.in_at_end,
-        "entries_per_day": [{"date": d, "entered": n, "left": report.exits_per_day.get(d, 0)}
-                            for d, n in report.entries_per_day.items()],
+        "entries_per_day": [{"date": d, "entered": report.entries_per_day.get(d, 0),
+                             "left": report.exits_per_day.get(d, 0)}
+                            for d in sorted(report.entries_per_day.keys() | report.exits_per_day.keys())],
         "held_back": {"total": report.held_back_total,
                       "by_reason": [{"code": c, "text": explain(c).text, "entries": n}
                                     for c, n in sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))]},
