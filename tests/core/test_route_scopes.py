@@ -199,6 +199,7 @@ def _journey(suffix: str = "", *, live: bool = False, edit: bool = False, **kw: 
         if edit:
             kw["json"] = {"definition": definition | {"name": "renamed"}}
         return {"path": f"/v1/journeys/{jid}{suffix}", **kw}
+    return make
 
 
 def _task(suffix: str = "", *, taken: bool = False, **kw: Any) -> Callable[[World], Request]:
@@ -291,6 +292,10 @@ RULES: list[Rule] = [
     Rule("PUT", "/v1/segments/{segment_id}", ADMIN, make=_segment(json={"description": "edited"})),
     Rule("DELETE", "/v1/segments/{segment_id}", ADMIN, make=_segment()),
     Rule("GET", "/v1/segments/{segment_id}/members", READ, make=_segment("/members")),
+    Rule("POST", "/v1/segments/dry-run", READ, make=fixed("/v1/segments/dry-run", json={
+        "text": "bet_count_30d >= 1", "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"})),
+    Rule("POST", "/v1/segments/{segment_id}/dry-run", READ, make=_segment("/dry-run", json={
+        "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"})),
     Rule("POST", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
     Rule("DELETE", "/v1/segments/{segment_id}/live", ADMIN, make=_segment("/live")),
     Rule("POST", "/v1/journeys", ADMIN,

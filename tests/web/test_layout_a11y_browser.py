@@ -60,6 +60,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new segment", "carl", "/segments/new"),
     ("segment", "carl", "/segments/{segment}"),
     ("segment read-only", "aud", "/segments/{segment}"),
+    ("segment dry run", "carl", "/segments/{segment}?dry_since=2020-01-01T00:00&dry_until=2020-01-03T00:00#dry-run"),
+    ("segment dry run refused", "aud", "/segments/{segment}?dry_since=2020-01-01T00:00#dry-run"),
     ("journeys", "carl", "/journeys"),
     ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
     ("journey", "carl", "/journeys/{journey}"),

@@ -1,6 +1,7 @@
 """Segments over the API: create, list, read (with the definition in words, text and JSON, and
-every version), edit (a new version), archive, preview an unsaved definition, and list or
-export a segment's members from the batch copy (`segments.batch`).
+every version), edit (a new version), archive, preview an unsaved definition, list or
+export a segment's members from the batch copy (`segments.batch`), and dry run a segment or
+an unsaved definition over a past window of the log (`segments.dry_run`).
 
 Reads need the `read` scope. Creating, editing and archiving are staff actions with the
 `segments.edit` permission (a back-office session with its CSRF token, or an `admin` key with
@@ -29,10 +30,15 @@ from fastapi.responses import Response, StreamingResponse
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.api.errors import invalid
 from croupier.compliance.reasons import explain
-from croupier.players import EngineConfig, PlayerState
+from croupier.players import EngineConfig, PlayerState, micros
+from croupier.players.state import DAY_US
 from croupier.privacy.tipping_off import neutral_reasons
 from croupier.segments import All, AnyOf, Node, Not, SegmentError, load_json, parse_valid, summarise, to_json, to_text
 from croupier.segments.batch import DEFAULT_MAX_AGE_SECONDS, Answer, Batch, all_members, count, members
+from croupier.segments.dry_run import DEFAULT_SAMPLE as DRY_RUN_SAMPLE
+from croupier.segments.dry_run import MAX_DAYS as MAX_DRY_RUN_DAYS
+from croupier.segments.dry_run import as_dict as dry_run_view
+from croupier.segments.dry_run import dry_run
 from croupier.segments.realtime import go_live, live_versions, realtime_members, switch_off
 from croupier.store import audit as audit_store
 from croupier.store import segments as segment_store
@@ -67,6 +73,17 @@ _PREVIEW_BODY = {"requestBody": {"required": True, "content": {"application/json
     "properties": {**_DEFINITION_SCHEMA,
                    "sample": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLE, "default": 20},
                    "refresh": {"type": "boolean", "description": "rebuild the batch copy first"}}}}}}}
+_DRY_RUN_KEYS = {"since", "until", "text", "definition", "purpose", "sample"}
+_DRY_RUN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["since"],
+    "properties": {
+        "since": {"type": "string", "format": "date-time", "description": "the window's start (RFC 3339 with an "
+                  "offset, e.g. 2026-11-01T00:00:00Z); who matches then is \"already in\", not an entry"},
+        "until": {"type": "string", "format": "date-time", "description": "the window's end (default now; at most "
+                  f"{MAX_DRY_RUN_DAYS} days after `since`, not in the future)"},
+        **_DEFINITION_SCHEMA,
+        "sample": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLE, "default": DRY_RUN_SAMPLE,
+                   "description": "entries to list, the earliest first"}}}}}}}
 _batches_lock = threading.Lock()
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -356,6 +373,84 @@ async def preview_segment(request: Request, key=Depends(require_scope("read"))) 
     try:
         body = await _body(request, _PREVIEW_KEYS)
         result = await run_in_threadpool(preview_now, request.app.state.runtime, body, sees_aml(request, key))
+    except _Invalid as exc:
+        return _refused(exc)
+    return _json(result)
+
+
+def _moment(body: dict[str, Any], key: str, default: int | None) -> int:
+    value = body.get(key)
+    if value is None:
+        if default is None:
+            raise _problem(key, "is required: the window's start, as an RFC 3339 time such as 2026-11-01T00:00:00Z")
+        return default
+    if not isinstance(value, str):
+        raise _problem(key, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z", value)
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _problem(key, "is not an RFC 3339 time such as 2026-11-01T00:00:00Z", value) from None
+    if moment.tzinfo is None:
+        raise _problem(key, "needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z", value)
+    return micros(moment.astimezone(timezone.utc))
+
+
+def dry_run_now(runtime: Any, body: dict[str, Any], aml: bool, stored: StoredSegment | None = None) -> dict[str, Any]:
+    """What a definition (a stored segment's, or the body's `text`/`definition`) would have
+    done over the body's window of the log, nothing sent or written; `aml`: whether the
+    reader sees AML reasons among the held back. Raises `Refused`."""
+    now_us = _now_us()
+    since_us = _moment(body, "since", None)
+    until_us = _moment(body, "until", now_us)
+    if since_us >= until_us:
+        raise _problem("since", f"must be before until ({_iso(until_us)})", body.get("since"))
+    if until_us > now_us:
+        raise _problem("until", f"is in the future (now is {_iso(now_us)}): a dry run replays what happened",
+                       body.get("until"))
+    if until_us - since_us > MAX_DRY_RUN_DAYS * DAY_US:
+        raise _problem("since", f"starts {(until_us - since_us) / DAY_US:.1f} days before until; a dry run covers "
+                                f"at most {MAX_DRY_RUN_DAYS} days", body.get("since"))
+    sample = body.get("sample", DRY_RUN_SAMPLE)
+    if not isinstance(sample, int) or isinstance(sample, bool) or not 0 <= sample <= MAX_SAMPLE:
+        raise _problem("sample", f"must be a whole number from 0 to {MAX_SAMPLE}", sample)
+    if stored is None or "text" in body or "definition" in body:
+        node = definition_of(body)
+    else:
+        node = load_json(stored.definition)
+    purpose = _purpose(body, stored.purpose if stored is not None else "promotional")
+    report = dry_run(runtime.db, node, since_us=since_us, until_us=until_us, config=runtime.config,
+                     purpose=purpose, segment_id=stored.segment_id if stored is not None else None, sample=sample)
+    out = dry_run_view(report, shown=None if aml else (lambda code: neutral_reasons([code])[0]))
+    out.update({"segment_id": stored.segment_id if stored is not None else None,
+                "version": stored.version if stored is not None and "text" not in body
+                and "definition" not in body else None,
+                "text": to_text(node), "summary": summarise(node), "definition": msgspec.Raw(to_json(node))})
+    return out
+
+
+@router.post("/dry-run", summary="Dry run an unsaved definition over a past window of the log: who would have "
+             "entered and left, when, and whom the gate would have held back (nothing is sent or written)",
+             openapi_extra=_DRY_RUN_BODY)
+async def dry_run_unsaved(request: Request, key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    try:
+        body = await _body(request, _DRY_RUN_KEYS)
+        result = await run_in_threadpool(dry_run_now, request.app.state.runtime, body, sees_aml(request, key))
+    except _Invalid as exc:
+        return _refused(exc)
+    return _json(result)
+
+
+@router.post("/{segment_id}/dry-run", summary="Dry run a segment (or an unsaved edit of it, as `text` or "
+             "`definition`) over a past window of the log, as if it had been live from the window's start",
+             openapi_extra=_DRY_RUN_BODY)
+async def dry_run_segment(segment_id: str, request: Request,
+                          key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    runtime = request.app.state.runtime
+    with runtime.db.reader.connect() as conn:
+        found = _found(conn, segment_id)
+    try:
+        body = await _body(request, _DRY_RUN_KEYS)
+        result = await run_in_threadpool(dry_run_now, runtime, body, sees_aml(request, key), found)
     except _Invalid as exc:
         return _refused(exc)
     return _json(result)

@@ -237,3 +237,101 @@ def members_command(
             handle.close()
     if out:
         console.print(f"{n} members of segment {segment_id} written to {out}")
+
+
+def _moment(value: str, option: str) -> int:
+    from datetime import datetime, timezone
+
+    from croupier.players import micros
+
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
+                                 param_hint=option) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
+                                 param_hint=option)
+    return micros(moment.astimezone(timezone.utc))
+
+
+@segments_app.command("dry-run")
+def dry_run_command(
+    segment_id: Annotated[int | None, typer.Argument(help="A stored segment's id (or give --text / --file).")] = None,
+    since: Annotated[str, typer.Option("--since", help="The window's start (RFC 3339 with an offset, e.g. "
+                                                       "2026-11-01T00:00:00Z).")] = "",
+    until: Annotated[str | None, typer.Option("--until", help="The window's end. Default: now.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="An unsaved definition in the segment language.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A file with an unsaved definition (text or JSON).",
+                                              exists=True, dir_okay=False)] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="promotional (entrants are put to the gate), "
+                                                "service or safer_play. Default: the segment's, else promotional.")]
+    = None,
+    sample: Annotated[int, typer.Option("--sample", min=0, max=1000, help="Entries to list, earliest first.")] = 20,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """What a segment (or an unsaved definition) would have done over a past window of the
+    log, had it been live from the window's start: entries and exits by day, and whom the
+    gate would have held back. Nothing is sent or written."""
+    from croupier.compliance.reasons import explain
+    from croupier.ingest.batch import config_in_force
+    from croupier.segments import load_json
+    from croupier.segments.dry_run import MAX_DAYS, as_dict, dry_run
+    from croupier.store import open_database
+
+    if not since:
+        raise typer.BadParameter("the window's start is required", param_hint="--since")
+    if segment_id is not None and (text is not None or file is not None):
+        raise typer.BadParameter("give a segment id or --text / --file, not both")
+    now_us = time.time_ns() // 1000
+    since_us = _moment(since, "--since")
+    until_us = _moment(until, "--until") if until is not None else now_us
+    if since_us >= until_us:
+        raise typer.BadParameter("must be before --until (default: now)", param_hint="--since")
+    if until_us > now_us:
+        raise typer.BadParameter("is in the future: a dry run replays what happened", param_hint="--until")
+    if until_us - since_us > MAX_DAYS * 86_400_000_000:
+        raise typer.BadParameter(f"a dry run covers at most {MAX_DAYS} days", param_hint="--since")
+    stored = None
+    if segment_id is not None:
+        stored, _ = _stored(db, segment_id)
+        node = load_json(stored.definition)
+    else:
+        node = _definition(text, file)
+    chosen = _purpose(purpose if purpose is not None else stored.purpose if stored is not None else "promotional")
+    database = open_database(db)
+    report = dry_run(database, node, since_us=since_us, until_us=until_us,
+                     config=config_in_force(database, read_config(config)), purpose=chosen,
+                     segment_id=segment_id, sample=sample)
+    out = as_dict(report)
+    if as_json:
+        print(json.dumps({"segment_id": segment_id, **out}, indent=2))
+        return
+    players = out["players"]
+    console.print(f"dry run of {'segment ' + str(segment_id) if segment_id else 'an unsaved definition'} "
+                  f"({chosen}) from {out['since']} to {out['until']}: nothing was sent or written")
+    console.print(f"players evaluated: {players['evaluated']} of {players['with_history']} "
+                  f"({players['events']} events)")
+    if out["cut"]:
+        console.print(f"[yellow]the window was cut:[/] {out['cut']}; the counts cover the players evaluated")
+    console.print(f"already in at the start: {out['already_in']}\nwould have entered: {out['entered']} "
+                  f"({out['players_entered']} players)\nwould have left: {out['left']}\n"
+                  f"in at the end: {out['in_at_end']}")
+    table = Table(title="Entries by day (UTC)")
+    for heading in ("date", "entered", "left"):
+        table.add_column(heading, justify="right" if heading != "date" else "left")
+    for row in out["entries_per_day"]:
+        table.add_row(row["date"], str(row["entered"]), str(row["left"]))
+    Console(width=max(console.width, 100)).print(table)
+    if chosen == "promotional":
+        held = out["held_back"]
+        console.print(f"held back by the gate at entry: {held['total']} of {out['entered']}")
+        for r in held["by_reason"]:
+            console.print(f"  {r['entries']:>8}  {r['code']}: {explain(r['code']).text}")
+    if out["sample"]:
+        console.print("first entries:")
+        for e in out["sample"]:
+            console.print(f"  {e['entered_at']}  {e['player_id']}"
+                          + (f"  (held: {e['held']['code']})" if e["held"] else ""))

@@ -34,9 +34,9 @@ MAX_PLAYERS = 5_000
 MAX_LISTED = 500
 
 
-class _History:
+class History:
     """One player's log, in memory, for the rare steps that read it (rollbacks, late
-    registrations)."""
+    registrations). Shared with the window replay (`engine.window_replay`)."""
 
     def __init__(self, items: list[tuple[int, Any, int]]):
         self.items = items
@@ -49,6 +49,9 @@ class _History:
             if seq < before_seq and event.event_id == event_id:
                 return seq, event
         return None
+
+
+_History = History
 
 
 def _fold(items: list[tuple[int, Any, int]], player_id: str, config: EngineConfig, from_seq: int,

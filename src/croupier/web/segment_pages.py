@@ -1,8 +1,8 @@
 """Segments in the back office: the list, and a segment's page with its definition as a
 click-through builder and as text (kept in step both ways), a live preview as either
 changes (member count, a sample of players, the summary in words, the players a promotional
-segment leaves out by reason, or every problem with its line and column), its versions and
-its members as CSV.
+segment leaves out by reason, or every problem with its line and column), its versions, its
+members as CSV, and a dry run over a past window (`web.segment_dry_run`).
 
 Reading needs `decisions.view`: a segment shows which players the compliance gate would hold
 back and why, which is what gate decisions show (every role with it also has `players.view`,
@@ -28,6 +28,7 @@ from croupier.segments.batch import all_members
 from croupier.store import segments as segment_store
 from croupier.store.segments import StoredSegment
 from croupier.web.render import render
+from croupier.web.segment_dry_run import dry_run_panel
 from croupier.web.security import tokens_match
 from croupier.web.staff import Staff, check_csrf, require
 
@@ -62,7 +63,7 @@ def segments_page(request: Request, archived: bool = False, staff: Staff = Depen
 
 def _form_page(request: Request, staff: Staff, *, segment: segment_store.StoredSegment | None,
                values: dict[str, str], status: int = 200, error: str | None = None,
-               problems: list[dict[str, Any]] | None = None) -> Response:
+               problems: list[dict[str, Any]] | None = None, **extra: Any) -> Response:
     history: list[segment_store.SegmentVersion] = []
     if segment is not None:
         with request.app.state.runtime.db.reader.connect() as conn:
@@ -72,7 +73,7 @@ def _form_page(request: Request, staff: Staff, *, segment: segment_store.StoredS
     return render(request, "segment.html", staff, status=status, page=PAGE, title=title, segment=segment,
                   values=values, versions=list(reversed(history)), editable=editable, error=error,
                   problems=problems or [], purposes=PURPOSE_WORDS,
-                  summary=_summary(segment.definition) if segment is not None else None)
+                  summary=_summary(segment.definition) if segment is not None else None, **extra)
 
 
 def _values(segment: StoredSegment | None) -> dict[str, str]:
@@ -125,7 +126,8 @@ async def create_form(request: Request, csrf_token: str = Form(""), name: str = 
 @router.get(PAGE + "/{segment_id}")
 def segment_page(request: Request, segment_id: str, staff: Staff = Depends(require(READ))) -> Response:
     segment = _found(request, segment_id)
-    return _form_page(request, staff, segment=segment, values=_values(segment))
+    return _form_page(request, staff, segment=segment, values=_values(segment),
+                      dry=dry_run_panel(request, segment, staff))
 
 
 @router.post(PAGE + "/{segment_id}")

@@ -1,0 +1,152 @@
+"""A past window of the real log, replayed in memory through the engine's own `step`, with
+chosen segments live from the window's start: the replay a dry run stands on.
+
+Like the shadow mode (`compliance.shadow`), every player is refolded from the whole of their
+history and nothing is written (no states, facts, audit or outbox). What it adds is time:
+- the window is a span of *occurred* time, [since, until): the players are those with an
+  event that occurred before `until` (a player idle through the whole window can still
+  enter "idle 14 days" in it), and each one's events that occurred before `until` are
+  folded in log order;
+- up to the first event at or after `since`, the player folds with no segment live; then
+  the segments go live, and the player is evaluated at `since` (who matches then was
+  "already in"), as the live engine's sweep does when a segment goes live;
+- what time alone changes is evaluated as the live sweep does: every player at each
+  multiple of `sweep_every` (UTC midnight for a day) inside the window, placed before the
+  first event at or after it, and once more at `until`. A player is evaluated only once
+  their first event is folded (the live engine has no state for them before).
+
+Every membership change goes to an observer with the state right after it (mutated by the
+next step: read it then), together with the step's result for an event (its gate
+decisions, for a journey dry run to build on) or None for an evaluation by time. The work
+is bounded like the shadow's: at most `MAX_PLAYERS` players and `MAX_EVENTS` events, taken
+in player id order; the scope says when the window was cut."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from croupier.compliance.rules import rules_in_force
+from croupier.compliance.shadow import MAX_EVENTS, MAX_PLAYERS, History
+from croupier.engine.step import StepResult, step
+from croupier.events import LOG_STREAMS, decode_stored
+from croupier.players import EngineConfig, PlayerState, micros, new_state
+from croupier.players.state import DAY_US
+from croupier.segments.live import EMPTY, SWEEP, Change, LiveSegments, update
+from croupier.store import Database
+from croupier.store.schema import events
+
+CHUNK = 200          # players whose histories are read in one query
+
+# (player id, the state right after the change, the changes, when, the step's result or None)
+Observer = Callable[[str, PlayerState, list[Change], int, StepResult | None], None]
+# Kinds of evaluation by time, for an observer that tells them apart: at the window's start
+# (who is "already in") and the scheduled ones.
+START, SCHEDULED = "dry-run:start", "dry-run:sweep"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What the replay covered: the players with history before `until`, those folded, the
+    events folded, and why it stopped short (None: it did not)."""
+
+    players: int
+    evaluated: int
+    events: int
+    cut: str | None
+
+
+def sweep_points(since_us: int, until_us: int, every_us: int) -> list[int]:
+    """The scheduled evaluations inside (since, until), then `until` itself."""
+    first = (since_us // every_us + 1) * every_us
+    return [*range(first, until_us, every_us), until_us]
+
+
+def _chosen(rows: Sequence[tuple[str, int]]) -> tuple[list[str], int, str | None]:
+    players, total = [], 0
+    for pid, n in rows:
+        if len(players) >= MAX_PLAYERS:
+            return players, total, f"at most {MAX_PLAYERS:,} players are replayed"
+        if total + n > MAX_EVENTS:
+            return players, total, f"at most {MAX_EVENTS:,} events are replayed"
+        players.append(pid)
+        total += n
+    return players, total, None
+
+
+def _histories(db: Database, players: list[str], until_us: int) -> Iterator[tuple[str, list[tuple[int, Any, int]]]]:
+    for start in range(0, len(players), CHUNK):
+        chunk = players[start:start + CHUNK]
+        found: dict[str, list[tuple[int, Any, int]]] = {pid: [] for pid in chunk}
+        with db.reader.connect() as conn:
+            for pid, seq, payload, received in conn.execute(
+                    select(events.c.player_id, events.c.seq, events.c.payload, events.c.received_at_us)
+                    .where(events.c.player_id.in_(chunk), events.c.occurred_at_us < until_us)
+                    .order_by(events.c.player_id, events.c.seq)):
+                found[pid].append((seq, decode_stored(payload), received))
+        yield from found.items()
+
+
+def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveSegments, config: EngineConfig,
+                  since_us: int, until_us: int, every_us: int, observe: Observer) -> PlayerState:
+    """Fold one player's history (events before `until`, in log order) with `live` in force
+    from the window's start, evaluating by time as the live sweep would; returns the state at `until`."""
+    state = new_state(player_id)
+    rules = rules_in_force(config)
+    log = History(items)
+    features = config.features
+    points = sweep_points(since_us, until_us, every_us)
+    upcoming = 0                     # the next of `points` not yet evaluated
+    started = folded = False
+
+    def by_time(at_us: int, cause: str) -> None:
+        changes = update(state, live, SWEEP, False, at_us, f"{cause}:{at_us}", features)
+        if changes:
+            observe(player_id, state, changes, at_us, None)
+
+    for seq, event, received_us in items:
+        at_us = micros(event.occurred_at)
+        if not started and at_us >= since_us:
+            started = True
+            if folded:
+                by_time(since_us, START)
+        if started:
+            while upcoming < len(points) - 1 and points[upcoming] <= at_us:
+                if folded:
+                    by_time(points[upcoming], SCHEDULED)
+                upcoming += 1
+        result = step(state, event, seq, received_us, config, log, rules, live if started else EMPTY)
+        state = result.state
+        folded = True
+        if result.segments:
+            observe(player_id, state, result.segments, result.at_us, result)
+    if folded:
+        if not started:
+            by_time(since_us, START)
+        for at_us in points[upcoming:]:
+            by_time(at_us, SCHEDULED)
+    return state
+
+
+def replay_window(db: Database, live: LiveSegments, config: EngineConfig, *, since_us: int, until_us: int,
+                  every_us: int = DAY_US, observe: Observer,
+                  at_end: Callable[[PlayerState], None] | None = None) -> Scope:
+    """Replay [since, until) of the log with `live` in force from `since` (see the module's
+    docstring); `at_end` receives each player's state at `until`."""
+    if until_us <= since_us:
+        raise ValueError("the window must end after it starts")
+    if every_us <= 0:
+        raise ValueError("the time between evaluations must be positive")
+    with db.reader.connect() as conn:
+        rows = conn.execute(select(events.c.player_id, func.count())
+                            .where(events.c.occurred_at_us < until_us, events.c.player_id.not_in(sorted(LOG_STREAMS)))
+                            .group_by(events.c.player_id).order_by(events.c.player_id)).all()
+    players, total, cut = _chosen([(pid, n) for pid, n in rows])
+    for pid, items in _histories(db, players, until_us):
+        state = replay_player(pid, items, live, config, since_us, until_us, every_us, observe)
+        if at_end is not None:
+            at_end(state)
+    return Scope(players=len(rows), evaluated=len(players), events=total, cut=cut)
