@@ -58,6 +58,11 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "How old, in seconds, the columnar copy of every player's values that segment counts, previews "
            "and member lists read may be before a request rebuilds it (see segments.md, batch membership).",
            "`5`", "`croupier.api.segment_routes` (every server)"),
+    EnvVar("CROUPIER_SEGMENT_SWEEP_SECONDS",
+           "How often, in seconds, the engine's sweep re-evaluates every player's live segments for what "
+           "time alone changes, besides right after each UTC midnight and after a segment goes live "
+           "(see segments.md, real-time membership); more than 0.",
+           "`3600`", "`croupier.segments.realtime` (the process running the engine)"),
     EnvVar("CROUPIER_NATS_URL", "The NATS server `croupier consume` reads events from.",
            "`nats://127.0.0.1:4222`"),
     EnvVar("CROUPIER_API_KEY", "API key (ingest scope) that `croupier simulate --to URL` sends events with.",

@@ -78,3 +78,40 @@ def test_the_segments_commands(sqlite_url: str, tmp_path) -> None:  # noqa: ANN0
     finally:
         runtime.close()
     assert (kind, actor) == ("segment.created", "cleo")
+
+
+def test_a_segment_goes_live_and_off_from_the_command_line(sqlite_url: str) -> None:
+    """`croupier segments live ID --as USER` writes the activation to the log; a server's
+    engine (here a runtime opened afterwards) follows it and its sweep takes the members in."""
+    runtime = Runtime(sqlite_url)
+    try:
+        runtime.ingest(json.dumps(bets("ann", 6) + bets("bob", 2)).encode())
+        with runtime.db.engine.begin() as conn:
+            create_user(conn, "cleo", "cleo-password-1", "crm_manager")
+    finally:
+        runtime.close()
+    app, cli, db = _app(), CliRunner(), ["--db", sqlite_url]
+    assert cli.invoke(app, ["segments", "create", "--name", "Fans", "--text", "bet_count_slots_lifetime >= 5",
+                            "--as", "cleo", *db]).exit_code == 0
+    refused = cli.invoke(app, ["segments", "live", "1", "--as", "nobody", *db])
+    assert refused.exit_code == 2 and "segments.edit" in refused.output
+    assert cli.invoke(app, ["segments", "live", "9", "--as", "cleo", *db]).exit_code == 2
+    made = cli.invoke(app, ["segments", "live", "1", "--as", "cleo", *db])
+    assert made.exit_code == 0 and "live at version 1" in made.output, made.output
+    assert "already" in cli.invoke(app, ["segments", "live", "1", "--as", "cleo", *db]).output
+    runtime = Runtime(sqlite_url)
+    try:
+        runtime.engine.process_pending()          # reads the activation, then its idle tick sweeps
+        assert {pid for pid, s in runtime.engine.states.items() if 1 in s.segments} == {"ann"}
+    finally:
+        runtime.close()
+    off = cli.invoke(app, ["segments", "live", "1", "--off", "--as", "cleo", *db])
+    assert off.exit_code == 0 and "switched off" in off.output
+    runtime = Runtime(sqlite_url)
+    try:
+        with runtime.db.reader.connect() as conn:
+            kinds = [k for (k,) in conn.execute(select(audit_log.c.kind).where(audit_log.c.kind.like("segment.%"))
+                                                .order_by(audit_log.c.seq))]
+    finally:
+        runtime.close()
+    assert kinds == ["segment.created", "segment.live", "segment.off"]

@@ -77,6 +77,16 @@ def _stored(db: str | None, segment_id: int) -> Any:
     return found, versions
 
 
+def _stored_in(conn: Any, segment_id: int) -> Any:
+    from croupier.store import segments as store
+
+    found = store.get(conn, segment_id)
+    if found is None:
+        console.print(f"[red]error:[/] no segment {segment_id}")
+        raise typer.Exit(2)
+    return found
+
+
 @segments_app.command("list")
 def list_command(archived: Annotated[bool, typer.Option("--archived", help="Include archived segments.")] = False,
                  as_json: JsonOption = False, db: DbOption = None) -> None:
@@ -335,3 +345,48 @@ def dry_run_command(
         for e in out["sample"]:
             console.print(f"  {e['entered_at']}  {e['player_id']}"
                           + (f"  (held: {e['held']['code']})" if e["held"] else ""))
+
+
+@segments_app.command("live")
+def live_command(
+    segment_id: Annotated[int, typer.Argument(help="The segment's id.")],
+    as_user: Annotated[str, typer.Option("--as", help="The staff user (with segments.edit); recorded in the audit "
+                                                      "log.")],
+    off: Annotated[bool, typer.Option("--off", help="Switch real-time membership off instead.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Put a segment's current version live for real-time membership (entries and exits
+    written to the log as croupier.segment_entered / segment_left), or switch it off. A
+    running server's engine follows at once; existing players are evaluated by its sweep."""
+    from croupier.privacy import can
+    from croupier.segments.realtime import go_live, switch_off
+    from croupier.store import audit as audit_store
+    from croupier.store import open_database
+    from croupier.store.accounts import find_user
+
+    now_us = time.time_ns() // 1000
+    with open_database(db).engine.begin() as conn:
+        user = find_user(conn, as_user)
+        if user is None or user.disabled or not can(user.role, "segments.edit"):
+            console.print(f"[red]error:[/] {as_user!r} is not an enabled staff user with segments.edit")
+            raise typer.Exit(2)
+        found = _stored_in(conn, segment_id)
+        if not off and found.archived:
+            console.print(f"[red]error:[/] segment {segment_id} is archived: it cannot go live")
+            raise typer.Exit(2)
+        written = (switch_off(conn, segment_id, actor=user.username, now_us=now_us) if off
+                   else go_live(conn, found, actor=user.username, now_us=now_us))
+        if written:
+            audit_store.append(conn, [audit_store.Entry(now_us, actor=user.username,
+                                                        kind="segment.off" if off else "segment.live",
+                                                        subject=str(segment_id), body={
+                                                            "segment_id": segment_id, "version": found.version,
+                                                            "name": found.name, "purpose": found.purpose,
+                                                            "text": found.text, "archived": found.archived,
+                                                            "via": "cli"})])
+    if not written:
+        console.print(f"segment {segment_id} was {'not live' if off else f'live at version {found.version}'} already")
+    elif off:
+        console.print(f"segment [bold]{segment_id}[/] switched off")
+    else:
+        console.print(f"segment [bold]{segment_id}[/] live at version {found.version}: {found.text}")

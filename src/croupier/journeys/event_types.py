@@ -28,7 +28,7 @@ EVENT_PREFIX = "event."
 # Facts of the whole log (configuration, segment and journey activations), not of a player,
 # and the timers (the sweep's effect is a segment_entered / segment_left a journey can
 # trigger on; a journey's timer is its own business).
-_NOT_PLAYERS = (ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentSweep, JourneyActivated,
+NOT_PLAYER_TYPES = (ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentSweep, JourneyActivated,
                 JourneyDeactivated, JourneyTimer)
 _MONEY_FIELDS = frozenset({"amount", "bonus_amount", "payout"})
 _SKIPPED = frozenset({"event_id", "player_id", "occurred_at", "balance", "bonus_balance", "exchange", "transaction_id", "bet_id",
@@ -104,7 +104,7 @@ def _fields_of(cls: type[Event]) -> dict[str, Identifier]:
 def _all() -> Mapping[str, Mapping[str, Identifier]]:
     out: dict[str, Mapping[str, Identifier]] = {}
     for cls in (*INBOUND_TYPES, *INTERNAL_TYPES):
-        if cls in _NOT_PLAYERS:
+        if cls in NOT_PLAYER_TYPES:
             continue
         out[cls.__struct_config__.tag] = MappingProxyType(_fields_of(cls))  # type: ignore[index]
     for name, fields in PLANNED.items():
