@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timezone
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -229,6 +230,11 @@ def _window_sums(state: PlayerState, today: int, upto: int = len(_SPANS) - 1
 _SPAN_INDEX = {w: k for k, (w, _) in enumerate(_SPANS)}
 
 
+# Most money values a player's features hold are a few amounts (zero above all) repeated
+# over windows and categories: formatting each once is most of the catalogue's cost.
+_amount = lru_cache(maxsize=1 << 16)(format_amount)
+
+
 class _Sums(dict):  # type: ignore[type-arg]
     """Window -> sums, filled on first use: a present window is a plain dict look-up."""
 
@@ -253,7 +259,7 @@ class _Reading:
         self.state, self.as_of_us, self.config = state, as_of_us, config
         self.today = as_of_us // DAY_US
         currency = state.currency
-        self.money = (lambda m: format_amount(m, currency)) if currency else (lambda m: None if m is None else str(m))
+        self.money = (lambda m: _amount(m, currency)) if currency else (lambda m: None if m is None else str(m))
         self.v, self.c, self.a = _Sums(self, 0), _Sums(self, 1), _Sums(self, 2)
         dict.__setitem__(self.v, "lifetime", state.life)
         dict.__setitem__(self.c, "lifetime", state.life_cats)
