@@ -253,7 +253,7 @@ def bench_segments_command(
         "--live", min=0, help="Also time real-time membership: a simulated stream folded with this many live "
                               "segments and with none; 0 skips it.")] = 100,
     live_players: Annotated[int, typer.Option("--live-players", min=1,
-                                              help="Simulated players behind that stream.")] = 2_000,
+                                              help="Simulated players behind that stream.")] = 1_000,
 ) -> None:
     """Batch segment membership in DuckDB: a 3-condition promotional segment's count, left-out
     counts and 100-player sample, and the seed segment's, over synthetic players' values; and
