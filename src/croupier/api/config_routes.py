@@ -16,13 +16,13 @@ session with `config.view`.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from croupier.api.answers import now_us as _now_us
 from croupier.api.auth import Actor, actor, sees_aml
 from croupier.api.errors import invalid
 from croupier.compliance import config_store as store
@@ -32,10 +32,6 @@ from croupier.privacy.tipping_off import shadow_for_viewer
 from croupier.store import shadows
 
 router = APIRouter(prefix="/v1/config", tags=["configuration"])
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def _runtime(request: Request):  # noqa: ANN202

@@ -13,8 +13,7 @@ message, the value found there and, inside a condition written as text, its line
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from croupier.api.answers import iso as _iso, now_us as _now_us, exact_json as _json
 from croupier.api.auth import Actor, actor, require_scope
 from croupier.api.errors import invalid
 from croupier.journeys import TEMPLATE_KEYS, Journey, JourneyError, Problem, from_json, problems, template, templates
@@ -31,7 +31,6 @@ from croupier.store import journeys as journey_store
 from croupier.store.journeys import STATUSES, StoredJourney
 
 router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 _WRITE_KEYS = {"definition", "template", "note"}
 _WRITE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "description": "`{\"definition\": {...}, \"note\": \"...\"}`, or `{\"template\": \"welcome\"}` "
@@ -52,21 +51,6 @@ class Refused(Exception):
 
     def __init__(self, found: list[dict[str, Any]]) -> None:
         self.problems = found
-
-
-def _iso(us: int | None) -> str | None:
-    if us is None:
-        return None
-    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    """JSON with definitions kept exact (their numbers as written, never through a float)."""
-    return Response(_ENCODER.encode(payload), status_code=status, media_type="application/json")
 
 
 def problem_view(p: Problem, prefix: str = "definition") -> dict[str, Any]:

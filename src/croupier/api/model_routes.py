@@ -10,7 +10,6 @@ token, or an `admin` key with `X-Croupier-Actor` naming the staff member.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -18,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from croupier.api.answers import now_us as _now_us
 from croupier.api.auth import Actor, actor
 from croupier.api.config_routes import refused
 from croupier.compliance.config_store import ConfigRefused
@@ -32,10 +32,6 @@ _TRAIN_BODY = {"requestBody": {"required": False, "content": {"application/json"
                                 "description": "validation split date (UTC): train before, validate after"},
                    "propose": {"type": "boolean", "description": "also propose it for activation"},
                    "comment": {"type": "string"}}}}}}}
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:

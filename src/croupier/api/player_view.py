@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
+from croupier.api.answers import iso as _iso
 from croupier.api.money_of_record import money_view
 from croupier.api.runtime import Runtime
 from croupier.compliance.gate import limit_usage
@@ -26,12 +27,6 @@ from croupier.store.schema import players
 from croupier.store.states import RISK_LEVELS
 
 PII_FIELDS = ("email", "phone", "first_name", "last_name", "birth_date", "ip", "device_id")
-
-
-def _iso(us: int | None) -> str | None:
-    if us is None:
-        return None
-    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def mask(field: str, value: Any) -> Any:

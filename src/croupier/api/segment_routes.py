@@ -16,7 +16,6 @@ import io
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -27,6 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
+from croupier.api.answers import iso as _iso, now_us as _now_us, exact_json as _json
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.api.errors import invalid
 from croupier.compliance.reasons import explain
@@ -85,7 +85,6 @@ _DRY_RUN_BODY = {"requestBody": {"required": True, "content": {"application/json
         "sample": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLE, "default": DRY_RUN_SAMPLE,
                    "description": "entries to list, the earliest first"}}}}}}}
 _batches_lock = threading.Lock()
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def copy_seconds() -> float:
@@ -115,22 +114,6 @@ def batch_of(runtime: Any, clock_us: Callable[[], int] | None = None) -> Batch:
                 clock = {} if clock_us is None else {"clock_us": clock_us}
                 batch = runtime.segment_batch = Batch(load, copy_seconds(), **clock)
     return batch
-
-
-def _iso(us: int | None) -> str | None:
-    if us is None:
-        return None
-    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    """JSON with definitions kept exact (their numbers as written, never through a float)."""
-    return Response(_ENCODER.encode(payload), status_code=status,
-                    media_type="application/json")
 
 
 class _Invalid(Exception):

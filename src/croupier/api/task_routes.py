@@ -12,7 +12,6 @@ Journeys create their tasks through `croupier.tasks.service.create_task`, not ov
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from croupier.api.answers import iso as _iso, now_us as _now_us
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.api.errors import invalid
 from croupier.store import tasks as task_store
@@ -56,16 +56,6 @@ _COMPLETE_BODY = {"requestBody": {"required": True, "content": {"application/jso
 _CANCEL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": False, "required": ["reason"],
     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON}}}}}}}
-
-
-def _iso(us: int | None) -> str | None:
-    if us is None:
-        return None
-    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def view(t: StoredTask, now_us: int | None = None) -> dict[str, Any]:
