@@ -83,3 +83,19 @@ NOT_ENVIRONMENT: dict[str, str] = {
 }
 
 BY_NAME = {v.name: v for v in ENVIRONMENT}
+
+
+def seconds_from_env(variable: str, default: float, *, at_least: float = 0.0, above: bool = False) -> float:
+    """A number of seconds from `$variable` (empty or unset: `default`); a value that is not a
+    number, or out of range, stops the process with the reason (a setting mistyped is
+    never silently the default)."""
+    import os
+
+    raw = os.environ.get(variable, "")
+    try:
+        seconds = float(raw) if raw.strip() else default
+    except ValueError:
+        raise RuntimeError(f"{variable}={raw!r} is not a number of seconds") from None
+    if above and seconds <= at_least:
+        raise RuntimeError(f"{variable}={raw!r} must be more than {at_least:g} seconds")
+    return max(at_least, seconds)

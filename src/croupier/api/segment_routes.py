@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
@@ -39,6 +38,7 @@ from croupier.segments.dry_run import DEFAULT_SAMPLE as DRY_RUN_SAMPLE
 from croupier.segments.dry_run import MAX_DAYS as MAX_DRY_RUN_DAYS
 from croupier.segments.dry_run import as_dict as dry_run_view
 from croupier.segments.dry_run import dry_run
+from croupier.settings import seconds_from_env
 from croupier.segments.realtime import go_live, live_versions, realtime_members, switch_off
 from croupier.store import audit as audit_store
 from croupier.store import segments as segment_store
@@ -89,12 +89,7 @@ _batches_lock = threading.Lock()
 
 def copy_seconds() -> float:
     """How old the batch copy may be before a read rebuilds it ($CROUPIER_SEGMENT_COPY_SECONDS)."""
-    raw = os.environ.get(COPY_SECONDS_VARIABLE, "")
-    try:
-        seconds = float(raw) if raw.strip() else DEFAULT_MAX_AGE_SECONDS
-    except ValueError:
-        raise RuntimeError(f"{COPY_SECONDS_VARIABLE}={raw!r} is not a number of seconds") from None
-    return max(0.0, seconds)
+    return seconds_from_env(COPY_SECONDS_VARIABLE, DEFAULT_MAX_AGE_SECONDS)
 
 
 def batch_of(runtime: Any, clock_us: Callable[[], int] | None = None) -> Batch:

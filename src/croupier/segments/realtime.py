@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from croupier.ingest.facts import append_facts
 from croupier.players import PlayerState, moment
 from croupier.players.state import DAY_US
 from croupier.segments.live import LiveSegments, would_change
+from croupier.settings import seconds_from_env
 from croupier.store import eventlog, states as state_store
 from croupier.store.schema import player_state
 from croupier.store.segments import StoredSegment
@@ -41,14 +41,7 @@ Stored = list[tuple[int, Event, int]]
 
 def sweep_seconds() -> float:
     """How often the sweep runs besides midnight and activations ($CROUPIER_SEGMENT_SWEEP_SECONDS)."""
-    raw = os.environ.get(SWEEP_SECONDS_VARIABLE, "")
-    try:
-        seconds = float(raw) if raw.strip() else DEFAULT_SWEEP_SECONDS
-    except ValueError:
-        raise RuntimeError(f"{SWEEP_SECONDS_VARIABLE}={raw!r} is not a number of seconds") from None
-    if seconds <= 0:
-        raise RuntimeError(f"{SWEEP_SECONDS_VARIABLE}={raw!r} must be more than 0 seconds")
-    return seconds
+    return seconds_from_env(SWEEP_SECONDS_VARIABLE, DEFAULT_SWEEP_SECONDS, above=True)
 
 
 # --- going live and off ------------------------------------------------------------------
