@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import EventFactory, _empty_all_tables
+from croupier.store.lease import LEASE_SECONDS
 
 PLAYERS = [f"drain-{i}" for i in range(6)]
 DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.TimeoutException)
@@ -269,7 +270,9 @@ def test_sigterm_answers_every_request_and_a_restart_takes_writes_at_once(db_url
     assert ingested.status_code == 200 and ingested.json()["processed"] is True
     _, owner, last = _engine_row(db_url)
     assert cursor == last, "the restarted engine processed the write at once"
-    assert took < 1.0, f"{took:.2f} s from its first answer to a processed write"
+    # Had the old lease not been given up, the new engine would wait for it to lapse (15 s):
+    # well under that is "at once", however busy the machine is.
+    assert took < LEASE_SECONDS / 3, f"{took:.2f} s from its first answer to a processed write"
 
 
 def _workers(supervisor: int) -> set[int]:
