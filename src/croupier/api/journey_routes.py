@@ -275,20 +275,20 @@ async def publish_journey(journey_id: str, request: Request) -> Response:
     return _answer(runtime, number)
 
 
-@router.post("/{journey_id}/pause", summary="Pause a live journey (its live version is kept)")
-async def pause_journey(journey_id: str, request: Request) -> Response:
+async def _stop(journey_id: str, request: Request, change: Any) -> Response:
     who = await actor(request, "journeys.publish")
     runtime = request.app.state.runtime
     number = _journey_id(journey_id)
-    await run_in_threadpool(pause_now, runtime, who, number)
+    await run_in_threadpool(change, runtime, who, number)
     return _answer(runtime, number)
+
+
+@router.post("/{journey_id}/pause", summary="Pause a live journey (its live version is kept)")
+async def pause_journey(journey_id: str, request: Request) -> Response:
+    return await _stop(journey_id, request, pause_now)
 
 
 @router.post("/{journey_id}/archive", summary="Archive a journey (a live one stops; kept with its versions)")
 async def archive_journey(journey_id: str, request: Request) -> Response:
-    who = await actor(request, "journeys.publish")
-    runtime = request.app.state.runtime
-    number = _journey_id(journey_id)
-    await run_in_threadpool(archive_now, runtime, who, number)
-    return _answer(runtime, number)
+    return await _stop(journey_id, request, archive_now)
 

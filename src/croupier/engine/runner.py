@@ -779,13 +779,19 @@ def follow_journeys(live: LiveJourneys, fact: Event) -> LiveJourneys:
     return live.deactivated(getattr(fact, "key"))
 
 
+def _followed(conn: Connection, stream: str, seq: int, start: Any, follow: Any) -> Any:
+    """What a stream of activations says just after log position `seq`: every fact up to it,
+    folded by `follow` in log order from `start`."""
+    live = start
+    for _, payload, _ in eventlog.player_history(conn, stream, seq):
+        live = follow(live, decode_stored(payload))
+    return live
+
+
 def journeys_at(conn: Connection, seq: int) -> LiveJourneys:
     """The journeys live just after log position `seq` (every version ever activated is
     kept: players finish on the version they entered)."""
-    live = NO_JOURNEYS
-    for _, payload, _ in eventlog.player_history(conn, JOURNEY_STREAM, seq):
-        live = follow_journeys(live, decode_stored(payload))
-    return live
+    return _followed(conn, JOURNEY_STREAM, seq, NO_JOURNEYS, follow_journeys)
 
 
 def follow_segments(live: LiveSegments, fact: Event) -> LiveSegments:
@@ -796,12 +802,8 @@ def follow_segments(live: LiveSegments, fact: Event) -> LiveSegments:
 
 
 def live_at(conn: Connection, seq: int) -> LiveSegments:
-    """The segments live just after log position `seq`: every activation and deactivation
-    up to it, folded in log order."""
-    live = NO_SEGMENTS
-    for _, payload, _ in eventlog.player_history(conn, SEGMENT_STREAM, seq):
-        live = follow_segments(live, decode_stored(payload))
-    return live
+    """The segments live just after log position `seq`."""
+    return _followed(conn, SEGMENT_STREAM, seq, NO_SEGMENTS, follow_segments)
 
 
 def membership_fact(player_id: str, brand: str, change: Change) -> Event:
