@@ -25,6 +25,6 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def exact_json(payload: Any, status: int = 200) -> Response:
+def exact_json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """JSON with definitions kept exact (their numbers as written, never through a float)."""
-    return Response(_ENCODER.encode(payload), status_code=status, media_type="application/json")
+    return Response(_ENCODER.encode(payload), status_code=status, media_type="application/json", headers=headers)

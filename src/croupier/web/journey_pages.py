@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from croupier.api import journey_routes as api
+from croupier.api.answers import exact_json
 from croupier.api.auth import Actor
 from croupier.journeys import TEMPLATE_KEYS, from_json, template, templates
 from croupier.journeys import publishing
@@ -217,4 +218,4 @@ async def check_json(request: Request, staff: Staff = Depends(require(READ))) ->
         return JSONResponse({"detail": f"a definition may have at most {MAX_TEXT:,} characters"}, status_code=413,
                             headers=_NO_STORE)
     result = await run_in_threadpool(check, body["text"])
-    return Response(api._ENCODER.encode(result), media_type="application/json", headers=_NO_STORE)
+    return exact_json(result, headers=_NO_STORE)
