@@ -15,14 +15,25 @@ history and nothing is written (no states, facts, audit or outbox). What it adds
   first event at or after it, and once more at `until`. A player is evaluated only once
   their first event is folded (the live engine has no state for them before).
 
+Chosen journeys can be live from the window's start too (a journey's dry run,
+`journeys.dry_run`): every event from then on goes through `step` with them live, and the
+timer facts their waits ask for are made here, as the live engine's tick would write them
+(`croupier.journey_timer`, at the due time, with the id the live engine would give it), and
+folded in time order: a timer due at or before an event's time is folded before it, and
+the timers due before `until` after the last event. The live engine's own timer facts of
+those journeys in the log are passed over (the replay makes its own).
+
 Every membership change goes to an observer with the state right after it (mutated by the
 next step: read it then), together with the step's result for an event (its gate
-decisions, for a journey dry run to build on) or None for an evaluation by time. The work
+decisions, for a journey dry run to build on) or None for an evaluation by time. With
+journeys live, every step from the window's start (events and timers) goes to `stepped`
+with its result. The work
 is bounded like the shadow's: at most `MAX_PLAYERS` players and `MAX_EVENTS` events, taken
 in player id order; the scope says when the window was cut."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +43,9 @@ from sqlalchemy import func, select
 from croupier.compliance.rules import rules_in_force
 from croupier.compliance.shadow import MAX_EVENTS, MAX_PLAYERS, History
 from croupier.engine.step import StepResult, step
-from croupier.events import LOG_STREAMS, decode_stored
-from croupier.players import EngineConfig, PlayerState, micros, new_state
+from croupier.events import LOG_STREAMS, JourneyTimer, decode_stored
+from croupier.journeys.run import EMPTY as NO_JOURNEYS, LiveJourneys, TimerAction
+from croupier.players import EngineConfig, PlayerState, micros, moment, new_state
 from croupier.players.state import DAY_US
 from croupier.segments.live import EMPTY, SWEEP, Change, LiveSegments, update
 from croupier.store import Database
@@ -43,6 +55,8 @@ CHUNK = 200          # players whose histories are read in one query
 
 # (player id, the state right after the change, the changes, when, the step's result or None)
 Observer = Callable[[str, PlayerState, list[Change], int, StepResult | None], None]
+# (player id, the step's result) for every step with the journeys live, events and timers alike
+Stepped = Callable[[str, StepResult], None]
 # Kinds of evaluation by time, for an observer that tells them apart: at the window's start
 # (who is "already in") and the scheduled ones.
 START, SCHEDULED = "dry-run:start", "dry-run:sweep"
@@ -90,10 +104,19 @@ def _histories(db: Database, players: list[str], until_us: int) -> Iterator[tupl
         yield from found.items()
 
 
+def _timer_fact(state: PlayerState, action: TimerAction) -> JourneyTimer:
+    """The timer fact the live engine's tick would write for `action` (`journeys.engine_shell`)."""
+    return JourneyTimer(event_id=action.timer_id, player_id=state.player_id, brand=state.brand or "croupier",
+                        occurred_at=moment(action.due_us), actor="engine", journey_key=action.journey_key,
+                        entry_id=action.entry_id, step_id=action.step_id)
+
+
 def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveSegments, config: EngineConfig,
-                  since_us: int, until_us: int, every_us: int, observe: Observer) -> PlayerState:
-    """Fold one player's history (events before `until`, in log order) with `live` in force
-    from the window's start, evaluating by time as the live sweep would; returns the state at `until`."""
+                  since_us: int, until_us: int, every_us: int, observe: Observer,
+                  journeys: LiveJourneys = NO_JOURNEYS, stepped: Stepped | None = None) -> PlayerState:
+    """Fold one player's history (events before `until`, in log order) with `live` (and
+    `journeys`) in force from the window's start, evaluating by time as the live sweep would
+    and folding the journeys' timers when due; returns the state at `until`."""
     state = new_state(player_id)
     rules = rules_in_force(config)
     log = History(items)
@@ -101,41 +124,74 @@ def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveS
     points = sweep_points(since_us, until_us, every_us)
     upcoming = 0                     # the next of `points` not yet evaluated
     started = folded = False
+    timers: list[tuple[int, str, TimerAction]] = []     # (due, id, action): the waits not yet ended
+    last_seq = 0
 
     def by_time(at_us: int, cause: str) -> None:
         changes = update(state, live, SWEEP, False, at_us, f"{cause}:{at_us}", features)
         if changes:
             observe(player_id, state, changes, at_us, None)
 
+    def stepped_by(result: StepResult) -> None:
+        if result.journeys is not None:
+            for action in result.journeys.of(TimerAction):
+                if action.due_us < until_us:
+                    heapq.heappush(timers, (action.due_us, action.timer_id, action))
+        if stepped is not None:
+            stepped(player_id, result)
+
+    def timers_due(at_us: int) -> None:
+        """Fold the timers due by `at_us`, earliest first (a timer's step may ask for another)."""
+        nonlocal state
+        while timers and timers[0][0] <= at_us:
+            due_us, _, action = heapq.heappop(timers)
+            result = step(state, _timer_fact(state, action), last_seq, due_us, config, log, rules,
+                          live, journeys)
+            state = result.state
+            if result.segments:
+                observe(player_id, state, result.segments, result.at_us, result)
+            stepped_by(result)
+
     for seq, event, received_us in items:
         at_us = micros(event.occurred_at)
+        if journeys and isinstance(event, JourneyTimer) and event.journey_key in journeys.live:
+            continue                 # the live engine's own timer: the replay makes its own
         if not started and at_us >= since_us:
             started = True
             if folded:
                 by_time(since_us, START)
         if started:
             while upcoming < len(points) - 1 and points[upcoming] <= at_us:
+                timers_due(points[upcoming] - 1)      # in time order: the waits that ended before it
                 if folded:
                     by_time(points[upcoming], SCHEDULED)
                 upcoming += 1
-        result = step(state, event, seq, received_us, config, log, rules, live if started else EMPTY)
+            timers_due(at_us)
+        result = step(state, event, seq, received_us, config, log, rules, live if started else EMPTY,
+                      journeys if started else NO_JOURNEYS)
         state = result.state
         folded = True
+        last_seq = seq
         if result.segments:
             observe(player_id, state, result.segments, result.at_us, result)
+        if started and journeys:
+            stepped_by(result)
     if folded:
         if not started:
             by_time(since_us, START)
         for at_us in points[upcoming:]:
+            timers_due(at_us - 1)
             by_time(at_us, SCHEDULED)
     return state
 
 
 def replay_window(db: Database, live: LiveSegments, config: EngineConfig, *, since_us: int, until_us: int,
                   every_us: int = DAY_US, observe: Observer,
-                  at_end: Callable[[PlayerState], None] | None = None) -> Scope:
-    """Replay [since, until) of the log with `live` in force from `since` (see the module's
-    docstring); `at_end` receives each player's state at `until`."""
+                  at_end: Callable[[PlayerState], None] | None = None,
+                  journeys: LiveJourneys = NO_JOURNEYS, stepped: Stepped | None = None) -> Scope:
+    """Replay [since, until) of the log with `live` (and `journeys`) in force from `since`
+    (see the module's docstring); `at_end` receives each player's state at `until`,
+    `stepped` every step's result once the journeys are live."""
     if until_us <= since_us:
         raise ValueError("the window must end after it starts")
     if every_us <= 0:
@@ -146,7 +202,7 @@ def replay_window(db: Database, live: LiveSegments, config: EngineConfig, *, sin
                             .group_by(events.c.player_id).order_by(events.c.player_id)).all()
     players, total, cut = _chosen([(pid, n) for pid, n in rows])
     for pid, items in _histories(db, players, until_us):
-        state = replay_player(pid, items, live, config, since_us, until_us, every_us, observe)
+        state = replay_player(pid, items, live, config, since_us, until_us, every_us, observe, journeys, stepped)
         if at_end is not None:
             at_end(state)
     return Scope(players=len(rows), evaluated=len(players), events=total, cut=cut)
