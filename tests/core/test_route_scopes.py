@@ -307,6 +307,10 @@ RULES: list[Rule] = [
     Rule("POST", "/v1/journeys/{journey_id}/publish", ADMIN, make=_journey("/publish", json={"version": 1})),
     Rule("POST", "/v1/journeys/{journey_id}/pause", ADMIN, make=_journey("/pause", live=True)),
     Rule("POST", "/v1/journeys/{journey_id}/archive", ADMIN, make=_journey("/archive")),
+    Rule("POST", "/v1/journeys/dry-run", READ, make=lambda w: {"path": "/v1/journeys/dry-run", "json": {
+        "definition": _journey_definition(w), "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"}}),
+    Rule("POST", "/v1/journeys/{journey_id}/dry-run", READ, make=_journey("/dry-run", json={
+        "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"})),
     # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
     Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
     Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {

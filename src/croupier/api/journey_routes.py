@@ -1,8 +1,10 @@
 """Journeys over the API: create (a JSON definition, or a ready-made journey by its key), list,
 read (with every version and the problems of the latest), edit (a new version when the
-definition changed), publish a version, pause, archive, and the ready-made journeys.
+definition changed), publish a version, pause, archive, the ready-made journeys, and a dry
+run of a stored version or an unsaved definition over a past window of the log
+(`croupier.journeys.dry_run`: nothing sent or written).
 
-Reads need the `read` scope. Creating and editing are staff actions with `journeys.edit`;
+Reads and dry runs need the `read` scope. Creating and editing are staff actions with `journeys.edit`;
 publishing, pausing and archiving with `journeys.publish` (a back-office session with its
 CSRF token, or an `admin` key with `X-Croupier-Actor` naming the staff member), each
 recorded in the audit log by `croupier.journeys.publishing`. A definition that is not a
@@ -13,7 +15,7 @@ message, the value found there and, inside a condition written as text, its line
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +25,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from croupier.api.answers import iso as _iso, now_us as _now_us, exact_json as _json
-from croupier.api.auth import Actor, actor, require_scope
+from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.api.errors import invalid
 from croupier.journeys import TEMPLATE_KEYS, Journey, JourneyError, Problem, from_json, problems, template, templates
 from croupier.journeys import publishing
+from croupier.journeys.dry_run import DEFAULT_SAMPLE as DRY_RUN_SAMPLE
+from croupier.journeys.dry_run import MAX_DAYS as MAX_DRY_RUN_DAYS
+from croupier.journeys.dry_run import MAX_SAMPLE as MAX_DRY_RUN_SAMPLE
+from croupier.journeys.dry_run import as_dict as dry_run_view
+from croupier.journeys.dry_run import dry_run
+from croupier.journeys.run import compile_journey
+from croupier.players import micros
+from croupier.players.state import DAY_US
+from croupier.privacy.tipping_off import neutral_reasons
 from croupier.store import journeys as journey_store
 from croupier.store.journeys import STATUSES, StoredJourney
 
@@ -41,6 +52,23 @@ _WRITE_BODY = {"requestBody": {"required": True, "content": {"application/json":
                    "template": {"type": "string", "enum": list(TEMPLATE_KEYS)},
                    "note": {"type": "string", "maxLength": publishing.MAX_NOTE,
                             "description": "what this version changes"}}}}}}}
+_WINDOW = {
+    "since": {"type": "string", "format": "date-time", "description": "the window's start (RFC 3339 with an offset, "
+              "e.g. 2026-11-01T00:00:00Z): the journey is live from here on, players' states as the log made them"},
+    "until": {"type": "string", "format": "date-time", "description": "the window's end (default now; at most "
+              f"{MAX_DRY_RUN_DAYS} days after `since`, not in the future)"},
+    "sample": {"type": "integer", "minimum": 0, "maximum": MAX_DRY_RUN_SAMPLE, "default": DRY_RUN_SAMPLE,
+               "description": "players to list with what they would have received, the earliest entrants first"}}
+_DRY_RUN_KEYS = {"since", "until", "sample", "version"}
+_DRY_RUN_UNSAVED_KEYS = {"since", "until", "sample", "definition"}
+_DRY_RUN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["since"],
+    "properties": {**_WINDOW, "version": {"type": "integer", "minimum": 1,
+                                          "description": "the version to dry run (default: the latest)"}}}}}}}
+_DRY_RUN_UNSAVED_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["since", "definition"],
+    "properties": {**_WINDOW, "definition": {"type": "object", "description": "the journey's JSON form "
+                                                                            "(docs/journeys.md), unsaved"}}}}}}}
 _PUBLISH_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": False, "required": ["version"],
     "properties": {"version": {"type": "integer", "minimum": 1, "description": "the version to put live"}}}}}}}
@@ -292,3 +320,126 @@ async def pause_journey(journey_id: str, request: Request) -> Response:
 async def archive_journey(journey_id: str, request: Request) -> Response:
     return await _stop(journey_id, request, archive_now)
 
+
+
+# -- dry run -------------------------------------------------------------------------------------
+
+def _moment(body: dict[str, Any], key: str, default: int | None) -> int:
+    value = body.get(key)
+    if value is None:
+        if default is None:
+            raise Refused([{"field": key, "message": "is required: the window's start, as an RFC 3339 time such as "
+                                                     "2026-11-01T00:00:00Z", "value": None}])
+        return default
+    if not isinstance(value, str):
+        raise Refused([{"field": key, "message": "must be an RFC 3339 time such as 2026-11-01T00:00:00Z",
+                        "value": value}])
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused([{"field": key, "message": "is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
+                        "value": value}]) from None
+    if moment.tzinfo is None:
+        raise Refused([{"field": key, "message": "needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
+                        "value": value}])
+    return micros(moment.astimezone(timezone.utc))
+
+
+def dry_run_window(body: dict[str, Any], now_us: int) -> tuple[int, int, int]:
+    """The window ([since, until) in microseconds) and the sample a dry-run body asks for.
+    Raises Refused naming the field and the value: a window in the future, longer than
+    MAX_DRY_RUN_DAYS, or ending before it starts."""
+    since_us = _moment(body, "since", None)
+    until_us = _moment(body, "until", now_us)
+    if since_us >= until_us:
+        raise Refused([{"field": "since", "message": f"must be before until ({_iso(until_us)})",
+                        "value": body.get("since")}])
+    if until_us > now_us:
+        raise Refused([{"field": "until", "message": f"is in the future (now is {_iso(now_us)}): a dry run replays "
+                                                     "what happened", "value": body.get("until")}])
+    if until_us - since_us > MAX_DRY_RUN_DAYS * DAY_US:
+        raise Refused([{"field": "since", "message": f"starts {(until_us - since_us) / DAY_US:.1f} days before until; "
+                                                     f"a dry run covers at most {MAX_DRY_RUN_DAYS} days",
+                        "value": body.get("since")}])
+    sample = body.get("sample", DRY_RUN_SAMPLE)
+    if not isinstance(sample, int) or isinstance(sample, bool) or not 0 <= sample <= MAX_DRY_RUN_SAMPLE:
+        raise Refused([{"field": "sample", "message": f"must be a whole number from 0 to {MAX_DRY_RUN_SAMPLE}",
+                        "value": sample}])
+    return since_us, until_us, sample
+
+
+def stored_version(runtime: Any, journey_id: int, version: Any) -> tuple[StoredJourney, Journey]:
+    """A stored journey and one version's definition (None: the latest), stamped with its
+    number. Raises HTTPException (404) or Refused (no such version)."""
+    with runtime.db.reader.connect() as conn:
+        found = journey_store.get(conn, journey_id)
+        if found is None:
+            raise HTTPException(404, detail=f"no journey {journey_id}")
+        number = found.latest_version if version is None else version
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise Refused([{"field": "version", "message": "must be a version number (1, 2, ...)", "value": version}])
+        chosen = journey_store.version(conn, journey_id, number)
+    if chosen is None:
+        raise Refused([{"field": "version", "message": f"journey {journey_id} has no version {number}: its versions "
+                                                       f"are 1 to {found.latest_version}", "value": version}])
+    return found, msgspec.structs.replace(publishing.definition_of(chosen), version=number)
+
+
+def dry_run_now(runtime: Any, body: dict[str, Any], aml: bool, journey_id: int | None = None) -> dict[str, Any]:
+    """What a journey (a stored version, or the body's unsaved `definition`) would have done
+    over the body's window of the log had it been live from the window's start; nothing is
+    sent or written. `aml`: whether the reader sees AML reasons among the suppressions.
+    Raises Refused (the window, the sample, the version, every problem of the definition)."""
+    allowed = _DRY_RUN_KEYS if journey_id is not None else _DRY_RUN_UNSAVED_KEYS
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise Refused([{"field": unknown[0], "message": f"is not a field this operation takes; it takes "
+                                                        f"{', '.join(sorted(allowed))}", "value": body[unknown[0]]}])
+    since_us, until_us, sample = dry_run_window(body, _now_us())
+    if journey_id is not None:
+        _, journey = stored_version(runtime, journey_id, body.get("version"))
+        try:
+            compiled = compile_journey(journey)
+        except JourneyError as exc:
+            raise Refused([{"field": "version", "message": f"version {journey.version} cannot run until its problems "
+                                                           f"are fixed: {p.path}: {p.message}", "value": journey.version,
+                            "path": p.path} for p in exc.problems]) from None
+    else:
+        if "definition" not in body:
+            raise Refused([{"field": "definition", "message": "is required: the journey's JSON form "
+                                                              "(docs/journeys.md)", "value": None}])
+        journey, _ = journey_of({"definition": body["definition"]}, creating=False)
+        try:
+            compiled = compile_journey(journey)
+        except JourneyError as exc:
+            raise _refused_problems(exc) from None
+    report = dry_run(runtime.db, compiled, since_us=since_us, until_us=until_us, config=runtime.config,
+                     sample=sample)
+    out = dry_run_view(report, shown=None if aml else (lambda code: neutral_reasons([code])[0]))
+    out["journey_id"] = journey_id
+    return out
+
+
+@router.post("/dry-run", summary="Dry run an unsaved journey definition over a past window of the log: who would "
+             "have entered, when, what they would have received and what the gate would have suppressed (nothing "
+             "is sent or written)", openapi_extra=_DRY_RUN_UNSAVED_BODY)
+async def dry_run_unsaved(request: Request, key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    try:
+        result = await run_in_threadpool(dry_run_now, request.app.state.runtime, _body(await request.body()),
+                                         sees_aml(request, key))
+    except Refused as exc:
+        return invalid(exc.problems)
+    return _json(result)
+
+
+@router.post("/{journey_id}/dry-run", summary="Dry run a stored journey (its latest version, or `version`) over a "
+             "past window of the log, as if it had been live from the window's start", openapi_extra=_DRY_RUN_BODY)
+async def dry_run_journey(journey_id: str, request: Request,
+                          key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    number = _journey_id(journey_id)
+    try:
+        result = await run_in_threadpool(dry_run_now, request.app.state.runtime, _body(await request.body()),
+                                         sees_aml(request, key), number)
+    except Refused as exc:
+        return invalid(exc.problems)
+    return _json(result)
