@@ -1,5 +1,6 @@
 """`croupier journeys …`: check journey definitions and print the ready-made ones, and on a
-database list, show, create and publish stored journeys (docs/journeys.md). Creating and
+database list, show, create and publish stored journeys, and dry run one (stored or in a file)
+over a past window of the log (docs/journeys.md). Creating and
 publishing are staff actions (`--as` names an enabled user with journeys.edit or
 journeys.publish), audited like the API's; they run `croupier.journeys.publishing`."""
 
@@ -15,11 +16,11 @@ import typer
 from rich.console import Console
 
 from croupier.cli.app import app
-from croupier.cli.common import DbOption
+from croupier.cli.common import ConfigOption, DbOption, read_config
 
 console = Console()
-journeys_app = typer.Typer(help="Journeys: check definitions, print the ready-made ones; list, show, create and "
-                                "publish stored journeys.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Journeys: check definitions, print the ready-made ones; list, show, create, "
+                                "publish and dry run stored journeys.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 AsOption = Annotated[str, typer.Option("--as", help="The staff user acting (an enabled user whose role has the "
                                                     "permission); recorded in the audit log.")]
@@ -205,3 +206,150 @@ def publish_command(journey_id: Annotated[int, typer.Argument(help="The journey'
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     console.print(f"journey {done.journey_id} ({done.key}) is live at version {done.live_version}")
+
+
+def _moment(value: str, option: str) -> int:
+    from datetime import datetime, timezone
+
+    from croupier.players import micros
+
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
+                                 param_hint=option) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
+                                 param_hint=option)
+    return micros(moment.astimezone(timezone.utc))
+
+
+def _dry_run_journey(db: str | None, journey_id: int | None, version: int | None, file: Path | None):  # noqa: ANN202
+    """The journey to dry run, compiled: a stored version (the latest by default) or a file's."""
+    import msgspec
+
+    from croupier.journeys import JourneyError, from_json
+    from croupier.journeys.run import compile_journey
+    from croupier.store import journeys as store
+    from croupier.store import open_database
+
+    if (journey_id is None) == (file is None):
+        raise typer.BadParameter("give a stored journey's id or --file, one of the two")
+    if journey_id is not None:
+        with open_database(db).reader.connect() as conn:
+            found = store.get(conn, journey_id)
+            if found is None:
+                raise typer.BadParameter(f"no journey {journey_id}", param_hint="ID")
+            number = found.latest_version if version is None else version
+            chosen = store.version(conn, journey_id, number)
+        if chosen is None:
+            raise typer.BadParameter(f"journey {journey_id} has no version {number}: its versions are 1 to "
+                                     f"{found.latest_version}", param_hint="--version")
+        text = chosen.definition
+    else:
+        assert file is not None
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    try:
+        journey = from_json(text)
+        if journey_id is not None:
+            journey = msgspec.structs.replace(journey, version=number)
+        return compile_journey(journey)
+    except JourneyError as exc:
+        console.print(f"[red]cannot dry run it[/]: {len(exc.problems)} problem(s)")
+        _print_problems(exc.problems)
+        raise typer.Exit(1) from None
+
+
+@journeys_app.command("dry-run")
+def dry_run_command(
+    journey_id: Annotated[int | None, typer.Argument(help="A stored journey's id (or give --file).")] = None,
+    since: Annotated[str, typer.Option("--from", "--since", help="The window's start (RFC 3339 with an offset, "
+                                                                 "e.g. 2026-11-01T00:00:00Z).")] = "",
+    until: Annotated[str | None, typer.Option("--to", "--until", help="The window's end. Default: now.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="An unsaved journey definition (JSON; - reads standard "
+                                                             "input).", allow_dash=True, dir_okay=False)] = None,
+    version: Annotated[int | None, typer.Option("--version", min=1, help="The stored journey's version. Default: "
+                                                                         "the latest.")] = None,
+    sample: Annotated[int, typer.Option("--sample", min=0, max=200, help="Players to list with what they would "
+                                                                         "have received.")] = 5,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """What a journey (stored, or unsaved in a file) would have done over a past window of
+    the log, had it been live from the window's start: entries by day, each step's players,
+    the messages, bonuses and tasks it would have made, what the compliance gate would have
+    suppressed and why, and goal conversions. Nothing is sent or written."""
+    from croupier.ingest.batch import config_in_force
+    from croupier.journeys.dry_run import MAX_DAYS, as_dict, dry_run
+    from croupier.store import open_database
+
+    if not since:
+        raise typer.BadParameter("the window's start is required", param_hint="--from")
+    now_us = time.time_ns() // 1000
+    since_us = _moment(since, "--from")
+    until_us = _moment(until, "--to") if until is not None else now_us
+    if since_us >= until_us:
+        raise typer.BadParameter("must be before --to (default: now)", param_hint="--from")
+    if until_us > now_us:
+        raise typer.BadParameter("is in the future: a dry run replays what happened", param_hint="--to")
+    if until_us - since_us > MAX_DAYS * 86_400_000_000:
+        raise typer.BadParameter(f"a dry run covers at most {MAX_DAYS} days", param_hint="--from")
+    compiled = _dry_run_journey(db, journey_id, version, file)
+    database = open_database(db)
+    report = dry_run(database, compiled, since_us=since_us, until_us=until_us,
+                     config=config_in_force(database, read_config(config)), sample=sample)
+    out = as_dict(report)
+    if as_json:
+        print(json.dumps({"journey_id": journey_id, **out}, indent=2, default=str))
+        return
+    j = out["journey"]
+    say = Console(width=max(console.width, 120), highlight=False)
+    say.print(f"dry run of journey {j['key']} v{j['version']} "
+              f"({'journey ' + str(journey_id) if journey_id is not None else 'unsaved'}) from {out['since']} to "
+              f"{out['until']}: nothing was sent or written", markup=False)
+    players = out["players"]
+    say.print(f"players evaluated: {players['evaluated']} of {players['with_history']} ({players['events']} events)")
+    if out["cut"]:
+        say.print(f"[yellow]the window was cut:[/] {out['cut']}; the counts cover the players evaluated")
+    say.print(f"would have entered: {out['entered']} (held out: {out['held_out']}; {out['players_entered']} players)"
+              f"\nstill in the journey at the end: {out['in_journey_at_end']}")
+    days = ", ".join(f"{d['date']} {d['entered']}" + (f"+{d['held_out']}" if d["held_out"] else "")
+                     for d in out["entries_per_day"])
+    say.print(f"entries by day (UTC; +held out): {days}", markup=False)
+    say.print("steps (reached / passed / skipped / waiting at the end):")
+    for s in out["steps"]:
+        ways = ", ".join(f"{k} {n}" for k, n in s.get("ways", {}).items())
+        say.print(f"  {s['id']:24} {s['kind']:15} {s['reached']:>6} {s['passed']:>6} {s['skipped']:>6} "
+                  f"{s['waiting_at_end']:>6}" + (f"  ({ways})" if ways else ""), markup=False)
+    proposed = out["proposed"]
+    say.print(f"would have proposed: {proposed['total']} (the gate would have let {proposed['allowed']} through, "
+              f"suppressed {proposed['suppressed']})")
+    for r in proposed["by_step"]:
+        say.print(f"  {r['step']:24} {r['kind']:8} {r['channel'] or '-':8} {r['template']:28} {r['proposed']:>6} "
+                  f"proposed, {r['allowed']} let through", markup=False)
+    for r in out["suppressed"]["by_reason"]:
+        say.print(f"  suppressed {r['proposals']:>6}  {r['code']}: {r['text']}", markup=False)
+    for r in out["refused"]:
+        say.print(f"  refused entry {r['entries']:>6}  {r['reason']}: {r['text']}", markup=False)
+    for r in out["exited"]:
+        say.print(f"  left {r['players']:>6}  {r['reason']}: {r['text']}", markup=False)
+    for g in out["goals"]:
+        say.print(f"goal {g['name']}: {g['players']} players converted ({g['held_out_players']} of those held out)",
+                  markup=False)
+    if out["tasks"]["total"]:
+        say.print(f"tasks it would have created: {out['tasks']['total']}")
+        for t in out["tasks"]["by_step"]:
+            say.print(f"  {t['step']:24} {t['queue']:12} {t['tasks']:>6}  {t['title']}", markup=False)
+    if out["sample"]:
+        say.print("first entrants:")
+    for p in out["sample"]:
+        entries = ", ".join(e["at"] + (" (held out)" if e["held_out"] else "") for e in p["entries"])
+        say.print(f"  {p['player_id']}: entered {entries}", markup=False)
+        for r in p["received"]:
+            verdict = "let through" if r["allowed"] else "suppressed: " + "; ".join(
+                f"{x['code']} ({x['text']})" for x in r["reasons"])
+            say.print(f"    {r['at']}  {r['step']}: {r['kind']} {r['template']}"
+                      f"{' by ' + r['channel'] if r['channel'] else ''}, {verdict}", markup=False)
+        for t in p["tasks"]:
+            say.print(f"    {t['at']}  {t['step']}: task for {t['queue']}: {t['title']}", markup=False)
