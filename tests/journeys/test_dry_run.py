@@ -298,7 +298,7 @@ def test_the_api_dry_runs_a_stored_journey_and_an_unsaved_definition(staffed) ->
     ({"since": "2025-01-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}, "since", "at most 90 days"),
     ({"since": "2026-03-02T00:00:00Z", "until": "2999-01-01T00:00:00Z"}, "until", "future"),
     ({**DAY, "sample": 5000}, "sample", "0 to 200"),
-    ({**DAY, "version": 7}, "version", "no version 7"),
+    ({**DAY, "version": 7}, "version", "not a version of journey"),
     ({**DAY, "version": "x"}, "version", "version number"),
     ({**DAY, "window": 3}, "window", "not a field"),
 ])

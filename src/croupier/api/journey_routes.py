@@ -380,7 +380,7 @@ def stored_version(runtime: Any, journey_id: int, version: Any) -> tuple[StoredJ
             raise Refused([{"field": "version", "message": "must be a version number (1, 2, ...)", "value": version}])
         chosen = journey_store.version(conn, journey_id, number)
     if chosen is None:
-        raise Refused([{"field": "version", "message": f"journey {journey_id} has no version {number}: its versions "
+        raise Refused([{"field": "version", "message": f"is not a version of journey {journey_id}: its versions "
                                                        f"are 1 to {found.latest_version}", "value": version}])
     return found, msgspec.structs.replace(publishing.definition_of(chosen), version=number)
 
@@ -401,9 +401,9 @@ def dry_run_now(runtime: Any, body: dict[str, Any], aml: bool, journey_id: int |
         try:
             compiled = compile_journey(journey)
         except JourneyError as exc:
-            raise Refused([{"field": "version", "message": f"version {journey.version} cannot run until its problems "
-                                                           f"are fixed: {p.path}: {p.message}", "value": journey.version,
-                            "path": p.path} for p in exc.problems]) from None
+            raise Refused([{"field": "version", "message": f"cannot run until its problems are fixed: {p.path}: "
+                                                           f"{p.message}", "value": journey.version, "path": p.path}
+                           for p in exc.problems]) from None
     else:
         if "definition" not in body:
             raise Refused([{"field": "definition", "message": "is required: the journey's JSON form "

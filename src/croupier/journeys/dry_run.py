@@ -28,7 +28,7 @@ from typing import Any
 from croupier.compliance.reasons import explain
 from croupier.engine.step import StepResult
 from croupier.engine.window_replay import Scope, replay_window
-from croupier.journeys.definition import Branch, Exit, Journey, Split, Wait, WaitForEvent, to_builtins
+from croupier.journeys.definition import Exit, Journey, Wait, WaitForEvent, to_builtins
 from croupier.journeys.run import CompiledJourney, LiveJourneys, Record, TaskAction
 from croupier.players import EngineConfig, PlayerState
 from croupier.players.state import DAY_US
@@ -276,12 +276,9 @@ def as_dict(report: JourneyDryRun, *, shown: Any = None) -> dict[str, Any]:
     steps = []
     for s in j.steps:
         count = report.steps[s.id]
-        row: dict[str, Any] = {"id": s.id, "kind": _step_kind(s), "reached": count.reached,
-                               "passed": _passed(s, count), "skipped": count.skipped,
-                               "waiting_at_end": count.waiting_at_end}
-        if isinstance(s, (Branch, Split)):
-            row["ways"] = dict(sorted(count.ways.items()))
-        steps.append(row)
+        steps.append({"id": s.id, "kind": _step_kind(s), "reached": count.reached, "passed": _passed(s, count),
+                      "skipped": count.skipped, "waiting_at_end": count.waiting_at_end,
+                      "ways": dict(sorted(count.ways.items()))})
     goals = []
     for g in j.goals:
         went = len(report.converted_players.get((g.name, False), ()))

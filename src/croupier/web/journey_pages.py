@@ -6,8 +6,10 @@ diagram of what could be read, its versions, and Publish / Pause / Archive.
 Reading needs `config.view` (journeys are configuration); saving needs `journeys.edit`,
 publishing, pausing and archiving `journeys.publish`. Every change is the API's own operation
 (`croupier.api.journey_routes`, then `croupier.journeys.publishing`), audited the same way.
-Per-step counts (waiting, passed, converted, suppressed) come with the engine: each step box
-of the diagram carries its id for them."""
+A stored journey's page also dry runs a version over a past window of the log
+(`web.journey_dry_run`: what it would have done had it been live then, nothing sent or
+written). Live per-step counts come with the engine: each step box of the diagram carries
+its id for them."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from croupier.journeys import TEMPLATE_KEYS, from_json, template, templates
 from croupier.journeys import publishing
 from croupier.store import journeys as journey_store
 from croupier.store.journeys import StoredJourney
+from croupier.web.journey_dry_run import dry_run_panel
 from croupier.web.journey_editor import check, pretty
 from croupier.web.render import render
 from croupier.web.security import tokens_match
@@ -54,7 +57,8 @@ def journeys_page(request: Request, archived: bool = False, staff: Staff = Depen
 
 
 def _editor(request: Request, staff: Staff, *, journey: StoredJourney | None, text: str, note: str = "",
-            status: int = 200, error: str | None = None, problems_found: list[dict[str, Any]] | None = None) -> Response:
+            status: int = 200, error: str | None = None, problems_found: list[dict[str, Any]] | None = None,
+            dry: dict[str, Any] | None = None) -> Response:
     history: list[journey_store.JourneyVersion] = []
     peers: list[StoredJourney] = []
     if journey is not None:
@@ -68,7 +72,7 @@ def _editor(request: Request, staff: Staff, *, journey: StoredJourney | None, te
                   text=text, note=note, versions=list(reversed(history)), editable=editable,
                   can_publish=staff.can(PUBLISH) and journey is not None and journey.status != "archived",
                   error=error, problems=problems_found if problems_found is not None else checked["problems"],
-                  diagram=checked["svg"], peers=peers, statuses=STATUS_WORDS)
+                  diagram=checked["svg"], peers=peers, statuses=STATUS_WORDS, dry=dry)
 
 
 @router.get(PAGE + "/new")
@@ -129,7 +133,7 @@ def _found(request: Request, journey_id: str) -> tuple[StoredJourney, str]:
 @router.get(PAGE + "/{journey_id}")
 def journey_page(request: Request, journey_id: str, staff: Staff = Depends(require(READ))) -> Response:
     journey, text = _found(request, journey_id)
-    return _editor(request, staff, journey=journey, text=text)
+    return _editor(request, staff, journey=journey, text=text, dry=dry_run_panel(request, journey, staff))
 
 
 @router.post(PAGE + "/{journey_id}")
