@@ -157,8 +157,7 @@ def test_entries_proposals_tasks_and_goals_equal_a_reading_of_the_raw_events(sim
     assert _rows(runtime) == before                     # nothing written: log, audit, outbox, tasks
 
 
-def test_a_stored_journeys_real_timers_are_passed_over_and_a_window_with_no_time_for_the_wait_ends_waiting(
-        simulated) -> None:  # noqa: ANN001
+def test_a_window_too_short_for_the_wait_ends_with_every_entrant_waiting(simulated) -> None:  # noqa: ANN001
     runtime = simulated
     since_us = micros(SINCE)
     short = dry_run(runtime.db, compile_journey(WELCOME), since_us=since_us, until_us=since_us + DAY_US // 2,
@@ -350,3 +349,42 @@ def test_the_cli_prints_the_dry_run(by_hand, tmp_path) -> None:  # noqa: ANN001
     missing = runner.invoke(app, ["journeys", "dry-run", "7", "--from", "2026-03-02T00:00:00Z", "--to",
                                   "2026-03-03T00:00:00Z", "--db", url])
     assert missing.exit_code == 2 and "no journey 7" in missing.output
+
+
+def test_the_dry_run_of_a_live_journey_proposes_what_the_live_engine_decided(staffed) -> None:  # noqa: ANN001
+    """The same journey live in the engine (its timers written when due) and dry run over the
+    same window: the same proposals (the gate's action ids), at the same moments, with the
+    same verdicts and reasons; the live engine's own timer facts in the log are passed over."""
+    from croupier.journeys.engine_shell import write_due
+
+    client, staff, _ = staffed
+    runtime = client.app.state.runtime
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    soon = {**NEXT_DAY, "key": "soon", "steps": [{"kind": "wait", "id": "a-day", "duration": "PT5M"},
+                                                 *NEXT_DAY["steps"][1:]]}
+    made = client.post("/v1/journeys", headers=staff, json={"definition": soon}).json()["journey_id"]
+    assert client.post(f"/v1/journeys/{made}/publish", headers=staff, json={"version": 1}).status_code == 200
+    at = lambda minutes: timedelta(minutes=minutes) + (now - T0)  # noqa: E731  (from T0, the factory's "now")
+    batch = [_registration("eve", at(-10)), _registration("fay", at(-10), consents={"email": False, "sms": False,
+                                                                                    "push": False}),
+             _registration("gus", at(-9))]
+    assert client.post("/v1/events", content=json.dumps(batch)).status_code == 200
+    excluded = EventFactory(now=T0, player_id="gus")("exclusion.requested", at(-7), kind="self_exclusion",
+                                                      duration="P6M")
+    assert client.post("/v1/events", content=json.dumps([excluded])).status_code == 200
+    assert write_due(runtime.engine, micros(now)) == 3
+    with runtime.db.reader.connect() as conn:
+        rows = conn.execute(select(audit_log.c.subject, audit_log.c.at_us, audit_log.c.body)
+                            .where(audit_log.c.kind == "gate.decision")).all()
+        timers = conn.execute(select(func.count()).select_from(events_table)
+                              .where(events_table.c.type == "croupier.journey_timer")).scalar_one()
+    live = sorted((subject, json.loads(body)["name"], json.loads(body)["allowed"], tuple(json.loads(body)["reasons"]))
+                  for subject, _, body in rows if json.loads(body)["params"].get("journey") == "soon")
+    assert len(live) == 3 and timers == 3 and any(not allowed for *_, allowed, _ in live)
+    before = _rows(runtime)
+    report = dry_run(runtime.db, compile_journey(soon), since_us=micros(now - timedelta(hours=1)),
+                     until_us=micros(now) + 1, config=runtime.config)
+    assert sorted((p.action_id, p.template, p.allowed, p.reasons) for p in report.proposed) == live
+    assert {p.at_us for p in report.proposed} == {micros(now + timedelta(minutes=-5)),
+                                                 micros(now + timedelta(minutes=-4))}
+    assert _rows(runtime) == before

@@ -66,6 +66,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
     ("journey", "carl", "/journeys/{journey}"),
     ("journey read-only", "aud", "/journeys/{journey}"),
+    ("journey dry run", "carl", "/journeys/{journey}?dry_since=2020-01-01T00:00&dry_until=2020-01-03T00:00#dry-run"),
+    ("journey dry run refused", "aud", "/journeys/{journey}?dry_since=2020-01-01T00:00#dry-run"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),

@@ -47,6 +47,7 @@ class Proposed:
     """One message or bonus the journey would have proposed, and the gate's verdict on it."""
 
     at_us: int
+    action_id: str               # the gate's id for it: the one the live engine would have audited
     step_id: str
     kind: str                    # message or bonus
     channel: str | None
@@ -153,8 +154,8 @@ def dry_run(db: Database, compiled: CompiledJourney, *, since_us: int, until_us:
             p = d.proposal
             if p.params.get("journey") != key:
                 continue                     # the engine's own reactions (a welcome email...)
-            proposed = Proposed(result.at_us, str(p.params.get("step", "")), p.kind, p.channel, p.name, d.allowed,
-                                tuple(d.reasons))
+            proposed = Proposed(result.at_us, p.action_id, str(p.params.get("step", "")), p.kind, p.channel, p.name,
+                                d.allowed, tuple(d.reasons))
             report.proposed.append(proposed)
             trail(player_id, result.at_us).received.append(proposed)
 
@@ -318,7 +319,8 @@ def as_dict(report: JourneyDryRun, *, shown: Any = None) -> dict[str, Any]:
         "sample": [{
             "player_id": t.player_id,
             "entries": [{"at": _iso(at), "held_out": held} for at, held in t.entries],
-            "received": [{"at": _iso(p.at_us), "step": p.step_id, "kind": p.kind, "channel": p.channel,
+            "received": [{"at": _iso(p.at_us), "action_id": p.action_id, "step": p.step_id, "kind": p.kind,
+                          "channel": p.channel,
                           "template": p.template, "allowed": p.allowed, "reasons": reasons(p.reasons)}
                          for p in t.received],
             "tasks": [{"at": _iso(at), "step": s, "queue": q, "title": title} for at, s, q, title in t.tasks],
