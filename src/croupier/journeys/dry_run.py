@@ -21,6 +21,7 @@ through it for real before then may enter again here."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -61,7 +62,6 @@ class Trail:
     """One player's part in the dry run, for the sample."""
 
     player_id: str
-    first_us: int
     entries: list[tuple[int, bool]] = field(default_factory=list)     # (when, held out)
     received: list[Proposed] = field(default_factory=list)
     tasks: list[tuple[int, str, str, str]] = field(default_factory=list)   # (when, step, queue, title)
@@ -133,10 +133,10 @@ def dry_run(db: Database, compiled: CompiledJourney, *, since_us: int, until_us:
     report.entries_per_day = {day_of(d * DAY_US): [0, 0] for d in range(first, last + 1)}
     trails: dict[str, Trail] = {}
 
-    def trail(player_id: str, at_us: int) -> Trail:
+    def trail(player_id: str) -> Trail:
         found = trails.get(player_id)
         if found is None:
-            found = trails[player_id] = Trail(player_id, at_us)
+            found = trails[player_id] = Trail(player_id)
         return found
 
     def stepped(player_id: str, result: StepResult) -> None:
@@ -148,7 +148,7 @@ def dry_run(db: Database, compiled: CompiledJourney, *, since_us: int, until_us:
             for action in outcome.actions:
                 if isinstance(action, TaskAction) and action.journey_key == key:
                     report.tasks[(action.step_id, action.queue, action.title)] += 1
-                    trail(player_id, result.at_us).tasks.append(
+                    trail(player_id).tasks.append(
                         (result.at_us, action.step_id, action.queue, action.title))
         for d in result.decisions:
             p = d.proposal
@@ -157,7 +157,7 @@ def dry_run(db: Database, compiled: CompiledJourney, *, since_us: int, until_us:
             proposed = Proposed(result.at_us, p.action_id, str(p.params.get("step", "")), p.kind, p.channel, p.name,
                                 d.allowed, tuple(d.reasons))
             report.proposed.append(proposed)
-            trail(player_id, result.at_us).received.append(proposed)
+            trail(player_id).received.append(proposed)
 
     def at_end(state: PlayerState) -> None:
         run = state.journeys.runs.get(key)
@@ -178,7 +178,8 @@ def dry_run(db: Database, compiled: CompiledJourney, *, since_us: int, until_us:
     return report
 
 
-def _count(report: JourneyDryRun, r: Record, player_id: str, trail: Any) -> None:
+def _count(report: JourneyDryRun, r: Record, player_id: str, trail: Callable[[str], Trail]) -> None:
+    """Count one journey record (and note it on the player's trail)."""
     steps = report.steps
     if r.kind in ("entered", "held_out"):
         held = r.kind == "held_out"
@@ -187,7 +188,7 @@ def _count(report: JourneyDryRun, r: Record, player_id: str, trail: Any) -> None
         else:
             report.entered += 1
         report.entries_per_day.setdefault(day_of(r.at_us), [0, 0])[held] += 1
-        trail(player_id, r.at_us).entries.append((r.at_us, held))
+        trail(player_id).entries.append((r.at_us, held))
     elif r.kind == "refused":
         report.refused[r.reason] += 1
     elif r.kind in ("step", "skipped", "waiting") and r.step_id in steps:
@@ -206,12 +207,12 @@ def _count(report: JourneyDryRun, r: Record, player_id: str, trail: Any) -> None
         report.exited[r.reason] += 1
         if r.reason == "exit_step" and r.step_id in steps:
             steps[r.step_id].reached += 1
-        trail(player_id, r.at_us).left.append((r.at_us, r.reason, _words(r.journey_key, r.reason)))
+        trail(player_id).left.append((r.at_us, r.reason, _words(r.journey_key, r.reason)))
     elif r.kind == "converted":
         goal, held = str(r.detail.get("goal", r.reason.partition(":")[2])), bool(r.detail.get("holdout"))
         report.conversions[(goal, held)] += 1
         report.converted_players.setdefault((goal, held), set()).add(player_id)
-        trail(player_id, r.at_us).converted.append((r.at_us, goal, held))
+        trail(player_id).converted.append((r.at_us, goal, held))
 
 
 # -- as JSON ----------------------------------------------------------------------------------
