@@ -263,12 +263,12 @@ def from_json(data: bytes | str | Any) -> Journey:
             return _DECODER.decode(raw)
         return _DECODER.decode(_ENCODER.encode(raw))
     except msgspec.ValidationError as exc:
-        raise JourneyError([_shape_problem(str(exc), raw)]) from None
+        raise JourneyError([shape_problem(str(exc), raw)]) from None
     except msgspec.DecodeError as exc:
         raise JourneyError([Problem("$", f"not valid JSON: {exc}")]) from None
 
 
-def _shape_problem(text: str, raw: Any) -> Problem:
+def shape_problem(text: str, raw: Any) -> Problem:
     """msgspec's 'Expected `int`, got `str` - at `$.version`' as a located problem."""
     message, _, where = text.rpartition(" - at `")
     path = where.rstrip("`") if message else "$"
