@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -23,7 +24,7 @@ from croupier.api.errors import invalid
 from croupier.api.journey_routes import (
     Refused, _body, _journey_id, _run, archive_now, problem_view, publish_now, view as journey_view,
 )
-from croupier.campaigns import Campaign, from_journey, from_json, key_from, problems, to_builtins, validate
+from croupier.campaigns import Campaign, from_journey, from_json, key_from, problems, validate
 from croupier.journeys import JourneyError, Once, once_at
 from croupier.journeys import publishing
 from croupier.store import journeys as journey_store
@@ -93,7 +94,7 @@ def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> StoredJourney:
 
 
 def _keyed(campaign: Campaign, key: str) -> Campaign:
-    return from_json({**to_builtins(campaign), "key": key})
+    return msgspec.structs.replace(campaign, key=key)
 
 
 def _free_key(conn: Any, base: str) -> str:

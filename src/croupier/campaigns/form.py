@@ -166,6 +166,7 @@ def validate(campaign: Campaign) -> Journey:
 
 _DECODER = msgspec.json.Decoder(Campaign, float_hook=Decimal)
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
+_GENERIC = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def from_json(data: bytes | str | Any) -> Campaign:
@@ -183,4 +184,4 @@ def from_json(data: bytes | str | Any) -> Campaign:
 
 def to_builtins(campaign: Campaign) -> dict[str, Any]:
     """The JSON form as plain dicts and lists (decimals in conditions kept exact)."""
-    return msgspec.json.decode(_ENCODER.encode(campaign), float_hook=Decimal)  # type: ignore[no-any-return]
+    return _GENERIC.decode(_ENCODER.encode(campaign))  # type: ignore[no-any-return]
