@@ -10,10 +10,8 @@ Problems come back at the form's own fields (`send_at`, `message.channel`,
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -21,13 +19,11 @@ from fastapi.responses import Response
 from croupier.api.answers import exact_json, now_us
 from croupier.api.auth import Actor, actor, require_scope
 from croupier.api.errors import invalid
-from croupier.api.journey_routes import (
-    Refused, _body, _journey_id, _run, archive_now, problem_view, publish_now, view as journey_view,
-)
-from croupier.campaigns import Campaign, from_journey, from_json, key_from, problems, validate
-from croupier.journeys import JourneyError, Once, once_at
+from croupier.api.journey_routes import Refused, _body, _followed, _journey_id, _run, problem_view, view as journey_view
+from croupier.campaigns import Campaign, from_json
+from croupier.campaigns import service
+from croupier.journeys import JourneyError
 from croupier.journeys import publishing
-from croupier.store import journeys as journey_store
 from croupier.store.journeys import StoredJourney
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -73,109 +69,55 @@ def _form_of(body: dict[str, Any]) -> tuple[Campaign, str]:
         raise Refused([problem_view(p, "campaign") for p in exc.problems]) from None
 
 
-def _checked(campaign: Campaign) -> None:
-    """Refuse a form with problems: a campaign is only stored when it could run."""
-    found = problems(campaign)
-    if found:
-        raise Refused([problem_view(p, "campaign") for p in found])
+def _change(runtime: Any, change: Any) -> Any:
+    """A service change in a transaction; its problems at the form's fields (`campaign.send_at`)."""
+    def run(conn: Any) -> Any:
+        try:
+            return change(conn)
+        except JourneyError as exc:
+            raise Refused([problem_view(p, "campaign") for p in exc.problems]) from None
+    return _run(runtime, run)
 
 
 def create_now(runtime: Any, who: Actor, body: dict[str, Any]) -> StoredJourney:
     """Store a campaign (a draft journey, version 1). Raises Refused or HTTPException."""
     campaign, note = _form_of(body)
-    _checked(campaign)
-
-    def change(conn: Any) -> StoredJourney:
-        key = campaign.key or _free_key(conn, key_from(campaign.name))
-        journey = validate(_keyed(campaign, key))
-        return publishing.create(conn, journey, who.principal, now_us(), on_behalf_of=who.on_behalf_of,
-                                 note=note or "campaign created")
-    return _run(runtime, change)
-
-
-def _keyed(campaign: Campaign, key: str) -> Campaign:
-    return msgspec.structs.replace(campaign, key=key)
-
-
-def _free_key(conn: Any, base: str) -> str:
-    """`base`, or `base_2`, `base_3`, ... : the first key no journey has."""
-    key, n = base, 1
-    while journey_store.by_key(conn, key) is not None:
-        n += 1
-        key = f"{base[:60]}_{n}"
-    return key
+    return _change(runtime, lambda conn: service.create(conn, campaign, who.principal, now_us(),
+                                                        on_behalf_of=who.on_behalf_of, note=note))
 
 
 def revise_now(runtime: Any, who: Actor, campaign_id: int, body: dict[str, Any]) -> tuple[StoredJourney, bool]:
     campaign, note = _form_of(body)
-    _checked(campaign)
-
-    def change(conn: Any) -> tuple[StoredJourney, bool]:
-        stored = _campaign(conn, campaign_id)[0]
-        if campaign.key is not None and campaign.key != stored.key:
-            raise Refused([{"field": "campaign.key", "message": f"a campaign keeps its key {stored.key!r}",
-                            "value": campaign.key}])
-        return publishing.revise(conn, campaign_id, validate(_keyed(campaign, stored.key)), who.principal, now_us(),
-                                 on_behalf_of=who.on_behalf_of, note=note)
-    return _run(runtime, change)
+    return _change(runtime, lambda conn: service.revise(conn, campaign_id, campaign, who.principal, now_us(),
+                                                        on_behalf_of=who.on_behalf_of, note=note))
 
 
 def launch_now(runtime: Any, who: Actor, campaign_id: int) -> StoredJourney:
-    """Publish the latest version, unless its send time has passed everywhere."""
-    with runtime.db.reader.connect() as conn:
-        stored, campaign = _campaign(conn, campaign_id)
-    passed = _passed(campaign, now_us())
-    if passed:
-        raise Refused([{"field": "campaign.send_at", "message": passed, "value": campaign.send_at}])
-    return publish_now(runtime, who, campaign_id, stored.latest_version)
+    return _followed(runtime, _change(runtime, lambda conn: service.launch(
+        conn, campaign_id, who.principal, now_us(), on_behalf_of=who.on_behalf_of)))
 
 
-def _passed(campaign: Campaign, at_us: int) -> str | None:
-    """Why the send time is past at `at_us` (None: it is not). A local-time send is past
-    only when it has passed in every zone (UTC+14 is the earliest)."""
-    if campaign.send_at is None:
-        return None
-    now = datetime.fromtimestamp(at_us / 1_000_000, tz=timezone.utc)
-    trigger = Once(at=campaign.send_at, timezone=campaign.timezone, local=campaign.local_time)
-    latest = once_at(trigger, now, player_timezone="Etc/GMT+12" if campaign.local_time else None)
-    if latest < now:
-        return (f"the send time {campaign.send_at} ({campaign.timezone if not campaign.local_time else 'every zone'}) "
-                f"has passed: set a later send_at, or leave it out to send at launch")
-    return None
-
-
-def _campaign(conn: Any, campaign_id: int) -> tuple[StoredJourney, Campaign]:
-    stored = journey_store.get(conn, campaign_id)
-    latest = journey_store.version(conn, campaign_id, stored.latest_version) if stored else None
-    campaign = from_journey(publishing.definition_of(latest)) if latest else None
-    if stored is None or campaign is None:
-        raise HTTPException(404, detail=f"no campaign {campaign_id}")
-    return stored, campaign
+def cancel_now(runtime: Any, who: Actor, campaign_id: int) -> StoredJourney:
+    return _followed(runtime, _change(runtime, lambda conn: service.cancel(
+        conn, campaign_id, who.principal, now_us(), on_behalf_of=who.on_behalf_of)))
 
 
 def campaign_view(stored: StoredJourney, campaign: Campaign) -> dict[str, Any]:
-    base = f"/v1/journeys/{stored.journey_id}"
     return {**journey_view(stored), "campaign_id": stored.journey_id, "campaign": campaign,
-            "send_at_passed": _passed(campaign, now_us()) is not None if stored.status == "draft" else None,
-            "links": {"journey": base, "steps": f"{base}/steps", "results": f"{base}/results",
-                      "dry_run": f"{base}/dry-run"}}
+            "links": service.view_links(stored.journey_id)}
 
 
 def _answer(runtime: Any, campaign_id: int, status: int = 200, **extra: Any) -> Response:
     with runtime.db.reader.connect() as conn:
-        stored, campaign = _campaign(conn, campaign_id)
+        stored, campaign = _found(conn, campaign_id)
     return exact_json({**campaign_view(stored, campaign), **extra}, status)
 
 
-def listing(conn: Any, *, archived: bool = False, status: str | None = None) -> list[tuple[StoredJourney, Campaign]]:
-    """The campaigns among the journeys (those whose latest version is in a campaign's shape)."""
-    out = []
-    for stored in journey_store.listing(conn, archived=archived, status=status):
-        latest = journey_store.version(conn, stored.journey_id, stored.latest_version)
-        campaign = from_journey(publishing.definition_of(latest)) if latest else None
-        if campaign is not None:
-            out.append((stored, campaign))
-    return out
+def _found(conn: Any, campaign_id: int) -> tuple[StoredJourney, Campaign]:
+    try:
+        return service.get(conn, campaign_id)
+    except publishing.JourneyNotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from None
 
 
 @router.post("", summary="Create a campaign (a draft) from the campaign form", status_code=201,
@@ -194,7 +136,7 @@ async def create_campaign(request: Request) -> Response:
 def list_campaigns(request: Request, archived: bool = False,
                    _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
     with request.app.state.runtime.db.reader.connect() as conn:
-        found = listing(conn, archived=archived)
+        found = service.listing(conn, archived=archived)
     return exact_json({"campaigns": [campaign_view(s, c) for s, c in found]})
 
 
@@ -235,7 +177,5 @@ async def cancel_campaign(campaign_id: str, request: Request) -> Response:
     who = await actor(request, "journeys.publish")
     runtime = request.app.state.runtime
     number = _journey_id(campaign_id)
-    with runtime.db.reader.connect() as conn:
-        _campaign(conn, number)
-    await run_in_threadpool(archive_now, runtime, who, number)
+    await run_in_threadpool(cancel_now, runtime, who, number)
     return _answer(runtime, number)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from croupier.journeys import (
-    Bonus, Condition, Duration, Exit, Goal, Journey, JourneyError, Once, Problem, Reentry, Send,
+    Bonus, Condition, Duration, Exit, Goal, Journey, JourneyError, Once, Problem, Reentry, Send, once_at,
     problems as journey_problems,
 )
 from croupier.journeys.definition import shape_problem
@@ -154,6 +155,22 @@ def _field(path: str, bonus_at: int | None) -> str:
             rest = path[len(journey_path):]
             return f"$.{name}{rest}" if name else path
     return path
+
+
+def passed(campaign: Campaign, at_us: int) -> str | None:
+    """Why the campaign's send time has passed at `at_us` (None: it has not, or it sends at
+    launch). A send in each player's local time has passed only when it has passed in the
+    last zone to reach it (UTC-12)."""
+    if campaign.send_at is None:
+        return None
+    now = datetime.fromtimestamp(at_us // 1_000_000, tz=timezone.utc)
+    trigger = Once(at=campaign.send_at, timezone=campaign.timezone, local=campaign.local_time)
+    latest = once_at(trigger, now, player_timezone="Etc/GMT+12" if campaign.local_time else None)
+    if latest > now:
+        return None
+    where = "in every time zone" if campaign.local_time else f"in {campaign.timezone}"
+    return (f"the send time {campaign.send_at} {where} has passed: set a later send_at, or leave it out to send "
+            f"at launch")
 
 
 def validate(campaign: Campaign) -> Journey:

@@ -16,8 +16,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from croupier.api import campaign_routes as api
 from croupier.api.auth import Actor
-from croupier.api.journey_routes import Refused, _journey_id, archive_now
+from croupier.api.journey_routes import Refused, _journey_id
 from croupier.campaigns import Campaign, to_builtins
+from croupier.campaigns import service
 from croupier.journeys import CHANNELS
 from croupier.store import segments as segment_store
 from croupier.web.render import render
@@ -38,7 +39,7 @@ def _who(staff: Staff) -> Actor:
 @router.get(PAGE)
 def campaigns_page(request: Request, archived: bool = False, staff: Staff = Depends(require(READ))) -> Response:
     with request.app.state.runtime.db.reader.connect() as conn:
-        found = api.listing(conn, archived=archived)
+        found = service.listing(conn, archived=archived)
     return render(request, "campaigns.html", staff, page=PAGE, title="Campaigns", campaigns=found, archived=archived,
                   can_edit=staff.can(EDIT))
 
@@ -131,7 +132,7 @@ async def create_form(request: Request, staff: Staff = Depends(require(EDIT))) -
 
 def _found(request: Request, campaign_id: str) -> tuple[Any, Campaign]:
     with request.app.state.runtime.db.reader.connect() as conn:
-        return api._campaign(conn, _journey_id(campaign_id))
+        return api._found(conn, _journey_id(campaign_id))
 
 
 @router.get(PAGE + "/{campaign_id}")
@@ -176,5 +177,5 @@ async def launch_form(request: Request, campaign_id: str, staff: Staff = Depends
 async def cancel_form(request: Request, campaign_id: str, staff: Staff = Depends(require(PUBLISH))) -> Response:
     await _fields(request, staff)
     stored, _ = _found(request, campaign_id)
-    await run_in_threadpool(archive_now, request.app.state.runtime, _who(staff), stored.journey_id)
+    await run_in_threadpool(api.cancel_now, request.app.state.runtime, _who(staff), stored.journey_id)
     return RedirectResponse(f"{PAGE}/{stored.journey_id}", status_code=303)
