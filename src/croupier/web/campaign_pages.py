@@ -30,6 +30,10 @@ READ = "config.view"
 EDIT = "journeys.edit"
 PUBLISH = "journeys.publish"
 _TEXT = ("name", "description", "purpose", "send_at", "timezone")
+# Every field of the page, empty: what a new form starts from (under its defaults).
+_BLANK = dict.fromkeys(_TEXT + ("segment_id", "condition", "channel", "template", "expires_after", "bonus_template",
+                                "send_mode", "throttle_per_minute", "control_percent", "goal_event",
+                                "goal_condition", "goal_window"), "")
 
 
 def _who(staff: Staff) -> Actor:
@@ -55,7 +59,7 @@ def _form(request: Request, staff: Staff, *, values: dict[str, Any], stored: Any
         by_field.setdefault(str(p.get("field") or "").removeprefix("campaign.").split(".")[0] or "name",
                             []).append(p["message"])
     return render(request, "campaign.html", staff, status=status, page=PAGE, title=title, stored=stored,
-                  values=values, segments=segments, channels=CHANNELS, editable=editable, error=error,
+                  values=_BLANK | values, segments=segments, channels=CHANNELS, editable=editable, error=error,
                   problems=problems or [], by_field=by_field,
                   can_launch=staff.can(PUBLISH) and stored is not None and stored.status == "draft",
                   can_cancel=staff.can(PUBLISH) and stored is not None and stored.status in ("draft", "live", "paused"))
