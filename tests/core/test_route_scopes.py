@@ -202,6 +202,23 @@ def _journey(suffix: str = "", *, live: bool = False, edit: bool = False, **kw: 
     return make
 
 
+def _campaign_form(w: World) -> dict[str, Any]:
+    return {"name": f"campaign {w.n()}", "condition": "deposit_count_90d >= 1",
+            "message": {"channel": "email", "template": "winter"}}
+
+
+def _campaign(suffix: str = "", *, edit: bool = False, **kw: Any) -> Callable[[World], Request]:
+    """A campaign of its own, made by olga; `edit`: the request sends it renamed."""
+    def make(w: World) -> Request:
+        form = _campaign_form(w)
+        answer = w.client.post("/v1/campaigns", headers=w.staff, json=form)
+        assert answer.status_code == 201, answer.text
+        if edit:
+            kw["json"] = form | {"name": "renamed"}
+        return {"path": f"/v1/campaigns/{answer.json()['campaign_id']}{suffix}", **kw}
+    return make
+
+
 def _task(suffix: str = "", *, taken: bool = False, **kw: Any) -> Callable[[World], Request]:
     """A task of its own in the VIP host queue, made (and taken, if asked) by olga."""
     def make(w: World) -> Request:
@@ -311,6 +328,12 @@ RULES: list[Rule] = [
         "definition": _journey_definition(w), "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"}}),
     Rule("POST", "/v1/journeys/{journey_id}/dry-run", READ, make=_journey("/dry-run", json={
         "since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"})),
+    Rule("POST", "/v1/campaigns", ADMIN, make=lambda w: {"path": "/v1/campaigns", "json": _campaign_form(w)}),
+    Rule("GET", "/v1/campaigns", READ, make=fixed("/v1/campaigns")),
+    Rule("GET", "/v1/campaigns/{campaign_id}", READ, make=_campaign()),
+    Rule("PUT", "/v1/campaigns/{campaign_id}", ADMIN, make=_campaign(edit=True)),
+    Rule("POST", "/v1/campaigns/{campaign_id}/launch", ADMIN, make=_campaign("/launch")),
+    Rule("POST", "/v1/campaigns/{campaign_id}/cancel", ADMIN, make=_campaign("/cancel")),
     # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
     Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
     Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {

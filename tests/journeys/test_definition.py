@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from croupier.journeys import (
-    STEP_KINDS, TRIGGER_KINDS, Bonus, Branch, DateTrigger, EventTrigger, Exit, Goal, Journey, JourneyError, Reentry,
+    STEP_KINDS, TRIGGER_KINDS, Bonus, Branch, DateTrigger, EventTrigger, Exit, Goal, Journey, JourneyError, Once, Reentry,
     Schedule, SegmentEntered, SegmentLeft, Send, Split, StageChanged, Tag, Task, Variant, Wait, WaitForEvent,
     from_json, graph, successors, to_builtins, to_json,
 )
@@ -25,6 +25,8 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "schedule": {"kind": "schedule", "every": "week", "at": "09:30", "timezone": "Europe/Malta",
                  "weekdays": ["mon", "thu"], "segment_id": 3},
     "date": {"kind": "date", "date": "birthday", "at": "10:00", "days_before": 2, "fallback_timezone": "Europe/Rome"},
+    "once": {"kind": "once", "at": "2026-12-24T10:00", "timezone": "Europe/Malta", "local": True, "segment_id": 3,
+             "throttle_per_minute": 600},
 }
 STEPS: dict[str, dict[str, Any]] = {
     "wait": {"kind": "wait", "id": "w", "duration": "P1DT12H", "next": "x"},
@@ -80,7 +82,7 @@ def test_the_decoded_types() -> None:
     assert j.goals == (Goal(name="first_deposit", event="payment.deposit", window="P7D"),)
     assert j.reentry == Reentry(policy="after", cooldown="P30D") and j.holdout_percent == 10
     assert {type(from_json(journey(trigger=t)).trigger) for t in TRIGGERS.values()} == {
-        EventTrigger, SegmentEntered, SegmentLeft, StageChanged, Schedule, DateTrigger}
+        EventTrigger, SegmentEntered, SegmentLeft, StageChanged, Schedule, DateTrigger, Once}
 
 
 def test_a_decimal_in_a_json_condition_stays_exact() -> None:

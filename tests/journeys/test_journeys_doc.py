@@ -48,7 +48,7 @@ def test_the_errors_shown_are_the_errors_given() -> None:
 def test_the_trigger_and_fragment_examples_read() -> None:
     fragments = [b for b in _blocks("json") if not b.lstrip().startswith("{\n  \"key\"")]
     triggers = [line for b in fragments for line in _objects(b) if '"kind"' in line]
-    assert len(triggers) == 5
+    assert len(triggers) == 6
     for t in triggers:
         base = {"key": "k", "name": "n", "version": 1, "purpose": "promotional",
                 "steps": [{"kind": "exit", "id": "e"}]}

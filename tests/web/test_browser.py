@@ -204,7 +204,7 @@ def test_auditor_sees_masked_contact_details(open_page) -> None:  # noqa: ANN001
     expect(page.locator('[data-profile="phone"]')).to_have_text("***67")
     assert "anna.berg@example.se" not in page.content()
     expect(page.locator("nav.sidebar a")).to_have_text(["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models",
-                                                        "Segments", "Journeys", "Audit log", "Configuration", "Help"])
+                                                        "Segments", "Journeys", "Campaigns", "Audit log", "Configuration", "Help"])
 
 
 def test_post_without_csrf_token_is_refused(open_page, live) -> None:  # noqa: ANN001

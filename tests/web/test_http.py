@@ -139,12 +139,12 @@ def test_navigation_shows_only_permitted_pages(as_staff, client: TestClient) -> 
         return re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', sidebar)
 
     # Help (the documentation) is for every signed-in staff member
-    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models", "Segments", "Journeys", "Audit log",
+    assert nav("ada") == ["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models", "Segments", "Journeys", "Campaigns", "Audit log",
                           "Configuration", "Users", "API keys", "Help"]
     assert nav("sam") == ["Players", "Tasks", "Help"]
-    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models", "Segments", "Journeys", "Audit log",
+    assert nav("aud") == ["Dashboard", "Players", "RG queue", "Tasks", "Reports", "RG models", "Segments", "Journeys", "Campaigns", "Audit log",
                           "Configuration", "Help"]
-    assert nav("carl") == ["Dashboard", "Players", "Tasks", "Segments", "Journeys", "Configuration", "Help"]
+    assert nav("carl") == ["Dashboard", "Players", "Tasks", "Segments", "Journeys", "Campaigns", "Configuration", "Help"]
 
 
 def test_json_forbidden_for_roles_without_the_permission(as_staff, client: TestClient) -> None:

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from croupier.api.config_routes import Actor, do_propose
+from croupier.api.campaign_routes import create_now as campaign_create_now
 from croupier.api.journey_routes import create_now as journey_create_now
 from croupier.api.segment_routes import create_now
 
@@ -68,6 +69,10 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("journey read-only", "aud", "/journeys/{journey}"),
     ("journey dry run", "carl", "/journeys/{journey}?dry_since=2020-01-01T00:00&dry_until=2020-01-03T00:00#dry-run"),
     ("journey dry run refused", "aud", "/journeys/{journey}?dry_since=2020-01-01T00:00#dry-run"),
+    ("campaigns", "carl", "/campaigns"),
+    ("new campaign", "carl", "/campaigns/new"),
+    ("campaign", "carl", "/campaigns/{campaign}"),
+    ("campaign read-only", "aud", "/campaigns/{campaign}"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),
@@ -100,6 +105,11 @@ def site(live) -> Any:  # noqa: ANN001
     live.extra["segment"] = str(segment.segment_id)
     journey = journey_create_now(runtime, Actor("carl", "crm_manager", "session"), {"template": "second_deposit"})
     live.extra["journey"] = str(journey.journey_id)
+    campaign = campaign_create_now(runtime, Actor("carl", "crm_manager", "session"), {
+        "name": "Winter reload", "segment_id": segment.segment_id, "control_percent": 10,
+        "message": {"channel": "email", "template": "winter_reload", "expires_after": "P2D"},
+        "send_at": "2099-12-24T10:00", "local_time": True, "timezone": "Europe/Malta"})
+    live.extra["campaign"] = str(campaign.journey_id)
     _tasks(runtime)
     _trained_model(runtime)
     return live
@@ -141,7 +151,7 @@ def _trained_model(runtime) -> None:  # noqa: ANN001
 
 def _path(site, path: str) -> str:  # noqa: ANN001
     return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"]) \
-        .replace("{journey}", site.extra["journey"])
+        .replace("{journey}", site.extra["journey"]).replace("{campaign}", site.extra["campaign"])
 
 
 FAILING = "/test-only/"   # pages that answer 500 on purpose

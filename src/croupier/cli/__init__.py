@@ -1,5 +1,5 @@
 """Command line: `croupier serve | demo | simulate | ingest | consume | replay | bench | users | keys | audit | rg |
-models | segments | journeys | tasks`."""
+models | segments | journeys | campaigns | tasks`."""
 
 import importlib
 
@@ -7,7 +7,7 @@ from croupier.cli.app import app
 
 # Each module registers its commands on `app` when imported.
 _COMMAND_MODULES = ("serve", "simulate", "ingest", "consume", "replay", "bench", "accounts", "registers", "rg", "models",
-                    "journeys", "segments", "tasks")
+                    "journeys", "campaigns", "segments", "tasks")
 
 
 def main() -> None:

@@ -89,7 +89,21 @@ class DateTrigger(_Trigger, tag="date", kw_only=True):
     fallback_timezone: str = "UTC"
 
 
-Trigger = Union[EventTrigger, SegmentEntered, SegmentLeft, StageChanged, Schedule, DateTrigger]
+class Once(_Trigger, tag="once", kw_only=True):
+    """A one-off send (what a campaign is): the players of `segment_id` (and/or matching
+    `condition`) enter once. When: at publication if `at` is absent; else at `at`
+    ("YYYY-MM-DDTHH:MM", wall-clock) in `timezone`, or with `local` at that wall-clock time in
+    each player's own time zone (`timezone` when their profile has none). A throttle spreads
+    the entries: at most `throttle_per_minute` players a minute, in a fixed order."""
+
+    at: str | None = None
+    timezone: str = "UTC"
+    local: bool = False
+    segment_id: int | None = None
+    throttle_per_minute: int | None = None
+
+
+Trigger = Union[EventTrigger, SegmentEntered, SegmentLeft, StageChanged, Schedule, DateTrigger, Once]
 
 
 # --- steps -------------------------------------------------------------------------------
@@ -183,7 +197,7 @@ class Exit(_Step, tag="exit", kw_only=True):
 
 Step = Union[Wait, WaitForEvent, Branch, Split, Send, Bonus, Tag, Task, Exit]
 STEP_KINDS = ("wait", "wait_for_event", "branch", "split", "send", "bonus", "tag", "task", "exit")
-TRIGGER_KINDS = ("event", "segment_entered", "segment_left", "stage_changed", "schedule", "date")
+TRIGGER_KINDS = ("event", "segment_entered", "segment_left", "stage_changed", "schedule", "date", "once")
 
 
 # --- the journey -------------------------------------------------------------------------
@@ -249,12 +263,12 @@ def from_json(data: bytes | str | Any) -> Journey:
             return _DECODER.decode(raw)
         return _DECODER.decode(_ENCODER.encode(raw))
     except msgspec.ValidationError as exc:
-        raise JourneyError([_shape_problem(str(exc), raw)]) from None
+        raise JourneyError([shape_problem(str(exc), raw)]) from None
     except msgspec.DecodeError as exc:
         raise JourneyError([Problem("$", f"not valid JSON: {exc}")]) from None
 
 
-def _shape_problem(text: str, raw: Any) -> Problem:
+def shape_problem(text: str, raw: Any) -> Problem:
     """msgspec's 'Expected `int`, got `str` - at `$.version`' as a located problem."""
     message, _, where = text.rpartition(" - at `")
     path = where.rstrip("`") if message else "$"

@@ -13,7 +13,7 @@ import calendar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from croupier.journeys.definition import WEEKDAYS, DateTrigger, Schedule
+from croupier.journeys.definition import WEEKDAYS, DateTrigger, Once, Schedule
 
 _MINUTE = timedelta(minutes=1)
 
@@ -75,6 +75,38 @@ def next_date(trigger: DateTrigger, after: datetime, *, birth_date: date | None 
         if instant > after:
             return instant
     return None
+
+
+def once_at(trigger: Once, published_at: datetime, *, player_timezone: str | None = None) -> datetime:
+    """When a one-off trigger fires (aware UTC): at publication without `at`; else at its
+    wall-clock time in the trigger's zone, or with `local` in the player's own zone (the
+    trigger's when the player has none)."""
+    _require_aware(published_at)
+    if trigger.at is None:
+        return published_at.astimezone(timezone.utc)
+    zone = ZoneInfo(player_timezone if trigger.local and player_timezone else trigger.timezone)
+    wall = wall_clock(trigger.at)
+    return local_instant(wall.date(), f"{wall:%H:%M}", zone)
+
+
+def wall_clock(text: str) -> datetime:
+    """A one-off trigger's `at` ("YYYY-MM-DDTHH:MM", or with a space) as a naive wall-clock
+    moment; ValueError when it is not one."""
+    try:
+        if len(text) != 16 or text[10] not in "T ":
+            raise ValueError
+        return datetime.strptime(text.replace(" ", "T"), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time: write YYYY-MM-DDTHH:MM (24-hour clock), "
+                         f"e.g. 2026-12-24T10:00") from None
+
+
+def throttled(start_us: int, place: int, per_minute: int | None) -> int:
+    """When the entry at `place` (0, 1, 2, ... in the trigger's fixed order) is due under a
+    throttle of `per_minute` entries a minute: every minute takes the next `per_minute`."""
+    if not per_minute:
+        return start_us
+    return start_us + (place // per_minute) * 60_000_000
 
 
 def _require_aware(moment: datetime) -> None:

@@ -15,11 +15,13 @@ from zoneinfo import available_timezones
 from msgspec import UNSET
 
 from croupier.journeys.definition import (
-    CHANNELS, DATES, QUEUES, WEEKDAYS, Bonus, Branch, Condition, DateTrigger, EventTrigger, Exit, Journey, Schedule,
+    CHANNELS, DATES, QUEUES, WEEKDAYS, Bonus, Branch, Condition, DateTrigger, EventTrigger, Exit, Journey, Once,
+    Schedule,
     SegmentEntered, SegmentLeft, Send, Split, StageChanged, Step, Tag, Task, Wait, WaitForEvent, from_json, graph, waits,
 )
 from croupier.journeys.durations import DAY, HOUR, MINUTE, Duration, DurationError, seconds, words
 from croupier.journeys.errors import JourneyError, Problem
+from croupier.journeys.timing import wall_clock
 from croupier.journeys.event_types import EVENT_PREFIX, PROTECTIVE, event_fields, event_types
 from croupier.players import STAGES
 from croupier.segments import PROTECTION, Identifier, SegmentError, default_vocabulary, load_json, parse_valid
@@ -36,6 +38,7 @@ MAX_HOLDOUT = 50
 MAX_STEPS = 200
 MAX_VARIANTS = 10
 MAX_DAYS_BEFORE = 30
+MAX_THROTTLE = 1_000_000      # players a minute
 # (least, most) seconds, per kind of duration.
 BOUNDS: Mapping[str, tuple[int, int]] = {
     "wait": (MINUTE, 365 * DAY),
@@ -251,6 +254,8 @@ class _Check:
                          t.to_stage)
         elif isinstance(t, Schedule):
             self.schedule(t, at)
+        elif isinstance(t, Once):
+            self.once(t, at)
         elif isinstance(t, DateTrigger):
             if t.date not in DATES:
                 self.add(f"{at}.date", f"unknown date {t.date!r}: use one of {', '.join(DATES)}", t.date)
@@ -287,10 +292,29 @@ class _Check:
                   lambda day: None if day in WEEKDAYS else f"unknown weekday {day!r}: use {', '.join(WEEKDAYS)}")
         self.days(f"{at}.month_days", t.month_days, t.every, "month", "day", "[1, 15]",
                   lambda day: None if 1 <= day <= 28 else f"day {day} is not in every month: use 1 to 28")
+        self.audience(t, at, "a schedule")
+
+    def once(self, t: Once, at: str) -> None:
+        self.audience(t, at, "a one-off send")
+        self.timezone(f"{at}.timezone", t.timezone)
+        if t.at is not None:
+            try:
+                wall_clock(t.at)
+            except ValueError as exc:
+                self.add(f"{at}.at", str(exc), t.at)
+        elif t.local:
+            self.add(f"{at}.local", "\"local\" sends at a wall-clock time in each player's zone: give that time "
+                                    "in \"at\", e.g. \"2026-12-24T10:00\"", t.local)
+        if t.throttle_per_minute is not None and not 1 <= t.throttle_per_minute <= MAX_THROTTLE:
+            self.add(f"{at}.throttle_per_minute", f"throttle {t.throttle_per_minute} is out of bounds: use 1 to "
+                                                  f"{MAX_THROTTLE:,} players a minute, or leave it out",
+                     t.throttle_per_minute)
+
+    def audience(self, t: Schedule | Once, at: str, what: str) -> None:
         if t.segment_id is not None:
             self.segment_id(f"{at}.segment_id", t.segment_id)
         elif t.condition is None:
-            self.add(at, "a schedule needs an audience: a \"segment_id\", a \"condition\" or both "
+            self.add(at, f"{what} needs an audience: a \"segment_id\", a \"condition\" or both "
                          "(otherwise every player would enter)")
 
     # --- steps ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The back office: server-rendered pages for staff, signed in with a session cookie.
 
 Pages and their JSON live at `/`, `/login`, `/players`, `/rg`, `/reports`, `/config`, `/audit`,
-`/segments`, `/journeys`, `/tasks`, `/users`, `/keys`, `/settings`, `/help` (the documentation) and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
+`/segments`, `/journeys`, `/campaigns`, `/tasks`, `/users`, `/keys`, `/settings`, `/help` (the documentation) and `/bo/api/…`; scripts, styles and images at `/static`. Nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from croupier.api import errors as api_errors
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
 from croupier.web import help_pages, journey_pages, model_pages, person_pages, report_pages, rg_forms, segment_pages, settings
-from croupier.web import task_pages
+from croupier.web import campaign_pages, task_pages
 from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
@@ -57,6 +57,7 @@ def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.include_router(model_pages.router)
     app.include_router(segment_pages.router)
     app.include_router(journey_pages.router)
+    app.include_router(campaign_pages.router)
     app.include_router(task_pages.router)
     app.include_router(pages.router)
     app.include_router(config_pages.router)

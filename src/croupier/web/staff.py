@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("RG models", "/models/rg", "rg.view"),
     ("Segments", "/segments", "decisions.view"),
     ("Journeys", "/journeys", "config.view"),
+    ("Campaigns", "/campaigns", "config.view"),
     ("Audit log", "/audit", "audit.view"),
     ("Configuration", "/config", "config.view"),
     ("Users", "/users", "users.manage"),
