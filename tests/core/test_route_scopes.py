@@ -307,6 +307,8 @@ RULES: list[Rule] = [
     Rule("POST", "/v1/journeys/{journey_id}/publish", ADMIN, make=_journey("/publish", json={"version": 1})),
     Rule("POST", "/v1/journeys/{journey_id}/pause", ADMIN, make=_journey("/pause", live=True)),
     Rule("POST", "/v1/journeys/{journey_id}/archive", ADMIN, make=_journey("/archive")),
+    Rule("GET", "/v1/journeys/{journey_id}/counts", READ, make=_journey("/counts", live=True)),
+    Rule("GET", "/v1/players/{player_id}/journeys", READ, make=lambda w: {"path": f"/v1/players/{_p(w)}/journeys"}),
     # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
     Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
     Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {

@@ -60,8 +60,8 @@ def _deposit(ev: EventFactory, at: datetime, tx: str) -> dict[str, Any]:
               method="card")
 
 
-def _ingest(client: Any, events: list[dict[str, Any]]) -> None:
-    answer = client.post("/v1/events", content=json.dumps(events))
+def _ingest(client: Any, events: list[dict[str, Any]], headers: dict[str, str]) -> None:
+    answer = client.post("/v1/events", content=json.dumps(events), headers=headers)
     assert answer.status_code == 200 and not answer.json()["rejected"], answer.text
 
 
@@ -74,12 +74,12 @@ def run_counted(client: Any, headers: dict[str, str]) -> int:
     players = (calm, twice, paused, better)
     _ingest(client, [ev.registered(before, jurisdiction="MT", country="MT", timezone="Europe/Malta",  # no register
                                    email=f"{ev.player_id}@example.mt", last_name=ev.player_id) for ev in players]
-            + [paused("exclusion.requested", T0 - NOW - timedelta(minutes=20), kind="timeout", duration="P30D")])
+            + [paused("exclusion.requested", T0 - NOW - timedelta(minutes=20), kind="timeout", duration="P30D")], headers)
     _ingest(client, [_deposit(calm, T0, "c1"), _deposit(twice, T0, "t1"), _deposit(paused, T0, "p1"),
                      _deposit(better, T0, "b1"),
                      _deposit(twice, T0 + timedelta(minutes=10), "t2"),          # already in: refused
                      better("casino.bet", T0 + timedelta(minutes=20) - NOW, bet_id="b", session_id="s", game_id="g",
-                            game_category="slots", provider="p", amount="1.00", currency="SEK")])
+                            game_category="slots", provider="p", amount="1.00", currency="SEK")], headers)
     return jid
 
 

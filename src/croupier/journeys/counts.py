@@ -291,8 +291,8 @@ def journey_view(j: JourneyTally, steps: Iterable[tuple[str, str | None]]) -> di
 
 
 def badge(view: Mapping[str, Any]) -> str:
-    """A step's counts in the few words its diagram badge has room for."""
-    parts = [f"{view['waiting']} waiting"] if view["kind"] in ("wait", "wait_for_event") else [f"{view['passed']} passed"]
-    if view["suppressed"]:
-        parts.append(f"{view['suppressed']} suppressed")
-    return ", ".join(parts)
+    """A step's main count in the few words its diagram badge has room for (the table beside
+    the diagram has the rest): players waiting at a wait, else players who passed."""
+    if view["kind"] in ("wait", "wait_for_event"):
+        return f"{view['waiting']} waiting"
+    return f"{view['passed']} passed"
