@@ -30,7 +30,7 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1366, 768), "de
 NARROW = 900   # at or below this width the navigation sits behind the Menu button (croupier.css)
 
 # Every back-office page: (name, user signed in or None, path). "{version}" is a configuration
-# version the module proposes, "{segment}" a segment it creates, "{journey}" a journey. The player-360 appears once per tab (the hash opens it).
+# version the module proposes, "{segment}" a segment it creates, "{journey}" a journey, "{live_journey}" a live one a player is in. The player-360 appears once per tab (the hash opens it).
 PAGES: list[tuple[str, str | None, str]] = [
     ("login", None, "/login"),
     ("dashboard", "ada", "/"),
@@ -43,6 +43,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("player-360 aml", "ada", "/players/se-anna-1#tab-aml"),
     ("player-360 audit", "ada", "/players/se-anna-1#tab-audit"),
     ("player-360 tasks", "ada", "/players/se-anna-1#tab-tasks"),
+    ("player-360 journeys", "ada", "/players/se-anna-1#tab-journeys"),
     ("player-360 unregistered", "aud", "/players/ghost-7"),
     ("player-360 rg officer", "rita", "/players/se-anna-1#tab-protection"),
     ("player-360 older events", "ada", "/players/busy-3?before_seq=999999#timeline"),
@@ -66,6 +67,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
     ("journey", "carl", "/journeys/{journey}"),
     ("journey read-only", "aud", "/journeys/{journey}"),
+    ("journey with counts", "carl", "/journeys/{live_journey}"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),
@@ -98,9 +100,30 @@ def site(live) -> Any:  # noqa: ANN001
     live.extra["segment"] = str(segment.segment_id)
     journey = journey_create_now(runtime, Actor("carl", "crm_manager", "session"), {"template": "second_deposit"})
     live.extra["journey"] = str(journey.journey_id)
+    live.extra["live_journey"] = _live_journey(live)
     _tasks(runtime)
     _trained_model(runtime)
     return live
+
+
+def _live_journey(live) -> str:  # noqa: ANN001
+    """A published journey a player is in (its counts on the page, the player's Journeys tab)."""
+    from datetime import timedelta
+
+    from conftest import EventFactory
+    from croupier.api.journey_routes import publish_now
+    from croupier.journeys import template, to_builtins
+
+    runtime, carl = live.app.state.runtime, Actor("carl", "crm_manager", "session")
+    definition = to_builtins(template("second_deposit")) | {"key": "layout_counts", "group": "layout", "priority": 1,
+                                                            "trigger": {"kind": "event", "event": "payment.deposit"},
+                                                            "holdout_percent": 0}
+    made = journey_create_now(runtime, carl, {"definition": definition})
+    publish_now(runtime, carl, made.journey_id, 1)
+    anna = EventFactory(player_id="se-anna-1")
+    live.ingest([anna("payment.deposit", timedelta(minutes=-1), transaction_id="layout-counts", amount="5.00",
+                      currency="SEK", status="approved", method="card")])
+    return str(made.journey_id)
 
 
 def _tasks(runtime) -> None:  # noqa: ANN001
@@ -139,7 +162,7 @@ def _trained_model(runtime) -> None:  # noqa: ANN001
 
 def _path(site, path: str) -> str:  # noqa: ANN001
     return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"]) \
-        .replace("{journey}", site.extra["journey"])
+        .replace("{journey}", site.extra["journey"]).replace("{live_journey}", site.extra["live_journey"])
 
 
 FAILING = "/test-only/"   # pages that answer 500 on purpose
