@@ -316,11 +316,11 @@ def test_the_layout_without_scripts_keeps_everything_reachable(browser, open_pag
         expect(page.locator("#nav-toggle")).to_be_hidden()
         expect(page.locator("#logout")).to_be_visible()
         panels = page.locator(".tab-panel")
-        expect(panels).to_have_count(7)
-        for i in range(7):
+        expect(panels).to_have_count(8)
+        for i in range(8):
             expect(panels.nth(i)).to_be_visible()
         expect(page.locator("[role=tab]")).to_have_count(0)
-        expect(page.locator(".tab-list a")).to_have_count(7)
+        expect(page.locator(".tab-list a")).to_have_count(8)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
@@ -387,7 +387,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     page = open_page("ada")
     page.goto("/players/se-anna-1")
     tabs = page.get_by_role("tablist").get_by_role("tab")
-    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
+    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys", "Messages", "AML", "Audit"])
     profile, activity = tabs.nth(0), tabs.nth(1)
     expect(profile).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_have_count(1)            # only the open one is shown
@@ -403,12 +403,12 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(page.locator("#profile")).to_be_hidden()
     assert page.url.endswith("#tab-activity")
     page.keyboard.press("End")
-    expect(tabs.nth(6)).to_be_focused()
+    expect(tabs.nth(7)).to_be_focused()
     expect(page.locator("#player-audit")).to_be_visible()
     page.keyboard.press("ArrowRight")   # wraps around
     expect(profile).to_be_focused()
     page.keyboard.press("ArrowLeft")
-    expect(tabs.nth(6)).to_be_focused()
+    expect(tabs.nth(7)).to_be_focused()
     page.keyboard.press("Home")
     expect(profile).to_be_focused()
     # Tab from the selected tab goes into its panel
@@ -426,7 +426,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(activity).to_have_attribute("aria-selected", "true")
     expect(page.locator("#timeline")).to_be_in_viewport()
     page.goto("/players/se-anna-1#decisions")
-    expect(tabs.nth(4)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(5)).to_have_attribute("aria-selected", "true")
     # an in-page link to a section in another tab opens that tab
     page.goto("/players/busy-3?before_seq=999999#timeline")
     page.get_by_role("link", name="Back to the newest events").click()
@@ -437,16 +437,16 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
 def test_roles_see_only_their_tabs(open_page) -> None:  # noqa: ANN001
     sam = open_page("sam")   # support agent: no decisions, no AML, no audit, no RG
     sam.goto("/players/se-anna-1")
-    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
+    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys"])
     expect(sam.locator("[data-summary=risk]")).to_have_count(0)
     expect(sam.locator("[data-summary=aml]")).to_have_count(0)
     rita = open_page("rita")   # RG officer: risk, but no AML or audit
     rita.goto("/players/se-anna-1")
-    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
+    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys"])
     expect(rita.locator("[data-summary=risk]")).to_contain_text("none")
     aud = open_page("aud")
     aud.goto("/players/se-anna-1#tab-audit")
-    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
+    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys", "Messages", "AML", "Audit"])
     rows = aud.locator("#player-audit-table tbody tr[data-kind]")
     assert rows.count() >= 1
     expect(aud.locator("#player-audit-link")).to_have_attribute("href", "/audit?player_id=se-anna-1")
