@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from conftest import EventFactory
-from croupier.journeys.counts import Tally
+from croupier.journeys.counts import Tally, journey_view
 from croupier.journeys.engine_shell import write_due
+from croupier.store import journeys as journey_store
 from croupier.store.accounts import create_key, create_user
+from croupier.store.journey_counts import JourneyCounts
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 T0 = NOW - timedelta(minutes=30)    # recent: the gate holds promotions on data older than an hour
@@ -135,10 +137,8 @@ def test_counts_follow_the_run_waiting_passed_converted_and_suppressed_with_reas
     assert client.get("/v1/journeys/999/counts", headers=reader).status_code == 404
 
     # The same numbers from a fold of the whole log at once (no request in between).
-    fresh = client.app.state.runtime.journey_counts.__class__()
     with client.app.state.runtime.db.reader.connect() as conn:
-        from croupier.store import journeys as journey_store
-        again = fresh.journey(conn, journey_store.get(conn, jid))
+        again = JourneyCounts().journey(conn, journey_store.get(conn, jid))
     assert again["steps"] == counts["steps"] and again["totals"] == counts["totals"]
 
 
@@ -187,3 +187,17 @@ def test_the_fold_keeps_waiting_right_across_a_resume_and_a_second_wait() -> Non
     t.fold("gate.decision", {"allowed": False, "reasons": ["contact.cap_day:2"],
                              "params": {"journey": "j", "version": 1, "step": "c"}})
     assert t.merged("j").steps["c"].suppressed_by == {"contact.cap_day:2": 1}
+    (view,) = [s for s in journey_view(t.merged("j"), [("c", "send")])["steps"] if s["step"] == "c"]
+    assert view["suppressed_reasons"][0]["code"] == "contact.cap_day:2"
+    assert "2 promotional contacts today" in view["suppressed_reasons"][0]["words"]   # the catalogue's words
+
+
+def test_a_control_group_conversion_counts_apart_and_for_no_step() -> None:
+    t = Tally()
+    t.fold("journey.record", {"journey": "j", "version": 2, "entry_id": "e9", "kind": "held_out", "reason": "holdout",
+                              "detail": {"window_until_us": 10}})
+    t.fold("journey.record", {"journey": "j", "version": 2, "entry_id": "e9", "kind": "converted",
+                              "reason": "goal:deposit", "detail": {"goal": "deposit", "holdout": True}})
+    j = t.merged("j", 2)
+    assert (j.held_out, j.entered, dict(j.converted), dict(j.converted_held_out)) == (1, 0, {}, {"deposit": 1})
+    assert t.merged("j", 1).held_out == 0 and t.versions("j") == [2]
