@@ -334,6 +334,8 @@ RULES: list[Rule] = [
     Rule("PUT", "/v1/campaigns/{campaign_id}", ADMIN, make=_campaign(edit=True)),
     Rule("POST", "/v1/campaigns/{campaign_id}/launch", ADMIN, make=_campaign("/launch")),
     Rule("POST", "/v1/campaigns/{campaign_id}/cancel", ADMIN, make=_campaign("/cancel")),
+    Rule("GET", "/v1/journeys/{journey_id}/counts", READ, make=_journey("/counts", live=True)),
+    Rule("GET", "/v1/players/{player_id}/journeys", READ, make=lambda w: {"path": f"/v1/players/{_p(w)}/journeys"}),
     # -- the staff task queue: reads with read; every change a staff action (tasks.work) -------------
     Rule("GET", "/v1/tasks", READ, make=fixed("/v1/tasks")),
     Rule("POST", "/v1/tasks", ADMIN, make=lambda w: {"path": "/v1/tasks", "json": {

@@ -31,7 +31,7 @@ WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1366, 768), "de
 NARROW = 900   # at or below this width the navigation sits behind the Menu button (croupier.css)
 
 # Every back-office page: (name, user signed in or None, path). "{version}" is a configuration
-# version the module proposes, "{segment}" a segment it creates, "{journey}" a journey. The player-360 appears once per tab (the hash opens it).
+# version the module proposes, "{segment}" a segment it creates, "{journey}" a journey, "{live_journey}" a live one a player is in. The player-360 appears once per tab (the hash opens it).
 PAGES: list[tuple[str, str | None, str]] = [
     ("login", None, "/login"),
     ("dashboard", "ada", "/"),
@@ -44,6 +44,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("player-360 aml", "ada", "/players/se-anna-1#tab-aml"),
     ("player-360 audit", "ada", "/players/se-anna-1#tab-audit"),
     ("player-360 tasks", "ada", "/players/se-anna-1#tab-tasks"),
+    ("player-360 journeys", "ada", "/players/se-anna-1#tab-journeys"),
     ("player-360 unregistered", "aud", "/players/ghost-7"),
     ("player-360 rg officer", "rita", "/players/se-anna-1#tab-protection"),
     ("player-360 older events", "ada", "/players/busy-3?before_seq=999999#timeline"),
@@ -73,6 +74,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new campaign", "carl", "/campaigns/new"),
     ("campaign", "carl", "/campaigns/{campaign}"),
     ("campaign read-only", "aud", "/campaigns/{campaign}"),
+    ("journey with counts", "carl", "/journeys/{live_journey}"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),
@@ -110,9 +112,30 @@ def site(live) -> Any:  # noqa: ANN001
         "message": {"channel": "email", "template": "winter_reload", "expires_after": "P2D"},
         "send_at": "2099-12-24T10:00", "local_time": True, "timezone": "Europe/Malta"})
     live.extra["campaign"] = str(campaign.journey_id)
+    live.extra["live_journey"] = _live_journey(live)
     _tasks(runtime)
     _trained_model(runtime)
     return live
+
+
+def _live_journey(live) -> str:  # noqa: ANN001
+    """A published journey a player is in (its counts on the page, the player's Journeys tab)."""
+    from datetime import timedelta
+
+    from conftest import EventFactory
+    from croupier.api.journey_routes import publish_now
+    from croupier.journeys import template, to_builtins
+
+    runtime, carl = live.app.state.runtime, Actor("carl", "crm_manager", "session")
+    definition = to_builtins(template("second_deposit")) | {"key": "layout_counts", "group": "layout", "priority": 1,
+                                                            "trigger": {"kind": "event", "event": "payment.deposit"},
+                                                            "holdout_percent": 0}
+    made = journey_create_now(runtime, carl, {"definition": definition})
+    publish_now(runtime, carl, made.journey_id, 1)
+    anna = EventFactory(player_id="se-anna-1")
+    live.ingest([anna("payment.deposit", timedelta(minutes=-1), transaction_id="layout-counts", amount="5.00",
+                      currency="SEK", status="approved", method="card")])
+    return str(made.journey_id)
 
 
 def _tasks(runtime) -> None:  # noqa: ANN001
@@ -151,7 +174,8 @@ def _trained_model(runtime) -> None:  # noqa: ANN001
 
 def _path(site, path: str) -> str:  # noqa: ANN001
     return path.replace("{version}", site.extra["version"]).replace("{segment}", site.extra["segment"]) \
-        .replace("{journey}", site.extra["journey"]).replace("{campaign}", site.extra["campaign"])
+        .replace("{journey}", site.extra["journey"]).replace("{live_journey}", site.extra["live_journey"]) \
+        .replace("{campaign}", site.extra["campaign"])
 
 
 FAILING = "/test-only/"   # pages that answer 500 on purpose
@@ -305,11 +329,11 @@ def test_the_layout_without_scripts_keeps_everything_reachable(browser, open_pag
         expect(page.locator("#nav-toggle")).to_be_hidden()
         expect(page.locator("#logout")).to_be_visible()
         panels = page.locator(".tab-panel")
-        expect(panels).to_have_count(7)
-        for i in range(7):
+        expect(panels).to_have_count(8)
+        for i in range(8):
             expect(panels.nth(i)).to_be_visible()
         expect(page.locator("[role=tab]")).to_have_count(0)
-        expect(page.locator(".tab-list a")).to_have_count(7)
+        expect(page.locator(".tab-list a")).to_have_count(8)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
@@ -376,7 +400,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     page = open_page("ada")
     page.goto("/players/se-anna-1")
     tabs = page.get_by_role("tablist").get_by_role("tab")
-    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
+    expect(tabs).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys", "Messages", "AML", "Audit"])
     profile, activity = tabs.nth(0), tabs.nth(1)
     expect(profile).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_have_count(1)            # only the open one is shown
@@ -392,12 +416,12 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(page.locator("#profile")).to_be_hidden()
     assert page.url.endswith("#tab-activity")
     page.keyboard.press("End")
-    expect(tabs.nth(6)).to_be_focused()
+    expect(tabs.nth(7)).to_be_focused()
     expect(page.locator("#player-audit")).to_be_visible()
     page.keyboard.press("ArrowRight")   # wraps around
     expect(profile).to_be_focused()
     page.keyboard.press("ArrowLeft")
-    expect(tabs.nth(6)).to_be_focused()
+    expect(tabs.nth(7)).to_be_focused()
     page.keyboard.press("Home")
     expect(profile).to_be_focused()
     # Tab from the selected tab goes into its panel
@@ -415,7 +439,7 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
     expect(activity).to_have_attribute("aria-selected", "true")
     expect(page.locator("#timeline")).to_be_in_viewport()
     page.goto("/players/se-anna-1#decisions")
-    expect(tabs.nth(4)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(5)).to_have_attribute("aria-selected", "true")
     # an in-page link to a section in another tab opens that tab
     page.goto("/players/busy-3?before_seq=999999#timeline")
     page.get_by_role("link", name="Back to the newest events").click()
@@ -426,16 +450,16 @@ def test_player_tabs_are_accessible_tabs(open_page, site) -> None:  # noqa: ANN0
 def test_roles_see_only_their_tabs(open_page) -> None:  # noqa: ANN001
     sam = open_page("sam")   # support agent: no decisions, no AML, no audit, no RG
     sam.goto("/players/se-anna-1")
-    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
+    expect(sam.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys"])
     expect(sam.locator("[data-summary=risk]")).to_have_count(0)
     expect(sam.locator("[data-summary=aml]")).to_have_count(0)
     rita = open_page("rita")   # RG officer: risk, but no AML or audit
     rita.goto("/players/se-anna-1")
-    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks"])
+    expect(rita.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys"])
     expect(rita.locator("[data-summary=risk]")).to_contain_text("none")
     aud = open_page("aud")
     aud.goto("/players/se-anna-1#tab-audit")
-    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Messages", "AML", "Audit"])
+    expect(aud.get_by_role("tab")).to_have_text(["Profile", "Activity", "Protection", "Tasks", "Journeys", "Messages", "AML", "Audit"])
     rows = aud.locator("#player-audit-table tbody tr[data-kind]")
     assert rows.count() >= 1
     expect(aud.locator("#player-audit-link")).to_have_attribute("href", "/audit?player_id=se-anna-1")

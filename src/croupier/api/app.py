@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from croupier import __version__
 from croupier.api import aml_routes, audit_routes, config_routes, protection, reports, rg_routes, routes, wallet
 from croupier.api import campaign_routes, docs, errors, journey_routes, model_routes, person_routes, segment_routes, task_routes
+from croupier.api import journey_count_routes
 from croupier.api.guard import InputGuard
 from croupier.api.runtime import Runtime
 from croupier.api.wallet_lane import WalletLane
@@ -46,6 +47,7 @@ def create_app(db_url: str | None = None, config: EngineConfig | None = None, *,
     app.include_router(segment_routes.router)
     app.include_router(journey_routes.router)
     app.include_router(campaign_routes.router)
+    app.include_router(journey_count_routes.router)
     app.include_router(task_routes.router)
     if wallet_lane:
         app.add_middleware(WalletLane)

@@ -6,11 +6,12 @@ definition changes.
 
 Rows follow the longest path from the first step (arrows that go back up, loops, are drawn
 round the right-hand side), so a reader follows the flow top to bottom. Every step box
-carries `data-step` (its id) and `data-kind`, and a `.step-badge` text element, empty, for
-per-step counts the engine fills in."""
+carries `data-step` (its id) and `data-kind`, and a `.step-badge` text element for its
+counts (`badges`, by step id: the journey page's "3 waiting"; empty while editing a draft)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from croupier.journeys import (
@@ -128,8 +129,9 @@ def _text(x: float, y: float, text: str, cls: str) -> str:
     return f'<text x="{x:.0f}" y="{y:.0f}" class="{cls}" text-anchor="middle">{escape(text)}</text>'
 
 
-def svg(journey: Journey) -> str:
-    """The diagram of a journey (shape-valid; unknown targets are drawn as missing boxes)."""
+def svg(journey: Journey, badges: Mapping[str, str] | None = None) -> str:
+    """The diagram of a journey (shape-valid; unknown targets are drawn as missing boxes);
+    `badges`: the text of each step's badge, by step id."""
     edges = graph(journey)
     first: dict[str, Step] = {}
     for step in journey.steps:
@@ -190,7 +192,7 @@ def svg(journey: Journey) -> str:
             + _text(x + WIDTH / 2, y + 36, _cut(name), "node-id")
             + _text(x + WIDTH / 2, y + 54, _cut(detail), "node-detail")
             + f'<text x="{x + WIDTH - 6:.0f}" y="{y + 14:.0f}" class="step-badge" text-anchor="end" '
-              f'data-badge-for="{escape(name)}"></text></g>')
+              f'data-badge-for="{escape(name)}">{escape((badges or {}).get(name, ""))}</text></g>')
         for target, label in _labels(step, edges[name]):
             if target not in where:
                 continue

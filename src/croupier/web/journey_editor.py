@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -96,8 +97,9 @@ def _place(p: Problem, text: str, where: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def check(text: str) -> dict[str, Any]:
-    """{"problems": [...], "svg": the diagram or None, "key", "version"} for the editor."""
+def check(text: str, badges: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """{"problems": [...], "svg": the diagram or None, "key", "version"} for the editor;
+    `badges`: each step's counts in words, for the diagram (the journey page's first draw)."""
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
@@ -114,5 +116,5 @@ def check(text: str) -> dict[str, Any]:
         journey = from_json(data)
     except JourneyError as exc:
         return {"problems": [_place(p, text, where) for p in exc.problems], "svg": None}
-    return {"problems": [_place(p, text, where) for p in problems(journey)], "svg": svg(journey),
+    return {"problems": [_place(p, text, where) for p in problems(journey)], "svg": svg(journey, badges),
             "key": journey.key, "steps": len(journey.steps)}

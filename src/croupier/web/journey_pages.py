@@ -6,10 +6,11 @@ diagram of what could be read, its versions, and Publish / Pause / Archive.
 Reading needs `config.view` (journeys are configuration); saving needs `journeys.edit`,
 publishing, pausing and archiving `journeys.publish`. Every change is the API's own operation
 (`croupier.api.journey_routes`, then `croupier.journeys.publishing`), audited the same way.
-A stored journey's page also dry runs a version over a past window of the log
-(`web.journey_dry_run`: what it would have done had it been live then, nothing sent or
-written). Live per-step counts come with the engine: each step box of the diagram carries
-its id for them."""
+A journey's page also shows what it did: each step's counts on its diagram badge and in a
+table (waiting now, passed, converted, suppressed with the reasons in words), the same
+numbers as `GET /v1/journeys/{id}/counts`; and it dry runs a version over a past window of
+the log (`web.journey_dry_run`: what it would have done had it been live then, nothing sent
+or written)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from croupier.api import journey_routes as api
+from croupier.api.journey_count_routes import counts_now
 from croupier.api.answers import exact_json
 from croupier.api.auth import Actor
 from croupier.journeys import TEMPLATE_KEYS, from_json, template, templates
 from croupier.journeys import publishing
+from croupier.journeys.counts import badge
 from croupier.store import journeys as journey_store
 from croupier.store.journeys import StoredJourney
 from croupier.web.journey_dry_run import dry_run_panel
@@ -61,18 +64,23 @@ def _editor(request: Request, staff: Staff, *, journey: StoredJourney | None, te
             dry: dict[str, Any] | None = None) -> Response:
     history: list[journey_store.JourneyVersion] = []
     peers: list[StoredJourney] = []
+    counts: dict[str, Any] | None = None
     if journey is not None:
         with request.app.state.runtime.db.reader.connect() as conn:
             history = journey_store.versions(conn, journey.journey_id)
             peers = publishing.live_in_group(conn, journey)
-    checked = check(text)
+        if journey.live_version is not None:    # a journey never published has done nothing to count
+            counts = counts_now(request.app.state.runtime, journey.journey_id)
+    badges = {s["step"]: badge(s) for s in counts["steps"]} if counts else None
+    checked = check(text, badges)
     editable = staff.can(EDIT) and (journey is None or journey.status != "archived")
     title = "New journey" if journey is None else f"Journey {journey.name}"
     return render(request, "journey.html", staff, status=status, page=PAGE, title=title, journey=journey,
                   text=text, note=note, versions=list(reversed(history)), editable=editable,
                   can_publish=staff.can(PUBLISH) and journey is not None and journey.status != "archived",
                   error=error, problems=problems_found if problems_found is not None else checked["problems"],
-                  diagram=checked["svg"], peers=peers, statuses=STATUS_WORDS, dry=dry)
+                  diagram=checked["svg"], peers=peers, statuses=STATUS_WORDS, dry=dry, counts=counts,
+                  badges=json.dumps(badges) if badges else None)
 
 
 @router.get(PAGE + "/new")

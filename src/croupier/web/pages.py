@@ -25,6 +25,7 @@ from croupier.web.player_page import feature_groups, glance, timeline_rows
 from croupier.web.protection_panel import panel_context
 from croupier.web import formatting as fmt
 from croupier.web.player_clock import player_clock
+from croupier.web.player_journeys import player_journeys
 from croupier.web.task_pages import player_tasks
 from croupier.web.render import path_segment, reader_for, render
 from croupier.web.staff import Staff, check_csrf, require
@@ -133,6 +134,7 @@ def player_page(request: Request, player_id: str, before_seq: int | None = Query
         clock=player_clock(request.app.state.runtime, view, reader),
         timeline_page=TIMELINE_PAGE, before_seq=before_seq, audit_rows=audit_rows,
         tasks=player_tasks(request.app.state.runtime, staff, player_id),
+        pj=player_journeys(request.app.state.runtime, staff, player_id),
         **panel_context(request.app.state.runtime, staff, player_id))
 
 

@@ -1,7 +1,9 @@
 /* The journey editor: as the definition changes (debounced), POST it to
    /bo/api/journeys/check with the session's CSRF token; list every problem with its line and
    column (a button puts the cursor there), and redraw the flow diagram from the server's SVG.
-   While the text cannot be read as a journey the last diagram stays, dimmed. */
+   While the text cannot be read as a journey the last diagram stays, dimmed. A published
+   journey's step counts (data-badges on the diagram, by step id) go on the badges of the
+   redrawn diagram's steps of the same id. */
 (function () {
   "use strict";
   var form = document.getElementById("journey-form");
@@ -59,6 +61,17 @@
     return li;
   }
 
+  var badges = {};
+  try { badges = JSON.parse(diagram.getAttribute("data-badges") || "{}"); } catch (e) { badges = {}; }
+
+  function fillBadges() {
+    var slots = diagram.querySelectorAll(".step-badge[data-badge-for]");
+    for (var i = 0; i < slots.length; i++) {
+      var step = slots[i].getAttribute("data-badge-for");
+      slots[i].textContent = Object.prototype.hasOwnProperty.call(badges, step) ? badges[step] : "";
+    }
+  }
+
   function show(answer) {
     clear(list);
     answer.problems.forEach(function (p) { list.appendChild(problemItem(p)); });
@@ -73,6 +86,7 @@
     form.setAttribute("data-state", n ? "invalid" : "ok");
     if (answer.svg) {
       diagram.innerHTML = answer.svg;   // built and escaped by the server (journey_diagram.svg)
+      fillBadges();
       diagram.classList.remove("stale");
       diagramStatus.textContent = "The flow of the definition as written.";
     } else {
