@@ -267,3 +267,23 @@ def test_a_replay_reproduces_the_decisions_and_memory_and_a_restart_finds_the_wa
     assert {d for d, _, _ in pending} == {micros(malta(2, 9))}
     assert write_due(engine, micros(malta(2, 9))) == 3
     assert len(sent(runtime, "rb")) == 2 and len(sent(runtime, "ra")) == len(decided["ra"]) + 1
+
+
+def test_a_state_keeps_its_contacts_in_snapshots_and_an_old_snapshot_loads_empty():
+    import msgspec
+
+    from croupier.contact import Contact, ContactMemory, ContactRequest
+    from croupier.players.contact_state import HeldContact
+    from croupier.store.states import decode, encode
+
+    state = new_state("snap")
+    state.contacts = ContactMemory((Contact(1, "email", "journey:welcome", 500, "m1", True),))
+    request = ContactRequest("journey", "offers", "hello", "push", priority=100, expires_at_us=9, requested_at_us=2,
+                             message_id="m2")
+    state.held = [HeldContact(5, request, "offer_b", "js_1", ("contact.cap_day:1",), {"journey": "offers"})]
+    assert decode(encode(state)) == state
+    old = msgspec.to_builtins(state)
+    del old["contacts"], old["held"]                      # a state saved before either existed
+    loaded = decode(msgspec.msgpack.encode(old))
+    assert loaded.contacts == ContactMemory() and loaded.held == []
+    assert loaded.journeys == state.journeys and loaded.player_id == "snap"
