@@ -155,6 +155,19 @@ def test_a_capped_message_that_may_not_wait_is_dropped_with_its_reasons(runtime_
     assert "dropped by the contact policy" in answer["summary"]
 
 
+def test_a_place_the_gate_refused_goes_to_the_next_message(runtime_with):
+    runtime = runtime_with(POLICY, journey("welcome", "hello_sms", priority=500, channel="sms"),
+                           journey("offers", "offer_b", priority=100))
+    ev = player("nosms")
+    ingest(runtime, ev.registered(malta(0, 9, 30), jurisdiction="MT", country="MT", currency="EUR", language="en",
+                                  timezone="Europe/Malta", consents={"email": True, "sms": False, "push": True}),
+           ev("player.login", malta(0, 12)))
+    assert [(name, allowed) for name, allowed, _ in decisions(runtime, "nosms")] == [
+        ("hello_sms", False), ("offer_b", True)]           # no sms consent: the day's place went to the email
+    assert verdicts(runtime, "nosms") == []
+    assert [c.source for c in runtime.engine.states["nosms"].contacts.contacts] == ["journey:offers"]
+
+
 def test_a_message_in_quiet_hours_waits_and_a_due_fact_delivers_it(runtime_with):
     runtime = runtime_with(POLICY, journey("welcome", "hello_a"))
     ev = player("night")

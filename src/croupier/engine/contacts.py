@@ -4,7 +4,8 @@ in force and the player's own time zone, at the time of the event (or of the wai
 being folded, so a replay decides exactly as live did.
 
 - `settle`: several messages of one step are settled together (`choose`). One the arbiter
-  lets go is decided by the gate as before; if the gate allows a promotional one, it goes
+  lets go is decided by the gate as before (a promotion the gate suppresses takes no place:
+  the messages after it that lost their place are asked again); if the gate allows a promotional one, it goes
   into the player's contact memory (safer-play and transactional ones pass at once and are
   not counted). One told to wait is kept in the player's state (`PlayerState.held`) and a
   `croupier.contact_due` fact is written when the wait ends (the shell,
@@ -29,7 +30,9 @@ from typing import Any
 
 from croupier.compliance import Decision, Proposal, decide, record_sent
 from croupier.compliance.rules import rules_for
-from croupier.contact import BYPASS, ContactRequest, Verdict, choose, contact_of, engaged, policy_of, rank, record
+from croupier.contact import (
+    BYPASS, ContactRequest, Verdict, arbitrate, choose, contact_of, engaged, policy_of, rank, record,
+)
 from croupier.events import ContactDue, MessageFeedback
 from croupier.journeys.run import LiveJourneys
 from croupier.players import EngineConfig, PlayerState
@@ -91,13 +94,20 @@ def settle(state: PlayerState, asked: Sequence[tuple[ContactRequest, Proposal]],
     choice = choose([request for request, _ in asked], state.contacts, policy, at_us, zone, market)
     decisions: list[Decision] = []
     notes: list[ContactNote] = []
+    refused = False   # the gate suppressed a promotion `choose` had given a place to
     for request, verdict in choice.settled:
         proposal = proposal_of[id(request)]
+        if refused and not verdict.sends:   # the place it lost may be free after all: ask again
+            again = arbitrate(request, state.contacts, policy, at_us, zone, market)
+            verdict = again if again.sends else verdict
         if verdict.sends:
             decision = decide(proposal, state, config, received_us, at_us)
             record_sent(state, decision)   # the market's daily cap counts what was let through
-            if decision.allowed and request.purpose not in BYPASS:
-                state.contacts = record(state.contacts, contact_of(request, at_us, proposal.action_id))
+            if request.purpose not in BYPASS:
+                if decision.allowed:
+                    state.contacts = record(state.contacts, contact_of(request, at_us, proposal.action_id))
+                else:
+                    refused = True
             decisions.append(decision)
             continue
         if verdict.outcome == "wait":
