@@ -17,6 +17,7 @@ from markupsafe import Markup
 import croupier
 from croupier.api import money_of_record
 from croupier import contact
+from croupier.engine import contacts as engine_contacts
 from croupier.compliance import gate, reasons
 from croupier.compliance.reasons import CATALOGUE, INTERVENTIONS, duration, explain, explain_all, in_words, sentence
 from croupier.ledger import fx, guards, legs
@@ -29,7 +30,7 @@ EMITTERS = {gate: "compliance/gate.py", legs: "ledger/legs.py", guards: "ledger/
             limits_check: "protection/limits_check.py", money_of_record: "api/money_of_record.py",
             tipping_off: "privacy/tipping_off.py"}
 DECLARED = sorted({code for module in EMITTERS for code in module.REASON_CODES} | set(markers.MARKERS)
-                  | set(risk.REASON_CODES) | set(contact.REASON_CODES))
+                  | set(risk.REASON_CODES) | set(contact.REASON_CODES) | set(engine_contacts.REASON_CODES))
 
 # A real code for every parameterised pattern, and the words its parameters must become.
 EXAMPLES = {
@@ -60,6 +61,8 @@ EXAMPLES = {
     "contact.cap_channel_day:<channel>:<n>": ("contact.cap_channel_day:sms:1", "1 promotional contact by sms today"),
     "contact.fatigue:<ignored>": ("contact.fatigue:5", "opened or clicked none of their last 5 promotional contacts"),
     "contact.quiet_hours:<start>-<end>": ("contact.quiet_hours:21:00-09:00", "(21:00 to 09:00 their local time)"),
+    "contact.queue_full:<n>": ("contact.queue_full:24", "already had 24 promotional messages waiting"),
+    "contact.left_journey:<why>": ("contact.left_journey:exit_when", "one of its exit conditions held for the player"),
     "stale_data:<minutes>min><limit>min": ("stale_data:4577min>60min",
                                            "the player's data was 76 hours old; promotions wait for data under "
                                            "1 hour old"),

@@ -23,7 +23,9 @@ from croupier.store.schema import audit_log, events as events_table, staff_tasks
 from tests.journeys.test_interpreter import WE_MISS_YOU
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-T0 = NOW - timedelta(days=3)          # Monday 09:00, say: the first deposit
+# The first deposit, three days ago at 09:00 UTC: every message of the test falls outside the
+# contact policy's quiet hours (21:00-09:00 in the players' Stockholm), whatever time it runs.
+T0 = (NOW - timedelta(days=3)).replace(hour=9, minute=0, second=0)
 
 
 @pytest.fixture

@@ -136,8 +136,10 @@ class ReasonText(BaseModel):
 
 
 class WhyDecision(BaseModel):
-    """One gate decision about the action, as recorded in the audit log (its other recorded
-    fields, such as `kind`, `purpose`, `channel`, `cause_event_id`, come along)."""
+    """One gate decision about the action, or one verdict of the contact arbiter that held or
+    dropped it before the gate (with `outcome` `wait` or `drop`, and `until_us` for a wait),
+    as recorded in the audit log (its other recorded fields, such as `kind`, `purpose`,
+    `channel`, `cause_event_id`, come along)."""
 
     model_config = ConfigDict(extra="allow")
     seq: int
@@ -180,6 +182,10 @@ def why(db: Database, player_id: str, action: str, *, aml: bool = True) -> dict[
     else:
         latest = decisions[0]
         verdict = "allowed (sent to the outbox)" if latest["allowed"] else "suppressed"
+        if latest.get("outcome") == "wait":    # the contact arbiter held it (engine.contacts)
+            verdict = f"held by the contact policy until {_iso(latest['until_us'])}"
+        elif latest.get("outcome") == "drop":
+            verdict = "dropped by the contact policy"
         summary = (f"{action!r} for player {player_id} was last {verdict} at {latest['at']} under config "
                    f"{latest['config_version']}: {in_words(latest['reasons'])}. "
                    f"{len(decisions)} decision(s) in all, {sum(d['allowed'] for d in decisions)} allowed.")

@@ -14,6 +14,8 @@ Reason codes (docs/gate-and-audit.md lists them all):
   bonus_banned_for_risk:<level>, promotions_banned_under:<age>, quiet_hours:<start>-<end>,
   message_cap:<n>/day
 - the channel: no_channel, no_consent:<channel>
+- the message: message_expired (a time-limited offer, `params["expires_at_us"]`, whose expiry
+  has come: never sent or honoured after it, whoever asks again, e.g. a dispatcher)
 - the data: stale_data:<minutes>min><limit>min
 - the national register: register_check_pending, register_unavailable, register_not_configured
   (promotions wait for the register's answer, and a register nobody configured never
@@ -60,7 +62,7 @@ REASON_CODES = (
     "kyc:<status>", "aml_review", "aml_restricted", "aml_blocked", "register_check_pending", "register_unavailable",
     "register_not_configured:<NAME>", "register_opted_out:<NAME>", "marketing_banned:<code>", "bonus_banned:<code>",
     "bonus_first_deposit_only:<code>", "bonus_banned_for_risk:<level>", "promotions_banned_under:<age>",
-    "quiet_hours:<start>-<end>", "message_cap:<n>/day", "no_channel", "no_consent:<channel>",
+    "quiet_hours:<start>-<end>", "message_cap:<n>/day", "no_channel", "no_consent:<channel>", "message_expired",
     "stale_data:<minutes>min><limit>min",
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -229,6 +231,9 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
             reasons.append("no_channel")
         elif purpose == "promotional" and rules.marketing.consent_required and not state.consents.get(proposal.channel, False):
             reasons.append(f"no_consent:{proposal.channel}")
+        expires = proposal.params.get("expires_at_us")
+        if isinstance(expires, int) and not isinstance(expires, bool) and now_us >= expires:
+            reasons.append("message_expired")
     if marketing and event_at_us is not None:
         lag_minutes = (now_us - event_at_us) // MINUTE_US
         if lag_minutes > config.stale_after_minutes:

@@ -256,6 +256,25 @@ def _contact_quiet(params: str) -> str | None:
             "message waits until they end, it is not dropped")
 
 
+def _contact_queue(params: str) -> str | None:
+    if not params.isdigit():
+        return None
+    return (f"the player already had {_contacts(int(params)).replace('contact', 'message')} waiting, the most that may "
+            "wait at once; the one ranked last was dropped")
+
+
+_LEFT_WORDS = {"paused": "the journey was paused or archived", "goal": "the player reached a goal that ends it",
+               "safer_play": "a safer-play journey replaced promotions for the player",
+               "exit_when": "one of its exit conditions held for the player"}
+
+
+def _contact_left(params: str) -> str | None:
+    words = _LEFT_WORDS.get(params)
+    if words is None:
+        return None
+    return f"the player left the journey that proposed the message while it waited ({words}), so it was not sent"
+
+
 # -- the catalogue -------------------------------------------------------------------------
 _ENTRIES = (
     # the gate's verdict
@@ -301,6 +320,9 @@ _ENTRIES = (
     # the channel
     Entry("no_channel", "the message names no channel to send it on"),
     Entry("no_consent:<channel>", "the player has not given marketing consent for this channel", _consent),
+    # the message
+    Entry("message_expired", "a time-limited message whose expiry had come when it was decided: it is never sent "
+                             "or honoured after it expires"),
     # the data
     Entry("stale_data:<minutes>min><limit>min", "the player's data was too old to promote on (an integration may be "
                                                 "down or a backfill running)", _stale),
@@ -383,6 +405,11 @@ _ENTRIES = (
                                        "fewer contacts go to them until they engage again", _contact_fatigue),
     Entry("contact.quiet_hours:<start>-<end>", "it was quiet hours where the player lives; the message waits "
                                                "until they end, it is not dropped", _contact_quiet),
+    # the engine around the arbiter (engine.contacts): held messages
+    Entry("contact.queue_full:<n>", "the player already had the most messages that may wait at once; the one "
+                                    "ranked last was dropped", _contact_queue),
+    Entry("contact.left_journey:<why>", "the player left the journey that proposed the message while it waited, "
+                                        "so it was not sent", _contact_left),
 )
 
 # RG interventions (protection.interventions.KINDS): their own family, as "soft" is no reason.
@@ -402,7 +429,8 @@ EXAMPLES = ("unknown_action_kind:jackpot", "under_age:17<18", "excluded:self_exc
             "stale_data:4577min>60min", "register_not_configured:GAMSTOP", "register_opted_out:SPELPAUS",
             "rg_held_calm:high:30d:2027-01-02", "rg_held_case:high", "rg_look:intensity:2",
             "contact.bypass:safer_play", "contact.cap_day:2", "contact.cap_week:7", "contact.cap_channel_day:sms:1",
-            "contact.fatigue:5", "contact.quiet_hours:21:00-09:00")
+            "contact.fatigue:5", "contact.quiet_hours:21:00-09:00", "contact.queue_full:24",
+            "contact.left_journey:exit_when")
 
 CATALOGUE: dict[str, Entry] = {e.head: e for e in _ENTRIES}
 INTERVENTIONS: dict[str, Entry] = {e.head: e for e in _INTERVENTIONS}

@@ -221,7 +221,8 @@ class Engine:
         from croupier.protection.exclusions_hook import after_batch, tick  # exclusions, persons, timers
         from croupier.segments.realtime import tick as segment_sweep  # what time alone changes
         from croupier.journeys.engine_shell import tick as journey_timers
-        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep, journey_timers]
+        from croupier.engine.contact_shell import tick as contact_waits   # held messages asked again
+        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep, journey_timers, contact_waits]
         self.shadows: list[ShadowLane] = []
         self.load_shadows()
 
@@ -636,6 +637,7 @@ class Engine:
         activated = False
         changes: list[tuple[str, str, Change]] = []   # (player, brand, change) for the membership facts
         journeyed: list[tuple[str, str, Outcome]] = []  # (player, brand, outcome) for tasks, timers, records
+        noted: list[tuple[str, str, list[Any]]] = []    # (player, brand, notes): messages held or dropped
         if missing:
             with self.db.reader.connect() as conn:
                 states.update(state_store.load(conn, missing))
@@ -682,6 +684,8 @@ class Engine:
                     changes.extend((pid, event.brand, c) for c in result.segments)
                 if result.journeys:
                     journeyed.append((pid, event.brand, result.journeys))
+                if result.contacts:
+                    noted.append((pid, event.brand, result.contacts))
                 minutes[received_us // MINUTE_US] += 1
                 undone = result.undone
                 if result.facts and SKIPPED in result.facts:
@@ -713,6 +717,9 @@ class Engine:
         if journeyed:
             from croupier.journeys.engine_shell import carry_out   # it imports the store and the task queue
             carry_out(self, journeyed)
+        if noted:
+            from croupier.engine.contact_shell import carry_out as note_contacts   # it imports ingest
+            note_contacts(self, noted)
         kept = [item for item in items if item[1] is not None]
         for hook in self.after_batch:
             hook(self, kept)

@@ -1,4 +1,5 @@
-"""One event through the functional core: apply -> detect -> react -> gate."""
+"""One event through the functional core: apply -> detect -> react -> gate; a live journey's
+messages pass the contact arbiter before the gate (engine.contacts)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Protocol
 
 from croupier.compliance import Decision, Proposal, decide, record_sent
 from croupier.compliance.rules import RulesInForce, rules_in_force
+from croupier.engine.contacts import ContactNote, due, feedback, settle
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
-from croupier.events import ROLLBACKABLE, Event, Rollback
+from croupier.events import ROLLBACKABLE, ContactDue, Event, MessageFeedback, Rollback
 from croupier.players import EngineConfig, PlayerState, apply, facts as fact, micros, rebuild, undo
-from croupier.engine.journeys import proposals as journey_proposals, run_journeys
+from croupier.engine.journeys import proposals as journey_proposals, run_journeys, values_for
 from croupier.journeys.run import EMPTY as NO_JOURNEYS, LiveJourneys, Outcome
 from croupier.segments.live import EMPTY, Change, LiveSegments, rg_mark, update as update_segments
 
@@ -35,6 +37,7 @@ class StepResult:
     at_us: int = 0                # the event's occurred_at in microseconds
     segments: list[Change] | None = None   # live segments entered or left
     journeys: Outcome | None = None        # what the live journeys did (tasks and timers are the shell's)
+    contacts: list[ContactNote] | None = None   # messages the contact arbiter held or dropped
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
@@ -53,11 +56,17 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
                                    config.features, rg_mark(state) != mark) if segments else None)
+        if isinstance(event, ContactDue):   # a held message's wait ended: ask the arbiter again
+            decisions, notes = due(state, event, config, journeys, values_for(state, config.features, at_us),
+                                   received_us, at_us)
+            return StepResult(state, facts, [], decisions, None, at_us, changes or None, None, notes or None)
+        if isinstance(event, MessageFeedback):
+            feedback(state, event)
         if not (journeys or state.journeys):
             return StepResult(state, facts, [], [], None, at_us, changes or None)
         outcome = run_journeys(state, event, journeys, config.features, at_us)
-        decisions = _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
-        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None)
+        decisions, notes = _journey_decided(state, outcome, config, received_us, at_us, event.event_id)
+        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None, notes or None)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -75,9 +84,23 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     outcome = run_journeys(state, event, journeys, config.features, at_us) if journeys or state.journeys else None
     signals = detect(state, event, facts)
     decisions = _decided(state, react(state, signals), config, received_us, at_us) if signals else []
+    notes: list[ContactNote] = []
     if outcome:
-        decisions += _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
-    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None)
+        made, notes = _journey_decided(state, outcome, config, received_us, at_us, event.event_id)
+        decisions += made
+    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None,
+                      notes or None)
+
+
+def _journey_decided(state: PlayerState, outcome: Outcome, config: EngineConfig, received_us: int, at_us: int,
+                     cause_id: str) -> tuple[list[Decision], list[ContactNote]]:
+    """The journeys' messages through the contact arbiter and then the gate (settled
+    together), their bonuses through the gate; what the arbiter held or dropped, as notes."""
+    if not outcome.actions:
+        return [], []
+    messages, others = journey_proposals(state, outcome, at_us)
+    decisions, notes = settle(state, messages, config, received_us, at_us, cause_id)
+    return decisions + _decided(state, others, config, received_us, at_us), notes
 
 
 def _decided(state: PlayerState, proposals: Iterable[Proposal], config: EngineConfig, received_us: int,

@@ -5,7 +5,7 @@ from croupier.events.money import (
 )
 from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
-    CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, ConfigActivated, JourneyActivated,
+    CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, ConfigActivated, ContactDue, JourneyActivated,
     JourneyDeactivated, JourneyTimer, SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft,
     SegmentMembership, SegmentSweep,
     FACT_NAMES, INTERNAL_TYPES, AmlStatusChanged, AnyFact, BonusConverted, BonusCredited, LedgerFact,
@@ -23,7 +23,7 @@ from croupier.events.validate import (
 
 __all__ = [
     "FRONTEND_TYPES", "CashierOpened", "DepositStarted", "ExitIntent", "FrontendSignal", "GameLaunched", "Idle",
-    "CONFIG_STREAM", "JOURNEY_STREAM", "JourneyActivated", "JourneyDeactivated", "JourneyTimer", "LOG_STREAMS",
+    "CONFIG_STREAM", "ContactDue", "JOURNEY_STREAM", "JourneyActivated", "JourneyDeactivated", "JourneyTimer", "LOG_STREAMS",
     "SEGMENT_STREAM", "ConfigActivated", "SegmentActivated", "SegmentDeactivated", "SegmentEntered",
     "SegmentLeft", "SegmentMembership", "SegmentSweep",
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",

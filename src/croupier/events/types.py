@@ -513,11 +513,21 @@ class JourneyTimer(Fact, tag="croupier.journey_timer", kw_only=True):
     step_id: Short
 
 
+class ContactDue(Fact, tag="croupier.contact_due", kw_only=True):
+    """A message the contact arbiter told to wait is asked again: written when the wait ends
+    (`occurred_at` is the verdict's `until`), its id derived from the message and that time,
+    so a restart or a retry writes it once. Folding it arbitrates the held message again
+    against the player's state and contact memory then (docs/contact-policy.md); a fact for a
+    message no longer held changes nothing."""
+
+    message_id: Id
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
                                            AmlStatusChanged, RegisterScreened, SegmentActivated, SegmentDeactivated,
                                            SegmentEntered, SegmentLeft, SegmentSweep, JourneyActivated,
-                                           JourneyDeactivated, JourneyTimer)
+                                           JourneyDeactivated, JourneyTimer, ContactDue)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
@@ -528,6 +538,6 @@ StoredEvent = Union[  # noqa: UP007
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
     SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft, SegmentSweep,
-    JourneyActivated, JourneyDeactivated, JourneyTimer,
+    JourneyActivated, JourneyDeactivated, JourneyTimer, ContactDue,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

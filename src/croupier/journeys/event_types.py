@@ -17,7 +17,7 @@ from typing import Any
 import msgspec.inspect as mi
 
 from croupier.events.types import (
-    INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, Event, JourneyActivated, JourneyDeactivated, JourneyTimer,
+    INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, ContactDue, Event, JourneyActivated, JourneyDeactivated, JourneyTimer,
     SegmentActivated, SegmentDeactivated, SegmentSweep,
 )
 from croupier.players import STAGES
@@ -27,9 +27,9 @@ from croupier.segments import RISK_LEVELS, Identifier
 EVENT_PREFIX = "event."
 # Facts of the whole log (configuration, segment and journey activations), not of a player,
 # and the timers (the sweep's effect is a segment_entered / segment_left a journey can
-# trigger on; a journey's timer is its own business).
+# trigger on; a journey's timer and a held message's are their own business).
 NOT_PLAYER_TYPES = (ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentSweep, JourneyActivated,
-                JourneyDeactivated, JourneyTimer)
+                JourneyDeactivated, JourneyTimer, ContactDue)
 _MONEY_FIELDS = frozenset({"amount", "bonus_amount", "payout"})
 _SKIPPED = frozenset({"event_id", "player_id", "occurred_at", "balance", "bonus_balance", "exchange", "transaction_id", "bet_id",
                       "session_id", "instrument_id", "device_id", "ip", "email", "phone", "first_name", "last_name",

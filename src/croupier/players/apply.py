@@ -28,7 +28,7 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
-    AmlStatusChanged, BonusConverted, BonusCredited, JourneyTimer, RegisterScreened, SegmentEntered, SegmentLeft,
+    AmlStatusChanged, BonusConverted, BonusCredited, ContactDue, JourneyTimer, RegisterScreened, SegmentEntered, SegmentLeft,
     SegmentSweep, WalletAdjusted,
 )
 from croupier.players import protection_state as protection
@@ -870,7 +870,7 @@ _APPLY: dict[type, Callable[..., None]] = {
     # segment membership is folded by the engine's step (segments.live), not here
     SegmentEntered: _ignore, SegmentLeft: _ignore, SegmentSweep: _ignore,
     # and journeys by the step's interpreter (journeys.run)
-    JourneyTimer: _ignore,
+    JourneyTimer: _ignore, ContactDue: _ignore,
 }
 
 
@@ -1053,4 +1053,5 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
         protection.carry_gate_counts(previous.protection, state.protection)
         state.segments = previous.segments   # the step evaluates them again after a rebuild
         state.journeys, state.tags = previous.journeys, previous.tags   # folded by the step, not from the log
+        state.contacts, state.held = previous.contacts, previous.held   # the same (engine.contacts)
     return state

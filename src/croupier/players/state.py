@@ -12,6 +12,8 @@ from typing import Any
 
 from msgspec import Struct, field
 
+from croupier.contact import ContactMemory
+from croupier.players.contact_state import HeldContact
 from croupier.players.journey_state import JourneyState
 from croupier.players.protection_state import ProtectionState, RgTrack
 
@@ -135,6 +137,11 @@ class PlayerState(Struct, omit_defaults=True):
     # (journeys.run: the interpreter folds it), and the tags journeys set: tag -> when (us).
     journeys: JourneyState = field(default_factory=JourneyState)
     tags: dict[str, int] = field(default_factory=dict)
+    # The player's recent promotional contacts (what the contact arbiter counts caps and
+    # fatigue on) and the messages it told to wait, ordered by (until, message id): folded by
+    # the engine's step (engine.contacts). A state saved before either existed loads empty.
+    contacts: ContactMemory = field(default_factory=ContactMemory)
+    held: list[HeldContact] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if len(self.session_ends) < len(self.session_durations):

@@ -147,10 +147,11 @@ def export(conn: Connection, filters: AuditFilter, batch: int = 5_000) -> Iterat
 def decisions_about(conn: Connection, player_id: str, action: str | None = None,
                     limit: int = 200) -> list[dict[str, Any]]:
     """Gate decisions for one player (optionally one action name: a template, bonus,
-    mission...), newest first, with the decision body parsed: the answer to "why did player
-    X receive / not receive Y"."""
+    mission...), and the contact arbiter's verdicts on messages it held or dropped before
+    the gate (`contact.verdict`: `outcome` wait or drop, never allowed), newest first, with
+    the body parsed: the answer to "why did player X receive / not receive Y"."""
     rows = conn.execute(select(audit_log).where(audit_log.c.player_id == player_id,
-                                                audit_log.c.kind == "gate.decision")
+                                                audit_log.c.kind.in_(("gate.decision", "contact.verdict")))
                         .order_by(audit_log.c.seq.desc()).limit(5_000)).all()
     out = []
     for r in rows:

@@ -1,0 +1,124 @@
+"""What the contact arbiter needs of the engine's shell, outside the pure fold
+(engine.contacts): the audit record of every message it held or dropped (`contact.verdict`,
+beside the gate's decisions, so the player's "why" answers for them too), and the
+`croupier.contact_due` facts that ask a held message again when its wait ends, written by
+the engine's idle tick.
+
+The waits are kept in memory by due time; on start they are found again from the player
+states (`PlayerState.held`), so a restart loses none. A due fact's id derives from the
+player, the message and the due time: written twice (a retry, two ticks), it is stored
+once; folded for a message no longer held, it changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from croupier.engine.contacts import VERDICT, ContactNote
+from croupier.events import ContactDue
+from croupier.ingest.facts import append_facts
+from croupier.players import moment
+from croupier.store import audit as audit_store
+from croupier.store import states as state_store
+
+
+@dataclass(slots=True)
+class Waits:
+    """The held messages whose due fact is not written yet, by due time."""
+
+    heap: list[tuple[int, str, str, str, str]] = field(default_factory=list)   # due, fact id, player, brand, message
+    known: set[str] = field(default_factory=set)
+    loaded: bool = False
+
+    def add(self, due_us: int, player_id: str, brand: str, message_id: str) -> None:
+        fact_id = due_id(player_id, message_id, due_us)
+        if fact_id not in self.known:
+            self.known.add(fact_id)
+            heapq.heappush(self.heap, (due_us, fact_id, player_id, brand or "croupier", message_id))
+
+    def due(self, now_us: int) -> list[tuple[int, str, str, str, str]]:
+        out = []
+        while self.heap and self.heap[0][0] <= now_us:
+            item = heapq.heappop(self.heap)
+            self.known.discard(item[1])
+            out.append(item)
+        return out
+
+
+def due_id(player_id: str, message_id: str, due_us: int) -> str:
+    return "contact:" + hashlib.sha256(f"{player_id}|{message_id}|{due_us}".encode()).hexdigest()[:32]
+
+
+def waits_of(engine: Any) -> Waits:
+    waits = getattr(engine, "contact_waits", None)
+    if waits is None:
+        waits = engine.contact_waits = Waits()
+    return waits
+
+
+def carry_out(engine: Any, noted: Sequence[tuple[str, str, list[ContactNote]]]) -> None:
+    """After a batch: keep the waits, audit the verdicts (once each)."""
+    waits = waits_of(engine)
+    entries: dict[str, audit_store.Entry] = {}
+    for pid, brand, notes in noted:
+        for note in notes:
+            if note.verdict.outcome == "wait" and note.verdict.until_us is not None:
+                waits.add(note.verdict.until_us, pid, brand, note.proposal.action_id)
+            entries[note.subject] = audit_store.Entry(
+                at_us=note.at_us, actor="engine", kind=VERDICT, player_id=pid, subject=note.subject,
+                body=note.as_dict(), config_version=note.config_version)
+    if not entries:
+        return
+    with engine.db.engine.begin() as conn:
+        seen = audit_store.subjects_present(conn, VERDICT, list(entries))
+        audit_store.append(conn, [e for s, e in entries.items() if s not in seen])
+
+
+def load_waits(engine: Any) -> None:
+    """The waits of every player's held messages, from the states (after a start or a rewind)."""
+    waits = waits_of(engine)
+    waits.heap.clear()
+    waits.known.clear()
+    with engine._lock:
+        held = dict(engine.states)
+    with engine.db.reader.connect() as conn:
+        for state in state_store.all_states(conn):
+            _add_held(waits, held.pop(state.player_id, state))
+    for state in held.values():
+        _add_held(waits, state)
+    waits.loaded = True
+
+
+def _add_held(waits: Waits, state: Any) -> None:
+    for h in state.held:
+        waits.add(h.until_us, state.player_id, state.brand, h.message_id)
+
+
+def write_due(engine: Any, now_us: int) -> int:
+    """Write the due facts of the waits ended by `now_us` and let the engine fold them;
+    returns how many were stored."""
+    waits = waits_of(engine)
+    if not waits.loaded:
+        load_waits(engine)
+    due = waits.due(now_us)
+    if not due:
+        return 0
+    facts = [ContactDue(event_id=fact_id, player_id=pid, brand=brand, occurred_at=moment(due_us), actor="engine",
+                        message_id=message_id)
+             for due_us, fact_id, pid, brand, message_id in due]
+    with engine.db.engine.begin() as conn:
+        stored = append_facts(conn, facts)
+    if stored:
+        engine.submit(stored)
+    return len(stored)
+
+
+def tick(engine: Any) -> None:
+    """The engine's idle tick: write the due facts of the waits now ended (nothing to do,
+    and no states read, while no journey was ever live and nothing waits)."""
+    if engine.journeys or waits_of(engine).heap:
+        write_due(engine, time.time_ns() // 1000)
