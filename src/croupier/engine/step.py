@@ -8,6 +8,7 @@ from typing import Protocol
 
 from croupier.compliance import Decision, Proposal, decide, record_sent
 from croupier.compliance.rules import RulesInForce, rules_in_force
+from croupier.engine.changes import Changed, Watch
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
 from croupier.events import ROLLBACKABLE, Event, Rollback
@@ -35,6 +36,7 @@ class StepResult:
     at_us: int = 0                # the event's occurred_at in microseconds
     segments: list[Change] | None = None   # live segments entered or left
     journeys: Outcome | None = None        # what the live journeys did (tasks and timers are the shell's)
+    changed: list[Changed] | None = None   # stage and RG level changes for the log (engine.changes)
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
@@ -49,15 +51,17 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     at_us = micros(event.occurred_at)
     segments = bool(live or state.segments)
     mark = rg_mark(state) if segments else None
+    watch = Watch.before(state, at_us, config.features.lifecycle, event.event_id)
     facts = apply(state, event, seq, config.features, at_us, rules)
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
                                    config.features, rg_mark(state) != mark) if segments else None)
+        changed = watch.after(state, at_us, config.features.lifecycle, event.event_id, journeys)
         if not (journeys or state.journeys):
-            return StepResult(state, facts, [], [], None, at_us, changes or None)
+            return StepResult(state, facts, [], [], None, at_us, changes or None, None, changed)
         outcome = run_journeys(state, event, journeys, config.features, at_us)
         decisions = _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
-        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None)
+        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None, changed)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -72,12 +76,13 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
     changes = update_segments(state, live, event.__struct_config__.tag, True, at_us, event.event_id, config.features) \
         if segments else None
+    changed = watch.after(state, at_us, config.features.lifecycle, event.event_id, journeys)
     outcome = run_journeys(state, event, journeys, config.features, at_us) if journeys or state.journeys else None
     signals = detect(state, event, facts)
     decisions = _decided(state, react(state, signals), config, received_us, at_us) if signals else []
     if outcome:
         decisions += _decided(state, journey_proposals(state, outcome, at_us), config, received_us, at_us)
-    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None)
+    return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None, changed)
 
 
 def _decided(state: PlayerState, proposals: Iterable[Proposal], config: EngineConfig, received_us: int,

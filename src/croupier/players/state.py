@@ -135,6 +135,9 @@ class PlayerState(Struct, omit_defaults=True):
     # (journeys.run: the interpreter folds it), and the tags journeys set: tag -> when (us).
     journeys: JourneyState = field(default_factory=JourneyState)
     tags: dict[str, int] = field(default_factory=dict)
+    # The lifecycle stage the step last saw ("" before the first), so a change is noticed once
+    # (engine.changes writes `croupier.stage_changed` for it).
+    stage: str = ""
 
     def __post_init__(self) -> None:
         if len(self.session_ends) < len(self.session_durations):
