@@ -483,7 +483,8 @@ class SegmentSweep(Fact, tag="croupier.segment_sweep", kw_only=True):
     """A timer fact: the player's live segments are evaluated again as of `occurred_at`,
     for conditions that change with time alone ("idle 14 days") or a segment that just went
     live. The scheduled sweep writes one for each player whose membership the evaluation
-    would change; folding it makes the change, so a replay makes the same one."""
+    would change, and journeys' stage sweep one for each player whose lifecycle stage time
+    has moved; folding it makes the change, so a replay makes the same one."""
 
 
 class JourneyActivated(Fact, tag="croupier.journey_activated", kw_only=True):

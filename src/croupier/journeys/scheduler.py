@@ -229,19 +229,23 @@ def fire(engine: Any, c: CompiledJourney, instant_us: int, now_us: int) -> int:
     at_us = instant_us if now_us - instant_us <= LATE_US else now_us
     when = moment(at_us)
     facts: list[Event] = []
+    audience = written = 0
     for state in _states(engine):
         if _matches(c, state, at_us, engine):
             facts.append(JourneyFired(event_id=fired_id(c.key, c.version, instant_us, state.player_id),
                                       player_id=state.player_id, brand=state.brand or "croupier", occurred_at=when,
                                       actor="engine", journey_key=c.key, version=c.version, trigger="schedule",
                                       fires_at=moment(instant_us)))
-    written = _write(engine, facts)
+            if len(facts) == CHUNK:   # written as found: memory stays bounded by the chunk
+                audience, written = audience + len(facts), written + _write(engine, facts)
+                facts = []
+    audience, written = audience + len(facts), written + (_write(engine, facts) if facts else 0)
     marker = JourneyFired(event_id=fired_id(c.key, c.version, instant_us, JOURNEY_STREAM), player_id=JOURNEY_STREAM,
                           brand="croupier", occurred_at=when, actor="engine", journey_key=c.key, version=c.version,
-                          trigger="schedule", fires_at=moment(instant_us), players=len(facts))
+                          trigger="schedule", fires_at=moment(instant_us), players=audience)
     _write(engine, [marker])
     log.info("journey %s v%d: schedule fired at %s for %d players (%d new)", c.key, c.version,
-             moment(instant_us).isoformat(), len(facts), written)
+             moment(instant_us).isoformat(), audience, written)
     return written
 
 
