@@ -138,7 +138,7 @@ def test_a_birthday_fires_at_nine_in_each_players_own_zone(staff) -> None:  # no
                 "reentry": {"policy": "always"}}
     _publish(client, headers, birthday)
     day = (NOW + timedelta(days=3)).date()
-    born = date(1990, day.month, min(day.day, 28)).isoformat()
+    born = date(1992, day.month, day.day).isoformat()      # a leap year: any day of the year
     tokyo, malta = EventFactory(player_id="tokyo"), EventFactory(player_id="malta")
     _post(client, [tokyo.registered(timedelta(days=-40), timezone="Asia/Tokyo", birth_date=born),
                    malta.registered(timedelta(days=-40), timezone="Europe/Malta", birth_date=born)])
@@ -159,6 +159,25 @@ def test_a_birthday_fires_at_nine_in_each_players_own_zone(staff) -> None:  # no
     assert run_due(engine, at["Europe/Malta"] + HOUR) == 0
     assert len(_entries(client, "birthday")) == 2
     _replays_the_same(client)
+
+
+def test_a_player_registering_after_the_scan_gets_their_birthday_tomorrow(staff) -> None:  # noqa: ANN001, F811
+    client, headers = staff
+    engine = client.app.state.runtime.engine
+    birthday = {"key": "birthday", "name": "Birthday", "version": 1, "purpose": "service",
+                "trigger": {"kind": "date", "date": "birthday", "at": "09:00", "fallback_timezone": "UTC"},
+                "steps": [{"kind": "tag", "id": "mark", "tag": "birthday_wished"}, {"kind": "exit", "id": "done"}]}
+    _publish(client, headers, birthday)
+    assert scheduler_of(engine).live is engine.journeys and not scheduler_of(engine).dates   # scanned: nobody yet
+    tomorrow = (NOW + timedelta(days=1)).date()
+    soon = EventFactory(player_id="soon")
+    _post(client, [soon.registered(timedelta(days=-1), timezone=None,
+                                   birth_date=date(1992, tomorrow.month, tomorrow.day).isoformat())])
+    due = micros(datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=timezone.utc))   # the fallback zone
+    assert [(d, p) for d, _, p, *_ in scheduler_of(engine).dates] == [(due, "soon")]   # planned at registration
+    assert run_due(engine, due) == 1
+    assert [p for p, _ in _entries(client, "birthday")] == ["soon"]
+    assert "birthday_wished" in engine.states["soon"].tags
 
 
 def test_stage_changes_by_an_event_and_by_time_alone_enter_players(staff) -> None:  # noqa: ANN001, F811
