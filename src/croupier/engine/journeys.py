@@ -1,4 +1,5 @@
-"""Journeys in the engine's step: the event (or a journey's timer) moves the player through
+"""Journeys in the engine's step: the event (or a journey's timer, or a schedule or date
+trigger's firing) moves the player through
 the live journeys (`journeys.run.advance`), reading the player's values as they are now;
 sends become requests for the contact arbiter (engine.contacts) and then proposals for the
 gate, bonuses proposals for the gate, tags are folded here, and what the shell
@@ -12,9 +13,10 @@ from typing import Any
 
 from croupier.compliance import Proposal
 from croupier.contact import ContactRequest
-from croupier.events import Event, JourneyTimer
+from croupier.events import Event, JourneyFired, JourneyTimer
 from croupier.journeys.run import (
-    NOTHING, BonusAction, LiveJourneys, Outcome, SendAction, TagAction, Timer, advance, concerns, occurrence_of,
+    NOTHING, BonusAction, Fired, LiveJourneys, Outcome, SendAction, TagAction, Timer, advance, concerns,
+    occurrence_of,
 )
 from croupier.players import PlayerState
 from croupier.players.config import FeatureConfig
@@ -26,6 +28,8 @@ def run_journeys(state: PlayerState, event: Event, live: LiveJourneys, config: F
     """The player's journeys after `event` (mutates `state.journeys`)."""
     if isinstance(event, JourneyTimer):
         happening: Any = Timer(event.journey_key, event.entry_id, event.step_id, at_us, event.event_id)
+    elif isinstance(event, JourneyFired):   # a schedule or date trigger fired for the player
+        happening = Fired(event.journey_key, event.event_id)
     else:
         tag = event.__struct_config__.tag
         if not concerns(live, state.journeys, tag):

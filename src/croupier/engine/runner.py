@@ -39,11 +39,12 @@ from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError, StatementErro
 
 from croupier.compliance import Decision
 from croupier.compliance.rules import rules_in_force
+from croupier.engine.changes import change_fact
 from croupier.engine.shadow import ShadowLane
 from croupier.engine.step import step
 from croupier.events import (
     CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, CasinoBet, CasinoWin, ConfigActivated, Deposit, Event,
-    JourneyActivated,
+    JourneyActivated, JourneyFired,
     SegmentActivated, SegmentEntered, SegmentLeft, SportsBetPlaced, SportsBetSettled, decode_stored, to_minor,
 )
 from croupier.players import EngineConfig, PlayerState, lifecycle_stage, micros, moment, new_state
@@ -222,7 +223,9 @@ class Engine:
         from croupier.segments.realtime import tick as segment_sweep  # what time alone changes
         from croupier.journeys.engine_shell import tick as journey_timers
         from croupier.engine.contact_shell import tick as contact_waits   # held messages asked again
-        self.after_batch, self.on_tick = [after_batch], [tick, segment_sweep, journey_timers, contact_waits]
+        from croupier.journeys import scheduler   # schedules, dates, stages time alone moves
+        self.after_batch = [after_batch, scheduler.after_batch]
+        self.on_tick = [tick, segment_sweep, journey_timers, contact_waits, scheduler.tick]
         self.shadows: list[ShadowLane] = []
         self.load_shadows()
 
@@ -636,6 +639,7 @@ class Engine:
         missing = {e.player_id for _, e, _ in items if e is not None} - states.keys() - LOG_STREAMS
         activated = False
         changes: list[tuple[str, str, Change]] = []   # (player, brand, change) for the membership facts
+        changed: list[Event] = []   # the stage and RG level changes journeys react to (engine.changes)
         journeyed: list[tuple[str, str, Outcome]] = []  # (player, brand, outcome) for tasks, timers, records
         noted: list[tuple[str, str, list[Any]]] = []    # (player, brand, notes): messages held or dropped
         if missing:
@@ -686,6 +690,8 @@ class Engine:
                     journeyed.append((pid, event.brand, result.journeys))
                 if result.contacts:
                     noted.append((pid, event.brand, result.contacts))
+                if result.changed:
+                    changed.extend(change_fact(pid, event.brand, c) for c in result.changed)
                 minutes[received_us // MINUTE_US] += 1
                 undone = result.undone
                 if result.facts and SKIPPED in result.facts:
@@ -712,8 +718,8 @@ class Engine:
                 self._record(conn, decisions, report)
         self.cursor = items[-1][0]
         self.processed_total += len(items)
-        if changes:
-            self._write_memberships(changes)
+        if changes or changed:
+            self._write_memberships(changes, changed)
         if journeyed:
             from croupier.journeys.engine_shell import carry_out   # it imports the store and the task queue
             carry_out(self, journeyed)
@@ -729,13 +735,13 @@ class Engine:
             self.flush_if_due()
         return report
 
-    def _write_memberships(self, changes: list[tuple[str, str, Change]]) -> None:
-        """Write the batch's segment entries and exits to the log and fold them (journeys
-        trigger on them). Their ids derive from segment, version, player and cause, so a
-        batch retried or replayed writes nothing twice."""
+    def _write_memberships(self, changes: list[tuple[str, str, Change]], changed: Sequence[Event] = ()) -> None:
+        """Write the batch's segment entries and exits, and its stage and RG level changes,
+        to the log and fold them (journeys trigger on them). Their ids derive from what
+        changed, the player and the cause, so a batch retried or replayed writes nothing twice."""
         from croupier.ingest.facts import append_facts   # ingest imports the engine
 
-        facts = [membership_fact(pid, brand, c) for pid, brand, c in changes]
+        facts = [membership_fact(pid, brand, c) for pid, brand, c in changes] + list(changed)
         with self.db.engine.begin() as conn:
             stored = append_facts(conn, facts)
         if stored:
@@ -780,7 +786,10 @@ def _compare_with_audit(conn: Connection, decisions: Iterable[Decision]) -> list
 
 
 def follow_journeys(live: LiveJourneys, fact: Event) -> LiveJourneys:
-    """The live journeys after a publication, a pause or an archiving."""
+    """The live journeys after a publication, a pause or an archiving (a schedule's firing
+    marker on the stream changes none)."""
+    if isinstance(fact, JourneyFired):
+        return live
     if isinstance(fact, JourneyActivated):
         return live.activated(fact.definition)
     return live.deactivated(getattr(fact, "key"))

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from croupier.compliance import Decision, Proposal, decide, record_sent
 from croupier.compliance.rules import RulesInForce, rules_in_force
+from croupier.engine.changes import Changed, Watch
 from croupier.engine.contacts import ContactNote, due, feedback, settle
 from croupier.engine.detect import Signal, detect
 from croupier.engine.react import react
@@ -38,6 +39,7 @@ class StepResult:
     segments: list[Change] | None = None   # live segments entered or left
     journeys: Outcome | None = None        # what the live journeys did (tasks and timers are the shell's)
     contacts: list[ContactNote] | None = None   # messages the contact arbiter held or dropped
+    changed: list[Changed] | None = None   # stage and RG level changes for the log (engine.changes)
 
 
 def step(state: PlayerState, event: Event, seq: int, received_us: int, config: EngineConfig,
@@ -52,21 +54,25 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
     at_us = micros(event.occurred_at)
     segments = bool(live or state.segments)
     mark = rg_mark(state) if segments else None
+    watch = Watch.before(state, at_us, config.features.lifecycle, event.event_id)
     facts = apply(state, event, seq, config.features, at_us, rules)
     if not facts:  # most events (bets, wins, logins) change features and nothing else
         changes = (update_segments(state, live, event.__struct_config__.tag, False, at_us, event.event_id,
                                    config.features, rg_mark(state) != mark) if segments else None)
+        changed = watch.after(state, at_us, config.features.lifecycle, event.event_id, journeys)
         if isinstance(event, ContactDue):   # a held message's wait ended: ask the arbiter again
             decisions, notes = due(state, event, config, journeys, values_for(state, config.features, at_us),
                                    received_us, at_us)
-            return StepResult(state, facts, [], decisions, None, at_us, changes or None, None, notes or None)
+            return StepResult(state, facts, [], decisions, None, at_us, changes or None, None, notes or None,
+                              changed)
         if isinstance(event, MessageFeedback):
             feedback(state, event)
         if not (journeys or state.journeys):
-            return StepResult(state, facts, [], [], None, at_us, changes or None)
+            return StepResult(state, facts, [], [], None, at_us, changes or None, None, None, changed)
         outcome = run_journeys(state, event, journeys, config.features, at_us)
         decisions, notes = _journey_decided(state, outcome, config, received_us, at_us, event.event_id)
-        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None, notes or None)
+        return StepResult(state, facts, [], decisions, None, at_us, changes or None, outcome or None, notes or None,
+                          changed)
     undone = None
     if fact.ROLLBACK in facts:
         assert isinstance(event, Rollback)
@@ -81,6 +87,7 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
         state = rebuild(state.player_id, log.history(state.player_id, seq), config.features, rules, previous=state)
     changes = update_segments(state, live, event.__struct_config__.tag, True, at_us, event.event_id, config.features) \
         if segments else None
+    changed = watch.after(state, at_us, config.features.lifecycle, event.event_id, journeys)
     outcome = run_journeys(state, event, journeys, config.features, at_us) if journeys or state.journeys else None
     signals = detect(state, event, facts)
     decisions = _decided(state, react(state, signals), config, received_us, at_us) if signals else []
@@ -89,7 +96,7 @@ def step(state: PlayerState, event: Event, seq: int, received_us: int, config: E
         made, notes = _journey_decided(state, outcome, config, received_us, at_us, event.event_id)
         decisions += made
     return StepResult(state, facts, signals, decisions, undone, at_us, changes or None, outcome or None,
-                      notes or None)
+                      notes or None, changed)
 
 
 def _journey_decided(state: PlayerState, outcome: Outcome, config: EngineConfig, received_us: int, at_us: int,

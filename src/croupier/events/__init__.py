@@ -6,8 +6,8 @@ from croupier.events.money import (
 from croupier.events.schema import event_json_schema, fact_json_schema
 from croupier.events.types import (
     CONFIG_STREAM, JOURNEY_STREAM, LOG_STREAMS, SEGMENT_STREAM, ConfigActivated, ContactDue, JourneyActivated,
-    JourneyDeactivated, JourneyTimer, SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft,
-    SegmentMembership, SegmentSweep,
+    JourneyDeactivated, JourneyFired, JourneyTimer, RgLevelChanged, SegmentActivated, SegmentDeactivated,
+    SegmentEntered, SegmentLeft, SegmentMembership, SegmentSweep, StageChanged,
     FACT_NAMES, INTERNAL_TYPES, AmlStatusChanged, AnyFact, BonusConverted, BonusCredited, LedgerFact,
     WalletAdjusted, ExclusionEnded, ExclusionStarted, Fact, LimitSet, PersonLinked, RealityCheck, RgReviewed,
     RegisterScreened, StoredEvent, ROLLBACKABLE, TYPE_NAMES, AnyEvent, CasinoBet, CasinoWin, Chargeback, ConsentChanged,
@@ -23,9 +23,10 @@ from croupier.events.validate import (
 
 __all__ = [
     "FRONTEND_TYPES", "CashierOpened", "DepositStarted", "ExitIntent", "FrontendSignal", "GameLaunched", "Idle",
-    "CONFIG_STREAM", "ContactDue", "JOURNEY_STREAM", "JourneyActivated", "JourneyDeactivated", "JourneyTimer", "LOG_STREAMS",
+    "CONFIG_STREAM", "ContactDue", "JOURNEY_STREAM", "JourneyActivated", "JourneyDeactivated", "JourneyFired",
+    "JourneyTimer", "LOG_STREAMS",
     "SEGMENT_STREAM", "ConfigActivated", "SegmentActivated", "SegmentDeactivated", "SegmentEntered",
-    "SegmentLeft", "SegmentMembership", "SegmentSweep",
+    "SegmentLeft", "SegmentMembership", "SegmentSweep", "RgLevelChanged", "StageChanged",
     "FACT_NAMES", "INTERNAL_TYPES", "AmlStatusChanged", "AnyFact", "BonusConverted", "BonusCredited",
     "LedgerFact", "WalletAdjusted", "fact_json_schema", "ExclusionEnded", "ExclusionStarted", "Fact", "LimitSet", "PersonLinked",
     "RealityCheck", "RegisterScreened", "RgReviewed", "StoredEvent", "encode_fact",

@@ -483,7 +483,8 @@ class SegmentSweep(Fact, tag="croupier.segment_sweep", kw_only=True):
     """A timer fact: the player's live segments are evaluated again as of `occurred_at`,
     for conditions that change with time alone ("idle 14 days") or a segment that just went
     live. The scheduled sweep writes one for each player whose membership the evaluation
-    would change; folding it makes the change, so a replay makes the same one."""
+    would change, and journeys' stage sweep one for each player whose lifecycle stage time
+    has moved; folding it makes the change, so a replay makes the same one."""
 
 
 class JourneyActivated(Fact, tag="croupier.journey_activated", kw_only=True):
@@ -523,11 +524,54 @@ class ContactDue(Fact, tag="croupier.contact_due", kw_only=True):
     message_id: Id
 
 
+Stage = Literal["prospect", "new_depositor", "active", "at_risk", "lapsed", "reactivated"]
+RiskLevel = Literal["none", "low", "medium", "high", "severe"]
+
+
+class StageChanged(Fact, tag="croupier.stage_changed", kw_only=True):
+    """The player's lifecycle stage changed (docs/features.md has the rules), at the time of
+    `cause_event_id`: an event of theirs, or a sweep for a change time alone makes ("lapsed"
+    after days idle). Written by the engine after the fold that changed it, while a live
+    journey can react to it; its id derives from the player, the change and the cause, so a
+    replay or a retry cannot double it. Journeys trigger on it (`stage_changed`)."""
+
+    from_: Stage = msgspec.field(name="from")
+    to: Stage
+    cause_event_id: Id
+
+
+class RgLevelChanged(Fact, tag="croupier.rg_level_changed", kw_only=True):
+    """The player's RG risk level changed in the fold of `cause_event_id` (see
+    `croupier.stage_changed` for when it is written); `rising` says it went up. The
+    safer-play journeys trigger on it."""
+
+    from_: RiskLevel = msgspec.field(name="from")
+    to: RiskLevel
+    rising: bool
+    cause_event_id: Id
+
+
+class JourneyFired(Fact, tag="croupier.journey_fired", kw_only=True):
+    """A journey's schedule or date trigger fired for the player (`trigger` "schedule" or
+    "date") at `fires_at`, the instant the trigger names: the player is offered an entry when
+    it is folded (the trigger's segment and condition checked then). Written by the engine's
+    scheduler; its id derives from the journey, the version, the instant and the player, so
+    two ticks or a restart write it once. On the journey stream (`player_id` JOURNEY_STREAM)
+    it marks a schedule's instant as done, after every player's fact is written."""
+
+    journey_key: Short
+    version: Annotated[int, Meta(ge=1)]
+    trigger: Literal["schedule", "date"]
+    fires_at: Timestamp
+    players: Annotated[int, Meta(ge=0)] | None = None   # on the journey stream: how many it fired for
+
+
 INTERNAL_TYPES: tuple[type[Event], ...] = (ConfigActivated, LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck,
                                            RgReviewed, BonusCredited, BonusConverted, WalletAdjusted,
                                            AmlStatusChanged, RegisterScreened, SegmentActivated, SegmentDeactivated,
                                            SegmentEntered, SegmentLeft, SegmentSweep, JourneyActivated,
-                                           JourneyDeactivated, JourneyTimer, ContactDue)
+                                           JourneyDeactivated, JourneyTimer, ContactDue, StageChanged,
+                                           RgLevelChanged, JourneyFired)
 AnyFact = Union[INTERNAL_TYPES]  # noqa: UP007 - every fact, for the JSON Schema export
 StoredEvent = Union[  # noqa: UP007
     PlayerRegistered, PlayerUpdated, ConsentChanged, PlayerLogin, PlayerLogout,
@@ -538,6 +582,6 @@ StoredEvent = Union[  # noqa: UP007
     LimitSet, ExclusionStarted, ExclusionEnded, PersonLinked, RealityCheck, RgReviewed, ConfigActivated,
     BonusCredited, BonusConverted, WalletAdjusted, AmlStatusChanged, RegisterScreened,
     SegmentActivated, SegmentDeactivated, SegmentEntered, SegmentLeft, SegmentSweep,
-    JourneyActivated, JourneyDeactivated, JourneyTimer, ContactDue,
+    JourneyActivated, JourneyDeactivated, JourneyTimer, ContactDue, StageChanged, RgLevelChanged, JourneyFired,
 ]
 FACT_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in INTERNAL_TYPES)

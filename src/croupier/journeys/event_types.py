@@ -2,10 +2,10 @@
 read of each event, as `event.<field>` identifiers beside the player's values.
 
 Three sources: the protocol v1 types producers send (`croupier.events.TYPE_NAMES`),
-Croupier's own facts about a player (`croupier.events.FACT_NAMES`), and the types the
-engagement work adds that do not exist in the protocol yet (`PLANNED`: the engine's facts
-about lifecycle stages and risk levels). The front-end signals (`frontend.*`) are protocol
-types. A journey may name a planned type today; it fires once the protocol carries it."""
+Croupier's own facts about a player (`croupier.events.FACT_NAMES`, among them the engine's
+`croupier.stage_changed` and `croupier.rg_level_changed`), and types added before the
+protocol carries them (`PLANNED`, empty today). The front-end signals (`frontend.*`) are
+protocol types."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from typing import Any
 import msgspec.inspect as mi
 
 from croupier.events.types import (
-    INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, ContactDue, Event, JourneyActivated, JourneyDeactivated, JourneyTimer,
-    SegmentActivated, SegmentDeactivated, SegmentSweep,
+    INBOUND_TYPES, INTERNAL_TYPES, ConfigActivated, ContactDue, Event, JourneyActivated, JourneyDeactivated,
+    JourneyFired, JourneyTimer, SegmentActivated, SegmentDeactivated, SegmentSweep,
 )
 from croupier.players import STAGES
 from croupier.players.state import CATEGORIES
@@ -29,32 +29,33 @@ EVENT_PREFIX = "event."
 # and the timers (the sweep's effect is a segment_entered / segment_left a journey can
 # trigger on; a journey's timer and a held message's are their own business).
 NOT_PLAYER_TYPES = (ConfigActivated, SegmentActivated, SegmentDeactivated, SegmentSweep, JourneyActivated,
-                JourneyDeactivated, JourneyTimer, ContactDue)
+                JourneyDeactivated, JourneyTimer, JourneyFired, ContactDue)
 _MONEY_FIELDS = frozenset({"amount", "bonus_amount", "payout"})
 _SKIPPED = frozenset({"event_id", "player_id", "occurred_at", "balance", "bonus_balance", "exchange", "transaction_id", "bet_id",
                       "session_id", "instrument_id", "device_id", "ip", "email", "phone", "first_name", "last_name",
                       "ref_event_id", "message_id", "ticket_id", "text", "exclusion_id", "person_id", "case_id"})
 
 
-def _planned() -> dict[str, dict[str, Identifier]]:
-    def ids(*items: Identifier) -> dict[str, Identifier]:
-        return {i.name: i for i in items}
-
+def _richer() -> dict[str, dict[str, Identifier]]:
+    """Fact fields a condition reads with more than their JSON type says: the RG levels are
+    ordered (`event.to >= medium`)."""
     e = EVENT_PREFIX
     return {
-        # Facts the engine will write (lifecycle and risk changes).
-        "croupier.stage_changed": ids(
-            Identifier(f"{e}from", "string", "the stage before", values=STAGES),
-            Identifier(f"{e}to", "string", "the stage after", values=STAGES)),
-        "croupier.rg_level_changed": ids(
+        "croupier.rg_level_changed": {i.name: i for i in (
             Identifier(f"{e}from", "level", "the RG risk level before", values=RISK_LEVELS),
             Identifier(f"{e}to", "level", "the RG risk level after", values=RISK_LEVELS),
-            Identifier(f"{e}rising", "boolean", "the level went up")),
+            Identifier(f"{e}rising", "boolean", "the level went up"))},
+        "croupier.stage_changed": {i.name: i for i in (
+            Identifier(f"{e}from", "string", "the stage before", values=STAGES),
+            Identifier(f"{e}to", "string", "the stage after", values=STAGES))},
     }
 
 
-PLANNED: Mapping[str, Mapping[str, Identifier]] = MappingProxyType(
-    {k: MappingProxyType(v) for k, v in _planned().items()})
+_RICHER = _richer()
+
+# Types a journey may name before the protocol carries them: none today (the engine's facts
+# about lifecycle stages and risk levels, once planned here, are written now).
+PLANNED: Mapping[str, Mapping[str, Identifier]] = MappingProxyType({})
 
 # Events that record a protective action or a rise in risk: a promotional journey must not
 # react to them (the safer-play journey does).
@@ -106,7 +107,8 @@ def _all() -> Mapping[str, Mapping[str, Identifier]]:
     for cls in (*INBOUND_TYPES, *INTERNAL_TYPES):
         if cls in NOT_PLAYER_TYPES:
             continue
-        out[cls.__struct_config__.tag] = MappingProxyType(_fields_of(cls))  # type: ignore[index]
+        tag = cls.__struct_config__.tag  # type: ignore[attr-defined]
+        out[tag] = MappingProxyType({**_fields_of(cls), **_RICHER.get(tag, {})})
     for name, fields in PLANNED.items():
         out.setdefault(name, fields)
     return MappingProxyType(out)

@@ -5,9 +5,8 @@ definition in the JSON form, validated like any other (a test keeps them valid).
 
 Promotional templates leave as soon as the player is excluded, at medium RG risk or above,
 or no longer AML-clear (`SAFE`): the gate would suppress their contact anyway, and leaving
-early keeps the journey's results honest. Templates that name an event type the protocol
-does not carry yet (`frontend.deposit_started`, `croupier.rg_level_changed`) are valid
-today and start firing when that type arrives (see `journeys.event_types.PLANNED`)."""
+early keeps the journey's results honest. The safer-play template triggers on
+`croupier.rg_level_changed`, the fact the engine writes when a fold changes the RG level."""
 
 from __future__ import annotations
 

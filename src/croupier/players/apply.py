@@ -28,10 +28,11 @@ from croupier.events import (
     ROLLBACKABLE, PlayerRegistered, PlayerUpdated, Rollback, SessionEnded, SessionStarted, SportsBetPlaced,
     ExclusionEnded, ExclusionStarted, LimitSet, PersonLinked, RealityCheck, Reported, RgReviewed,
     SportsBetSettled, SupportMessage, Withdrawal, to_minor,
-    AmlStatusChanged, BonusConverted, BonusCredited, ContactDue, JourneyTimer, RegisterScreened, SegmentEntered, SegmentLeft,
-    SegmentSweep, WalletAdjusted,
+    AmlStatusChanged, BonusConverted, BonusCredited, ContactDue, JourneyTimer, RegisterScreened, SegmentEntered,
+    SegmentLeft, JourneyFired, RgLevelChanged, SegmentSweep, StageChanged, WalletAdjusted,
 )
 from croupier.players import protection_state as protection
+from croupier.players.lifecycle import lifecycle_stage
 from croupier.players.config import FeatureConfig
 from croupier.players.exchange import MONEY_EVENTS, in_currency
 if TYPE_CHECKING:  # the protection package depends on this one: types only
@@ -870,7 +871,9 @@ _APPLY: dict[type, Callable[..., None]] = {
     # segment membership is folded by the engine's step (segments.live), not here
     SegmentEntered: _ignore, SegmentLeft: _ignore, SegmentSweep: _ignore,
     # and journeys by the step's interpreter (journeys.run)
-    JourneyTimer: _ignore, ContactDue: _ignore,
+    JourneyTimer: _ignore, JourneyFired: _ignore, ContactDue: _ignore,
+    # what the engine writes after a fold changed the stage or the RG level: facts for journeys
+    StageChanged: _ignore, RgLevelChanged: _ignore,
 }
 
 
@@ -1049,6 +1052,8 @@ def rebuild(player_id: str, events: Iterable[tuple[int, Event]], config: Feature
             session.reset_seq = -1
     state.rolled_back = sorted(undone)
     state.unmatched_rollbacks = len(undone - present)
+    if state.last_event_us is not None:   # the stage the step keeps after each event (engine.changes)
+        state.stage = lifecycle_stage(state, state.last_event_us, config.lifecycle)
     if previous is not None:
         protection.carry_gate_counts(previous.protection, state.protection)
         state.segments = previous.segments   # the step evaluates them again after a rebuild

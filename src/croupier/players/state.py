@@ -142,6 +142,9 @@ class PlayerState(Struct, omit_defaults=True):
     # the engine's step (engine.contacts). A state saved before either existed loads empty.
     contacts: ContactMemory = field(default_factory=ContactMemory)
     held: list[HeldContact] = field(default_factory=list)
+    # The lifecycle stage the step last saw ("" before the first), so a change is noticed once
+    # (engine.changes writes `croupier.stage_changed` for it).
+    stage: str = ""
 
     def __post_init__(self) -> None:
         if len(self.session_ends) < len(self.session_durations):
