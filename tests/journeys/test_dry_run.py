@@ -28,6 +28,8 @@ from croupier.players import micros
 from croupier.players.state import DAY_US
 from croupier.sim import SimConfig, Simulator
 from croupier.sim.registers import configure_simulated_registers
+from croupier.contact import ContactPolicy
+from croupier.compliance.document import ConfigDocument
 from croupier.store.schema import audit_log, events as events_table, outbox, staff_tasks
 
 START = datetime(2025, 9, 1, tzinfo=timezone.utc)
@@ -116,12 +118,17 @@ def _expected(runtime: Runtime, since_us: int, until_us: int) -> dict[str, Any]:
             "waiting": sorted(waiting), "converted": converted}
 
 
+# No caps, quiet hours or fatigue: the reading of the raw events below knows the journey's
+# rules, not the contact arbiter's (tests/journeys/test_contact_arbiter_engine.py has those).
+OPEN_CONTACT = ContactPolicy(per_day=None, per_week=None, per_channel_day={}, quiet_hours=None, fatigue=None)
+
+
 def test_entries_proposals_tasks_and_goals_equal_a_reading_of_the_raw_events(simulated) -> None:  # noqa: ANN001
     runtime = simulated
     since_us, until_us = micros(SINCE), micros(UNTIL)
     before = _rows(runtime)
     report = dry_run(runtime.db, compile_journey(WELCOME), since_us=since_us, until_us=until_us,
-                     config=runtime.config, sample=200)
+                     config=ConfigDocument(**msgspec.structs.asdict(runtime.config), contact=OPEN_CONTACT), sample=200)
     expected = _expected(runtime, since_us, until_us)
     assert report.scope.cut is None and report.scope.evaluated == report.scope.players > 0
     assert report.entered == len(expected["entered"]) > 10
@@ -188,6 +195,13 @@ NEXT_DAY: dict[str, Any] = {
               {"kind": "send", "id": "hi", "channel": "email", "template": "day_two"},
               {"kind": "exit", "id": "done"}],
 }
+
+
+def _noon_zone(now: datetime) -> str:
+    """A fixed-offset zone where it is about noon at `now` (outside any quiet hours)."""
+    offset = 12 - now.hour
+    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def _registration(pid: str, at: timedelta, **fields: Any) -> dict[str, Any]:
@@ -365,9 +379,10 @@ def test_the_dry_run_of_a_live_journey_proposes_what_the_live_engine_decided(sta
     made = client.post("/v1/journeys", headers=staff, json={"definition": soon}).json()["journey_id"]
     assert client.post(f"/v1/journeys/{made}/publish", headers=staff, json={"version": 1}).status_code == 200
     at = lambda minutes: timedelta(minutes=minutes) + (now - T0)  # noqa: E731  (from T0, the factory's "now")
-    batch = [_registration("eve", at(-10)), _registration("fay", at(-10), consents={"email": False, "sms": False,
-                                                                                    "push": False}),
-             _registration("gus", at(-9))]
+    zone = _noon_zone(now)   # the contact arbiter holds nothing in quiet hours, whatever the time of the run
+    batch = [_registration("eve", at(-10), timezone=zone),
+             _registration("fay", at(-10), timezone=zone, consents={"email": False, "sms": False, "push": False}),
+             _registration("gus", at(-9), timezone=zone)]
     assert client.post("/v1/events", content=json.dumps(batch)).status_code == 200
     excluded = EventFactory(now=T0, player_id="gus")("exclusion.requested", at(-7), kind="self_exclusion",
                                                       duration="P6M")
