@@ -552,8 +552,8 @@ class RgLevelChanged(Fact, tag="croupier.rg_level_changed", kw_only=True):
 
 
 class JourneyFired(Fact, tag="croupier.journey_fired", kw_only=True):
-    """A journey's schedule or date trigger fired for the player (`trigger` "schedule" or
-    "date") at `fires_at`, the instant the trigger names: the player is offered an entry when
+    """A journey's schedule, date or one-off trigger fired for the player (`trigger`
+    "schedule", "date" or "once") at `fires_at`, the instant the trigger names: the player is offered an entry when
     it is folded (the trigger's segment and condition checked then). Written by the engine's
     scheduler; its id derives from the journey, the version, the instant and the player, so
     two ticks or a restart write it once. On the journey stream (`player_id` JOURNEY_STREAM)
@@ -561,7 +561,7 @@ class JourneyFired(Fact, tag="croupier.journey_fired", kw_only=True):
 
     journey_key: Short
     version: Annotated[int, Meta(ge=1)]
-    trigger: Literal["schedule", "date"]
+    trigger: Literal["schedule", "date", "once"]
     fires_at: Timestamp
     players: Annotated[int, Meta(ge=0)] | None = None   # on the journey stream: how many it fired for
 

@@ -27,6 +27,21 @@ from the journey, the version, the instant and the player. A firing missed by th
 being down is written on start when at most `DATE_LOOKBACK_US` late (a birthday greeting
 days late is skipped).
 
+One-off sends. A live journey with a `once` trigger (what a campaign is) fires once per
+version. Without `local`, at its instant (the publication's moment when it names none): the
+audience then (as for a schedule) gets one `croupier.journey_fired` fact each. With `local`,
+each player at the wall-clock time in their own zone: the players' instants are found from
+the states when the first zone nears, and each is written when due, the audience checked for
+that player then; a player whose moment had already passed when the journey went live gets
+nothing. A throttle spreads the facts: in the order of the player ids, at most
+`throttle_per_minute` a minute from the instant (per instant, for local sends). Entries not
+yet written are held in memory by due time; a restart plans them again from the states,
+skipping the players whose fact is already in the log (one id per journey, version and player),
+so nothing is sent twice or lost, and the throttle counts only what is left. When every
+player's fact is written (for local sends, once the last zone has passed), a marker on the
+journey stream records the send as done; a paused or archived journey's pending entries are
+dropped (a cancelled campaign sends no more).
+
 Stage sweep. The lifecycle stage moves with time alone (`players.lifecycle`): while a live
 journey triggers or has a goal on `croupier.stage_changed`, the scheduler writes a
 `croupier.segment_sweep` timer fact for each player whose stage time has moved, at start and
@@ -49,9 +64,9 @@ from croupier.events import (
     JOURNEY_STREAM, Event, JourneyActivated, JourneyFired, PlayerRegistered, PlayerUpdated, decode_stored,
 )
 from croupier.ingest.facts import append_facts
-from croupier.journeys.definition import DateTrigger, Schedule
+from croupier.journeys.definition import DateTrigger, Once, Schedule
 from croupier.journeys.run import CompiledJourney, LiveJourneys
-from croupier.journeys.timing import next_date, next_run
+from croupier.journeys.timing import next_date, next_run, once_at, throttled
 from croupier.players import PlayerState, micros, moment
 from croupier.players.features import feature_values
 from croupier.players.state import DAY_US
@@ -87,6 +102,9 @@ class Scheduler:
     known: set[str] = field(default_factory=set)
     written: dict[str, int] = field(default_factory=dict)   # date firings written: id -> due
     activated_us: dict[tuple[str, int], int] = field(default_factory=dict)
+    once_done: set[tuple[str, int]] = field(default_factory=set)       # one-off sends finished (marker written)
+    once_planned: dict[tuple[str, int], int] = field(default_factory=dict)   # planned: -> players pending
+    sends: list[tuple[int, str, str, str, str, int]] = field(default_factory=list)   # due, id, player, brand, key, version
     dates_scanned_us: int = 0
     stages_swept_us: int = 0
 
@@ -148,7 +166,7 @@ def _write(engine: Any, facts: Sequence[Event]) -> int:
 def _matches(c: CompiledJourney, state: PlayerState, at_us: int, engine: Any) -> bool:
     """Whether the player is in the schedule's audience as of `at_us` (the fold checks again)."""
     trigger = c.journey.trigger
-    assert isinstance(trigger, Schedule)
+    assert isinstance(trigger, (Schedule, Once))
     if trigger.segment_id is not None and trigger.segment_id not in state.segments:
         return False
     if c.trigger is None:
@@ -160,21 +178,26 @@ def _matches(c: CompiledJourney, state: PlayerState, at_us: int, engine: Any) ->
 
 # --- planning --------------------------------------------------------------------------------
 
-def _stream(engine: Any) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+def _stream(engine: Any) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int], set[tuple[str, int]]]:
     """From the journey stream: when each version was last activated, and the latest
     schedule instant marked done for it."""
     activated: dict[tuple[str, int], int] = {}
     done: dict[tuple[str, int], int] = {}
+    once: set[tuple[str, int]] = set()
     with engine.db.reader.connect() as conn:
         rows = eventlog.player_history(conn, JOURNEY_STREAM)
     for _, payload, _ in rows:
         fact = decode_stored(payload)
         if isinstance(fact, JourneyActivated):
-            activated[(fact.key, fact.version)] = micros(fact.occurred_at)
+            kind = (fact.definition.get("trigger") or {}).get("kind")
+            if kind != "once" or (fact.key, fact.version) not in activated:   # a one-off's: its launch
+                activated[(fact.key, fact.version)] = micros(fact.occurred_at)
+        elif isinstance(fact, JourneyFired) and fact.trigger == "once":
+            once.add((fact.journey_key, fact.version))
         elif isinstance(fact, JourneyFired):
             at = micros(fact.fires_at)
             done[(fact.journey_key, fact.version)] = max(at, done.get((fact.journey_key, fact.version), 0))
-    return activated, done
+    return activated, done, once
 
 
 def plan(engine: Any, now_us: int) -> Scheduler:
@@ -184,7 +207,9 @@ def plan(engine: Any, now_us: int) -> Scheduler:
     s = scheduler_of(engine)
     live = engine.journeys
     s.live = live
-    s.activated_us, done = _stream(engine)
+    s.activated_us, done, s.once_done = _stream(engine)
+    s.once_planned.clear()
+    s.sends.clear()
     planned: dict[tuple[str, int], int] = {}
     for c in _with(live, Schedule):
         ident = (c.key, c.version)
@@ -247,6 +272,144 @@ def fire(engine: Any, c: CompiledJourney, instant_us: int, now_us: int) -> int:
     log.info("journey %s v%d: schedule fired at %s for %d players (%d new)", c.key, c.version,
              moment(instant_us).isoformat(), audience, written)
     return written
+
+
+# --- one-off sends -----------------------------------------------------------------------------
+
+_LAST_ZONE, _FIRST_ZONE = "Etc/GMT+12", "Etc/GMT-14"   # the last and the first zone to reach a wall-clock time
+
+
+def once_id(key: str, version: int, player_id: str) -> str:
+    """The id of a one-off send's fact for a player: one per journey version and player."""
+    return fired_id(key, version, 0, player_id)
+
+
+def _player_zone(state: PlayerState) -> str | None:
+    zone = state.profile.get("timezone")
+    if isinstance(zone, str) and zone:
+        try:
+            ZoneInfo(zone)
+            return zone
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+def plan_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
+    """Plan a one-off send whose first moment is near: each player's due time, skipping those
+    whose fact is in the log already (a restart) and, for local sends, those whose moment had
+    passed when the journey went live. Players are throttled in the order of their ids."""
+    s = scheduler_of(engine)
+    ident = (c.key, c.version)
+    trigger = c.journey.trigger
+    assert isinstance(trigger, Once)
+    launched = moment(s.activated_us.get(ident, now_us))
+    planned: list[tuple[int, str, str, str]] = []    # due, player, brand, id
+    for state in _states(engine):
+        if trigger.local:
+            due = micros(once_at(trigger, launched, player_timezone=_player_zone(state)))
+            if due < micros(launched):
+                continue
+        else:
+            due = micros(once_at(trigger, launched))
+            if not _matches(c, state, now_us, engine):
+                continue     # not in the audience now (checked again when written)
+        planned.append((due, state.player_id, state.brand or "croupier", once_id(c.key, c.version, state.player_id)))
+    with engine.db.reader.connect() as conn:
+        sent = set()
+        for start in range(0, len(planned), CHUNK):
+            sent |= eventlog.existing_ids(conn, [p[3] for p in planned[start:start + CHUNK]])
+    left = sorted(p for p in planned if p[3] not in sent)
+    place, previous = 0, None
+    for due, pid, brand, fid in left:
+        start = max(due, now_us) if due < now_us - LATE_US else due     # late (a restart): from now
+        place = place + 1 if start == previous else 0
+        previous = start
+        heapq.heappush(s.sends, (throttled(start, place, trigger.throttle_per_minute), fid, pid, brand, c.key,
+                                 c.version))
+    s.once_planned[ident] = len(left)
+
+
+def _first_moment(c: CompiledJourney, launched_us: int) -> int:
+    trigger = c.journey.trigger
+    assert isinstance(trigger, Once)
+    zone = _FIRST_ZONE if trigger.local else None
+    return micros(once_at(trigger, moment(launched_us), player_timezone=zone))
+
+
+def _last_moment(c: CompiledJourney, launched_us: int) -> int:
+    trigger = c.journey.trigger
+    assert isinstance(trigger, Once)
+    zone = _LAST_ZONE if trigger.local else None
+    return micros(once_at(trigger, moment(launched_us), player_timezone=zone))
+
+
+def fire_once(engine: Any, now_us: int) -> int:
+    """Plan the one-off sends whose first moment has come (local sends: within the horizon),
+    write the entries now due, and mark the sends that are complete; returns the facts stored."""
+    s = scheduler_of(engine)
+    for c in _with(engine.journeys, Once):
+        ident = (c.key, c.version)
+        if ident in s.once_done or ident in s.once_planned or engine.journeys.live.get(c.key) != c.version:
+            continue
+        ahead = HORIZON_US if getattr(c.journey.trigger, "local", False) else 0
+        if _first_moment(c, s.activated_us.get(ident, now_us)) <= now_us + ahead:
+            plan_once(engine, c, now_us)
+    written = _write_sends(engine, now_us)
+    for ident in sorted(s.once_planned):
+        c = engine.journeys.version(*ident)
+        if engine.journeys.live.get(ident[0]) != ident[1]:
+            del s.once_planned[ident]        # paused or archived: what is pending is dropped (planned again on resume)
+            s.sends = [e for e in s.sends if (e[4], e[5]) != ident]
+            heapq.heapify(s.sends)
+        elif not s.once_planned[ident] and now_us >= _last_moment(c, s.activated_us.get(ident, now_us)):
+            _mark_once(engine, c, now_us)
+    return written
+
+
+def _write_sends(engine: Any, now_us: int) -> int:
+    """Write the one-off entries due by `now_us`, each player checked against the audience then."""
+    s = scheduler_of(engine)
+    due: list[tuple[int, str, str, str, str, int]] = []
+    while s.sends and s.sends[0][0] <= now_us:
+        entry = heapq.heappop(s.sends)
+        ident = (entry[4], entry[5])
+        if ident in s.once_planned:
+            s.once_planned[ident] -= 1
+        if engine.journeys.live.get(entry[4]) == entry[5]:
+            due.append(entry)
+    if not due:
+        return 0
+    ids = [e[2] for e in due]
+    with engine._lock:
+        held = {pid: engine.states[pid] for pid in ids if pid in engine.states}
+    rest = [pid for pid in ids if pid not in held]
+    if rest:
+        with engine.db.reader.connect() as conn:
+            held.update(state_store.load(conn, rest))
+    facts: list[Event] = []
+    for at_us, fid, pid, brand, key, version in due:
+        state = held.get(pid)
+        c = engine.journeys.version(key, version)
+        when = at_us if now_us - at_us <= LATE_US else now_us
+        if state is not None and c is not None and _matches(c, state, when, engine):
+            facts.append(JourneyFired(event_id=fid, player_id=pid, brand=brand, occurred_at=moment(when),
+                                      actor="engine", journey_key=key, version=version, trigger="once",
+                                      fires_at=moment(at_us)))
+    return _write(engine, facts) if facts else 0
+
+
+def _mark_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
+    s = scheduler_of(engine)
+    ident = (c.key, c.version)
+    launched = s.activated_us.get(ident, now_us)
+    marker = JourneyFired(event_id=once_id(c.key, c.version, JOURNEY_STREAM), player_id=JOURNEY_STREAM,
+                          brand="croupier", occurred_at=moment(now_us), actor="engine", journey_key=c.key,
+                          version=c.version, trigger="once", fires_at=moment(_first_moment(c, launched)))
+    _write(engine, [marker])
+    del s.once_planned[ident]
+    s.once_done.add(ident)
+    log.info("journey %s v%d: one-off send done", c.key, c.version)
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -361,6 +524,8 @@ def run_due(engine: Any, now_us: int) -> int:
     if s.live is not live:
         plan(engine, now_us)
     written = fire_schedules(engine, now_us) if s.next_us else 0
+    if s.once_planned or _with(live, Once):
+        written += fire_once(engine, now_us)
     if _with(live, DateTrigger):
         if now_us - s.dates_scanned_us >= DAY_US:
             scan_dates(engine, now_us)

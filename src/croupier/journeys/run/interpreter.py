@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from croupier.journeys.definition import (
-    Bonus, Branch, Exit, Schedule, Send, Split, Tag, Task, Wait, WaitForEvent,
+    Bonus, Branch, Exit, Once, Schedule, Send, Split, Tag, Task, Wait, WaitForEvent,
 )
 from croupier.journeys.durations import seconds
 from croupier.journeys.event_types import EVENT_PREFIX
@@ -182,7 +182,7 @@ class _Pass:
             self.record("ignored", f.journey_key, "not_live")
             return
         t = c.journey.trigger
-        if isinstance(t, Schedule) and t.segment_id is not None and t.segment_id not in segments:
+        if isinstance(t, (Schedule, Once)) and t.segment_id is not None and t.segment_id not in segments:
             self.record("refused", c.key, "trigger_condition", version=c.version, segment_id=t.segment_id)
             return
         self.enter(c, f.event_id, _EMPTY)
