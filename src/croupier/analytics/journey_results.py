@@ -157,8 +157,9 @@ def members(journey: Journey, records: Iterable[tuple[str, int, dict[str, Any]]]
                 arm = CONTROL
             elif split is None:
                 arm = JOURNEY_ARM
-            else:
-                arm = assign(journey.key, split.id, pid, split.variants).name
+            else:   # as recorded at entry; entries recorded before variants were noted: the same hash
+                recorded = body.get("detail", {}).get("variants", {})
+                arm = recorded.get(split.id) or assign(journey.key, split.id, pid, split.variants).name
             first[pid] = Member(pid, arm, at_us, body.get("entry_id", ""))
     return list(first.values()), reached
 
