@@ -66,6 +66,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("new journey from a ready-made one", "carl", "/journeys/new?template_key=welcome"),
     ("journey", "carl", "/journeys/{journey}"),
     ("journey read-only", "aud", "/journeys/{journey}"),
+    ("journey results", "carl", "/journeys/{journey}/results"),
+    ("global holdout", "carl", "/reports/global-holdout"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),

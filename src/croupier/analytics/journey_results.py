@@ -308,7 +308,7 @@ def global_holdout_results(conn: Connection, config: Any, now_us: int, *, days: 
     base = {"as_of": _iso(now_us), "period_start": _iso(start), "days": days, "percent": percent,
             "config_version": config.version}
     if not percent:
-        return {**base, "players": 0, "arms": [], "comparisons": [], "sample_ratio": None,
+        return {**base, "players": 0, "arms": [], "comparisons": [], "sample_ratio": None, "significant": False,
                 "words": "no global holdout is set (measurement.global_holdout_percent is 0): set a small share "
                          "in the configuration to measure what the whole programme adds"}
     cut = threshold(percent)
