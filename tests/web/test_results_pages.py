@@ -1,7 +1,8 @@
 """The results pages through FastAPI's TestClient: a journey with an A/B split and a holdout
 shows every arm (both variants and the control) with the same figures as
 GET /v1/journeys/{id}/results, each comparison's verdict in words; the programme against the
-global holdout says plainly when no global holdout is set; both need `config.view`."""
+global holdout says plainly when no global holdout is set; both need `config.view`. And
+`croupier journeys results` prints the same figures."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from conftest import EventFactory
 from croupier.api.journey_routes import create_now, publish_now
 from croupier.api.auth import Actor
+from croupier.cli import app as cli
+from croupier.cli import journeys as _commands  # noqa: F401  registers the commands
 from croupier.store.accounts import create_key
 
 from .conftest import session_for
@@ -82,6 +86,16 @@ def test_a_journey_results_page_shows_every_arm_as_the_api_does(app) -> None:  #
         f"/journeys/{made.journey_id}").text
 
     assert signed(app, "sam").get(f"/journeys/{made.journey_id}/results").status_code == 403
+
+    # the command line reads the same figures from the database
+    url = str(runtime.db.engine.url)
+    printed = CliRunner().invoke(cli, ["journeys", "results", str(made.journey_id), "--json", "--db", url])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout)["arms"] == api["arms"]
+    said = CliRunner().invoke(cli, ["journeys", "results", str(made.journey_id), "--db", url])
+    assert said.exit_code == 0 and "short against control: " in said.output and "(control)" in said.output
+    unknown = CliRunner().invoke(cli, ["journeys", "results", str(made.journey_id), "--goal", "vip", "--db", url])
+    assert unknown.exit_code == 2 and "no goal 'vip'" in unknown.output
 
 
 def test_the_global_holdout_page_says_when_none_is_set(app) -> None:  # noqa: ANN001
