@@ -77,8 +77,11 @@ def _money(minor: int, currency: str) -> str:
 # -- reading -----------------------------------------------------------------------------------
 def journey_records(conn: Connection, key: str) -> list[tuple[str, int, dict[str, Any]]]:
     """(player_id, at_us, body) of the journey's entries, holdouts and conversions, in log order."""
+    # bodies are canonical JSON (compliance.canonical_body: compact, keys sorted), so the key
+    # narrows the scan in SQL; the exact test is below (`_` in a key is LIKE's any-character)
     rows = conn.execute(select(audit_log.c.player_id, audit_log.c.at_us, audit_log.c.body)
-                        .where(audit_log.c.kind == RECORD).order_by(audit_log.c.seq))
+                        .where(audit_log.c.kind == RECORD, audit_log.c.body.like(f'%"journey":"{key}"%'))
+                        .order_by(audit_log.c.seq))
     out = []
     for pid, at_us, raw in rows:
         body = json.loads(raw) if isinstance(raw, str) else raw
