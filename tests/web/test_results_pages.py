@@ -98,6 +98,17 @@ def test_a_journey_results_page_shows_every_arm_as_the_api_does(app) -> None:  #
     assert unknown.exit_code == 2 and "no goal 'vip'" in unknown.output
 
 
+def test_a_journey_without_a_control_or_a_goal_says_what_cannot_be_measured(app) -> None:  # noqa: ANN001
+    runtime = app.state.runtime
+    carl = Actor("carl", "crm_manager", "session")
+    no_control = create_now(runtime, carl, {"definition": {**JOURNEY, "key": "no_control", "holdout_percent": 0}})
+    no_goal = create_now(runtime, carl, {"definition": {**JOURNEY, "key": "no_goal", "goals": []}})
+    page = signed(app, "carl").get(f"/journeys/{no_control.journey_id}/results")
+    assert page.status_code == 200 and "No control group" in page.text and 'data-arm="short"' in page.text
+    page = signed(app, "carl").get(f"/journeys/{no_goal.journey_id}/results")
+    assert page.status_code == 200 and "Nothing to measure" in page.text
+
+
 def test_the_global_holdout_page_says_when_none_is_set(app) -> None:  # noqa: ANN001
     page = signed(app, "carl").get("/reports/global-holdout?days=14")
     assert page.status_code == 200 and 'id="results-verdict"' in page.text

@@ -15,7 +15,7 @@ sports payouts. An event undone by a `rollback` counts nowhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,7 @@ def _amount(kind: str, payload: Mapping[str, Any]) -> tuple[str, str, str] | Non
 
 
 def player_money(events: Iterable[tuple[str, str, str, int, Mapping[str, Any]]], windows: Mapping[str, Window],
-                 currency: str, rates: RateTable, undone: set[str] = frozenset()) -> dict[str, Money]:
+                 currency: str, rates: RateTable, undone: AbstractSet[str] = frozenset()) -> dict[str, Money]:
     """Per player of `windows`: their money in the window and the pre-period.
 
     `events` are (event_id, player_id, type, occurred_at_us, payload) of any players (others are
