@@ -106,3 +106,19 @@ def test_results_count_what_the_raw_events_say(staff) -> None:  # noqa: ANN001
     goalless = _publish(client, headers, {**JOURNEY, "key": "no_goal", "goals": [], "group": "other"})
     plain = client.get(f"/v1/journeys/{goalless}/results", headers=headers).json()
     assert plain["measurable"] is False and "no goal" in plain["words"]
+
+
+def test_a_sample_ratio_mismatch_withholds_the_uplift_and_says_why() -> None:
+    from croupier.analytics.journey_results import report_view
+    from croupier.analytics.uplift import Observation, measure
+
+    rows = [Observation("journey", i % 3 == 0) for i in range(500)] + \
+        [Observation("control", i % 4 == 0) for i in range(300)]        # configured 80/20, got 62/38
+    view = report_view(measure(rows, {"journey": 80, "control": 20}, "control"), "EUR", "control")
+    assert view["sample_ratio"]["mismatch"] is True and "did not split as configured" in view["sample_ratio"]["words"]
+    (comparison,) = view["comparisons"]
+    assert comparison["verdict"] == "sample ratio mismatch" and comparison["metrics"] is None
+    assert comparison["significant"] is False and comparison["words"].startswith("not readable")
+    fair = report_view(measure(rows[:400] + rows[500:600], {"journey": 80, "control": 20}, "control"), "EUR",
+                       "control")
+    assert fair["sample_ratio"]["mismatch"] is False and fair["comparisons"][0]["metrics"]["conversion"]

@@ -42,13 +42,14 @@ PROGRAMME = "programme"
 _CHUNK = 500
 
 VERDICT_WORDS = {
-    "better": "significant: the variant converts more players than the control, and this stays true however "
-              "often the result is looked at",
-    "worse": "significant: the variant converts fewer players than the control; stop it",
-    "not yet significant": "not yet significant: the data cannot yet tell the uplift from chance; keep it running",
+    "better": "significant: {variant} converts more players than {control}, and this stays true however often "
+              "the result is looked at",
+    "worse": "significant: {variant} converts fewer players than {control}; stop it",
+    "not yet significant": "not yet significant: the data cannot yet tell the uplift of {variant} from chance; "
+                           "keep it running",
     "sample ratio mismatch": "not readable: the players did not split as configured, so no uplift is shown until "
                              "the cause is found",
-    "too few players": "not yet significant: too few players in an arm to say anything yet",
+    "too few players": "not yet significant: too few players in {variant} or {control} to say anything yet",
 }
 
 
@@ -181,9 +182,10 @@ def _estimate(e: Estimate) -> dict[str, Any]:
 
 def _comparison(c: Comparison, mismatch: bool) -> dict[str, Any]:
     significant = c.verdict in ("better", "worse")
+    words = VERDICT_WORDS[c.verdict].format(variant=c.treatment.replace("_", " "),
+                                            control=c.control.replace("_", " "))
     out: dict[str, Any] = {"variant": c.treatment, "against": c.control, "verdict": c.verdict,
-                           "significant": significant, "words": VERDICT_WORDS[c.verdict], "reason": c.reason,
-                           "primary": c.primary}
+                           "significant": significant, "words": words, "reason": c.reason, "primary": c.primary}
     if mismatch:   # an uplift read from a broken split misleads: withheld, not footnoted
         out["metrics"] = None
         return out
