@@ -75,6 +75,8 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("campaign", "carl", "/campaigns/{campaign}"),
     ("campaign read-only", "aud", "/campaigns/{campaign}"),
     ("journey with counts", "carl", "/journeys/{live_journey}"),
+    ("journey results", "carl", "/journeys/{journey}/results"),
+    ("global holdout", "carl", "/reports/global-holdout"),
     ("tasks", "carl", "/tasks"),
     ("tasks every status", "sam", "/tasks?status=all"),
     ("my settings", "sam", "/settings"),

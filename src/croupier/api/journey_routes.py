@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from croupier.analytics.journey_results import NotMeasurable, journey_results
 from croupier.api.answers import iso as _iso, now_us as _now_us, exact_json as _json
 from croupier.api.auth import Actor, actor, require_scope, sees_aml
 from croupier.api.errors import invalid
@@ -270,6 +271,30 @@ def list_journeys(request: Request, archived: bool = False,
             "the latest")
 def get_journey(journey_id: str, request: Request, _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
     return _answer(request.app.state.runtime, _journey_id(journey_id))
+
+
+@router.get("/{journey_id}/results", summary="A journey's results: per variant and for the control, players, "
+            "conversions, conversion rate, deposits and GGR in the goal's window, and each variant's uplift against "
+            "the control with 95 % intervals (CUPED, sample-ratio check, confidence sequences) and a verdict "
+            "(docs/measurement.md)")
+def get_results(journey_id: str, request: Request,
+                goal: str | None = Query(None, description="the goal to count as conversion (default: the "
+                                                           "journey's first goal)", max_length=64),
+                currency: str | None = Query(None, pattern="^[A-Z]{3}$",
+                                             description="the currency money is reported in (default: that of "
+                                                         "most of the measured players); others are converted at "
+                                                         "the configuration's rates"),
+                _key=Depends(require_scope("read"))) -> Response:  # noqa: ANN001
+    runtime = request.app.state.runtime
+    try:
+        with runtime.db.reader.connect() as conn:
+            found = journey_results(conn, _journey_id(journey_id), runtime.config, _now_us(), goal=goal,
+                                    currency=currency)
+    except NotMeasurable as exc:
+        return invalid([{"field": "goal", "message": str(exc), "value": goal}])
+    if found is None:
+        raise HTTPException(404, detail=f"no journey {journey_id}")
+    return _json(found)
 
 
 @router.put("/{journey_id}", summary="Edit a journey: a new version (none when the definition is unchanged)",

@@ -1,4 +1,5 @@
-"""Reports over the API: RG effectiveness (which interventions and variants work)."""
+"""Reports over the API: RG effectiveness (which interventions and variants work) and what
+the whole CRM programme adds, measured against the global holdout."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection, select
 
+from croupier.analytics.journey_results import global_holdout_results
 from croupier.analytics.rg_report import rg_effectiveness
+from croupier.api.answers import exact_json
 from croupier.api.auth import require_scope
 from croupier.compliance.rules import rules_in_force
 from croupier.players import PlayerState
@@ -56,3 +59,15 @@ def effectiveness_report(runtime, follow_days: int) -> dict[str, Any]:  # noqa: 
         rows = rg_effectiveness(_states(conn), now_us, follow_days, list(_safer_play_decisions(conn)),
                                 rules_in_force(runtime.config))
     return {"follow_days": follow_days, "generated_at_us": now_us, "rows": [r.as_dict() for r in rows]}
+
+
+@router.get("/global-holdout", summary="The whole CRM programme against the global holdout (players who get no "
+            "promotion at all): players, conversion (an approved deposit), deposits and GGR over the last `days` "
+            "days, and the programme's uplift with 95 % intervals and a verdict (docs/measurement.md)")
+def get_global_holdout(request: Request, days: int = Query(28, ge=1, le=365),
+                       currency: str | None = Query(None, pattern="^[A-Z]{3}$"),
+                       _key=Depends(require_scope("read"))):  # noqa: ANN001, ANN201
+    runtime = request.app.state.runtime
+    with runtime.db.reader.connect() as conn:
+        return exact_json(global_holdout_results(conn, runtime.config, time.time_ns() // 1000, days=days,
+                                                 currency=currency))

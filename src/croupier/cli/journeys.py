@@ -1,6 +1,7 @@
 """`croupier journeys …`: check journey definitions and print the ready-made ones, and on a
-database list, show, create and publish stored journeys, and dry run one (stored or in a file)
-over a past window of the log (docs/journeys.md). Creating and
+database list, show, create and publish stored journeys, dry run one (stored or in a file)
+over a past window of the log, and read their results (docs/journeys.md, docs/measurement.md).
+Creating and
 publishing are staff actions (`--as` names an enabled user with journeys.edit or
 journeys.publish), audited like the API's; they run `croupier.journeys.publishing`."""
 
@@ -353,3 +354,53 @@ def dry_run_command(
                       f"{' by ' + r['channel'] if r['channel'] else ''}, {verdict}", markup=False)
         for t in p["tasks"]:
             say.print(f"    {t['at']}  {t['step']}: task for {t['queue']}: {t['title']}", markup=False)
+@journeys_app.command("results")
+def results_command(journey_id: Annotated[int, typer.Argument(help="The journey's id.")],
+                    goal: Annotated[str | None, typer.Option("--goal", help="The goal counted as conversion "
+                                                                            "(default: the first).")] = None,
+                    currency: Annotated[str | None, typer.Option("--currency", help="Report money in this "
+                                                                                    "currency.")] = None,
+                    as_json: JsonOption = False, db: DbOption = None, config: ConfigOption = None) -> None:
+    """A journey's results: per variant and for the control, players, conversions, deposits and
+    GGR in the goal's window, and each variant's uplift with its 95 % confidence sequence and
+    verdict (the same figures as GET /v1/journeys/{id}/results)."""
+    from croupier.analytics.journey_results import NotMeasurable, journey_results
+    from croupier.ingest.batch import config_in_force
+    from croupier.store import open_database
+
+    database = open_database(db)
+    in_force = config_in_force(database, read_config(config))
+    try:
+        with database.reader.connect() as conn:
+            found = journey_results(conn, journey_id, in_force, time.time_ns() // 1000, goal=goal,
+                                    currency=currency)
+    except NotMeasurable as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if found is None:
+        console.print(f"[red]error:[/] no journey {journey_id}")
+        raise typer.Exit(2)
+    if as_json:
+        import msgspec
+
+        encoded = msgspec.json.Encoder(decimal_format="number").encode(found)
+        print(msgspec.json.format(encoded, indent=2).decode())
+        return
+    console.print(f"{found['name']} (journey {journey_id}, key {found['key']}, version {found['version']}): "
+                  f"{found['words']}", markup=False, highlight=False)
+    if not found["measurable"]:
+        return
+    cur = found["currency"]
+    console.print(f"goal {found['goal']} within {found['window_seconds'] // 3600} h of entering; money in {cur}",
+                  markup=False, highlight=False)
+    for a in found["arms"]:
+        console.print(f"  {a['arm'] + (' (control)' if a['control'] else ''):24} {a['players']:>8} players "
+                      f"{a['conversions']:>8} converted {a['conversion_rate'] * 100:7.2f} %  "
+                      f"deposits {a['deposits']:>14}  GGR {a['ggr']:>14}", markup=False, highlight=False)
+    for c in found["comparisons"]:
+        line = f"  {c['variant']} against {c['against']}: {c['verdict']}"
+        if c["metrics"]:
+            cs = c["metrics"]["conversion"]["sequence_95"]
+            line += (f"; conversion uplift {c['metrics']['conversion']['absolute'] * 100:+.2f} points "
+                     f"(95 % confidence sequence {cs['low'] * 100:+.2f} to {cs['high'] * 100:+.2f})")
+        console.print(line, markup=False, highlight=False)

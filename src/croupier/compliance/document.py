@@ -1,5 +1,5 @@
 """The configuration document: engine thresholds, the jurisdiction rules table, the
-exchange rates and the contact policy.
+exchange rates, the contact policy and the measurement settings (the global holdout).
 
 Pure (no SQL, no clock): the document type and its version hash, its validation with a path
 for every problem, canonical and effective forms, the JSON merge patch and the diff between
@@ -19,6 +19,8 @@ from typing import Any
 import msgspec
 
 from croupier.compliance import rates
+from croupier.compliance import holdout
+from croupier.compliance.holdout import DEFAULT_MEASUREMENT, Measurement
 from croupier.compliance.rates import ExchangeRules
 from croupier.compliance.rules import ExclusionRules, JurisdictionRules, presets
 from croupier.contact import policy as contact_policy
@@ -44,6 +46,9 @@ class ConfigDocument(EngineConfig, forbid_unknown_fields=True):
     # None: the defaults (DEFAULT_POLICY). Hashed only when set, and the defaults written out
     # read back as None (`canonical`), so a document keeps its version id until the policy changes.
     contact: ContactPolicy | None = None
+    # How the CRM programme is measured: the global holdout's share (compliance.holdout,
+    # docs/measurement.md). None: the defaults (no global holdout), hashed only when set.
+    measurement: Measurement | None = None
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -337,6 +342,9 @@ def parse_document(raw: bytes | str | dict[str, Any]) -> ConfigDocument:
     if doc.contact is not None:
         problems.extend(Problem(f"contact.{path}", value, message)
                         for path, value, message in contact_policy.problems(doc.contact))
+    if doc.measurement is not None:
+        problems.extend(Problem(f"measurement.{path}", value, message)
+                        for path, value, message in holdout.problems(doc.measurement))
     if problems:
         raise InvalidDocument(problems)
     return canonical(doc)
@@ -395,6 +403,8 @@ def canonical(doc: ConfigDocument) -> ConfigDocument:
         doc = msgspec.structs.replace(doc, min_age=kept)
     if doc.contact is not None and doc.contact == DEFAULT_POLICY:
         doc = msgspec.structs.replace(doc, contact=None)
+    if doc.measurement is not None and doc.measurement == DEFAULT_MEASUREMENT:
+        doc = msgspec.structs.replace(doc, measurement=None)
     return doc
 
 
@@ -431,6 +441,8 @@ def expanded(document: dict[str, Any] | ConfigDocument) -> dict[str, Any]:
     out = _expand(doc)
     if out.get("contact") is None:   # no section: the defaults in force, spelled out
         out["contact"] = _expand(DEFAULT_POLICY)
+    if out.get("measurement") is None:
+        out["measurement"] = _expand(DEFAULT_MEASUREMENT)
     return out
 
 

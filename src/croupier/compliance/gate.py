@@ -17,6 +17,8 @@ Reason codes (docs/gate-and-audit.md lists them all):
 - the message: message_expired (a time-limited offer, `params["expires_at_us"]`, whose expiry
   has come: never sent or honoured after it, whoever asks again, e.g. a dispatcher)
 - the data: stale_data:<minutes>min><limit>min
+- measurement: holdout.global (the player is in the global holdout: no promotion of any kind
+  reaches them; compliance.holdout)
 - the national register: register_check_pending, register_unavailable, register_not_configured
   (promotions wait for the register's answer, and a register nobody configured never
   answers); a market the operator opted out of its register passes with the note
@@ -32,6 +34,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croupier.compliance.actions import _SEAL, ACTION_KINDS, Decision, Proposal
+from croupier.compliance.holdout import in_global_holdout, measurement_of
 from croupier.compliance.rates import NO_RATES, RateTable
 from croupier.compliance.rules import JurisdictionRules, rules_for, rules_in_force
 from croupier.players.config import EngineConfig
@@ -63,7 +66,7 @@ REASON_CODES = (
     "register_not_configured:<NAME>", "register_opted_out:<NAME>", "marketing_banned:<code>", "bonus_banned:<code>",
     "bonus_first_deposit_only:<code>", "bonus_banned_for_risk:<level>", "promotions_banned_under:<age>",
     "quiet_hours:<start>-<end>", "message_cap:<n>/day", "no_channel", "no_consent:<channel>", "message_expired",
-    "stale_data:<minutes>min><limit>min",
+    "stale_data:<minutes>min><limit>min", "holdout.global",
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -238,6 +241,8 @@ def decide(proposal: Proposal, state: PlayerState, config: EngineConfig, now_us:
         lag_minutes = (now_us - event_at_us) // MINUTE_US
         if lag_minutes > config.stale_after_minutes:
             reasons.append(f"stale_data:{lag_minutes}min>{config.stale_after_minutes}min")
+    if marketing and in_global_holdout(proposal.player_id, measurement_of(config).global_holdout_percent):
+        reasons.append("holdout.global")
     obligations: list[str] = []
     if kind == "message" and purpose == "promotional":
         obligations.append("unsubscribe_link")

@@ -317,6 +317,10 @@ _ENTRIES = (
                                        "they end", _quiet_hours),
     Entry("message_cap:<n>/day", "the player has already received the market's daily number of promotional messages",
           _message_cap),
+    # measurement
+    Entry("holdout.global", "the player is in the global holdout: a fixed share of players who receive no "
+                            "promotional messages, bonuses or other promotions at all, so that what the whole CRM "
+                            "programme adds can be measured (safer-play and service messages still reach them)"),
     # the channel
     Entry("no_channel", "the message names no channel to send it on"),
     Entry("no_consent:<channel>", "the player has not given marketing consent for this channel", _consent),

@@ -68,9 +68,9 @@ _VERSIONS: dict[int, tuple[EngineConfig, str]] = {}
 # version) keeps its id. The one mechanism for every later addition, the configuration
 # document's own included: `exchange` is compliance's ConfigDocument section (no rates, convert),
 # `rg_model` its operator-trained RG model (None: the shipped scorecard), `contact` the contact
-# arbiter's policy (None: its defaults).
+# arbiter's policy (None: its defaults), `measurement` the global holdout (None: none).
 _ADDED_LATER: dict[str, object] = {"money_of_record": {"default": "platform"}, "exchange": {}, "rg_model": None,
-                                   "contact": None}
+                                   "contact": None, "measurement": None}
 
 
 def money_of_record(config: EngineConfig, brand: str | None) -> MoneyOfRecord:

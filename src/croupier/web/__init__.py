@@ -19,7 +19,7 @@ from croupier.api import errors as api_errors
 from croupier.privacy import PERMISSIONS
 from croupier.web import admin, aml_forms, config_pages, login, pages, protection_forms
 from croupier.web import help_pages, journey_pages, model_pages, person_pages, report_pages, rg_forms, segment_pages, settings
-from croupier.web import campaign_pages, task_pages
+from croupier.web import campaign_pages, results_pages, task_pages
 from croupier.web.formatting import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Reader, valid_locale, valid_time_zone
 from croupier.web.render import STATIC_DIR, render
 from croupier.web.security import LoginThrottle
@@ -56,6 +56,7 @@ def mount_back_office(app: FastAPI, display: Reader | None = None) -> None:
     app.include_router(report_pages.router)
     app.include_router(model_pages.router)
     app.include_router(segment_pages.router)
+    app.include_router(results_pages.router)   # before journey_pages: /journeys/{id}/results
     app.include_router(journey_pages.router)
     app.include_router(campaign_pages.router)
     app.include_router(task_pages.router)

@@ -135,9 +135,11 @@ class _Pass:
                 if g.check is not None and not self.holds(g.check, o.fields):
                     continue
                 h.converted = (*h.converted, (g.name, self.at_us))
-                self.record("converted", key, f"goal:{g.name}", version=h.last_version, entry_id=h.last_entry_id,
-                            goal=g.name, holdout=h.holdout, after_us=self.at_us - h.last_entered_us)
                 run = self.state.runs.get(key)
+                taken = dict(run.variants) if run is not None and run.entry_id == h.last_entry_id else {}
+                self.record("converted", key, f"goal:{g.name}", version=h.last_version, entry_id=h.last_entry_id,
+                            goal=g.name, holdout=h.holdout, after_us=self.at_us - h.last_entered_us,
+                            **({"variants": taken} if taken else {}))
                 if g.ends_journey and run is not None and run.entry_id == h.last_entry_id:
                     self.leave(key, run, f"goal:{g.name}", run.step)
 
@@ -242,8 +244,12 @@ class _Pass:
                 if other is not None and other.promotional:
                     self.leave(other_key, state.runs[other_key], f"safer_play:{key}", state.runs[other_key].step)
         run = state.runs[key] = Run(c.version, entry, cause, at)
+        # the variant of every split, as assigned now (the same hash the split step reads), so
+        # the entry is attributed to its arm before the player reaches the split
+        variants = {s.id: assign(key, s.id, self.player_id, s.variants).name
+                    for s in c.journey.steps if isinstance(s, Split)}
         self.record("entered", key, "trigger", version=c.version, entry_id=entry,
-                    window_until_us=h.window_until_us)
+                    window_until_us=h.window_until_us, **({"variants": variants} if variants else {}))
         self.go(key, run, c, c.first)
         return None
 
