@@ -133,6 +133,15 @@ def sqlite_url(tmp_path) -> str:  # noqa: ANN001
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def noon_zone(now: datetime | None = None) -> str:
+    """A fixed-offset time zone where it is about noon at `now` (default: the tests' NOW): a
+    player there is outside any quiet hours whenever the tests run, for tests whose events
+    must be recent (the gate holds promotions on stale data) and whose messages must go."""
+    offset = 12 - (now or NOW).astimezone(timezone.utc).hour
+    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
 class EventFactory:
     """Builds protocol v1 events with unique ids; times are offsets from a fixed `now`."""
 

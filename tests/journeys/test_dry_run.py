@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from conftest import EventFactory
+from conftest import EventFactory, noon_zone
 from croupier.api import Runtime
 from croupier.journeys import in_holdout
 from croupier.journeys.dry_run import as_dict, dry_run
@@ -197,13 +197,6 @@ NEXT_DAY: dict[str, Any] = {
 }
 
 
-def _noon_zone(now: datetime) -> str:
-    """A fixed-offset zone where it is about noon at `now` (outside any quiet hours)."""
-    offset = 12 - now.hour
-    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
 def _registration(pid: str, at: timedelta, **fields: Any) -> dict[str, Any]:
     return EventFactory(now=T0, player_id=pid).registered(at, email=f"{pid}@example.se", last_name=pid, phone=None,
                                                           **fields)
@@ -379,7 +372,7 @@ def test_the_dry_run_of_a_live_journey_proposes_what_the_live_engine_decided(sta
     made = client.post("/v1/journeys", headers=staff, json={"definition": soon}).json()["journey_id"]
     assert client.post(f"/v1/journeys/{made}/publish", headers=staff, json={"version": 1}).status_code == 200
     at = lambda minutes: timedelta(minutes=minutes) + (now - T0)  # noqa: E731  (from T0, the factory's "now")
-    zone = _noon_zone(now)   # the contact arbiter holds nothing in quiet hours, whatever the time of the run
+    zone = noon_zone(now)   # the contact arbiter holds nothing in quiet hours, whatever the time of the run
     batch = [_registration("eve", at(-10), timezone=zone),
              _registration("fay", at(-10), timezone=zone, consents={"email": False, "sms": False, "push": False}),
              _registration("gus", at(-9), timezone=zone)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EventFactory
+from conftest import EventFactory, noon_zone
 from croupier.journeys.counts import Tally, journey_view
 from croupier.journeys.engine_shell import write_due
 from croupier.store import journeys as journey_store
@@ -74,7 +74,7 @@ def run_counted(client: Any, headers: dict[str, str]) -> int:
     calm, twice, paused, better = (EventFactory(player_id=p) for p in ("calm", "twice", "paused", "better"))
     before = T0 - NOW - timedelta(hours=1)
     players = (calm, twice, paused, better)
-    _ingest(client, [ev.registered(before, jurisdiction="MT", country="MT", timezone="Europe/Malta",  # no register
+    _ingest(client, [ev.registered(before, jurisdiction="MT", country="MT", timezone=noon_zone(),  # no register
                                    email=f"{ev.player_id}@example.mt", last_name=ev.player_id) for ev in players]
             + [paused("exclusion.requested", T0 - NOW - timedelta(minutes=20), kind="timeout", duration="P30D")], headers)
     _ingest(client, [_deposit(calm, T0, "c1"), _deposit(twice, T0, "t1"), _deposit(paused, T0, "p1"),

@@ -173,11 +173,9 @@ def test_a_slow_http_register_does_not_hold_up_the_engine(db_url, lookup_server)
     lookup_server.delay = 1.0
     runtime = make_runtime(db_url, {"IGO_CSE": HttpRegister("IGO_CSE", lookup_server.url, 2.0)})
     try:
-        started = time.monotonic()
         send(runtime, registration("on3", "aurora", "CA-ON", email="listed@example.ca"),
              registration("on4", "aurora", "CA-ON", email="clear@example.ca"))
-        assert time.monotonic() - started < 0.9   # two look-ups of 1 s each are still running
-        with runtime.db.reader.connect() as conn:
+        with runtime.db.reader.connect() as conn:   # processed while the two 1-s look-ups still run
             statuses = dict(conn.execute(select(player_identities.c.player_id, player_identities.c.register_status)).all())
         assert statuses == {"on3": "pending", "on4": "pending"}
         assert screener_for(runtime.engine).wait(10)
@@ -192,15 +190,13 @@ def test_a_slow_http_register_does_not_hold_up_the_engine(db_url, lookup_server)
 
 
 def test_a_register_that_does_not_answer_fails_closed_at_registration_and_login(db_url, lookup_server):
-    lookup_server.delay = 1.0
+    lookup_server.delay = 5.0   # the register answers "clear", but long after the 0.2-s time-out
     runtime = make_runtime(db_url, {"IGO_CSE": HttpRegister("IGO_CSE", lookup_server.url, 0.2)})
     try:
         client = client_for(runtime)
-        started = time.monotonic()
         verdict = client.post("/v1/players/new1/access-check", json={
             "action": "registration", "brand": "aurora", "jurisdiction": "CA-ON",
             "identity": {"email": "clear@example.ca"}}).json()
-        assert time.monotonic() - started < 1.0
         assert verdict["allowed"] is False and verdict["reasons"] == ["register_unavailable:IGO_CSE"]
         assert "fail closed" in verdict["notes"][0]
         send(runtime, registration("on2", "aurora", "CA-ON", email="clear@example.ca"))

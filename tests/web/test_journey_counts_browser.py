@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from conftest import NOW, EventFactory
+from conftest import NOW, EventFactory, noon_zone
 from croupier.api.auth import Actor
 from croupier.api.journey_routes import create_now, publish_now
 
@@ -33,7 +33,7 @@ def waiting(live) -> str:  # noqa: ANN001
     events = []
     for pid in ("badge-1", "badge-2"):
         ev = EventFactory(now=NOW, player_id=pid)
-        events += [ev.registered(timedelta(hours=-2), email=f"{pid}@example.se", last_name=pid),
+        events += [ev.registered(timedelta(hours=-2), email=f"{pid}@example.se", last_name=pid, timezone=noon_zone()),
                    ev("payment.deposit", timedelta(minutes=-5), transaction_id=f"{pid}-d", amount="20.00",
                       currency="SEK", status="approved", method="card")]
     live.ingest(events)

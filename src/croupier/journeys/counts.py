@@ -26,7 +26,8 @@ from croupier.journeys.run.outcome import REASONS
 
 RECORD = "journey.record"
 DECISION = "gate.decision"
-VERDICT_KINDS = (DECISION,)        # audit kinds whose bodies are verdicts on a journey's proposals
+CONTACT = "contact.verdict"        # the contact arbiter's: a drop is suppressed; a wait is decided later
+VERDICT_KINDS = (DECISION, CONTACT)   # audit kinds whose bodies are verdicts on a journey's proposals
 KINDS = (RECORD, *VERDICT_KINDS)   # what the fold reads from the audit log
 
 # Journey reason codes whose parameter is a moment: counted without it (one row per code).
@@ -231,8 +232,8 @@ class Tally:
 
     def _verdict(self, b: Mapping[str, Any]) -> None:
         params = b.get("params")
-        if not isinstance(params, Mapping):
-            return
+        if not isinstance(params, Mapping) or b.get("outcome") == "wait":
+            return   # a message the arbiter held is counted when it is finally sent or dropped
         key, version, step = params.get("journey"), params.get("version"), params.get("step")
         if not key or not isinstance(version, int) or not step:
             return

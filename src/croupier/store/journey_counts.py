@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from croupier.compliance import explain
 from croupier.journeys import from_json
-from croupier.journeys.counts import DECISION, KINDS, RECORD, Tally, journey_view
+from croupier.journeys.counts import CONTACT, KINDS, RECORD, Tally, journey_view
 from croupier.store import journeys as journey_store
 from croupier.store.journeys import StoredJourney
 from croupier.store.schema import audit_log
@@ -132,14 +132,16 @@ def player_journeys(conn: Connection, state: Any, player_id: str,  # noqa: ANN40
                 "seq": seq, "at_us": at_us, "journey": body.get("journey"), "version": body.get("version"),
                 "step": body.get("step") or None, "what": body.get("kind"), "reason": body.get("reason"),
                 "words": body.get("words"), "entry_id": body.get("entry_id") or None}))
-        elif kind == DECISION:
+        else:   # the gate's decision, or the contact arbiter's wait or drop
             params = body.get("params") or {}
             if not params.get("journey"):
                 continue
             reasons = [str(c) for c in body.get("reasons") or ()]
+            what = ("allowed" if body.get("allowed") else "suppressed" if kind != CONTACT
+                    else "held" if body.get("outcome") == "wait" else "dropped")
             happened.append(((seq, 0), {
                 "seq": seq, "at_us": at_us, "journey": params["journey"], "version": params.get("version"),
-                "step": params.get("step"), "what": "allowed" if body.get("allowed") else "suppressed",
+                "step": params.get("step"), "what": what,
                 "proposal": {"kind": body.get("kind"), "name": body.get("name"), "channel": body.get("channel"),
                              "action_id": body.get("action_id"), "cause_event_id": body.get("cause_event_id")},
                 "reasons": [explain(c).as_dict() for c in reasons],

@@ -14,7 +14,8 @@ from croupier.web.staff import Staff
 WHAT_WORDS = {"entered": "entered", "held_out": "held out (control group)", "refused": "not entered",
               "step": "step taken", "skipped": "step skipped", "waiting": "waiting", "resumed": "went on",
               "exited": "left", "converted": "goal reached", "allowed": "allowed by the gate",
-              "suppressed": "suppressed by the gate"}
+              "suppressed": "suppressed by the gate", "dropped": "dropped by the contact policy",
+              "held": "held by the contact policy (asked again later)"}
 
 
 def player_journeys(runtime: Any, staff: Staff, player_id: str) -> dict[str, Any]:  # noqa: ANN401
