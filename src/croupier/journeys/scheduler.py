@@ -322,7 +322,7 @@ def plan_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
     left = sorted(p for p in planned if p[3] not in sent)
     place, previous = 0, None
     for due, pid, brand, fid in left:
-        start = max(due, now_us) if due < now_us - LATE_US else due     # late (a restart): from now
+        start = max(due, now_us)     # a moment passed (a restart, a replan): what is left starts now
         place = place + 1 if start == previous else 0
         previous = start
         heapq.heappush(s.sends, (throttled(start, place, trigger.throttle_per_minute), fid, pid, brand, c.key,
