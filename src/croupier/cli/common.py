@@ -26,3 +26,21 @@ def read_config(path: Path | None) -> EngineConfig:
         return load_config(path.read_bytes() if path else None)
     except Exception as exc:  # msgspec errors name the offending key
         raise typer.BadParameter(f"invalid configuration {path}: {exc}") from None
+
+
+def moment_option(value: str, option: str) -> int:
+    """An RFC 3339 time given as `option`, in integer microseconds UTC; BadParameter when it
+    is not one or has no offset."""
+    from datetime import datetime, timezone
+
+    from croupier.players import micros
+
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
+                                 param_hint=option) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
+                                 param_hint=option)
+    return micros(moment.astimezone(timezone.utc))

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from croupier.cli.app import app
-from croupier.cli.common import ConfigOption, DbOption, read_config
+from croupier.cli.common import ConfigOption, DbOption, moment_option, read_config
 
 console = Console()
 journeys_app = typer.Typer(help="Journeys: check definitions, print the ready-made ones; list, show, create, "
@@ -209,22 +209,6 @@ def publish_command(journey_id: Annotated[int, typer.Argument(help="The journey'
     console.print(f"journey {done.journey_id} ({done.key}) is live at version {done.live_version}")
 
 
-def _moment(value: str, option: str) -> int:
-    from datetime import datetime, timezone
-
-    from croupier.players import micros
-
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
-                                 param_hint=option) from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter(f"{value!r} needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
-                                 param_hint=option)
-    return micros(moment.astimezone(timezone.utc))
-
-
 def _dry_run_journey(db: str | None, journey_id: int | None, version: int | None, file: Path | None):  # noqa: ANN202
     """The journey to dry run, compiled: a stored version (the latest by default) or a file's."""
     import msgspec
@@ -288,8 +272,8 @@ def dry_run_command(
     if not since:
         raise typer.BadParameter("the window's start is required", param_hint="--from")
     now_us = time.time_ns() // 1000
-    since_us = _moment(since, "--from")
-    until_us = _moment(until, "--to") if until is not None else now_us
+    since_us = moment_option(since, "--from")
+    until_us = moment_option(until, "--to") if until is not None else now_us
     if since_us >= until_us:
         raise typer.BadParameter("must be before --to (default: now)", param_hint="--from")
     if until_us > now_us:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from croupier.cli.app import app
-from croupier.cli.common import ConfigOption, DbOption, read_config
+from croupier.cli.common import ConfigOption, DbOption, moment_option, read_config
 
 console = Console()
 segments_app = typer.Typer(help="Segments: definitions over the feature catalogue, their counts and members.",
@@ -249,22 +249,6 @@ def members_command(
         console.print(f"{n} members of segment {segment_id} written to {out}")
 
 
-def _moment(value: str, option: str) -> int:
-    from datetime import datetime, timezone
-
-    from croupier.players import micros
-
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
-                                 param_hint=option) from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter(f"{value!r} needs an offset (Z for UTC), such as 2026-11-01T00:00:00Z",
-                                 param_hint=option)
-    return micros(moment.astimezone(timezone.utc))
-
-
 @segments_app.command("dry-run")
 def dry_run_command(
     segment_id: Annotated[int | None, typer.Argument(help="A stored segment's id (or give --text / --file).")] = None,
@@ -296,8 +280,8 @@ def dry_run_command(
     if segment_id is not None and (text is not None or file is not None):
         raise typer.BadParameter("give a segment id or --text / --file, not both")
     now_us = time.time_ns() // 1000
-    since_us = _moment(since, "--since")
-    until_us = _moment(until, "--until") if until is not None else now_us
+    since_us = moment_option(since, "--since")
+    until_us = moment_option(until, "--until") if until is not None else now_us
     if since_us >= until_us:
         raise typer.BadParameter("must be before --until (default: now)", param_hint="--since")
     if until_us > now_us:

@@ -20,10 +20,10 @@ from typing import Any
 
 from croupier.engine.contacts import VERDICT, ContactNote
 from croupier.events import ContactDue
+from croupier.engine.everyone import every_state
 from croupier.ingest.facts import append_facts
 from croupier.players import moment
 from croupier.store import audit as audit_store
-from croupier.store import states as state_store
 
 
 @dataclass(slots=True)
@@ -83,12 +83,7 @@ def load_waits(engine: Any) -> None:
     waits = waits_of(engine)
     waits.heap.clear()
     waits.known.clear()
-    with engine._lock:
-        held = dict(engine.states)
-    with engine.db.reader.connect() as conn:
-        for state in state_store.all_states(conn):
-            _add_held(waits, held.pop(state.player_id, state))
-    for state in held.values():
+    for state in every_state(engine):
         _add_held(waits, state)
     waits.loaded = True
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.events import JourneyTimer
+from croupier.engine.everyone import every_state
 from croupier.ingest.facts import append_facts
 from croupier.journeys.run import Outcome, TaskAction, TimerAction, timer_id
 from croupier.players import moment
 from croupier.store import audit as audit_store
-from croupier.store import states as state_store
 
 log = logging.getLogger("croupier.journeys")
 RECORD = "journey.record"
@@ -103,12 +103,7 @@ def load_timers(engine: Any) -> None:
     timers = timers_of(engine)
     timers.heap.clear()
     timers.known.clear()
-    with engine._lock:
-        held = dict(engine.states)
-    with engine.db.reader.connect() as conn:
-        for state in state_store.all_states(conn):
-            _add_runs(timers, held.pop(state.player_id, state))
-    for state in held.values():
+    for state in every_state(engine):
         _add_runs(timers, state)
     timers.loaded = True
 

@@ -21,7 +21,6 @@ from croupier.events.types import (
     JourneyFired, JourneyTimer, SegmentActivated, SegmentDeactivated, SegmentSweep,
 )
 from croupier.players import STAGES
-from croupier.players.state import CATEGORIES
 from croupier.segments import RISK_LEVELS, Identifier
 
 EVENT_PREFIX = "event."

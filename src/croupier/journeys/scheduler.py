@@ -54,7 +54,7 @@ import hashlib
 import heapq
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -63,6 +63,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croupier.events import (
     JOURNEY_STREAM, Event, JourneyActivated, JourneyFired, PlayerRegistered, PlayerUpdated, decode_stored,
 )
+from croupier.engine.everyone import every_state
 from croupier.ingest.facts import append_facts
 from croupier.journeys.definition import DateTrigger, Once, Schedule
 from croupier.journeys.run import CompiledJourney, LiveJourneys
@@ -126,30 +127,6 @@ def _with(live: LiveJourneys, kind: type) -> list[CompiledJourney]:
 
 
 # --- the players ---------------------------------------------------------------------------
-
-def _states(engine: Any) -> Iterator[PlayerState]:
-    """Every player's state, the engine's own where it holds one, a chunk at a time."""
-    from sqlalchemy import select
-
-    from croupier.store.schema import player_state
-
-    with engine.db.reader.connect() as conn:
-        ids = {r[0] for r in conn.execute(select(player_state.c.player_id))}
-    with engine._lock:
-        ids.update(engine.states)
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        with engine._lock:
-            held = {pid: engine.states[pid] for pid in chunk if pid in engine.states}
-        rest = [pid for pid in chunk if pid not in held]
-        if rest:
-            with engine.db.reader.connect() as conn:
-                held.update(state_store.load(conn, rest))
-        for pid in chunk:
-            if pid in held:
-                yield held[pid]
-
 
 def _write(engine: Any, facts: Sequence[Event]) -> int:
     """Append the facts (those stored already are skipped by their ids) and fold them."""
@@ -255,7 +232,7 @@ def fire(engine: Any, c: CompiledJourney, instant_us: int, now_us: int) -> int:
     when = moment(at_us)
     facts: list[Event] = []
     audience = written = 0
-    for state in _states(engine):
+    for state in every_state(engine):
         if _matches(c, state, at_us, engine):
             facts.append(JourneyFired(event_id=fired_id(c.key, c.version, instant_us, state.player_id),
                                       player_id=state.player_id, brand=state.brand or "croupier", occurred_at=when,
@@ -305,7 +282,7 @@ def plan_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
     assert isinstance(trigger, Once)
     launched = moment(s.activated_us.get(ident, now_us))
     planned: list[tuple[int, str, str, str]] = []    # due, player, brand, id
-    for state in _states(engine):
+    for state in every_state(engine):
         if trigger.local:
             due = micros(once_at(trigger, launched, player_timezone=_player_zone(state)))
             if due < micros(launched):
@@ -457,7 +434,7 @@ def scan_dates(engine: Any, now_us: int) -> None:
     """Every player's date firings due within the horizon (missed ones within the lookback)."""
     s = scheduler_of(engine)
     dated = _with(engine.journeys, DateTrigger)
-    for state in _states(engine):
+    for state in every_state(engine):
         _plan_player(s, dated, state, now_us)
     s.dates_scanned_us = now_us
     s.written = {k: v for k, v in s.written.items() if v >= now_us - 2 * DATE_LOOKBACK_US}
@@ -505,7 +482,7 @@ def sweep_stages(engine: Any, now_us: int) -> int:
     from croupier.segments.realtime import sweep_fact
 
     lifecycle = engine.config.features.lifecycle
-    due = [sweep_fact(state, now_us) for state in _states(engine)
+    due = [sweep_fact(state, now_us) for state in every_state(engine)
            if state.stage and stage_now(state, now_us, lifecycle) != state.stage]
     scheduler_of(engine).stages_swept_us = now_us
     return _write(engine, due) if due else 0

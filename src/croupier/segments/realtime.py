@@ -16,20 +16,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from croupier.events import SEGMENT_STREAM, Event, SegmentActivated, SegmentDeactivated, SegmentSweep, decode_stored
+from croupier.engine.everyone import every_state
 from croupier.ingest.facts import append_facts
 from croupier.players import PlayerState, moment
 from croupier.players.state import DAY_US
 from croupier.segments.live import LiveSegments, would_change
 from croupier.settings import seconds_from_env
 from croupier.store import eventlog, states as state_store
-from croupier.store.schema import player_state
 from croupier.store.segments import StoredSegment
 
 log = logging.getLogger("croupier.segments")
@@ -104,34 +103,11 @@ class SweepClock:
                 or now_us - self.at_us >= self.interval_us)
 
 
-def _player_ids(engine: Any) -> list[str]:
-    with engine.db.reader.connect() as conn:
-        stored = {r[0] for r in conn.execute(select(player_state.c.player_id))}
-    with engine._lock:
-        stored.update(engine.states)
-    return sorted(stored)
-
-
-def _chunks(ids: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
 def due_players(engine: Any, live: LiveSegments, now_us: int) -> list[PlayerState]:
     """The players whose live-segment membership an evaluation at `now_us` would change
     (the engine's own states where it holds them, else the stored snapshot's)."""
     features = engine.config.features
-    found: list[PlayerState] = []
-    for chunk in _chunks(_player_ids(engine), CHUNK):
-        with engine._lock:
-            held = {pid: engine.states[pid] for pid in chunk if pid in engine.states}
-            found.extend(s for s in held.values() if would_change(s, live, now_us, features))
-        rest = [pid for pid in chunk if pid not in held]
-        if rest:
-            with engine.db.reader.connect() as conn:
-                stored = state_store.load(conn, rest)
-            found.extend(s for s in stored.values() if would_change(s, live, now_us, features))
-    return found
+    return [s for s in every_state(engine) if would_change(s, live, now_us, features)]
 
 
 def sweep_fact(state: PlayerState, now_us: int) -> SegmentSweep:
@@ -147,9 +123,9 @@ def sweep(engine: Any, now_us: int | None = None) -> int:
     live = engine.live
     due = due_players(engine, live, now_us)
     written = 0
-    for chunk in _chunks(due, CHUNK):
+    for start in range(0, len(due), CHUNK):
         with engine.db.engine.begin() as conn:
-            stored = append_facts(conn, [sweep_fact(s, now_us) for s in chunk])
+            stored = append_facts(conn, [sweep_fact(s, now_us) for s in due[start:start + CHUNK]])
         written += len(stored)
         if stored:
             engine.submit(stored)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Any
 
-from croupier.segments.definition import All, AnyOf, Condition, Node, Not, Scalar
+from croupier.segments.definition import All, Condition, Node, Not, Scalar
 from croupier.segments.vocabulary import NUMERIC, Vocabulary, default_vocabulary
 
 # Column types of the copy.

@@ -19,7 +19,7 @@ from croupier.api import task_routes as api
 from croupier.api.auth import Actor
 from croupier.store import tasks as task_store
 from croupier.store.tasks import TaskFilter
-from croupier.tasks import OUTCOMES, PRIORITIES, QUEUES, STATUSES, SUPERVISE, WORK, TaskRefused, may_see
+from croupier.tasks import OUTCOMES, PRIORITIES, QUEUES, SUPERVISE, WORK, TaskRefused, may_see
 from croupier.web.render import render
 from croupier.web.security import safe_next
 from croupier.web.staff import Staff, check_csrf, require

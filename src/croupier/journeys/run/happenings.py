@@ -6,7 +6,7 @@ the player's log, so live processing and a replay hand the interpreter the same 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 import msgspec
