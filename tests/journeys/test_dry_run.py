@@ -396,3 +396,45 @@ def test_the_dry_run_of_a_live_journey_proposes_what_the_live_engine_decided(sta
     assert {p.at_us for p in report.proposed} == {micros(now + timedelta(minutes=-5)),
                                                  micros(now + timedelta(minutes=-4))}
     assert _rows(runtime) == before
+
+
+def test_a_one_off_send_and_a_schedule_fire_in_the_dry_run_for_their_audience(simulated) -> None:  # noqa: ANN001
+    """A campaign-like journey (`once`, a day into the window) and a daily schedule enter, at
+    their instants, exactly the players with an approved deposit by then (read from the raw
+    events), and nobody else."""
+    runtime = simulated
+    since_us, until_us = micros(SINCE), micros(UNTIL)
+    instant = SINCE + timedelta(days=1, hours=10)
+    audience = {"condition": "deposit_count_lifetime >= 1"}
+    once = {"key": "once_dry", "name": "Once", "version": 1, "purpose": "service",
+            "trigger": {"kind": "once", "at": instant.strftime("%Y-%m-%dT%H:%M"), **audience},
+            "steps": [{"kind": "send", "id": "note", "channel": "inbox", "template": "note"},
+                      {"kind": "exit", "id": "done"}]}
+    daily = {**once, "key": "daily_dry", "reentry": {"policy": "always"},
+             "trigger": {"kind": "schedule", "every": "day", "at": "10:00", "timezone": "UTC", **audience}}
+    deposits: dict[str, list[int]] = {}
+    registered: dict[str, int] = {}
+    with runtime.db.reader.connect() as conn:
+        for pid, kind, at_us, payload in conn.execute(
+                select(events_table.c.player_id, events_table.c.type, events_table.c.occurred_at_us,
+                       events_table.c.payload)
+                .where(events_table.c.type.in_(["player.registered", "payment.deposit"]))):
+            if kind == "player.registered":
+                registered.setdefault(pid, at_us)
+            elif json.loads(payload)["status"] == "approved":
+                deposits.setdefault(pid, []).append(at_us)
+
+    def depositors_by(at_us: int) -> list[str]:
+        return sorted(p for p, ds in deposits.items() if any(d <= at_us for d in ds) and registered.get(p, at_us) <= at_us)
+
+    report = dry_run(runtime.db, compile_journey(once), since_us=since_us, until_us=until_us,
+                     config=runtime.config, sample=200)
+    entrants = sorted(t.player_id for t in report.sample if t.entries)
+    assert entrants == depositors_by(micros(instant)) and report.entered == len(entrants) > 0
+    assert {at for t in report.sample for at, _ in t.entries} == {micros(instant)}
+
+    report = dry_run(runtime.db, compile_journey(daily), since_us=since_us, until_us=until_us,
+                     config=runtime.config, sample=200)
+    days = [micros(SINCE + timedelta(days=d, hours=10)) for d in range(DAYS)]
+    expected = sorted((p, at) for at in days for p in depositors_by(at))
+    assert sorted((t.player_id, at) for t in report.sample for at, _ in t.entries) == expected

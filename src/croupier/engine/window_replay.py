@@ -20,7 +20,10 @@ Chosen journeys can be live from the window's start too (a journey's dry run,
 timer facts their waits ask for are made here, as the live engine's tick would write them
 (`croupier.journey_timer`, at the due time, with the id the live engine would give it), and
 folded in time order: a timer due at or before an event's time is folded before it, and
-the timers due before `until` after the last event. The live engine's own timer facts of
+the timers due before `until` after the last event. The firings of their schedule, date and
+one-off triggers are made the same way, as the live scheduler would write them had the
+journeys gone live at `since` (`journeys.scheduler.firings`; no throttle), each folded only
+for a player in the trigger's audience then. The live engine's own timer and firing facts of
 those journeys in the log are passed over (the replay makes its own).
 
 Every membership change goes to an observer with the state right after it (mutated by the
@@ -43,8 +46,10 @@ from sqlalchemy import func, select
 from croupier.compliance.rules import rules_in_force
 from croupier.compliance.shadow import MAX_EVENTS, MAX_PLAYERS, History
 from croupier.engine.step import StepResult, step
-from croupier.events import LOG_STREAMS, JourneyTimer, decode_stored
+from croupier.events import LOG_STREAMS, JourneyFired, JourneyTimer, decode_stored
+from croupier.journeys.definition import DateTrigger, Once, Schedule
 from croupier.journeys.run import EMPTY as NO_JOURNEYS, LiveJourneys, TimerAction
+from croupier.journeys.scheduler import firings, in_audience
 from croupier.players import EngineConfig, PlayerState, micros, moment, new_state
 from croupier.players.state import DAY_US
 from croupier.segments.live import EMPTY, SWEEP, Change, LiveSegments, update
@@ -123,8 +128,9 @@ def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveS
     features = config.features
     points = sweep_points(since_us, until_us, every_us)
     upcoming = 0                     # the next of `points` not yet evaluated
-    started = folded = False
-    timers: list[tuple[int, str, TimerAction]] = []     # (due, id, action): the waits not yet ended
+    started = folded = planned = False
+    # (due, id, what): the waits not yet ended, and the schedule, date and one-off firings to come
+    timers: list[tuple[int, str, TimerAction | JourneyFired]] = []
     last_seq = 0
 
     def by_time(at_us: int, cause: str) -> None:
@@ -140,13 +146,32 @@ def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveS
         if stepped is not None:
             stepped(player_id, result)
 
+    def plan_firings(from_us: int) -> None:
+        """The firings the live scheduler would write for this player (from `from_us`, when
+        they first exist in the window), the journeys having gone live at `since`."""
+        nonlocal planned
+        planned = True
+        for c in journeys.all():
+            if isinstance(c.journey.trigger, (Schedule, DateTrigger, Once)):
+                for fired in firings(c, state, since_us, until_us):
+                    if micros(fired.fires_at) >= from_us:
+                        heapq.heappush(timers, (micros(fired.fires_at), fired.event_id, fired))
+
     def timers_due(at_us: int) -> None:
-        """Fold the timers due by `at_us`, earliest first (a timer's step may ask for another)."""
+        """Fold the timers and firings due by `at_us`, earliest first (a timer's step may ask
+        for another); a firing only for a player in its audience then, as the scheduler does."""
         nonlocal state
         while timers and timers[0][0] <= at_us:
             due_us, _, action = heapq.heappop(timers)
-            result = step(state, _timer_fact(state, action), last_seq, due_us, config, log, rules,
-                          live, journeys)
+            if isinstance(action, JourneyFired):
+                c = journeys.current(action.journey_key)
+                if c is None or (isinstance(c.journey.trigger, (Schedule, Once))
+                                 and not in_audience(c, state, due_us, features)):
+                    continue
+                fact: Any = action
+            else:
+                fact = _timer_fact(state, action)
+            result = step(state, fact, last_seq, due_us, config, log, rules, live, journeys)
             state = result.state
             if result.segments:
                 observe(player_id, state, result.segments, result.at_us, result)
@@ -154,12 +179,14 @@ def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveS
 
     for seq, event, received_us in items:
         at_us = micros(event.occurred_at)
-        if journeys and isinstance(event, JourneyTimer) and event.journey_key in journeys.live:
-            continue                 # the live engine's own timer: the replay makes its own
+        if journeys and isinstance(event, (JourneyTimer, JourneyFired)) and event.journey_key in journeys.live:
+            continue                 # the live engine's own timer or firing: the replay makes its own
         if not started and at_us >= since_us:
             started = True
             if folded:
                 by_time(since_us, START)
+                if journeys:
+                    plan_firings(since_us)
         if started:
             while upcoming < len(points) - 1 and points[upcoming] <= at_us:
                 timers_due(points[upcoming] - 1)      # in time order: the waits that ended before it
@@ -176,9 +203,13 @@ def replay_player(player_id: str, items: list[tuple[int, Any, int]], live: LiveS
             observe(player_id, state, result.segments, result.at_us, result)
         if started and journeys:
             stepped_by(result)
+            if not planned:       # first seen in the window (a registration): planned from now on
+                plan_firings(at_us)
     if folded:
         if not started:
             by_time(since_us, START)
+            if journeys:
+                plan_firings(since_us)
         for at_us in points[upcoming:]:
             timers_due(at_us - 1)
             by_time(at_us, SCHEDULED)

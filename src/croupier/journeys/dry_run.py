@@ -14,8 +14,8 @@ have created, and a sample of players with what they would have received and whe
 
 Only this journey is live in the replay: the other journeys, live or not, are not run beside
 it (their messages do not count towards the gate's caps here, and group priorities between
-them are not applied). Schedule and date triggers fire in no replay (nothing writes their
-firings yet). The journey's own record starts empty at the window's start: a player who went
+them are not applied). Schedule, date and one-off triggers fire as the live scheduler would
+have fired them (no throttle). The journey's own record starts empty at the window's start: a player who went
 through it for real before then may enter again here."""
 
 from __future__ import annotations

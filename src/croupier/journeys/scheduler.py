@@ -141,16 +141,46 @@ def _write(engine: Any, facts: Sequence[Event]) -> int:
 
 
 def _matches(c: CompiledJourney, state: PlayerState, at_us: int, engine: Any) -> bool:
-    """Whether the player is in the schedule's audience as of `at_us` (the fold checks again)."""
+    return in_audience(c, state, at_us, engine.config.features)
+
+
+def in_audience(c: CompiledJourney, state: PlayerState, at_us: int, features: Any) -> bool:
+    """Whether the player is in a schedule's or one-off send's audience as of `at_us` (the
+    fold checks again): a member of its segment and/or matching its condition."""
     trigger = c.journey.trigger
     assert isinstance(trigger, (Schedule, Once))
     if trigger.segment_id is not None and trigger.segment_id not in state.segments:
         return False
     if c.trigger is None:
         return True
-    values = feature_values(state, at_us, engine.config.features, c.trigger.names)
+    values = feature_values(state, at_us, features, c.trigger.names)
     values.update(protection_values(state, at_us, c.trigger.names))
     return c.trigger.predicate(values)
+
+
+def firings(c: CompiledJourney, state: PlayerState, since_us: int, until_us: int) -> list[JourneyFired]:
+    """The firings of a schedule, date or one-off trigger for one player in [since, until),
+    as the live scheduler would write them had the journey gone live at `since` (a dry run:
+    no throttle; the audience is checked when each is folded)."""
+    t = c.journey.trigger
+    found: list[tuple[int, str, str]] = []          # (instant, id, trigger kind)
+    if isinstance(t, Schedule):
+        at = micros(next_run(t, moment(since_us - 1)))
+        while at < until_us:
+            found.append((at, fired_id(c.key, c.version, at, state.player_id), "schedule"))
+            at = micros(next_run(t, moment(at)))
+    elif isinstance(t, DateTrigger):
+        due = date_firing(t, state, since_us)
+        while due is not None and due < until_us:
+            found.append((due, fired_id(c.key, c.version, due, state.player_id), "date"))
+            due = date_firing(t, state, due + 1)
+    elif isinstance(t, Once):
+        due = micros(once_at(t, moment(since_us), player_timezone=_player_zone(state) if t.local else None))
+        if since_us <= due < until_us:
+            found.append((due, once_id(c.key, c.version, state.player_id), "once"))
+    return [JourneyFired(event_id=fid, player_id=state.player_id, brand=state.brand or "croupier",
+                         occurred_at=moment(at), actor="engine", journey_key=c.key, version=c.version,
+                         trigger=kind, fires_at=moment(at)) for at, fid, kind in found]  # type: ignore[arg-type]
 
 
 # --- planning --------------------------------------------------------------------------------
