@@ -69,6 +69,7 @@ def switch_on(runtime: Any, segments: int, journeys: int, actor: str = "bench") 
     `runtime`, and let its engine follow them before any event arrives."""
     from croupier.bench.realtime import definitions
     from croupier.journeys import publishing
+    from croupier.journeys.definition import SegmentEntered
     from croupier.segments import parse_valid, to_json, to_text
     from croupier.segments.realtime import go_live
     from croupier.store import segments as segment_store
@@ -92,6 +93,4 @@ def switch_on(runtime: Any, segments: int, journeys: int, actor: str = "bench") 
             created = publishing.create(conn, journey, actor, now_us, note="croupier bench ingest")
             publishing.publish(conn, created.journey_id, 1, actor, now_us)
     runtime.engine.process_pending()
-    from croupier.journeys.definition import SegmentEntered
-
     return Engagement(ids, [j.key for j in made], sum(isinstance(j.trigger, SegmentEntered) for j in made))
