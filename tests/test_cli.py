@@ -131,6 +131,22 @@ def test_bench_ingest_reports_figures_beside_the_ceiling() -> None:
     for label in ("pipeline", "latency", "ceiling: decode", "ceiling: append", "player state"):
         assert label in flat
     assert re.search(r"events: 3,000 for [\d,]+ players", flat)
+    assert "engagement on" not in flat and "cost" not in flat      # the plain command's output, unchanged
+
+
+def test_bench_ingest_with_the_engagement_layer_reports_it_beside_the_plain_run() -> None:
+    code, out = run("bench", "ingest", "--events", "3000", "--batch", "500", "--segments", "12", "--journeys", "11")
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert "--segments 12 --journeys 11" in flat
+    # the engine followed what was switched on through the real paths (a mismatch is a note)
+    assert re.search(r"engagement on 12 live segments, 11 published journeys \(\d+ triggered by entering a "
+                     r"segment\)", flat), flat
+    assert "note: the engine follows" not in flat
+    assert re.search(r"pipeline [\d,]+ events/s .* plain [\d,]+ events/s", flat)
+    moves = re.search(r"did ([\d,]+) segment entries and exits; ([\d,]+) players in a journey", flat)
+    assert moves and int(moves[1].replace(",", "")) > 0 and int(moves[2].replace(",", "")) > 0, flat
+    assert re.search(r"cost -?[\d.]+% of the plain throughput", flat)
 
 
 def _free_port() -> int:

@@ -36,6 +36,20 @@ class IngestBench:
     state_bytes_per_player: float = 0.0
     shadow: dict | None = None          # the results of the version run in shadow, when one was
     notes: list[str] = field(default_factory=list)
+    # With the engagement layer switched on (--segments/--journeys): the same events through a
+    # second pipeline with the live segments and published journeys, and what they did.
+    engaged: IngestBench | None = None
+    live_segments: int = 0
+    live_journeys: int = 0
+    segment_triggered: int = 0          # journeys triggered by entering a live segment
+    segment_moves: int = 0              # segment entries and exits written to the log
+    in_journeys: int = 0                # players in a journey at the end
+
+    def cost(self) -> float | None:
+        """The engagement layer's cost: the share of the plain pipeline's throughput it takes."""
+        if self.engaged is None or not self.pipeline_rate:
+            return None
+        return 1 - self.engaged.pipeline_rate / self.pipeline_rate
 
 
 def simulated_batches(target: int, batch: int, seed: int = 7,
@@ -131,11 +145,21 @@ def start_shadow(runtime, patch: dict) -> str:  # noqa: ANN001 - an api.Runtime
 
 
 def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: IngestBench,
-                 progress: Callable[[int], None] | None = None, shadow: dict | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, shadow: dict | None = None,
+                 segments: int = 0, journeys: int = 0) -> None:
     from croupier.api import Runtime
 
     runtime = Runtime(f"sqlite:///{directory / 'bench.db'}")
     version = start_shadow(runtime, shadow) if shadow is not None else None
+    if segments or journeys:
+        from croupier.bench.engagement import switch_on
+
+        switched = switch_on(runtime, segments, journeys)
+        result.live_segments, result.live_journeys = len(runtime.engine.live), len(runtime.engine.journeys)
+        result.segment_triggered = switched.segment_triggered
+        if (result.live_segments, result.live_journeys) != (segments, journeys):
+            result.notes.append(f"the engine follows {result.live_segments} live segments and "
+                                f"{result.live_journeys} journeys, not {segments} and {journeys}")
     latencies: list[tuple[float, int]] = []
     gc.collect()
     done = 0
@@ -166,6 +190,12 @@ def run_pipeline(bodies: list[bytes], events: int, directory: Path, result: Inge
     with runtime.db.reader.connect() as conn:
         result.decisions = conn.execute(select(func.count()).select_from(audit_log).where(
             audit_log.c.kind == "gate.decision")).scalar_one()
+        if segments or journeys:
+            from croupier.store.schema import events as events_table
+
+            result.segment_moves = conn.execute(select(func.count()).select_from(events_table).where(
+                events_table.c.type.in_(["croupier.segment_entered", "croupier.segment_left"]))).scalar_one()
+            result.in_journeys = sum(1 for s in runtime.engine.states.values() if s.journeys)
         if version is not None:
             from croupier.store import shadows
 
@@ -185,7 +215,11 @@ def machine() -> str:
 
 
 def bench_ingest(target: int, batch: int, progress: Callable[[str, int], None] | None = None,
-                 workdir: Path | None = None, shadow: dict | None = None) -> IngestBench:
+                 workdir: Path | None = None, shadow: dict | None = None, segments: int = 0,
+                 journeys: int = 0) -> IngestBench:
+    """The pipeline on simulated events beside the ceilings; with `segments` live segments or
+    `journeys` published journeys, the same events through a second pipeline (its own
+    database) with them switched on, reported in `engaged` beside the plain run."""
     result = IngestBench()
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         directory = Path(tmp)
@@ -197,4 +231,9 @@ def bench_ingest(target: int, batch: int, progress: Callable[[str, int], None] |
         result.append_rate = append_ceiling(bodies, n, directory)
         run_pipeline(bodies, n, directory, result, (lambda k: progress("pipeline", k)) if progress else None,
                      shadow)
+        if segments or journeys:
+            engaged = result.engaged = IngestBench(events=n, batches=len(bodies))
+            (directory / "engaged").mkdir()
+            run_pipeline(bodies, n, directory / "engaged", engaged,
+                         (lambda k: progress("engaged", k)) if progress else None, shadow, segments, journeys)
     return result

@@ -25,10 +25,19 @@ def bench_ingest_command(
         "--shadow", help="A JSON merge patch against the configuration in force, proposed and run in shadow "
                          "on the live stream for the whole run, e.g. '{\"jurisdictions\": {\"SE\": "
                          "{\"rg\": {\"score_levels\": [300, 700, 3000, 7000]}}}}'.")] = None,
+    segments: Annotated[int, typer.Option(
+        "--segments", min=0, help="Live segments switched on before a second run of the same events (a mix of "
+                                  "play, deposit, session, RG and protection conditions); its figures are "
+                                  "printed beside the plain run's, with the engagement layer's cost.")] = 0,
+    journeys: Annotated[int, typer.Option(
+        "--journeys", min=0, help="Journeys published before that second run (the ready-made templates' steps "
+                                  "under varied triggers: deposits, logins, bets, sessions, entering one of "
+                                  "the live segments).")] = 0,
 ) -> None:
     """Simulated events through the whole pipeline (validate, store durably, features,
     detectors, reactions, gate, audit) on embedded SQLite, on one core; with --shadow, a
-    proposed configuration evaluated beside the live one on every batch."""
+    proposed configuration evaluated beside the live one on every batch; with --segments
+    and/or --journeys, the same events again with the engagement layer switched on."""
     import json
 
     from croupier.bench import bench_ingest, machine
@@ -40,10 +49,13 @@ def bench_ingest_command(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         tasks = {"generate": bar.add_task("generating events", total=events),
                  "pipeline": bar.add_task("pipeline", total=events)}
+        if segments or journeys:
+            tasks["engaged"] = bar.add_task("pipeline, engagement on", total=events)
         r = bench_ingest(events, batch, progress=lambda phase, n: bar.update(tasks[phase], completed=n),
-                         shadow=patch)
+                         shadow=patch, segments=segments, journeys=journeys)
     console.print(f"\n[bold]croupier bench ingest[/] --events {events} --batch {batch}"
-                  + (f" --shadow '{shadow}'" if shadow is not None else ""))
+                  + (f" --shadow '{shadow}'" if shadow is not None else "")
+                  + (f" --segments {segments} --journeys {journeys}" if segments or journeys else ""))
     console.print(f"machine: {machine()}   date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
     console.print(f"events: {r.events:,} for {r.players:,} players in {r.batches:,} batches "
                   f"(generated in {r.generate_seconds:.1f} s)")
@@ -60,8 +72,24 @@ def bench_ingest_command(
         console.print(f"  shadow            {r.shadow['version']}: {r.shadow['events']:,} events evaluated beside "
                       f"the live version, {r.shadow['players_folded']:,} players folded with it; decisions "
                       f"{counts.get('decisions')}, players {counts.get('players')}")
-    for note in r.notes[:5]:
+    if r.engaged is not None:
+        _print_engaged(r)
+    for note in [*r.notes, *(r.engaged.notes if r.engaged is not None else [])][:5]:
         console.print(f"  note: {note}")
+
+
+def _print_engaged(r) -> None:  # noqa: ANN001 - an IngestBench with `engaged`
+    e = r.engaged
+    cost = r.cost()
+    console.print(f"  engagement on      {e.live_segments} live segments, {e.live_journeys} published journeys "
+                  f"({e.segment_triggered} triggered by entering a segment), same events, own database:")
+    console.print(f"    pipeline        {e.pipeline_rate:>12,.0f} events/s   ({e.pipeline_seconds:.1f} s, "
+                  f"{e.decisions:,} gate decisions audited)   plain {r.pipeline_rate:,.0f} events/s")
+    console.print(f"    latency         p50 {e.latency_p50_ms:.1f} ms   p99 {e.latency_p99_ms:.1f} ms   "
+                  f"plain p50 {r.latency_p50_ms:.1f} ms   p99 {r.latency_p99_ms:.1f} ms")
+    console.print(f"    did             {e.segment_moves:,} segment entries and exits; {e.in_journeys:,} players "
+                  f"in a journey at the end")
+    console.print(f"    cost            {cost:.1%} of the plain throughput (budget: at most 20 %)")
 
 
 @bench_app.command("gate")
