@@ -90,7 +90,7 @@ def test_a_second_deposit_stops_we_miss_you_and_a_quiet_player_gets_it(staff) ->
     assert [(r["step"], r["reason"]) for r in skipped] == [("miss-you", "when_false:days_since_last_deposit >= 2")]
     assert "does not hold for the player now" in skipped[0]["words"]
     kinds = [r["kind"] for r in _records(client, "again")]
-    assert kinds[0] == "entered" and "refused" in kinds                  # the second deposit: already in
+    assert kinds[0] == "entered" and "refused" not in kinds   # the second deposit is no first deposit: not the trigger
     with client.app.state.runtime.db.reader.connect() as conn:
         timers = conn.execute(select(events_table.c.player_id).where(
             events_table.c.type == "croupier.journey_timer")).all()

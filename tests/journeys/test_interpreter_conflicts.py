@@ -106,7 +106,7 @@ def test_safer_play_ends_promotions_and_keeps_them_out() -> None:
 def test_a_falling_rg_level_does_not_start_safer_play() -> None:
     p = Player(live_of("safer_play"))
     out = p.fact("croupier.rg_level_changed", HOUR, **{"from": "high", "to": "medium", "rising": False})
-    assert reasons(out.records) == ["trigger_condition"]
+    assert reasons(out.records) == [] and not p.state.journeys.runs   # a falling level is not the trigger
 
 
 # -- re-entry ---------------------------------------------------------------------------------
@@ -122,6 +122,7 @@ def test_reentry_never() -> None:
     p.event("player.login", timedelta(0))
     assert reasons(p.event("player.login", 30 * timedelta(minutes=1)).records) == ["already_in"]
     assert reasons(p.event("player.login", 10 * DAY).records) == ["reentry_never"]
+    assert reasons(p.event("player.login", 11 * DAY).records) == []     # the same refusal is recorded once
     assert p.templates_sent() == ["hello"]
 
 

@@ -55,6 +55,10 @@ class JourneyState(Struct, omit_defaults=True):
 
     runs: dict[str, Run] = field(default_factory=dict)
     history: dict[str, History] = field(default_factory=dict)
+    # The refusal last recorded per journey key since the player last entered it (its code
+    # without parameters): the same refusal again is not recorded again (an audit log of the
+    # same "already in" on every login says nothing new). A state saved before loads empty.
+    refused: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.runs) or bool(self.history)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from croupier.journeys.definition import (
-    Bonus, Branch, Exit, Once, Schedule, Send, Split, Tag, Task, Wait, WaitForEvent,
+    Bonus, Branch, EventTrigger, Exit, Once, Schedule, Send, Split, Tag, Task, Wait, WaitForEvent,
 )
 from croupier.journeys.durations import seconds
 from croupier.journeys.event_types import EVENT_PREFIX
@@ -194,9 +194,14 @@ class _Pass:
         key, state, at = c.key, self.state, self.at_us
 
         def refuse(reason: str, **detail: Any) -> None:
-            self.record("refused", key, reason, version=c.version, **detail)
+            code = reason.split(":", 1)[0]
+            if state.refused.get(key) != code:      # recorded once until they enter or another reason holds
+                state.refused[key] = code
+                self.record("refused", key, reason, version=c.version, **detail)
 
         if c.trigger is not None and not self.holds(c.trigger, fields):
+            if isinstance(c.journey.trigger, EventTrigger):
+                return None     # an event that does not meet the trigger's condition is not the trigger
             return refuse("trigger_condition", condition=c.trigger.text)
         if key in state.runs:
             return refuse("already_in", entry_id=state.runs[key].entry_id)
@@ -226,6 +231,7 @@ class _Pass:
         for check in c.exits:
             if self.holds(check):
                 return refuse(f"exit_when:{check.text}")
+        state.refused.pop(key, None)
         entry = ids.entry_id(key, c.version, self.player_id, cause)
         held_out = bool(c.journey.holdout_percent) and in_holdout(key, self.player_id, c.journey.holdout_percent)
         h = state.history.setdefault(key, History())
