@@ -12,52 +12,32 @@ once; folded for a message no longer held, it changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import heapq
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.engine.contacts import VERDICT, ContactNote
 from croupier.events import ContactDue
-from croupier.engine.everyone import every_state
+from croupier.engine.everyone import DueHeap, every_state
 from croupier.ingest.facts import append_facts
 from croupier.players import moment
 from croupier.store import audit as audit_store
-
-
-@dataclass(slots=True)
-class Waits:
-    """The held messages whose due fact is not written yet, by due time."""
-
-    heap: list[tuple[int, str, str, str, str]] = field(default_factory=list)   # due, fact id, player, brand, message
-    known: set[str] = field(default_factory=set)
-    loaded: bool = False
-
-    def add(self, due_us: int, player_id: str, brand: str, message_id: str) -> None:
-        fact_id = due_id(player_id, message_id, due_us)
-        if fact_id not in self.known:
-            self.known.add(fact_id)
-            heapq.heappush(self.heap, (due_us, fact_id, player_id, brand or "croupier", message_id))
-
-    def due(self, now_us: int) -> list[tuple[int, str, str, str, str]]:
-        out = []
-        while self.heap and self.heap[0][0] <= now_us:
-            item = heapq.heappop(self.heap)
-            self.known.discard(item[1])
-            out.append(item)
-        return out
 
 
 def due_id(player_id: str, message_id: str, due_us: int) -> str:
     return "contact:" + hashlib.sha256(f"{player_id}|{message_id}|{due_us}".encode()).hexdigest()[:32]
 
 
-def waits_of(engine: Any) -> Waits:
+def waits_of(engine: Any) -> DueHeap:
+    """The held messages whose due fact is not written yet: (due, fact id, player, brand, message)."""
     waits = getattr(engine, "contact_waits", None)
     if waits is None:
-        waits = engine.contact_waits = Waits()
+        waits = engine.contact_waits = DueHeap()
     return waits
+
+
+def _wait(waits: DueHeap, due_us: int, player_id: str, brand: str | None, message_id: str) -> None:
+    waits.add(due_us, due_id(player_id, message_id, due_us), player_id, brand or "croupier", message_id)
 
 
 def carry_out(engine: Any, noted: Sequence[tuple[str, str, list[ContactNote]]]) -> None:
@@ -67,30 +47,27 @@ def carry_out(engine: Any, noted: Sequence[tuple[str, str, list[ContactNote]]]) 
     for pid, brand, notes in noted:
         for note in notes:
             if note.verdict.outcome == "wait" and note.verdict.until_us is not None:
-                waits.add(note.verdict.until_us, pid, brand, note.proposal.action_id)
+                _wait(waits, note.verdict.until_us, pid, brand, note.proposal.action_id)
             entries[note.subject] = audit_store.Entry(
                 at_us=note.at_us, actor="engine", kind=VERDICT, player_id=pid, subject=note.subject,
                 body=note.as_dict(), config_version=note.config_version)
-    if not entries:
-        return
-    with engine.db.engine.begin() as conn:
-        seen = audit_store.subjects_present(conn, VERDICT, list(entries))
-        audit_store.append(conn, [e for s, e in entries.items() if s not in seen])
+    if entries:
+        with engine.db.engine.begin() as conn:
+            audit_store.append_once(conn, VERDICT, entries)
 
 
 def load_waits(engine: Any) -> None:
     """The waits of every player's held messages, from the states (after a start or a rewind)."""
     waits = waits_of(engine)
-    waits.heap.clear()
-    waits.known.clear()
+    waits.reset()
     for state in every_state(engine):
         _add_held(waits, state)
     waits.loaded = True
 
 
-def _add_held(waits: Waits, state: Any) -> None:
+def _add_held(waits: DueHeap, state: Any) -> None:
     for h in state.held:
-        waits.add(h.until_us, state.player_id, state.brand, h.message_id)
+        _wait(waits, h.until_us, state.player_id, state.brand, h.message_id)
 
 
 def write_due(engine: Any, now_us: int) -> int:

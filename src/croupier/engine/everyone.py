@@ -1,11 +1,16 @@
-"""Every player's state, for the engine's shells that scan them all (the segment sweep, the
-journey scheduler, reloading journey timers and held messages after a start): the engine's
-own state where it holds one (newer than the stored snapshot), else the stored one, in
-player-id order, loaded a chunk at a time so memory stays bounded by the chunk."""
+"""What the engine's shells share outside the fold: every player's state for those that scan
+them all (the segment sweep, the journey scheduler, reloading journey timers and held
+messages after a start), and a heap of facts to write when due, each once.
+
+`every_state` yields the engine's own state where it holds one (newer than the stored
+snapshot), else the stored one, in player-id order, loaded a chunk at a time so memory stays
+bounded by the chunk."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -34,3 +39,32 @@ def every_state(engine: Any, chunk: int = CHUNK) -> Iterator[PlayerState]:
         for pid in part:
             if pid in held:
                 yield held[pid]
+
+
+@dataclass(slots=True)
+class DueHeap:
+    """Facts to write when due (journey timers, held messages' asks), by due time: each item
+    is `(due_us, fact_id, ...)`, kept once by its fact id until it is taken; `loaded` says the
+    heap was filled from the states since the engine started."""
+
+    heap: list[tuple[Any, ...]] = field(default_factory=list)
+    known: set[str] = field(default_factory=set)
+    loaded: bool = False
+
+    def add(self, due_us: int, fact_id: str, *rest: Any) -> None:
+        if fact_id not in self.known:
+            self.known.add(fact_id)
+            heapq.heappush(self.heap, (due_us, fact_id, *rest))
+
+    def due(self, now_us: int) -> list[tuple[Any, ...]]:
+        """Take the items due by `now_us`, earliest first."""
+        out = []
+        while self.heap and self.heap[0][0] <= now_us:
+            item = heapq.heappop(self.heap)
+            self.known.discard(item[1])
+            out.append(item)
+        return out
+
+    def reset(self) -> None:
+        self.heap.clear()
+        self.known.clear()

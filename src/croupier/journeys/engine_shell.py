@@ -12,15 +12,13 @@ a step the player has left, it changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from croupier.events import JourneyTimer
-from croupier.engine.everyone import every_state
+from croupier.engine.everyone import DueHeap, every_state
 from croupier.ingest.facts import append_facts
 from croupier.journeys.run import Outcome, TaskAction, TimerAction, timer_id
 from croupier.players import moment
@@ -30,32 +28,11 @@ log = logging.getLogger("croupier.journeys")
 RECORD = "journey.record"
 
 
-@dataclass(slots=True)
-class Timers:
-    """The journey timers not yet written, by due time."""
-
-    heap: list[tuple[int, str, str, str, str, str, str]] = field(default_factory=list)
-    known: set[str] = field(default_factory=set)
-    loaded: bool = False
-
-    def add(self, due_us: int, timer: str, player_id: str, brand: str, key: str, entry: str, step: str) -> None:
-        if timer not in self.known:
-            self.known.add(timer)
-            heapq.heappush(self.heap, (due_us, timer, player_id, brand, key, entry, step))
-
-    def due(self, now_us: int) -> list[tuple[int, str, str, str, str, str, str]]:
-        out = []
-        while self.heap and self.heap[0][0] <= now_us:
-            item = heapq.heappop(self.heap)
-            self.known.discard(item[1])
-            out.append(item)
-        return out
-
-
-def timers_of(engine: Any) -> Timers:
+def timers_of(engine: Any) -> DueHeap:
+    """The journey timers not yet written: (due, timer id, player, brand, key, entry, step)."""
     timers = getattr(engine, "journey_timers", None)
     if timers is None:
-        timers = engine.journey_timers = Timers()
+        timers = engine.journey_timers = DueHeap()
     return timers
 
 
@@ -86,9 +63,7 @@ def carry_out(engine: Any, journeyed: Sequence[tuple[str, str, Outcome]]) -> Non
                       "words": r.words(), "entry_id": r.entry_id, "step": r.step_id, "cause_event_id": r.cause_id,
                       **({"detail": r.detail} if r.detail else {})})
     with engine.db.engine.begin() as conn:
-        if entries:
-            seen = audit_store.subjects_present(conn, RECORD, list(entries))
-            audit_store.append(conn, [e for s, e in entries.items() if s not in seen])
+        audit_store.append_once(conn, RECORD, entries)
         if tasks:
             from croupier.tasks.service import create_task
 
@@ -101,14 +76,13 @@ def carry_out(engine: Any, journeyed: Sequence[tuple[str, str, Outcome]]) -> Non
 def load_timers(engine: Any) -> None:
     """The timers of every player's waits, from the states (after a start or a rewind)."""
     timers = timers_of(engine)
-    timers.heap.clear()
-    timers.known.clear()
+    timers.reset()
     for state in every_state(engine):
         _add_runs(timers, state)
     timers.loaded = True
 
 
-def _add_runs(timers: Timers, state: Any) -> None:
+def _add_runs(timers: DueHeap, state: Any) -> None:
     for key, run in state.journeys.runs.items():
         if run.until_us and run.step:
             timers.add(run.until_us, timer_id(run.entry_id, run.step, run.seq, run.until_us), state.player_id,

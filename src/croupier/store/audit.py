@@ -60,6 +60,14 @@ def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
     return hashes
 
 
+def append_once(conn: Connection, kind: str, entries: dict[str, Entry]) -> None:
+    """Append the entries (by subject, all of `kind`) not recorded yet: a batch retried after a
+    crash, or replayed, audits each once."""
+    if entries:
+        seen = subjects_present(conn, kind, list(entries))
+        append(conn, [e for subject, e in entries.items() if subject not in seen])
+
+
 def subjects_present(conn: Connection, kind: str, subjects: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(subjects), 2_000):
