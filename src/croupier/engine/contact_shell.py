@@ -18,8 +18,7 @@ from typing import Any
 
 from croupier.engine.contacts import VERDICT, ContactNote
 from croupier.events import ContactDue
-from croupier.engine.everyone import DueHeap, every_state
-from croupier.ingest.facts import append_facts
+from croupier.engine.everyone import DueHeap
 from croupier.players import moment
 from croupier.store import audit as audit_store
 
@@ -58,11 +57,7 @@ def carry_out(engine: Any, noted: Sequence[tuple[str, str, list[ContactNote]]]) 
 
 def load_waits(engine: Any) -> None:
     """The waits of every player's held messages, from the states (after a start or a rewind)."""
-    waits = waits_of(engine)
-    waits.reset()
-    for state in every_state(engine):
-        _add_held(waits, state)
-    waits.loaded = True
+    waits_of(engine).refill(engine, _add_held)
 
 
 def _add_held(waits: DueHeap, state: Any) -> None:
@@ -70,23 +65,15 @@ def _add_held(waits: DueHeap, state: Any) -> None:
         _wait(waits, h.until_us, state.player_id, state.brand, h.message_id)
 
 
+def _due_fact(due_us: int, fact_id: str, pid: str, brand: str, message_id: str) -> ContactDue:
+    return ContactDue(event_id=fact_id, player_id=pid, brand=brand, occurred_at=moment(due_us), actor="engine",
+                      message_id=message_id)
+
+
 def write_due(engine: Any, now_us: int) -> int:
     """Write the due facts of the waits ended by `now_us` and let the engine fold them;
     returns how many were stored."""
-    waits = waits_of(engine)
-    if not waits.loaded:
-        load_waits(engine)
-    due = waits.due(now_us)
-    if not due:
-        return 0
-    facts = [ContactDue(event_id=fact_id, player_id=pid, brand=brand, occurred_at=moment(due_us), actor="engine",
-                        message_id=message_id)
-             for due_us, fact_id, pid, brand, message_id in due]
-    with engine.db.engine.begin() as conn:
-        stored = append_facts(conn, facts)
-    if stored:
-        engine.submit(stored)
-    return len(stored)
+    return waits_of(engine).write_due(engine, now_us, _add_held, _due_fact)
 
 
 def tick(engine: Any) -> None:

@@ -9,12 +9,14 @@ bounded by the chunk."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from croupier.events import Event
+from croupier.ingest.facts import append_facts
 from croupier.players import PlayerState
 from croupier.store import states as state_store
 from croupier.store.schema import player_state
@@ -41,6 +43,19 @@ def every_state(engine: Any, chunk: int = CHUNK) -> Iterator[PlayerState]:
                 yield held[pid]
 
 
+def write_facts(engine: Any, facts: Sequence[Event], chunk: int = CHUNK) -> int:
+    """Append facts the engine writes itself (deterministic ids: those stored already are
+    skipped), a chunk per transaction, and let it fold them; returns how many were stored."""
+    written = 0
+    for start in range(0, len(facts), chunk):
+        with engine.db.engine.begin() as conn:
+            stored = append_facts(conn, facts[start:start + chunk])
+        written += len(stored)
+        if stored:
+            engine.submit(stored)
+    return written
+
+
 @dataclass(slots=True)
 class DueHeap:
     """Facts to write when due (journey timers, held messages' asks), by due time: each item
@@ -65,6 +80,19 @@ class DueHeap:
             out.append(item)
         return out
 
-    def reset(self) -> None:
+    def refill(self, engine: Any, fill: Callable[[DueHeap, PlayerState], None]) -> None:
+        """Found again from every player's state (after a start or a rewind)."""
         self.heap.clear()
         self.known.clear()
+        for state in every_state(engine):
+            fill(self, state)
+        self.loaded = True
+
+    def write_due(self, engine: Any, now_us: int, fill: Callable[[DueHeap, PlayerState], None],
+                  fact_of: Callable[..., Event]) -> int:
+        """Write the facts of the items due by `now_us` (`fact_of(*item)`), filled from the
+        states first if not yet; returns how many were stored."""
+        if not self.loaded:
+            self.refill(engine, fill)
+        due = self.due(now_us)
+        return write_facts(engine, [fact_of(*item) for item in due]) if due else 0

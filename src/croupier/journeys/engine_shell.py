@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from croupier.events import JourneyTimer
-from croupier.engine.everyone import DueHeap, every_state
-from croupier.ingest.facts import append_facts
+from croupier.engine.everyone import DueHeap
 from croupier.journeys.run import Outcome, TaskAction, TimerAction, timer_id
 from croupier.players import moment
 from croupier.store import audit as audit_store
@@ -75,11 +74,7 @@ def carry_out(engine: Any, journeyed: Sequence[tuple[str, str, Outcome]]) -> Non
 
 def load_timers(engine: Any) -> None:
     """The timers of every player's waits, from the states (after a start or a rewind)."""
-    timers = timers_of(engine)
-    timers.reset()
-    for state in every_state(engine):
-        _add_runs(timers, state)
-    timers.loaded = True
+    timers_of(engine).refill(engine, _add_runs)
 
 
 def _add_runs(timers: DueHeap, state: Any) -> None:
@@ -89,22 +84,14 @@ def _add_runs(timers: DueHeap, state: Any) -> None:
                        state.brand or "croupier", key, run.entry_id, run.step)
 
 
+def _timer_fact(due_us: int, timer: str, pid: str, brand: str, key: str, entry: str, step: str) -> JourneyTimer:
+    return JourneyTimer(event_id=timer, player_id=pid, brand=brand, occurred_at=moment(due_us), actor="engine",
+                        journey_key=key, entry_id=entry, step_id=step)
+
+
 def write_due(engine: Any, now_us: int) -> int:
     """Write the timer facts due by `now_us` and let the engine fold them; returns how many."""
-    timers = timers_of(engine)
-    if not timers.loaded:
-        load_timers(engine)
-    due = timers.due(now_us)
-    if not due:
-        return 0
-    facts = [JourneyTimer(event_id=timer, player_id=pid, brand=brand, occurred_at=moment(due_us), actor="engine",
-                          journey_key=key, entry_id=entry, step_id=step)
-             for due_us, timer, pid, brand, key, entry, step in due]
-    with engine.db.engine.begin() as conn:
-        stored = append_facts(conn, facts)
-    if stored:
-        engine.submit(stored)
-    return len(stored)
+    return timers_of(engine).write_due(engine, now_us, _add_runs, _timer_fact)
 
 
 def tick(engine: Any) -> None:

@@ -63,8 +63,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croupier.events import (
     JOURNEY_STREAM, Event, JourneyActivated, JourneyFired, PlayerRegistered, PlayerUpdated, decode_stored,
 )
-from croupier.engine.everyone import every_state
-from croupier.ingest.facts import append_facts
+from croupier.engine.everyone import every_state, write_facts
 from croupier.journeys.definition import DateTrigger, Once, Schedule
 from croupier.journeys.run import CompiledJourney, LiveJourneys
 from croupier.journeys.timing import next_date, next_run, once_at, throttled
@@ -127,18 +126,6 @@ def _with(live: LiveJourneys, kind: type) -> list[CompiledJourney]:
 
 
 # --- the players ---------------------------------------------------------------------------
-
-def _write(engine: Any, facts: Sequence[Event]) -> int:
-    """Append the facts (those stored already are skipped by their ids) and fold them."""
-    written = 0
-    for start in range(0, len(facts), CHUNK):
-        with engine.db.engine.begin() as conn:
-            stored = append_facts(conn, facts[start:start + CHUNK])
-        written += len(stored)
-        if stored:
-            engine.submit(stored)
-    return written
-
 
 def _matches(c: CompiledJourney, state: PlayerState, at_us: int, engine: Any) -> bool:
     return in_audience(c, state, at_us, engine.config.features)
@@ -269,13 +256,13 @@ def fire(engine: Any, c: CompiledJourney, instant_us: int, now_us: int) -> int:
                                       actor="engine", journey_key=c.key, version=c.version, trigger="schedule",
                                       fires_at=moment(instant_us)))
             if len(facts) == CHUNK:   # written as found: memory stays bounded by the chunk
-                audience, written = audience + len(facts), written + _write(engine, facts)
+                audience, written = audience + len(facts), written + write_facts(engine, facts)
                 facts = []
-    audience, written = audience + len(facts), written + (_write(engine, facts) if facts else 0)
+    audience, written = audience + len(facts), written + (write_facts(engine, facts) if facts else 0)
     marker = JourneyFired(event_id=fired_id(c.key, c.version, instant_us, JOURNEY_STREAM), player_id=JOURNEY_STREAM,
                           brand="croupier", occurred_at=when, actor="engine", journey_key=c.key, version=c.version,
                           trigger="schedule", fires_at=moment(instant_us), players=audience)
-    _write(engine, [marker])
+    write_facts(engine, [marker])
     log.info("journey %s v%d: schedule fired at %s for %d players (%d new)", c.key, c.version,
              moment(instant_us).isoformat(), audience, written)
     return written
@@ -403,7 +390,7 @@ def _write_sends(engine: Any, now_us: int) -> int:
             facts.append(JourneyFired(event_id=fid, player_id=pid, brand=brand, occurred_at=moment(when),
                                       actor="engine", journey_key=key, version=version, trigger="once",
                                       fires_at=moment(at_us)))
-    return _write(engine, facts) if facts else 0
+    return write_facts(engine, facts) if facts else 0
 
 
 def _mark_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
@@ -413,7 +400,7 @@ def _mark_once(engine: Any, c: CompiledJourney, now_us: int) -> None:
     marker = JourneyFired(event_id=once_id(c.key, c.version, JOURNEY_STREAM), player_id=JOURNEY_STREAM,
                           brand="croupier", occurred_at=moment(now_us), actor="engine", journey_key=c.key,
                           version=c.version, trigger="once", fires_at=moment(_first_moment(c, launched)))
-    _write(engine, [marker])
+    write_facts(engine, [marker])
     del s.once_planned[ident]
     s.once_done.add(ident)
     log.info("journey %s v%d: one-off send done", c.key, c.version)
@@ -482,7 +469,7 @@ def fire_dates(engine: Any, now_us: int) -> int:
             continue   # paused, or a newer version replaced it (planned again from the states)
         facts.append(JourneyFired(event_id=fid, player_id=pid, brand=brand, occurred_at=moment(due), actor="engine",
                                   journey_key=key, version=version, trigger="date", fires_at=moment(due)))
-    return _write(engine, facts) if facts else 0
+    return write_facts(engine, facts) if facts else 0
 
 
 def after_batch(engine: Any, items: Sequence[tuple[int, Event, int]]) -> None:
@@ -515,7 +502,7 @@ def sweep_stages(engine: Any, now_us: int) -> int:
     due = [sweep_fact(state, now_us) for state in every_state(engine)
            if state.stage and stage_now(state, now_us, lifecycle) != state.stage]
     scheduler_of(engine).stages_swept_us = now_us
-    return _write(engine, due) if due else 0
+    return write_facts(engine, due) if due else 0
 
 
 def _stage_journeys(live: LiveJourneys) -> bool:

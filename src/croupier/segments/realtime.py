@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from croupier.events import SEGMENT_STREAM, Event, SegmentActivated, SegmentDeactivated, SegmentSweep, decode_stored
-from croupier.engine.everyone import every_state
+from croupier.engine.everyone import every_state, write_facts
 from croupier.ingest.facts import append_facts
 from croupier.players import PlayerState, moment
 from croupier.players.state import DAY_US
@@ -122,13 +122,7 @@ def sweep(engine: Any, now_us: int | None = None) -> int:
     now_us = now_us if now_us is not None else time.time_ns() // 1000
     live = engine.live
     due = due_players(engine, live, now_us)
-    written = 0
-    for start in range(0, len(due), CHUNK):
-        with engine.db.engine.begin() as conn:
-            stored = append_facts(conn, [sweep_fact(s, now_us) for s in due[start:start + CHUNK]])
-        written += len(stored)
-        if stored:
-            engine.submit(stored)
+    written = write_facts(engine, [sweep_fact(s, now_us) for s in due])
     clock = clock_of(engine)
     clock.at_us, clock.live = now_us, live
     if written:
