@@ -55,7 +55,10 @@ def test_create_read_edit_launch_cancel(world) -> None:  # noqa: ANN001
 
     listed = client.get("/v1/campaigns", headers=reader).json()["campaigns"]
     assert sorted(c["key"] for c in listed) == ["campaign_winter_reload", "campaign_winter_reload_2"]
-    # plain journeys are not campaigns
+    # a plain journey is not a campaign, nor an id nothing has
+    plain = client.post("/v1/journeys", headers=staff, json={"template": "welcome"})
+    assert plain.status_code == 201, plain.text
+    assert client.get(f"/v1/campaigns/{plain.json()['journey_id']}", headers=reader).status_code == 404
     assert client.get(f"/v1/campaigns/{cid + 100}", headers=reader).status_code == 404
 
     launched = client.post(f"/v1/campaigns/{cid}/launch", headers=staff)
